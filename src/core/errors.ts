@@ -1,0 +1,40 @@
+/**
+ * Every refusal in Kith is a KithError: a stable machine-readable code plus a
+ * sentence a person can act on. Callers branch on `code`, people read `message`.
+ */
+export type ErrorCode =
+  | 'malformed' // not the shape we expect (bad JSON, wrong types, missing fields)
+  | 'too-large' // over a configured size or depth limit
+  | 'bad-encoding' // multibase, multicodec, hex, base58 or key encoding is wrong
+  | 'bad-signature' // signature does not verify
+  | 'unknown-cryptosuite' // proof uses a suite we do not implement
+  | 'wrong-key' // signed by a key that may not speak for this object
+  | 'unauthorized' // authority chain missing or insufficient
+  | 'forged' // a certificate link not signed by the key its parent certified
+  | 'widened' // a certificate grants more than its parent
+  | 'expired'
+  | 'not-yet-valid'
+  | 'revoked'
+  | 'too-deep'
+  | 'wrong-root'
+  | 'not-found'
+  | 'conflict'
+  | 'io';
+
+export class KithError extends Error {
+  override readonly name = 'KithError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new KithError(code, message);
+}
+
+export function isKithError(e: unknown, code?: ErrorCode): e is KithError {
+  return e instanceof KithError && (code === undefined || e.code === code);
+}
