@@ -58,7 +58,12 @@ export function parseApId(input: unknown): ParsedApId {
       fail('malformed', 'ap:// query or fragment has characters not allowed in a URI');
     }
   }
-  if (tail.split('/').some((seg) => seg === '.' || seg === '..')) fail('malformed', 'ap:// path must not contain dot segments');
+  // "%2E" is "." (RFC 3986 §2.3), so "/%2e%2e/" is a dot segment too.
+  const isDot = (seg: string): boolean => {
+    const s = seg.replace(/%2e/gi, '.');
+    return s === '.' || s === '..';
+  };
+  if (tail.split('/').some(isDot)) fail('malformed', 'ap:// path must not contain dot segments');
   return { did, path: tail, query, fragment };
 }
 

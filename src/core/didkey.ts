@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { fail } from './errors.js';
 import { decodeBase58btc, encodeBase58, encodeBase58btc } from './multibase.js';
@@ -109,19 +110,39 @@ export function x25519PrivateFromEd25519Seed(seed: Uint8Array): Uint8Array {
   return ed25519.utils.toMontgomerySecret(seed);
 }
 
+/** OKP JSON Web Key of a raw Ed25519 or X25519 public key (RFC 8037). */
+function okpJwk(crv: 'Ed25519' | 'X25519', key: Uint8Array): JsonObject {
+  return { kty: 'OKP', crv, x: Buffer.from(key).toString('base64url') };
+}
+
+export interface DidKeyDocumentOptions {
+  /**
+   * The did:key resolver option of that name. Default: the 2018/2019 suite
+   * types with publicKeyBase58; 'JsonWebKey2020': JsonWebKey2020 with publicKeyJwk.
+   */
+  publicKeyFormat?: 'JsonWebKey2020' | undefined;
+}
+
 /**
  * The DID document a did:key resolves to, in the form of the did:key
- * method's published test vectors (2018/2019 suite key types).
+ * method's published test vectors (2018/2019 suite key types, or
+ * JsonWebKey2020 when asked for).
  */
-export function resolveDidKeyDocument(didInput: string): JsonObject {
+export function resolveDidKeyDocument(didInput: string, opts: DidKeyDocumentOptions = {}): JsonObject {
+  const jwk = opts.publicKeyFormat === 'JsonWebKey2020';
+  const jwkContext = ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/jws-2020/v1'];
   if (typeof didInput === 'string' && didInput.startsWith('did:key:z6LS')) {
     const did = didInput;
     const x = stripCodec(X25519_PUB, decodeBase58btc(did.slice(DID_KEY_PREFIX.length)), 'X25519 public');
     const vmId = `${did}#${did.slice(DID_KEY_PREFIX.length)}`;
     return {
-      '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/x25519-2019/v1'],
+      '@context': jwk ? jwkContext : ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/x25519-2019/v1'],
       id: did,
-      verificationMethod: [{ id: vmId, type: 'X25519KeyAgreementKey2019', controller: did, publicKeyBase58: encodeBase58(x) }],
+      verificationMethod: [
+        jwk
+          ? { id: vmId, type: 'JsonWebKey2020', controller: did, publicKeyJwk: okpJwk('X25519', x) }
+          : { id: vmId, type: 'X25519KeyAgreementKey2019', controller: did, publicKeyBase58: encodeBase58(x) },
+      ],
       keyAgreement: [vmId],
     };
   }
@@ -131,20 +152,36 @@ export function resolveDidKeyDocument(didInput: string): JsonObject {
   const edId = verificationMethodOf(did);
   const xId = `${did}#${x25519Multikey(x)}`;
   return {
-    '@context': [
-      'https://www.w3.org/ns/did/v1',
-      'https://w3id.org/security/suites/ed25519-2018/v1',
-      'https://w3id.org/security/suites/x25519-2019/v1',
-    ],
+    '@context': jwk
+      ? jwkContext
+      : [
+          'https://www.w3.org/ns/did/v1',
+          'https://w3id.org/security/suites/ed25519-2018/v1',
+          'https://w3id.org/security/suites/x25519-2019/v1',
+        ],
     id: did,
-    verificationMethod: [
-      { id: edId, type: 'Ed25519VerificationKey2018', controller: did, publicKeyBase58: encodeBase58(pub) },
-      { id: xId, type: 'X25519KeyAgreementKey2019', controller: did, publicKeyBase58: encodeBase58(x) },
-    ],
+    verificationMethod: jwk
+      ? [
+          { id: edId, type: 'JsonWebKey2020', controller: did, publicKeyJwk: okpJwk('Ed25519', pub) },
+          { id: xId, type: 'JsonWebKey2020', controller: did, publicKeyJwk: okpJwk('X25519', x) },
+        ]
+      : [
+          { id: edId, type: 'Ed25519VerificationKey2018', controller: did, publicKeyBase58: encodeBase58(pub) },
+          { id: xId, type: 'X25519KeyAgreementKey2019', controller: did, publicKeyBase58: encodeBase58(x) },
+        ],
     assertionMethod: [edId],
     authentication: [edId],
     capabilityInvocation: [edId],
     capabilityDelegation: [edId],
     keyAgreement: [xId],
   };
+}
+
+/**
+ * A short fingerprint people can compare aloud: SHA-256 of the public key,
+ * first 16 bytes, as 8 groups of 4 hex digits.
+ */
+export function keyFingerprint(publicKey: Uint8Array): string {
+  const hex = createHash('sha256').update(publicKey).digest('hex').slice(0, 32);
+  return hex.match(/.{4}/g)!.join(' ');
 }

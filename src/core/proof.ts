@@ -1,4 +1,5 @@
 import { fail } from './errors.js';
+import { isoSeconds, parseDateTime, XSD_DATETIME } from './time.js';
 import { sha256, sha256Hex, concatBytes } from './bytes.js';
 import { canonicalize, canonicalMembers, joinMembers } from './jcs.js';
 import { sign, verify, type Ed25519KeyPair, SIGNATURE_LENGTH } from './ed25519.js';
@@ -15,18 +16,14 @@ import { isJsonObject, type Did, type Digest, type Json, type JsonObject, type V
 
 export const PROOF_TYPE = 'DataIntegrityProof';
 export const CRYPTOSUITE = 'eddsa-jcs-2022';
-const XSD_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** Milliseconds of an XML Schema dateTime, or NaN. Date.parse alone rolls 2025-02-30 over into March. */
 export interface SignOptions {
   /** Defaults to now, to the second. */
   created?: Date | string;
   proofPurpose?: string;
   /** Defaults to the did:key DID URL of the signing key. */
   verificationMethod?: VerificationMethodId;
-}
-
-export function isoSeconds(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function hashData(canonicalProofConfig: string, canonicalDocument: string): Uint8Array {
@@ -96,14 +93,13 @@ export function verifyDocument(doc: unknown, opts: { proofPurpose?: string; now?
   let createdMs: number | undefined;
   if (created !== undefined) {
     if (typeof created !== 'string' || !XSD_DATETIME.test(created)) fail('malformed', 'proof.created must be an XML Schema dateTime');
-    createdMs = Date.parse(created);
+    createdMs = parseDateTime(created);
     if (Number.isNaN(createdMs)) fail('malformed', 'proof.created is not a real date');
   }
   if (expires !== undefined) {
-    if (typeof expires !== 'string' || !XSD_DATETIME.test(expires) || Number.isNaN(Date.parse(expires))) {
-      fail('malformed', 'proof.expires must be an XML Schema dateTime');
-    }
-    if (Date.parse(expires) <= (opts.now ?? Date.now())) fail('expired', `proof expired at ${expires}`);
+    const expiresMs = parseDateTime(expires);
+    if (Number.isNaN(expiresMs)) fail('malformed', 'proof.expires must be an XML Schema dateTime');
+    if (expiresMs <= (opts.now ?? Date.now())) fail('expired', `proof expired at ${String(expires)}`);
   }
   const signature = decodeBase58btc(proofValue);
   if (signature.length !== SIGNATURE_LENGTH) fail('bad-signature', `proofValue must hold a ${SIGNATURE_LENGTH}-byte signature`);
@@ -134,3 +130,5 @@ export function verifyDocument(doc: unknown, opts: { proofPurpose?: string; now?
 export function digestOf(doc: JsonObject): Digest {
   return sha256Hex(canonicalize(doc));
 }
+
+export { isoSeconds };

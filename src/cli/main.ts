@@ -1,0 +1,290 @@
+import { Command, Option } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { fail, KithError } from '../core/errors.js';
+import { phraseToSeed } from '../core/mnemonic.js';
+import { isJsonObject, type Digest } from '../core/types.js';
+import { isDigest } from '../core/bytes.js';
+import { parseJsonLimited } from '../core/limits.js';
+import { KithNode } from '../node/kith-node.js';
+import { hasIdentity } from '../node/identity.js';
+import { homePaths } from '../node/home.js';
+import { exportBackup, importBackup } from '../node/backup.js';
+import { startControl } from '../api/control.js';
+import { emit, report, when, type OutputOptions } from './output.js';
+import { readInput, readPhrase } from './read-input.js';
+
+/** Size of a document `kith sign` / `kith verify` will read. */
+const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+type Opts = OutputOptions & Record<string, unknown>;
+
+/** Wraps an action so every failure is reported the same way, for people and scripts. */
+function action(fn: (args: string[], opts: Opts) => unknown) {
+  return async (...args: unknown[]) => {
+    const cmd = args.at(-1) as Command;
+    const opts = { ...cmd.optsWithGlobals() } as Opts;
+    try {
+      await fn(args.slice(0, -2) as string[], opts);
+    } catch (e) {
+      report(opts, e);
+    }
+  };
+}
+
+function withNode<T>(opts: Opts, fn: (node: KithNode) => T): T {
+  const node = KithNode.open(opts.home as string | undefined);
+  try {
+    return fn(node);
+  } finally {
+    node.close();
+  }
+}
+
+function identitySummary(node: KithNode) {
+  return { did: node.did, actor: node.actorId, fingerprint: node.fingerprint, home: node.home.root };
+}
+
+function phraseLines(phrase: string): string[] {
+  const words = phrase.split(' ');
+  const rows: string[] = [];
+  for (let i = 0; i < words.length; i += 6) {
+    rows.push('  ' + words.slice(i, i + 6).map((w, j) => `${String(i + j + 1).padStart(2)}. ${w.padEnd(9)}`).join(' '));
+  }
+  return rows;
+}
+
+function parseCursor(s: string | undefined): { created: number; digest: Digest } | undefined {
+  if (s === undefined) return undefined;
+  const [created, digest] = s.split(':');
+  if (!created || !/^\d+$/.test(created) || !isDigest(digest)) fail('malformed', '--before takes the "next" cursor an earlier page printed');
+  return { created: Number(created), digest };
+}
+
+export function buildCli(): Command {
+  const program = new Command('kith')
+    .description('Kith: your identity and posts, on your own node, shared peer to peer')
+    .addOption(new Option('--home <dir>', 'node home folder').env('KITH_HOME'))
+    .option('--json', 'print JSON for scripts')
+    .showHelpAfterError();
+
+  program
+    .command('init')
+    .description('create your identity (an Ed25519 key) and show its recovery phrase')
+    .option('--recover', 'restore an identity from its 24-word recovery phrase')
+    .option('--phrase-file <file>', 'read the recovery phrase from a file ("-" for standard input)')
+    .option('--name <name>', 'display name for your profile')
+    .action(
+      action(async (_args, opts) => {
+        const seed = opts.recover ? phraseToSeed(await readPhrase(opts.phraseFile as string | undefined)) : undefined;
+        const profile = opts.name === undefined ? {} : { name: String(opts.name) };
+        const { node, phrase } = KithNode.init(opts.home as string | undefined, { seed, profile });
+        try {
+          const summary = identitySummary(node);
+          emit(opts, { ok: true, ...summary, recovered: Boolean(seed), ...(seed ? {} : { recoveryPhrase: phrase }) }, () =>
+            seed
+              ? [`Restored your identity.`, `  DID          ${node.did}`, `  fingerprint  ${node.fingerprint}`]
+              : [
+                  `Created your identity.`,
+                  `  DID          ${node.did}`,
+                  `  actor        ${node.actorId}`,
+                  `  fingerprint  ${node.fingerprint}`,
+                  `  home         ${node.home.root}`,
+                  ``,
+                  `Your recovery phrase. Write it down and keep it offline: anyone with it is you.`,
+                  ...phraseLines(phrase),
+                  ``,
+                  `Restore it anywhere with: kith init --recover`,
+                ],
+          );
+        } finally {
+          node.close();
+        }
+      }),
+    );
+
+  program
+    .command('whoami')
+    .description('show your DID, actor id and key fingerprint')
+    .action(
+      action((_args, opts) =>
+        withNode(opts, (node) => {
+          const s = identitySummary(node);
+          emit(opts, s, () => [`DID          ${s.did}`, `actor        ${s.actor}`, `fingerprint  ${s.fingerprint}`, `home         ${s.home}`]);
+        }),
+      ),
+    );
+
+  program
+    .command('phrase')
+    .description('show the recovery phrase of your identity (keep it secret)')
+    .action(
+      action((_args, opts) =>
+        withNode(opts, (node) => {
+          const phrase = node.recoveryPhrase();
+          emit(opts, { recoveryPhrase: phrase }, () => ['Your recovery phrase (anyone with it is you):', ...phraseLines(phrase)]);
+        }),
+      ),
+    );
+
+  program
+    .command('post')
+    .description('sign a public note into your outbox')
+    .argument('<text>', 'what to say')
+    .option('--reply-to <ap-id>', 'the post this one answers')
+    .action(
+      action(([text = ''], opts) =>
+        withNode(opts, (node) => {
+          const r = node.post({ text, ...(opts.replyTo ? { inReplyTo: String(opts.replyTo) } : {}) });
+          emit(opts, { ok: true, ...r }, () => [`Posted ${r.noteId}`, `  activity ${r.id}`, `  digest   ${r.digest}`]);
+        }),
+      ),
+    );
+
+  program
+    .command('outbox')
+    .description('list your posts, newest first')
+    .option('--limit <n>', 'items per page', '20')
+    .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
+    .action(
+      action((_args, opts) =>
+        withNode(opts, (node) => {
+          const limit = Number(opts.limit);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('malformed', '--limit must be a whole number from 1 to 500');
+          const items = node.outbox({ limit, before: parseCursor(opts.before as string | undefined) });
+          const last = items.at(-1);
+          const next = items.length === limit && last ? `${last.created}:${last.digest}` : null;
+          emit(opts, { items, next }, () => {
+            if (items.length === 0) return 'Your outbox is empty. Post with: kith post "hello"';
+            const lines = items.map((i) => {
+              const inner = isJsonObject(i.object.object) ? i.object.object : undefined;
+              const text = inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
+              return `${when(i.created)}  ${i.type.padEnd(8)} ${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
+            });
+            if (next) lines.push(`more: kith outbox --before ${next}`);
+            return lines;
+          });
+        }),
+      ),
+    );
+
+  program
+    .command('show')
+    .description('print a stored object by its ap:// id')
+    .argument('<ap-id>')
+    .action(
+      action(([id = ''], opts) =>
+        withNode(opts, (node) => {
+          const obj = node.show(id);
+          if (!obj) fail('not-found', `no object ${id} in this node's store`);
+          process.stdout.write(JSON.stringify(obj, null, 2) + '\n');
+        }),
+      ),
+    );
+
+  program
+    .command('sign')
+    .description('sign a JSON document with your key (eddsa-jcs-2022) and print it')
+    .argument('<file>', 'JSON file, or - for standard input')
+    .option('-o, --output <file>', 'write the signed document here instead of standard output')
+    .action(
+      action(([file = ''], opts) =>
+        withNode(opts, (node) => {
+          const doc = parseJsonLimited(readInput(file, MAX_DOCUMENT_BYTES), { ...node.ingestor.limits, maxObjectBytes: MAX_DOCUMENT_BYTES });
+          if (!isJsonObject(doc)) fail('malformed', 'only a JSON object can be signed');
+          const signed = JSON.stringify(node.sign(doc), null, 2) + '\n';
+          if (opts.output) {
+            writeFileSync(String(opts.output), signed);
+            emit(opts, { ok: true, output: opts.output }, () => `Signed into ${String(opts.output)}`);
+          } else process.stdout.write(signed);
+        }),
+      ),
+    );
+
+  program
+    .command('verify')
+    .description('check a signed object: proof, shape and authority; exit 0 only if valid')
+    .argument('<file>', 'JSON file, or - for standard input')
+    .action(
+      action(([file = ''], opts) =>
+        withNode(opts, (node) => {
+          let verdict;
+          try {
+            verdict = node.check(readInput(file, node.ingestor.limits.maxObjectBytes));
+          } catch (e) {
+            if (!(e instanceof KithError)) throw e;
+            emit(opts, { valid: false, code: e.code, reason: e.message }, () => `INVALID: ${e.message}`);
+            process.exitCode = 1;
+            return;
+          }
+          emit(opts, { valid: true, ...verdict }, () => [`VALID ${verdict.type} ${verdict.id}`, `  signed by ${verdict.signer}`]);
+        }),
+      ),
+    );
+
+  program
+    .command('export')
+    .description("write a signed, portable backup of your identity's objects")
+    .argument('<file>')
+    .action(
+      action(([file = ''], opts) =>
+        withNode(opts, (node) => {
+          const s = exportBackup(node, file);
+          emit(opts, { ok: true, file, ...s }, () => `Exported ${s.objects} objects (${s.bytes} bytes) to ${file}`);
+        }),
+      ),
+    );
+
+  program
+    .command('import')
+    .description('restore objects from a backup; all of it is checked first, and it lands whole or not at all')
+    .argument('<file>')
+    .action(
+      action(([file = ''], opts) =>
+        withNode(opts, (node) => {
+          const s = importBackup(node, file);
+          emit(opts, { ok: true, file, ...s }, () => `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here`);
+        }),
+      ),
+    );
+
+  program
+    .command('start')
+    .description('run the node in the foreground (creates an identity on first run)')
+    .option('--control-port <n>', 'port of the local control endpoint on 127.0.0.1 (0 = any)', '0')
+    .action(
+      action(async (_args, opts) => {
+        const home = homePaths(opts.home as string | undefined);
+        let created = false;
+        if (!hasIdentity(home)) {
+          KithNode.init(home.root).node.close();
+          created = true;
+        }
+        const node = KithNode.open(home.root);
+        const control = await startControl(node, Number(opts.controlPort));
+        emit(opts, { ...identitySummary(node), created, control: control.info.url, objects: node.store.objects.count() }, () => [
+          created ? 'Created a new identity. See its recovery phrase with: kith phrase' : 'Kith node running.',
+          `  DID          ${node.did}`,
+          `  actor        ${node.actorId}`,
+          `  fingerprint  ${node.fingerprint}`,
+          `  home         ${node.home.root}`,
+          `  objects      ${node.store.objects.count()}`,
+          `  control      ${control.info.url} (loopback only)`,
+          'Press Ctrl+C to stop.',
+        ]);
+        await new Promise<void>((resolve) => {
+          const stop = () => resolve();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await control.close();
+        node.close();
+        if (!opts.json) process.stdout.write('Stopped.\n');
+      }),
+    );
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildCli().parseAsync(argv);
+}

@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { fail } from './errors.js';
+import { parseDateTime } from './time.js';
+import { actorId, apId, apIdKey, followersId, followingId, inboxId, outboxId, parseApId } from './apid.js';
+import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
+import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
+
+/**
+ * The ActivityStreams 2.0 model Kith produces and accepts: builders for the
+ * objects a person makes, and the shape rules every incoming object meets
+ * before its proof is even checked.
+ */
+
+export const AS_PUBLIC = 'https://www.w3.org/ns/activitystreams#Public';
+export const AS_CONTEXT: readonly string[] = Object.freeze([
+  'https://www.w3.org/ns/activitystreams',
+  'https://w3id.org/security/data-integrity/v1',
+]);
+const ACTOR_CONTEXT = [...AS_CONTEXT, 'https://w3id.org/fep/ef61'];
+
+const MAX_TYPE_LENGTH = 64;
+export const ACTOR_TYPES = new Set(['Person', 'Service', 'Application', 'Group', 'Organization']);
+/** Activities whose `object` the actor brings into being, so it must be theirs. */
+const AUTHORING_ACTIVITIES = new Set(['Create', 'Update']);
+
+export function isoNow(now = Date.now()): string {
+  return new Date(now).toISOString();
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Plain text to the small HTML subset fediverse servers expect in `content`. */
+export function textToHtml(text: string): string {
+  return text
+    .trim()
+    .split(/\n{2,}/)
+    .map((para) => `<p>${escapeHtml(para).replace(/\n/g, '<br>')}</p>`)
+    .join('');
+}
+
+export interface ProfileFields {
+  name?: string;
+  summary?: string;
+  preferredUsername?: string;
+  /** FEP-ef61 gateways: https origins that serve this actor to the classic fediverse. */
+  gateways?: string[];
+}
+
+/** An FEP-ef61 portable actor with its key as a FEP-521a Multikey. Unsigned. */
+export function buildActor(did: Did, profile: ProfileFields = {}, now = Date.now()): JsonObject {
+  const id = actorId(did);
+  const actor: JsonObject = {
+    '@context': ACTOR_CONTEXT,
+    id,
+    type: 'Person',
+    inbox: inboxId(did),
+    outbox: outboxId(did),
+    followers: followersId(did),
+    following: followingId(did),
+    assertionMethod: [
+      {
+        id: verificationMethodOf(did),
+        type: 'Multikey',
+        controller: id,
+        publicKeyMultibase: ed25519Multikey(publicKeyFromDid(did)),
+      },
+    ],
+    gateways: profile.gateways ?? [],
+    published: isoNow(now),
+  };
+  if (profile.preferredUsername !== undefined) actor.preferredUsername = profile.preferredUsername;
+  if (profile.name !== undefined) actor.name = profile.name;
+  if (profile.summary !== undefined) actor.summary = profile.summary;
+  return actor;
+}
+
+export interface NoteFields {
+  text: string;
+  inReplyTo?: ApId | string;
+  /** Defaults to public, copied to the author's followers. */
+  to?: string[];
+  cc?: string[];
+  attachment?: JsonObject[];
+}
+
+export function newObjectId(did: Did): ApId {
+  return apId(did, `/objects/${randomUUID()}`);
+}
+
+export function buildNote(did: Did, fields: NoteFields, now = Date.now()): JsonObject {
+  const note: JsonObject = {
+    id: newObjectId(did),
+    type: 'Note',
+    attributedTo: actorId(did),
+    content: textToHtml(fields.text),
+    source: { content: fields.text, mediaType: 'text/plain' },
+    published: isoNow(now),
+    to: fields.to ?? [AS_PUBLIC],
+    cc: fields.cc ?? [followersId(did)],
+  };
+  if (fields.inReplyTo !== undefined) note.inReplyTo = fields.inReplyTo;
+  if (fields.attachment !== undefined) note.attachment = fields.attachment;
+  return note;
+}
+
+/** Wraps an object the actor made in a Create activity with the same addressing. Unsigned. */
+export function buildCreate(did: Did, object: JsonObject, now = Date.now()): JsonObject {
+  return {
+    '@context': [...AS_CONTEXT],
+    id: newObjectId(did),
+    type: 'Create',
+    actor: actorId(did),
+    published: object.published ?? isoNow(now),
+    to: object.to ?? [AS_PUBLIC],
+    cc: object.cc ?? [],
+    object,
+  };
+}
+
+/** What the shape check learns about an object, for storage and authority. */
+export interface ObjectFacts {
+  /** Canonical id without query. */
+  readonly id: ApId;
+  /** The DID the id belongs to: only that DID (or a key it certified) may sign it. */
+  readonly owner: Did;
+  readonly type: string;
+  /** ms since epoch: `published`, or failing that the proof's `created`. */
+  readonly created: number;
+  /** Ids of objects embedded in it (a Create's Note), so they can be found by id. */
+  readonly embedded: readonly ApId[];
+}
+
+function primaryType(t: Json | undefined, where: string): string {
+  const types = Array.isArray(t) ? t : [t];
+  if (types.length === 0) fail('malformed', `${where}: type must not be empty`);
+  for (const x of types) {
+    if (typeof x !== 'string' || x.length === 0 || x.length > MAX_TYPE_LENGTH) fail('malformed', `${where}: type must be a short string or a list of them`);
+  }
+  return types[0] as string;
+}
+
+function refId(v: Json | undefined): Json | undefined {
+  return isJsonObject(v) ? v.id : v;
+}
+
+function checkOwnedRef(v: Json | undefined, owner: Did, field: string): void {
+  if (v === undefined) return;
+  const refs = Array.isArray(v) ? v : [v];
+  if (refs.length === 0) fail('malformed', `${field} must not be empty`);
+  for (const r of refs) {
+    const id = refId(r);
+    if (parseApId(id).did !== owner) fail('wrong-key', `${field} names another identity than the object's own (${owner})`);
+  }
+}
+
+export function parseTime(v: Json | undefined, field: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = parseDateTime(v);
+  if (Number.isNaN(t)) fail('malformed', `${field} must be a real ISO 8601 date-time`);
+  return t;
+}
+
+/**
+ * Shape rules for an incoming ActivityStreams object with a portable id.
+ * Same-origin as FEP-ef61 defines it: the actor, the attribution and any
+ * object created by an activity must belong to the DID in the object's id.
+ */
+export function objectFacts(doc: JsonObject, proofCreated: number | undefined): ObjectFacts {
+  if (doc['@context'] === undefined) fail('malformed', 'object has no @context');
+  const id = apIdKey(doc.id);
+  const owner = parseApId(id).did;
+  const type = primaryType(doc.type, 'object');
+  checkOwnedRef(doc.actor, owner, 'actor');
+  checkOwnedRef(doc.attributedTo, owner, 'attributedTo');
+  if (ACTOR_TYPES.has(type) && parseApId(id).path !== '/actor') fail('malformed', 'an actor id must be ap://<did>/actor');
+  const embedded: ApId[] = [];
+  const obj = doc.object;
+  if (AUTHORING_ACTIVITIES.has(type)) {
+    if (!isJsonObject(obj)) fail('malformed', `${type} must embed the object it carries`);
+    const inner = apIdKey(obj.id);
+    if (parseApId(inner).did !== owner) fail('wrong-key', `${type} carries an object that belongs to another identity`);
+    primaryType(obj.type, 'embedded object');
+    checkOwnedRef(obj.attributedTo, owner, 'embedded attributedTo');
+    parseTime(obj.published, 'embedded published');
+    embedded.push(inner);
+  }
+  const created = parseTime(doc.published, 'published') ?? proofCreated;
+  if (created === undefined) fail('malformed', 'object needs a published time or a proof creation time');
+  return { id, owner, type, created, embedded };
+}

@@ -1,0 +1,519 @@
+import { randomUUID } from 'node:crypto';
+import { parseApId } from './apid.js';
+import { isDigest } from './bytes.js';
+import { didFromPublicKey, parseDid } from './didkey.js';
+import type { Ed25519KeyPair } from './ed25519.js';
+import { fail, KithError, type ErrorCode } from './errors.js';
+import { canonicalize } from './jcs.js';
+import { isoSeconds, signDocument, verifyDocument } from './proof.js';
+import type { Revocation } from './revocation.js';
+import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from './types.js';
+
+/**
+ * Kith's one authority mechanism (DESIGN principle 5): a root key certifies a
+ * subject key for some capabilities on some ap:// resources for a time window,
+ * and each further link may only narrow what its parent granted. Devices,
+ * hosted accounts, forum members and moderators, and follower read access are
+ * all chains of these; bans and blocks are revocations (./revocation.ts).
+ *
+ * A `Certificate` value is proof of a good signature and a well-formed body:
+ * only parseCertificate and issueCertificate can make one. Whether it grants
+ * anything is for verifyChain to say, since that depends on the root, the
+ * time and the revocations known.
+ */
+
+export const STATEMENT_CONTEXT = ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/data-integrity/v1'] as const;
+export const CERTIFICATE_TYPE = 'KithCertificate';
+/** Certificates delegate authority, so they are signed for that purpose and cannot pass as ordinary assertions. */
+export const CERTIFICATE_PROOF_PURPOSE = 'capabilityDelegation';
+/**
+ * Holding a capability lets a key use it; passing it on takes this one too.
+ * Without it, a forum member could admit anyone and a follower could hand out read access.
+ */
+export const DELEGATE = 'delegate';
+
+export const DEFAULT_MAX_STATEMENT_BYTES = 8192;
+export const DEFAULT_MAX_DEPTH = 8;
+export const MAX_CAPABILITIES = 32;
+export const MAX_CAPABILITY_LENGTH = 128;
+export const MAX_RESOURCE_LENGTH = 1024;
+
+const CAPABILITY_RE = /^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/;
+const ISO_SECONDS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+const UUID_V4_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const PROOF_MEMBERS = new Set(['@context', 'type', 'cryptosuite', 'created', 'verificationMethod', 'proofPurpose', 'proofValue']);
+const CERTIFICATE_MEMBERS = new Set([
+  '@context', 'type', 'id', 'issuer', 'subject', 'capability', 'resource', 'notBefore', 'expires', 'parent', 'proof',
+]);
+
+/** A point in time: milliseconds since the epoch, or a Date. */
+export type Instant = number | Date;
+
+export interface ParseLimits {
+  /** Largest accepted JSON text, in UTF-8 bytes. */
+  readonly maxBytes?: number;
+}
+
+// ---- Helpers shared with revocation.ts: both are small signed JSON statements with the same rules. ----
+
+/** Short form of a DID for messages; the start and end are what people compare by eye. */
+export function showDid(did: string): string {
+  return did.length > 30 ? `${did.slice(0, 20)}…${did.slice(-6)}` : did;
+}
+
+export function showTime(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}
+
+/** Runs a field check, naming the field in any refusal so the reader knows which one to fix. */
+export function inField<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof KithError) throw new KithError(e.code, `${field}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * A private, plain-JSON copy of the input, refused if over the size limit.
+ * Checking a copy means getters or later mutation cannot make the checked
+ * object differ from the one whose digest we report.
+ */
+export function snapshotJson(input: unknown, limits: ParseLimits | undefined, what: string): JsonObject {
+  const max = limits?.maxBytes ?? DEFAULT_MAX_STATEMENT_BYTES;
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+  } else {
+    if (!isJsonObject(input)) fail('malformed', `a ${what} must be a JSON object`);
+    text = canonicalize(input);
+  }
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > max) fail('too-large', `the ${what} is ${bytes} bytes of JSON; at most ${max} are accepted`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('malformed', `the ${what} is not valid JSON`);
+  }
+  if (!isJsonObject(parsed)) fail('malformed', `a ${what} must be a JSON object`);
+  return parsed;
+}
+
+export function checkMembers(d: JsonObject, allowed: ReadonlySet<string>, what: string): void {
+  for (const key of Object.keys(d)) {
+    if (!allowed.has(key)) fail('malformed', `the ${what} has a member Kith does not define: "${key.slice(0, 40)}"`);
+  }
+}
+
+export function checkHeader(d: JsonObject, type: string, what: string): void {
+  if (canonicalize(d['@context'] ?? null) !== canonicalize(STATEMENT_CONTEXT)) {
+    fail('malformed', `the ${what}'s @context must be ${JSON.stringify(STATEMENT_CONTEXT)}`);
+  }
+  if (d.type !== type) fail('malformed', `the ${what}'s type must be "${type}", got ${JSON.stringify(d.type ?? null).slice(0, 40)}`);
+}
+
+/** The id names its issuer, so a statement cannot be replayed under another issuer's id. */
+export function checkStatementId(id: unknown, issuer: Did, collection: string, what: string): ApId {
+  const prefix = `ap://${issuer}/${collection}/`;
+  if (typeof id !== 'string' || !id.startsWith(prefix) || !UUID_V4_RE.test(id.slice(prefix.length))) {
+    fail('malformed', `the ${what}'s id must be ${prefix}<lower-case UUID v4>`);
+  }
+  return id as ApId;
+}
+
+export function statementId(issuer: Did, collection: string, given: string | undefined, what: string): ApId {
+  return checkStatementId(given ?? `ap://${issuer}/${collection}/${randomUUID()}`, issuer, collection, what);
+}
+
+/** ISO 8601 UTC to the second; Date.parse alone would roll 2024-02-30 over into March. */
+export function parseIsoSeconds(v: unknown, field: string): number {
+  if (typeof v !== 'string' || !ISO_SECONDS_RE.test(v)) {
+    fail('malformed', `${field} must be a UTC time to the second, like "2025-01-31T12:00:00Z"`);
+  }
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms) || isoSeconds(new Date(ms)) !== v) fail('malformed', `${field} "${v}" is not a real time`);
+  return ms;
+}
+
+export function toMs(t: Instant, field: string): number {
+  const ms = t instanceof Date ? t.getTime() : t;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) fail('malformed', `${field} must be a finite time in ms or a Date`);
+  return ms;
+}
+
+export const floorSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
+const ceilSecond = (ms: number): number => Math.ceil(ms / 1000) * 1000;
+export const isoOf = (ms: number): string => isoSeconds(new Date(ms));
+
+/** Verifies the proof and that it was made by the key the statement names as its issuer. */
+export function verifySignedBy(d: JsonObject, issuer: Did, proofPurpose: string, what: string): Digest {
+  const proof = d.proof;
+  if (!isJsonObject(proof)) fail('malformed', `the ${what}'s proof must be one proof object`);
+  checkMembers(proof, PROOF_MEMBERS, `${what}'s proof`);
+  const verified = verifyDocument(d, { proofPurpose });
+  if (verified.signer !== issuer) {
+    fail('wrong-key', `the ${what} names ${showDid(issuer)} as issuer but is signed by ${showDid(verified.signer)}`);
+  }
+  return verified.digest;
+}
+
+export function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+// ---- Capabilities and resources ----
+
+/** Capability `granted` covers `requested` if equal, or if `requested` is below it (`post` covers `post:reply`). */
+export function capabilityCovers(granted: string, requested: string): boolean {
+  return requested === granted || requested.startsWith(`${granted}:`);
+}
+
+export function capabilitiesCover(granted: readonly string[], requested: string): boolean {
+  return granted.some((g) => capabilityCovers(g, requested));
+}
+
+/** Resource R covers R and everything under `R/`; both must be canonical ids without query or fragment. */
+export function resourceCovers(granted: ApId, requested: ApId): boolean {
+  return requested === granted || requested.startsWith(`${granted}/`);
+}
+
+export function checkCapability(c: unknown, field: string): string {
+  if (typeof c !== 'string') return fail('malformed', `${field} must be a string`);
+  if (c.length > MAX_CAPABILITY_LENGTH) fail('too-large', `${field} is longer than ${MAX_CAPABILITY_LENGTH} characters`);
+  if (!CAPABILITY_RE.test(c)) {
+    fail('malformed', `${field} "${c.slice(0, 40)}" must be lower-case words joined by ":", like "forum:post"`);
+  }
+  return c;
+}
+
+function parseCapabilities(v: unknown): readonly string[] {
+  if (!Array.isArray(v)) return fail('malformed', 'capability must be an array of strings');
+  if (v.length === 0) fail('malformed', 'capability must grant at least one capability');
+  if (v.length > MAX_CAPABILITIES) fail('too-large', `capability lists ${v.length} entries; at most ${MAX_CAPABILITIES} are allowed`);
+  const out: string[] = [];
+  for (const [i, c] of v.entries()) {
+    out.push(checkCapability(c, `capability[${i}]`));
+    // Sorted and unique, so one grant has one signed form.
+    if (i > 0 && !(out[i - 1]! < out[i]!)) fail('malformed', 'capability entries must be unique and sorted');
+  }
+  return Object.freeze(out);
+}
+
+/** The canonical, query- and fragment-free form a grant is stated in; refuses what cannot be granted. */
+function grantableResource(v: unknown): ApId {
+  if (typeof v !== 'string') return fail('malformed', 'resource must be an ap:// id');
+  if (v.length > MAX_RESOURCE_LENGTH) fail('too-large', `resource is longer than ${MAX_RESOURCE_LENGTH} characters`);
+  const p = parseApId(v);
+  if (p.query !== undefined || p.fragment !== undefined) fail('malformed', 'resource must have no ?query or #fragment');
+  if (p.path.endsWith('/')) fail('malformed', `resource must not end in "/" (a resource already covers everything under it): "${v.slice(0, 80)}"`);
+  return `ap://${p.did}${p.path}` as ApId;
+}
+
+/** What is being acted on, reduced to the part a grant speaks about: the query is a hint, a fragment a part of the same document. */
+function requestedResource(v: unknown): ApId {
+  const p = inField('requested resource', () => parseApId(v));
+  return `ap://${p.did}${p.path}` as ApId;
+}
+
+// ---- Certificates ----
+
+const sealed = Symbol('Certificate');
+
+interface Grant {
+  readonly issuer: Did;
+  readonly subject: Did;
+  readonly capability: readonly string[];
+  readonly resource: ApId;
+  readonly notBefore: number;
+  readonly expires: number;
+}
+
+export class Certificate implements Grant {
+  readonly id: ApId;
+  readonly issuer: Did;
+  readonly subject: Did;
+  /** Sorted, unique, non-empty. */
+  readonly capability: readonly string[];
+  readonly resource: ApId;
+  /** The window [notBefore, expires) in ms since the epoch. */
+  readonly notBefore: number;
+  readonly expires: number;
+  /** Digest of the parent certificate; absent on a chain's first link. */
+  readonly parent: Digest | undefined;
+  /** SHA-256 of the JCS of the signed document: how children and revocations name it. */
+  readonly digest: Digest;
+  /** The signed document, deep-frozen: store and send this. */
+  readonly doc: Readonly<JsonObject>;
+
+  /** @internal Use parseCertificate or issueCertificate: a Certificate is always a verified one. */
+  constructor(token: symbol, fields: Omit<Certificate, 'toJSON'>) {
+    if (token !== sealed) throw new TypeError('a Certificate comes only from parseCertificate or issueCertificate');
+    this.id = fields.id;
+    this.issuer = fields.issuer;
+    this.subject = fields.subject;
+    this.capability = fields.capability;
+    this.resource = fields.resource;
+    this.notBefore = fields.notBefore;
+    this.expires = fields.expires;
+    this.parent = fields.parent;
+    this.digest = fields.digest;
+    this.doc = fields.doc;
+    Object.freeze(this);
+  }
+
+  toJSON(): Readonly<JsonObject> {
+    return this.doc;
+  }
+}
+
+/**
+ * Checks a certificate strictly (shape, sizes, times, canonical resource) and
+ * verifies that its issuer signed it. Says nothing about whether it grants
+ * anything: that is verifyChain's question.
+ */
+export function parseCertificate(input: unknown, limits?: ParseLimits): Certificate {
+  const d = snapshotJson(input, limits, 'certificate');
+  checkMembers(d, CERTIFICATE_MEMBERS, 'certificate');
+  checkHeader(d, CERTIFICATE_TYPE, 'certificate');
+  const issuer = inField('issuer', () => parseDid(d.issuer));
+  const subject = inField('subject', () => parseDid(d.subject));
+  if (subject === issuer) fail('malformed', 'a certificate must certify a key other than its issuer');
+  const id = checkStatementId(d.id, issuer, 'certs', 'certificate');
+  const capability = parseCapabilities(d.capability);
+  const resource = grantableResource(d.resource);
+  if (resource !== d.resource) fail('malformed', `resource is not in canonical form; write it as "${resource}"`);
+  const notBefore = parseIsoSeconds(d.notBefore, 'notBefore');
+  const expires = parseIsoSeconds(d.expires, 'expires');
+  if (expires <= notBefore) fail('malformed', `expires (${d.expires}) must be after notBefore (${d.notBefore})`);
+  let parent: Digest | undefined;
+  if (d.parent !== undefined) {
+    if (!isDigest(d.parent)) fail('malformed', 'parent must be the lower-case hex SHA-256 digest of the parent certificate');
+    parent = d.parent;
+  } else if (parseApId(resource).did !== issuer) {
+    // A root's authority is its own namespace; anything wider is a grant it never had.
+    fail('widened', `a first-link certificate may only grant over its issuer's own ap:// ids, not ${resource}`);
+  }
+  const digest = verifySignedBy(d, issuer, CERTIFICATE_PROOF_PURPOSE, 'certificate');
+  return new Certificate(sealed, { id, issuer, subject, capability, resource, notBefore, expires, parent, digest, doc: deepFreeze(d) });
+}
+
+export interface CertificateRequest {
+  readonly subject: Did;
+  /** Order and duplicates do not matter; the signed form is sorted and unique. */
+  readonly capability: string | readonly string[];
+  /** The ap:// id (and everything under it) the grant applies to. */
+  readonly resource: string;
+  /** Defaults to now, or the parent's notBefore if that is later. Rounded up to the second. */
+  readonly notBefore?: Instant;
+  /** Rounded down to the second. */
+  readonly expires: Instant;
+  /** The certificate that certified the issuing key; absent when the issuer is the root. */
+  readonly parent?: Certificate;
+}
+
+export interface IssueOptions {
+  /** The clock, for defaults and the proof's `created`. */
+  readonly now?: Instant;
+  /** ap://<issuer>/certs/<uuid v4>; a fresh one by default. */
+  readonly id?: string;
+}
+
+const describe = (label: string, g: Grant): string => `${label} (${showDid(g.issuer)} → ${showDid(g.subject)})`;
+const showWindow = (g: Grant): string => `${isoOf(g.notBefore)} to ${isoOf(g.expires)}`;
+
+/** Is `child` a grant that `parent`'s subject could make? Shared by issuing and verifying so both agree. */
+function checkAttenuation(parent: Grant, parentLabel: string, child: Grant, childLabel: string): void {
+  if (child.issuer !== parent.subject) {
+    fail('forged', `${describe(childLabel, child)} is issued by a key other than the one ${parentLabel} certifies (${showDid(parent.subject)})`);
+  }
+  if (!capabilitiesCover(parent.capability, DELEGATE)) {
+    fail('unauthorized', `${describe(childLabel, child)}: ${parentLabel} does not grant "${DELEGATE}", so ${showDid(parent.subject)} may use its capabilities but not pass them on`);
+  }
+  for (const c of child.capability) {
+    if (!capabilitiesCover(parent.capability, c)) {
+      fail('widened', `${describe(childLabel, child)} grants "${c}", which ${parentLabel} does not (it grants ${parent.capability.join(', ')})`);
+    }
+  }
+  if (!resourceCovers(parent.resource, child.resource)) {
+    fail('widened', `${describe(childLabel, child)} applies to ${child.resource}, outside ${parentLabel}'s ${parent.resource}`);
+  }
+  if (child.notBefore < parent.notBefore || child.expires > parent.expires) {
+    fail('widened', `${describe(childLabel, child)} is valid ${showWindow(child)}, outside ${parentLabel}'s ${showWindow(parent)}`);
+  }
+}
+
+/** Signs a certificate; refuses one that would be invalid against its own parent or already expired. */
+export function issueCertificate(issuerKey: Ed25519KeyPair, request: CertificateRequest, opts: IssueOptions = {}): Certificate {
+  const issuer = didFromPublicKey(issuerKey.publicKey);
+  const now = toMs(opts.now ?? Date.now(), 'now');
+  const subject = inField('subject', () => parseDid(request.subject));
+  const requested = typeof request.capability === 'string' ? [request.capability] : request.capability;
+  const capability = [...new Set(requested.map((c, i) => checkCapability(c, `capability[${i}]`)))].sort();
+  const resource = inField('resource', () => grantableResource(request.resource));
+  const { parent } = request;
+  if (parent !== undefined && !(parent instanceof Certificate)) fail('malformed', 'parent must be a Certificate from parseCertificate or issueCertificate');
+  const notBefore =
+    request.notBefore === undefined ? Math.max(floorSecond(now), parent?.notBefore ?? -Infinity) : ceilSecond(toMs(request.notBefore, 'notBefore'));
+  const expires = floorSecond(toMs(request.expires, 'expires'));
+  if (expires <= notBefore) fail('malformed', `expires (${isoOf(expires)}) must be after notBefore (${isoOf(notBefore)})`);
+  if (expires <= now) fail('expired', `the certificate would already have expired (${isoOf(expires)}; now is ${showTime(now)})`);
+  if (parent !== undefined) checkAttenuation(parent, 'its parent', { issuer, subject, capability, resource, notBefore, expires }, 'the new certificate');
+  const doc: JsonObject = {
+    '@context': [...STATEMENT_CONTEXT],
+    type: CERTIFICATE_TYPE,
+    id: statementId(issuer, 'certs', opts.id, 'certificate'),
+    issuer,
+    subject,
+    capability,
+    resource,
+    notBefore: isoOf(notBefore),
+    expires: isoOf(expires),
+  };
+  if (parent !== undefined) doc.parent = parent.digest;
+  return parseCertificate(signDocument(doc, issuerKey, { created: isoOf(floorSecond(now)), proofPurpose: CERTIFICATE_PROOF_PURPOSE }));
+}
+
+// ---- Chains ----
+
+export interface ChainQuery {
+  /** The key whose authority is in question: a person, a forum owner, a node owner. */
+  readonly root: Did;
+  /** Root first. Raw JSON links are parsed here, and a bad signature on one counts as forged. */
+  readonly chain: readonly (Certificate | JsonObject)[];
+  /** The key that acts; the last link must certify it. */
+  readonly actor: Did;
+  readonly capability: string;
+  /** The ap:// id acted on. Its query and fragment are ignored. */
+  readonly resource: string;
+  /** When the act happens, in ms; defaults to now. */
+  readonly at?: number;
+  readonly maxDepth?: number;
+  /** All revocations known; only those made by a key at or above a link count against it. */
+  readonly revocations?: Iterable<Revocation>;
+  /** For raw links. */
+  readonly limits?: ParseLimits;
+}
+
+export interface VerifiedChain {
+  readonly root: Did;
+  readonly actor: Did;
+  /** What was asked and is now proven. */
+  readonly capability: string;
+  readonly resource: ApId;
+  /** Everything the actor holds through this chain: 'all' when the actor is the root, acting on its own ids. */
+  readonly grantedCapabilities: readonly string[] | 'all';
+  readonly grantedResource: ApId;
+  /** The window in which every link holds; ±Infinity for the root itself. Revocations can end it sooner. */
+  readonly notBefore: number;
+  readonly expires: number;
+  readonly links: readonly Certificate[];
+}
+
+function linkOf(c: Certificate | JsonObject, i: number, limits: ParseLimits | undefined): Certificate {
+  if (c instanceof Certificate) return c;
+  try {
+    return parseCertificate(c, limits);
+  } catch (e) {
+    if (!(e instanceof KithError)) throw e;
+    const code: ErrorCode = e.code === 'bad-signature' || e.code === 'wrong-key' ? 'forged' : e.code;
+    throw new KithError(code, `link ${i}: ${e.message}`);
+  }
+}
+
+/**
+ * Does `chain` prove that `root` lets `actor` use `capability` on `resource`
+ * at time `at`? Returns what was proven or throws a KithError whose code says
+ * what is wrong (forged, widened, wrong-root, unauthorized, expired,
+ * not-yet-valid, revoked, too-deep) and whose message names the link.
+ */
+export function verifyChain(query: ChainQuery): VerifiedChain {
+  const at = query.at ?? Date.now();
+  if (!Number.isFinite(at)) fail('malformed', 'at must be a finite time in ms');
+  const maxDepth = query.maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth < 0) fail('malformed', 'maxDepth must be a whole number, 0 or more');
+  const root = inField('root', () => parseDid(query.root));
+  const actor = inField('actor', () => parseDid(query.actor));
+  const capability = checkCapability(query.capability, 'requested capability');
+  const resource = requestedResource(query.resource);
+  // Before parsing anything, so a long chain costs nothing.
+  if (query.chain.length > maxDepth) fail('too-deep', `the chain has ${query.chain.length} links; at most ${maxDepth} are accepted here`);
+
+  if (query.chain.length === 0) {
+    if (actor !== root) fail('wrong-root', `${showDid(actor)} shows no certificate, so it can act only if it is the root, ${showDid(root)}`);
+    if (parseApId(resource).did !== root) fail('unauthorized', `${showDid(root)} acts for itself only on its own ap:// ids, not on ${resource}`);
+    return { root, actor, capability, resource, grantedCapabilities: 'all', grantedResource: `ap://${root}` as ApId, notBefore: -Infinity, expires: Infinity, links: [] };
+  }
+
+  const links = query.chain.map((c, i) => linkOf(c, i, query.limits));
+  const first = links[0]!;
+  if (first.issuer !== root) fail('wrong-root', `link 0 is issued by ${showDid(first.issuer)}, but the chain must start at the root ${showDid(root)}`);
+  if (first.parent !== undefined) fail('forged', 'link 0 names a parent certificate, but the root issues the first link directly');
+  for (let i = 1; i < links.length; i++) {
+    const link = links[i]!;
+    const prev = links[i - 1]!;
+    if (link.parent !== prev.digest) {
+      fail('forged', `${describe(`link ${i}`, link)} names parent ${link.parent?.slice(0, 12) ?? '(none)'}…, but link ${i - 1} is ${prev.digest.slice(0, 12)}…`);
+    }
+    checkAttenuation(prev, `link ${i - 1}`, link, `link ${i}`);
+  }
+
+  const lastIndex = links.length - 1;
+  const last = links[lastIndex]!;
+  if (last.subject !== actor) fail('unauthorized', `the chain ends at ${showDid(last.subject)}, not at the actor ${showDid(actor)}`);
+  if (!capabilitiesCover(last.capability, capability)) {
+    fail('unauthorized', `${describe(`link ${lastIndex}`, last)} grants ${last.capability.join(', ')}, not "${capability}"`);
+  }
+  if (!resourceCovers(last.resource, resource)) {
+    fail('unauthorized', `${describe(`link ${lastIndex}`, last)} applies to ${last.resource}, which does not include ${resource}`);
+  }
+
+  for (const [i, link] of links.entries()) {
+    if (at < link.notBefore) fail('not-yet-valid', `${describe(`link ${i}`, link)} is not valid until ${isoOf(link.notBefore)}; checked at ${showTime(at)}`);
+    if (at >= link.expires) fail('expired', `${describe(`link ${i}`, link)} expired at ${isoOf(link.expires)}; checked at ${showTime(at)}`);
+  }
+
+  checkRevocations(root, links, at, query.revocations ?? []);
+  return {
+    root, actor, capability, resource,
+    grantedCapabilities: last.capability,
+    grantedResource: last.resource,
+    notBefore: last.notBefore,
+    expires: last.expires,
+    links,
+  };
+}
+
+function checkRevocations(root: Did, links: readonly Certificate[], at: number, revocations: Iterable<Revocation>): void {
+  const byCertificate = new Map<string, Revocation[]>();
+  const bySubject = new Map<string, Revocation[]>();
+  for (const r of revocations) {
+    if (at < r.from) continue;
+    const t = r.target;
+    if ('certificate' in t) push(byCertificate, t.certificate, r);
+    else if (t.root === root) push(bySubject, t.subject, r);
+  }
+  if (byCertificate.size === 0 && bySubject.size === 0) return;
+  // A link answers to its issuer and every key above it, never to keys it (or its descendants) certified.
+  const above = new Set<Did>([root]);
+  for (const [i, link] of links.entries()) {
+    const candidates = [...(byCertificate.get(link.digest) ?? []), ...(bySubject.get(link.subject) ?? [])];
+    const r = candidates.find((c) => above.has(c.issuer));
+    if (r !== undefined) {
+      const what = 'certificate' in r.target ? 'this certificate' : `every certificate of ${showDid(link.subject)} under this root`;
+      fail('revoked', `${describe(`link ${i}`, link)}: ${showDid(r.issuer)} revoked ${what} from ${isoOf(r.from)} (${r.id}); checked at ${showTime(at)}`);
+    }
+    above.add(link.subject);
+  }
+}
+
+function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
+  const list = m.get(k);
+  if (list === undefined) m.set(k, [v]);
+  else list.push(v);
+}

@@ -1,0 +1,28 @@
+import { mkdirSync, statSync, chmodSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where a node keeps everything: `$KITH_HOME`, or `~/.kith`. */
+export interface Home {
+  readonly root: string;
+  readonly database: string;
+  readonly identityKey: string;
+  /** Written by a running node so other commands can reach it. */
+  readonly controlFile: string;
+}
+
+export function homePaths(root?: string): Home {
+  const r = resolve(root ?? process.env.KITH_HOME ?? join(homedir(), '.kith'));
+  return {
+    root: r,
+    database: join(r, 'kith.db'),
+    identityKey: join(r, 'identity.key'),
+    controlFile: join(r, 'control.json'),
+  };
+}
+
+/** Creates the home folder, private to its owner. */
+export function ensureHome(home: Home): void {
+  mkdirSync(home.root, { recursive: true, mode: 0o700 });
+  if ((statSync(home.root).mode & 0o077) !== 0) chmodSync(home.root, 0o700);
+}

@@ -1,0 +1,134 @@
+import { KithError, fail } from '../core/errors.js';
+import { buildActor, buildCreate, buildNote, type NoteFields, type ProfileFields } from '../core/as2.js';
+import { actorId, apIdKey, outboxId } from '../core/apid.js';
+import { keyFingerprint } from '../core/didkey.js';
+import { signDocument } from '../core/proof.js';
+import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
+import { Store } from '../store/store.js';
+import { Ingestor, type Ingested, type IngestOptions, type IngestInput } from '../store/ingest.js';
+import { parseBody, type Page, type StoredObject } from '../store/objects.js';
+import { createIdentity, hasIdentity, loadIdentity, recoveryPhrase, type Identity } from './identity.js';
+import { ensureHome, homePaths, type Home } from './home.js';
+
+const ACTOR_SETTING = 'identity.actor';
+
+export interface OutboxItem {
+  readonly digest: string;
+  readonly id: ApId;
+  readonly type: string;
+  readonly created: number;
+  readonly object: JsonObject;
+}
+
+/**
+ * A Kith node: one person's identity, their store, and the operations the
+ * CLI (and later the network and the web app) perform on them.
+ */
+export class KithNode {
+  readonly did: Did;
+  readonly actorId: ApId;
+  readonly ingestor: Ingestor;
+
+  private constructor(
+    readonly home: Home,
+    private readonly identity: Identity,
+    readonly store: Store,
+    opts: IngestOptions,
+  ) {
+    this.did = identity.did;
+    this.actorId = actorId(identity.did);
+    this.ingestor = new Ingestor(store, opts);
+  }
+
+  /** Creates a new identity (or restores one from its seed) in an empty home and publishes its actor. */
+  static init(homeDir?: string, opts: { seed?: Uint8Array; profile?: ProfileFields; ingest?: IngestOptions } = {}): { node: KithNode; phrase: string } {
+    const home = homePaths(homeDir);
+    if (hasIdentity(home)) fail('conflict', `${home.root} already holds an identity; use another KITH_HOME or remove it first`);
+    ensureHome(home);
+    const { phrase, ...identity } = createIdentity(home, opts.seed);
+    const node = new KithNode(home, identity, Store.open(home.database), opts.ingest ?? {});
+    node.store.keys.add(identity.did, 'identity', home.identityKey);
+    node.publishActor(opts.profile ?? {});
+    return { node, phrase };
+  }
+
+  static open(homeDir?: string, opts: IngestOptions = {}): KithNode {
+    const home = homePaths(homeDir);
+    if (!hasIdentity(home)) fail('not-found', `no identity in ${home.root}; run "kith init" first`);
+    const identity = loadIdentity(home);
+    ensureHome(home);
+    const node = new KithNode(home, identity, Store.open(home.database), opts);
+    if (node.store.settings.get(ACTOR_SETTING) === undefined) node.publishActor({});
+    return node;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  /** The 24 words that restore this identity. Show only when the person asks. */
+  recoveryPhrase(): string {
+    return recoveryPhrase(this.identity);
+  }
+
+  get fingerprint(): string {
+    return keyFingerprint(this.identity.key.publicKey);
+  }
+
+  /** Signs a document with this person's key (it must not carry a proof yet). */
+  sign<T extends JsonObject>(doc: T): T & { proof: JsonObject } {
+    return signDocument(doc, this.identity.key);
+  }
+
+  publishActor(profile: ProfileFields): Ingested {
+    const result = this.ingestor.ingest(this.sign(buildActor(this.did, profile)));
+    this.store.settings.set(ACTOR_SETTING, result.digest);
+    return result;
+  }
+
+  /** The newest stored actor document of this person. */
+  actor(): JsonObject {
+    const o = this.store.objects.byId(this.actorId);
+    if (!o) fail('not-found', 'actor document is missing');
+    return parseBody(o);
+  }
+
+  /** Signs a Create of a Note into the outbox. */
+  post(fields: NoteFields): Ingested & { noteId: ApId } {
+    if (fields.text.trim().length === 0) fail('malformed', 'a post needs some text');
+    const note = buildNote(this.did, fields);
+    const result = this.ingestor.ingest(this.sign(buildCreate(this.did, note)));
+    return { ...result, noteId: note.id as ApId };
+  }
+
+  /** The outbox, newest first. `before` is the last item of the previous page. */
+  outbox(page: Page): OutboxItem[] {
+    return this.store.objects.outboxPage(outboxId(this.did), page).map(toItem);
+  }
+
+  /** An object by id: a stored document, or one embedded in a stored activity. */
+  show(id: string): JsonObject | undefined {
+    const key = apIdKey(id);
+    const own = this.store.objects.byId(key);
+    if (own) return parseBody(own);
+    const carrier = this.store.objects.carrierOf(key);
+    if (!carrier) return undefined;
+    const inner = parseBody(carrier).object;
+    return isJsonObject(inner) ? inner : undefined;
+  }
+
+  ingest(input: IngestInput): Ingested {
+    return this.ingestor.ingest(input);
+  }
+
+  /** Runs every ingest check without storing; throws the reason if it would be refused. */
+  check(input: IngestInput): ReturnType<Ingestor['check']> {
+    return this.ingestor.check(input);
+  }
+}
+
+function toItem(o: StoredObject): OutboxItem {
+  return { digest: o.digest, id: o.id, type: o.type, created: o.created, object: parseBody(o) };
+}
+
+export { KithError };

@@ -1,0 +1,77 @@
+/**
+ * Schema migrations, applied in order and recorded in `schema_migrations`.
+ * Never edit a migration that has shipped: add a new one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'objects, certificates, revocations, keys, settings',
+    sql: `
+      -- One row per signed version of an object. The digest (SHA-256 of the
+      -- JCS bytes) names the version; body is those JCS bytes.
+      CREATE TABLE objects (
+        digest   TEXT PRIMARY KEY,
+        id       TEXT NOT NULL,
+        owner    TEXT NOT NULL,
+        signer   TEXT NOT NULL,
+        type     TEXT NOT NULL,
+        scope    TEXT NOT NULL,
+        created  INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        body     TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- Scope order (created, digest) is the order set reconciliation uses.
+      CREATE INDEX objects_scope ON objects (scope, created, digest);
+      CREATE INDEX objects_id ON objects (id, created);
+      -- Objects embedded in another (a Create's Note), findable by their own id.
+      CREATE TABLE embedded (
+        id     TEXT NOT NULL,
+        digest TEXT NOT NULL REFERENCES objects (digest) ON DELETE CASCADE,
+        PRIMARY KEY (id, digest)
+      ) WITHOUT ROWID;
+      CREATE TABLE certificates (
+        digest    TEXT PRIMARY KEY REFERENCES objects (digest) ON DELETE CASCADE,
+        issuer    TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        parent    TEXT,
+        not_before INTEGER NOT NULL,
+        expires   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX certificates_subject ON certificates (subject);
+      CREATE TABLE revocations (
+        digest      TEXT PRIMARY KEY REFERENCES objects (digest) ON DELETE CASCADE,
+        issuer      TEXT NOT NULL,
+        certificate TEXT,
+        subject     TEXT,
+        root        TEXT,
+        effective   INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX revocations_certificate ON revocations (certificate);
+      CREATE INDEX revocations_subject ON revocations (subject);
+      -- Public facts about keys this node holds; the private seeds live in 0600 files.
+      CREATE TABLE keys (
+        did     TEXT PRIMARY KEY,
+        role    TEXT NOT NULL,
+        file    TEXT NOT NULL,
+        created INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      -- What was refused, by reason code: bad input is counted, never stored.
+      CREATE TABLE refusals (
+        code        TEXT PRIMARY KEY,
+        count       INTEGER NOT NULL,
+        last_reason TEXT NOT NULL,
+        last_at     INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];

@@ -1,0 +1,34 @@
+import { openDatabase, type Db } from './database.js';
+import { ObjectTable } from './objects.js';
+import { AuthorityTable } from './authority.js';
+import { KeyTable, RefusalCounter, SettingsTable } from './settings.js';
+
+/** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
+export class Store {
+  readonly objects: ObjectTable;
+  readonly authority: AuthorityTable;
+  readonly settings: SettingsTable;
+  readonly refusals: RefusalCounter;
+  readonly keys: KeyTable;
+
+  private constructor(readonly db: Db) {
+    this.objects = new ObjectTable(db);
+    this.authority = new AuthorityTable(db);
+    this.settings = new SettingsTable(db);
+    this.refusals = new RefusalCounter(db);
+    this.keys = new KeyTable(db);
+  }
+
+  static open(path: string): Store {
+    return new Store(openDatabase(path));
+  }
+
+  /** Runs fn in one write transaction: all of it lands, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
