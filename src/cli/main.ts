@@ -2,7 +2,9 @@ import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { fail, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
-import { isJsonObject, type Digest } from '../core/types.js';
+import { isJsonObject, type Digest, type JsonObject } from '../core/types.js';
+import { isApId } from '../core/apid.js';
+import { verifyDocument } from '../core/proof.js';
 import { isDigest } from '../core/bytes.js';
 import { parseJsonLimited } from '../core/limits.js';
 import { KithNode } from '../node/kith-node.js';
@@ -58,6 +60,18 @@ function parseCursor(s: string | undefined): { created: number; digest: Digest }
   const [created, digest] = s.split(':');
   if (!created || !/^\d+$/.test(created) || !isDigest(digest)) fail('malformed', '--before takes the "next" cursor an earlier page printed');
   return { created: Number(created), digest };
+}
+
+/**
+ * Kith objects (an ap:// id) get every ingest check; any other Data
+ * Integrity document (a verifiable credential, say) gets its proof checked.
+ */
+function verifyAny(node: KithNode, input: Buffer) {
+  const doc = parseJsonLimited(input, node.ingestor.limits);
+  if (isJsonObject(doc) && !isApId(doc.id) && !String(doc.type).startsWith('Kith')) {
+    return { kind: 'proof' as const, result: verifyDocument(doc) };
+  }
+  return { kind: 'object' as const, result: node.check(doc as JsonObject) };
 }
 
 export function buildCli(): Command {
@@ -207,16 +221,26 @@ export function buildCli(): Command {
     .action(
       action(([file = ''], opts) =>
         withNode(opts, (node) => {
+          const input = readInput(file, node.ingestor.limits.maxObjectBytes);
           let verdict;
           try {
-            verdict = node.check(readInput(file, node.ingestor.limits.maxObjectBytes));
+            verdict = verifyAny(node, input);
           } catch (e) {
             if (!(e instanceof KithError)) throw e;
             emit(opts, { valid: false, code: e.code, reason: e.message }, () => `INVALID: ${e.message}`);
             process.exitCode = 1;
             return;
           }
-          emit(opts, { valid: true, ...verdict }, () => [`VALID ${verdict.type} ${verdict.id}`, `  signed by ${verdict.signer}`]);
+          if (verdict.kind === 'proof') {
+            const v = verdict.result;
+            emit(opts, { valid: true, proofOnly: true, signer: v.signer, digest: v.digest }, () => [
+              `VALID proof by ${v.signer}`,
+              '  (not a Kith object: it has no ap:// id, so only the proof was checked)',
+            ]);
+            return;
+          }
+          const v = verdict.result;
+          emit(opts, { valid: true, ...v }, () => [`VALID ${v.type} ${v.id}`, `  signed by ${v.signer}`]);
         }),
       ),
     );

@@ -163,12 +163,14 @@ export function parseTime(v: Json | undefined, field: string): number | undefine
 }
 
 /**
- * Shape rules for an incoming ActivityStreams object with a portable id.
+ * Shape rules for an incoming ActivityStreams object with a portable id,
+ * checked before the (costlier) proof.
  * Same-origin as FEP-ef61 defines it: the actor, the attribution and any
  * object created by an activity must belong to the DID in the object's id.
  */
-export function objectFacts(doc: JsonObject, proofCreated: number | undefined): ObjectFacts {
+export function objectFacts(doc: JsonObject): ObjectFacts {
   if (doc['@context'] === undefined) fail('malformed', 'object has no @context');
+  if (doc.id === undefined) fail('malformed', 'object has no id; Kith objects have an ap:// id');
   const id = apIdKey(doc.id);
   const owner = parseApId(id).did;
   const type = primaryType(doc.type, 'object');
@@ -186,6 +188,8 @@ export function objectFacts(doc: JsonObject, proofCreated: number | undefined): 
     parseTime(obj.published, 'embedded published');
     embedded.push(inner);
   }
+  const proof = doc.proof;
+  const proofCreated = isJsonObject(proof) ? parseTime(proof.created, 'proof.created') : undefined;
   const created = parseTime(doc.published, 'published') ?? proofCreated;
   if (created === undefined) fail('malformed', 'object needs a published time or a proof creation time');
   return { id, owner, type, created, embedded };

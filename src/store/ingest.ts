@@ -159,10 +159,10 @@ export class Ingestor {
   }
 
   private verifyObject(doc: JsonObject): Verified {
+    const facts = objectFacts(doc);
+    this.checkTime(facts.created);
     const proof = verifyDocument(doc);
     this.checkSize(proof.canonical);
-    const facts = objectFacts(doc, proof.created);
-    this.checkTime(facts.created);
     if (proof.signer !== facts.owner) this.authorize(proof.signer, facts.owner, facts.id, facts.created);
     return {
       row: {
