@@ -187,7 +187,8 @@ test('forged: parent digest of another certificate', () => {
   const m = grant(mod, member, ['forum:post'], forum, modCert2);
   assert.ok(verifyChain(forumQuery({ chain: [modCert2, m] })));
   refuses(() => verifyChain(forumQuery({ chain: [modCert, m] })), 'forged', /names parent/);
-  const orphan = craft(mod, { subject: member.did, capability: ['forum:post'], resource: forum });
+  // A first link of the moderator's own, presented as if it continued the owner's.
+  const orphan = craft(mod, { subject: member.did, capability: ['forum:post'], resource: ap(mod) });
   refuses(() => verifyChain(forumQuery({ chain: [modCert, orphan] })), 'forged');
 });
 
@@ -250,7 +251,7 @@ test('expired and not yet valid, on the last link and on an ancestor', () => {
 });
 
 test('issueCertificate refuses a certificate that is already expired, and rounds the window inwards', () => {
-  refuses(() => issueCertificate(owner.key, { subject: mod.did, capability: 'x', resource: forum, expires: T0 }, { now: T0 + DAY }), 'expired');
+  refuses(() => issueCertificate(owner.key, { subject: mod.did, capability: 'x', resource: forum, notBefore: T0 - DAY, expires: T0 }, { now: T0 + DAY }), 'expired');
   refuses(() => issueCertificate(owner.key, { subject: mod.did, capability: 'x', resource: forum, notBefore: T1, expires: T0 }, { now: T0 }), 'malformed');
   const c = issueCertificate(owner.key, { subject: mod.did, capability: ['b', 'a', 'b'], resource: forum, notBefore: T0 + 1, expires: T1 - 1 }, { now: T0 });
   assert.deepEqual(c.capability, ['a', 'b']);
@@ -303,7 +304,11 @@ test('subject-wide revocation: a ban under one root voids every chain of that su
   refuses(() => verifyChain(forumQuery({ revocations: [ban] })), 'revoked', /every certificate/);
   // The same subject under another root is untouched.
   const elsewhere = grant(author, member, ['read'], ap(author, '/objects'));
-  assert.ok(verifyChain({ root: author.did, chain: [elsewhere], actor: member.did, capability: 'read', resource: ap(author, '/objects/1'), at: MID, revocations: [ban] }));
+  const authorBansInForum = issueRevocation(author.key, { subject: member.did, root: owner.did }, { from: T0 });
+  const readQuery = { root: author.did, chain: [elsewhere], actor: member.did, capability: 'read', resource: ap(author, '/objects/1'), at: MID };
+  assert.ok(verifyChain({ ...readQuery, revocations: [ban, authorBansInForum] }));
+  const authorBan = issueRevocation(author.key, { subject: member.did, root: author.did }, { from: T0 });
+  refuses(() => verifyChain({ ...readQuery, revocations: [authorBan] }), 'revoked');
   // A moderator's ban reaches members it certified, not those another moderator certified.
   const mod2 = person();
   const mod2Cert = grant(owner, mod2, [DELEGATE, 'forum:post'], forum);

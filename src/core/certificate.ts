@@ -211,7 +211,9 @@ function grantableResource(v: unknown): ApId {
   if (v.length > MAX_RESOURCE_LENGTH) fail('too-large', `resource is longer than ${MAX_RESOURCE_LENGTH} characters`);
   const p = parseApId(v);
   if (p.query !== undefined || p.fragment !== undefined) fail('malformed', 'resource must have no ?query or #fragment');
-  if (p.path.endsWith('/')) fail('malformed', `resource must not end in "/" (a resource already covers everything under it): "${v.slice(0, 80)}"`);
+  if (p.path.endsWith('/')) {
+    fail('malformed', `resource must not end in "/" (a resource already covers everything under it): "${v.slice(0, 80)}"`);
+  }
   return `ap://${p.did}${p.path}` as ApId;
 }
 
@@ -286,7 +288,7 @@ export function parseCertificate(input: unknown, limits?: ParseLimits): Certific
   if (subject === issuer) fail('malformed', 'a certificate must certify a key other than its issuer');
   const id = checkStatementId(d.id, issuer, 'certs', 'certificate');
   const capability = parseCapabilities(d.capability);
-  const resource = grantableResource(d.resource);
+  const resource = inField('resource', () => grantableResource(d.resource));
   if (resource !== d.resource) fail('malformed', `resource is not in canonical form; write it as "${resource}"`);
   const notBefore = parseIsoSeconds(d.notBefore, 'notBefore');
   const expires = parseIsoSeconds(d.expires, 'expires');
@@ -330,14 +332,20 @@ const showWindow = (g: Grant): string => `${isoOf(g.notBefore)} to ${isoOf(g.exp
 /** Is `child` a grant that `parent`'s subject could make? Shared by issuing and verifying so both agree. */
 function checkAttenuation(parent: Grant, parentLabel: string, child: Grant, childLabel: string): void {
   if (child.issuer !== parent.subject) {
-    fail('forged', `${describe(childLabel, child)} is issued by a key other than the one ${parentLabel} certifies (${showDid(parent.subject)})`);
+    const certified = showDid(parent.subject);
+    fail('forged', `${describe(childLabel, child)} is issued by a key other than the one ${parentLabel} certifies (${certified})`);
   }
   if (!capabilitiesCover(parent.capability, DELEGATE)) {
-    fail('unauthorized', `${describe(childLabel, child)}: ${parentLabel} does not grant "${DELEGATE}", so ${showDid(parent.subject)} may use its capabilities but not pass them on`);
+    fail(
+      'unauthorized',
+      `${describe(childLabel, child)}: ${parentLabel} does not grant "${DELEGATE}", ` +
+        `so ${showDid(parent.subject)} may use its capabilities but not pass them on`,
+    );
   }
   for (const c of child.capability) {
     if (!capabilitiesCover(parent.capability, c)) {
-      fail('widened', `${describe(childLabel, child)} grants "${c}", which ${parentLabel} does not (it grants ${parent.capability.join(', ')})`);
+      const held = parent.capability.join(', ');
+      fail('widened', `${describe(childLabel, child)} grants "${c}", which ${parentLabel} does not (it grants ${held})`);
     }
   }
   if (!resourceCovers(parent.resource, child.resource)) {
@@ -357,13 +365,19 @@ export function issueCertificate(issuerKey: Ed25519KeyPair, request: Certificate
   const capability = [...new Set(requested.map((c, i) => checkCapability(c, `capability[${i}]`)))].sort();
   const resource = inField('resource', () => grantableResource(request.resource));
   const { parent } = request;
-  if (parent !== undefined && !(parent instanceof Certificate)) fail('malformed', 'parent must be a Certificate from parseCertificate or issueCertificate');
+  if (parent !== undefined && !(parent instanceof Certificate)) {
+    fail('malformed', 'parent must be a Certificate from parseCertificate or issueCertificate');
+  }
   const notBefore =
-    request.notBefore === undefined ? Math.max(floorSecond(now), parent?.notBefore ?? -Infinity) : ceilSecond(toMs(request.notBefore, 'notBefore'));
+    request.notBefore === undefined
+      ? Math.max(floorSecond(now), parent?.notBefore ?? -Infinity)
+      : ceilSecond(toMs(request.notBefore, 'notBefore'));
   const expires = floorSecond(toMs(request.expires, 'expires'));
   if (expires <= notBefore) fail('malformed', `expires (${isoOf(expires)}) must be after notBefore (${isoOf(notBefore)})`);
   if (expires <= now) fail('expired', `the certificate would already have expired (${isoOf(expires)}; now is ${showTime(now)})`);
-  if (parent !== undefined) checkAttenuation(parent, 'its parent', { issuer, subject, capability, resource, notBefore, expires }, 'the new certificate');
+  if (parent !== undefined) {
+    checkAttenuation(parent, 'its parent', { issuer, subject, capability, resource, notBefore, expires }, 'the new certificate');
+  }
   const doc: JsonObject = {
     '@context': [...STATEMENT_CONTEXT],
     type: CERTIFICATE_TYPE,
@@ -442,23 +456,40 @@ export function verifyChain(query: ChainQuery): VerifiedChain {
   const capability = checkCapability(query.capability, 'requested capability');
   const resource = requestedResource(query.resource);
   // Before parsing anything, so a long chain costs nothing.
-  if (query.chain.length > maxDepth) fail('too-deep', `the chain has ${query.chain.length} links; at most ${maxDepth} are accepted here`);
+  if (query.chain.length > maxDepth) {
+    fail('too-deep', `the chain has ${query.chain.length} links; at most ${maxDepth} are accepted here`);
+  }
 
   if (query.chain.length === 0) {
-    if (actor !== root) fail('wrong-root', `${showDid(actor)} shows no certificate, so it can act only if it is the root, ${showDid(root)}`);
-    if (parseApId(resource).did !== root) fail('unauthorized', `${showDid(root)} acts for itself only on its own ap:// ids, not on ${resource}`);
-    return { root, actor, capability, resource, grantedCapabilities: 'all', grantedResource: `ap://${root}` as ApId, notBefore: -Infinity, expires: Infinity, links: [] };
+    if (actor !== root) {
+      fail('wrong-root', `${showDid(actor)} shows no certificate, so it can act only if it is the root, ${showDid(root)}`);
+    }
+    if (parseApId(resource).did !== root) {
+      fail('unauthorized', `${showDid(root)} acts for itself only on its own ap:// ids, not on ${resource}`);
+    }
+    const everything = `ap://${root}` as ApId;
+    return {
+      root, actor, capability, resource,
+      grantedCapabilities: 'all',
+      grantedResource: everything,
+      notBefore: -Infinity,
+      expires: Infinity,
+      links: [],
+    };
   }
 
   const links = query.chain.map((c, i) => linkOf(c, i, query.limits));
   const first = links[0]!;
-  if (first.issuer !== root) fail('wrong-root', `link 0 is issued by ${showDid(first.issuer)}, but the chain must start at the root ${showDid(root)}`);
+  if (first.issuer !== root) {
+    fail('wrong-root', `link 0 is issued by ${showDid(first.issuer)}, but the chain must start at the root ${showDid(root)}`);
+  }
   if (first.parent !== undefined) fail('forged', 'link 0 names a parent certificate, but the root issues the first link directly');
   for (let i = 1; i < links.length; i++) {
     const link = links[i]!;
     const prev = links[i - 1]!;
     if (link.parent !== prev.digest) {
-      fail('forged', `${describe(`link ${i}`, link)} names parent ${link.parent?.slice(0, 12) ?? '(none)'}…, but link ${i - 1} is ${prev.digest.slice(0, 12)}…`);
+      const named = link.parent === undefined ? 'no parent' : `parent ${link.parent.slice(0, 12)}…`;
+      fail('forged', `${describe(`link ${i}`, link)} names ${named}, but link ${i - 1} is ${prev.digest.slice(0, 12)}…`);
     }
     checkAttenuation(prev, `link ${i - 1}`, link, `link ${i}`);
   }
@@ -474,8 +505,9 @@ export function verifyChain(query: ChainQuery): VerifiedChain {
   }
 
   for (const [i, link] of links.entries()) {
-    if (at < link.notBefore) fail('not-yet-valid', `${describe(`link ${i}`, link)} is not valid until ${isoOf(link.notBefore)}; checked at ${showTime(at)}`);
-    if (at >= link.expires) fail('expired', `${describe(`link ${i}`, link)} expired at ${isoOf(link.expires)}; checked at ${showTime(at)}`);
+    const name = describe(`link ${i}`, link);
+    if (at < link.notBefore) fail('not-yet-valid', `${name} is not valid until ${isoOf(link.notBefore)}; checked at ${showTime(at)}`);
+    if (at >= link.expires) fail('expired', `${name} expired at ${isoOf(link.expires)}; checked at ${showTime(at)}`);
   }
 
   checkRevocations(root, links, at, query.revocations ?? []);
@@ -506,7 +538,8 @@ function checkRevocations(root: Did, links: readonly Certificate[], at: number, 
     const r = candidates.find((c) => above.has(c.issuer));
     if (r !== undefined) {
       const what = 'certificate' in r.target ? 'this certificate' : `every certificate of ${showDid(link.subject)} under this root`;
-      fail('revoked', `${describe(`link ${i}`, link)}: ${showDid(r.issuer)} revoked ${what} from ${isoOf(r.from)} (${r.id}); checked at ${showTime(at)}`);
+      const by = showDid(r.issuer);
+      fail('revoked', `${describe(`link ${i}`, link)}: ${by} revoked ${what} from ${isoOf(r.from)} (${r.id}); checked at ${showTime(at)}`);
     }
     above.add(link.subject);
   }

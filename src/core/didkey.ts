@@ -56,14 +56,30 @@ export function didFromPublicKey(publicKey: Uint8Array): Did {
   return (DID_KEY_PREFIX + ed25519Multikey(publicKey)) as Did;
 }
 
+/**
+ * Parsed did:keys, by string. Base58 decoding is the costly part of every id
+ * check, and the same few DIDs recur in every object, so they are remembered.
+ */
+const parsedDids = new Map<string, Uint8Array>();
+const PARSED_DIDS_MAX = 8192;
+
+function decodeDidKey(did: string): Uint8Array {
+  const hit = parsedDids.get(did);
+  if (hit) return hit;
+  const mb = did.slice(DID_KEY_PREFIX.length);
+  if (mb.startsWith('z6LS')) fail('wrong-key', 'this did:key is an X25519 key-agreement key; it cannot sign');
+  const publicKey = publicKeyFromMultikey(mb);
+  if (parsedDids.size >= PARSED_DIDS_MAX) parsedDids.delete(parsedDids.keys().next().value as string);
+  parsedDids.set(did, publicKey);
+  return publicKey;
+}
+
 /** Parses and checks a did:key of an Ed25519 key; refuses other key types with a reason. */
 export function parseDid(did: unknown): Did {
   if (typeof did !== 'string') return fail('malformed', 'a DID must be a string');
   if (did.length > MAX_DID_LENGTH) fail('too-large', 'DID is too long');
   if (!did.startsWith(DID_KEY_PREFIX)) fail('malformed', `only did:key DIDs are supported, got "${did.slice(0, 40)}"`);
-  const mb = did.slice(DID_KEY_PREFIX.length);
-  if (mb.startsWith('z6LS')) fail('wrong-key', 'this did:key is an X25519 key-agreement key; it cannot sign');
-  publicKeyFromMultikey(mb);
+  decodeDidKey(did);
   return did as Did;
 }
 
@@ -77,7 +93,7 @@ export function isDid(s: unknown): s is Did {
 }
 
 export function publicKeyFromDid(did: Did | string): Uint8Array {
-  return publicKeyFromMultikey(parseDid(did).slice(DID_KEY_PREFIX.length));
+  return new Uint8Array(decodeDidKey(parseDid(did)));
 }
 
 /** The DID URL of the signing key: `did:key:z6Mk…#z6Mk…`. */

@@ -21,28 +21,28 @@ export class AuthorityTable {
 
   constructor(db: Db) {
     this.insertCertStmt = db.prepare(
-      `INSERT OR IGNORE INTO certificates (digest, issuer, subject, parent, not_before, expires)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO certificates (object, digest, issuer, subject, parent, not_before, expires)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertRevStmt = db.prepare(
-      `INSERT OR IGNORE INTO revocations (digest, issuer, certificate, subject, root, effective)
+      `INSERT OR IGNORE INTO revocations (object, issuer, certificate, subject, root, effective)
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    this.certBodyStmt = db.prepare('SELECT o.body FROM certificates c JOIN objects o ON o.digest = c.digest WHERE c.digest = ?');
+    this.certBodyStmt = db.prepare('SELECT o.body FROM certificates c JOIN objects o ON o.n = c.object WHERE c.digest = ?');
     this.leavesStmt = db.prepare('SELECT digest FROM certificates WHERE subject = ? ORDER BY expires DESC');
-    this.revByCertStmt = db.prepare('SELECT o.body FROM revocations r JOIN objects o ON o.digest = r.digest WHERE r.certificate = ?');
-    this.revBySubjectStmt = db.prepare('SELECT o.body FROM revocations r JOIN objects o ON o.digest = r.digest WHERE r.subject = ?');
+    this.revByCertStmt = db.prepare('SELECT o.body FROM revocations r JOIN objects o ON o.n = r.object WHERE r.certificate = ?');
+    this.revBySubjectStmt = db.prepare('SELECT o.body FROM revocations r JOIN objects o ON o.n = r.object WHERE r.subject = ?');
   }
 
   /** Index a certificate whose object row is written in the same transaction. */
-  addCertificate(c: Certificate): void {
-    this.insertCertStmt.run(c.digest, c.issuer, c.subject, c.parent ?? null, c.notBefore, c.expires);
+  addCertificate(object: number, c: Certificate): void {
+    this.insertCertStmt.run(object, c.digest, c.issuer, c.subject, c.parent ?? null, c.notBefore, c.expires);
   }
 
-  addRevocation(r: Revocation): void {
+  addRevocation(object: number, r: Revocation): void {
     const t = r.target;
     this.insertRevStmt.run(
-      r.digest,
+      object,
       r.issuer,
       'certificate' in t ? t.certificate : null,
       'subject' in t ? t.subject : null,

@@ -219,11 +219,11 @@ export class Ingestor {
   }
 
   private write(v: Verified): Ingested {
-    const stored = this.store.objects.insert(v.row, this.now());
-    if (stored && v.certificate) this.store.authority.addCertificate(v.certificate);
-    if (stored && v.revocation) this.store.authority.addRevocation(v.revocation);
+    const n = this.store.objects.insert(v.row, this.now());
+    if (n !== undefined && v.certificate) this.store.authority.addCertificate(n, v.certificate);
+    if (n !== undefined && v.revocation) this.store.authority.addRevocation(n, v.revocation);
     const { digest, id, type, owner, created } = v.row;
-    return { status: stored ? 'stored' : 'duplicate', digest, id, type, owner, created };
+    return { status: n !== undefined ? 'stored' : 'duplicate', digest, id, type, owner, created };
   }
 
   private refused(e: unknown): KithError {

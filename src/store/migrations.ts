@@ -13,45 +13,53 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'objects, certificates, revocations, keys, settings',
     sql: `
+      -- Scope names (an outbox id, a forum id) interned: the scope index stays small.
+      CREATE TABLE scopes (
+        n    INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE
+      );
       -- One row per signed version of an object. The digest (SHA-256 of the
-      -- JCS bytes) names the version; body is those JCS bytes.
+      -- JCS bytes, 32 raw bytes here) names the version; body is those JCS bytes.
       CREATE TABLE objects (
-        digest   TEXT PRIMARY KEY,
+        n        INTEGER PRIMARY KEY,
+        digest   BLOB NOT NULL UNIQUE,
         id       TEXT NOT NULL,
         owner    TEXT NOT NULL,
         signer   TEXT NOT NULL,
         type     TEXT NOT NULL,
-        scope    TEXT NOT NULL,
+        scope    INTEGER NOT NULL REFERENCES scopes (n),
         created  INTEGER NOT NULL,
         received INTEGER NOT NULL,
         body     TEXT NOT NULL
-      ) WITHOUT ROWID;
+      );
       -- Scope order (created, digest) is the order set reconciliation uses.
       CREATE INDEX objects_scope ON objects (scope, created, digest);
       CREATE INDEX objects_id ON objects (id, created);
       -- Objects embedded in another (a Create's Note), findable by their own id.
       CREATE TABLE embedded (
         id     TEXT NOT NULL,
-        digest TEXT NOT NULL REFERENCES objects (digest) ON DELETE CASCADE,
-        PRIMARY KEY (id, digest)
+        object INTEGER NOT NULL REFERENCES objects (n) ON DELETE CASCADE,
+        PRIMARY KEY (id, object)
       ) WITHOUT ROWID;
+      -- Certificates and revocations are objects too; these index what chains need.
       CREATE TABLE certificates (
-        digest    TEXT PRIMARY KEY REFERENCES objects (digest) ON DELETE CASCADE,
-        issuer    TEXT NOT NULL,
-        subject   TEXT NOT NULL,
-        parent    TEXT,
+        object     INTEGER PRIMARY KEY REFERENCES objects (n) ON DELETE CASCADE,
+        digest     TEXT NOT NULL UNIQUE,
+        issuer     TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        parent     TEXT,
         not_before INTEGER NOT NULL,
-        expires   INTEGER NOT NULL
-      ) WITHOUT ROWID;
+        expires    INTEGER NOT NULL
+      );
       CREATE INDEX certificates_subject ON certificates (subject);
       CREATE TABLE revocations (
-        digest      TEXT PRIMARY KEY REFERENCES objects (digest) ON DELETE CASCADE,
+        object      INTEGER PRIMARY KEY REFERENCES objects (n) ON DELETE CASCADE,
         issuer      TEXT NOT NULL,
         certificate TEXT,
         subject     TEXT,
         root        TEXT,
         effective   INTEGER NOT NULL
-      ) WITHOUT ROWID;
+      );
       CREATE INDEX revocations_certificate ON revocations (certificate);
       CREATE INDEX revocations_subject ON revocations (subject);
       -- Public facts about keys this node holds; the private seeds live in 0600 files.

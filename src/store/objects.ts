@@ -3,6 +3,8 @@ import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 
 /** One stored version of a signed object. */
 export interface StoredObject {
+  /** Row number: stable for the life of the row, used by the tables that point at objects. */
+  readonly n: number;
   readonly digest: Digest;
   readonly id: ApId;
   readonly owner: Did;
@@ -15,7 +17,7 @@ export interface StoredObject {
   readonly body: string;
 }
 
-export interface NewObject extends Omit<StoredObject, 'received'> {
+export interface NewObject extends Omit<StoredObject, 'received' | 'n'> {
   readonly embedded: readonly ApId[];
 }
 
@@ -26,10 +28,20 @@ export interface Page {
   readonly before?: { created: number; digest: Digest } | undefined;
 }
 
+/** Types that share an actor's scope but are not posts of its outbox. */
 const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Organization', 'KithCertificate', 'KithRevocation'];
+const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
+const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
+const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
+const OLDER_THAN = '(o.created < ? OR (o.created = ? AND o.digest < ?))';
 
-/** Objects table access: prepared once, used for the life of the store. */
+const raw = (d: Digest): Buffer => Buffer.from(d, 'hex');
+
+/** Objects table access: statements prepared once, used for the life of the store. */
 export class ObjectTable {
+  private readonly scopeIds = new Map<string, number>();
+  private readonly scopeGetStmt;
+  private readonly scopeAddStmt;
   private readonly insertStmt;
   private readonly embedStmt;
   private readonly byDigestStmt;
@@ -39,56 +51,57 @@ export class ObjectTable {
   private readonly pageBeforeStmt;
   private readonly outboxStmt;
   private readonly outboxBeforeStmt;
-  private readonly allStmt;
   private readonly byOwnerStmt;
   private readonly countStmt;
   private readonly scopeCountStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
+    this.scopeGetStmt = db.prepare('SELECT n FROM scopes WHERE name = ?').pluck();
+    this.scopeAddStmt = db.prepare('INSERT INTO scopes (name) VALUES (?)');
     this.insertStmt = db.prepare(
       `INSERT INTO objects (digest, id, owner, signer, type, scope, created, received, body)
-       VALUES (@digest, @id, @owner, @signer, @type, @scope, @created, @received, @body)
-       ON CONFLICT (digest) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
     );
-    this.embedStmt = db.prepare('INSERT OR IGNORE INTO embedded (id, digest) VALUES (?, ?)');
-    this.byDigestStmt = db.prepare('SELECT * FROM objects WHERE digest = ?');
-    this.byIdStmt = db.prepare('SELECT * FROM objects WHERE id = ? ORDER BY created DESC, digest DESC LIMIT 1');
-    this.embeddedStmt = db.prepare(
-      `SELECT o.* FROM embedded e JOIN objects o ON o.digest = e.digest
-       WHERE e.id = ? ORDER BY o.created DESC, o.digest DESC LIMIT 1`,
-    );
-    this.pageStmt = db.prepare('SELECT * FROM objects WHERE scope = ? ORDER BY created DESC, digest DESC LIMIT ?');
-    this.pageBeforeStmt = db.prepare(
-      `SELECT * FROM objects WHERE scope = ? AND (created < ? OR (created = ? AND digest < ?))
-       ORDER BY created DESC, digest DESC LIMIT ?`,
-    );
-    // An outbox lists activities; the actor document and authority documents share the scope but are not posts.
-    const activities = `scope = ? AND type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
-    this.outboxStmt = db.prepare(`SELECT * FROM objects WHERE ${activities} ORDER BY created DESC, digest DESC LIMIT ?`);
-    this.outboxBeforeStmt = db.prepare(
-      `SELECT * FROM objects WHERE ${activities} AND (created < ? OR (created = ? AND digest < ?))
-       ORDER BY created DESC, digest DESC LIMIT ?`,
-    );
-    this.allStmt = db.prepare('SELECT * FROM objects ORDER BY scope, created, digest');
-    this.byOwnerStmt = db.prepare('SELECT * FROM objects WHERE owner = ? ORDER BY created, digest');
-    this.countStmt = db.prepare('SELECT COUNT(*) AS n FROM objects');
-    this.scopeCountStmt = db.prepare('SELECT COUNT(*) AS n FROM objects WHERE scope = ?');
+    this.embedStmt = db.prepare('INSERT OR IGNORE INTO embedded (id, object) VALUES (?, ?)');
+    this.byDigestStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.digest = ?`);
+    this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.id = ? ${NEWEST_FIRST} LIMIT 1`);
+    this.embeddedStmt = db.prepare(`SELECT ${COLUMNS} FROM embedded e JOIN objects o ON o.n = e.object JOIN scopes s ON s.n = o.scope
+       WHERE e.id = ? ${NEWEST_FIRST} LIMIT 1`);
+    this.pageStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.name = ? ${NEWEST_FIRST} LIMIT ?`);
+    this.pageBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.name = ? AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
+    const activities = `s.name = ? AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+    this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
+    this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
+    this.byOwnerStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.owner = ? ORDER BY o.created, o.digest`);
+    this.countStmt = db.prepare('SELECT COUNT(*) FROM objects').pluck();
+    this.scopeCountStmt = db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck();
   }
 
-  /** Inserts a version; returns false when that exact version was already stored. Call inside a transaction. */
-  insert(o: NewObject, received: number): boolean {
-    const { embedded, ...row } = o;
-    const inserted = this.insertStmt.run({ ...row, received }).changes === 1;
-    if (inserted) for (const id of embedded) this.embedStmt.run(id, o.digest);
-    return inserted;
+  /** The interned number of a scope, created on first use. Call inside the writing transaction. */
+  private scopeId(name: string): number {
+    let n = this.scopeIds.get(name);
+    if (n === undefined) {
+      n = (this.scopeGetStmt.get(name) as number | undefined) ?? Number(this.scopeAddStmt.run(name).lastInsertRowid);
+      this.scopeIds.set(name, n);
+    }
+    return n;
+  }
+
+  /** Inserts a version; returns its row number, or undefined when that exact version was already stored. Call inside a transaction. */
+  insert(o: NewObject, received: number): number | undefined {
+    const r = this.insertStmt.run(raw(o.digest), o.id, o.owner, o.signer, o.type, this.scopeId(o.scope), o.created, received, o.body);
+    if (r.changes !== 1) return undefined;
+    const n = Number(r.lastInsertRowid);
+    for (const id of o.embedded) this.embedStmt.run(id, n);
+    return n;
   }
 
   has(digest: Digest): boolean {
-    return this.byDigestStmt.get(digest) !== undefined;
+    return this.byDigestStmt.get(raw(digest)) !== undefined;
   }
 
   byDigest(digest: Digest): StoredObject | undefined {
-    return this.byDigestStmt.get(digest) as StoredObject | undefined;
+    return this.byDigestStmt.get(raw(digest)) as StoredObject | undefined;
   }
 
   /** The newest version of an object stored under this id. */
@@ -105,18 +118,15 @@ export class ObjectTable {
     const b = page.before;
     return (b === undefined
       ? this.pageStmt.all(scope, page.limit)
-      : this.pageBeforeStmt.all(scope, b.created, b.created, b.digest, page.limit)) as StoredObject[];
+      : this.pageBeforeStmt.all(scope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
+  /** Like page, without the actor document and authority documents that share the scope. */
   outboxPage(scope: string, page: Page): StoredObject[] {
     const b = page.before;
     return (b === undefined
       ? this.outboxStmt.all(scope, page.limit)
-      : this.outboxBeforeStmt.all(scope, b.created, b.created, b.digest, page.limit)) as StoredObject[];
-  }
-
-  *all(): IterableIterator<StoredObject> {
-    yield* this.allStmt.iterate() as IterableIterator<StoredObject>;
+      : this.outboxBeforeStmt.all(scope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** Every object owned by one identity, oldest first. */
@@ -125,8 +135,7 @@ export class ObjectTable {
   }
 
   count(scope?: string): number {
-    const r = (scope === undefined ? this.countStmt.get() : this.scopeCountStmt.get(scope)) as { n: number };
-    return r.n;
+    return (scope === undefined ? this.countStmt.get() : this.scopeCountStmt.get(scope)) as number;
   }
 }
 
