@@ -15,6 +15,8 @@ import { Store } from '../src/store/store.js';
 import { Ingestor } from '../src/store/ingest.js';
 import { KithError } from '../src/core/errors.js';
 import { randomBytes } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import { VerifyPool, ingestParallel } from '../src/node/verify-pool.js';
 
 const args = process.argv.slice(2);
 const count = Number(args[args.indexOf('--count') + 1] ?? 0) || 20_000;
@@ -54,6 +56,32 @@ let t0 = performance.now();
 for (const r of raw) if (!verify(r.pub, r.msg, r.sig)) throw new Error('raw verify failed');
 const rawMs = performance.now() - t0;
 
+/** Raw verifies of the same messages split over n threads; wall time in ms. */
+async function rawOnThreads(n: number): Promise<number> {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { createPublicKey, verify } = require('node:crypto');
+    const prefix = Buffer.from('302a300506032b6570032100', 'hex');
+    const keys = new Map();
+    parentPort.once('message', () => {
+      for (const r of workerData) {
+        let k = keys.get(r.pub);
+        if (!k) keys.set(r.pub, (k = createPublicKey({ key: Buffer.concat([prefix, Buffer.from(r.pub, 'hex')]), format: 'der', type: 'spki' })));
+        if (!verify(null, Buffer.from(r.msg, 'hex'), k, Buffer.from(r.sig, 'hex'))) throw new Error('raw verify failed');
+      }
+      parentPort.postMessage('done');
+    });`;
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const share = (i: number) => raw.filter((_, j) => j % n === i).map((r) => ({ pub: hex(r.pub), msg: hex(r.msg), sig: hex(r.sig) }));
+  const workers = Array.from({ length: n }, (_, i) => new Worker(code, { eval: true, workerData: share(i) }));
+  await new Promise((r) => setTimeout(r, 200));
+  const start = performance.now();
+  await Promise.all(workers.map((w) => new Promise((res) => { w.once('message', res); w.postMessage('go'); })));
+  const ms = performance.now() - start;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return ms;
+}
+
 function freshStore(): { store: Store; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-'));
   return { store: Store.open(join(dir, 'kith.db')), dir };
@@ -71,6 +99,22 @@ const batchMs = performance.now() - t0;
 if (store.objects.count() !== count) throw new Error('not every object was stored');
 store.close();
 rmSync(dir, { recursive: true, force: true });
+
+// The same, with signatures checked on every core while this thread writes.
+({ store, dir } = freshStore());
+ingest = new Ingestor(store);
+const pool = new VerifyPool(ingest.limits);
+await pool.examine(inputs.slice(0, pool.size * 16)); // start the threads outside the timing
+t0 = performance.now();
+for (const r of await ingestParallel(ingest, pool, inputs, (done) => progress(`ingest (parallel) ${done}/${count}`))) if (r instanceof KithError) throw r;
+const parallelMs = performance.now() - t0;
+if (store.objects.count() !== count) throw new Error('not every object was stored');
+await pool.close();
+store.close();
+rmSync(dir, { recursive: true, force: true });
+
+// Raw bound on the same threads: plain verifies spread over the pool size, for an honest comparison.
+const rawParallelMs = await rawOnThreads(pool.size);
 
 // One object, one transaction, as a live push delivers them.
 ({ store, dir } = freshStore());
@@ -90,13 +134,28 @@ const result = {
   objects: count,
   rawVerifyPerSec: rate(count, rawMs),
   ingestBatchedPerSec: rate(count, batchMs),
+  threads: pool.size,
+  rawVerifyAllThreadsPerSec: rate(count, rawParallelMs),
+  ingestParallelPerSec: rate(count, parallelMs),
   ingestSinglePerSec: rate(count, singleMs),
 };
-const pct = (x: number) => `${((x / result.rawVerifyPerSec) * 100).toFixed(0)}%`;
-if (json) console.log(JSON.stringify({ ...result, batchedOfRaw: result.ingestBatchedPerSec / result.rawVerifyPerSec, singleOfRaw: result.ingestSinglePerSec / result.rawVerifyPerSec }));
+const pct = (x: number, of = result.rawVerifyPerSec) => `${((x / of) * 100).toFixed(0)}%`;
+if (json) {
+  console.log(
+    JSON.stringify({
+      ...result,
+      parallelOfRaw: result.ingestParallelPerSec / result.rawVerifyPerSec,
+      parallelOfRawAllThreads: result.ingestParallelPerSec / result.rawVerifyAllThreadsPerSec,
+      batchedOfRaw: result.ingestBatchedPerSec / result.rawVerifyPerSec,
+      singleOfRaw: result.ingestSinglePerSec / result.rawVerifyPerSec,
+    }),
+  );
+}
 else {
   console.log(`verify benchmark: ${count} signed posts from ${AUTHORS} authors`);
-  console.log(`  raw Ed25519 verify          ${String(result.rawVerifyPerSec).padStart(7)} /s   (the bound)`);
-  console.log(`  ingest, batches of ${BATCH}     ${String(result.ingestBatchedPerSec).padStart(7)} /s   ${pct(result.ingestBatchedPerSec)} of raw`);
-  console.log(`  ingest, one per transaction ${String(result.ingestSinglePerSec).padStart(7)} /s   ${pct(result.ingestSinglePerSec)} of raw`);
+  console.log(`  raw Ed25519 verify, 1 thread        ${String(result.rawVerifyPerSec).padStart(7)} /s   (the bound)`);
+  console.log(`  raw Ed25519 verify, ${result.threads} threads       ${String(result.rawVerifyAllThreadsPerSec).padStart(7)} /s   (the bound on every core)`);
+  console.log(`  ingest, ${result.threads} verify threads      ${String(result.ingestParallelPerSec).padStart(7)} /s   ${pct(result.ingestParallelPerSec)} of raw 1-thread, ${pct(result.ingestParallelPerSec, result.rawVerifyAllThreadsPerSec)} of raw ${result.threads}-thread`);
+  console.log(`  ingest, 1 thread, batches of ${BATCH} ${String(result.ingestBatchedPerSec).padStart(7)} /s   ${pct(result.ingestBatchedPerSec)} of raw 1-thread`);
+  console.log(`  ingest, 1 thread, one per commit   ${String(result.ingestSinglePerSec).padStart(7)} /s   ${pct(result.ingestSinglePerSec)} of raw 1-thread`);
 }

@@ -33,10 +33,10 @@ function action(fn: (args: string[], opts: Opts) => unknown) {
   };
 }
 
-function withNode<T>(opts: Opts, fn: (node: KithNode) => T): T {
+async function withNode<T>(opts: Opts, fn: (node: KithNode) => T | Promise<T>): Promise<T> {
   const node = KithNode.open(opts.home as string | undefined);
   try {
-    return fn(node);
+    return await fn(node);
   } finally {
     node.close();
   }
@@ -89,7 +89,9 @@ export function buildCli(): Command {
     .option('--name <name>', 'display name for your profile')
     .action(
       action(async (_args, opts) => {
-        const seed = opts.recover ? phraseToSeed(await readPhrase(opts.phraseFile as string | undefined)) : undefined;
+        // A phrase file is only ever given to restore: never ignore it and make a new identity instead.
+        const recover = Boolean(opts.recover) || opts.phraseFile !== undefined;
+        const seed = recover ? phraseToSeed(await readPhrase(opts.phraseFile as string | undefined)) : undefined;
         const profile = opts.name === undefined ? {} : { name: String(opts.name) };
         const { node, phrase } = KithNode.init(opts.home as string | undefined, { seed, profile });
         try {
@@ -148,7 +150,8 @@ export function buildCli(): Command {
     .action(
       action(([text = ''], opts) =>
         withNode(opts, (node) => {
-          const r = node.post({ text, ...(opts.replyTo ? { inReplyTo: String(opts.replyTo) } : {}) });
+          if (opts.replyTo !== undefined && !isApId(opts.replyTo)) fail('malformed', '--reply-to takes the ap:// id of the post this one answers');
+          const r = node.post({ text, ...(opts.replyTo !== undefined ? { inReplyTo: String(opts.replyTo) } : {}) });
           emit(opts, { ok: true, ...r }, () => [`Posted ${r.noteId}`, `  activity ${r.id}`, `  digest   ${r.digest}`]);
         }),
       ),
@@ -264,8 +267,8 @@ export function buildCli(): Command {
     .argument('<file>')
     .action(
       action(([file = ''], opts) =>
-        withNode(opts, (node) => {
-          const s = importBackup(node, file);
+        withNode(opts, async (node) => {
+          const s = await importBackup(node, file);
           emit(opts, { ok: true, file, ...s }, () => `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here`);
         }),
       ),

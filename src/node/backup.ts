@@ -28,7 +28,12 @@ export interface BackupSummary {
 }
 
 export function exportBackup(node: KithNode, path: string): BackupSummary {
-  const fd = openSync(path, 'w', 0o600);
+  let fd: number;
+  try {
+    fd = openSync(path, 'w', 0o600);
+  } catch (e) {
+    return fail('io', `cannot write ${path}: ${(e as Error).message}`);
+  }
   const hash = createHash('sha256');
   let bytes = 0;
   const put = (line: string) => {
@@ -59,7 +64,7 @@ export interface ImportSummary extends BackupSummary {
   readonly duplicates: number;
 }
 
-export function importBackup(node: KithNode, path: string): ImportSummary {
+export async function importBackup(node: KithNode, path: string): Promise<ImportSummary> {
   let data: Buffer;
   try {
     const fd = openSync(path, 'r');
@@ -96,8 +101,10 @@ export function importBackup(node: KithNode, path: string): ImportSummary {
 
   let stored = 0;
   let duplicates = 0;
+  // Signatures are checked on every core first; then one transaction admits and writes it all, or nothing.
+  const examined = objects.length < 64 ? undefined : await node.pool.examine(objects);
   node.store.transaction(() => {
-    const results = node.ingestor.ingestMany(objects);
+    const results = examined ? node.ingestor.ingestExamined(examined) : node.ingestor.ingestMany(objects);
     results.forEach((r, i) => {
       if (r instanceof KithError) throw new KithError(r.code, `object ${i + 1} of the backup was refused: ${r.message}`);
       if (r.owner !== actor) fail('wrong-key', `object ${i + 1} belongs to ${r.owner}, not to the backup's identity`);

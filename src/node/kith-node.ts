@@ -9,8 +9,10 @@ import { Ingestor, type Ingested, type IngestOptions, type IngestInput } from '.
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
 import { createIdentity, hasIdentity, loadIdentity, recoveryPhrase, type Identity } from './identity.js';
 import { ensureHome, homePaths, type Home } from './home.js';
+import { VerifyPool, ingestParallel } from './verify-pool.js';
 
 const ACTOR_SETTING = 'identity.actor';
+const PARALLEL_THRESHOLD = 64;
 
 export interface OutboxItem {
   readonly digest: string;
@@ -63,7 +65,24 @@ export class KithNode {
   }
 
   close(): void {
+    void this.verifyPool?.close();
     this.store.close();
+  }
+
+  private verifyPool: VerifyPool | undefined;
+
+  /** Verification threads, started on first use. */
+  get pool(): VerifyPool {
+    return (this.verifyPool ??= new VerifyPool(this.ingestor.limits));
+  }
+
+  /**
+   * Ingests many serialised objects, checking signatures on every core.
+   * Small batches stay on this thread, where a round trip to a worker would cost more than it saves.
+   */
+  async ingestMany(inputs: readonly string[], onProgress?: (done: number, total: number) => void): Promise<(Ingested | KithError)[]> {
+    if (inputs.length < PARALLEL_THRESHOLD) return this.ingestor.ingestMany(inputs);
+    return ingestParallel(this.ingestor, this.pool, inputs, onProgress);
   }
 
   /** The 24 words that restore this identity. Show only when the person asks. */

@@ -1,19 +1,17 @@
 import { KithError, fail } from '../core/errors.js';
-import { DEFAULT_LIMITS, checkShape, parseJsonLimited, byteLength, type Limits } from '../core/limits.js';
-import { verifyDocument } from '../core/proof.js';
-import { objectFacts } from '../core/as2.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { outboxId } from '../core/apid.js';
 import { canonicalize } from '../core/jcs.js';
-import { sha256Hex } from '../core/bytes.js';
-import { isJsonObject, type ApId, type Did, type Digest, type Json, type JsonObject } from '../core/types.js';
+import { checkCanonicalSize, examine, type Examined, type ObjectRecord } from '../core/examine.js';
+import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import { parseCertificate, verifyChain, type Certificate } from '../core/certificate.js';
 import { parseRevocation, type Revocation } from '../core/revocation.js';
-import type { NewObject } from './objects.js';
 import type { Store } from './store.js';
 
 /**
- * The one way anything enters the store: size limits, shape, proof,
- * authority, then a write. Verification touches nothing; the write is one
+ * The one way anything enters the store: size limits, shape, proof
+ * (core/examine, which may run on other threads), then the checks that need
+ * the store and the clock (authority, time), then a write in one
  * transaction. Whatever fails is refused with a reason, counted, and leaves
  * the store exactly as it was.
  */
@@ -39,11 +37,14 @@ export interface Ingested {
   readonly created: number;
 }
 
+/** Marks an object held back until its signer's certificate may have arrived. */
+export const HELD: unique symbol = Symbol('held');
+
 /** The capability a key needs to sign objects in someone else's name. */
 export const PUBLISH = 'publish';
 
-interface Verified {
-  readonly row: NewObject;
+interface Admitted {
+  readonly record: ObjectRecord;
   readonly certificate?: Certificate;
   readonly revocation?: Revocation;
 }
@@ -66,117 +67,89 @@ export class Ingestor {
 
   /** Ingests one object; throws a KithError (and stores nothing) if it is refused. */
   ingest(input: IngestInput): Ingested {
-    let v: Verified;
+    let a: Admitted;
     try {
-      v = this.verify(input);
+      a = this.admit(examine(input, this.limits));
     } catch (e) {
       throw this.refused(e);
     }
-    return this.store.transaction(() => this.write(v));
+    return this.store.transaction(() => this.write(a));
   }
 
   /** Runs every check ingest runs, without storing or counting anything. */
   check(input: IngestInput): Omit<Ingested, 'status'> & { signer: Did } {
-    const { row } = this.verify(input);
-    const { digest, id, type, owner, created, signer } = row;
+    const { digest, id, type, owner, created, signer } = this.admit(examine(input, this.limits)).record;
     return { digest, id, type, owner, created, signer };
   }
 
-  /**
-   * Ingests many objects: each is verified on its own and refused on its own;
-   * all that pass are written in one transaction. Certificates and
-   * revocations go first, so objects signed under them in the same batch pass.
-   */
+  /** Ingests many objects, examined here on this thread. */
   ingestMany(inputs: readonly IngestInput[]): (Ingested | KithError)[] {
-    const results: (Ingested | KithError)[] = new Array(inputs.length);
-    const parsed: (Json | KithError)[] = inputs.map((input) => {
-      try {
-        return this.parse(input);
-      } catch (e) {
-        return this.refused(e);
-      }
+    return this.ingestExamined(
+      inputs.map((input) => {
+        try {
+          return examine(input, this.limits);
+        } catch (e) {
+          return e instanceof KithError ? e : new KithError('malformed', (e as Error).message);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Finishes ingest of objects already examined (here or on worker threads):
+   * each is admitted or refused on its own, and all admitted are written in
+   * one transaction. Certificates and revocations go first, so objects signed
+   * under them in the same batch pass.
+   */
+  ingestExamined(examined: readonly (Examined | KithError)[]): (Ingested | KithError)[];
+  /**
+   * With `holdUnauthorized`, an object signed by a key that holds no
+   * certificate yet is neither stored nor refused but returned as HELD, so a
+   * caller feeding a long stream in batches can offer it again once the rest
+   * (which may carry the certificate) is in.
+   */
+  ingestExamined(examined: readonly (Examined | KithError)[], opts: { holdUnauthorized: true }): (Ingested | KithError | typeof HELD)[];
+  ingestExamined(examined: readonly (Examined | KithError)[], opts: { holdUnauthorized?: boolean } = {}): (Ingested | KithError | typeof HELD)[] {
+    const results: (Ingested | KithError | typeof HELD)[] = new Array(examined.length);
+    const objects: number[] = [];
+    const authority: number[] = [];
+    examined.forEach((e, i) => {
+      if (e instanceof KithError) results[i] = this.refused(e);
+      else (e.kind === 'authority' ? authority : objects).push(i);
     });
-    const ranks = parsed.map(rank);
-    const authorityFirst = [...parsed.keys()].sort((a, b) => ranks[a]! - ranks[b]!);
-    let pending: { index: number; v: Verified }[] = [];
-    const flush = () => {
-      if (pending.length === 0) return;
-      const batch = pending;
-      pending = [];
-      this.store.transaction(() => {
-        for (const { index, v } of batch) results[index] = this.write(v);
-      });
-    };
-    let lastRank = 0;
-    for (const i of authorityFirst) {
-      const p = parsed[i]!;
-      if (p instanceof KithError) {
-        results[i] = p;
-        continue;
+    for (const group of [authority, objects]) {
+      const admitted: { index: number; a: Admitted }[] = [];
+      for (const i of group) {
+        const e = examined[i] as Examined;
+        try {
+          admitted.push({ index: i, a: this.admit(e) });
+        } catch (err) {
+          const noCertificateYet = err instanceof KithError && err.code === 'wrong-key' && e.kind === 'object' && e.record.signer !== e.record.owner;
+          results[i] = opts.holdUnauthorized && noCertificateYet ? HELD : this.refused(err);
+        }
       }
-      // Authority documents must be stored before the objects that lean on them are checked.
-      if (ranks[i] !== lastRank) flush();
-      lastRank = ranks[i]!;
-      try {
-        pending.push({ index: i, v: this.verifyParsed(p) });
-      } catch (e) {
-        results[i] = this.refused(e);
+      if (admitted.length > 0) {
+        this.store.transaction(() => {
+          for (const { index, a } of admitted) results[index] = this.write(a);
+        });
       }
     }
-    flush();
     return results;
   }
 
-  private parse(input: IngestInput): Json {
-    if (typeof input === 'string' || input instanceof Uint8Array) return parseJsonLimited(input, this.limits);
-    checkShape(input, this.limits);
-    return input;
-  }
-
-  private verify(input: IngestInput): Verified {
-    return this.verifyParsed(this.parse(input));
-  }
-
-  private verifyParsed(doc: Json): Verified {
-    if (!isJsonObject(doc)) fail('malformed', 'an object must be a JSON object');
-    switch (doc.type) {
-      case 'KithCertificate':
-        return this.verifyCertificate(doc);
-      case 'KithRevocation':
-        return this.verifyRevocation(doc);
-      default:
-        return this.verifyObject(doc);
+  /** The checks that need the store or the clock. */
+  private admit(e: Examined): Admitted {
+    if (e.kind === 'authority') {
+      return e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc) : this.admitRevocation(e.doc);
     }
-  }
-
-  private checkSize(canonical: string): void {
-    const size = byteLength(canonical);
-    if (size > this.limits.maxObjectBytes) fail('too-large', `object is ${size} bytes; the limit is ${this.limits.maxObjectBytes}`);
+    const r = e.record;
+    this.checkTime(r.created);
+    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created);
+    return { record: r };
   }
 
   private checkTime(created: number): void {
     if (created > this.now() + this.maxSkew) fail('not-yet-valid', `object claims a time in the future (${new Date(created).toISOString()})`);
-  }
-
-  private verifyObject(doc: JsonObject): Verified {
-    const facts = objectFacts(doc);
-    this.checkTime(facts.created);
-    const proof = verifyDocument(doc);
-    this.checkSize(proof.canonical);
-    if (proof.signer !== facts.owner) this.authorize(proof.signer, facts.owner, facts.id, facts.created);
-    return {
-      row: {
-        digest: proof.digest,
-        id: facts.id,
-        owner: facts.owner,
-        signer: proof.signer,
-        type: facts.type,
-        scope: outboxId(facts.owner),
-        created: facts.created,
-        body: proof.canonical,
-        embedded: facts.embedded,
-      },
-    };
   }
 
   /** A key other than the owner's may sign only with a valid chain from the owner granting `publish`. */
@@ -204,25 +177,27 @@ export class Ingestor {
     throw last;
   }
 
-  private verifyCertificate(doc: JsonObject): Verified {
+  private admitCertificate(doc: JsonObject): Admitted {
     const cert = parseCertificate(doc);
-    const body = canonicalize(cert.doc);
-    this.checkSize(body);
-    return { row: authorityRow(cert.doc, cert.digest, cert.issuer, cert.notBefore, body), certificate: cert };
+    return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore), certificate: cert };
   }
 
-  private verifyRevocation(doc: JsonObject): Verified {
+  private admitRevocation(doc: JsonObject): Admitted {
     const rev = parseRevocation(doc);
-    const body = canonicalize(rev.doc);
-    this.checkSize(body);
-    return { row: authorityRow(rev.doc, rev.digest, rev.issuer, rev.from, body), revocation: rev };
+    return { record: this.authorityRecord(rev.doc, rev.digest, rev.issuer, rev.from), revocation: rev };
   }
 
-  private write(v: Verified): Ingested {
-    const n = this.store.objects.insert(v.row, this.now());
-    if (n !== undefined && v.certificate) this.store.authority.addCertificate(n, v.certificate);
-    if (n !== undefined && v.revocation) this.store.authority.addRevocation(n, v.revocation);
-    const { digest, id, type, owner, created } = v.row;
+  private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number): ObjectRecord {
+    const body = canonicalize(doc);
+    checkCanonicalSize(body, this.limits);
+    return { digest, id: doc.id as ApId, owner: issuer, signer: issuer, type: doc.type as string, scope: outboxId(issuer), created, body, embedded: [] };
+  }
+
+  private write(a: Admitted): Ingested {
+    const n = this.store.objects.insert(a.record, this.now());
+    if (n !== undefined && a.certificate) this.store.authority.addCertificate(n, a.certificate);
+    if (n !== undefined && a.revocation) this.store.authority.addRevocation(n, a.revocation);
+    const { digest, id, type, owner, created } = a.record;
     return { status: n !== undefined ? 'stored' : 'duplicate', digest, id, type, owner, created };
   }
 
@@ -231,24 +206,4 @@ export class Ingestor {
     this.store.refusals.record(err.code, err.message, this.now());
     return err;
   }
-}
-
-function rank(p: Json | KithError): number {
-  if (!isJsonObject(p)) return 2;
-  return p.type === 'KithCertificate' ? 0 : p.type === 'KithRevocation' ? 1 : 2;
-}
-
-function authorityRow(doc: JsonObject, digest: Digest, issuer: Did, created: number, body: string): NewObject {
-  if (sha256Hex(body) !== digest) fail('malformed', 'digest does not match the canonical body');
-  return {
-    digest,
-    id: doc.id as ApId,
-    owner: issuer,
-    signer: issuer,
-    type: doc.type as string,
-    scope: outboxId(issuer),
-    created,
-    body,
-    embedded: [],
-  };
 }

@@ -1,5 +1,6 @@
 import type { Db } from './database.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
+import type { ObjectRecord } from '../core/examine.js';
 
 /** One stored version of a signed object. */
 export interface StoredObject {
@@ -17,9 +18,8 @@ export interface StoredObject {
   readonly body: string;
 }
 
-export interface NewObject extends Omit<StoredObject, 'received' | 'n'> {
-  readonly embedded: readonly ApId[];
-}
+/** What ingest writes: an examined, admitted object. */
+export type NewObject = ObjectRecord;
 
 export interface Page {
   /** Newest first. */

@@ -1,0 +1,69 @@
+import { fail } from './errors.js';
+import { checkShape, parseJsonLimited, byteLength, type Limits } from './limits.js';
+import { verifyDocument } from './proof.js';
+import { objectFacts } from './as2.js';
+import { outboxId } from './apid.js';
+import { isJsonObject, type ApId, type Did, type Digest, type Json, type JsonObject } from './types.js';
+
+/**
+ * Everything about an incoming object that needs no store and no clock:
+ * size, shape, proof, digest. Pure and self-contained, so it can run on any
+ * thread; what needs the store (authority) or the clock is the caller's.
+ */
+
+/** An object as it will be stored, once its authority is settled. */
+export interface ObjectRecord {
+  readonly digest: Digest;
+  readonly id: ApId;
+  /** The DID the object belongs to. */
+  readonly owner: Did;
+  /** The DID whose key made the proof: the owner, or a key the owner certified. */
+  readonly signer: Did;
+  readonly type: string;
+  readonly scope: string;
+  readonly created: number;
+  /** JCS of the whole signed object, exactly the bytes its digest is of. */
+  readonly body: string;
+  readonly embedded: readonly ApId[];
+}
+
+/** Certificates and revocations are checked against the store's chains, so they are examined where the store is. */
+export const AUTHORITY_TYPES: ReadonlySet<string> = new Set(['KithCertificate', 'KithRevocation']);
+
+export type Examined = { readonly kind: 'object'; readonly record: ObjectRecord } | { readonly kind: 'authority'; readonly doc: JsonObject };
+
+export function parseInput(input: string | Uint8Array | Json, limits: Limits): Json {
+  if (typeof input === 'string' || input instanceof Uint8Array) return parseJsonLimited(input, limits);
+  checkShape(input, limits);
+  return input;
+}
+
+export function checkCanonicalSize(canonical: string, limits: Limits): void {
+  const size = byteLength(canonical);
+  if (size > limits.maxObjectBytes) fail('too-large', `object is ${size} bytes; the limit is ${limits.maxObjectBytes}`);
+}
+
+/** Shape first (cheap, and the better reason), then the proof. */
+export function examineObject(doc: JsonObject, limits: Limits): ObjectRecord {
+  const facts = objectFacts(doc);
+  const proof = verifyDocument(doc);
+  checkCanonicalSize(proof.canonical, limits);
+  return {
+    digest: proof.digest,
+    id: facts.id,
+    owner: facts.owner,
+    signer: proof.signer,
+    type: facts.type,
+    scope: outboxId(facts.owner),
+    created: facts.created,
+    body: proof.canonical,
+    embedded: facts.embedded,
+  };
+}
+
+export function examine(input: string | Uint8Array | Json, limits: Limits): Examined {
+  const doc = parseInput(input, limits);
+  if (!isJsonObject(doc)) fail('malformed', 'an object must be a JSON object');
+  if (typeof doc.type === 'string' && AUTHORITY_TYPES.has(doc.type)) return { kind: 'authority', doc };
+  return { kind: 'object', record: examineObject(doc, limits) };
+}

@@ -1,0 +1,33 @@
+/**
+ * A verification thread: examines (parses, shape-checks, proof-checks) the
+ * objects it is sent and returns what it found. No store, no clock.
+ */
+import { parentPort } from 'node:worker_threads';
+import { examine, type Examined } from '../core/examine.js';
+import { KithError } from '../core/errors.js';
+import type { Limits } from '../core/limits.js';
+
+export interface WorkRequest {
+  readonly id: number;
+  readonly limits: Limits;
+  readonly inputs: readonly string[];
+}
+
+export type WorkResult = Examined | { readonly error: { readonly code: KithError['code']; readonly message: string } };
+
+export interface WorkResponse {
+  readonly id: number;
+  readonly results: readonly WorkResult[];
+}
+
+parentPort?.on('message', (req: WorkRequest) => {
+  const results = req.inputs.map((input): WorkResult => {
+    try {
+      return examine(input, req.limits);
+    } catch (e) {
+      const err = e instanceof KithError ? e : new KithError('malformed', (e as Error).message);
+      return { error: { code: err.code, message: err.message } };
+    }
+  });
+  parentPort!.postMessage({ id: req.id, results } satisfies WorkResponse);
+});
