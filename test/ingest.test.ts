@@ -93,6 +93,7 @@ test('bad input is refused with a reason, counted, and leaves the store exactly 
   for (let i = 0; i < 12; i++) deep = [deep];
   const foreignObject = signDocument(buildCreate(mallory.did, buildNote(alice.did, { text: 'not mine' })), mallory.key);
   const future = post(alice, 'from the future', alice.key, Date.now() + 24 * 3600_000);
+  const badReply = signDocument(buildCreate(alice.did, buildNote(alice.did, { text: 'reply', inReplyTo: 'javascript:alert(1)' })), alice.key);
 
   const cases: [string, unknown, string][] = [
     ['truncated', good.slice(0, good.length - 10), 'malformed'],
@@ -107,13 +108,14 @@ test('bad input is refused with a reason, counted, and leaves the store exactly 
     ['no proof', JSON.stringify(noProof), 'bad-signature'],
     ['creates an object of another identity', JSON.stringify(foreignObject), 'wrong-key'],
     ['dated in the future', JSON.stringify(future), 'not-yet-valid'],
+    ['replies to something that is not a link', JSON.stringify(badReply), 'malformed'],
   ];
   for (const [what, input, code] of cases) {
     refusedWith(() => ingest.ingest(input as string), code);
     assert.equal(snapshot(store), before, `${what} changed the store`);
   }
   const counted = new Map(store.refusals.list().map((r) => [r.code, r.count]));
-  assert.equal(counted.get('malformed'), 4);
+  assert.equal(counted.get('malformed'), 5);
   assert.equal(counted.get('bad-signature'), 2);
   assert.equal(counted.get('wrong-key'), 2);
   assert.equal(counted.get('too-large'), 2);

@@ -3,6 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { KithNode } from '../node/kith-node.js';
+import { KithError } from '../core/errors.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -64,8 +65,11 @@ export async function startControl(node: KithNode, port = 0): Promise<ControlSer
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 10_000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KithError('malformed', `control port must be 0 to 65535, got ${port}`);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new KithError('io', e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use; choose another with --control-port` : `cannot listen on 127.0.0.1:${port}: ${e.message}`)),
+    );
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const { port: bound } = server.address() as AddressInfo;

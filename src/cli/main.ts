@@ -287,7 +287,13 @@ export function buildCli(): Command {
           created = true;
         }
         const node = KithNode.open(home.root);
-        const control = await startControl(node, Number(opts.controlPort));
+        let control;
+        try {
+          control = await startControl(node, Number(opts.controlPort));
+        } catch (e) {
+          node.close();
+          throw e;
+        }
         emit(opts, { ...identitySummary(node), created, control: control.info.url, objects: node.store.objects.count() }, () => [
           created ? 'Created a new identity. See its recovery phrase with: kith phrase' : 'Kith node running.',
           `  DID          ${node.did}`,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from './errors.js';
 import { parseDateTime } from './time.js';
-import { actorId, apId, apIdKey, followersId, followingId, inboxId, outboxId, parseApId } from './apid.js';
+import { actorId, apId, apIdKey, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
 
@@ -155,6 +155,25 @@ function checkOwnedRef(v: Json | undefined, owner: Did, field: string): void {
   }
 }
 
+const MAX_URL_LENGTH = 2048;
+
+/** A link to another object: a portable ap:// id or an https/http URL of the classic fediverse. */
+export function isObjectReference(v: unknown): boolean {
+  if (typeof v !== 'string' || v.length > MAX_URL_LENGTH) return false;
+  if (/^(ap|ap\+ef61):\/\//i.test(v)) return isApId(v);
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function checkReference(v: Json | undefined, field: string): void {
+  if (v === undefined || v === null) return;
+  if (!isObjectReference(refId(v))) fail('malformed', `${field} must be an ap:// id or an http(s) URL`);
+}
+
 export function parseTime(v: Json | undefined, field: string): number | undefined {
   if (v === undefined) return undefined;
   const t = parseDateTime(v);
@@ -176,6 +195,7 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
   const type = primaryType(doc.type, 'object');
   checkOwnedRef(doc.actor, owner, 'actor');
   checkOwnedRef(doc.attributedTo, owner, 'attributedTo');
+  checkReference(doc.inReplyTo, 'inReplyTo');
   if (ACTOR_TYPES.has(type) && parseApId(id).path !== '/actor') fail('malformed', 'an actor id must be ap://<did>/actor');
   const embedded: ApId[] = [];
   const obj = doc.object;
@@ -185,6 +205,7 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
     if (parseApId(inner).did !== owner) fail('wrong-key', `${type} carries an object that belongs to another identity`);
     primaryType(obj.type, 'embedded object');
     checkOwnedRef(obj.attributedTo, owner, 'embedded attributedTo');
+    checkReference(obj.inReplyTo, 'embedded inReplyTo');
     parseTime(obj.published, 'embedded published');
     embedded.push(inner);
   }

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fail, KithError } from '../core/errors.js';
 import { verifyDocument } from '../core/proof.js';
@@ -27,34 +28,51 @@ export interface BackupSummary {
   readonly bytes: number;
 }
 
+/**
+ * Writes the backup beside its destination and renames it into place, so a
+ * failed export never leaves half a file, and never writes into the node's
+ * own home (where it could replace the key or the database).
+ */
 export function exportBackup(node: KithNode, path: string): BackupSummary {
+  const target = resolve(path);
+  if (target === node.home.root || target.startsWith(node.home.root + sep)) {
+    fail('conflict', `will not write a backup inside the node's home (${node.home.root}); choose another place`);
+  }
+  const partial = `${target}.partial-${process.pid}`;
   let fd: number;
   try {
-    fd = openSync(path, 'w', 0o600);
+    fd = openSync(partial, 'wx', 0o600);
   } catch (e) {
     return fail('io', `cannot write ${path}: ${(e as Error).message}`);
   }
   const hash = createHash('sha256');
   let bytes = 0;
-  const put = (line: string) => {
-    const buf = Buffer.from(line + '\n', 'utf8');
-    hash.update(buf);
+  const put = (buf: Buffer) => {
     writeSync(fd, buf);
     bytes += buf.length;
   };
+  const line = (text: string) => {
+    const buf = Buffer.from(text + '\n', 'utf8');
+    hash.update(buf);
+    put(buf);
+  };
   let objects = 0;
   try {
-    put(JSON.stringify({ type: BACKUP_TYPE, version: BACKUP_VERSION, actor: node.did, created: isoNow() }));
+    line(JSON.stringify({ type: BACKUP_TYPE, version: BACKUP_VERSION, actor: node.did, created: isoNow() }));
     for (const o of node.store.objects.byOwner(node.did)) {
-      put(o.body);
+      line(o.body);
       objects++;
     }
-    const manifest = node.sign({ type: MANIFEST_TYPE, actor: node.did, objects, sha256: hash.copy().digest('hex'), created: isoNow() });
-    const last = Buffer.from(JSON.stringify(manifest) + '\n', 'utf8');
-    writeSync(fd, last);
-    bytes += last.length;
-  } finally {
+    const manifest = node.sign({ type: MANIFEST_TYPE, actor: node.did, objects, sha256: hash.digest('hex'), created: isoNow() });
+    put(Buffer.from(JSON.stringify(manifest) + '\n', 'utf8'));
+    fsyncSync(fd);
     closeSync(fd);
+    renameSync(partial, target);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(partial, { force: true });
+    if (e instanceof KithError) throw e;
+    return fail('io', `cannot write ${path}: ${(e as Error).message}`);
   }
   return { actor: node.did, objects, bytes };
 }
