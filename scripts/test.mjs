@@ -2,7 +2,7 @@
 // Runs every compiled test file. On Node 20, `node --test` given a folder or
 // glob runs nothing, so the files are listed here one by one.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,8 @@ const only = process.argv.slice(2);
 const files = readdirSync(testDir, { recursive: true })
   .map(String)
   .filter((f) => f.endsWith('.test.js'))
+  // A compiled test whose source is gone (renamed, deleted) must not run.
+  .filter((f) => existsSync(join(root, 'test', f.replace(/\.js$/, '.ts'))))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort()
   .map((f) => join(testDir, f));

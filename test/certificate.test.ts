@@ -9,9 +9,9 @@ import {
   resourceCovers,
   verifyChain,
   DELEGATE,
-  STATEMENT_CONTEXT,
   type ChainQuery,
 } from '../src/core/certificate.js';
+import { STATEMENT_CONTEXT } from '../src/core/statement.js';
 import { issueRevocation, parseRevocation, type Revocation } from '../src/core/revocation.js';
 import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';

@@ -15,7 +15,7 @@ import {
   STATEMENT_CONTEXT,
   type Instant,
   type ParseLimits,
-} from './certificate.js';
+} from './statement.js';
 import { didFromPublicKey, parseDid } from './didkey.js';
 import type { Ed25519KeyPair } from './ed25519.js';
 import { fail } from './errors.js';

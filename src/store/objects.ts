@@ -2,20 +2,11 @@ import type { Db } from './database.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import type { ObjectRecord } from '../core/examine.js';
 
-/** One stored version of a signed object. */
-export interface StoredObject {
+/** One stored version of a signed object: what ingest wrote, plus its row number and arrival time. */
+export interface StoredObject extends Omit<ObjectRecord, 'embedded'> {
   /** Row number: stable for the life of the row, used by the tables that point at objects. */
   readonly n: number;
-  readonly digest: Digest;
-  readonly id: ApId;
-  readonly owner: Did;
-  readonly signer: Did;
-  readonly type: string;
-  readonly scope: string;
-  readonly created: number;
   readonly received: number;
-  /** The JCS bytes as text, exactly as signed. */
-  readonly body: string;
 }
 
 /** What ingest writes: an examined, admitted object. */
