@@ -106,7 +106,7 @@ ingest = new Ingestor(store);
 const pool = new VerifyPool(ingest.limits);
 await pool.examine(inputs.slice(0, pool.size * 16)); // start the threads outside the timing
 t0 = performance.now();
-for (const r of await ingestParallel(ingest, pool, inputs, (done) => progress(`ingest (parallel) ${done}/${count}`))) if (r instanceof KithError) throw r;
+for (const r of await ingestParallel(ingest, pool, inputs, { onProgress: (done) => progress(`ingest (parallel) ${done}/${count}`) })) if (r instanceof KithError) throw r;
 const parallelMs = performance.now() - t0;
 if (store.objects.count() !== count) throw new Error('not every object was stored');
 await pool.close();

@@ -37,7 +37,7 @@ test('ingest on worker threads gives the same verdicts and the same store as ing
   const many = Store.open(join(tempDir(), 'kith.db'));
   const pool = new VerifyPool(new Ingestor(many).limits, 2);
   let progressCalls = 0;
-  const parallel = verdicts(await ingestParallel(new Ingestor(many), pool, inputs, () => progressCalls++));
+  const parallel = verdicts(await ingestParallel(new Ingestor(many), pool, inputs, { onProgress: () => progressCalls++ }));
   await pool.close();
 
   assert.deepEqual(parallel, serial);

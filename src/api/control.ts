@@ -2,8 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { KithError, fail, type ErrorCode } from '../core/errors.js';
+import { parseDid } from '../core/didkey.js';
+import { isApId } from '../core/apid.js';
+import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { KithNode } from '../node/kith-node.js';
-import { KithError } from '../core/errors.js';
+import type { Network } from '../node/network.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -23,23 +27,54 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-type Handler = (node: KithNode) => unknown;
+interface Context {
+  readonly node: KithNode;
+  readonly network: Network | undefined;
+}
+
+type Handler = (ctx: Context, body: JsonObject) => unknown;
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+function needNetwork(ctx: Context): Network {
+  if (!ctx.network) fail('conflict', 'this node runs without its network');
+  return ctx.network;
+}
+
+function text(body: JsonObject, field: string): string {
+  const v = body[field];
+  if (typeof v !== 'string' || v.length === 0) fail('malformed', `${field} must be a non-empty string`);
+  return v;
+}
 
 const routes: Record<string, Handler> = {
-  '/status': (node) => ({
-    did: node.did,
-    actor: node.actorId,
-    fingerprint: node.fingerprint,
-    objects: node.store.objects.count(),
-    pid: process.pid,
-  }),
-  '/actor': (node) => node.actor(),
+  'GET /status': (ctx) =>
+    ctx.network?.status() ?? { did: ctx.node.did, actor: ctx.node.actorId, objects: ctx.node.store.objects.count(), pid: process.pid },
+  'GET /actor': (ctx) => ctx.node.actor(),
+  'GET /peers': (ctx) => ({ peers: needNetwork(ctx).peers() }),
+  'POST /post': async (ctx, body) => {
+    const inReplyTo = body.inReplyTo;
+    if (inReplyTo !== undefined && !isApId(inReplyTo)) fail('malformed', 'inReplyTo must be an ap:// id');
+    const r = ctx.node.post({ text: text(body, 'text'), ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}) });
+    const stored = ctx.node.store.objects.byDigest(r.digest);
+    const recipients = ctx.network && stored ? await ctx.network.publish(stored.scope, stored.body) : 0;
+    return { ...r, pushedTo: recipients };
+  },
+  'POST /follow': async (ctx, body) => {
+    const r = await needNetwork(ctx).follow(text(body, 'target'));
+    return { did: r.did, added: r.added, synced: r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 })) };
+  },
+  'POST /unfollow': (ctx, body) => {
+    const did = parseDid(text(body, 'did'));
+    return { did, removed: ctx.network ? ctx.network.unfollow(did) : ctx.node.unfollow(did) };
+  },
 };
 
+const STATUS: Partial<Record<ErrorCode, number>> = { 'not-found': 404, conflict: 409, 'too-large': 413, io: 502 };
+
 function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(text);
+  res.end(JSON.stringify(body));
 }
 
 function authorised(req: IncomingMessage, token: Buffer): boolean {
@@ -49,26 +84,52 @@ function authorised(req: IncomingMessage, token: Buffer): boolean {
   return b.length === token.length && timingSafeEqual(b, token);
 }
 
-export async function startControl(node: KithNode, port = 0): Promise<ControlServer> {
+async function readBody(req: IncomingMessage): Promise<JsonObject> {
+  if (req.method !== 'POST') return {};
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) fail('too-large', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    return fail('malformed', 'request body is not JSON');
+  }
+  if (!isJsonObject(v)) fail('malformed', 'request body must be a JSON object');
+  return v;
+}
+
+export async function startControl(node: KithNode, network: Network | undefined, port = 0): Promise<ControlServer> {
   const token = randomBytes(24).toString('base64url');
   const tokenBuf = Buffer.from(token);
+  const ctx: Context = { node, network };
   const server: Server = createServer((req, res) => {
-    if (!authorised(req, tokenBuf)) return send(res, 401, { error: 'a control token is required (see control.json in the node home)' });
-    if (req.method !== 'GET') return send(res, 405, { error: 'only GET is served here' });
-    const handler = routes[(req.url ?? '/').split('?')[0] ?? '/'];
-    if (!handler) return send(res, 404, { error: 'no such control endpoint' });
-    try {
-      send(res, 200, handler(node));
-    } catch (e) {
-      send(res, 500, { error: (e as Error).message });
-    }
+    if (!authorised(req, tokenBuf)) return send(res, 401, { error: { code: 'unauthorized', message: 'a control token is required (see control.json in the node home)' } });
+    const handler = routes[`${req.method} ${(req.url ?? '/').split('?')[0]}`];
+    if (!handler) return send(res, 404, { error: { code: 'not-found', message: 'no such control endpoint' } });
+    readBody(req)
+      .then((body) => handler(ctx, body))
+      .then((out) => send(res, 200, out))
+      .catch((e: unknown) => {
+        if (e instanceof KithError) send(res, STATUS[e.code] ?? 400, { error: { code: e.code, message: e.message } });
+        else send(res, 500, { error: { code: 'internal', message: (e as Error).message } });
+      });
   });
   server.headersTimeout = 10_000;
-  server.requestTimeout = 10_000;
+  server.requestTimeout = 300_000;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KithError('malformed', `control port must be 0 to 65535, got ${port}`);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new KithError('io', e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use; choose another with --control-port` : `cannot listen on 127.0.0.1:${port}: ${e.message}`)),
+      reject(
+        new KithError(
+          'io',
+          e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use; choose another with --control-port` : `cannot listen on 127.0.0.1:${port}: ${e.message}`,
+        ),
+      ),
     );
     server.listen(port, '127.0.0.1', () => resolve());
   });

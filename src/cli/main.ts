@@ -2,49 +2,21 @@ import { Command, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { fail, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
-import { isJsonObject, type Digest, type JsonObject } from '../core/types.js';
+import { isJsonObject, type JsonObject } from '../core/types.js';
 import { isApId } from '../core/apid.js';
 import { verifyDocument } from '../core/proof.js';
-import { isDigest } from '../core/bytes.js';
 import { parseJsonLimited } from '../core/limits.js';
 import { KithNode } from '../node/kith-node.js';
-import { hasIdentity } from '../node/identity.js';
 import { homePaths } from '../node/home.js';
 import { exportBackup, importBackup } from '../node/backup.js';
-import { startControl } from '../api/control.js';
-import { emit, report, when, type OutputOptions } from './output.js';
+import { emit } from './output.js';
 import { readInput, readPhrase } from './read-input.js';
+import { action, identitySummary, pageOptions, printPage, withNode } from './common.js';
+import { addNodeCommands } from './node-commands.js';
+import { runningNode } from './control-client.js';
 
 /** Size of a document `kith sign` / `kith verify` will read. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
-
-type Opts = OutputOptions & Record<string, unknown>;
-
-/** Wraps an action so every failure is reported the same way, for people and scripts. */
-function action(fn: (args: string[], opts: Opts) => unknown) {
-  return async (...args: unknown[]) => {
-    const cmd = args.at(-1) as Command;
-    const opts = { ...cmd.optsWithGlobals() } as Opts;
-    try {
-      await fn(args.slice(0, -2) as string[], opts);
-    } catch (e) {
-      report(opts, e);
-    }
-  };
-}
-
-async function withNode<T>(opts: Opts, fn: (node: KithNode) => T | Promise<T>): Promise<T> {
-  const node = KithNode.open(opts.home as string | undefined);
-  try {
-    return await fn(node);
-  } finally {
-    node.close();
-  }
-}
-
-function identitySummary(node: KithNode) {
-  return { did: node.did, actor: node.actorId, fingerprint: node.fingerprint, home: node.home.root };
-}
 
 function phraseLines(phrase: string): string[] {
   const words = phrase.split(' ');
@@ -53,13 +25,6 @@ function phraseLines(phrase: string): string[] {
     rows.push('  ' + words.slice(i, i + 6).map((w, j) => `${String(i + j + 1).padStart(2)}. ${w.padEnd(9)}`).join(' '));
   }
   return rows;
-}
-
-function parseCursor(s: string | undefined): { created: number; digest: Digest } | undefined {
-  if (s === undefined) return undefined;
-  const [created, digest] = s.split(':');
-  if (!created || !/^\d+$/.test(created) || !isDigest(digest)) fail('malformed', '--before takes the "next" cursor an earlier page printed');
-  return { created: Number(created), digest };
 }
 
 /**
@@ -148,13 +113,21 @@ export function buildCli(): Command {
     .argument('<text>', 'what to say')
     .option('--reply-to <ap-id>', 'the post this one answers')
     .action(
-      action(([text = ''], opts) =>
-        withNode(opts, (node) => {
-          if (opts.replyTo !== undefined && !isApId(opts.replyTo)) fail('malformed', '--reply-to takes the ap:// id of the post this one answers');
-          const r = node.post({ text, ...(opts.replyTo !== undefined ? { inReplyTo: String(opts.replyTo) } : {}) });
-          emit(opts, { ok: true, ...r }, () => [`Posted ${r.noteId}`, `  activity ${r.id}`, `  digest   ${r.digest}`]);
-        }),
-      ),
+      action(async ([text = ''], opts) => {
+        if (opts.replyTo !== undefined && !isApId(opts.replyTo)) fail('malformed', '--reply-to takes the ap:// id of the post this one answers');
+        const fields = { text, ...(opts.replyTo !== undefined ? { inReplyTo: String(opts.replyTo) } : {}) };
+        // A running node signs it and pushes it live to followers; otherwise it waits in the store for the next sync.
+        const running = await runningNode(homePaths(opts.home as string | undefined));
+        const r = running
+          ? await running.call<ReturnType<KithNode['post']> & { pushedTo: number }>('POST', '/post', fields)
+          : await withNode(opts, (node) => ({ ...node.post(fields), pushedTo: undefined }));
+        emit(opts, { ok: true, ...r }, () => [
+          `Posted ${r.noteId}`,
+          `  activity ${r.id}`,
+          `  digest   ${r.digest}`,
+          r.pushedTo === undefined ? '  (node not running: followers get it at the next sync)' : `  pushed live to ${r.pushedTo} peer(s)`,
+        ]);
+      }),
     );
 
   program
@@ -165,21 +138,8 @@ export function buildCli(): Command {
     .action(
       action((_args, opts) =>
         withNode(opts, (node) => {
-          const limit = Number(opts.limit);
-          if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('malformed', '--limit must be a whole number from 1 to 500');
-          const items = node.outbox({ limit, before: parseCursor(opts.before as string | undefined) });
-          const last = items.at(-1);
-          const next = items.length === limit && last ? `${last.created}:${last.digest}` : null;
-          emit(opts, { items, next }, () => {
-            if (items.length === 0) return 'Your outbox is empty. Post with: kith post "hello"';
-            const lines = items.map((i) => {
-              const inner = isJsonObject(i.object.object) ? i.object.object : undefined;
-              const text = inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
-              return `${when(i.created)}  ${i.type.padEnd(8)} ${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
-            });
-            if (next) lines.push(`more: kith outbox --before ${next}`);
-            return lines;
-          });
+          const page = pageOptions(opts);
+          printPage(opts, node.outbox(page), page.limit, 'outbox', 'Your outbox is empty. Post with: kith post "hello"');
         }),
       ),
     );
@@ -274,46 +234,7 @@ export function buildCli(): Command {
       ),
     );
 
-  program
-    .command('start')
-    .description('run the node in the foreground (creates an identity on first run)')
-    .option('--control-port <n>', 'port of the local control endpoint on 127.0.0.1 (0 = any)', '0')
-    .action(
-      action(async (_args, opts) => {
-        const home = homePaths(opts.home as string | undefined);
-        let created = false;
-        if (!hasIdentity(home)) {
-          KithNode.init(home.root).node.close();
-          created = true;
-        }
-        const node = KithNode.open(home.root);
-        let control;
-        try {
-          control = await startControl(node, Number(opts.controlPort));
-        } catch (e) {
-          node.close();
-          throw e;
-        }
-        emit(opts, { ...identitySummary(node), created, control: control.info.url, objects: node.store.objects.count() }, () => [
-          created ? 'Created a new identity. See its recovery phrase with: kith phrase' : 'Kith node running.',
-          `  DID          ${node.did}`,
-          `  actor        ${node.actorId}`,
-          `  fingerprint  ${node.fingerprint}`,
-          `  home         ${node.home.root}`,
-          `  objects      ${node.store.objects.count()}`,
-          `  control      ${control.info.url} (loopback only)`,
-          'Press Ctrl+C to stop.',
-        ]);
-        await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
-        await control.close();
-        node.close();
-        if (!opts.json) process.stdout.write('Stopped.\n');
-      }),
-    );
+  addNodeCommands(program);
 
   return program;
 }

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'wrong-root'
   | 'not-found'
   | 'conflict'
+  | 'timeout' // a peer or operation did not answer in time
   | 'io';
 
 export class KithError extends Error {

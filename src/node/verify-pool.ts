@@ -80,7 +80,7 @@ export async function ingestParallel(
   ingestor: Ingestor,
   pool: VerifyPool,
   inputs: readonly string[],
-  onProgress?: (done: number, total: number) => void,
+  opts: { scope?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<(Ingested | KithError)[]> {
   const results: (Ingested | KithError)[] = new Array(inputs.length);
   // Objects whose signer's certificate has not come yet wait for the end of the stream.
@@ -89,12 +89,12 @@ export async function ingestParallel(
   for (let i = 0; i < inputs.length; i += PIPELINE_BATCH) {
     const examined = await next;
     if (i + PIPELINE_BATCH < inputs.length) next = pool.examine(inputs.slice(i + PIPELINE_BATCH, i + 2 * PIPELINE_BATCH));
-    ingestor.ingestExamined(examined, { holdUnauthorized: true }).forEach((r, j) => {
+    ingestor.ingestExamined(examined, { holdUnauthorized: true, scope: opts.scope }).forEach((r, j) => {
       if (r === HELD) held.push({ index: i + j, examined: examined[j] as Examined });
       else results[i + j] = r;
     });
-    onProgress?.(Math.min(i + PIPELINE_BATCH, inputs.length), inputs.length);
+    opts.onProgress?.(Math.min(i + PIPELINE_BATCH, inputs.length), inputs.length);
   }
-  ingestor.ingestExamined(held.map((h) => h.examined)).forEach((r, j) => (results[held[j]!.index] = r));
+  ingestor.ingestExamined(held.map((h) => h.examined), { scope: opts.scope }).forEach((r, j) => (results[held[j]!.index] = r));
   return results;
 }

@@ -83,7 +83,7 @@ export class Ingestor {
   }
 
   /** Ingests many objects, examined here on this thread. */
-  ingestMany(inputs: readonly IngestInput[]): (Ingested | KithError)[] {
+  ingestMany(inputs: readonly IngestInput[], scope?: string): (Ingested | KithError)[] {
     return this.ingestExamined(
       inputs.map((input) => {
         try {
@@ -92,6 +92,7 @@ export class Ingestor {
           return e instanceof KithError ? e : new KithError('malformed', (e as Error).message);
         }
       }),
+      { scope },
     );
   }
 
@@ -101,15 +102,21 @@ export class Ingestor {
    * one transaction. Certificates and revocations go first, so objects signed
    * under them in the same batch pass.
    */
-  ingestExamined(examined: readonly (Examined | KithError)[]): (Ingested | KithError)[];
+  ingestExamined(examined: readonly (Examined | KithError)[], opts?: { scope?: string | undefined }): (Ingested | KithError)[];
   /**
    * With `holdUnauthorized`, an object signed by a key that holds no
    * certificate yet is neither stored nor refused but returned as HELD, so a
    * caller feeding a long stream in batches can offer it again once the rest
    * (which may carry the certificate) is in.
    */
-  ingestExamined(examined: readonly (Examined | KithError)[], opts: { holdUnauthorized: true }): (Ingested | KithError | typeof HELD)[];
-  ingestExamined(examined: readonly (Examined | KithError)[], opts: { holdUnauthorized?: boolean } = {}): (Ingested | KithError | typeof HELD)[] {
+  ingestExamined(
+    examined: readonly (Examined | KithError)[],
+    opts: { holdUnauthorized: true; scope?: string | undefined },
+  ): (Ingested | KithError | typeof HELD)[];
+  ingestExamined(
+    examined: readonly (Examined | KithError)[],
+    opts: { holdUnauthorized?: boolean; scope?: string | undefined } = {},
+  ): (Ingested | KithError | typeof HELD)[] {
     const results: (Ingested | KithError | typeof HELD)[] = new Array(examined.length);
     const objects: number[] = [];
     const authority: number[] = [];
@@ -122,7 +129,12 @@ export class Ingestor {
       for (const i of group) {
         const e = examined[i] as Examined;
         try {
-          admitted.push({ index: i, a: this.admit(e) });
+          const a = this.admit(e);
+          // What a peer sends for one scope must belong to it, however well signed.
+          if (opts.scope !== undefined && a.record.scope !== opts.scope) {
+            fail('malformed', `${a.record.id} belongs to ${a.record.scope}, not to the scope being synced (${opts.scope})`);
+          }
+          admitted.push({ index: i, a });
         } catch (err) {
           const noCertificateYet = err instanceof KithError && err.code === 'wrong-key' && e.kind === 'object' && e.record.signer !== e.record.owner;
           results[i] = opts.holdUnauthorized && noCertificateYet ? HELD : this.refused(err);

@@ -82,4 +82,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: 'follows, peers, sync state',
+    sql: `
+      -- People this node follows: it keeps, serves and syncs their scope.
+      CREATE TABLE follows (
+        did   TEXT PRIMARY KEY,
+        scope TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        -- A multiaddr to try first, when the follow named one.
+        hint  TEXT
+      ) WITHOUT ROWID;
+      -- Peers met, what they were last seen at, and how they behaved.
+      CREATE TABLE peers (
+        peer_id       TEXT PRIMARY KEY,
+        addrs         TEXT NOT NULL DEFAULT '[]',
+        did           TEXT,
+        last_seen     INTEGER NOT NULL,
+        penalties     INTEGER NOT NULL DEFAULT 0,
+        banned_until  INTEGER NOT NULL DEFAULT 0,
+        last_reason   TEXT
+      ) WITHOUT ROWID;
+      -- The merged feed walks all objects newest first and keeps followed scopes.
+      CREATE INDEX objects_created ON objects (created, digest);
+      -- The last completed reconciliation of a scope with a peer.
+      CREATE TABLE sync_state (
+        scope    TEXT NOT NULL,
+        peer_id  TEXT NOT NULL,
+        last_ok  INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        bytes    INTEGER NOT NULL,
+        PRIMARY KEY (scope, peer_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

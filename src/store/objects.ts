@@ -31,6 +31,8 @@ const raw = (d: Digest): Buffer => Buffer.from(d, 'hex');
 /** Objects table access: statements prepared once, used for the life of the store. */
 export class ObjectTable {
   private readonly scopeIds = new Map<string, number>();
+  /** Bumped on every insert into a scope, so in-memory indexes of it know they are stale. */
+  private readonly generations = new Map<string, number>();
   private readonly scopeGetStmt;
   private readonly scopeAddStmt;
   private readonly insertStmt;
@@ -43,6 +45,9 @@ export class ObjectTable {
   private readonly outboxStmt;
   private readonly outboxBeforeStmt;
   private readonly byOwnerStmt;
+  private readonly feedStmt;
+  private readonly feedBeforeStmt;
+  private readonly bodiesStmt;
   private readonly countStmt;
   private readonly scopeCountStmt;
 
@@ -63,6 +68,10 @@ export class ObjectTable {
     const activities = `s.name = ? AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
     this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
+    const followed = `o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+    this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
+    this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
+    this.bodiesStmt = db.prepare('SELECT body FROM objects WHERE digest = ?').pluck();
     this.byOwnerStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.owner = ? ORDER BY o.created, o.digest`);
     this.countStmt = db.prepare('SELECT COUNT(*) FROM objects').pluck();
     this.scopeCountStmt = db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck();
@@ -82,9 +91,14 @@ export class ObjectTable {
   insert(o: NewObject, received: number): number | undefined {
     const r = this.insertStmt.run(raw(o.digest), o.id, o.owner, o.signer, o.type, this.scopeId(o.scope), o.created, received, o.body);
     if (r.changes !== 1) return undefined;
+    this.generations.set(o.scope, (this.generations.get(o.scope) ?? 0) + 1);
     const n = Number(r.lastInsertRowid);
     for (const id of o.embedded) this.embedStmt.run(id, n);
     return n;
+  }
+
+  generation(scope: string): number {
+    return this.generations.get(scope) ?? 0;
   }
 
   has(digest: Digest): boolean {
@@ -118,6 +132,17 @@ export class ObjectTable {
     return (b === undefined
       ? this.outboxStmt.all(scope, page.limit)
       : this.outboxBeforeStmt.all(scope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+  }
+
+  /** The merged timeline of everyone followed, newest first. */
+  feedPage(page: Page): StoredObject[] {
+    const b = page.before;
+    return (b === undefined ? this.feedStmt.all(page.limit) : this.feedBeforeStmt.all(b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+  }
+
+  /** The signed bytes of an object by its raw digest, for serving to peers. */
+  bodyOf(digest: Uint8Array): string | undefined {
+    return this.bodiesStmt.get(digest) as string | undefined;
   }
 
   /** Every object owned by one identity, oldest first. */

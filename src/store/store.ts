@@ -2,6 +2,8 @@ import { openDatabase, type Db } from './database.js';
 import { ObjectTable } from './objects.js';
 import { AuthorityTable } from './authority.js';
 import { KeyTable, RefusalCounter, SettingsTable } from './settings.js';
+import { FollowTable, PeerTable } from './follows.js';
+import { ScopeIndexes } from './scope-index.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -10,6 +12,9 @@ export class Store {
   readonly settings: SettingsTable;
   readonly refusals: RefusalCounter;
   readonly keys: KeyTable;
+  readonly follows: FollowTable;
+  readonly peers: PeerTable;
+  readonly scopeIndexes: ScopeIndexes;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -17,6 +22,9 @@ export class Store {
     this.settings = new SettingsTable(db);
     this.refusals = new RefusalCounter(db);
     this.keys = new KeyTable(db);
+    this.follows = new FollowTable(db);
+    this.peers = new PeerTable(db);
+    this.scopeIndexes = new ScopeIndexes(db, this.objects);
   }
 
   static open(path: string): Store {

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { fail } from '../core/errors.js';
+import { isDigest } from '../core/bytes.js';
+import { isJsonObject, type Digest } from '../core/types.js';
+import { KithNode, type OutboxItem } from '../node/kith-node.js';
+import type { Page } from '../store/objects.js';
+import { emit, report, when, type OutputOptions } from './output.js';
+
+/** What every command shares: option handling, error reporting, opening the node, printing pages. */
+
+export type Opts = OutputOptions & Record<string, unknown>;
+
+/** Wraps an action so every failure is reported the same way, for people and scripts. */
+export function action(fn: (args: string[], opts: Opts) => unknown) {
+  return async (...args: unknown[]) => {
+    const cmd = args.at(-1) as Command;
+    const opts = { ...cmd.optsWithGlobals() } as Opts;
+    try {
+      await fn(args.slice(0, -2) as string[], opts);
+    } catch (e) {
+      report(opts, e);
+    }
+  };
+}
+
+export async function withNode<T>(opts: Opts, fn: (node: KithNode) => T | Promise<T>): Promise<T> {
+  const node = KithNode.open(opts.home as string | undefined);
+  try {
+    return await fn(node);
+  } finally {
+    node.close();
+  }
+}
+
+export function identitySummary(node: KithNode) {
+  return { did: node.did, actor: node.actorId, fingerprint: node.fingerprint, home: node.home.root };
+}
+
+export function parseCursor(s: string | undefined): { created: number; digest: Digest } | undefined {
+  if (s === undefined) return undefined;
+  const [created, digest] = s.split(':');
+  if (!created || !/^\d+$/.test(created) || !isDigest(digest)) fail('malformed', '--before takes the "next" cursor an earlier page printed');
+  return { created: Number(created), digest };
+}
+
+
+export function pageOptions(opts: Opts): Page {
+  const limit = Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('malformed', '--limit must be a whole number from 1 to 500');
+  return { limit, before: parseCursor(opts.before as string | undefined) };
+}
+
+/** Prints a page of activities, newest first, with the cursor for the next page. */
+export function printPage(opts: Opts, items: OutboxItem[], limit: number, command: string, empty: string): void {
+  const last = items.at(-1);
+  const next = items.length === limit && last ? `${last.created}:${last.digest}` : null;
+  emit(opts, { items, next }, () => {
+    if (items.length === 0) return empty;
+    const lines = items.map((i) => {
+      const inner = isJsonObject(i.object.object) ? i.object.object : undefined;
+      const text = inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
+      const who = command === 'feed' ? `${i.owner.slice(8, 20)}…  ` : '';
+      return `${when(i.created)}  ${who}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
+    });
+    if (next) lines.push(`more: kith ${command} --before ${next}`);
+    return lines;
+  });
+}

@@ -1,0 +1,223 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { fail } from '../core/errors.js';
+import { didOf } from '../core/apid.js';
+import { parseDid } from '../core/didkey.js';
+import type { Did, JsonObject } from '../core/types.js';
+import { KithNode } from '../node/kith-node.js';
+import { hasIdentity } from '../node/identity.js';
+import { homePaths } from '../node/home.js';
+import { Network } from '../node/network.js';
+import { loadOrCreateNodeKey } from '../net/node-key.js';
+import { startControl } from '../api/control.js';
+import { emit, when } from './output.js';
+import { action, identitySummary, pageOptions, printPage, withNode, type Opts } from './common.js';
+import { runningNode } from './control-client.js';
+
+/** Commands about the node on the network: running it, following people, reading the feed. */
+
+function personOf(target: string): Did {
+  if (target.startsWith('did:')) return parseDid(target);
+  if (/^ap(\+ef61)?:\/\//i.test(target)) return didOf(target);
+  return fail('malformed', `expected a did:key or an ap:// id, not "${target.slice(0, 60)}"`);
+}
+
+function port(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) fail('malformed', `${name} must be a port number from 0 to 65535`);
+  return n;
+}
+
+function logLine(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
+}
+
+export function addNodeCommands(program: Command): void {
+  program
+    .command('start')
+    .description('run the node in the foreground (creates an identity on first run)')
+    .option('--port <n>', 'libp2p TCP port (0 = any)', '0')
+    .option('--ws-port <n>', 'also listen for WebSockets on this port (0 = any)')
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--bootstrap <multiaddr...>', 'peers to dial at start (repeatable)')
+    .option('--announce <multiaddr...>', 'addresses to announce instead of the listening ones')
+    .option('--public', 'this node has a public address: relay for others')
+    .option('--no-mdns', 'do not look for nodes on the local network')
+    .option('--no-relay', 'do not reserve slots on relays (for nodes that are reachable directly)')
+    .option('--control-port <n>', 'port of the local control endpoint on 127.0.0.1 (0 = any)', '0')
+    .action(
+      action(async (_args, opts) => {
+        const home = homePaths(opts.home as string | undefined);
+        let created = false;
+        if (!hasIdentity(home)) {
+          KithNode.init(home.root).node.close();
+          created = true;
+        }
+        const node = KithNode.open(home.root);
+        let network: Network | undefined;
+        let control;
+        try {
+          network = await Network.start(node, {
+            listenHost: String(opts.host),
+            tcpPort: port(opts.port, '--port') ?? 0,
+            ...(opts.wsPort !== undefined ? { wsPort: port(opts.wsPort, '--ws-port') } : {}),
+            bootstrap: (opts.bootstrap as string[] | undefined) ?? [],
+            ...(opts.announce ? { announce: opts.announce as string[] } : {}),
+            mdns: opts.mdns !== false,
+            publicRelay: opts.public === true,
+            relayListen: opts.relay !== false && opts.public !== true,
+            log: logLine,
+          });
+          control = await startControl(node, network, port(opts.controlPort, '--control-port') ?? 0);
+        } catch (e) {
+          await network?.stop();
+          node.close();
+          throw e;
+        }
+        const info = { ...identitySummary(node), peerId: network.peerId, addresses: network.addresses(), created, control: control.info.url, objects: node.store.objects.count() };
+        emit(opts, info, () => [
+          created ? 'Created a new identity. See its recovery phrase with: kith phrase' : 'Kith node running.',
+          `  DID          ${node.did}`,
+          `  actor        ${node.actorId}`,
+          `  fingerprint  ${node.fingerprint}`,
+          `  peer id      ${info.peerId}`,
+          ...info.addresses.map((a, i) => `  ${i === 0 ? 'listening   ' : '            '} ${a}`),
+          `  home         ${node.home.root}`,
+          `  objects      ${info.objects}, following ${node.following().length}`,
+          `  control      ${control.info.url} (loopback only)`,
+          'Press Ctrl+C to stop.',
+        ]);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+        logLine('stopping…');
+        await control.close();
+        await network.stop();
+        node.close();
+        if (!opts.json) process.stdout.write('Stopped.\n');
+      }),
+    );
+
+  program
+    .command('status')
+    .description('what this node is, where it listens, what it keeps and how syncing goes')
+    .action(
+      action(async (_args, opts) => {
+        const home = homePaths(opts.home as string | undefined);
+        const running = await runningNode(home);
+        const status = running
+          ? { running: true, ...(await running.call<JsonObject>('GET', '/status')) }
+          : await withNode(opts, async (node) => {
+              const keyFile = join(home.root, 'node.key');
+              const peerId = existsSync(keyFile) ? peerIdFromPrivateKey(await loadOrCreateNodeKey(keyFile)).toString() : null;
+              return {
+                running: false,
+                did: node.did,
+                peerId,
+                addresses: [],
+                scopes: node.scopes().map((s) => ({ scope: s, objects: node.store.objects.count(s) })),
+                lastSyncs: node.store.peers.syncState().slice(0, 50),
+              };
+            });
+        emit(opts, status, () => {
+          const s = status as Record<string, any>;
+          return [
+            s.running ? 'Node running.' : 'Node not running (start it with: kith start).',
+            `  DID        ${s.did}`,
+            `  peer id    ${s.peerId ?? '(none yet)'}`,
+            ...(s.addresses as string[]).map((a: string) => `  address    ${a}`),
+            ...(s.running ? [`  peers      ${s.connections}`] : []),
+            ...(s.scopes as { scope: string; objects: number }[]).map((x) => `  keeps      ${x.objects} objects of ${x.scope}`),
+            ...((s.syncing ?? []) as { scope: string; received: number; needed: number }[]).map((x) => `  syncing    ${x.scope}: ${x.received}/${x.needed}`),
+            ...(s.lastSyncs as { scope: string; peerId: string; lastOk: number; received: number }[])
+              .slice(0, 5)
+              .map((x) => `  synced     ${when(x.lastOk)} ${x.scope.slice(5, 25)}… with ${x.peerId.slice(0, 12)}… (+${x.received})`),
+          ];
+        });
+      }),
+    );
+
+  program
+    .command('peers')
+    .description('the peers the running node is connected to')
+    .action(
+      action(async (_args, opts) => {
+        const running = await runningNode(homePaths(opts.home as string | undefined));
+        if (!running) fail('not-found', 'the node is not running; start it with: kith start');
+        const { peers } = await running.call<{ peers: { peerId: string; addresses: string[]; direction: string }[] }>('GET', '/peers');
+        emit(opts, { peers }, () => (peers.length === 0 ? 'No peers connected.' : peers.map((p) => `${p.peerId}  ${p.direction.padEnd(8)} ${p.addresses.join(' ')}`)));
+      }),
+    );
+
+  program
+    .command('follow')
+    .description("follow a person by DID, ap:// id, or their node's multiaddr, and fetch what they posted")
+    .argument('<did|ap-id|multiaddr>')
+    .action(
+      action(async ([target = ''], opts: Opts) => {
+        const running = await runningNode(homePaths(opts.home as string | undefined));
+        if (running) {
+          const r = await running.call<{ did: string; added: boolean; synced: { peer: string; ok: boolean; received: number; error?: string }[] }>('POST', '/follow', { target });
+          const got = r.synced.reduce((n, s) => n + s.received, 0);
+          emit(opts, { ok: true, ...r }, () => [
+            `${r.added ? 'Following' : 'Already following'} ${r.did}`,
+            r.synced.some((s) => s.ok) ? `  fetched ${got} new object(s) from ${r.synced.filter((s) => s.ok).length} peer(s)` : '  nobody holding their posts is reachable yet; the node keeps looking',
+          ]);
+          return;
+        }
+        if (target.startsWith('/')) fail('conflict', 'following a multiaddr needs the node running (kith start), to ask that node whose it is');
+        const did = personOf(target);
+        await withNode(opts, (node) => {
+          const added = node.follow(did);
+          emit(opts, { ok: true, did, added, synced: [] }, () => `${added ? 'Following' : 'Already following'} ${did}; their posts arrive when the node runs`);
+        });
+      }),
+    );
+
+  program
+    .command('unfollow')
+    .description('stop following a person')
+    .argument('<did|ap-id>')
+    .action(
+      action(async ([target = ''], opts) => {
+        const did = personOf(target);
+        const running = await runningNode(homePaths(opts.home as string | undefined));
+        const removed = running
+          ? (await running.call<{ removed: boolean }>('POST', '/unfollow', { did })).removed
+          : await withNode(opts, (node) => node.unfollow(did));
+        emit(opts, { ok: true, did, removed }, () => (removed ? `Unfollowed ${did}` : `You were not following ${did}`));
+      }),
+    );
+
+  program
+    .command('following')
+    .description('the people you follow')
+    .action(
+      action((_args, opts) =>
+        withNode(opts, (node) => {
+          const follows = node.following().map((f) => ({ ...f, objects: node.store.objects.count(f.scope) }));
+          emit(opts, { following: follows }, () =>
+            follows.length === 0 ? 'You follow nobody yet. Follow with: kith follow <did>' : follows.map((f) => `${f.did}  since ${when(f.since)}  ${f.objects} objects`),
+          );
+        }),
+      ),
+    );
+
+  program
+    .command('feed')
+    .description('posts of the people you follow, newest first')
+    .option('--limit <n>', 'items per page', '20')
+    .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
+    .action(
+      action((_args, opts) =>
+        withNode(opts, (node) => {
+          const page = pageOptions(opts);
+          printPage(opts, node.feed(page), page.limit, 'feed', 'Your feed is empty. Follow people with: kith follow <did>');
+        }),
+      ),
+    );
+}

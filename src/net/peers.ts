@@ -1,0 +1,195 @@
+import type { ConnectionGater, PeerId } from '@libp2p/interface';
+import type { KithHost } from './host.js';
+
+/**
+ * What a peer's misbehaviour costs it. Two grades:
+ * - a ban (`penalize`): for a protocol violation (an oversized frame, a forged
+ *   object, a flood). Its connections are dropped and the connection gater
+ *   refuses it, in and out, until the ban expires. Repeat offenders get
+ *   doubled bans, up to a ceiling, so a peer that keeps coming back pays more.
+ * - strikes (`strike`): for things an honest peer can occasionally do, such as
+ *   relaying a gossip message we then reject (it may know less than we do).
+ *   They decay, and only lower the peer's gossipsub score, which past the
+ *   thresholds stops gossip to it, then its publishes, then all its RPCs.
+ *
+ * Everything is in memory: a restart forgives, which is acceptable because
+ * peer ids are cheap to make anyway; the point is to stop the damage now.
+ */
+
+export type NetLogger = (line: string) => void;
+
+export interface Penalty {
+  readonly peer: string;
+  readonly reason: string;
+  /** Epoch ms; refused until then. */
+  readonly until: number;
+  /** How many bans this peer has earned while remembered; each doubles the next. */
+  readonly offences: number;
+}
+
+export interface PeerPenaltiesOptions {
+  /** First ban length. Default 10 minutes. */
+  baseBanMs?: number;
+  /** Longest ban, and how long a past ban is remembered for doubling. Default 24 hours. */
+  maxBanMs?: number;
+  /** Strikes halve over this time. Default 5 minutes. */
+  strikeHalfLifeMs?: number;
+  /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. Default 10 000. */
+  maxTracked?: number;
+  now?: () => number;
+}
+
+interface BanRecord {
+  reason: string;
+  until: number;
+  offences: number;
+  /** Forget the record (and its doubling) after this. */
+  forgetAt: number;
+}
+
+interface StrikeRecord {
+  value: number;
+  at: number;
+}
+
+export class PeerPenalties {
+  private readonly bans = new Map<string, BanRecord>();
+  private readonly strikeRecords = new Map<string, StrikeRecord>();
+  private readonly baseBanMs: number;
+  private readonly maxBanMs: number;
+  private readonly halfLifeMs: number;
+  private readonly maxTracked: number;
+  private readonly now: () => number;
+
+  constructor(options: PeerPenaltiesOptions = {}) {
+    this.baseBanMs = options.baseBanMs ?? 10 * 60_000;
+    this.maxBanMs = options.maxBanMs ?? 24 * 3600_000;
+    this.halfLifeMs = options.strikeHalfLifeMs ?? 5 * 60_000;
+    this.maxTracked = options.maxTracked ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Bans a peer; `durationMs` overrides the escalating default for this ban. */
+  penalize(peer: PeerId | string, reason: string, durationMs?: number): Penalty {
+    const id = String(peer);
+    const now = this.now();
+    const prev = this.bans.get(id);
+    const offences = prev !== undefined && prev.forgetAt > now ? prev.offences + 1 : 1;
+    const length = durationMs ?? Math.min(this.maxBanMs, this.baseBanMs * 2 ** Math.min(offences - 1, 30));
+    const until = Math.max(now + length, prev !== undefined && prev.until > now ? prev.until : 0);
+    this.bans.delete(id); // re-insert so Map order stays oldest-first for eviction
+    this.bans.set(id, { reason, until, offences, forgetAt: Math.max(until, now + this.maxBanMs) });
+    this.evict(this.bans, (r) => r.forgetAt <= now);
+    return { peer: id, reason, until, offences };
+  }
+
+  /** The ban in force on a peer, if any. */
+  penaltyOf(peer: PeerId | string): Penalty | undefined {
+    const id = String(peer);
+    const r = this.bans.get(id);
+    if (r === undefined || r.until <= this.now()) return undefined;
+    return { peer: id, reason: r.reason, until: r.until, offences: r.offences };
+  }
+
+  isDenied(peer: PeerId | string): boolean {
+    return this.penaltyOf(peer) !== undefined;
+  }
+
+  /** Lifts a ban and clears strikes (an operator's decision, or a test's). */
+  forgive(peer: PeerId | string): void {
+    this.bans.delete(String(peer));
+    this.strikeRecords.delete(String(peer));
+  }
+
+  /** Every ban in force. */
+  denied(): Penalty[] {
+    const now = this.now();
+    const out: Penalty[] = [];
+    for (const [peer, r] of this.bans) if (r.until > now) out.push({ peer, reason: r.reason, until: r.until, offences: r.offences });
+    return out;
+  }
+
+  /** Adds a decaying strike; returns the peer's current total. */
+  strike(peer: PeerId | string, weight = 1): number {
+    const id = String(peer);
+    const now = this.now();
+    const value = this.decayed(this.strikeRecords.get(id), now) + weight;
+    this.strikeRecords.delete(id);
+    this.strikeRecords.set(id, { value, at: now });
+    this.evict(this.strikeRecords, (r) => this.decayed(r, now) < 0.01);
+    return value;
+  }
+
+  strikes(peer: PeerId | string): number {
+    return this.decayed(this.strikeRecords.get(String(peer)), this.now());
+  }
+
+  /**
+   * gossipsub's application-specific score (P5, weighted 10 by default).
+   * Strikes count quadratically, like gossipsub's own invalid-message term:
+   * with the default thresholds a peer loses gossip after 4 recent strikes,
+   * publishing to it after 8, and is graylisted (all its RPCs ignored) at 9.
+   * A banned peer is graylisted outright.
+   */
+  gossipScore(peer: PeerId | string): number {
+    if (this.isDenied(peer)) return -100;
+    const s = this.strikes(peer);
+    return -0.1 * s * s;
+  }
+
+  /**
+   * Gater hooks that refuse banned peers at every point libp2p asks: before
+   * dialling them, and once the handshake reveals who an inbound or outbound
+   * connection really is (a banned peer may come from a new address).
+   */
+  connectionGater(): ConnectionGater {
+    return {
+      denyDialPeer: (peerId) => this.isDenied(peerId),
+      denyInboundEncryptedConnection: (peerId) => this.isDenied(peerId),
+      denyOutboundEncryptedConnection: (peerId) => this.isDenied(peerId),
+      denyInboundRelayReservation: (source) => this.isDenied(source),
+      denyOutboundRelayedConnection: (source, destination) => this.isDenied(source) || this.isDenied(destination),
+      denyInboundRelayedConnection: (relay, remotePeer) => this.isDenied(relay) || this.isDenied(remotePeer),
+    };
+  }
+
+  private decayed(r: StrikeRecord | undefined, now: number): number {
+    if (r === undefined) return 0;
+    return r.value * 0.5 ** (Math.max(0, now - r.at) / this.halfLifeMs);
+  }
+
+  private evict<V>(map: Map<string, V>, stale: (v: V) => boolean): void {
+    if (map.size <= this.maxTracked) return;
+    for (const [k, v] of map) if (stale(v)) map.delete(k);
+    // Still full of live records: drop the oldest, which have had longest to expire.
+    for (const k of map.keys()) {
+      if (map.size <= this.maxTracked) break;
+      map.delete(k);
+    }
+  }
+}
+
+export interface DisconnectOptions {
+  /** Ban length; default escalates from PeerPenalties' base. */
+  durationMs?: number;
+  log?: NetLogger;
+}
+
+/**
+ * Hangs up on a misbehaving peer and keeps it out for a while: bans it (so
+ * the gater refuses its redials and ours), then aborts every connection to
+ * it. Abort, not close: a graceful close would wait on the very peer we no
+ * longer trust. Callers holding one of its streams may reset that first to
+ * stop reading at once; aborting the connection resets it anyway.
+ */
+export function disconnectPeer(host: KithHost, peer: PeerId, reason: string, options: DisconnectOptions = {}): Penalty {
+  const penalty = host.services.penalties.penalize(peer, reason, options.durationMs);
+  const connections = host.getConnections(peer);
+  options.log?.(
+    `peer ${peer.toString()} penalized (offence ${penalty.offences}): ${reason}; ` +
+      `dropping ${connections.length} connection(s), refused until ${new Date(penalty.until).toISOString()}`,
+  );
+  const err = new Error(`misbehaving peer: ${reason}`);
+  for (const conn of connections) conn.abort(err);
+  return penalty;
+}

@@ -1,0 +1,256 @@
+import { KithError, fail } from '../core/errors.js';
+import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
+import type { Store } from '../store/store.js';
+import type { FrameStream } from './frames.js';
+
+/**
+ * The sync protocol: reconcile one scope with a peer, then fetch what is
+ * missing. One stream per scope and sync:
+ *
+ *   client → HELLO {scope}          server checks it serves the scope
+ *   client → RECONCILE m0           range-based set reconciliation rounds
+ *   server → RECONCILE r0   …       until the client has nothing more to ask
+ *   client → WANT ids               up to WANT_BATCH digests at a time
+ *   server → OBJECT …, END          each object's signed bytes, then END
+ *   client → END                    done
+ *
+ * Every frame is length-prefixed and size-limited; every read has a deadline.
+ * The client ingests what it receives through the normal ingest checks, so a
+ * sync interrupted anywhere resumes on the next contact: what landed stays,
+ * and reconciliation finds what did not.
+ */
+
+export const SYNC_PROTOCOL = '/kith/sync/1.0.0';
+
+const enum Frame {
+  Hello = 1,
+  Reconcile = 2,
+  Want = 3,
+  Object = 4,
+  End = 5,
+  Error = 6,
+}
+
+export interface SyncLimits {
+  readonly reconcile: ReconcileLimits;
+  /** Largest object frame; matches the ingest limit plus a little framing. */
+  readonly maxObjectBytes: number;
+  /** Deadline for each frame from the peer. */
+  readonly readTimeoutMs: number;
+  /** Reconciliation rounds before the peer is judged to be stalling. */
+  readonly maxRounds: number;
+}
+
+export const DEFAULT_SYNC_LIMITS: SyncLimits = Object.freeze({
+  reconcile: DEFAULT_RECONCILE_LIMITS,
+  maxObjectBytes: 64 * 1024 + 16,
+  readTimeoutMs: 30_000,
+  maxRounds: 64,
+});
+
+/** Digests asked for in one WANT: enough to keep the pipe full, small enough to bound a reply. */
+export const WANT_BATCH = 512;
+const MAX_HELLO_BYTES = 4096;
+
+export type Frames = Pick<FrameStream, 'readFrame' | 'writeFrame' | 'close' | 'reset' | 'bytesRead' | 'bytesWritten'>;
+
+function frame(type: Frame, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(1 + body.length);
+  out[0] = type;
+  out.set(body, 1);
+  return out;
+}
+
+const json = (type: Frame, v: unknown) => frame(type, Buffer.from(JSON.stringify(v), 'utf8'));
+
+function parseJsonBody(body: Uint8Array, what: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch {
+    return fail('malformed', `${what} is not JSON`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('malformed', `${what} is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+async function read(frames: Frames, max: number, limits: SyncLimits, what: string): Promise<{ type: Frame; body: Uint8Array }> {
+  const f = await frames.readFrame(max + 1, limits.readTimeoutMs);
+  if (f === null) fail('io', `the peer closed the stream while we waited for ${what}`);
+  if (f.length === 0) fail('malformed', 'empty frame');
+  const type = f[0] as Frame;
+  const body = f.subarray(1);
+  if (type === Frame.Error) {
+    const e = parseJsonBody(body, 'error frame');
+    throw new KithError('io', `the peer refused: ${String(e.message ?? e.code ?? 'no reason given').slice(0, 300)}`);
+  }
+  return { type, body };
+}
+
+function splitIds(body: Uint8Array): Uint8Array[] {
+  if (body.length % DIGEST_BYTES !== 0) fail('malformed', 'a WANT frame must hold whole 32-byte digests');
+  const n = body.length / DIGEST_BYTES;
+  if (n === 0 || n > WANT_BATCH) fail('too-large', `a WANT frame asks for ${n} objects; 1 to ${WANT_BATCH} are allowed`);
+  return Array.from({ length: n }, (_, i) => body.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES));
+}
+
+function concatIds(ids: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(ids.length * DIGEST_BYTES);
+  ids.forEach((d, i) => out.set(d, i * DIGEST_BYTES));
+  return out;
+}
+
+// ---- server ----
+
+export interface SyncServerOptions {
+  readonly store: Store;
+  /** Whether this node shares the scope at all (its own, or one it keeps for people it follows). */
+  readonly serves: (scope: string) => boolean;
+  readonly limits?: SyncLimits;
+}
+
+/** Answers one sync stream. Throws a KithError when the peer misbehaves; the caller then scores it down. */
+export async function serveSync(frames: Frames, opts: SyncServerOptions): Promise<{ scope: string; sent: number }> {
+  const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
+  const hello = await read(frames, MAX_HELLO_BYTES, limits, 'a hello');
+  if (hello.type !== Frame.Hello) fail('malformed', 'a sync must start with HELLO');
+  const scope = parseJsonBody(hello.body, 'hello').scope;
+  if (typeof scope !== 'string' || scope.length === 0 || scope.length > 2048) fail('malformed', 'hello must name a scope');
+  if (!opts.serves(scope)) {
+    await frames.writeFrame(json(Frame.Error, { code: 'not-found', message: `this node does not serve ${scope}` }));
+    await frames.close();
+    return { scope, sent: 0 };
+  }
+  const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
+  let rounds = 0;
+  let sent = 0;
+  for (;;) {
+    const f = await frames.readFrame(limits.reconcile.maxMessageBytes + 1, limits.readTimeoutMs);
+    if (f === null) break;
+    if (f.length === 0) fail('malformed', 'empty frame');
+    const body = f.subarray(1);
+    switch (f[0]) {
+      case Frame.Reconcile:
+        if (++rounds > limits.maxRounds) fail('too-large', `more than ${limits.maxRounds} reconciliation rounds`);
+        await frames.writeFrame(frame(Frame.Reconcile, reconciler.respond(body)));
+        break;
+      case Frame.Want:
+        for (const id of splitIds(body)) {
+          const obj = opts.store.objects.bodyOf(id);
+          // An object we no longer hold is simply not sent; the client asks elsewhere.
+          if (obj !== undefined) {
+            await frames.writeFrame(frame(Frame.Object, Buffer.from(obj, 'utf8')));
+            sent++;
+          }
+        }
+        await frames.writeFrame(frame(Frame.End));
+        break;
+      case Frame.End:
+        await frames.close();
+        return { scope, sent };
+      default:
+        fail('malformed', `unexpected sync frame type ${f[0]}`);
+    }
+  }
+  return { scope, sent };
+}
+
+// ---- client ----
+
+export interface SyncProgress {
+  readonly phase: 'reconciling' | 'fetching';
+  readonly received: number;
+  readonly needed: number;
+}
+
+export interface SyncClientOptions {
+  readonly store: Store;
+  /** Ingests fetched objects (through every ingest check) and reports how many were refused. */
+  readonly ingest: (bodies: string[]) => Promise<{ stored: number; refused: number; firstError?: KithError }>;
+  readonly limits?: SyncLimits;
+  readonly onProgress?: (p: SyncProgress) => void;
+}
+
+export interface SyncResult {
+  readonly scope: string;
+  readonly needed: number;
+  readonly received: number;
+  readonly stored: number;
+  readonly refused: number;
+  /** What the peer lacks that we hold. */
+  readonly theyLack: number;
+  readonly rounds: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Bytes of the reconciliation alone, both ways. */
+  readonly reconcileBytes: number;
+}
+
+/** Pulls one scope from a peer. */
+export async function syncScope(frames: Frames, scope: string, opts: SyncClientOptions): Promise<SyncResult> {
+  const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
+  const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
+  await frames.writeFrame(json(Frame.Hello, { v: 1, scope }));
+  let msg: Uint8Array | null = reconciler.initiate();
+  const need: Uint8Array[] = [];
+  let theyLack = 0;
+  let rounds = 0;
+  while (msg) {
+    await frames.writeFrame(frame(Frame.Reconcile, msg));
+    const reply = await read(frames, limits.reconcile.maxMessageBytes, limits, 'a reconciliation reply');
+    if (reply.type !== Frame.Reconcile) fail('malformed', 'expected a reconciliation reply');
+    if (++rounds > limits.maxRounds) fail('too-large', `reconciliation did not finish in ${limits.maxRounds} rounds`);
+    const r = reconciler.reconcile(reply.body);
+    for (const id of r.need) need.push(id.slice());
+    theyLack += r.have.length;
+    msg = r.next;
+    opts.onProgress?.({ phase: 'reconciling', received: 0, needed: need.length });
+  }
+  const reconcileBytes = frames.bytesRead + frames.bytesWritten;
+
+  let received = 0;
+  let stored = 0;
+  let refused = 0;
+  let firstError: KithError | undefined;
+  let ingesting: Promise<void> = Promise.resolve();
+  // Fetch batch k+1 while batch k is being verified and stored.
+  for (let i = 0; i < need.length; i += WANT_BATCH) {
+    const ids = need.slice(i, i + WANT_BATCH);
+    await frames.writeFrame(frame(Frame.Want, concatIds(ids)));
+    const bodies: string[] = [];
+    for (;;) {
+      const f = await read(frames, limits.maxObjectBytes, limits, 'objects');
+      if (f.type === Frame.End) break;
+      if (f.type !== Frame.Object) fail('malformed', 'expected an object or END');
+      if (bodies.length >= ids.length) fail('malformed', 'the peer sent more objects than were asked for');
+      bodies.push(Buffer.from(f.body).toString('utf8'));
+    }
+    received += bodies.length;
+    await ingesting;
+    ingesting = opts.ingest(bodies).then((r) => {
+      stored += r.stored;
+      refused += r.refused;
+      firstError ??= r.firstError;
+    });
+    opts.onProgress?.({ phase: 'fetching', received, needed: need.length });
+  }
+  await ingesting;
+  await frames.writeFrame(frame(Frame.End));
+  await frames.close();
+  if (firstError) {
+    // A peer that serves objects that fail their checks is misbehaving; the caller scores it down.
+    throw new KithError(firstError.code, `the peer sent ${refused} object(s) that failed their checks: ${firstError.message}`);
+  }
+  return {
+    scope,
+    needed: need.length,
+    received,
+    stored,
+    refused,
+    theyLack,
+    rounds,
+    bytesIn: frames.bytesRead,
+    bytesOut: frames.bytesWritten,
+    reconcileBytes,
+  };
+}

@@ -1,0 +1,404 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { multiaddr } from '@multiformats/multiaddr';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { KithError, fail } from '../core/errors.js';
+import { didOf, outboxId } from '../core/apid.js';
+import { parseDid } from '../core/didkey.js';
+import { parseJsonLimited } from '../core/limits.js';
+import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { createHost, dhtKey, setTopicValidator, type KithHost } from '../net/host.js';
+import { frameStream } from '../net/frames.js';
+import { disconnectPeer } from '../net/peers.js';
+import { loadOrCreateNodeKey } from '../net/node-key.js';
+import { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL, serveSync, syncScope, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
+import type { KithNode } from './kith-node.js';
+
+/**
+ * The node on the network: a libp2p host, the Kith protocols on it, and the
+ * policy that ties them to the store. Who to sync with and when, what to
+ * subscribe to, what to provide in the DHT, and whom to hang up on.
+ */
+
+export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
+const MAX_ACTOR_BYTES = 64 * 1024;
+/** Sync streams a peer may open per minute before it counts as flooding. */
+const MAX_SYNCS_PER_MINUTE = 120;
+
+export interface NetworkOptions {
+  readonly listenHost?: string;
+  readonly tcpPort?: number;
+  readonly wsPort?: number;
+  readonly bootstrap?: readonly string[];
+  readonly mdns?: boolean;
+  readonly publicRelay?: boolean;
+  /** Look for relays to be reachable through (off in tests, which stay on loopback). */
+  readonly relayListen?: boolean;
+  readonly announce?: readonly string[];
+  /** How often followed scopes are re-synced with connected peers. */
+  readonly resyncMs?: number;
+  readonly syncLimits?: SyncLimits;
+  readonly log?: (line: string) => void;
+}
+
+export interface SyncSummary {
+  readonly peer: string;
+  readonly scope: string;
+  readonly ok: boolean;
+  readonly result?: SyncResult;
+  readonly error?: string;
+}
+
+export const topicOf = (scope: string): string => `/kith/1/scope/${scope}`;
+
+const short = (s: string): string => (s.length > 24 ? `${s.slice(0, 14)}…${s.slice(-6)}` : s);
+
+export class Network extends EventEmitter {
+  private readonly log: (line: string) => void;
+  private readonly syncLimits: SyncLimits;
+  private readonly syncing = new Map<string, Promise<SyncSummary>>();
+  private readonly syncCounts = new Map<string, { minute: number; count: number }>();
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly progress = new Map<string, SyncProgress & { peer: string }>();
+
+  private constructor(
+    readonly node: KithNode,
+    readonly host: KithHost,
+    opts: NetworkOptions,
+  ) {
+    super();
+    this.log = opts.log ?? (() => {});
+    this.syncLimits = opts.syncLimits ?? DEFAULT_SYNC_LIMITS;
+  }
+
+  static async start(node: KithNode, opts: NetworkOptions = {}): Promise<Network> {
+    const log = opts.log ?? (() => {});
+    const host = await createHost({
+      privateKey: await loadOrCreateNodeKey(join(node.home.root, 'node.key')),
+      listenHost: opts.listenHost ?? '0.0.0.0',
+      tcpPort: opts.tcpPort ?? 0,
+      ...(opts.wsPort !== undefined ? { wsPort: opts.wsPort } : {}),
+      ...(opts.announce !== undefined ? { announce: [...opts.announce] } : {}),
+      bootstrap: [],
+      mdns: opts.mdns ?? true,
+      publicRelay: opts.publicRelay ?? false,
+      relayListen: opts.relayListen ?? !(opts.publicRelay ?? false),
+      log,
+    });
+    const net = new Network(node, host, opts);
+    await net.wire();
+    if (opts.bootstrap && opts.bootstrap.length > 0) {
+      await Promise.all(opts.bootstrap.map((a) => net.dial(a).catch((e: Error) => log(`bootstrap ${a} unreachable: ${e.message}`))));
+    }
+    node.publishEndpoints(net.addresses());
+    void net.provideAll();
+    const every = opts.resyncMs ?? 5 * 60_000;
+    net.resyncTimer = setInterval(() => void net.resyncAll(), every);
+    net.resyncTimer.unref();
+    return net;
+  }
+
+  get peerId(): string {
+    return this.host.peerId.toString();
+  }
+
+  addresses(): string[] {
+    return this.host.getMultiaddrs().map((m) => m.toString());
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.resyncTimer);
+    await Promise.allSettled(this.syncing.values());
+    await this.host.stop();
+  }
+
+  private async wire(): Promise<void> {
+    const host = this.host;
+    await host.handle(SYNC_PROTOCOL, (stream, connection) => this.onSyncStream(stream, connection));
+    await host.handle(ACTOR_PROTOCOL, async (stream) => {
+      const frames = frameStream(stream);
+      await frames.writeFrame(Buffer.from(JSON.stringify(this.node.actor()), 'utf8'));
+      await frames.close();
+    });
+    for (const scope of this.node.scopes()) this.subscribe(scope);
+    host.addEventListener('peer:connect', (evt) => {
+      const peer = evt.detail;
+      this.log(`connected to ${peer.toString()}`);
+      // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
+      setTimeout(() => void this.syncAllWith(peer), 200).unref();
+    });
+    host.addEventListener('peer:disconnect', (evt) => this.log(`disconnected from ${evt.detail.toString()}`));
+    host.addEventListener('peer:identify', (evt) => {
+      const { peerId, listenAddrs } = evt.detail;
+      this.node.store.peers.seen(peerId.toString(), listenAddrs.map((a) => a.toString()), null);
+    });
+  }
+
+  // ---- live push ----
+
+  private subscribe(scope: string): void {
+    const topic = topicOf(scope);
+    setTopicValidator(
+      this.host,
+      topic,
+      (msg) => {
+        let owner: Did;
+        try {
+          owner = ownerOf(parseJsonLimited(msg.data, this.node.ingestor.limits));
+        } catch {
+          return 'reject';
+        }
+        // A topic carries one scope: anything else is off-topic, however well signed.
+        if (outboxId(owner) !== scope) return 'reject';
+        try {
+          const r = this.node.ingest(msg.data);
+          if (r.status === 'duplicate') return 'ignore';
+          this.log(`live: ${r.type} ${short(r.id)} from ${short(owner)}`);
+          this.emit('object', r);
+          return 'accept';
+        } catch (e) {
+          // The object failed its checks: the peer that passed it on answers for it.
+          if (e instanceof KithError) return 'reject';
+          throw e;
+        }
+      },
+      this.log,
+    );
+    this.host.services.pubsub.subscribe(topic);
+  }
+
+  /** Pushes a new object of ours (or one we keep) to everyone subscribed to its scope. */
+  async publish(scope: string, body: string): Promise<number> {
+    const { recipients } = await this.host.services.pubsub.publish(topicOf(scope), Buffer.from(body, 'utf8'));
+    return recipients.length;
+  }
+
+  // ---- DHT ----
+
+  private async provide(scope: string): Promise<void> {
+    try {
+      await this.host.contentRouting.provide(await dhtKey(scope), { signal: AbortSignal.timeout(30_000) });
+    } catch (e) {
+      this.log(`could not announce ${short(scope)} in the DHT yet: ${(e as Error).message}`);
+    }
+  }
+
+  private async provideAll(): Promise<void> {
+    await Promise.all(this.node.scopes().map((s) => this.provide(s)));
+  }
+
+  /** Peers the DHT says hold a scope. */
+  async findProviders(scope: string, timeoutMs = 10_000): Promise<PeerId[]> {
+    const found: PeerId[] = [];
+    try {
+      for await (const p of this.host.contentRouting.findProviders(await dhtKey(scope), { signal: AbortSignal.timeout(timeoutMs) })) {
+        if (p.id.equals(this.host.peerId)) continue;
+        if (p.multiaddrs.length > 0) await this.host.peerStore.merge(p.id, { multiaddrs: p.multiaddrs });
+        found.push(p.id);
+        if (found.length >= 8) break;
+      }
+    } catch (e) {
+      if (found.length === 0) this.log(`DHT lookup of ${short(scope)} found nobody: ${(e as Error).message}`);
+    }
+    return found;
+  }
+
+  // ---- sync ----
+
+  private onSyncStream(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer;
+    const minute = Math.floor(Date.now() / 60_000);
+    const c = this.syncCounts.get(peer.toString());
+    const count = c && c.minute === minute ? c.count + 1 : 1;
+    this.syncCounts.set(peer.toString(), { minute, count });
+    if (count > MAX_SYNCS_PER_MINUTE) {
+      stream.abort(new Error('too many sync requests'));
+      disconnectPeer(this.host, peer, `flooding: more than ${MAX_SYNCS_PER_MINUTE} sync requests a minute`, { log: this.log });
+      return;
+    }
+    const frames = frameStream(stream);
+    const serves = new Set(this.node.scopes());
+    serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.syncLimits })
+      .then((r) => {
+        if (r.sent > 0) this.log(`served ${r.sent} object(s) of ${short(r.scope)} to ${peer.toString()}`);
+      })
+      .catch((e: unknown) => this.blame(peer, e, () => frames.reset('protocol violation')));
+  }
+
+  /** A protocol violation costs the peer its connection and a penalty; a lost connection costs nothing. */
+  private blame(peer: PeerId, e: unknown, reset?: () => void): void {
+    const err = e instanceof KithError ? e : undefined;
+    if (err && err.code !== 'io' && err.code !== 'timeout') {
+      reset?.();
+      const penalty = disconnectPeer(this.host, peer, err.message, { log: this.log });
+      this.node.store.peers.penalise(peer.toString(), err.message, penalty.until);
+    } else {
+      this.log(`sync with ${peer.toString()} stopped: ${(e as Error).message}`);
+    }
+  }
+
+  /** Pulls one scope from one peer; concurrent calls for the same pair share one sync. */
+  syncWith(peer: PeerId, scope: string): Promise<SyncSummary> {
+    const key = `${peer.toString()} ${scope}`;
+    const running = this.syncing.get(key);
+    if (running) return running;
+    const p = this.runSync(peer, scope).finally(() => this.syncing.delete(key));
+    this.syncing.set(key, p);
+    return p;
+  }
+
+  private async runSync(peer: PeerId, scope: string): Promise<SyncSummary> {
+    const base = { peer: peer.toString(), scope };
+    let frames;
+    try {
+      frames = frameStream(await this.host.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(15_000) }));
+    } catch (e) {
+      return { ...base, ok: false, error: (e as Error).message };
+    }
+    let lastLog = 0;
+    try {
+      const result = await syncScope(frames, scope, {
+        store: this.node.store,
+        limits: this.syncLimits,
+        ingest: async (bodies) => {
+          const results = await this.node.ingestMany(bodies, { scope });
+          let stored = 0;
+          let refused = 0;
+          let firstError: KithError | undefined;
+          for (const r of results) {
+            if (r instanceof KithError) {
+              refused++;
+              firstError ??= r;
+            } else if (r.status === 'stored') stored++;
+          }
+          return firstError ? { stored, refused, firstError } : { stored, refused };
+        },
+        onProgress: (p) => {
+          this.progress.set(scope, { ...p, peer: peer.toString() });
+          this.emit('sync-progress', { ...p, peer: peer.toString(), scope });
+          if (p.phase === 'fetching' && Date.now() - lastLog > 1000) {
+            lastLog = Date.now();
+            this.log(`syncing ${short(scope)} from ${short(peer.toString())}: ${p.received}/${p.needed}`);
+          }
+        },
+      });
+      this.progress.delete(scope);
+      this.node.store.peers.synced(scope, peer.toString(), result.stored, result.bytesIn + result.bytesOut);
+      if (result.needed > 0 || result.theyLack > 0) {
+        this.log(
+          `synced ${short(scope)} with ${short(peer.toString())}: ${result.stored} new, they lack ${result.theyLack}; ` +
+            `${result.rounds} round(s), ${result.bytesIn + result.bytesOut} bytes`,
+        );
+      }
+      this.emit('synced', { ...base, result });
+      return { ...base, ok: true, result };
+    } catch (e) {
+      this.progress.delete(scope);
+      const refusedByPeer = e instanceof KithError && e.code === 'io' && /does not serve/.test(e.message);
+      if (!refusedByPeer) this.blame(peer, e, () => frames.reset('protocol violation'));
+      return { ...base, ok: false, error: (e as Error).message };
+    }
+  }
+
+  private async syncAllWith(peer: PeerId): Promise<void> {
+    for (const f of this.node.following()) await this.syncWith(peer, f.scope);
+  }
+
+  private async resyncAll(): Promise<void> {
+    for (const peer of this.host.getPeers()) await this.syncAllWith(peer);
+  }
+
+  /** Finds everyone who keeps a scope (connected peers, the DHT) and pulls it from each. */
+  async syncEverywhere(scope: string, hint?: PeerId): Promise<SyncSummary[]> {
+    const candidates = new Map<string, PeerId>();
+    if (hint) candidates.set(hint.toString(), hint);
+    for (const p of this.host.getPeers()) candidates.set(p.toString(), p);
+    for (const p of await this.findProviders(scope)) candidates.set(p.toString(), p);
+    candidates.delete(this.peerId);
+    const results = await Promise.all([...candidates.values()].map((p) => this.syncWith(p, scope)));
+    if (results.some((r) => r.ok)) void this.provide(scope);
+    return results;
+  }
+
+  // ---- following ----
+
+  /** Dials a multiaddr and asks the node there whose it is. */
+  async whoIsAt(addr: string): Promise<{ did: Did; peer: PeerId }> {
+    const conn = await this.dial(addr);
+    const frames = frameStream(await conn.newStream(ACTOR_PROTOCOL, { signal: AbortSignal.timeout(10_000) }));
+    const body = await frames.readFrame(MAX_ACTOR_BYTES, 10_000);
+    await frames.close().catch(() => {});
+    if (body === null) fail('io', `the node at ${addr} did not say whose it is`);
+    // The actor document proves itself: its id names the DID and its proof is by that key.
+    const r = this.node.ingest(body);
+    if (r.type !== 'Person' && r.type !== 'Service' && r.type !== 'Group') fail('malformed', `the node at ${addr} sent a ${r.type}, not an actor`);
+    return { did: r.owner, peer: conn.remotePeer };
+  }
+
+  async dial(addr: string): Promise<Connection> {
+    let ma;
+    try {
+      ma = multiaddr(addr);
+    } catch (e) {
+      return fail('malformed', `not a multiaddr: ${addr} (${(e as Error).message})`);
+    }
+    return this.host.dial(ma, { signal: AbortSignal.timeout(15_000) });
+  }
+
+  /** Follows a person named by DID, ap:// id, or the multiaddr of their node; then fetches what they posted. */
+  async follow(target: string): Promise<{ did: Did; added: boolean; synced: SyncSummary[] }> {
+    let did: Did;
+    let hint: PeerId | undefined;
+    let hintAddr: string | null = null;
+    if (target.startsWith('/')) {
+      ({ did, peer: hint } = await this.whoIsAt(target));
+      hintAddr = target;
+    } else if (target.startsWith('did:')) did = parseDid(target);
+    else if (/^ap(\+ef61)?:\/\//i.test(target)) did = didOf(target);
+    else return fail('malformed', `follow takes a did:key, an ap:// id or a multiaddr, not "${target.slice(0, 60)}"`);
+    const added = this.node.follow(did, hintAddr);
+    const scope = outboxId(did);
+    this.subscribe(scope);
+    const synced = await this.syncEverywhere(scope, hint);
+    return { did, added, synced };
+  }
+
+  unfollow(did: Did): boolean {
+    const removed = this.node.unfollow(did);
+    const topic = topicOf(outboxId(did));
+    this.host.services.pubsub.unsubscribe(topic);
+    this.host.services.pubsub.topicValidators.delete(topic);
+    return removed;
+  }
+
+  peers(): { peerId: string; addresses: string[]; direction: string; streams: number }[] {
+    return this.host.getConnections().map((c) => ({
+      peerId: c.remotePeer.toString(),
+      addresses: [c.remoteAddr.toString()],
+      direction: c.direction,
+      streams: c.streams.length,
+    }));
+  }
+
+  status(): JsonObject {
+    return {
+      did: this.node.did,
+      peerId: this.peerId,
+      addresses: this.addresses(),
+      connections: this.host.getConnections().length,
+      scopes: this.node.scopes().map((s) => ({ scope: s, objects: this.node.store.objects.count(s) })),
+      syncing: [...this.progress.entries()].map(([scope, p]) => ({ scope, ...p })),
+      lastSyncs: this.node.store.peers.syncState().slice(0, 50),
+    } as unknown as JsonObject;
+  }
+}
+
+/** Whose scope an incoming object belongs to: its issuer for authority documents, its id's DID otherwise. */
+function ownerOf(doc: unknown): Did {
+  if (!isJsonObject(doc)) return fail('malformed', 'not an object');
+  if (doc.type === 'KithCertificate' || doc.type === 'KithRevocation') return parseDid(doc.issuer);
+  return didOf(doc.id);
+}
+
+export { peerIdFromString };
