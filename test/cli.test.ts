@@ -634,7 +634,7 @@ describe('kith command', { concurrency: 2 }, () => {
 
   test('start runs the node with a token-guarded control endpoint and stops cleanly on SIGTERM', async () => {
     const home = tmp();
-    const child = spawn(process.execPath, [KITH, 'start', '--json', '--control-port', '0'], {
+    const child = spawn(process.execPath, [KITH, 'start', '--json', '--control-port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], {
       cwd: repoRoot,
       env: childEnv(home),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -649,7 +649,10 @@ describe('kith command', { concurrency: 2 }, () => {
       assert.match(started.did, DID_KEY);
       assert.equal(started.actor, `ap://${started.did}/actor`);
       assert.equal(started.created, true);
-      assert.equal(started.objects, 1, 'the actor document');
+      assert.equal(started.objects, 2, 'the actor document, and its new version listing the peer addresses');
+      assert.match(started.peerId, /^12D3KooW/);
+      assert.ok(started.addresses.length > 0);
+      for (const a of started.addresses) assert.match(a, new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${started.peerId}$`));
       assert.match(started.control, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(new URL(started.control).port, '0');
 
@@ -665,12 +668,12 @@ describe('kith command', { concurrency: 2 }, () => {
       assert.equal(status.status, 200, status.body);
       const s = JSON.parse(status.body);
       assert.equal(s.did, started.did);
-      assert.equal(s.actor, started.actor);
-      assert.equal(s.fingerprint, started.fingerprint);
-      assert.equal(s.pid, child.pid);
+      assert.equal(s.peerId, started.peerId);
+      assert.deepEqual(s.addresses, started.addresses);
       const actor = await get(`${control.url}/actor`, { authorization: `Bearer ${control.token}` });
       assert.equal(actor.status, 200);
       assert.equal(JSON.parse(actor.body).id, started.actor);
+      assert.deepEqual(JSON.parse(actor.body).endpoints.kithPeers, started.addresses, 'the actor document lists the peer addresses');
 
       assert.equal((await get(`${control.url}/status`, {})).status, 401);
       assert.equal((await get(`${control.url}/status`, { authorization: `Bearer ${control.token}x` })).status, 401);
