@@ -154,7 +154,7 @@ export class Network extends EventEmitter {
         try {
           const r = this.node.ingest(msg.data);
           if (r.status === 'duplicate') return 'ignore';
-          this.log(`live: ${r.type} ${short(r.id)} from ${short(owner)}`);
+          this.log(`live: ${r.type} ${r.id} from ${short(owner)}`);
           this.emit('object', r);
           return 'accept';
         } catch (e) {
@@ -201,6 +201,7 @@ export class Network extends EventEmitter {
     } catch (e) {
       if (found.length === 0) this.log(`DHT lookup of ${short(scope)} found nobody: ${(e as Error).message}`);
     }
+    if (found.length > 0) this.log(`DHT: ${found.length} peer(s) keep ${short(scope)}: ${found.map((p) => p.toString()).join(' ')}`);
     return found;
   }
 

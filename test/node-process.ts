@@ -1,0 +1,154 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './helpers.js';
+
+/**
+ * Real Kith nodes as separate processes on 127.0.0.1 (no mDNS, no relay
+ * hunting: tests send traffic to loopback only), and the `kith` command
+ * talking to them, for multi-node tests.
+ */
+
+export const KITH = join(repoRoot, 'bin', 'kith.js');
+const COMMAND_TIMEOUT_MS = 60_000;
+
+function env(home: string): NodeJS.ProcessEnv {
+  const e: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(e)) if (k.startsWith('KITH_')) delete e[k];
+  return { ...e, KITH_HOME: home };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one `kith` command to completion (stdin closed, time-limited). */
+export function kith(home: string, args: string[]): Promise<RunResult> {
+  const child = spawn(process.execPath, [KITH, ...args], { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kith ${args.join(' ')} did not finish in ${COMMAND_TIMEOUT_MS} ms\n${stderr}`));
+    }, COMMAND_TIMEOUT_MS);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a command with --json that must succeed, and returns its output. */
+export async function kithJson(home: string, args: string[]): Promise<any> {
+  const r = await kith(home, [...args, '--json']);
+  if (r.code !== 0) throw new Error(`kith ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+export interface StartInfo {
+  did: string;
+  peerId: string;
+  addresses: string[];
+  control: string;
+  objects: number;
+}
+
+export interface NodeProcess {
+  readonly home: string;
+  readonly child: ChildProcess;
+  readonly info: StartInfo;
+  /** Everything the node has logged so far. */
+  log(): string;
+  /** Resolves when the log matches. */
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no chance to clean up, as in a crash or a pulled plug. */
+  kill9(): Promise<void>;
+}
+
+const alive = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of alive) c.kill('SIGKILL');
+});
+
+export async function startNode(home: string, extra: string[] = []): Promise<NodeProcess> {
+  const args = [KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--no-relay', ...extra];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
+  alive.add(child);
+  let stdout = '';
+  let stderr = '';
+  const waiters: { re: RegExp; resolve: () => void }[] = [];
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    for (const w of waiters.splice(0)) {
+      if (w.re.test(stderr)) w.resolve();
+      else waiters.push(w);
+    }
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      alive.delete(child);
+      resolve(code);
+    }),
+  );
+  const info = await new Promise<StartInfo>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node in ${home} did not start in time\n${stderr}`)), COMMAND_TIMEOUT_MS);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      try {
+        const v = JSON.parse(stdout) as StartInfo;
+        clearTimeout(timer);
+        resolve(v);
+      } catch {
+        // Not the whole document yet.
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`node in ${home} exited ${code} before it started\n${stderr}`));
+    });
+  });
+  return {
+    home,
+    child,
+    info,
+    log: () => stderr,
+    waitForLog: (re, timeoutMs = COMMAND_TIMEOUT_MS) =>
+      new Promise<void>((resolve, reject) => {
+        if (re.test(stderr)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re} in the log of ${home}\n${stderr}`)), timeoutMs);
+        waiters.push({
+          re,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
+      }),
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    kill9: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls until the condition holds. */
+export async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (ok(last)) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)?.slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
