@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { generateKeyPair, sign, verify, type Ed25519KeyPair } from '../src/core/ed25519.js';
+import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
+import { samples, rawVerifyRate, rawVerifyRateOnThreads, progressLine, argValue } from './bounds.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
@@ -15,18 +16,15 @@ import { Store } from '../src/store/store.js';
 import { Ingestor } from '../src/store/ingest.js';
 import { KithError } from '../src/core/errors.js';
 import { randomBytes } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import { VerifyPool, ingestParallel } from '../src/node/verify-pool.js';
 
 const args = process.argv.slice(2);
-const count = Number(args[args.indexOf('--count') + 1] ?? 0) || 20_000;
+const count = argValue(args, '--count', 20_000);
 const json = args.includes('--json');
 const BATCH = 1000;
 const AUTHORS = 50;
 
-function progress(msg: string): void {
-  if (!json && process.stderr.isTTY) process.stderr.write(`\r${msg.padEnd(60)}`);
-}
+const progress = progressLine(json);
 
 function rate(n: number, ms: number): number {
   return Math.round((n / ms) * 1000);
@@ -45,42 +43,11 @@ for (let i = 0; i < count; i++) {
   if (i % 1000 === 0) progress(`preparing ${i}/${count} signed objects`);
 }
 
-// Raw bound: one Ed25519 verify per object, same keys, 64-byte messages (the size eddsa-jcs-2022 signs).
-const raw = Array.from({ length: count }, (_, i) => {
-  const key = authors[i % AUTHORS]!;
-  const msg = new Uint8Array(randomBytes(64));
-  return { pub: key.publicKey, msg, sig: sign(key, msg) };
-});
+// Raw bound: one Ed25519 verify per object, as many keys, 64-byte messages.
+const raw = samples(count, AUTHORS);
 progress('measuring raw Ed25519 verify');
-let t0 = performance.now();
-for (const r of raw) if (!verify(r.pub, r.msg, r.sig)) throw new Error('raw verify failed');
-const rawMs = performance.now() - t0;
-
-/** Raw verifies of the same messages split over n threads; wall time in ms. */
-async function rawOnThreads(n: number): Promise<number> {
-  const code = `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const { createPublicKey, verify } = require('node:crypto');
-    const prefix = Buffer.from('302a300506032b6570032100', 'hex');
-    const keys = new Map();
-    parentPort.once('message', () => {
-      for (const r of workerData) {
-        let k = keys.get(r.pub);
-        if (!k) keys.set(r.pub, (k = createPublicKey({ key: Buffer.concat([prefix, Buffer.from(r.pub, 'hex')]), format: 'der', type: 'spki' })));
-        if (!verify(null, Buffer.from(r.msg, 'hex'), k, Buffer.from(r.sig, 'hex'))) throw new Error('raw verify failed');
-      }
-      parentPort.postMessage('done');
-    });`;
-  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-  const share = (i: number) => raw.filter((_, j) => j % n === i).map((r) => ({ pub: hex(r.pub), msg: hex(r.msg), sig: hex(r.sig) }));
-  const workers = Array.from({ length: n }, (_, i) => new Worker(code, { eval: true, workerData: share(i) }));
-  await new Promise((r) => setTimeout(r, 200));
-  const start = performance.now();
-  await Promise.all(workers.map((w) => new Promise((res) => { w.once('message', res); w.postMessage('go'); })));
-  const ms = performance.now() - start;
-  await Promise.all(workers.map((w) => w.terminate()));
-  return ms;
-}
+const rawRate = rawVerifyRate(raw);
+let t0 = 0;
 
 function freshStore(): { store: Store; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-'));
@@ -114,7 +81,7 @@ store.close();
 rmSync(dir, { recursive: true, force: true });
 
 // Raw bound on the same threads: plain verifies spread over the pool size, for an honest comparison.
-const rawParallelMs = await rawOnThreads(pool.size);
+const rawParallelRate = await rawVerifyRateOnThreads(raw, pool.size);
 
 // One object, one transaction, as a live push delivers them.
 ({ store, dir } = freshStore());
@@ -128,14 +95,13 @@ const singleMs = performance.now() - t0;
 store.close();
 rmSync(dir, { recursive: true, force: true });
 progress('');
-if (!json && process.stderr.isTTY) process.stderr.write("\r");
 
 const result = {
   objects: count,
-  rawVerifyPerSec: rate(count, rawMs),
+  rawVerifyPerSec: Math.round(rawRate),
   ingestBatchedPerSec: rate(count, batchMs),
   threads: pool.size,
-  rawVerifyAllThreadsPerSec: rate(count, rawParallelMs),
+  rawVerifyAllThreadsPerSec: Math.round(rawParallelRate),
   ingestParallelPerSec: rate(count, parallelMs),
   ingestSinglePerSec: rate(count, singleMs),
 };

@@ -1,7 +1,7 @@
 import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
-import type { FrameStream } from './frames.js';
+import { encodeVarint, type FrameStream } from './frames.js';
 
 /**
  * The sync protocol: reconcile one scope with a peer, then fetch what is
@@ -11,7 +11,7 @@ import type { FrameStream } from './frames.js';
  *   client → RECONCILE m0           range-based set reconciliation rounds
  *   server → RECONCILE r0   …       until the client has nothing more to ask
  *   client → WANT ids               up to WANT_BATCH digests at a time
- *   server → OBJECT …, END          each object's signed bytes, then END
+ *   server → OBJECTS …, END         signed objects, packed many to a frame, then END
  *   client → END                    done
  *
  * Every frame is length-prefixed and size-limited; every read has a deadline.
@@ -26,7 +26,8 @@ const enum Frame {
   Hello = 1,
   Reconcile = 2,
   Want = 3,
-  Object = 4,
+  /** Objects packed back to back, each as a varint length and its signed bytes. */
+  Objects = 4,
   End = 5,
   Error = 6,
 }
@@ -43,13 +44,17 @@ export interface SyncLimits {
 
 export const DEFAULT_SYNC_LIMITS: SyncLimits = Object.freeze({
   reconcile: DEFAULT_RECONCILE_LIMITS,
-  maxObjectBytes: 64 * 1024 + 16,
+  maxObjectBytes: 64 * 1024,
   readTimeoutMs: 30_000,
   maxRounds: 64,
 });
 
 /** Digests asked for in one WANT: enough to keep the pipe full, small enough to bound a reply. */
 export const WANT_BATCH = 512;
+/** Objects are packed into frames of about this size: per-frame costs (encryption, muxing) dominate small frames. */
+const PACK_BYTES = 128 * 1024;
+/** Batches being verified at once while the next is fetched. */
+const INGEST_DEPTH = 2;
 const MAX_HELLO_BYTES = 4096;
 
 export type Frames = Pick<FrameStream, 'readFrame' | 'writeFrame' | 'close' | 'reset' | 'bytesRead' | 'bytesWritten'>;
@@ -94,6 +99,38 @@ function splitIds(body: Uint8Array): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => body.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES));
 }
 
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** The objects packed in an OBJECTS frame, each checked against the size limit before it is decoded. */
+function unpack(body: Uint8Array, maxObjectBytes: number): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < body.length) {
+    let len = 0;
+    let shift = 0;
+    for (;;) {
+      if (pos >= body.length || shift > 28) fail('malformed', 'a packed object length is cut off or too long');
+      const b = body[pos++]!;
+      len += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    if (len === 0 || len > maxObjectBytes) fail('too-large', `a packed object of ${len} bytes; the limit is ${maxObjectBytes}`);
+    if (pos + len > body.length) fail('malformed', 'a packed object runs past the end of its frame');
+    out.push(Buffer.from(body.buffer, body.byteOffset + pos, len).toString('utf8'));
+    pos += len;
+  }
+  return out;
+}
+
 function concatIds(ids: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(ids.length * DIGEST_BYTES);
   ids.forEach((d, i) => out.set(d, i * DIGEST_BYTES));
@@ -134,17 +171,30 @@ export async function serveSync(frames: Frames, opts: SyncServerOptions): Promis
         if (++rounds > limits.maxRounds) fail('too-large', `more than ${limits.maxRounds} reconciliation rounds`);
         await frames.writeFrame(frame(Frame.Reconcile, reconciler.respond(body)));
         break;
-      case Frame.Want:
+      case Frame.Want: {
+        let pack: Uint8Array[] = [];
+        let size = 0;
+        const flush = async () => {
+          if (pack.length === 0) return;
+          await frames.writeFrame(frame(Frame.Objects, concat(pack, size)));
+          pack = [];
+          size = 0;
+        };
         for (const id of splitIds(body)) {
           const obj = opts.store.objects.bodyOf(id);
           // An object we no longer hold is simply not sent; the client asks elsewhere.
-          if (obj !== undefined) {
-            await frames.writeFrame(frame(Frame.Object, Buffer.from(obj, 'utf8')));
-            sent++;
-          }
+          if (obj === undefined) continue;
+          const bytes = Buffer.from(obj, 'utf8');
+          const len = encodeVarint(bytes.length);
+          if (size + len.length + bytes.length > PACK_BYTES) await flush();
+          pack.push(len, bytes);
+          size += len.length + bytes.length;
+          sent++;
         }
+        await flush();
         await frames.writeFrame(frame(Frame.End));
         break;
+      }
       case Frame.End:
         await frames.close();
         return { scope, sent };
@@ -184,6 +234,9 @@ export interface SyncResult {
   readonly bytesOut: number;
   /** Bytes of the reconciliation alone, both ways. */
   readonly reconcileBytes: number;
+  /** Time fetching and ingesting, and how much of it was spent waiting for ingest (the rest, for the network). */
+  readonly fetchMs: number;
+  readonly waitedForIngestMs: number;
 }
 
 /** Pulls one scope from a peer. */
@@ -212,29 +265,43 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   let stored = 0;
   let refused = 0;
   let firstError: KithError | undefined;
-  let ingesting: Promise<void> = Promise.resolve();
-  // Fetch batch k+1 while batch k is being verified and stored.
+  // Up to INGEST_DEPTH batches are verified (on worker threads) while the next is fetched; writes stay in order.
+  const inFlight: Promise<void>[] = [];
+  let waitedForIngestMs = 0;
+  const fetchStart = performance.now();
   for (let i = 0; i < need.length; i += WANT_BATCH) {
     const ids = need.slice(i, i + WANT_BATCH);
     await frames.writeFrame(frame(Frame.Want, concatIds(ids)));
     const bodies: string[] = [];
     for (;;) {
-      const f = await read(frames, limits.maxObjectBytes, limits, 'objects');
+      const f = await read(frames, PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
       if (f.type === Frame.End) break;
-      if (f.type !== Frame.Object) fail('malformed', 'expected an object or END');
-      if (bodies.length >= ids.length) fail('malformed', 'the peer sent more objects than were asked for');
-      bodies.push(Buffer.from(f.body).toString('utf8'));
+      if (f.type !== Frame.Objects) fail('malformed', 'expected objects or END');
+      for (const obj of unpack(f.body, limits.maxObjectBytes)) {
+        if (bodies.length >= ids.length) fail('malformed', 'the peer sent more objects than were asked for');
+        bodies.push(obj);
+      }
     }
     received += bodies.length;
-    await ingesting;
-    ingesting = opts.ingest(bodies).then((r) => {
-      stored += r.stored;
-      refused += r.refused;
-      firstError ??= r.firstError;
-    });
+    const w0 = performance.now();
+    if (inFlight.length >= INGEST_DEPTH) await inFlight.shift();
+    waitedForIngestMs += performance.now() - w0;
+    const previous = inFlight.at(-1) ?? Promise.resolve();
+    const batch = opts.ingest(bodies);
+    inFlight.push(
+      batch.then(async (r) => {
+        await previous;
+        stored += r.stored;
+        refused += r.refused;
+        firstError ??= r.firstError;
+      }),
+    );
     opts.onProgress?.({ phase: 'fetching', received, needed: need.length });
   }
-  await ingesting;
+  const w0 = performance.now();
+  await Promise.all(inFlight);
+  waitedForIngestMs += performance.now() - w0;
+  const fetchMs = performance.now() - fetchStart;
   await frames.writeFrame(frame(Frame.End));
   await frames.close();
   if (firstError) {
@@ -252,5 +319,7 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     bytesIn: frames.bytesRead,
     bytesOut: frames.bytesWritten,
     reconcileBytes,
+    fetchMs: Math.round(fetchMs),
+    waitedForIngestMs: Math.round(waitedForIngestMs),
   };
 }

@@ -25,6 +25,8 @@ export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
 const MAX_ACTOR_BYTES = 64 * 1024;
 /** Sync streams a peer may open per minute before it counts as flooding. */
 const MAX_SYNCS_PER_MINUTE = 120;
+/** Refusals that show the sending peer misbehaved, not merely that it holds something we no longer accept. */
+const PEER_FAULTS: ReadonlySet<string> = new Set(['malformed', 'too-large', 'bad-signature', 'bad-encoding', 'unknown-cryptosuite', 'forged']);
 
 export interface NetworkOptions {
   readonly listenHost?: string;
@@ -270,7 +272,8 @@ export class Network extends EventEmitter {
           for (const r of results) {
             if (r instanceof KithError) {
               refused++;
-              firstError ??= r;
+              // Forged, broken or off-scope objects are the peer's doing; a revoked or expired one it may hold in good faith.
+              if (PEER_FAULTS.has(r.code)) firstError ??= r;
             } else if (r.status === 'stored') stored++;
           }
           return firstError ? { stored, refused, firstError } : { stored, refused };
@@ -292,7 +295,7 @@ export class Network extends EventEmitter {
             `${result.rounds} round(s), ${result.bytesIn + result.bytesOut} bytes`,
         );
       }
-      this.emit('synced', { ...base, result });
+      this.emit('synced', { ...base, ok: true, result });
       return { ...base, ok: true, result };
     } catch (e) {
       this.progress.delete(scope);

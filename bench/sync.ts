@@ -1,0 +1,173 @@
+/**
+ * npm run bench -- sync [--posts N] [--items M] [--diff D] [--json]
+ *
+ * Two real nodes (libp2p on 127.0.0.1, each with its own SQLite store):
+ *  1. initial sync of N posts (default 100,000) from one to a new follower,
+ *     next to the raw Ed25519 verify rate measured in the same run;
+ *  2. reconciliation of two M-item sets (default 1,000,000) that differ by D
+ *     (default 100): rounds, bytes and time. The M - D shared items are
+ *     written straight into both stores (signing a million posts would take
+ *     this bench minutes and prove nothing about reconciliation); the D that
+ *     differ are real signed posts, fetched and verified like any other.
+ */
+import '../src/cli/polyfills.js';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { KithNode } from '../src/node/kith-node.js';
+import { Network, type SyncSummary } from '../src/node/network.js';
+import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
+import { didFromPublicKey } from '../src/core/didkey.js';
+import { signDocument } from '../src/core/proof.js';
+import { buildCreate, buildNote } from '../src/core/as2.js';
+import { outboxId } from '../src/core/apid.js';
+import { KithError } from '../src/core/errors.js';
+import type { ApId, Did, Digest } from '../src/core/types.js';
+import { samples, rawVerifyRate, rawVerifyRateOnThreads, progressLine, argValue } from './bounds.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const POSTS = argValue(args, '--posts', 100_000);
+const ITEMS = argValue(args, '--items', 1_000_000);
+const DIFF = argValue(args, '--diff', 100);
+const progress = progressLine(json);
+const say = (line: string) => {
+  if (!json) {
+    progress('');
+    console.log(line);
+  }
+};
+
+const NET = { listenHost: '127.0.0.1', mdns: false, relayListen: false } as const;
+const dirs: string[] = [];
+function home(): string {
+  const d = mkdtempSync(join(tmpdir(), 'kith-bench-sync-'));
+  dirs.push(d);
+  return d;
+}
+
+function signedPosts(key: Ed25519KeyPair, did: Did, n: number, startMs: number, label: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = startMs + i * 1000;
+    const text = `${label} ${i}: ${randomBytes(18).toString('base64')} and a few more words, as a post has.`;
+    out.push(JSON.stringify(signDocument(buildCreate(did, buildNote(did, { text }, t), t), key)));
+    if (i % 2000 === 0) progress(`signing ${label}: ${i}/${n}`);
+  }
+  return out;
+}
+
+/** Starts both nodes, connects them, and waits for the follower's sync of `scope`. */
+async function syncPair(source: KithNode, follower: KithNode, scope: string): Promise<{ summary: SyncSummary; ms: number }> {
+  const a = await Network.start(source, NET);
+  const b = await Network.start(follower, NET);
+  try {
+    const done = new Promise<SyncSummary>((resolve) => b.on('synced', (s: SyncSummary) => s.scope === scope && resolve(s)));
+    b.on('sync-progress', (p: { received: number; needed: number }) => progress(`syncing ${p.received}/${p.needed}`));
+    const t0 = performance.now();
+    await b.dial(a.addresses()[0]!);
+    const summary = await done;
+    return { summary, ms: performance.now() - t0 };
+  } finally {
+    await b.stop();
+    await a.stop();
+  }
+}
+
+async function initialSync() {
+  const key = generateKeyPair();
+  const did = didFromPublicKey(key.publicKey);
+  const scope = outboxId(did);
+  const posts = signedPosts(key, did, POSTS, Date.now() - POSTS * 1000, 'post');
+  const source = KithNode.init(home()).node;
+  source.follow(did);
+  const stored = await source.ingestMany(posts, { scope, onProgress: (d, t) => progress(`loading the source node: ${d}/${t}`) });
+  if (stored.some((r) => r instanceof KithError)) throw new Error('the source refused a prepared post');
+  const follower = KithNode.init(home()).node;
+  follower.follow(did);
+  const { summary, ms } = await syncPair(source, follower, scope);
+  const r = summary.result;
+  if (!summary.ok || !r || r.stored !== POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
+  source.close();
+  follower.close();
+  return { posts: POSTS, ms, perSec: (POSTS / ms) * 1000, bytes: r.bytesIn + r.bytesOut, reconcileBytes: r.reconcileBytes, rounds: r.rounds, fetchMs: r.fetchMs, waitedForIngestMs: r.waitedForIngestMs };
+}
+
+async function reconcileLarge() {
+  const key = generateKeyPair();
+  const did = didFromPublicKey(key.publicKey);
+  const scope = outboxId(did);
+  const shared = ITEMS - DIFF / 2;
+  const homeA = home();
+  const a = KithNode.init(homeA).node;
+  a.follow(did);
+  // The shared items: rows written straight into the store, spread over a year, as in a long-lived scope.
+  const start = Date.now() - 365 * 86_400_000;
+  const step = Math.floor((365 * 86_400_000) / shared);
+  const writeShared = a.store.db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const digest = randomBytes(32).toString('hex') as Digest;
+      a.store.objects.insert(
+        { digest, id: `ap://${did}/objects/bench-${i}` as ApId, owner: did, signer: did, type: 'Create', scope, created: start + i * step, body: '{}', embedded: [] },
+        Date.now(),
+      );
+    }
+  });
+  for (let i = 0; i < shared; i += 50_000) {
+    writeShared(i, Math.min(i + 50_000, shared));
+    progress(`writing ${Math.min(i + 50_000, shared)}/${shared} shared items`);
+  }
+  a.close();
+  // The follower starts as a copy of the same store, with its own identity and network key.
+  const homeB = home();
+  copyFileSync(join(homeA, 'kith.db'), join(homeB, 'kith.db'));
+  const b = KithNode.init(homeB, {}).node;
+  const reopenedA = KithNode.open(homeA);
+  // Each side then gets D/2 real posts the other lacks, scattered through the year.
+  for (const [node, label] of [[reopenedA, 'only-a'], [b, 'only-b']] as const) {
+    node.follow(did);
+    const extra = Array.from({ length: DIFF / 2 }, (_, i) => {
+      const t = start + Math.floor(Math.random() * shared) * step;
+      return JSON.stringify(signDocument(buildCreate(did, buildNote(did, { text: `${label} ${i}` }, t), t), key));
+    });
+    const r = await node.ingestMany(extra, { scope });
+    if (r.some((x) => x instanceof KithError)) throw new Error('a prepared post was refused');
+  }
+  progress('building both scope indexes');
+  const t0 = performance.now();
+  reopenedA.store.scopeIndexes.index(scope);
+  const indexMs = performance.now() - t0;
+  b.store.scopeIndexes.index(scope);
+  const { summary, ms } = await syncPair(reopenedA, b, scope);
+  const r = summary.result;
+  if (!summary.ok || !r) throw new Error(`reconciliation failed: ${summary.error}`);
+  if (r.stored !== DIFF / 2 || r.theyLack !== DIFF / 2) throw new Error(`expected ${DIFF / 2} each way, got ${r.stored} and ${r.theyLack}`);
+  reopenedA.close();
+  b.close();
+  return { items: ITEMS, diff: DIFF, rounds: r.rounds, reconcileBytes: r.reconcileBytes, totalBytes: r.bytesIn + r.bytesOut, ms, indexMs };
+}
+
+try {
+  progress('measuring raw Ed25519 verify');
+  const s = samples(20_000);
+  const raw1 = rawVerifyRate(s);
+  const rawAll = await rawVerifyRateOnThreads(s);
+  say(`sync benchmark: two nodes on 127.0.0.1`);
+  say(`  raw Ed25519 verify            ${Math.round(raw1).toString().padStart(8)} /s on 1 thread, ${Math.round(rawAll)} /s on every thread`);
+  const init = await initialSync();
+  say(
+    `  initial sync of ${init.posts} posts  ${Math.round(init.perSec).toString().padStart(8)} /s   ` +
+      `${((init.perSec / raw1) * 100).toFixed(0)}% of raw 1-thread, ${((init.perSec / rawAll) * 100).toFixed(0)}% of raw all-thread; ` +
+      `${(init.ms / 1000).toFixed(1)} s, ${(init.bytes / 1e6).toFixed(1)} MB, reconciled in ${init.rounds} round(s) and ${(init.reconcileBytes / 1000).toFixed(1)} KB`,
+  );
+  const big = await reconcileLarge();
+  say(
+    `  reconcile ${big.items} items, ${big.diff} differ: ${big.rounds} round trip(s), ${(big.reconcileBytes / 1000).toFixed(1)} KB to reconcile ` +
+      `(${(big.totalBytes / 1000).toFixed(1)} KB with the ${big.diff / 2} objects fetched), ${(big.ms / 1000).toFixed(2)} s; ` +
+      `index of the scope built in ${(big.indexMs / 1000).toFixed(2)} s`,
+  );
+  if (json) console.log(JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync: init, reconcile: big }));
+} finally {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
