@@ -11,6 +11,7 @@ import type { Follow } from '../store/follows.js';
 import { createIdentity, hasIdentity, loadIdentity, recoveryPhrase, type Identity } from './identity.js';
 import { ensureHome, homePaths, type Home } from './home.js';
 import { VerifyPool, ingestParallel } from './verify-pool.js';
+import { loadConfig, type NodeConfig } from './config.js';
 
 const ACTOR_SETTING = 'identity.actor';
 const PARALLEL_THRESHOLD = 64;
@@ -38,6 +39,8 @@ export class KithNode {
     private readonly identity: Identity,
     readonly store: Store,
     opts: IngestOptions,
+    /** Operator settings from config.json (limits, rates). */
+    readonly config: NodeConfig,
   ) {
     this.did = identity.did;
     this.actorId = actorId(identity.did);
@@ -50,7 +53,7 @@ export class KithNode {
     if (hasIdentity(home)) fail('conflict', `${home.root} already holds an identity; use another KITH_HOME or remove it first`);
     ensureHome(home);
     const { phrase, ...identity } = createIdentity(home, opts.seed);
-    const node = new KithNode(home, identity, Store.open(home.database), opts.ingest ?? {});
+    const node = new KithNode(home, identity, Store.open(home.database), opts.ingest ?? {}, loadConfig(home));
     node.store.keys.add(identity.did, 'identity', home.identityKey);
     node.publishActor(opts.profile ?? {});
     return { node, phrase };
@@ -61,7 +64,8 @@ export class KithNode {
     if (!hasIdentity(home)) fail('not-found', `no identity in ${home.root}; run "kith init" first`);
     const identity = loadIdentity(home);
     ensureHome(home);
-    const node = new KithNode(home, identity, Store.open(home.database), opts);
+    const config = loadConfig(home);
+    const node = new KithNode(home, identity, Store.open(home.database), { limits: config.limits, ...opts }, config);
     if (node.store.settings.get(ACTOR_SETTING) === undefined) node.publishActor({});
     return node;
   }

@@ -12,7 +12,7 @@ import { createHost, dhtKey, setTopicValidator, type KithHost } from '../net/hos
 import { frameStream } from '../net/frames.js';
 import { disconnectPeer } from '../net/peers.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
-import { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL, serveSync, syncScope, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
+import { SYNC_PROTOCOL, serveSync, syncScope, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
 import type { KithNode } from './kith-node.js';
 
 /**
@@ -23,8 +23,6 @@ import type { KithNode } from './kith-node.js';
 
 export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
 const MAX_ACTOR_BYTES = 64 * 1024;
-/** Sync streams a peer may open per minute before it counts as flooding. */
-const MAX_SYNCS_PER_MINUTE = 120;
 /** Refusals that show the sending peer misbehaved, not merely that it holds something we no longer accept. */
 const PEER_FAULTS: ReadonlySet<string> = new Set(['malformed', 'too-large', 'bad-signature', 'bad-encoding', 'unknown-cryptosuite', 'forged']);
 
@@ -59,6 +57,7 @@ const short = (s: string): string => (s.length > 24 ? `${s.slice(0, 14)}…${s.s
 export class Network extends EventEmitter {
   private readonly log: (line: string) => void;
   private readonly syncLimits: SyncLimits;
+  private readonly maxSyncsPerMinute: number;
   private readonly syncing = new Map<string, Promise<SyncSummary>>();
   private readonly syncCounts = new Map<string, { minute: number; count: number }>();
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -71,7 +70,8 @@ export class Network extends EventEmitter {
   ) {
     super();
     this.log = opts.log ?? (() => {});
-    this.syncLimits = opts.syncLimits ?? DEFAULT_SYNC_LIMITS;
+    this.syncLimits = opts.syncLimits ?? node.config.sync;
+    this.maxSyncsPerMinute = node.config.maxSyncsPerMinute;
   }
 
   static async start(node: KithNode, opts: NetworkOptions = {}): Promise<Network> {
@@ -215,9 +215,9 @@ export class Network extends EventEmitter {
     const c = this.syncCounts.get(peer.toString());
     const count = c && c.minute === minute ? c.count + 1 : 1;
     this.syncCounts.set(peer.toString(), { minute, count });
-    if (count > MAX_SYNCS_PER_MINUTE) {
+    if (count > this.maxSyncsPerMinute) {
       stream.abort(new Error('too many sync requests'));
-      disconnectPeer(this.host, peer, `flooding: more than ${MAX_SYNCS_PER_MINUTE} sync requests a minute`, { log: this.log });
+      disconnectPeer(this.host, peer, `flooding: more than ${this.maxSyncsPerMinute} sync requests a minute`, { log: this.log });
       return;
     }
     const frames = frameStream(stream);
