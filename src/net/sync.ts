@@ -4,15 +4,17 @@ import type { Store } from '../store/store.js';
 import { encodeVarint, type FrameStream } from './frames.js';
 
 /**
- * The sync protocol: reconcile one scope with a peer, then fetch what is
- * missing. One stream per scope and sync:
+ * The sync protocol: reconcile scopes with a peer, then fetch what is
+ * missing. One stream carries any number of scopes, one after another, so a
+ * node that follows many people opens one stream per peer, not one per person:
  *
- *   client → HELLO {scope}          server checks it serves the scope
+ *   client → HELLO {scope}
+ *   server → HELLO                  it serves the scope (or ERROR not-found, and the client names another)
  *   client → RECONCILE m0           range-based set reconciliation rounds
  *   server → RECONCILE r0   …       until the client has nothing more to ask
  *   client → WANT ids               up to WANT_BATCH digests at a time
  *   server → OBJECTS …, END         signed objects, packed many to a frame, then END
- *   client → END                    done
+ *   client → END                    done with this scope; a HELLO may follow, or the end of the stream
  *
  * Every frame is length-prefixed and size-limited; every read has a deadline.
  * The client ingests what it receives through the normal ingest checks, so a
@@ -87,7 +89,9 @@ async function read(frames: Frames, max: number, limits: SyncLimits, what: strin
   const body = f.subarray(1);
   if (type === Frame.Error) {
     const e = parseJsonBody(body, 'error frame');
-    throw new KithError('io', `the peer refused: ${String(e.message ?? e.code ?? 'no reason given').slice(0, 300)}`);
+    const reason = String(e.message ?? e.code ?? 'no reason given').slice(0, 300);
+    // "I do not keep that scope" is an answer, not a failure.
+    throw new KithError(e.code === 'not-found' ? 'not-found' : 'io', `the peer refused: ${reason}`);
   }
   return { type, body };
 }
@@ -146,24 +150,41 @@ export interface SyncServerOptions {
   readonly limits?: SyncLimits;
 }
 
+/** Most scopes one stream may ask about: a bound on the work one stream can cause. */
+const MAX_SCOPES_PER_STREAM = 4096;
+
 /** Answers one sync stream. Throws a KithError when the peer misbehaves; the caller then scores it down. */
-export async function serveSync(frames: Frames, opts: SyncServerOptions): Promise<{ scope: string; sent: number }> {
+export async function serveSync(frames: Frames, opts: SyncServerOptions): Promise<{ scopes: string[]; sent: number }> {
   const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
-  const hello = await read(frames, MAX_HELLO_BYTES, limits, 'a hello');
-  if (hello.type !== Frame.Hello) fail('malformed', 'a sync must start with HELLO');
-  const scope = parseJsonBody(hello.body, 'hello').scope;
-  if (typeof scope !== 'string' || scope.length === 0 || scope.length > 2048) fail('malformed', 'hello must name a scope');
-  if (!opts.serves(scope)) {
-    await frames.writeFrame(json(Frame.Error, { code: 'not-found', message: `this node does not serve ${scope}` }));
-    await frames.close();
-    return { scope, sent: 0 };
+  const scopes: string[] = [];
+  let sent = 0;
+  for (let asked = 0; ; asked++) {
+    const f = await frames.readFrame(MAX_HELLO_BYTES, limits.readTimeoutMs);
+    if (f === null) break;
+    if (f[0] !== Frame.Hello) fail('malformed', 'a sync must start with HELLO');
+    if (asked >= MAX_SCOPES_PER_STREAM) fail('too-large', `more than ${MAX_SCOPES_PER_STREAM} scopes asked on one stream`);
+    const scope = parseJsonBody(f.subarray(1), 'hello').scope;
+    if (typeof scope !== 'string' || scope.length === 0 || scope.length > 2048) fail('malformed', 'hello must name a scope');
+    if (!opts.serves(scope)) {
+      await frames.writeFrame(json(Frame.Error, { code: 'not-found', message: `this node does not keep ${scope}` }));
+      continue;
+    }
+    await frames.writeFrame(frame(Frame.Hello));
+    scopes.push(scope);
+    sent += await serveScope(frames, scope, opts.store, limits);
   }
-  const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
+  await frames.close();
+  return { scopes, sent };
+}
+
+/** One scope's reconciliation and fetches, until the client's END. */
+async function serveScope(frames: Frames, scope: string, store: Store, limits: SyncLimits): Promise<number> {
+  const reconciler = new Reconciler(store.scopeIndexes.index(scope), {}, limits.reconcile);
   let rounds = 0;
   let sent = 0;
   for (;;) {
     const f = await frames.readFrame(limits.reconcile.maxMessageBytes + 1, limits.readTimeoutMs);
-    if (f === null) break;
+    if (f === null) fail('io', 'the peer ended the stream in the middle of a scope');
     if (f.length === 0) fail('malformed', 'empty frame');
     const body = f.subarray(1);
     switch (f[0]) {
@@ -181,7 +202,7 @@ export async function serveSync(frames: Frames, opts: SyncServerOptions): Promis
           size = 0;
         };
         for (const id of splitIds(body)) {
-          const obj = opts.store.objects.bodyOf(id);
+          const obj = store.objects.bodyOf(id);
           // An object we no longer hold is simply not sent; the client asks elsewhere.
           if (obj === undefined) continue;
           const bytes = Buffer.from(obj, 'utf8');
@@ -196,13 +217,11 @@ export async function serveSync(frames: Frames, opts: SyncServerOptions): Promis
         break;
       }
       case Frame.End:
-        await frames.close();
-        return { scope, sent };
+        return sent;
       default:
         fail('malformed', `unexpected sync frame type ${f[0]}`);
     }
   }
-  return { scope, sent };
 }
 
 // ---- client ----
@@ -239,11 +258,19 @@ export interface SyncResult {
   readonly waitedForIngestMs: number;
 }
 
-/** Pulls one scope from a peer. */
+/**
+ * Pulls one scope from a peer over an open sync stream, and leaves the stream
+ * open for the next scope. Throws KithError 'not-found' when the peer does not
+ * keep the scope (the stream stays usable), and other codes when it misbehaves.
+ */
 export async function syncScope(frames: Frames, scope: string, opts: SyncClientOptions): Promise<SyncResult> {
   const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
-  const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
+  const bytesIn0 = frames.bytesRead;
+  const bytesOut0 = frames.bytesWritten;
   await frames.writeFrame(json(Frame.Hello, { v: 1, scope }));
+  const ack = await read(frames, MAX_HELLO_BYTES, limits, 'the answer to our hello');
+  if (ack.type !== Frame.Hello) fail('malformed', 'expected HELLO or ERROR in answer to our hello');
+  const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
   let msg: Uint8Array | null = reconciler.initiate();
   const need: Uint8Array[] = [];
   let theyLack = 0;
@@ -259,7 +286,7 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     msg = r.next;
     opts.onProgress?.({ phase: 'reconciling', received: 0, needed: need.length });
   }
-  const reconcileBytes = frames.bytesRead + frames.bytesWritten;
+  const reconcileBytes = frames.bytesRead - bytesIn0 + frames.bytesWritten - bytesOut0;
 
   let received = 0;
   let stored = 0;
@@ -303,7 +330,6 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   waitedForIngestMs += performance.now() - w0;
   const fetchMs = performance.now() - fetchStart;
   await frames.writeFrame(frame(Frame.End));
-  await frames.close();
   if (firstError) {
     // A peer that serves objects that fail their checks is misbehaving; the caller scores it down.
     throw new KithError(firstError.code, `the peer sent ${refused} object(s) that failed their checks: ${firstError.message}`);
@@ -316,8 +342,8 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     refused,
     theyLack,
     rounds,
-    bytesIn: frames.bytesRead,
-    bytesOut: frames.bytesWritten,
+    bytesIn: frames.bytesRead - bytesIn0,
+    bytesOut: frames.bytesWritten - bytesOut0,
     reconcileBytes,
     fetchMs: Math.round(fetchMs),
     waitedForIngestMs: Math.round(waitedForIngestMs),

@@ -12,7 +12,7 @@ import { createHost, dhtKey, setTopicValidator, type KithHost } from '../net/hos
 import { frameStream } from '../net/frames.js';
 import { disconnectPeer } from '../net/peers.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
-import { SYNC_PROTOCOL, serveSync, syncScope, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
+import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
 import type { KithNode } from './kith-node.js';
 
 /**
@@ -58,7 +58,7 @@ export class Network extends EventEmitter {
   private readonly log: (line: string) => void;
   private readonly syncLimits: SyncLimits;
   private readonly maxSyncsPerMinute: number;
-  private readonly syncing = new Map<string, Promise<SyncSummary>>();
+  private readonly syncing = new Map<string, Promise<SyncSummary[]>>();
   private readonly syncCounts = new Map<string, { minute: number; count: number }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly progress = new Map<string, SyncProgress & { peer: string }>();
@@ -224,7 +224,7 @@ export class Network extends EventEmitter {
     const serves = new Set(this.node.scopes());
     serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.syncLimits })
       .then((r) => {
-        if (r.sent > 0) this.log(`served ${r.sent} object(s) of ${short(r.scope)} to ${peer.toString()}`);
+        if (r.sent > 0) this.log(`served ${r.sent} object(s) of ${r.scopes.length} scope(s) to ${peer.toString()}`);
       })
       .catch((e: unknown) => this.blame(peer, e, () => frames.reset('protocol violation')));
   }
@@ -241,72 +241,89 @@ export class Network extends EventEmitter {
     }
   }
 
-  /** Pulls one scope from one peer; concurrent calls for the same pair share one sync. */
-  syncWith(peer: PeerId, scope: string): Promise<SyncSummary> {
-    const key = `${peer.toString()} ${scope}`;
+  /**
+   * Pulls scopes from one peer, one after another on one stream. A sync of
+   * the same peer and scopes already running is shared, not repeated.
+   */
+  syncWith(peer: PeerId, scopes: readonly string[]): Promise<SyncSummary[]> {
+    const key = `${peer.toString()} ${scopes.join(' ')}`;
     const running = this.syncing.get(key);
     if (running) return running;
-    const p = this.runSync(peer, scope).finally(() => this.syncing.delete(key));
+    const p = this.runSync(peer, scopes).finally(() => this.syncing.delete(key));
     this.syncing.set(key, p);
     return p;
   }
 
-  private async runSync(peer: PeerId, scope: string): Promise<SyncSummary> {
-    const base = { peer: peer.toString(), scope };
+  private async runSync(peer: PeerId, scopes: readonly string[]): Promise<SyncSummary[]> {
+    const who = peer.toString();
     let frames;
     try {
       frames = frameStream(await this.host.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(15_000) }));
     } catch (e) {
-      return { ...base, ok: false, error: (e as Error).message };
+      return scopes.map((scope) => ({ peer: who, scope, ok: false, error: (e as Error).message }));
     }
-    let lastLog = 0;
-    try {
-      const result = await syncScope(frames, scope, {
-        store: this.node.store,
-        limits: this.syncLimits,
-        ingest: async (bodies) => {
-          const results = await this.node.ingestMany(bodies, { scope });
-          let stored = 0;
-          let refused = 0;
-          let firstError: KithError | undefined;
-          for (const r of results) {
-            if (r instanceof KithError) {
-              refused++;
-              // Forged, broken or off-scope objects are the peer's doing; a revoked or expired one it may hold in good faith.
-              if (PEER_FAULTS.has(r.code)) firstError ??= r;
-            } else if (r.status === 'stored') stored++;
-          }
-          return firstError ? { stored, refused, firstError } : { stored, refused };
-        },
-        onProgress: (p) => {
-          this.progress.set(scope, { ...p, peer: peer.toString() });
-          this.emit('sync-progress', { ...p, peer: peer.toString(), scope });
-          if (p.phase === 'fetching' && Date.now() - lastLog > 1000) {
-            lastLog = Date.now();
-            this.log(`syncing ${short(scope)} from ${short(peer.toString())}: ${p.received}/${p.needed}`);
-          }
-        },
-      });
-      this.progress.delete(scope);
-      this.node.store.peers.synced(scope, peer.toString(), result.stored, result.bytesIn + result.bytesOut);
-      if (result.needed > 0 || result.theyLack > 0) {
-        this.log(
-          `synced ${short(scope)} with ${short(peer.toString())}: ${result.stored} new, they lack ${result.theyLack}; ` +
-            `${result.rounds} round(s), ${result.bytesIn + result.bytesOut} bytes`,
-        );
+    const out: SyncSummary[] = [];
+    for (const scope of scopes) {
+      try {
+        const result = await syncScope(frames, scope, this.clientOptions(who, scope));
+        this.node.store.peers.synced(scope, who, result.stored, result.bytesIn + result.bytesOut);
+        if (result.needed > 0 || result.theyLack > 0) {
+          this.log(
+            `synced ${short(scope)} with ${short(who)}: ${result.stored} new, they lack ${result.theyLack}; ` +
+              `${result.rounds} round(s), ${result.bytesIn + result.bytesOut} bytes`,
+          );
+        }
+        const summary = { peer: who, scope, ok: true, result };
+        this.emit('synced', summary);
+        out.push(summary);
+      } catch (e) {
+        out.push({ peer: who, scope, ok: false, error: (e as Error).message });
+        // The peer does not keep this scope: ask about the next one on the same stream.
+        if (e instanceof KithError && e.code === 'not-found') continue;
+        this.blame(peer, e, () => frames.reset('protocol violation'));
+        for (const rest of scopes.slice(out.length)) out.push({ peer: who, scope: rest, ok: false, error: 'not tried: the stream failed' });
+        return out;
+      } finally {
+        this.progress.delete(scope);
       }
-      this.emit('synced', { ...base, ok: true, result });
-      return { ...base, ok: true, result };
-    } catch (e) {
-      this.progress.delete(scope);
-      const refusedByPeer = e instanceof KithError && e.code === 'io' && /does not serve/.test(e.message);
-      if (!refusedByPeer) this.blame(peer, e, () => frames.reset('protocol violation'));
-      return { ...base, ok: false, error: (e as Error).message };
     }
+    await frames.close().catch(() => {});
+    return out;
+  }
+
+  private clientOptions(peer: string, scope: string): SyncClientOptions {
+    let lastLog = 0;
+    return {
+      store: this.node.store,
+      limits: this.syncLimits,
+      ingest: async (bodies) => {
+        const results = await this.node.ingestMany(bodies, { scope });
+        let stored = 0;
+        let refused = 0;
+        let firstError: KithError | undefined;
+        for (const r of results) {
+          if (r instanceof KithError) {
+            refused++;
+            // Forged, broken or off-scope objects are the peer's doing; a revoked or expired one it may hold in good faith.
+            if (PEER_FAULTS.has(r.code)) firstError ??= r;
+          } else if (r.status === 'stored') stored++;
+        }
+        return firstError ? { stored, refused, firstError } : { stored, refused };
+      },
+      onProgress: (p) => {
+        this.progress.set(scope, { ...p, peer });
+        this.emit('sync-progress', { ...p, peer, scope });
+        if (p.phase === 'fetching' && Date.now() - lastLog > 1000) {
+          lastLog = Date.now();
+          this.log(`syncing ${short(scope)} from ${short(peer)}: ${p.received}/${p.needed}`);
+        }
+      },
+    };
   }
 
   private async syncAllWith(peer: PeerId): Promise<void> {
-    for (const f of this.node.following()) await this.syncWith(peer, f.scope);
+    const scopes = this.node.following().map((f) => f.scope);
+    if (scopes.length > 0) await this.syncWith(peer, scopes);
   }
 
   private async resyncAll(): Promise<void> {
@@ -320,7 +337,7 @@ export class Network extends EventEmitter {
     for (const p of this.host.getPeers()) candidates.set(p.toString(), p);
     for (const p of await this.findProviders(scope)) candidates.set(p.toString(), p);
     candidates.delete(this.peerId);
-    const results = await Promise.all([...candidates.values()].map((p) => this.syncWith(p, scope)));
+    const results = (await Promise.all([...candidates.values()].map((p) => this.syncWith(p, [scope])))).flat();
     if (results.some((r) => r.ok)) void this.provide(scope);
     return results;
   }
