@@ -1,7 +1,9 @@
 /**
  * npm run bench -- sync [--posts N] [--items M] [--diff D] [--json]
  *
- * Two real nodes (libp2p on 127.0.0.1, each with its own SQLite store):
+ * Two real nodes (libp2p on 127.0.0.1, each with its own SQLite store; the
+ * source runs as its own `kith start` process, the follower in this one so
+ * its sync can be timed from the inside):
  *  1. initial sync of N posts (default 100,000) from one to a new follower,
  *     next to the raw Ed25519 verify rate measured in the same run;
  *  2. reconciliation of two M-item sets (default 1,000,000) that differ by D
@@ -15,6 +17,8 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { KithNode } from '../src/node/kith-node.js';
 import { Network, type SyncSummary } from '../src/node/network.js';
 import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
@@ -39,6 +43,7 @@ const say = (line: string) => {
   }
 };
 
+const KITH = fileURLToPath(new URL('../../bin/kith.js', import.meta.url));
 const NET = { listenHost: '127.0.0.1', mdns: false, relayListen: false } as const;
 const dirs: string[] = [];
 function home(): string {
@@ -58,20 +63,50 @@ function signedPosts(key: Ed25519KeyPair, did: Did, n: number, startMs: number, 
   return out;
 }
 
-/** Starts both nodes, connects them, and waits for the follower's sync of `scope`. */
-async function syncPair(source: KithNode, follower: KithNode, scope: string): Promise<{ summary: SyncSummary; ms: number }> {
-  const a = await Network.start(source, NET);
+/** Runs the source node as its own process, as a peer's node would be, and returns its first address. */
+async function startSourceProcess(homeDir: string): Promise<{ address: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [KITH, 'start', '--json', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], {
+    env: { ...process.env, KITH_HOME: homeDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      try {
+        resolve((JSON.parse(out) as { addresses: string[] }).addresses[0]!);
+      } catch {
+        // not all of it yet
+      }
+    });
+    void exited.then(() => reject(new Error(`the source node exited: ${err}`)));
+  });
+  return {
+    address,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Starts the source node (its own process) and the follower, connects them, and waits for the follower's sync of `scope`. */
+async function syncPair(sourceHome: string, follower: KithNode, scope: string): Promise<{ summary: SyncSummary; ms: number }> {
+  const source = await startSourceProcess(sourceHome);
   const b = await Network.start(follower, NET);
   try {
     const done = new Promise<SyncSummary>((resolve) => b.on('synced', (s: SyncSummary) => s.scope === scope && resolve(s)));
     b.on('sync-progress', (p: { received: number; needed: number }) => progress(`syncing ${p.received}/${p.needed}`));
     const t0 = performance.now();
-    await b.dial(a.addresses()[0]!);
+    await b.dial(source.address);
     const summary = await done;
     return { summary, ms: performance.now() - t0 };
   } finally {
     await b.stop();
-    await a.stop();
+    await source.stop();
   }
 }
 
@@ -80,16 +115,17 @@ async function initialSync() {
   const did = didFromPublicKey(key.publicKey);
   const scope = outboxId(did);
   const posts = signedPosts(key, did, POSTS, Date.now() - POSTS * 1000, 'post');
-  const source = KithNode.init(home()).node;
+  const sourceHome = home();
+  const source = KithNode.init(sourceHome).node;
   source.follow(did);
   const stored = await source.ingestMany(posts, { scope, onProgress: (d, t) => progress(`loading the source node: ${d}/${t}`) });
   if (stored.some((r) => r instanceof KithError)) throw new Error('the source refused a prepared post');
+  source.close();
   const follower = KithNode.init(home()).node;
   follower.follow(did);
-  const { summary, ms } = await syncPair(source, follower, scope);
+  const { summary, ms } = await syncPair(sourceHome, follower, scope);
   const r = summary.result;
   if (!summary.ok || !r || r.stored !== POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
-  source.close();
   follower.close();
   return { posts: POSTS, ms, perSec: (POSTS / ms) * 1000, bytes: r.bytesIn + r.bytesOut, reconcileBytes: r.reconcileBytes, rounds: r.rounds, fetchMs: r.fetchMs, waitedForIngestMs: r.waitedForIngestMs };
 }
@@ -134,16 +170,15 @@ async function reconcileLarge() {
     const r = await node.ingestMany(extra, { scope });
     if (r.some((x) => x instanceof KithError)) throw new Error('a prepared post was refused');
   }
-  progress('building both scope indexes');
+  reopenedA.close();
+  progress('building the scope index');
   const t0 = performance.now();
-  reopenedA.store.scopeIndexes.index(scope);
-  const indexMs = performance.now() - t0;
   b.store.scopeIndexes.index(scope);
-  const { summary, ms } = await syncPair(reopenedA, b, scope);
+  const indexMs = performance.now() - t0;
+  const { summary, ms } = await syncPair(homeA, b, scope);
   const r = summary.result;
   if (!summary.ok || !r) throw new Error(`reconciliation failed: ${summary.error}`);
   if (r.stored !== DIFF / 2 || r.theyLack !== DIFF / 2) throw new Error(`expected ${DIFF / 2} each way, got ${r.stored} and ${r.theyLack}`);
-  reopenedA.close();
   b.close();
   return { items: ITEMS, diff: DIFF, rounds: r.rounds, reconcileBytes: r.reconcileBytes, totalBytes: r.bytesIn + r.bytesOut, ms, indexMs };
 }

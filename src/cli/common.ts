@@ -50,6 +50,23 @@ export function pageOptions(opts: Opts): Page {
   return { limit, before: parseCursor(opts.before as string | undefined) };
 }
 
+/** A command that lists a page of activities: `kith outbox`, `kith feed`. */
+export function addPageCommand(program: Command, name: string, description: string, list: (node: KithNode, page: Page) => OutboxItem[], empty: string): void {
+  program
+    .command(name)
+    .description(description)
+    .option('--limit <n>', 'items per page', '20')
+    .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
+    .action(
+      action((_args, opts) =>
+        withNode(opts, (node) => {
+          const page = pageOptions(opts);
+          printPage(opts, list(node, page), page.limit, name, empty);
+        }),
+      ),
+    );
+}
+
 /** Prints a page of activities, newest first, with the cursor for the next page. */
 export function printPage(opts: Opts, items: OutboxItem[], limit: number, command: string, empty: string): void {
   const last = items.at(-1);

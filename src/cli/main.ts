@@ -11,7 +11,7 @@ import { homePaths } from '../node/home.js';
 import { exportBackup, importBackup } from '../node/backup.js';
 import { emit } from './output.js';
 import { readInput, readPhrase } from './read-input.js';
-import { action, identitySummary, pageOptions, printPage, withNode } from './common.js';
+import { action, addPageCommand, identitySummary, withNode } from './common.js';
 import { addNodeCommands } from './node-commands.js';
 import { runningNode } from './control-client.js';
 
@@ -130,19 +130,7 @@ export function buildCli(): Command {
       }),
     );
 
-  program
-    .command('outbox')
-    .description('list your posts, newest first')
-    .option('--limit <n>', 'items per page', '20')
-    .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
-    .action(
-      action((_args, opts) =>
-        withNode(opts, (node) => {
-          const page = pageOptions(opts);
-          printPage(opts, node.outbox(page), page.limit, 'outbox', 'Your outbox is empty. Post with: kith post "hello"');
-        }),
-      ),
-    );
+  addPageCommand(program, 'outbox', 'list your posts, newest first', (node, page) => node.outbox(page), 'Your outbox is empty. Post with: kith post "hello"');
 
   program
     .command('show')

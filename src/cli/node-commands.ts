@@ -13,7 +13,7 @@ import { Network } from '../node/network.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
 import { startControl } from '../api/control.js';
 import { emit, when } from './output.js';
-import { action, identitySummary, pageOptions, printPage, withNode, type Opts } from './common.js';
+import { action, addPageCommand, identitySummary, withNode, type Opts } from './common.js';
 import { runningNode } from './control-client.js';
 
 /** Commands about the node on the network: running it, following people, reading the feed. */
@@ -207,17 +207,5 @@ export function addNodeCommands(program: Command): void {
       ),
     );
 
-  program
-    .command('feed')
-    .description('posts of the people you follow, newest first')
-    .option('--limit <n>', 'items per page', '20')
-    .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
-    .action(
-      action((_args, opts) =>
-        withNode(opts, (node) => {
-          const page = pageOptions(opts);
-          printPage(opts, node.feed(page), page.limit, 'feed', 'Your feed is empty. Follow people with: kith follow <did>');
-        }),
-      ),
-    );
+  addPageCommand(program, 'feed', 'posts of the people you follow, newest first', (node, page) => node.feed(page), 'Your feed is empty. Follow people with: kith follow <did>');
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fail } from './errors.js';
+import { decodeVarint, encodeVarint } from './varint.js';
 
 /**
  * Range-based set reconciliation (as in Negentropy and Willow) of the items
@@ -181,17 +182,6 @@ export class ItemIndex {
 
 // ---- encoding ----
 
-export function encodeVarint(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) fail('malformed', `cannot encode ${n} as a varint`);
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
-}
-
 class Writer {
   private chunks: Uint8Array[] = [];
   length = 0;
@@ -227,18 +217,9 @@ class Reader {
     return this.buf[this.pos++]!;
   }
   varint(): number {
-    let n = 0;
-    let mul = 1;
-    for (let i = 0; i < 8; i++) {
-      const b = this.byte();
-      n += (b & 0x7f) * mul;
-      if ((b & 0x80) === 0) {
-        if (!Number.isSafeInteger(n)) break;
-        return n;
-      }
-      mul *= 0x80;
-    }
-    return fail('malformed', 'reconciliation message has an oversized number');
+    const { value, next } = decodeVarint(this.buf, this.pos);
+    this.pos = next;
+    return value;
   }
   bytes(n: number): Uint8Array {
     if (n > this.buf.length - this.pos) fail('malformed', 'reconciliation message ends early');

@@ -1,5 +1,6 @@
 import type { Stream } from '@libp2p/interface';
 import { KithError } from '../core/errors.js';
+import { encodeVarint } from '../core/varint.js';
 
 /**
  * Length-prefixed frames over a libp2p 3 stream: each frame is an unsigned
@@ -272,17 +273,6 @@ export class FrameStream {
 /** Opens framing on a stream; call this as soon as the stream exists. */
 export function frameStream(stream: Stream, options?: FrameStreamOptions): FrameStream {
   return new FrameStream(stream, options);
-}
-
-export function encodeVarint(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new KithError('malformed', `cannot encode ${n} as an unsigned varint`);
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-  return Uint8Array.from(out);
 }
 
 export function varintLength(n: number): number {

@@ -1,7 +1,8 @@
 import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
-import { encodeVarint, type FrameStream } from './frames.js';
+import type { FrameStream } from './frames.js';
+import { decodeVarint, encodeVarint } from '../core/varint.js';
 
 /**
  * The sync protocol: reconcile scopes with a peer, then fetch what is
@@ -118,15 +119,8 @@ function unpack(body: Uint8Array, maxObjectBytes: number): string[] {
   const out: string[] = [];
   let pos = 0;
   while (pos < body.length) {
-    let len = 0;
-    let shift = 0;
-    for (;;) {
-      if (pos >= body.length || shift > 28) fail('malformed', 'a packed object length is cut off or too long');
-      const b = body[pos++]!;
-      len += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-      if ((b & 0x80) === 0) break;
-    }
+    const { value: len, next } = decodeVarint(body, pos, 4);
+    pos = next;
     if (len === 0 || len > maxObjectBytes) fail('too-large', `a packed object of ${len} bytes; the limit is ${maxObjectBytes}`);
     if (pos + len > body.length) fail('malformed', 'a packed object runs past the end of its frame');
     out.push(Buffer.from(body.buffer, body.byteOffset + pos, len).toString('utf8'));
