@@ -1,14 +1,14 @@
 import '../src/cli/polyfills.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeyPair as generatePeerKey } from '@libp2p/crypto/keys';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { PeerId } from '@libp2p/interface';
 import { createHost, type KithHost } from '../src/net/host.js';
-import { encodeVarint, frameStream, type FrameStream } from '../src/net/frames.js';
+import { frameStream, type FrameStream } from '../src/net/frames.js';
+import { encodeVarint } from '../src/core/varint.js';
 import { SYNC_PROTOCOL, serveSync } from '../src/net/sync.js';
 import { ItemIndex, DIGEST_BYTES } from '../src/core/reconcile.js';
 import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
@@ -17,8 +17,12 @@ import { digestOf, signDocument } from '../src/core/proof.js';
 import { buildActor, buildCreate, buildNote } from '../src/core/as2.js';
 import { outboxId } from '../src/core/apid.js';
 import type { ApId, Did, JsonObject } from '../src/core/types.js';
+import { isKithError } from '../src/core/errors.js';
+import { canonicalize } from '../src/core/jcs.js';
 import { KithNode } from '../src/node/kith-node.js';
+import Database from 'better-sqlite3';
 import { Store } from '../src/store/store.js';
+import { ObjectTable } from '../src/store/objects.js';
 import { tempDir } from './helpers.js';
 import { kith, kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
 
@@ -58,8 +62,6 @@ function loopbackAddr(n: NodeProcess): string {
   assert.ok(a, `node listens on loopback: ${n.info.addresses.join(' ')}`);
   return a;
 }
-
-const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function person(): { key: Ed25519KeyPair; did: Did } {
   const key = generateKeyPair();
@@ -116,7 +118,7 @@ async function trySync(double: KithHost, addr: string, scope: string): Promise<v
   await fs.readFrame(4096, 5_000);
 }
 
-test('hostile client: oversized, malformed and flooding sync streams cost the peer its connection; the store is untouched', { timeout: 120_000 }, async () => {
+test('hostile client: oversized, malformed and flooding sync streams cost the peer its connection, a stalled one its stream; the store is untouched', { timeout: 120_000 }, async () => {
   const homes = { n: tempDir('kith-abuse-n-'), m: tempDir('kith-abuse-m-') };
   const running: NodeProcess[] = [];
   const hosts: KithHost[] = [];
@@ -130,6 +132,8 @@ test('hostile client: oversized, malformed and flooding sync streams cost the pe
     node.follow(q.did);
     const nDid = node.did;
     node.close();
+    // A short read deadline, so the test of a peer that goes quiet does not wait the default 30 s.
+    writeFileSync(join(homes.n, 'config.json'), JSON.stringify({ sync: { readTimeoutMs: 2000 } }));
 
     const n = await startNode(homes.n);
     running.push(n);
@@ -165,8 +169,10 @@ test('hostile client: oversized, malformed and flooding sync streams cost the pe
       { what: 'a frame of unknown type', frames: [jsonFrame(HELLO, { v: 1, scope: scopeN }), frame(0x42, Uint8Array.of(1, 2, 3))], reason: /unexpected sync frame type 66/ },
       { what: 'a WANT of 33 bytes', frames: [jsonFrame(HELLO, { v: 1, scope: scopeN }), frame(WANT, new Uint8Array(DIGEST_BYTES + 1))], reason: /a WANT frame must hold whole 32-byte digests/ },
     ];
+    const malformedDoubles: KithHost[] = [];
     for (const m of malformed) {
       const d = await startDouble(hosts);
+      malformedDoubles.push(d);
       await dialNode(d, addrN);
       const fs = await openSync(d);
       for (const f of m.frames) await fs.writeFrame(f);
@@ -174,7 +180,27 @@ test('hostile client: oversized, malformed and flooding sync streams cost the pe
       await assert.rejects(trySync(d, addrN, scopeN), `${m.what}: the peer is refused when it comes back`);
     }
 
-    // (c) A flood: well-formed, tiny syncs (HELLO, END), more than 120 a minute.
+    // (c) A peer that goes quiet in the middle of a sync may just be slow: N does
+    //     not ban it, but past its read deadline it drops the stream rather than
+    //     keep it (and what it buffers) open for as long as the connection lasts.
+    const quiet = await startDouble(hosts);
+    await dialNode(quiet, addrN);
+    const stalled = await openSync(quiet);
+    await stalled.writeFrame(jsonFrame(HELLO, { v: 1, scope: scopeN }));
+    const stallStarted = Date.now();
+    await assert.rejects(
+      async () => {
+        while ((await stalled.readFrame(4096, 10_000)) !== null);
+      },
+      (e: unknown) => isKithError(e, 'io') && /reset/.test((e as Error).message),
+      'N resets the stalled stream (not a clean end, not left open)',
+    );
+    assert.ok(Date.now() - stallStarted >= 1900, 'not before the deadline');
+    await n.waitForLog(new RegExp(`sync with ${quiet.peerId.toString()} stopped: no complete frame within 2000 ms`));
+    assert.equal(quiet.getConnections(peerN).length, 1, 'a slow peer keeps its connection');
+    await trySync(quiet, addrN, scopeN);
+
+    // (d) A flood: well-formed, tiny syncs (HELLO, END), more than 120 a minute.
     //     Eight at a time, below libp2p's cap on concurrent inbound streams, so
     //     every one reaches Kith's handler. 250 fit no split over two calendar
     //     minutes in which neither half exceeds 120.
@@ -188,7 +214,9 @@ test('hostile client: oversized, malformed and flooding sync streams cost the pe
       await fs.writeFrame(jsonFrame(HELLO, { v: 1, scope: scopeN }));
       await fs.writeFrame(frame(END));
       await fs.close();
-      if ((await fs.readFrame(4096, 5_000)) === null) served++;
+      // Whatever N answers (it may acknowledge the hello), the stream must end cleanly.
+      while ((await fs.readFrame(4096, 5_000)) !== null);
+      served++;
     };
     const floodStarted = Date.now();
     // Until a stream is refused: then N is hanging up (which takes a moment to arrive).
@@ -212,12 +240,71 @@ test('hostile client: oversized, malformed and flooding sync streams cost the pe
     const digests = (page: { items: { digest: string }[] }) => page.items.map((i) => i.digest).sort();
     const feedM = await eventually('M to hold N\u2019s posts', () => kithJson(homes.m, ['feed', '--limit', '500']), (f) => f.items.length >= 5);
     assert.deepEqual(digests(feedM), digests(before.outbox as { items: { digest: string }[] }));
+
+    // Every ban is on record in N's store, with its reason; the slow peer has none.
+    const nLog = n.log();
+    assert.equal(await n.stop(), 0);
+    running.splice(running.indexOf(n), 1);
+    const store = Store.open(join(homes.n, 'kith.db'));
+    try {
+      const banned: Array<[KithHost, RegExp]> = [
+        [big, /frame length prefix exceeds the limit/],
+        ...malformedDoubles.map((d, i) => [d, malformed[i]!.reason] as [KithHost, RegExp]),
+        [flood, /flooding/],
+      ];
+      for (const [d, reason] of banned) {
+        const record = store.peers.get(d.peerId.toString());
+        assert.equal(record?.penalties, 1, `${d.peerId} (${reason.source}) has one penalty on record; N logged:\n${nLog}`);
+        assert.match(record?.lastReason ?? '', reason);
+        assert.ok((record?.bannedUntil ?? 0) > Date.now());
+      }
+      assert.equal(store.peers.get(quiet.peerId.toString())?.penalties ?? 0, 0);
+      // One offence each: streams already in flight when N hung up do not double the ban.
+      assert.doesNotMatch(nLog, /penalized \(offence [^1]/);
+    } finally {
+      store.close();
+    }
   } finally {
     await Promise.allSettled(hosts.map((h) => h.stop()));
     await Promise.allSettled(running.map((p) => p.stop()));
     for (const h of Object.values(homes)) rmSync(h, { recursive: true, force: true });
   }
 });
+
+/**
+ * A test double that serves one scope with the tree's own server code (so its
+ * framing is whatever sync.ts speaks today) over a stand-in store:
+ * reconciliation answers honestly from the index of what it claims to hold,
+ * and for each digest asked for it sends the body of our choosing.
+ */
+async function hostileServer(hosts: KithHost[], scope: string, served: Map<string, { created: number; send: JsonObject }>) {
+  const index = ItemIndex.from([...served].map(([digest, v]) => ({ created: v.created, digest: Buffer.from(digest, 'hex') })));
+  const asked: string[] = [];
+  const helloScopes: string[] = [];
+  const doubleErrors: { code: string; message: string }[] = [];
+  const standIn = {
+    scopeIndexes: { index: () => index },
+    objects: {
+      bodyOf: (id: Uint8Array) => {
+        const digest = Buffer.from(id).toString('hex');
+        asked.push(digest);
+        const item = served.get(digest);
+        return item && canonicalize(item.send);
+      },
+    },
+  } as unknown as Store;
+  const double = await startDouble(hosts);
+  await double.handle(SYNC_PROTOCOL, (stream) => {
+    serveSync(frameStream(stream), {
+      store: standIn,
+      serves: (s) => {
+        helloScopes.push(s);
+        return s === scope;
+      },
+    }).catch((e: unknown) => doubleErrors.push({ code: isKithError(e) ? e.code : 'other', message: (e as Error).message }));
+  });
+  return { double, asked, helloScopes, doubleErrors };
+}
 
 test('hostile server: tampered, wrongly signed and off-scope objects are refused, counted, never stored; the server is cut off', { timeout: 120_000 }, async () => {
   const homeN = tempDir('kith-abuse-n-');
@@ -235,41 +322,16 @@ test('hostile server: tampered, wrongly signed and off-scope objects are refused
     const tampered = { ...genuine, object: { ...(genuine.object as JsonObject), content: '<p>P never said this</p>', source: { content: 'P never said this', mediaType: 'text/plain' } } };
     const wrongKey = signDocument(buildCreate(p.did, buildNote(p.did, { text: 'signed by another key' })), other.key);
     const offScope = signedNote(q.did, q.key, 'Q, not P');
-    const served = new Map<string, { created: number; send: JsonObject; why: string }>([
-      [digestOf(genuine), { created: Date.parse(genuine.published as string), send: tampered, why: 'tampered after signing' }],
-      [digestOf(wrongKey), { created: Date.parse(wrongKey.published as string), send: wrongKey, why: 'signed by another key' }],
-      [digestOf(offScope), { created: Date.parse(offScope.published as string), send: offScope, why: 'another scope' }],
+    // Each is claimed under the digest of exactly what is sent, so it passes the "was it asked for"
+    // check and reaches ingest, where its signature, key and scope are judged.
+    const claim = (doc: JsonObject) => [digestOf(doc), { created: Date.parse(doc.published as string), send: doc }] as const;
+    const served = new Map<string, { created: number; send: JsonObject }>([
+      claim(tampered), // a real note of P's, changed after signing (bad-signature)
+      claim(wrongKey), // a note in P's name signed by a key P never certified (wrong-key)
+      claim(offScope), // Q's own, well signed, but not of the scope being synced (malformed)
     ]);
-    const index = ItemIndex.from([...served].map(([digest, v]) => ({ created: v.created, digest: Buffer.from(digest, 'hex') })));
-
-    // The double speaks the protocol with the tree's own server code (so its
-    // framing is whatever sync.ts speaks today) over a stand-in store:
-    // reconciliation answers honestly from the index of what it claims to
-    // hold; the bodies it hands out for those digests are the bad ones.
-    const asked: string[] = [];
-    const helloScopes: string[] = [];
-    const doubleErrors: string[] = [];
-    const standIn = {
-      scopeIndexes: { index: () => index },
-      objects: {
-        bodyOf: (id: Uint8Array) => {
-          const digest = Buffer.from(id).toString('hex');
-          asked.push(digest);
-          const item = served.get(digest);
-          return item && JSON.stringify(item.send);
-        },
-      },
-    } as unknown as Store;
-    const double = await startDouble(hosts);
-    await double.handle(SYNC_PROTOCOL, (stream) => {
-      serveSync(frameStream(stream), {
-        store: standIn,
-        serves: (scope) => {
-          helloScopes.push(scope);
-          return scope === pScope;
-        },
-      }).catch((e: Error) => doubleErrors.push(e.message));
-    });
+    const first = await hostileServer(hosts, pScope, served);
+    const { double, asked, helloScopes, doubleErrors } = first;
 
     const n = await startNode(homeN);
     running.push(n);
@@ -291,11 +353,21 @@ test('hostile server: tampered, wrongly signed and off-scope objects are refused
     // The double is cut off, and N says why.
     await waitFor('N to hang up on the double', () => double.getConnections(peerN).length === 0);
     await n.waitForLog(new RegExp(`peer ${double.peerId.toString()} penalized \\(offence 1\\): the peer sent 3 object\\(s\\) that failed their checks`), 10_000);
-    assert.deepEqual(doubleErrors, [], 'the double itself ran as intended');
+    // The double saw nothing wrong with N's side of the protocol; at most N hung up on it.
+    assert.deepEqual(doubleErrors.filter((e) => e.code !== 'io'), [], 'the double itself ran as intended');
 
     // Nothing of it is kept.
     const status = await kithJson(homeN, ['status']);
     assert.deepEqual(status.scopes.find((s: { scope: string }) => s.scope === pScope), { scope: pScope, objects: 0 });
+    assert.deepEqual((await kithJson(homeN, ['feed', '--limit', '500'])).items, []);
+
+    // A second double claims a genuine note of P's but sends another body for it: cut off before any verifying.
+    const second = await hostileServer(hosts, pScope, new Map([[digestOf(genuine), { created: Date.parse(genuine.published as string), send: offScope }]]));
+    // N now follows P, so on contact it syncs P's scope with the new peer at once.
+    await dialNode(second.double, loopbackAddr(n));
+    await n.waitForLog(new RegExp(`peer ${second.double.peerId.toString()} penalized \\(offence 1\\): the peer sent an object that was not asked for`), 20_000);
+    assert.deepEqual(second.asked, [digestOf(genuine)]);
+    await waitFor('N to hang up on the second double', () => second.double.getConnections(peerN).length === 0);
     assert.deepEqual((await kithJson(homeN, ['feed', '--limit', '500'])).items, []);
 
     assert.equal(await n.stop(), 0);
@@ -307,7 +379,9 @@ test('hostile server: tampered, wrongly signed and off-scope objects are refused
       assert.equal(store.objects.byId(offScope.id as ApId), undefined, 'the off-scope object is not kept under its own scope either');
       // Each refusal is counted under its reason.
       const refusals = Object.fromEntries(store.refusals.list().map((r) => [r.code, r.count]));
+      // Each refusal is counted under its reason; the second double's body never reached ingest.
       assert.deepEqual(refusals, { 'bad-signature': 1, malformed: 1, 'wrong-key': 1 });
+      assert.equal(store.peers.get(second.double.peerId.toString())?.penalties, 1);
       const record = store.peers.get(double.peerId.toString());
       assert.equal(record?.penalties, 1);
       assert.match(record?.lastReason ?? '', /failed their checks/);
@@ -350,10 +424,24 @@ test('crash mid-sync: a follower killed while receiving keeps a consistent store
     let b = await startNode(homes.b, ['--bootstrap', addrA]);
     running.push(b);
 
-    // Follow, and pull the plug on B as soon as it says it is fetching.
+    // Follow, and pull the plug on B in the middle of receiving: once it says
+    // it is fetching, and its store (read beside it, as the CLI does) shows
+    // that batches have started to land. Its first progress line comes when
+    // the first batch has arrived but before it is verified and written, so
+    // a kill right then would always leave nothing to check.
     const following = kith(homes.b, ['follow', aDid, '--json']);
     await b.waitForLog(/syncing .* from .*: \d+\/3\d{3}/, 60_000);
+    let seen = 0;
+    const reader = new Database(join(homes.b, 'kith.db'), { readonly: true });
+    try {
+      const objects = new ObjectTable(reader);
+      const deadline = Date.now() + 30_000;
+      while ((seen = objects.count(scopeA)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    } finally {
+      reader.close();
+    }
     await b.kill9();
+    assert.ok(seen > 0, 'B had started to write what it fetched');
     running.splice(running.indexOf(b), 1);
     const progress = /syncing .* from .*: (\d+)\/(3\d{3})/.exec(b.log())!;
     const follow = await following;
@@ -361,7 +449,9 @@ test('crash mid-sync: a follower killed while receiving keeps a consistent store
 
     const partial = scopeDigests(homes.b, scopeA);
     assert.equal(partial.integrity, 'ok');
-    // A stops only after the kill, so its set is final now: its posts and its actor's versions.
+    // Committed is kept: what a reader saw before the crash is still there.
+    assert.ok(partial.digests.length >= seen, `B kept ${partial.digests.length}, a reader saw ${seen} before the kill`);
+    // A posts nothing more, so its set is final: its posts and its actor's versions.
     const full = scopeDigests(homes.a, scopeA);
     assert.equal(full.integrity, 'ok');
     assert.ok(full.digests.length > POSTS, `A holds its ${POSTS} posts and its actor (${full.digests.length})`);
@@ -369,7 +459,7 @@ test('crash mid-sync: a follower killed while receiving keeps a consistent store
     const fullSet = new Set(full.digests);
     assert.ok(partial.digests.length <= full.digests.length);
     assert.ok(partial.digests.every((d) => fullSet.has(d)), 'whatever B kept is A\u2019s, byte for byte');
-    console.log(`# killed B at ${progress[1]}/${progress[2]} received; B kept ${partial.digests.length} of ${full.digests.length}`);
+    console.log(`# killed B after it said ${progress[1]}/${progress[2]} received; B kept ${partial.digests.length} of ${full.digests.length}`);
 
     // B comes back: it still follows A, reconciles what is missing, and fetches it.
     b = await startNode(homes.b, ['--bootstrap', addrA]);

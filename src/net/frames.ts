@@ -51,6 +51,8 @@ export class FrameStream {
   private reading = false;
   /** Bytes the current read needs buffered to finish its frame. */
   private want = 0;
+  /** Inside stream.resume(), which hands us what libp2p buffered before it re-opens the muxer's window. */
+  private resuming = false;
   /** Once the framing is out of step (oversize, malformed) every later read fails the same way. */
   private poisoned: KithError | undefined;
 
@@ -79,7 +81,7 @@ export class FrameStream {
       this.bytesRead += data.byteLength;
       // Enough for the frame being read (or the high-water mark between
       // reads): ask the sender to wait rather than buffer without bound.
-      if (this.buffered >= Math.max(this.highWater, this.want)) this.pause();
+      if (!this.resuming && this.buffered >= Math.max(this.highWater, this.want)) this.pause();
       this.notify();
     });
     stream.addEventListener('remoteCloseWrite', () => {
@@ -117,7 +119,13 @@ export class FrameStream {
         // A frame above the high-water mark could never complete if we stayed
         // paused, so the frame being read sets the mark until it is done.
         this.want = header === undefined ? this.buffered + 1 : header.prefix + header.length;
-        if (this.stream.readStatus === 'paused') this.resume();
+        if (this.stream.readStatus === 'paused') {
+          const before = this.buffered;
+          this.resume();
+          // resume() hands over at once what libp2p held while we were paused,
+          // perhaps the rest of this frame: look again before judging the end.
+          if (this.buffered !== before) continue;
+        }
         if (this.closed && this.closeError !== undefined) {
           throw new KithError('io', `stream reset: ${this.closeError.message}`);
         }
@@ -251,11 +259,20 @@ export class FrameStream {
   }
 
   private resume(): void {
+    // libp2p's resume() first delivers what it buffered, then tells the muxer
+    // to grant window again. Pausing from the listener during that delivery
+    // would be undone by the grant: the stream would say "paused" while yamux
+    // kept granting window, until libp2p's read buffer overflowed and it reset
+    // the stream. So pause, if still needed, only once resume() has returned.
+    this.resuming = true;
     try {
       this.stream.resume();
     } catch {
       // Closing already: what libp2p still holds is dropped with it.
+    } finally {
+      this.resuming = false;
     }
+    if (this.buffered >= Math.max(this.highWater, this.want)) this.pause();
   }
 
   private notify(): void {

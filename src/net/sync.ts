@@ -2,6 +2,7 @@ import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
 import type { FrameStream } from './frames.js';
+import { sha256Hex } from '../core/bytes.js';
 import { decodeVarint, encodeVarint } from '../core/varint.js';
 
 /**
@@ -293,13 +294,15 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   for (let i = 0; i < need.length; i += WANT_BATCH) {
     const ids = need.slice(i, i + WANT_BATCH);
     await frames.writeFrame(frame(Frame.Want, concatIds(ids)));
+    const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
     const bodies: string[] = [];
     for (;;) {
       const f = await read(frames, PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
       if (f.type === Frame.End) break;
       if (f.type !== Frame.Objects) fail('malformed', 'expected objects or END');
       for (const obj of unpack(f.body, limits.maxObjectBytes)) {
-        if (bodies.length >= ids.length) fail('malformed', 'the peer sent more objects than were asked for');
+        // Only what was asked for, byte for byte: an object's digest is the hash of its canonical bytes.
+        if (!wanted.delete(sha256Hex(obj))) fail('malformed', 'the peer sent an object that was not asked for');
         bodies.push(obj);
       }
     }

@@ -23,6 +23,8 @@ import type { KithNode } from './kith-node.js';
 
 export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
 const MAX_ACTOR_BYTES = 64 * 1024;
+/** Peers whose sync streams are counted at once (see onSyncStream). */
+const MAX_COUNTED_PEERS = 10_000;
 /** Refusals that show the sending peer misbehaved, not merely that it holds something we no longer accept. */
 const PEER_FAULTS: ReadonlySet<string> = new Set(['malformed', 'too-large', 'bad-signature', 'bad-encoding', 'unknown-cryptosuite', 'forged']);
 
@@ -213,11 +215,15 @@ export class Network extends EventEmitter {
     const peer = connection.remotePeer;
     const minute = Math.floor(Date.now() / 60_000);
     const c = this.syncCounts.get(peer.toString());
+    if (c === undefined && this.syncCounts.size >= MAX_COUNTED_PEERS) {
+      // Forget peers not heard from this minute, so a swarm of fresh peer ids cannot grow this without bound.
+      for (const [k, v] of this.syncCounts) if (v.minute !== minute) this.syncCounts.delete(k);
+    }
     const count = c && c.minute === minute ? c.count + 1 : 1;
     this.syncCounts.set(peer.toString(), { minute, count });
     if (count > this.maxSyncsPerMinute) {
       stream.abort(new Error('too many sync requests'));
-      disconnectPeer(this.host, peer, `flooding: more than ${this.maxSyncsPerMinute} sync requests a minute`, { log: this.log });
+      this.punish(peer, `flooding: more than ${this.maxSyncsPerMinute} sync requests a minute`);
       return;
     }
     const frames = frameStream(stream);
@@ -231,14 +237,29 @@ export class Network extends EventEmitter {
 
   /** A protocol violation costs the peer its connection and a penalty; a lost connection costs nothing. */
   private blame(peer: PeerId, e: unknown, reset?: () => void): void {
+    // A stream we give up on is dropped either way: left open, a peer that stalled it would keep
+    // its buffers (and its slot among the streams libp2p allows) for as long as the connection lasts.
+    reset?.();
     const err = e instanceof KithError ? e : undefined;
     if (err && err.code !== 'io' && err.code !== 'timeout') {
-      reset?.();
-      const penalty = disconnectPeer(this.host, peer, err.message, { log: this.log });
-      this.node.store.peers.penalise(peer.toString(), err.message, penalty.until);
+      this.punish(peer, err.message);
     } else {
       this.log(`sync with ${peer.toString()} stopped: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Bans a peer, hangs up on it and records why. Once per offence: streams it
+   * opened before the hang-up landed still fail (or exceed the rate) after
+   * the ban, and must not count as repeat offences, each doubling the ban.
+   */
+  private punish(peer: PeerId, reason: string): void {
+    if (this.host.services.penalties.isDenied(peer)) {
+      for (const conn of this.host.getConnections(peer)) conn.abort(new Error(`misbehaving peer: ${reason}`));
+      return;
+    }
+    const penalty = disconnectPeer(this.host, peer, reason, { log: this.log });
+    this.node.store.peers.penalise(peer.toString(), reason, penalty.until);
   }
 
   /**
