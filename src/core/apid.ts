@@ -107,9 +107,14 @@ export function didOf(id: unknown): Did {
   return parseApId(id).did;
 }
 
-/** The well-known ids of a person's actor and collections. */
-export const actorId = (did: Did): ApId => apId(did, '/actor');
-export const outboxId = (did: Did): ApId => apId(did, '/actor/outbox');
-export const inboxId = (did: Did): ApId => apId(did, '/actor/inbox');
-export const followersId = (did: Did): ApId => apId(did, '/actor/followers');
-export const followingId = (did: Did): ApId => apId(did, '/actor/following');
+/**
+ * The well-known ids of a person's actor and collections. Their paths are
+ * constant, so only the DID is checked (a cached lookup): they are built for
+ * every object ingested.
+ */
+const wellKnown = (did: Did, path: string): ApId => `ap://${parseDid(did)}${path}` as ApId;
+export const actorId = (did: Did): ApId => wellKnown(did, '/actor');
+export const outboxId = (did: Did): ApId => wellKnown(did, '/actor/outbox');
+export const inboxId = (did: Did): ApId => wellKnown(did, '/actor/inbox');
+export const followersId = (did: Did): ApId => wellKnown(did, '/actor/followers');
+export const followingId = (did: Did): ApId => wellKnown(did, '/actor/following');

@@ -19,6 +19,9 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; only an OS crash can lose the last commits.
   db.pragma('synchronous = NORMAL');
+  // Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB: a sync writing thousands of
+  // objects spends a third less time committing, and the WAL stays a small file on a phone.
+  db.pragma('wal_autocheckpoint = 10000');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db, migrations);
