@@ -199,7 +199,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
  * libp2p redials at once when one drops, and keeps trying on a timer after
  * libp2p's own retries give up.
  */
-async function startBootstrap(node: KithHost, addrs: string[], retryMs: number, log: NetLogger): Promise<void> {
+export async function startBootstrap(node: KithHost, addrs: string[], retryMs: number, log: NetLogger): Promise<void> {
   const targets: Array<{ addr: Multiaddr; peer?: PeerId }> = [];
   for (const s of addrs) {
     try {

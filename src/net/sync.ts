@@ -291,40 +291,45 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   const inFlight: Promise<void>[] = [];
   let waitedForIngestMs = 0;
   const fetchStart = performance.now();
-  for (let i = 0; i < need.length; i += WANT_BATCH) {
-    const ids = need.slice(i, i + WANT_BATCH);
-    await frames.writeFrame(frame(Frame.Want, concatIds(ids)));
-    const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
-    const bodies: string[] = [];
-    for (;;) {
-      const f = await read(frames, PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
-      if (f.type === Frame.End) break;
-      if (f.type !== Frame.Objects) fail('malformed', 'expected objects or END');
-      for (const obj of unpack(f.body, limits.maxObjectBytes)) {
-        // Only what was asked for, byte for byte: an object's digest is the hash of its canonical bytes.
-        if (!wanted.delete(sha256Hex(obj))) fail('malformed', 'the peer sent an object that was not asked for');
-        bodies.push(obj);
+  try {
+    for (let i = 0; i < need.length; i += WANT_BATCH) {
+      const ids = need.slice(i, i + WANT_BATCH);
+      await frames.writeFrame(frame(Frame.Want, concatIds(ids)));
+      const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
+      const bodies: string[] = [];
+      for (;;) {
+        const f = await read(frames, PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
+        if (f.type === Frame.End) break;
+        if (f.type !== Frame.Objects) fail('malformed', 'expected objects or END');
+        for (const obj of unpack(f.body, limits.maxObjectBytes)) {
+          // Only what was asked for, byte for byte: an object's digest is the hash of its canonical bytes.
+          if (!wanted.delete(sha256Hex(obj))) fail('malformed', 'the peer sent an object that was not asked for');
+          bodies.push(obj);
+        }
       }
+      received += bodies.length;
+      const w0 = performance.now();
+      if (inFlight.length >= INGEST_DEPTH) await inFlight.shift();
+      waitedForIngestMs += performance.now() - w0;
+      const previous = inFlight.at(-1) ?? Promise.resolve();
+      const batch = opts.ingest(bodies);
+      inFlight.push(
+        batch.then(async (r) => {
+          await previous;
+          stored += r.stored;
+          refused += r.refused;
+          firstError ??= r.firstError;
+        }),
+      );
+      opts.onProgress?.({ phase: 'fetching', received, needed: need.length });
     }
-    received += bodies.length;
+  } finally {
+    // Whatever happens to the stream, batches already received finish landing before we return.
     const w0 = performance.now();
-    if (inFlight.length >= INGEST_DEPTH) await inFlight.shift();
+    await Promise.allSettled(inFlight);
     waitedForIngestMs += performance.now() - w0;
-    const previous = inFlight.at(-1) ?? Promise.resolve();
-    const batch = opts.ingest(bodies);
-    inFlight.push(
-      batch.then(async (r) => {
-        await previous;
-        stored += r.stored;
-        refused += r.refused;
-        firstError ??= r.firstError;
-      }),
-    );
-    opts.onProgress?.({ phase: 'fetching', received, needed: need.length });
   }
-  const w0 = performance.now();
-  await Promise.all(inFlight);
-  waitedForIngestMs += performance.now() - w0;
+  await Promise.all(inFlight); // settled already: this only surfaces an ingest that failed
   const fetchMs = performance.now() - fetchStart;
   await frames.writeFrame(frame(Frame.End));
   if (firstError) {

@@ -8,7 +8,7 @@ import { didOf, outboxId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
 import { parseJsonLimited } from '../core/limits.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
-import { createHost, dhtKey, setTopicValidator, type KithHost } from '../net/host.js';
+import { createHost, dhtKey, setTopicValidator, startBootstrap, type KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
 import { disconnectPeer } from '../net/peers.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
@@ -92,9 +92,8 @@ export class Network extends EventEmitter {
     });
     const net = new Network(node, host, opts);
     await net.wire();
-    if (opts.bootstrap && opts.bootstrap.length > 0) {
-      await Promise.all(opts.bootstrap.map((a) => net.dial(a).catch((e: Error) => log(`bootstrap ${a} unreachable: ${e.message}`))));
-    }
+    // Dialled once the protocols are in place, so the first sync on contact finds them; redialled when lost.
+    if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], 30_000, log);
     node.publishEndpoints(net.addresses());
     void net.provideAll();
     const every = opts.resyncMs ?? 5 * 60_000;
@@ -111,10 +110,11 @@ export class Network extends EventEmitter {
     return this.host.getMultiaddrs().map((m) => m.toString());
   }
 
+  /** Stops at once: syncs under way end with their streams, and what they stored stays (each batch is one transaction). */
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
-    await Promise.allSettled(this.syncing.values());
     await this.host.stop();
+    await Promise.allSettled(this.syncing.values());
   }
 
   private async wire(): Promise<void> {
