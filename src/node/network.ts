@@ -63,6 +63,7 @@ export class Network extends EventEmitter {
   private readonly syncing = new Map<string, Promise<SyncSummary[]>>();
   private readonly syncCounts = new Map<string, { minute: number; count: number }>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private announced = false;
   private readonly progress = new Map<string, SyncProgress & { peer: string }>();
 
   private constructor(
@@ -95,9 +96,8 @@ export class Network extends EventEmitter {
     // Dialled once the protocols are in place, so the first sync on contact finds them; redialled when lost.
     if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], 30_000, log);
     node.publishEndpoints(net.addresses());
-    void net.provideAll();
     const every = opts.resyncMs ?? 5 * 60_000;
-    net.resyncTimer = setInterval(() => void net.resyncAll(), every);
+    net.resyncTimer = setInterval(() => void net.resyncAll().then(() => net.provideAll()), every);
     net.resyncTimer.unref();
     return net;
   }
@@ -129,6 +129,11 @@ export class Network extends EventEmitter {
     host.addEventListener('peer:connect', (evt) => {
       const peer = evt.detail;
       this.log(`connected to ${peer.toString()}`);
+      // The DHT needs someone to hold our announcements: the first peer met is the first chance.
+      if (!this.announced) {
+        this.announced = true;
+        setTimeout(() => void this.provideAll(), 1000).unref();
+      }
       // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
       setTimeout(() => void this.syncAllWith(peer), 200).unref();
     });
@@ -162,9 +167,10 @@ export class Network extends EventEmitter {
           this.emit('object', r);
           return 'accept';
         } catch (e) {
-          // The object failed its checks: the peer that passed it on answers for it.
-          if (e instanceof KithError) return 'reject';
-          throw e;
+          if (!(e instanceof KithError)) throw e;
+          // Forged or broken: the peer that passed it on answers for it. Revoked, or signed under a
+          // certificate we do not hold yet: not its fault; sync will bring what is missing.
+          return PEER_FAULTS.has(e.code) ? 'reject' : 'ignore';
         }
       },
       this.log,
