@@ -1,0 +1,524 @@
+import { base32nopad } from '@scure/base';
+import { fail } from './errors.js';
+import { bytesEqual } from './bytes.js';
+import { blake2b256, chacha20, ERIS_HASH_BYTES, initErisCrypto, keyedBlake2b256, type KeyedHash } from './eris-crypto.js';
+
+/**
+ * ERIS 1.0.0, the Encoding for Robust Immutable Storage (https://eris.codeberg.page/spec).
+ *
+ * Content is padded, cut into blocks of 1 KiB or 32 KiB, and each block is
+ * encrypted and addressed by the hash of its ciphertext; a tree of internal
+ * nodes (also encrypted blocks) collects the (reference, key) pairs until one
+ * pair — the root — is left. Whoever holds the read capability (block size,
+ * level, root reference, root key) can read the content; whoever only holds
+ * blocks learns nothing but their number.
+ *
+ * Both directions stream: the encoder keeps one partial node per tree level and
+ * the decoder one decrypted node per level plus a bounded read-ahead, so memory
+ * is O(tree height × block size) whatever the content size.
+ */
+
+/** The two block sizes ERIS 1.0 allows. */
+export type ErisBlockSize = 1024 | 32768;
+/** BLAKE2b-256 of an encrypted block: its content address (32 bytes). */
+export type ErisReference = Uint8Array;
+/** The ChaCha20 key a block is encrypted under (32 bytes). */
+export type ErisKey = Uint8Array;
+
+/** What it takes to read ERIS content: which tree, how deep, and how to open its root. */
+export interface ReadCapability {
+  readonly blockSize: ErisBlockSize;
+  /** Height of the tree: 0 when the root is the only (leaf) block. */
+  readonly level: number;
+  readonly rootReference: ErisReference;
+  readonly rootKey: ErisKey;
+}
+
+/** Called with every block the encoder makes, in order. The same block may come more than once (equal plaintext blocks). */
+export type PutBlock = (reference: ErisReference, block: Uint8Array) => void | Promise<void>;
+/** Looks a block up by reference; undefined when it is not held. Blocks are verified by the decoder, not trusted. */
+export type GetBlock = (reference: ErisReference) => Uint8Array | undefined | Promise<Uint8Array | undefined>;
+/** Content to encode: all at once, or a (possibly async) stream of chunks of any sizes. */
+export type ErisContent = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+export interface ErisEncodeOptions {
+  readonly blockSize: ErisBlockSize;
+  /**
+   * Keys every leaf key (BLAKE2b-256 keyed with it). The default, 32 zero bytes,
+   * is the spec's convergent encoding: equal content gives equal blocks and URN,
+   * so stores de-duplicate — and anyone can confirm a guess of the content. Pass
+   * 32 random bytes for unique encoding of private content.
+   */
+  readonly convergenceSecret?: Uint8Array;
+}
+
+export interface ErisDecodeOptions {
+  /** Refuse content longer than this many bytes (KithError 'too-large'). Default: no limit. */
+  readonly maxBytes?: number;
+  /** How many leaf blocks to request ahead of the one being output. Default 8. */
+  readonly readAhead?: number;
+}
+
+/** Size of the binary read capability: block-size code, level, reference, key. */
+export const ERIS_READ_CAPABILITY_BYTES = 2 + 2 * ERIS_HASH_BYTES;
+const URN_PREFIX = 'urn:eris:';
+/** 66 bytes in unpadded base32 (5 bits per character). */
+const URN_BODY_CHARS = Math.ceil((ERIS_READ_CAPABILITY_BYTES * 8) / 5);
+/** An internal node is a sequence of (reference, key) pairs. */
+const PAIR_BYTES = 2 * ERIS_HASH_BYTES;
+/** Padding marks the end of content with this byte, then zeros to the block boundary. */
+const PADDING_MARK = 0x80;
+const DEFAULT_READ_AHEAD = 8;
+
+/** Creates the BLAKE2b hashers once; afterwards `erisReference` and all per-block hashing are synchronous. */
+export const initEris = initErisCrypto;
+
+/** The reference of a block: BLAKE2b-256 of its bytes. Needs `await initEris()` first. */
+export function erisReference(block: Uint8Array): ErisReference {
+  return blake2b256(block);
+}
+
+/** The spec's recommendation: small content in 1 KiB blocks, the rest in 32 KiB. */
+export function recommendedBlockSize(contentLength: number): ErisBlockSize {
+  return contentLength < 16 * 1024 ? 1024 : 32768;
+}
+
+// ---------------------------------------------------------------------------
+// Read capability: binary form and URN
+
+/** The binary form codes a block size as its base-2 logarithm. */
+function blockSizeCode(blockSize: ErisBlockSize): number {
+  return Math.log2(blockSize);
+}
+
+function isBlockSize(n: unknown): n is ErisBlockSize {
+  return n === 1024 || n === 32768;
+}
+
+/** Pairs per internal node: 16 for 1 KiB blocks, 512 for 32 KiB. */
+function arity(blockSize: ErisBlockSize): number {
+  return blockSize / PAIR_BYTES;
+}
+
+/**
+ * The deepest tree a capability may name. The spec allows any byte; we refuse
+ * levels that only content of 2^64 bytes or more could need (level L is needed
+ * once there are more than arity^(L-1) leaves), so a forged level cannot send
+ * a decoder down an absurd tree: 14 for 1 KiB blocks, 6 for 32 KiB.
+ */
+export function maxErisLevel(blockSize: ErisBlockSize): number {
+  const blockBits = Math.log2(blockSize);
+  const arityBits = Math.log2(arity(blockSize));
+  return Math.ceil((64 - blockBits) / arityBits);
+}
+
+/** Checks a capability's fields, whatever produced it (parser, JSON, caller). */
+export function checkReadCapability(cap: ReadCapability): ReadCapability {
+  if (typeof cap !== 'object' || cap === null) fail('malformed', 'an ERIS read capability must be an object');
+  if (!isBlockSize(cap.blockSize)) fail('malformed', `ERIS block size ${String(cap.blockSize)} is not 1024 or 32768`);
+  const max = maxErisLevel(cap.blockSize);
+  if (!Number.isInteger(cap.level) || cap.level < 0 || cap.level > max) {
+    fail('malformed', `ERIS level ${String(cap.level)} is out of range (0 to ${max} for ${cap.blockSize}-byte blocks)`);
+  }
+  for (const [name, value] of [['root reference', cap.rootReference], ['root key', cap.rootKey]] as const) {
+    if (!(value instanceof Uint8Array) || value.length !== ERIS_HASH_BYTES) fail('malformed', `ERIS ${name} must be ${ERIS_HASH_BYTES} bytes`);
+  }
+  return cap;
+}
+
+/** The 66-byte binary read capability: block-size code, level, root reference, root key. */
+export function readCapabilityToBytes(cap: ReadCapability): Uint8Array {
+  checkReadCapability(cap);
+  const out = new Uint8Array(ERIS_READ_CAPABILITY_BYTES);
+  out[0] = blockSizeCode(cap.blockSize);
+  out[1] = cap.level;
+  out.set(cap.rootReference, 2);
+  out.set(cap.rootKey, 2 + ERIS_HASH_BYTES);
+  return out;
+}
+
+export function readCapabilityFromBytes(bytes: Uint8Array): ReadCapability {
+  if (!(bytes instanceof Uint8Array)) fail('malformed', 'an ERIS read capability must be bytes');
+  if (bytes.length !== ERIS_READ_CAPABILITY_BYTES) {
+    fail('malformed', `an ERIS read capability is ${ERIS_READ_CAPABILITY_BYTES} bytes, not ${bytes.length}`);
+  }
+  const code = bytes[0]!;
+  const blockSize = 2 ** code;
+  if (!isBlockSize(blockSize)) fail('malformed', `unknown ERIS block size code 0x${code.toString(16).padStart(2, '0')} (expected 0x0a or 0x0f)`);
+  return checkReadCapability({
+    blockSize,
+    level: bytes[1]!,
+    rootReference: bytes.slice(2, 2 + ERIS_HASH_BYTES),
+    rootKey: bytes.slice(2 + ERIS_HASH_BYTES),
+  });
+}
+
+/** `urn:eris:` followed by the binary capability in unpadded RFC 4648 base32. */
+export function formatErisUrn(cap: ReadCapability): string {
+  return URN_PREFIX + base32nopad.encode(readCapabilityToBytes(cap));
+}
+
+export function parseErisUrn(urn: string): ReadCapability {
+  if (typeof urn !== 'string') fail('malformed', 'an ERIS URN must be a string');
+  // URN scheme and namespace are case-insensitive (RFC 8141); the base32 body is not.
+  if (urn.slice(0, URN_PREFIX.length).toLowerCase() !== URN_PREFIX) fail('malformed', `an ERIS URN starts with "${URN_PREFIX}"`);
+  const body = urn.slice(URN_PREFIX.length);
+  if (body.length !== URN_BODY_CHARS) {
+    fail('malformed', `an ERIS URN has ${URN_BODY_CHARS} base32 characters after "${URN_PREFIX}", this one has ${body.length} (truncated or padded?)`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = base32nopad.decode(body);
+  } catch {
+    return fail('bad-encoding', 'an ERIS URN must be unpadded uppercase base32 (A-Z, 2-7) after "urn:eris:"');
+  }
+  return readCapabilityFromBytes(bytes);
+}
+
+/** A reference as base32, the way the spec's vectors and messages name blocks. */
+export function formatErisReference(reference: ErisReference): string {
+  return base32nopad.encode(reference);
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+/**
+ * Encodes content into blocks, handing each to `put` as soon as it is made
+ * (awaited, so a slow store slows the encoder instead of filling memory), and
+ * returns the read capability.
+ */
+export async function encodeEris(content: ErisContent, put: PutBlock, options: ErisEncodeOptions): Promise<ReadCapability> {
+  const { blockSize } = options;
+  if (!isBlockSize(blockSize)) fail('malformed', `ERIS block size ${String(blockSize)} is not 1024 or 32768`);
+  const secret = options.convergenceSecret ?? new Uint8Array(ERIS_HASH_BYTES);
+  if (!(secret instanceof Uint8Array) || secret.length !== ERIS_HASH_BYTES) {
+    fail('malformed', `an ERIS convergence secret is ${ERIS_HASH_BYTES} bytes`);
+  }
+  await initErisCrypto();
+  const tree = new TreeBuilder(blockSize, await keyedBlake2b256(secret), put);
+
+  // One plaintext leaf is filled at a time and reused: encryption copies it out.
+  const leaf = new Uint8Array(blockSize);
+  let filled = 0;
+  for await (const chunk of content instanceof Uint8Array ? [content] : content) {
+    if (!(chunk instanceof Uint8Array)) fail('malformed', 'ERIS content chunks must be Uint8Array');
+    for (let offset = 0; offset < chunk.length; ) {
+      const n = Math.min(blockSize - filled, chunk.length - offset);
+      leaf.set(chunk.subarray(offset, offset + n), filled);
+      filled += n;
+      offset += n;
+      // A full leaf is never the last one (padding always follows), so it can go now.
+      if (filled === blockSize) {
+        await tree.addLeaf(leaf);
+        filled = 0;
+      }
+    }
+  }
+  // Padding: 0x80 then zeros to the block boundary. There is always room for
+  // the mark, so content that fills its last block gets a block of padding.
+  leaf.fill(0, filled);
+  leaf[filled] = PADDING_MARK;
+  await tree.addLeaf(leaf);
+  return tree.finish();
+}
+
+/** Collects (reference, key) pairs into an internal node's plaintext. */
+class PendingNode {
+  private bytes: Uint8Array;
+  count = 0;
+
+  constructor(private readonly blockSize: ErisBlockSize) {
+    this.bytes = new Uint8Array(blockSize);
+  }
+
+  get full(): boolean {
+    return this.count === arity(this.blockSize);
+  }
+
+  add(reference: ErisReference, key: ErisKey): void {
+    this.bytes.set(reference, this.count * PAIR_BYTES);
+    this.bytes.set(key, this.count * PAIR_BYTES + ERIS_HASH_BYTES);
+    this.count++;
+  }
+
+  pair(i: number): { reference: ErisReference; key: ErisKey } {
+    const at = i * PAIR_BYTES;
+    return { reference: this.bytes.slice(at, at + ERIS_HASH_BYTES), key: this.bytes.slice(at + ERIS_HASH_BYTES, at + PAIR_BYTES) };
+  }
+
+  /** The node's plaintext; unused pairs stay zero (the spec's null pairs). Starts a fresh node. */
+  take(): Uint8Array {
+    const out = this.bytes;
+    this.bytes = new Uint8Array(this.blockSize);
+    this.count = 0;
+    return out;
+  }
+}
+
+/**
+ * Builds the tree bottom-up as leaves arrive. `nodes[i]` gathers the pairs of
+ * level-i blocks into the next node of level i+1; a node is encrypted and
+ * handed on as soon as it is full, so only one partial node per level is held.
+ */
+class TreeBuilder {
+  private readonly nodes: PendingNode[] = [];
+
+  constructor(
+    private readonly blockSize: ErisBlockSize,
+    private readonly leafKey: KeyedHash,
+    private readonly put: PutBlock,
+  ) {}
+
+  /** Leaf key: BLAKE2b-256 keyed with the convergence secret, so equal content converges only under equal secrets. */
+  async addLeaf(plaintext: Uint8Array): Promise<void> {
+    const key = this.leafKey(plaintext);
+    await this.addPair(0, await this.store(0, key, plaintext), key);
+  }
+
+  /** Encrypts a block of the given level and stores it; returns its reference. */
+  private async store(level: number, key: ErisKey, plaintext: Uint8Array): Promise<ErisReference> {
+    const block = chacha20(key, level, plaintext);
+    const reference = blake2b256(block);
+    await this.put(reference, block);
+    return reference;
+  }
+
+  private async addPair(level: number, reference: ErisReference, key: ErisKey): Promise<void> {
+    const node = (this.nodes[level] ??= new PendingNode(this.blockSize));
+    node.add(reference, key);
+    if (node.full) await this.seal(level);
+  }
+
+  /** Internal-node key: unkeyed BLAKE2b-256 of the node, which lets a reader verify it. */
+  private async seal(childLevel: number): Promise<void> {
+    const plaintext = this.nodes[childLevel]!.take();
+    const key = blake2b256(plaintext);
+    await this.addPair(childLevel + 1, await this.store(childLevel + 1, key, plaintext), key);
+  }
+
+  private pairsAbove(level: number): boolean {
+    return this.nodes.slice(level + 1).some((n) => n.count > 0);
+  }
+
+  /** Seals the partial nodes bottom-up until a single pair, the root, is left. */
+  async finish(): Promise<ReadCapability> {
+    for (let level = 0; level < this.nodes.length; level++) {
+      const node = this.nodes[level]!;
+      if (node.count === 0) continue; // everything here was already sealed upward
+      if (node.count === 1 && !this.pairsAbove(level)) {
+        const root = node.pair(0);
+        return { blockSize: this.blockSize, level, rootReference: root.reference, rootKey: root.key };
+      }
+      await this.seal(level);
+    }
+    // Unreachable: addLeaf ran at least once, and each seal adds a pair one level up.
+    return fail('malformed', 'ERIS encoder finished without a root');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+/**
+ * Streams the content a read capability names, block by block. Every block is
+ * checked against its reference before it is decrypted, internal nodes against
+ * their keys and shape, and the last block's padding; on the first failure the
+ * stream throws a KithError and outputs nothing more:
+ * - 'not-found': `get` did not have a block;
+ * - 'bad-encoding': a block's bytes do not hash to its reference;
+ * - 'malformed': the tree is not a valid ERIS encoding (block of the wrong size,
+ *   a node that does not match its key, a misshapen node, bad padding) —
+ *   typically a manipulated read capability;
+ * - 'too-large': longer than `maxBytes`.
+ * Bytes already output stay output: a consumer should treat the content as
+ * unusable unless the stream ends normally.
+ */
+export async function* decodeEris(cap: ReadCapability, get: GetBlock, options: ErisDecodeOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  checkReadCapability(cap);
+  const maxBytes = options.maxBytes ?? Infinity;
+  const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+  if (!(maxBytes >= 0)) fail('malformed', 'maxBytes must be a non-negative number');
+  if (!Number.isInteger(readAhead) || readAhead < 1) fail('malformed', 'readAhead must be a positive integer');
+  refuseIfTooDeep(cap, maxBytes);
+  await initErisCrypto();
+
+  const fetcher = new BlockFetcher(cap.blockSize, get);
+  const leaves = leafPairs(cap, fetcher);
+  const pending: Promise<Uint8Array>[] = [];
+  let exhausted = false;
+  let output = 0;
+  try {
+    for (;;) {
+      while (!exhausted && pending.length < readAhead) {
+        const next = await leaves.next();
+        if (next.done) exhausted = true;
+        else pending.push(handled(readLeaf(fetcher, next.value)));
+      }
+      const leaf = pending.shift();
+      if (!leaf) return;
+      const plaintext = await leaf;
+      output += plaintext.length;
+      if (output > maxBytes) fail('too-large', `ERIS content is longer than the limit of ${maxBytes} bytes`);
+      yield plaintext;
+    }
+  } finally {
+    await leaves.return();
+  }
+}
+
+/** Decodes into one buffer: for content known to be small (pass maxBytes for anything from outside). */
+export async function decodeErisToBytes(cap: ReadCapability, get: GetBlock, options: ErisDecodeOptions = {}): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of decodeEris(cap, get, options)) {
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** A tree of level L holds more than arity^(L-1) leaves: refuse it up front if even the smallest is too long. */
+function refuseIfTooDeep(cap: ReadCapability, maxBytes: number): void {
+  if (cap.level === 0) return;
+  const smallest = cap.blockSize * arity(cap.blockSize) ** (cap.level - 1);
+  if (smallest > maxBytes) fail('too-large', `ERIS content of level ${cap.level} is at least ${smallest} bytes, over the limit of ${maxBytes}`);
+}
+
+/** Marks a read-ahead promise as handled, so abandoning the stream early leaves no unhandled rejection; awaiting it still throws. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** Fetches blocks and checks size and reference before anything uses them. */
+class BlockFetcher {
+  constructor(
+    private readonly blockSize: ErisBlockSize,
+    private readonly get: GetBlock,
+  ) {}
+
+  async fetch(reference: ErisReference): Promise<Uint8Array> {
+    const block = await this.get(reference);
+    const name = (): string => formatErisReference(reference); // only for messages: base32 costs time per block
+    if (block === undefined) fail('not-found', `ERIS block ${name()} is missing`);
+    if (!(block instanceof Uint8Array)) fail('malformed', `the store returned something other than bytes for ERIS block ${name()}`);
+    if (block.length !== this.blockSize) {
+      fail('malformed', `ERIS block ${name()} is ${block.length} bytes but the read capability says ${this.blockSize}-byte blocks`);
+    }
+    if (!bytesEqual(blake2b256(block), reference)) {
+      fail('bad-encoding', `ERIS block ${name()} does not match its reference (its BLAKE2b-256 differs): corrupted or substituted`);
+    }
+    return block;
+  }
+}
+
+interface LeafPair {
+  readonly reference: ErisReference;
+  readonly key: ErisKey;
+  /** The rightmost leaf, which carries the padding. */
+  readonly last: boolean;
+}
+
+async function readLeaf(fetcher: BlockFetcher, leaf: LeafPair): Promise<Uint8Array> {
+  const plaintext = chacha20(leaf.key, 0, await fetcher.fetch(leaf.reference));
+  return leaf.last ? unpad(plaintext) : plaintext;
+}
+
+/** Strips the padding: the last non-zero byte must be the 0x80 mark. */
+function unpad(block: Uint8Array): Uint8Array {
+  let i = block.length - 1;
+  while (i >= 0 && block[i] === 0) i--;
+  if (i < 0 || block[i] !== PADDING_MARK) {
+    fail('malformed', 'the last ERIS block has invalid padding (expected 0x80 then zeros): a wrong key, or not ERIS content');
+  }
+  return block.subarray(0, i);
+}
+
+/** An internal node being walked: its plaintext and the next pair to visit. */
+interface Frame {
+  readonly node: Uint8Array;
+  readonly level: number;
+  readonly count: number;
+  readonly rightmost: boolean;
+  next: number;
+}
+
+/**
+ * The leaves' (reference, key) pairs in content order, depth first. Holds one
+ * decrypted node per level; each node is fetched only when the walk reaches it.
+ */
+async function* leafPairs(cap: ReadCapability, fetcher: BlockFetcher): AsyncGenerator<LeafPair, void, undefined> {
+  if (cap.level === 0) {
+    yield { reference: cap.rootReference.slice(), key: cap.rootKey.slice(), last: true };
+    return;
+  }
+  const stack: Frame[] = [await openNode(fetcher, cap, cap.rootReference.slice(), cap.rootKey.slice(), cap.level, true)];
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.next === frame.count) {
+      stack.pop();
+      continue;
+    }
+    const i = frame.next++;
+    const at = i * PAIR_BYTES;
+    // Copies: the store's `get` sees the reference and must not reach into the node.
+    const reference = frame.node.slice(at, at + ERIS_HASH_BYTES);
+    const key = frame.node.slice(at + ERIS_HASH_BYTES, at + PAIR_BYTES);
+    const rightmost = frame.rightmost && i === frame.count - 1;
+    if (frame.level === 1) yield { reference, key, last: rightmost };
+    else stack.push(await openNode(fetcher, cap, reference, key, frame.level - 1, rightmost));
+  }
+}
+
+/**
+ * Fetches and decrypts an internal node (nonce = its level) and checks it. Its
+ * key is the unkeyed hash of its plaintext, so a wrong key or level in the
+ * capability, or a wrong pair in a parent, is caught here rather than read as
+ * garbage.
+ */
+async function openNode(
+  fetcher: BlockFetcher,
+  cap: ReadCapability,
+  reference: ErisReference,
+  key: ErisKey,
+  level: number,
+  rightmost: boolean,
+): Promise<Frame> {
+  const node = chacha20(key, level, await fetcher.fetch(reference));
+  if (!bytesEqual(blake2b256(node), key)) {
+    fail('malformed', `ERIS internal node at level ${level} does not match its key: the read capability's level or key, or a parent node, is wrong`);
+  }
+  const count = countPairs(node, level, rightmost, level === cap.level);
+  return { node, level, count, rightmost, next: 0 };
+}
+
+function isNullPair(node: Uint8Array, at: number): boolean {
+  for (let j = at; j < at + PAIR_BYTES; j++) if (node[j] !== 0) return false;
+  return true;
+}
+
+/**
+ * The number of pairs in a node, refusing shapes the encoder never makes: pairs
+ * fill a node from the start and are followed only by null (all-zero) pairs;
+ * every node but the last of its level is full; and a root holds at least two
+ * pairs (had one been left, that pair would have been the root).
+ */
+function countPairs(node: Uint8Array, level: number, rightmost: boolean, isRoot: boolean): number {
+  const slots = node.length / PAIR_BYTES;
+  let count = 0;
+  while (count < slots && !isNullPair(node, count * PAIR_BYTES)) count++;
+  for (let j = count * PAIR_BYTES; j < node.length; j++) {
+    if (node[j] !== 0) fail('malformed', `ERIS internal node at level ${level} has data after its first null reference-key pair`);
+  }
+  if (count === 0) fail('malformed', `ERIS internal node at level ${level} holds no reference-key pairs`);
+  if (!rightmost && count < slots) fail('malformed', `ERIS internal node at level ${level} is not full but is not the last node of its level`);
+  if (isRoot && count < 2) fail('malformed', `ERIS root node at level ${level} holds a single pair: that pair would itself be the root`);
+  return count;
+}
