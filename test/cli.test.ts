@@ -764,7 +764,7 @@ describe('kith command refusals that protect the node', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const e = await refused(['start', '--control-port', String(port)], { home });
+      const e = await refused(['start', '--control-port', String(port), '--host', '127.0.0.1', '--no-mdns', '--no-relay'], { home });
       assert.equal(e.code, 'io');
       assert.match(e.message, /already in use/);
       assert.equal(existsSync(join(home, 'control.json')), false);

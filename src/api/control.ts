@@ -24,12 +24,14 @@ export interface ControlInfo {
 
 export interface ControlServer {
   readonly info: ControlInfo;
+  /** Hands the running network to the endpoints once it is up (the endpoint starts first, so a busy port fails fast). */
+  attach(network: Network): void;
   close(): Promise<void>;
 }
 
 interface Context {
   readonly node: KithNode;
-  readonly network: Network | undefined;
+  network: Network | undefined;
 }
 
 type Handler = (ctx: Context, body: JsonObject) => unknown;
@@ -138,6 +140,9 @@ export async function startControl(node: KithNode, network: Network | undefined,
   writeFileSync(node.home.controlFile, JSON.stringify(info), { mode: 0o600 });
   return {
     info,
+    attach: (network) => {
+      ctx.network = network;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         rmSync(node.home.controlFile, { force: true });

@@ -60,6 +60,7 @@ export function addNodeCommands(program: Command): void {
         let network: Network | undefined;
         let control;
         try {
+          control = await startControl(node, undefined, port(opts.controlPort, '--control-port') ?? 0);
           network = await Network.start(node, {
             listenHost: String(opts.host),
             tcpPort: port(opts.port, '--port') ?? 0,
@@ -71,9 +72,10 @@ export function addNodeCommands(program: Command): void {
             relayListen: opts.relay !== false && opts.public !== true,
             log: logLine,
           });
-          control = await startControl(node, network, port(opts.controlPort, '--control-port') ?? 0);
+          control.attach(network);
         } catch (e) {
           await network?.stop();
+          await control?.close();
           node.close();
           throw e;
         }
