@@ -85,6 +85,12 @@ export function apIdKey(input: unknown): ApId {
   return format({ did: p.did, path: p.path, fragment: p.fragment });
 }
 
+/** The identity form of an id and the parts of it callers check, from one parse. */
+export function apIdParts(input: unknown): { key: ApId; did: Did; path: string } {
+  const p = parseApId(input);
+  return { key: format({ did: p.did, path: p.path, fragment: p.fragment }), did: p.did, path: p.path };
+}
+
 export function apIdEquals(a: unknown, b: unknown): boolean {
   return apIdKey(a) === apIdKey(b);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from './errors.js';
 import { parseDateTime } from './time.js';
-import { actorId, apId, apIdKey, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
+import { actorId, apId, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
 
@@ -190,19 +190,18 @@ export function parseTime(v: Json | undefined, field: string): number | undefine
 export function objectFacts(doc: JsonObject): ObjectFacts {
   if (doc['@context'] === undefined) fail('malformed', 'object has no @context');
   if (doc.id === undefined) fail('malformed', 'object has no id; Kith objects have an ap:// id');
-  const id = apIdKey(doc.id);
-  const owner = parseApId(id).did;
+  const { key: id, did: owner, path } = apIdParts(doc.id);
   const type = primaryType(doc.type, 'object');
   checkOwnedRef(doc.actor, owner, 'actor');
   checkOwnedRef(doc.attributedTo, owner, 'attributedTo');
   checkReference(doc.inReplyTo, 'inReplyTo');
-  if (ACTOR_TYPES.has(type) && parseApId(id).path !== '/actor') fail('malformed', 'an actor id must be ap://<did>/actor');
+  if (ACTOR_TYPES.has(type) && path !== '/actor') fail('malformed', 'an actor id must be ap://<did>/actor');
   const embedded: ApId[] = [];
   const obj = doc.object;
   if (AUTHORING_ACTIVITIES.has(type)) {
     if (!isJsonObject(obj)) fail('malformed', `${type} must embed the object it carries`);
-    const inner = apIdKey(obj.id);
-    if (parseApId(inner).did !== owner) fail('wrong-key', `${type} carries an object that belongs to another identity`);
+    const { key: inner, did: innerOwner } = apIdParts(obj.id);
+    if (innerOwner !== owner) fail('wrong-key', `${type} carries an object that belongs to another identity`);
     primaryType(obj.type, 'embedded object');
     checkOwnedRef(obj.attributedTo, owner, 'embedded attributedTo');
     checkReference(obj.inReplyTo, 'embedded inReplyTo');
