@@ -117,4 +117,71 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'ERIS blocks and pins',
+    sql: `
+      -- ERIS blocks: ciphertext only, 1 KiB or 32 KiB, addressed by the BLAKE2b-256 of their bytes.
+      -- A rowid table (not WITHOUT ROWID): rows are large; data comes last so the other columns
+      -- are read without touching the blob's overflow pages.
+      CREATE TABLE blocks (
+        n    INTEGER PRIMARY KEY,
+        ref  BLOB NOT NULL UNIQUE CHECK (length(ref) = 32),
+        size INTEGER NOT NULL CHECK (size IN (1024, 32768)),
+        -- Last stored or read (ms), coarsely: garbage collection takes the least recently used first.
+        used INTEGER NOT NULL,
+        data BLOB NOT NULL CHECK (length(data) = size)
+      );
+      CREATE INDEX blocks_used ON blocks (used);
+      -- Totals kept by triggers, so the quota check costs one row read whatever the store holds.
+      CREATE TABLE block_usage (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        blocks INTEGER NOT NULL,
+        bytes  INTEGER NOT NULL
+      );
+      INSERT INTO block_usage (id, blocks, bytes) VALUES (1, 0, 0);
+      CREATE TRIGGER blocks_added AFTER INSERT ON blocks BEGIN
+        UPDATE block_usage SET blocks = blocks + 1, bytes = bytes + NEW.size WHERE id = 1;
+      END;
+      CREATE TRIGGER blocks_removed AFTER DELETE ON blocks BEGIN
+        UPDATE block_usage SET blocks = blocks - 1, bytes = bytes - OLD.size WHERE id = 1;
+      END;
+      -- A pinned tree, by its root reference; its reasons are in pins.
+      CREATE TABLE pin_roots (
+        root       BLOB PRIMARY KEY,
+        block_size INTEGER NOT NULL,
+        level      INTEGER NOT NULL,
+        since      INTEGER NOT NULL,
+        -- Why part of the tree could not be walked (a node that does not open), or NULL.
+        broken     TEXT
+      ) WITHOUT ROWID;
+      -- Why a tree is pinned ('own', 'follow:<did>', 'sealed', ...) and for whom: it stays pinned while any reason does.
+      CREATE TABLE pins (
+        root   BLOB NOT NULL REFERENCES pin_roots (root) ON DELETE CASCADE,
+        reason TEXT NOT NULL,
+        owner  TEXT,
+        since  INTEGER NOT NULL,
+        PRIMARY KEY (root, reason)
+      ) WITHOUT ROWID;
+      CREATE INDEX pins_owner ON pins (owner);
+      -- Every reference known to be in a pinned tree, whether its block is here yet or not:
+      -- garbage collection never takes a block listed here.
+      CREATE TABLE pin_blocks (
+        ref  BLOB NOT NULL,
+        root BLOB NOT NULL REFERENCES pin_roots (root) ON DELETE CASCADE,
+        PRIMARY KEY (ref, root)
+      ) WITHOUT ROWID;
+      CREATE INDEX pin_blocks_root ON pin_blocks (root);
+      -- Internal nodes of pinned trees whose blocks have not arrived: with the node's key and level,
+      -- so its children are covered the moment it is stored. The row (and the key) goes when it arrives.
+      CREATE TABLE pin_pending (
+        ref   BLOB NOT NULL,
+        root  BLOB NOT NULL REFERENCES pin_roots (root) ON DELETE CASCADE,
+        level INTEGER NOT NULL,
+        key   BLOB NOT NULL,
+        PRIMARY KEY (ref, root)
+      ) WITHOUT ROWID;
+      CREATE INDEX pin_pending_root ON pin_pending (root);
+    `,
+  },
 ];

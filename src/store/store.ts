@@ -4,6 +4,7 @@ import { AuthorityTable } from './authority.js';
 import { KeyTable, RefusalCounter, SettingsTable } from './settings.js';
 import { FollowTable, PeerTable } from './follows.js';
 import { ScopeIndexes } from './scope-index.js';
+import { BlockTable } from './blocks.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -15,6 +16,7 @@ export class Store {
   readonly follows: FollowTable;
   readonly peers: PeerTable;
   readonly scopeIndexes: ScopeIndexes;
+  readonly blocks: BlockTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -25,6 +27,7 @@ export class Store {
     this.follows = new FollowTable(db);
     this.peers = new PeerTable(db);
     this.scopeIndexes = new ScopeIndexes(db, this.objects);
+    this.blocks = new BlockTable(db);
   }
 
   static open(path: string): Store {
