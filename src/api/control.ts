@@ -8,6 +8,7 @@ import { isApId } from '../core/apid.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
+import { checkAttachments } from '../node/media.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -57,7 +58,8 @@ const routes: Record<string, Handler> = {
   'POST /post': async (ctx, body) => {
     const inReplyTo = body.inReplyTo;
     if (inReplyTo !== undefined && !isApId(inReplyTo)) fail('malformed', 'inReplyTo must be an ap:// id');
-    const r = ctx.node.post({ text: text(body, 'text'), ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}) });
+    const attachment = body.attachment === undefined ? undefined : checkAttachments(body.attachment);
+    const r = ctx.node.post({ text: text(body, 'text'), ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}), ...(attachment ? { attachment } : {}) });
     const stored = ctx.node.store.objects.byDigest(r.digest);
     const recipients = ctx.network && stored ? await ctx.network.publish(stored.scope, stored.body) : 0;
     return { ...r, pushedTo: recipients };

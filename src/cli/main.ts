@@ -1,5 +1,7 @@
 import { Command, Option } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { attachFile, readContent } from '../node/media.js';
 import { fail, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';
@@ -112,22 +114,55 @@ export function buildCli(): Command {
     .description('sign a public note into your outbox')
     .argument('<text>', 'what to say')
     .option('--reply-to <ap-id>', 'the post this one answers')
+    .option('--attach <file...>', 'attach files (stored encrypted as ERIS; the post carries their read capability)')
     .action(
       action(async ([text = ''], opts) => {
         if (opts.replyTo !== undefined && !isApId(opts.replyTo)) fail('malformed', '--reply-to takes the ap:// id of the post this one answers');
-        const fields = { text, ...(opts.replyTo !== undefined ? { inReplyTo: String(opts.replyTo) } : {}) };
+        // The blocks go straight into the store (the running node, if any, shares it); the post names them.
+        const files = (opts.attach as string[] | undefined) ?? [];
+        const attachment = files.length === 0 ? undefined : await withNode(opts, async (node) => Promise.all(files.map((f) => attachFile(node.store, f))));
+        const fields = { text, ...(opts.replyTo !== undefined ? { inReplyTo: String(opts.replyTo) } : {}), ...(attachment ? { attachment } : {}) };
         // A running node signs it and pushes it live to followers; otherwise it waits in the store for the next sync.
         const running = await runningNode(homePaths(opts.home as string | undefined));
         const r = running
           ? await running.call<ReturnType<KithNode['post']> & { pushedTo: number }>('POST', '/post', fields)
           : await withNode(opts, (node) => ({ ...node.post(fields), pushedTo: undefined }));
-        emit(opts, { ok: true, ...r }, () => [
+        emit(opts, { ok: true, ...r, ...(attachment ? { attachment } : {}) }, () => [
           `Posted ${r.noteId}`,
+          ...(attachment ?? []).map((a) => `  attached ${String(a.name)} (${String(a.mediaType)}, ${String(a.size)} bytes) ${String(a.url)}`),
           `  activity ${r.id}`,
           `  digest   ${r.digest}`,
           r.pushedTo === undefined ? '  (node not running: followers get it at the next sync)' : `  pushed live to ${r.pushedTo} peer(s)`,
         ]);
       }),
+    );
+
+  program
+    .command('fetch')
+    .description('read content by its urn:eris: read capability, to a file or standard output')
+    .argument('<urn>')
+    .option('-o, --output <file>', 'write here instead of standard output')
+    .action(
+      action(([urn = ''], opts) =>
+        withNode(opts, async (node) => {
+          const out = opts.output ? String(opts.output) : undefined;
+          const sink = out ? createWriteStream(out, { mode: 0o600 }) : process.stdout;
+          let bytes = 0;
+          try {
+            for await (const chunk of readContent(node.store, urn)) {
+              bytes += chunk.length;
+              if (!sink.write(chunk)) await once(sink, 'drain');
+            }
+          } catch (e) {
+            if (out) sink.destroy();
+            throw e;
+          }
+          if (out) {
+            await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
+            emit(opts, { ok: true, urn, output: out, bytes }, () => `Wrote ${bytes} bytes to ${out}`);
+          }
+        }),
+      ),
     );
 
   addPageCommand(program, 'outbox', 'list your posts, newest first', (node, page) => node.outbox(page), 'Your outbox is empty. Post with: kith post "hello"');
