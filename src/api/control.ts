@@ -9,6 +9,7 @@ import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import { checkAttachments } from '../node/media.js';
+import { parseErisUrn } from '../core/eris.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -62,11 +63,17 @@ const routes: Record<string, Handler> = {
     const r = ctx.node.post({ text: text(body, 'text'), ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}), ...(attachment ? { attachment } : {}) });
     const stored = ctx.node.store.objects.byDigest(r.digest);
     const recipients = ctx.network && stored ? await ctx.network.publish(stored.scope, stored.body) : 0;
+    if (attachment) ctx.network?.announceContent(attachment.map((a) => String(a.url)));
     return { ...r, pushedTo: recipients };
   },
   'POST /follow': async (ctx, body) => {
     const r = await needNetwork(ctx).follow(text(body, 'target'));
     return { did: r.did, added: r.added, synced: r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 })) };
+  },
+  'POST /fetch': async (ctx, body) => {
+    const urn = text(body, 'urn');
+    await needNetwork(ctx).fetchContent(urn);
+    return { urn, status: ctx.node.store.blocks.pinStatus(parseErisUrn(urn).rootReference) };
   },
   'POST /unfollow': (ctx, body) => {
     const did = parseDid(text(body, 'did'));

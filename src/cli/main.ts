@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { attachFile, readContent } from '../node/media.js';
+import { parseErisUrn } from '../core/eris.js';
 import { fail, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';
@@ -143,8 +144,12 @@ export function buildCli(): Command {
     .argument('<urn>')
     .option('-o, --output <file>', 'write here instead of standard output')
     .action(
-      action(([urn = ''], opts) =>
-        withNode(opts, async (node) => {
+      action(async ([urn = ''], opts) => {
+        parseErisUrn(urn);
+        // What this node lacks, a running node fetches from peers first (those who pinned it, found by DHT).
+        const running = await runningNode(homePaths(opts.home as string | undefined));
+        if (running) await running.call('POST', '/fetch', { urn });
+        await withNode(opts, async (node) => {
           const out = opts.output ? String(opts.output) : undefined;
           const sink = out ? createWriteStream(out, { mode: 0o600 }) : process.stdout;
           let bytes = 0;
@@ -161,8 +166,8 @@ export function buildCli(): Command {
             await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
             emit(opts, { ok: true, urn, output: out, bytes }, () => `Wrote ${bytes} bytes to ${out}`);
           }
-        }),
-      ),
+        });
+      }),
     );
 
   addPageCommand(program, 'outbox', 'list your posts, newest first', (node, page) => node.outbox(page), 'Your outbox is empty. Post with: kith post "hello"');

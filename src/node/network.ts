@@ -12,6 +12,9 @@ import { createHost, dhtKey, setTopicValidator, startBootstrap, type KithHost } 
 import { frameStream } from '../net/frames.js';
 import { disconnectPeer } from '../net/peers.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
+import { BlockFetcher, blocksOpener, findRootProviders, handleBlocks, provideRoot } from '../net/blocks.js';
+import { initEris, parseErisUrn, type ReadCapability } from '../core/eris.js';
+import { erisAttachments } from './media.js';
 import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
 import type { KithNode } from './kith-node.js';
 
@@ -64,6 +67,9 @@ export class Network extends EventEmitter {
   private readonly syncCounts = new Map<string, { minute: number; count: number }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private announced = false;
+  private fetcher!: BlockFetcher;
+  /** Media being fetched, by root: one fetch per tree at a time. */
+  private readonly fetching = new Map<string, Promise<void>>();
   private readonly progress = new Map<string, SyncProgress & { peer: string }>();
 
   private constructor(
@@ -125,6 +131,17 @@ export class Network extends EventEmitter {
       await frames.writeFrame(Buffer.from(JSON.stringify(this.node.actor()), 'utf8'));
       await frames.close();
     });
+    await initEris();
+    await handleBlocks(host, this.node.store, {
+      log: this.log,
+      onError: (peer, e) => this.blame(peer, e),
+    });
+    this.fetcher = new BlockFetcher({
+      store: this.node.store,
+      open: blocksOpener(host),
+      onMisbehaviour: (peer, reason) => this.punish(peer, `blocks: ${reason}`),
+      onPeerFailed: (peer, reason) => this.log(`blocks from ${short(peer.toString())} stopped: ${reason}`),
+    });
     for (const scope of this.node.scopes()) this.subscribe(scope);
     host.addEventListener('peer:connect', (evt) => {
       const peer = evt.detail;
@@ -132,7 +149,7 @@ export class Network extends EventEmitter {
       // The DHT needs someone to hold our announcements: the first peer met is the first chance.
       if (!this.announced) {
         this.announced = true;
-        setTimeout(() => void this.provideAll(), 1000).unref();
+        setTimeout(() => void this.provideAll().then(() => this.provideMedia()), 1000).unref();
       }
       // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
       setTimeout(() => void this.syncAllWith(peer), 200).unref();
@@ -165,6 +182,7 @@ export class Network extends EventEmitter {
           if (r.status === 'duplicate') return 'ignore';
           this.log(`live: ${r.type} ${r.id} from ${short(owner)}`);
           this.emit('object', r);
+          this.keepMedia(owner, msg.data);
           return 'accept';
         } catch (e) {
           if (!(e instanceof KithError)) throw e;
@@ -325,6 +343,9 @@ export class Network extends EventEmitter {
       limits: this.syncLimits,
       ingest: async (bodies) => {
         const results = await this.node.ingestMany(bodies, { scope });
+        results.forEach((r, i) => {
+          if (!(r instanceof KithError) && r.status === 'stored') this.keepMedia(r.owner, bodies[i]!);
+        });
         let stored = 0;
         let refused = 0;
         let firstError: KithError | undefined;
@@ -367,6 +388,73 @@ export class Network extends EventEmitter {
     const results = (await Promise.all([...candidates.values()].map((p) => this.syncWith(p, [scope])))).flat();
     if (results.some((r) => r.ok)) void this.provide(scope);
     return results;
+  }
+
+  // ---- media ----
+
+  /**
+   * Friends host each other's media: the ERIS attachments of someone we
+   * follow are pinned and fetched (within the block quota), and then served.
+   */
+  private keepMedia(owner: Did, body: string | Uint8Array): void {
+    if (owner === this.node.did || !this.node.store.follows.get(owner)) return;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+    } catch {
+      return;
+    }
+    if (!isJsonObject(doc)) return;
+    const inner = isJsonObject(doc.object) ? doc.object : doc;
+    for (const urn of erisAttachments(inner)) {
+      void this.fetchContent(urn, `follow:${owner}`).catch((e: Error) => this.log(`could not keep media of ${short(owner)}: ${e.message}`));
+    }
+  }
+
+  /**
+   * Pins content and fetches every block of it from whoever has them
+   * (connected peers, and those the DHT names), then announces that this node
+   * holds it too. Resumable: what arrived stays.
+   */
+  fetchContent(urn: string, reason = 'fetched'): Promise<void> {
+    const cap = parseErisUrn(urn);
+    const key = Buffer.from(cap.rootReference).toString('hex');
+    const running = this.fetching.get(key);
+    if (running) return running;
+    const p = this.fetchTree(cap, reason).finally(() => this.fetching.delete(key));
+    this.fetching.set(key, p);
+    return p;
+  }
+
+  private async fetchTree(cap: ReadCapability, reason: string): Promise<void> {
+    this.node.store.blocks.pin(cap, reason);
+    if (this.node.store.blocks.pinStatus(cap.rootReference)?.complete) return;
+    const peers = new Map<string, PeerId>();
+    for (const p of this.host.getPeers()) peers.set(p.toString(), p);
+    for (const p of await findRootProviders(this.host, cap.rootReference).catch(() => [])) {
+      if (p.multiaddrs.length > 0) await this.host.peerStore.merge(p.id, { multiaddrs: p.multiaddrs });
+      peers.set(p.id.toString(), p.id);
+    }
+    let lastLog = 0;
+    await this.fetcher.fetchTree(cap, [...peers.values()], {
+      onProgress: (p) => {
+        if (Date.now() - lastLog > 1000) {
+          lastLog = Date.now();
+          this.log(`fetching media: ${p.present}/${p.known} blocks`);
+        }
+      },
+    });
+    void provideRoot(this.host, cap.rootReference).catch(() => {});
+  }
+
+  /** Announces in the DHT that this node holds some content (say, the attachments of a new post). */
+  announceContent(urns: readonly string[]): void {
+    for (const urn of urns) void provideRoot(this.host, parseErisUrn(urn).rootReference).catch(() => {});
+  }
+
+  /** Announces in the DHT the media this node pins (its own attachments, friends' media). */
+  private async provideMedia(): Promise<void> {
+    for (const root of this.node.store.blocks.pinnedRoots()) await provideRoot(this.host, root).catch(() => {});
   }
 
   // ---- following ----
@@ -438,6 +526,7 @@ export class Network extends EventEmitter {
       scopes: this.node.scopes().map((s) => ({ scope: s, objects: this.node.store.objects.count(s) })),
       syncing: [...this.progress.entries()].map(([scope, p]) => ({ scope, ...p })),
       lastSyncs: this.node.store.peers.syncState().slice(0, 50),
+      blocks: this.node.store.blocks.usage(),
     } as unknown as JsonObject;
   }
 }

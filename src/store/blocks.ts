@@ -404,6 +404,11 @@ export class BlockTable {
   }
 
   /** What a pinned tree holds so far, or undefined when it is not pinned. */
+  /** Roots of every pinned tree, to announce in the DHT. */
+  pinnedRoots(): ErisReference[] {
+    return (this.db.prepare('SELECT root FROM pin_roots ORDER BY since').pluck().all() as Buffer[]).map((b) => new Uint8Array(b));
+  }
+
   pinStatus(root: ReadCapability | ErisReference): PinStatus | undefined {
     const ref = rootOf(root);
     const r = this.rootGetStmt.get(ref) as { blockSize: ErisBlockSize; level: number; broken: string | null } | undefined;

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tempDir } from './helpers.js';
+import { kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
+
+/**
+ * Friends host each other's media, and hold only ciphertext: A attaches a
+ * 5 MB file; B follows A and pins it; A goes away; C, knowing only the URN,
+ * gets the file from B.
+ */
+test('three nodes: media pinned by a follower is fetched by URN alone while the author is away', { timeout: 240_000 }, async () => {
+  const homes = { a: tempDir('kith-ma-'), b: tempDir('kith-mb-'), c: tempDir('kith-mc-') };
+  const files = tempDir('kith-mfiles-');
+  const running: NodeProcess[] = [];
+  try {
+    const a = await kithJson(homes.a, ['init']);
+    await kithJson(homes.b, ['init']);
+    await kithJson(homes.c, ['init']);
+    const marker = Buffer.from('PLAINTEXT-THAT-MUST-NOT-BE-STORED-'.repeat(4));
+    const content = Buffer.concat([marker, randomBytes(5 * 1024 * 1024), marker]);
+    const original = join(files, 'film.mp4');
+    writeFileSync(original, content);
+
+    const nodeA = await startNode(homes.a);
+    running.push(nodeA);
+    const nodeB = await startNode(homes.b, ['--bootstrap', nodeA.info.addresses[0]!]);
+    running.push(nodeB);
+    await kithJson(homes.b, ['follow', a.did]);
+
+    const posted = await kithJson(homes.a, ['post', 'a film', '--attach', original]);
+    const urn: string = posted.attachment[0].url;
+    // B gets the post (live or by sync), pins its media and fetches every block.
+    await eventually(
+      'B to hold all of A\u2019s attachment',
+      () => kithJson(homes.b, ['status']),
+      (s) => s.blocks.pinnedBytes >= content.length,
+      120_000,
+    );
+    assert.equal(await nodeA.stop(), 0);
+    running.splice(running.indexOf(nodeA), 1);
+
+    const nodeC = await startNode(homes.c, ['--bootstrap', nodeB.info.addresses[0]!]);
+    running.push(nodeC);
+    const out = join(files, 'from-b.mp4');
+    const fetched = await kithJson(homes.c, ['fetch', urn, '-o', out]);
+    assert.equal(fetched.bytes, content.length);
+    assert.deepEqual(readFileSync(out), content);
+    assert.match(nodeB.log(), /connected to/);
+
+    // B (and C) keep ciphertext only: the plaintext is in none of their files.
+    for (const home of [homes.b, homes.c]) {
+      for (const f of readdirSync(home)) {
+        assert.equal(readFileSync(join(home, f)).indexOf(marker), -1, `plaintext found in ${home}/${f}`);
+      }
+    }
+  } finally {
+    await Promise.all(running.map((n) => n.stop()));
+    for (const h of [...Object.values(homes), files]) rmSync(h, { recursive: true, force: true });
+  }
+});
