@@ -180,6 +180,18 @@ export function formatErisReference(reference: ErisReference): string {
   return base32nopad.encode(reference);
 }
 
+export function parseErisReference(text: unknown): ErisReference {
+  if (typeof text !== 'string' || text.length !== 52) return fail('malformed', 'an ERIS reference is 52 base32 characters');
+  let bytes: Uint8Array;
+  try {
+    bytes = base32nopad.decode(text);
+  } catch {
+    return fail('bad-encoding', 'an ERIS reference is not valid base32');
+  }
+  if (bytes.length !== ERIS_HASH_BYTES) fail('malformed', 'an ERIS reference is 32 bytes');
+  return bytes;
+}
+
 // ---------------------------------------------------------------------------
 // Encoding
 

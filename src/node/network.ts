@@ -15,6 +15,7 @@ import { loadOrCreateNodeKey } from '../net/node-key.js';
 import { BlockFetcher, blocksOpener, findRootProviders, handleBlocks, provideRoot } from '../net/blocks.js';
 import { initEris, parseErisUrn, type ReadCapability } from '../core/eris.js';
 import { erisAttachments } from './media.js';
+import { sealedBlocksOf, type SealedBlocks } from './sealed.js';
 import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
 import type { KithNode } from './kith-node.js';
 
@@ -67,6 +68,7 @@ export class Network extends EventEmitter {
   private readonly syncCounts = new Map<string, { minute: number; count: number }>();
   private resyncTimer: NodeJS.Timeout | undefined;
   private announced = false;
+  private announceTimer: NodeJS.Timeout | undefined;
   private fetcher!: BlockFetcher;
   /** Media being fetched, by root: one fetch per tree at a time. */
   private readonly fetching = new Map<string, Promise<void>>();
@@ -103,7 +105,14 @@ export class Network extends EventEmitter {
     if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], 30_000, log);
     node.publishEndpoints(net.addresses());
     const every = opts.resyncMs ?? 5 * 60_000;
-    net.resyncTimer = setInterval(() => void net.resyncAll().then(() => net.provideAll()), every);
+    net.resyncTimer = setInterval(
+      () =>
+        void net
+          .resyncAll()
+          .then(() => net.announceAll())
+          .catch((e: Error) => log(`periodic resync failed: ${e.message}`)),
+      every,
+    );
     net.resyncTimer.unref();
     return net;
   }
@@ -119,6 +128,7 @@ export class Network extends EventEmitter {
   /** Stops at once: syncs under way end with their streams, and what they stored stays (each batch is one transaction). */
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
+    clearTimeout(this.announceTimer);
     await this.host.stop();
     await Promise.allSettled(this.syncing.values());
   }
@@ -149,7 +159,8 @@ export class Network extends EventEmitter {
       // The DHT needs someone to hold our announcements: the first peer met is the first chance.
       if (!this.announced) {
         this.announced = true;
-        setTimeout(() => void this.provideAll().then(() => this.provideMedia()), 1000).unref();
+        this.announceTimer = setTimeout(() => void this.announceAll(), 1000);
+        this.announceTimer.unref();
       }
       // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
       setTimeout(() => void this.syncAllWith(peer), 200).unref();
@@ -405,6 +416,11 @@ export class Network extends EventEmitter {
       return;
     }
     if (!isJsonObject(doc)) return;
+    const sealed = sealedBlocksOf(doc);
+    if (sealed) {
+      void this.keepSealed(owner, sealed).catch((e: Error) => this.log(`could not keep a sealed object of ${short(owner)}: ${e.message}`));
+      return;
+    }
     const inner = isJsonObject(doc.object) ? doc.object : doc;
     for (const urn of erisAttachments(inner)) {
       void this.fetchContent(urn, `follow:${owner}`).catch((e: Error) => this.log(`could not keep media of ${short(owner)}: ${e.message}`));
@@ -447,14 +463,29 @@ export class Network extends EventEmitter {
     void provideRoot(this.host, cap.rootReference).catch(() => {});
   }
 
+  /** Keeps the blocks of a sealed object of someone we follow: ciphertext we serve and cannot read. */
+  private async keepSealed(owner: Did, sealed: SealedBlocks): Promise<void> {
+    this.node.store.blocks.pinBlind(sealed.root, sealed.blockSize, sealed.level, sealed.blocks, `follow:${owner}`);
+    await this.fetcher.fetch(sealed.blocks, this.host.getPeers());
+    void provideRoot(this.host, sealed.root).catch(() => {});
+  }
+
   /** Announces in the DHT that this node holds some content (say, the attachments of a new post). */
   announceContent(urns: readonly string[]): void {
     for (const urn of urns) void provideRoot(this.host, parseErisUrn(urn).rootReference).catch(() => {});
   }
 
-  /** Announces in the DHT the media this node pins (its own attachments, friends' media). */
-  private async provideMedia(): Promise<void> {
-    for (const root of this.node.store.blocks.pinnedRoots()) await provideRoot(this.host, root).catch(() => {});
+  /** Announces in the DHT every scope and every pinned tree this node keeps; never throws (it runs from timers). */
+  private async announceAll(): Promise<void> {
+    try {
+      await this.provideAll();
+      for (const root of this.node.store.blocks.pinnedRoots()) {
+        if (this.host.status !== 'started') return;
+        await provideRoot(this.host, root).catch(() => {});
+      }
+    } catch (e) {
+      if (this.host.status === 'started') this.log(`announcing in the DHT failed: ${(e as Error).message}`);
+    }
   }
 
   // ---- following ----

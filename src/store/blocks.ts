@@ -66,7 +66,7 @@ import type { Db } from './database.js';
 import { fail } from '../core/errors.js';
 import { bytesEqual } from '../core/bytes.js';
 import { blake2b256, chacha20, ERIS_HASH_BYTES } from '../core/eris-crypto.js';
-import { checkReadCapability, erisReference, formatErisReference, type ErisBlockSize, type ErisReference, type ReadCapability } from '../core/eris.js';
+import { checkReadCapability, erisReference, maxErisLevel, formatErisReference, type ErisBlockSize, type ErisReference, type ReadCapability } from '../core/eris.js';
 
 export interface BlockTableOptions {
   /** Bytes of blocks this node keeps, pinned or not. Default 1 GiB. */
@@ -214,6 +214,7 @@ export class BlockTable {
   private readonly pinTx;
   private readonly unpinTx;
   private readonly coverTx;
+  private readonly blindTx;
   private readonly gcTx;
   private readonly touchTx;
 
@@ -301,6 +302,15 @@ export class BlockTable {
       for (const ref of refs) added += this.coverStmt.run(ref, root).changes;
       return added;
     });
+    this.blindTx = db.transaction((root: Buffer, blockSize: number, level: number, refs: Buffer[], reason: string, now: number): boolean => {
+      const existing = this.rootGetStmt.get(root) as { blockSize: number; level: number } | undefined;
+      if (existing && (existing.blockSize !== blockSize || existing.level !== level)) {
+        fail('conflict', `ERIS root ${formatErisReference(root)} is pinned as a level-${existing.level} tree of ${existing.blockSize}-byte blocks`);
+      }
+      if (!existing) this.rootAddStmt.run(root, blockSize, level, now);
+      for (const ref of refs) this.coverStmt.run(ref, root);
+      return this.reasonAddStmt.run(root, reason, null, now).changes === 1;
+    });
     this.gcTx = db.transaction((keepAtMost: number, now: number): { blocks: number; bytes: number } => this.collect(keepAtMost, now));
     this.touchTx = db.transaction((touches: { ref: Buffer; at: number }[]) => {
       for (const t of touches) this.touchStmt.run(t.at, t.ref, t.at);
@@ -385,6 +395,21 @@ export class BlockTable {
     return this.pinTx(cap, asBuffer(cap.rootReference), reason, owner ?? null, now);
   }
 
+  /**
+   * Pins a tree this node may not read: no key, so it cannot be walked, and
+   * instead every block reference is given (a sealed object's envelope lists
+   * them). Its holder keeps and serves ciphertext it cannot open.
+   */
+  pinBlind(root: ErisReference, blockSize: ErisBlockSize, level: number, references: readonly ErisReference[], reason: string, now = Date.now()): boolean {
+    const ref = checkReference(root);
+    checkReason(reason);
+    if (blockSize !== 1024 && blockSize !== 32768) fail('malformed', `an ERIS block size is 1024 or 32768, not ${String(blockSize)}`);
+    if (!Number.isInteger(level) || level < 0 || level > maxErisLevel(blockSize)) fail('malformed', `ERIS level ${String(level)} is out of range`);
+    const refs = references.map((r) => checkReference(r));
+    if (!refs.some((r) => r.equals(ref))) fail('malformed', 'the list of blocks must include the root');
+    return this.blindTx(ref, blockSize, level, refs, reason, now);
+  }
+
   /** Removes one reason a file is pinned for; the file's blocks become collectable when no reason is left. Returns false when that reason was not pinned. */
   unpin(root: ReadCapability | ErisReference, reason: string): boolean {
     const ref = rootOf(root);
@@ -403,12 +428,12 @@ export class BlockTable {
     return this.coverTx(ref, refs);
   }
 
-  /** What a pinned tree holds so far, or undefined when it is not pinned. */
   /** Roots of every pinned tree, to announce in the DHT. */
   pinnedRoots(): ErisReference[] {
     return (this.db.prepare('SELECT root FROM pin_roots ORDER BY since').pluck().all() as Buffer[]).map((b) => new Uint8Array(b));
   }
 
+  /** What a pinned tree holds so far, or undefined when it is not pinned. */
   pinStatus(root: ReadCapability | ErisReference): PinStatus | undefined {
     const ref = rootOf(root);
     const r = this.rootGetStmt.get(ref) as { blockSize: ErisBlockSize; level: number; broken: string | null } | undefined;
