@@ -25,7 +25,7 @@ import {
 import { Store } from '../src/store/store.js';
 import { decodeErisToBytes, encodeEris, initEris, type ErisBlockSize, type ReadCapability } from '../src/core/eris.js';
 import { isKithError, KithError } from '../src/core/errors.js';
-import { tempDir } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
 
 /**
  * The blocks protocol (src/net/blocks.ts) between real libp2p hosts on
@@ -98,13 +98,6 @@ function tcpAddr(host: KithHost): string {
   return a.toString();
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 test('a ~3 MB tree comes from two peers at once, one holding only half of it, and decodes exactly', { timeout: 60_000 }, async (t) => {
   const fx = new Fixture();

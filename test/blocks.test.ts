@@ -9,7 +9,7 @@ import { schemaVersion } from '../src/store/database.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { decodeErisToBytes, encodeEris, erisReference, initEris, type ErisBlockSize, type ReadCapability } from '../src/core/eris.js';
 import { KithError } from '../src/core/errors.js';
-import { tempDir } from './helpers.js';
+import { tempDir, refusedWith } from './helpers.js';
 
 /** The block store (src/store/blocks.ts) on a real SQLite file, with real ERIS encodings. */
 
@@ -54,14 +54,6 @@ function decode(blocks: BlockTable, cap: ReadCapability): Promise<Uint8Array> {
   return decodeErisToBytes(cap, (ref) => blocks.get(ref));
 }
 
-function refusedWith(fn: () => unknown, code: string, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof KithError, `expected a KithError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 /** Every row of the block tables: "nothing changed" means this is equal. */
 function snapshot(store: Store): string {

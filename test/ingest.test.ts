@@ -14,7 +14,7 @@ import { issueRevocation } from '../src/core/revocation.js';
 import { outboxId } from '../src/core/apid.js';
 import { KithError } from '../src/core/errors.js';
 import type { Did, JsonObject } from '../src/core/types.js';
-import { tempDir } from './helpers.js';
+import { tempDir, refusedWith } from './helpers.js';
 
 function person(): { key: Ed25519KeyPair; did: Did } {
   const key = generateKeyPair();
@@ -35,14 +35,6 @@ function snapshot(store: Store): string {
   return JSON.stringify(tables.map((t) => store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()));
 }
 
-function refusedWith(fn: () => unknown, code: string, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof KithError, `expected a KithError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 test('the store opens in WAL mode with every migration applied', () => {
   const store = openStore();

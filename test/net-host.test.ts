@@ -14,7 +14,7 @@ import { encodeVarint } from '../src/core/varint.js';
 import { disconnectPeer } from '../src/net/peers.js';
 import { loadOrCreateNodeKey } from '../src/net/node-key.js';
 import { isKithError, KithError } from '../src/core/errors.js';
-import { tempDir } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
 
 // Real libp2p hosts on loopback only: no mocks, no mDNS, no relay hunting.
 async function startHost(hosts: KithHost[], extra: Partial<HostOptions> = {}): Promise<KithHost> {
@@ -34,13 +34,6 @@ async function stopAll(hosts: KithHost[]): Promise<void> {
   await Promise.all(hosts.map((h) => h.stop()));
 }
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function tcpAddr(host: KithHost): string {
   const a = host.getMultiaddrs().find((m) => !m.toString().includes('/ws'));

@@ -23,7 +23,7 @@ import { KithNode } from '../src/node/kith-node.js';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/store.js';
 import { ObjectTable } from '../src/store/objects.js';
-import { tempDir } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
 import { kith, kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
 
 /**
@@ -41,13 +41,6 @@ const END = 5;
 const frame = (type: number, body: Uint8Array = new Uint8Array(0)): Uint8Array => Uint8Array.from([type, ...body]);
 const jsonFrame = (type: number, v: unknown): Uint8Array => frame(type, Buffer.from(JSON.stringify(v), 'utf8'));
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A test double: a real libp2p host with a fresh peer key, on loopback only. */
 async function startDouble(hosts: KithHost[]): Promise<KithHost> {
