@@ -1,5 +1,6 @@
 import { base32nopad } from '@scure/base';
 import { fail } from './errors.js';
+import { joinBytes } from './bytes.js';
 import { bytesEqual } from './bytes.js';
 import { blake2b256, chacha20, ERIS_HASH_BYTES, initErisCrypto, keyedBlake2b256, type KeyedHash } from './eris-crypto.js';
 
@@ -382,18 +383,8 @@ export async function* decodeEris(cap: ReadCapability, get: GetBlock, options: E
 /** Decodes into one buffer: for content known to be small (pass maxBytes for anything from outside). */
 export async function decodeErisToBytes(cap: ReadCapability, get: GetBlock, options: ErisDecodeOptions = {}): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let length = 0;
-  for await (const chunk of decodeEris(cap, get, options)) {
-    chunks.push(chunk);
-    length += chunk.length;
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  for await (const chunk of decodeEris(cap, get, options)) chunks.push(chunk);
+  return joinBytes(chunks);
 }
 
 /** A tree of level L holds more than arity^(L-1) leaves: refuse it up front if even the smallest is too long. */

@@ -2,7 +2,7 @@ import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
 import type { FrameStream } from './frames.js';
-import { sha256Hex } from '../core/bytes.js';
+import { joinBytes, sha256Hex } from '../core/bytes.js';
 import { decodeVarint, encodeVarint } from '../core/varint.js';
 
 /**
@@ -105,16 +105,6 @@ function splitIds(body: Uint8Array): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => body.subarray(i * DIGEST_BYTES, (i + 1) * DIGEST_BYTES));
 }
 
-function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** The objects packed in an OBJECTS frame, each checked against the size limit before it is decoded. */
 function unpack(body: Uint8Array, maxObjectBytes: number): string[] {
   const out: string[] = [];
@@ -192,7 +182,7 @@ async function serveScope(frames: Frames, scope: string, store: Store, limits: S
         let size = 0;
         const flush = async () => {
           if (pack.length === 0) return;
-          await frames.writeFrame(frame(Frame.Objects, concat(pack, size)));
+          await frames.writeFrame(frame(Frame.Objects, joinBytes(pack)));
           pack = [];
           size = 0;
         };
