@@ -1,4 +1,4 @@
-import { KithError, fail } from '../core/errors.js';
+import { fail, type KithError } from '../core/errors.js';
 import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type ProfileFields } from '../core/as2.js';
 import { actorId, apIdKey, outboxId } from '../core/apid.js';
 import { keyFingerprint } from '../core/didkey.js';
@@ -53,7 +53,8 @@ export class KithNode {
     if (hasIdentity(home)) fail('conflict', `${home.root} already holds an identity; use another KITH_HOME or remove it first`);
     ensureHome(home);
     const { phrase, ...identity } = createIdentity(home, opts.seed);
-    const node = new KithNode(home, identity, Store.open(home.database), opts.ingest ?? {}, loadConfig(home));
+    const config = loadConfig(home);
+    const node = new KithNode(home, identity, Store.open(home.database), { limits: config.limits, ...opts.ingest }, config);
     node.store.keys.add(identity.did, 'identity', home.identityKey);
     node.publishActor(opts.profile ?? {});
     return { node, phrase };
@@ -196,4 +197,3 @@ function toItem(o: StoredObject): OutboxItem {
   return { digest: o.digest, owner: o.owner, id: o.id, type: o.type, created: o.created, object: parseBody(o) };
 }
 
-export { KithError };

@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
-import { peerIdFromString } from '@libp2p/peer-id';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { KithError, fail } from '../core/errors.js';
 import { didOf, outboxId } from '../core/apid.js';
@@ -569,4 +568,3 @@ function ownerOf(doc: unknown): Did {
   return didOf(doc.id);
 }
 
-export { peerIdFromString };
