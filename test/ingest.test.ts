@@ -145,6 +145,25 @@ test('a device key certified to publish signs for its person; uncertified and re
   store.close();
 });
 
+test('checked again on the way out: a revocation that arrives later, dated before an object, voids it for serving', () => {
+  const store = openStore();
+  const now = Date.now();
+  const ingest = new Ingestor(store);
+  const alice = person();
+  const phone = person();
+  const cert = issueCertificate(alice.key, { subject: phone.did, capability: ['publish'], resource: `ap://${alice.did}`, expires: now + 3600_000 });
+  ingest.ingest(cert.doc as JsonObject);
+  const own = ingest.ingest(post(alice, 'signed by alice herself'));
+  const byPhone = ingest.ingest(post(alice, 'signed by the phone', phone.key));
+  const row = (d: string) => store.objects.byDigest(d as never)!;
+  assert.equal(ingest.stillValid(row(byPhone.digest)), true);
+  // The phone was stolen an hour ago; the revocation says so, and arrives only now.
+  ingest.ingest(issueRevocation(alice.key, { certificate: cert.digest }, { from: now - 3600_000 }).doc as JsonObject);
+  assert.equal(ingest.stillValid(row(byPhone.digest)), false);
+  assert.equal(ingest.stillValid(row(own.digest)), true, "the owner's own objects are unaffected");
+  store.close();
+});
+
 test('ingestMany refuses each bad item on its own and stores the rest in one go', () => {
   const store = openStore();
   const ingest = new Ingestor(store);

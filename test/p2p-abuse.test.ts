@@ -278,11 +278,12 @@ async function hostileServer(hosts: KithHost[], scope: string, served: Map<strin
   const standIn = {
     scopeIndexes: { index: () => index },
     objects: {
-      bodyOf: (id: Uint8Array) => {
+      // The double vouches for everything it sends (no re-check on its way out).
+      servable: (id: Uint8Array) => {
         const digest = Buffer.from(id).toString('hex');
         asked.push(digest);
         const item = served.get(digest);
-        return item && canonicalize(item.send);
+        return item && { body: canonicalize(item.send), owner: 'double', signer: 'double', id: 'double', created: 0 };
       },
     },
   } as unknown as Store;

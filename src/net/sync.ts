@@ -1,6 +1,7 @@
 import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
+import type { ApId, Did } from '../core/types.js';
 import type { FrameStream } from './frames.js';
 import { joinBytes, sha256Hex } from '../core/bytes.js';
 import { decodeVarint, encodeVarint } from '../core/varint.js';
@@ -133,6 +134,8 @@ export interface SyncServerOptions {
   /** Whether this node shares the scope at all (its own, or one it keeps for people it follows). */
   readonly serves: (scope: string) => boolean;
   readonly limits?: SyncLimits;
+  /** Re-checks an object on the way out; objects it refuses are not served. */
+  readonly stillValid?: (o: { owner: Did; signer: Did; id: ApId; created: number }) => boolean;
 }
 
 /** Most scopes one stream may ask about: a bound on the work one stream can cause. */
@@ -156,14 +159,14 @@ export async function serveSync(frames: Frames, opts: SyncServerOptions): Promis
     }
     await frames.writeFrame(frame(Frame.Hello));
     scopes.push(scope);
-    sent += await serveScope(frames, scope, opts.store, limits);
+    sent += await serveScope(frames, scope, opts.store, limits, opts.stillValid);
   }
   await frames.close();
   return { scopes, sent };
 }
 
 /** One scope's reconciliation and fetches, until the client's END. */
-async function serveScope(frames: Frames, scope: string, store: Store, limits: SyncLimits): Promise<number> {
+async function serveScope(frames: Frames, scope: string, store: Store, limits: SyncLimits, stillValid: SyncServerOptions['stillValid']): Promise<number> {
   const reconciler = new Reconciler(store.scopeIndexes.index(scope), {}, limits.reconcile);
   let rounds = 0;
   let sent = 0;
@@ -187,10 +190,11 @@ async function serveScope(frames: Frames, scope: string, store: Store, limits: S
           size = 0;
         };
         for (const id of splitIds(body)) {
-          const obj = store.objects.bodyOf(id);
-          // An object we no longer hold is simply not sent; the client asks elsewhere.
-          if (obj === undefined) continue;
-          const bytes = Buffer.from(obj, 'utf8');
+          const obj = store.objects.servable(id);
+          // An object we no longer hold, or no longer vouch for (its signing key's certificate was
+          // revoked since it came in), is simply not sent.
+          if (obj === undefined || (stillValid !== undefined && !stillValid(obj))) continue;
+          const bytes = Buffer.from(obj.body, 'utf8');
           const len = encodeVarint(bytes.length);
           if (size + len.length + bytes.length > PACK_BYTES) await flush();
           pack.push(len, bytes);

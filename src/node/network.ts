@@ -262,7 +262,7 @@ export class Network extends EventEmitter {
     }
     const frames = frameStream(stream);
     const serves = new Set(this.node.scopes());
-    serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.syncLimits })
+    serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.syncLimits, stillValid: (o) => this.node.ingestor.stillValid(o) })
       .then((r) => {
         if (r.sent > 0) this.log(`served ${r.sent} object(s) of ${r.scopes.length} scope(s) to ${peer.toString()}`);
       })

@@ -164,6 +164,22 @@ export class Ingestor {
     if (created > this.now() + this.maxSkew) fail('not-yet-valid', `object claims a time in the future (${new Date(created).toISOString()})`);
   }
 
+  /**
+   * Checked again on the way out (DESIGN): an object signed by a key other
+   * than its owner's stays valid only while that key's chain holds at the
+   * object's time, given every revocation known now, including ones that
+   * arrived after the object did. Objects signed by their owner always are.
+   */
+  stillValid(o: { owner: Did; signer: Did; id: ApId; created: number }): boolean {
+    if (o.signer === o.owner) return true;
+    try {
+      this.authorize(o.signer, o.owner, o.id, o.created);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** A key other than the owner's may sign only with a valid chain from the owner granting `publish`. */
   private authorize(signer: Did, owner: Did, id: ApId, at: number): void {
     const chains = this.store.authority.chains(signer, owner, this.maxDepth);

@@ -71,7 +71,7 @@ export class ObjectTable {
     const followed = `o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    this.bodiesStmt = db.prepare('SELECT body FROM objects WHERE digest = ?').pluck();
+    this.bodiesStmt = db.prepare('SELECT body, owner, signer, id, created FROM objects WHERE digest = ?');
     this.byOwnerStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.owner = ? ORDER BY o.created, o.digest`);
     this.countStmt = db.prepare('SELECT COUNT(*) FROM objects').pluck();
     this.scopeCountStmt = db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck();
@@ -140,9 +140,9 @@ export class ObjectTable {
     return (b === undefined ? this.feedStmt.all(page.limit) : this.feedBeforeStmt.all(b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
-  /** The signed bytes of an object by its raw digest, for serving to peers. */
-  bodyOf(digest: Uint8Array): string | undefined {
-    return this.bodiesStmt.get(digest) as string | undefined;
+  /** The signed bytes of an object by its raw digest, with what serving needs to re-check it. */
+  servable(digest: Uint8Array): { body: string; owner: Did; signer: Did; id: ApId; created: number } | undefined {
+    return this.bodiesStmt.get(digest) as { body: string; owner: Did; signer: Did; id: ApId; created: number } | undefined;
   }
 
   /** Every object owned by one identity, oldest first. */
