@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { PeerId } from '@libp2p/interface';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
-import { createHost, type HostOptions, type KithHost } from '../src/net/host.js';
+import { type HostOptions, type KithHost } from '../src/net/host.js';
 import { frameStream } from '../src/net/frames.js';
 import { disconnectPeer } from '../src/net/peers.js';
 import type { Frames } from '../src/net/sync.js';
@@ -25,6 +24,7 @@ import {
 import { Store } from '../src/store/store.js';
 import { decodeErisToBytes, encodeEris, initEris, type ErisBlockSize, type ReadCapability } from '../src/core/eris.js';
 import { isKithError, KithError } from '../src/core/errors.js';
+import { loopbackHost } from './net-helpers.js';
 import { tempDir, waitFor } from './helpers.js';
 
 /**
@@ -73,14 +73,7 @@ class Fixture {
   }
 
   async host(extra: Partial<HostOptions> = {}): Promise<KithHost> {
-    const host = await createHost({
-      privateKey: await generateKeyPair('Ed25519'),
-      listenHost: '127.0.0.1',
-      tcpPort: 0,
-      mdns: false,
-      relayListen: false,
-      ...extra,
-    });
+    const host = await loopbackHost(extra);
     this.hosts.push(host);
     return host;
   }

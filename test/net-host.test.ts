@@ -4,28 +4,21 @@ import assert from 'node:assert/strict';
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
 import type { Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createHost, dhtKey, setTopicValidator, KITH_DHT_PROTOCOL, type HostOptions, type KithHost } from '../src/net/host.js';
+import { dhtKey, setTopicValidator, KITH_DHT_PROTOCOL, type HostOptions, type KithHost } from '../src/net/host.js';
 import { frameStream, type FrameStream } from '../src/net/frames.js';
 import { encodeVarint } from '../src/core/varint.js';
 import { disconnectPeer } from '../src/net/peers.js';
 import { loadOrCreateNodeKey } from '../src/net/node-key.js';
 import { isKithError, KithError } from '../src/core/errors.js';
+import { loopbackHost } from './net-helpers.js';
 import { tempDir, waitFor } from './helpers.js';
 
 // Real libp2p hosts on loopback only: no mocks, no mDNS, no relay hunting.
 async function startHost(hosts: KithHost[], extra: Partial<HostOptions> = {}): Promise<KithHost> {
-  const host = await createHost({
-    privateKey: await generateKeyPair('Ed25519'),
-    listenHost: '127.0.0.1',
-    tcpPort: 0,
-    mdns: false,
-    relayListen: false,
-    ...extra,
-  });
+  const host = await loopbackHost(extra);
   hosts.push(host);
   return host;
 }

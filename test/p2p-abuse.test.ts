@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPair as generatePeerKey } from '@libp2p/crypto/keys';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createHost, type KithHost } from '../src/net/host.js';
+import { type KithHost } from '../src/net/host.js';
 import { frameStream, type FrameStream } from '../src/net/frames.js';
 import { encodeVarint } from '../src/core/varint.js';
 import { SYNC_PROTOCOL, serveSync } from '../src/net/sync.js';
@@ -23,6 +22,7 @@ import { KithNode } from '../src/node/kith-node.js';
 import Database from 'better-sqlite3';
 import { Store } from '../src/store/store.js';
 import { ObjectTable } from '../src/store/objects.js';
+import { loopbackHost } from './net-helpers.js';
 import { tempDir, waitFor } from './helpers.js';
 import { kith, kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
 
@@ -44,7 +44,7 @@ const jsonFrame = (type: number, v: unknown): Uint8Array => frame(type, Buffer.f
 
 /** A test double: a real libp2p host with a fresh peer key, on loopback only. */
 async function startDouble(hosts: KithHost[]): Promise<KithHost> {
-  const host = await createHost({ privateKey: await generatePeerKey('Ed25519'), listenHost: '127.0.0.1', tcpPort: 0, mdns: false, relayListen: false });
+  const host = await loopbackHost();
   hosts.push(host);
   return host;
 }
