@@ -145,7 +145,7 @@ async function reconcileLarge() {
     for (let i = from; i < to; i++) {
       const digest = randomBytes(32).toString('hex') as Digest;
       a.store.objects.insert(
-        { digest, id: `ap://${did}/objects/bench-${i}` as ApId, owner: did, signer: did, type: 'Create', scope, created: start + i * step, body: '{}', embedded: [] },
+        { digest, id: `ap://${did}/objects/bench-${i}` as ApId, owner: did, signer: did, type: 'Create', scope, created: start + i * step, body: '{}', embedded: [], links: [] },
         Date.now(),
       );
     }

@@ -54,6 +54,8 @@ export interface StartInfo {
   peerId: string;
   addresses: string[];
   control: string;
+  /** The web app and owner API on loopback. */
+  api: string;
   objects: number;
 }
 
@@ -77,7 +79,7 @@ process.once('exit', () => {
 });
 
 export async function startNode(home: string, extra: string[] = []): Promise<NodeProcess> {
-  const args = [KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--no-mdns', '--no-relay', ...extra];
+  const args = [KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', '0', '--no-mdns', '--no-relay', ...extra];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
   let stdout = '';

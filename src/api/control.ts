@@ -10,6 +10,8 @@ import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import { checkAttachments } from '../node/media.js';
 import { parseErisUrn } from '../core/eris.js';
+import type { ApiServer } from './api-server.js';
+import { deviceView } from './owner-views.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -34,6 +36,12 @@ export interface ControlServer {
 interface Context {
   readonly node: KithNode;
   network: Network | undefined;
+  readonly api: ApiServer | undefined;
+}
+
+function needApi(ctx: Context): ApiServer {
+  if (!ctx.api) fail('conflict', 'this node runs without its web app and owner API');
+  return ctx.api;
 }
 
 type Handler = (ctx: Context, body: JsonObject) => unknown;
@@ -75,6 +83,15 @@ const routes: Record<string, Handler> = {
     await needNetwork(ctx).fetchContent(urn);
     return { urn, status: ctx.node.store.blocks.pinStatus(parseErisUrn(urn).rootReference) };
   },
+  'POST /pair': (ctx) => needApi(ctx).api.pairingOffer(),
+  'GET /devices': (ctx) => ({ devices: needApi(ctx).devices.list().map((d) => deviceView(d, undefined)) }),
+  'POST /devices/revoke': async (ctx, body) => {
+    const api = needApi(ctx);
+    const { device, revocation } = api.devices.revoke(text(body, 'id'));
+    const stored = ctx.node.store.objects.byDigest(revocation.digest);
+    if (ctx.network && stored) await ctx.network.publish(stored.scope, stored.body);
+    return { device: deviceView(device, undefined) };
+  },
   'POST /unfollow': (ctx, body) => {
     const did = parseDid(text(body, 'did'));
     return { did, removed: ctx.network ? ctx.network.unfollow(did) : ctx.node.unfollow(did) };
@@ -114,10 +131,10 @@ async function readBody(req: IncomingMessage): Promise<JsonObject> {
   return v;
 }
 
-export async function startControl(node: KithNode, network: Network | undefined, port = 0): Promise<ControlServer> {
+export async function startControl(node: KithNode, network: Network | undefined, port = 0, api?: ApiServer): Promise<ControlServer> {
   const token = randomBytes(24).toString('base64url');
   const tokenBuf = Buffer.from(token);
-  const ctx: Context = { node, network };
+  const ctx: Context = { node, network, api };
   const server: Server = createServer((req, res) => {
     if (!authorised(req, tokenBuf)) return send(res, 401, { error: { code: 'unauthorized', message: 'a control token is required (see control.json in the node home)' } });
     const handler = routes[`${req.method} ${(req.url ?? '/').split('?')[0]}`];

@@ -16,6 +16,7 @@ import { emit } from './output.js';
 import { readInput, readPhrase } from './read-input.js';
 import { action, addPageCommand, identitySummary, withNode } from './common.js';
 import { addNodeCommands } from './node-commands.js';
+import { addDeviceCommands } from './device-commands.js';
 import { runningNode } from './control-client.js';
 
 /** Size of a document `kith sign` / `kith verify` will read. */
@@ -263,6 +264,7 @@ export function buildCli(): Command {
     );
 
   addNodeCommands(program);
+  addDeviceCommands(program);
 
   return program;
 }

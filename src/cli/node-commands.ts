@@ -12,6 +12,9 @@ import { homePaths } from '../node/home.js';
 import { Network } from '../node/network.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
 import { startControl } from '../api/control.js';
+import { DEFAULT_API_PORT, startApiServer, type ApiServer } from '../api/api-server.js';
+import { advertiseWebApp, type LanAdvertisement } from '../net/lan-advertise.js';
+import { loadPreferences } from '../node/preferences.js';
 import { emit, when } from './output.js';
 import { action, addPageCommand, identitySummary, withNode, type Opts } from './common.js';
 import { runningNode } from './control-client.js';
@@ -48,6 +51,8 @@ export function addNodeCommands(program: Command): void {
     .option('--no-mdns', 'do not look for nodes on the local network')
     .option('--no-relay', 'do not reserve slots on relays (for nodes that are reachable directly)')
     .option('--control-port <n>', 'port of the local control endpoint on 127.0.0.1 (0 = any)', '0')
+    .option('--api-port <n>', `port of the web app and owner API (0 = any)`, String(DEFAULT_API_PORT))
+    .option('--api-host <address>', 'address the web app listens on; 0.0.0.0 opens it to the local network', '127.0.0.1')
     .action(
       action(async (_args, opts) => {
         const home = homePaths(opts.home as string | undefined);
@@ -59,8 +64,11 @@ export function addNodeCommands(program: Command): void {
         const node = KithNode.open(home.root);
         let network: Network | undefined;
         let control;
+        let api: ApiServer | undefined;
+        let lan: LanAdvertisement | undefined;
         try {
-          control = await startControl(node, undefined, port(opts.controlPort, '--control-port') ?? 0);
+          api = await startApiServer(node, { port: port(opts.apiPort, '--api-port') ?? DEFAULT_API_PORT, host: String(opts.apiHost) });
+          control = await startControl(node, undefined, port(opts.controlPort, '--control-port') ?? 0, api);
           network = await Network.start(node, {
             listenHost: String(opts.host),
             tcpPort: port(opts.port, '--port') ?? 0,
@@ -73,13 +81,28 @@ export function addNodeCommands(program: Command): void {
             log: logLine,
           });
           control.attach(network);
+          api.attach(network);
+          const loopback = /^(127\.|::1$|localhost$)/.test(String(opts.apiHost));
+          if (opts.mdns !== false && !loopback && loadPreferences(node.store.settings).discoverable) {
+            lan = advertiseWebApp({ name: `Kith ${node.fingerprint.slice(0, 8)}`, port: api.port, did: node.did });
+          }
         } catch (e) {
           await network?.stop();
           await control?.close();
+          await api?.close();
           node.close();
           throw e;
         }
-        const info = { ...identitySummary(node), peerId: network.peerId, addresses: network.addresses(), created, control: control.info.url, objects: node.store.objects.count() };
+        const info = {
+          ...identitySummary(node),
+          peerId: network.peerId,
+          addresses: network.addresses(),
+          created,
+          control: control.info.url,
+          api: api.url,
+          web: api.publicUrl,
+          objects: node.store.objects.count(),
+        };
         emit(opts, info, () => [
           created ? 'Created a new identity. See its recovery phrase with: kith phrase' : 'Kith node running.',
           `  DID          ${node.did}`,
@@ -90,6 +113,8 @@ export function addNodeCommands(program: Command): void {
           `  home         ${node.home.root}`,
           `  objects      ${info.objects}, following ${node.following().length}`,
           `  control      ${control.info.url} (loopback only)`,
+          `  web app      ${api.publicUrl}${api.publicUrl === api.url ? ' (this machine only; --api-host 0.0.0.0 opens it to your network)' : ''}`,
+          `  pair         run "kith pair" to add a phone, tablet or browser`,
           'Press Ctrl+C to stop.',
         ]);
         await new Promise<void>((resolve) => {
@@ -97,6 +122,8 @@ export function addNodeCommands(program: Command): void {
           process.once('SIGTERM', () => resolve());
         });
         logLine('stopping…');
+        await lan?.stop();
+        await api.close();
         await control.close();
         await network.stop();
         node.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fail } from './errors.js';
 import { parseDateTime } from './time.js';
-import { actorId, apId, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
+import { actorId, apId, apIdKey, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
 
@@ -46,6 +46,8 @@ export interface ProfileFields {
   preferredUsername?: string;
   /** FEP-ef61 gateways: https origins that serve this actor to the classic fediverse. */
   gateways?: string[];
+  /** An Image attachment (an ERIS read capability) for the avatar. */
+  icon?: JsonObject;
 }
 
 /** An FEP-ef61 portable actor with its key as a FEP-521a Multikey. Unsigned. */
@@ -73,6 +75,7 @@ export function buildActor(did: Did, profile: ProfileFields = {}, now = Date.now
   if (profile.preferredUsername !== undefined) actor.preferredUsername = profile.preferredUsername;
   if (profile.name !== undefined) actor.name = profile.name;
   if (profile.summary !== undefined) actor.summary = profile.summary;
+  if (profile.icon !== undefined) actor.icon = profile.icon;
   return actor;
 }
 
@@ -83,6 +86,7 @@ export interface NoteFields {
   to?: string[];
   cc?: string[];
   attachment?: JsonObject[];
+  tag?: JsonObject[];
 }
 
 export function newObjectId(did: Did): ApId {
@@ -102,6 +106,7 @@ export function buildNote(did: Did, fields: NoteFields, now = Date.now()): JsonO
   };
   if (fields.inReplyTo !== undefined) note.inReplyTo = fields.inReplyTo;
   if (fields.attachment !== undefined) note.attachment = fields.attachment;
+  if (fields.tag !== undefined && fields.tag.length > 0) note.tag = fields.tag;
   return note;
 }
 
@@ -130,6 +135,25 @@ export interface ObjectFacts {
   readonly created: number;
   /** Ids of objects embedded in it (a Create's Note), so they can be found by id. */
   readonly embedded: readonly ApId[];
+  /** What it replies to and whom it mentions (portable ids only), for threads and notifications. */
+  readonly links: readonly ObjectLink[];
+}
+
+export interface ObjectLink {
+  readonly kind: 'reply' | 'mention';
+  readonly target: ApId;
+}
+
+/** Replies and mentions of a post, or of the post a Create carries. Links that are not ap:// ids are not Kith's to index. */
+function linksOf(post: JsonObject): ObjectLink[] {
+  const out: ObjectLink[] = [];
+  const reply = refId(post.inReplyTo);
+  if (isApId(reply)) out.push({ kind: 'reply', target: apIdKey(reply) });
+  const tags = Array.isArray(post.tag) ? post.tag : post.tag === undefined ? [] : [post.tag];
+  for (const t of tags.slice(0, 64)) {
+    if (isJsonObject(t) && t.type === 'Mention' && isApId(t.href)) out.push({ kind: 'mention', target: apIdKey(t.href) });
+  }
+  return out;
 }
 
 function primaryType(t: Json | undefined, where: string): string {
@@ -197,6 +221,7 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
   checkReference(doc.inReplyTo, 'inReplyTo');
   if (ACTOR_TYPES.has(type) && path !== '/actor') fail('malformed', 'an actor id must be ap://<did>/actor');
   const embedded: ApId[] = [];
+  let links = linksOf(doc);
   const obj = doc.object;
   if (AUTHORING_ACTIVITIES.has(type)) {
     if (!isJsonObject(obj)) fail('malformed', `${type} must embed the object it carries`);
@@ -207,10 +232,11 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
     checkReference(obj.inReplyTo, 'embedded inReplyTo');
     parseTime(obj.published, 'embedded published');
     embedded.push(inner);
+    links = [...links, ...linksOf(obj)];
   }
   const proof = doc.proof;
   const proofCreated = isJsonObject(proof) ? parseTime(proof.created, 'proof.created') : undefined;
   const created = parseTime(doc.published, 'published') ?? proofCreated;
   if (created === undefined) fail('malformed', 'object needs a published time or a proof creation time');
-  return { id, owner, type, created, embedded };
+  return { id, owner, type, created, embedded, links };
 }

@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'expired'
   | 'not-yet-valid'
   | 'revoked'
+  | 'blocked' // from someone the owner blocked
+  | 'unauthenticated' // no credential, or one this node does not know
+  | 'rate-limited' // too many attempts; wait and try again
   | 'too-deep'
   | 'wrong-root'
   | 'not-found'

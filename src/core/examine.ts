@@ -1,7 +1,7 @@
 import { fail } from './errors.js';
 import { checkShape, parseJsonLimited, byteLength, type Limits } from './limits.js';
 import { verifyDocument } from './proof.js';
-import { objectFacts } from './as2.js';
+import { objectFacts, type ObjectLink } from './as2.js';
 import { outboxId } from './apid.js';
 import { isJsonObject, type ApId, type Did, type Digest, type Json, type JsonObject } from './types.js';
 
@@ -25,6 +25,7 @@ export interface ObjectRecord {
   /** JCS of the whole signed object, exactly the bytes its digest is of. */
   readonly body: string;
   readonly embedded: readonly ApId[];
+  readonly links: readonly ObjectLink[];
 }
 
 /** Certificates and revocations are checked against the store's chains, so they are examined where the store is. */
@@ -58,6 +59,7 @@ export function examineObject(doc: JsonObject, limits: Limits): ObjectRecord {
     created: facts.created,
     body: proof.canonical,
     embedded: facts.embedded,
+    links: facts.links,
   };
 }
 

@@ -1,11 +1,13 @@
 import { fail, type KithError } from '../core/errors.js';
 import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type ProfileFields } from '../core/as2.js';
-import { actorId, apIdKey, outboxId } from '../core/apid.js';
+import { actorId, apIdKey, didOf, followersId, isApId, outboxId } from '../core/apid.js';
+import { issueCertificate, type Certificate } from '../core/certificate.js';
+import { issueRevocation, type Revocation } from '../core/revocation.js';
 import { keyFingerprint } from '../core/didkey.js';
 import { signDocument } from '../core/proof.js';
-import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
+import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { Store } from '../store/store.js';
-import { Ingestor, type Ingested, type IngestOptions, type IngestInput } from '../store/ingest.js';
+import { Ingestor, PUBLISH, type Ingested, type IngestOptions, type IngestInput } from '../store/ingest.js';
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
 import type { Follow } from '../store/follows.js';
 import { createIdentity, hasIdentity, loadIdentity, recoveryPhrase, type Identity } from './identity.js';
@@ -122,6 +124,39 @@ export class KithNode {
     this.ingestor.ingest(this.sign({ ...unsigned, endpoints: { ...endpoints, kithPeers: addresses }, published: isoNow() }));
   }
 
+  /** A new signed version of the actor with these profile fields; the peer addresses and gateways it lists stay. */
+  updateProfile(profile: Pick<ProfileFields, 'name' | 'summary' | 'icon'>): Ingested {
+    const { proof: _old, ...current } = this.actor();
+    const next: JsonObject = { ...current, published: isoNow() };
+    for (const k of ['name', 'summary', 'icon'] as const) {
+      const v = profile[k];
+      if (v === undefined) continue;
+      if (v === '' || v === null) delete next[k];
+      else next[k] = v;
+    }
+    const result = this.ingestor.ingest(this.sign(next));
+    this.store.settings.set(ACTOR_SETTING, result.digest);
+    return result;
+  }
+
+  /**
+   * Certifies a device's key to publish in this person's name (FEP-ae97
+   * posts signed on the device pass ingest through this chain) until `expires`.
+   * The certificate is stored in the person's scope, so followers can check those posts too.
+   */
+  certifyDevice(device: Did, expires: number): Certificate {
+    const cert = issueCertificate(this.identity.key, { subject: device, capability: [PUBLISH], resource: `ap://${this.did}`, expires });
+    this.ingestor.ingest(cert.doc as JsonObject);
+    return cert;
+  }
+
+  /** Revokes a certificate this person issued, from now on; the revocation is stored and travels with the scope. */
+  revokeCertificate(certificate: Digest): Revocation {
+    const rev = issueRevocation(this.identity.key, { certificate });
+    this.ingestor.ingest(rev.doc as JsonObject);
+    return rev;
+  }
+
   publishActor(profile: ProfileFields): Ingested {
     const result = this.ingestor.ingest(this.sign(buildActor(this.did, profile)));
     this.store.settings.set(ACTOR_SETTING, result.digest);
@@ -135,10 +170,12 @@ export class KithNode {
     return parseBody(o);
   }
 
-  /** Signs a Create of a Note into the outbox. */
+  /** Signs a Create of a Note into the outbox. A reply mentions the author replied to, so their node can tell them. */
   post(fields: NoteFields): Ingested & { noteId: ApId } {
     if (fields.text.trim().length === 0) fail('malformed', 'a post needs some text');
-    const note = buildNote(this.did, fields);
+    const repliedTo = fields.inReplyTo !== undefined && isApId(fields.inReplyTo) ? didOf(fields.inReplyTo) : undefined;
+    const tag = repliedTo !== undefined && repliedTo !== this.did ? [{ type: 'Mention', href: actorId(repliedTo) }] : undefined;
+    const note = buildNote(this.did, { ...fields, ...(tag ? { tag, cc: [followersId(this.did), actorId(repliedTo!)] } : {}) });
     const result = this.ingestor.ingest(this.sign(buildCreate(this.did, note)));
     return { ...result, noteId: note.id as ApId };
   }
@@ -176,6 +213,22 @@ export class KithNode {
   /** Scopes this node keeps and serves: its person's own, and those of everyone followed. */
   scopes(): string[] {
     return [outboxId(this.did), ...this.following().map((f) => f.scope)];
+  }
+
+  /** The home timeline: this person's posts and those of everyone followed, newest first. */
+  timeline(page: Page): StoredObject[] {
+    return this.store.objects.timelinePage(outboxId(this.did), page);
+  }
+
+  /** Stops taking in anything of this person's, and stops following them. */
+  block(did: Did): boolean {
+    if (did === this.did) fail('conflict', 'you cannot block yourself');
+    this.unfollow(did);
+    return this.store.blockedPeople.add(did);
+  }
+
+  unblock(did: Did): boolean {
+    return this.store.blockedPeople.remove(did);
   }
 
   /** The merged timeline of everyone followed, newest first. */

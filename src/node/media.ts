@@ -98,15 +98,23 @@ export async function attachFile(store: Store, path: string, mediaType?: string)
     }
   }
   const cap = await storeContent(store, read(), size);
-  const type = mediaType ?? mediaTypeOf(path);
-  return {
-    type: asType(type),
-    mediaType: type,
-    url: formatErisUrn(cap),
-    size,
-    digestMultibase: digestMultibase(hash.digest()),
-    name: basename(path),
-  };
+  return attachmentOf(cap, mediaType ?? mediaTypeOf(path), size, hash.digest(), basename(path));
+}
+
+/** Stores bytes a device uploaded as ERIS content and describes them as an attachment. */
+export async function attachBytes(store: Store, bytes: Uint8Array, mediaType: string, name?: string): Promise<JsonObject> {
+  if (bytes.length > MAX_ATTACHMENT_BYTES) fail('too-large', `the file is ${bytes.length} bytes; the limit is ${MAX_ATTACHMENT_BYTES}`);
+  async function* one(): AsyncGenerator<Uint8Array> {
+    yield bytes;
+  }
+  const cap = await storeContent(store, one(), bytes.length);
+  return attachmentOf(cap, mediaType, bytes.length, createHash('sha256').update(bytes).digest(), name);
+}
+
+function attachmentOf(cap: ReadCapability, mediaType: string, size: number, sha256: Buffer, name: string | undefined): JsonObject {
+  const a: JsonObject = { type: asType(mediaType), mediaType, url: formatErisUrn(cap), size, digestMultibase: digestMultibase(sha256) };
+  if (name !== undefined) a.name = name;
+  return a;
 }
 
 /** Streams content from blocks held in this store; a missing block is a 'not-found' naming the way to get it. */

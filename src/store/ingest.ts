@@ -73,7 +73,27 @@ export class Ingestor {
     } catch (e) {
       throw this.refused(e);
     }
-    return this.store.transaction(() => this.write(a));
+    const result = this.store.transaction(() => this.write(a));
+    if (result.status === 'stored') this.notify([a.record]);
+    return result;
+  }
+
+  private readonly listeners = new Set<(records: readonly ObjectRecord[]) => void>();
+
+  /** Calls `fn` with every batch of newly stored objects, after their transaction committed. Returns the way to stop. */
+  onStored(fn: (records: readonly ObjectRecord[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private notify(records: readonly ObjectRecord[]): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(records);
+      } catch {
+        // A listener's trouble is its own; ingest has already succeeded.
+      }
+    }
   }
 
   /** Runs every check ingest runs, without storing or counting anything. */
@@ -144,6 +164,8 @@ export class Ingestor {
         this.store.transaction(() => {
           for (const { index, a } of admitted) results[index] = this.write(a);
         });
+        const stored = admitted.filter(({ index }) => (results[index] as Ingested).status === 'stored').map(({ a }) => a.record);
+        if (stored.length > 0) this.notify(stored);
       }
     }
     return results;
@@ -152,12 +174,19 @@ export class Ingestor {
   /** The checks that need the store or the clock. */
   private admit(e: Examined): Admitted {
     if (e.kind === 'authority') {
-      return e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc) : this.admitRevocation(e.doc);
+      const a = e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc) : this.admitRevocation(e.doc);
+      this.checkNotBlocked(a.record.owner);
+      return a;
     }
     const r = e.record;
+    this.checkNotBlocked(r.owner);
     this.checkTime(r.created);
     if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created);
     return { record: r };
+  }
+
+  private checkNotBlocked(owner: Did): void {
+    if (this.store.blockedPeople.has(owner)) fail('blocked', `${owner} is blocked on this node; nothing of theirs is taken in`);
   }
 
   private checkTime(created: number): void {
@@ -218,7 +247,7 @@ export class Ingestor {
   private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number): ObjectRecord {
     const body = canonicalize(doc);
     checkCanonicalSize(body, this.limits);
-    return { digest, id: doc.id as ApId, owner: issuer, signer: issuer, type: doc.type as string, scope: outboxId(issuer), created, body, embedded: [] };
+    return { digest, id: doc.id as ApId, owner: issuer, signer: issuer, type: doc.type as string, scope: outboxId(issuer), created, body, embedded: [], links: [] };
   }
 
   private write(a: Admitted): Ingested {

@@ -184,4 +184,50 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX pin_pending_root ON pin_pending (root);
     `,
   },
+  {
+    version: 4,
+    name: 'devices, sessions, blocked people, replies and mentions',
+    sql: `
+      -- The owner's devices: each holds a key of its own, certified by the owner's identity.
+      -- The name stays here, not in the certificate, which travels to every follower.
+      CREATE TABLE devices (
+        id          TEXT PRIMARY KEY,
+        did         TEXT NOT NULL UNIQUE,
+        name        TEXT NOT NULL,
+        certificate TEXT NOT NULL,
+        created     INTEGER NOT NULL,
+        expires     INTEGER NOT NULL,
+        last_seen   INTEGER,
+        revoked     INTEGER
+      ) WITHOUT ROWID;
+      -- Sessions of paired devices; only the SHA-256 of a token is kept, so a copy of the store logs nobody in.
+      CREATE TABLE device_sessions (
+        token_hash BLOB PRIMARY KEY,
+        device     TEXT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+        created    INTEGER NOT NULL,
+        expires    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX device_sessions_device ON device_sessions (device);
+      -- People the owner blocked: nothing of theirs is taken in or shown.
+      CREATE TABLE blocked_people (
+        did   TEXT PRIMARY KEY,
+        since INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- What a post replies to and whom it mentions, for threads and notifications.
+      CREATE TABLE object_links (
+        object       INTEGER NOT NULL REFERENCES objects (n),
+        kind         TEXT NOT NULL CHECK (kind IN ('reply', 'mention')),
+        target       TEXT NOT NULL,
+        target_owner TEXT NOT NULL,
+        PRIMARY KEY (object, kind, target)
+      ) WITHOUT ROWID;
+      CREATE INDEX object_links_target ON object_links (target, kind);
+      CREATE INDEX object_links_owner ON object_links (target_owner, object);
+      -- Replies stored before this table existed.
+      INSERT OR IGNORE INTO object_links (object, kind, target, target_owner)
+        SELECT n, 'reply', t, substr(t, 6, instr(substr(t, 6), '/') - 1) FROM (
+          SELECT n, coalesce(json_extract(body, '$.object.inReplyTo'), json_extract(body, '$.inReplyTo')) AS t FROM objects
+        ) WHERE t LIKE 'ap://did:key:%/%';
+    `,
+  },
 ];

@@ -1,6 +1,7 @@
 import type { Db } from './database.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import type { ObjectRecord } from '../core/examine.js';
+import { didOf } from '../core/apid.js';
 
 /** One stored version of a signed object: what ingest wrote, plus its row number and arrival time. */
 export interface StoredObject extends Omit<ObjectRecord, 'embedded'> {
@@ -20,13 +21,13 @@ export interface Page {
 }
 
 /** Types that share an actor's scope but are not posts of its outbox. */
-const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Organization', 'KithCertificate', 'KithRevocation'];
-const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
+export const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Organization', 'KithCertificate', 'KithRevocation'];
+export const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
 const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
-const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
-const OLDER_THAN = '(o.created < ? OR (o.created = ? AND o.digest < ?))';
+export const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
+export const OLDER_THAN = '(o.created < ? OR (o.created = ? AND o.digest < ?))';
 
-const raw = (d: Digest): Buffer => Buffer.from(d, 'hex');
+export const raw = (d: Digest): Buffer => Buffer.from(d, 'hex');
 
 /** Objects table access: statements prepared once, used for the life of the store. */
 export class ObjectTable {
@@ -37,6 +38,7 @@ export class ObjectTable {
   private readonly scopeAddStmt;
   private readonly insertStmt;
   private readonly embedStmt;
+  private readonly linkStmt;
   private readonly byDigestStmt;
   private readonly byIdStmt;
   private readonly embeddedStmt;
@@ -47,6 +49,8 @@ export class ObjectTable {
   private readonly byOwnerStmt;
   private readonly feedStmt;
   private readonly feedBeforeStmt;
+  private readonly timelineStmt;
+  private readonly timelineBeforeStmt;
   private readonly bodiesStmt;
   private readonly countStmt;
   private readonly scopeCountStmt;
@@ -59,6 +63,7 @@ export class ObjectTable {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
     );
     this.embedStmt = db.prepare('INSERT OR IGNORE INTO embedded (id, object) VALUES (?, ?)');
+    this.linkStmt = db.prepare('INSERT OR IGNORE INTO object_links (object, kind, target, target_owner) VALUES (?, ?, ?, ?)');
     this.byDigestStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.digest = ?`);
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.id = ? ${NEWEST_FIRST} LIMIT 1`);
     this.embeddedStmt = db.prepare(`SELECT ${COLUMNS} FROM embedded e JOIN objects o ON o.n = e.object JOIN scopes s ON s.n = o.scope
@@ -71,6 +76,10 @@ export class ObjectTable {
     const followed = `o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
+    const timeline = `o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
+      AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+    this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
+    this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     this.bodiesStmt = db.prepare('SELECT body, owner, signer, id, created FROM objects WHERE digest = ?');
     this.byOwnerStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.owner = ? ORDER BY o.created, o.digest`);
     this.countStmt = db.prepare('SELECT COUNT(*) FROM objects').pluck();
@@ -94,6 +103,7 @@ export class ObjectTable {
     this.generations.set(o.scope, (this.generations.get(o.scope) ?? 0) + 1);
     const n = Number(r.lastInsertRowid);
     for (const id of o.embedded) this.embedStmt.run(id, n);
+    for (const l of o.links) this.linkStmt.run(n, l.kind, l.target, didOf(l.target));
     return n;
   }
 
@@ -138,6 +148,14 @@ export class ObjectTable {
   feedPage(page: Page): StoredObject[] {
     const b = page.before;
     return (b === undefined ? this.feedStmt.all(page.limit) : this.feedBeforeStmt.all(b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+  }
+
+  /** The owner's home timeline: their own posts and those of everyone followed, newest first. */
+  timelinePage(ownScope: string, page: Page): StoredObject[] {
+    const b = page.before;
+    return (b === undefined
+      ? this.timelineStmt.all(ownScope, page.limit)
+      : this.timelineBeforeStmt.all(ownScope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** The signed bytes of an object by its raw digest, with what serving needs to re-check it. */

@@ -5,6 +5,9 @@ import { KeyTable, RefusalCounter, SettingsTable } from './settings.js';
 import { FollowTable, PeerTable } from './follows.js';
 import { ScopeIndexes } from './scope-index.js';
 import { BlockTable } from './blocks.js';
+import { DeviceTable } from './devices.js';
+import { BlockedPeopleTable } from './blocked-people.js';
+import { LinkTable } from './links.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -17,6 +20,9 @@ export class Store {
   readonly peers: PeerTable;
   readonly scopeIndexes: ScopeIndexes;
   readonly blocks: BlockTable;
+  readonly devices: DeviceTable;
+  readonly blockedPeople: BlockedPeopleTable;
+  readonly links: LinkTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -28,6 +34,9 @@ export class Store {
     this.peers = new PeerTable(db);
     this.scopeIndexes = new ScopeIndexes(db, this.objects);
     this.blocks = new BlockTable(db);
+    this.devices = new DeviceTable(db);
+    this.blockedPeople = new BlockedPeopleTable(db);
+    this.links = new LinkTable(db);
   }
 
   static open(path: string): Store {

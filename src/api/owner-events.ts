@@ -1,0 +1,110 @@
+import { outboxId } from '../core/apid.js';
+import type { ObjectRecord } from '../core/examine.js';
+import type { KithNode } from '../node/kith-node.js';
+import type { Network } from '../node/network.js';
+import type { DevicePairing } from '../node/devices.js';
+import { Views } from './owner-views.js';
+
+/**
+ * Live updates for the owner's devices (server-sent events): new posts for
+ * the timeline, notifications, sync progress and peer counts. A revoked
+ * device's streams are closed the moment it is revoked.
+ */
+
+export type Send = (event: string, data: unknown) => void;
+
+interface Client {
+  readonly device: string;
+  readonly send: Send;
+  readonly close: () => void;
+}
+
+/** Sync progress is sent at most this often per scope; the last word (done) always goes. */
+const SYNC_EVERY_MS = 250;
+
+export class EventHub {
+  private readonly clients = new Set<Client>();
+  private readonly lastSync = new Map<string, number>();
+  private readonly stops: (() => void)[] = [];
+
+  constructor(
+    private readonly node: KithNode,
+    devices: DevicePairing,
+  ) {
+    this.stops.push(node.ingestor.onStored((records) => this.stored(records)));
+    const onRevoked = (d: { id: string }): void => this.closeDevice(d.id);
+    devices.on('revoked', onRevoked);
+    this.stops.push(() => devices.off('revoked', onRevoked));
+  }
+
+  attach(network: Network): void {
+    const onProgress = (p: { scope: string; peer: string; phase: string; received: number; needed: number }): void => {
+      const now = Date.now();
+      if (now - (this.lastSync.get(p.scope) ?? 0) < SYNC_EVERY_MS) return;
+      this.lastSync.set(p.scope, now);
+      this.broadcast('sync', { active: true, scope: p.scope, peer: p.peer, phase: p.phase, received: p.received, needed: p.needed });
+    };
+    const onSynced = (s: { scope: string; peer: string; result?: { received: number; needed: number } }): void => {
+      this.lastSync.delete(s.scope);
+      this.broadcast('sync', { active: false, scope: s.scope, peer: s.peer, phase: 'fetching', received: s.result?.received ?? 0, needed: s.result?.needed ?? 0 });
+    };
+    const onPeers = (): void => this.broadcast('peers', { connections: network.host.getConnections().length });
+    network.on('sync-progress', onProgress);
+    network.on('synced', onSynced);
+    network.host.addEventListener('connection:open', onPeers);
+    network.host.addEventListener('connection:close', onPeers);
+    this.stops.push(() => {
+      network.off('sync-progress', onProgress);
+      network.off('synced', onSynced);
+      network.host.removeEventListener('connection:open', onPeers);
+      network.host.removeEventListener('connection:close', onPeers);
+    });
+  }
+
+  add(device: string, send: Send, close: () => void): () => void {
+    const client: Client = { device, send, close };
+    this.clients.add(client);
+    return () => this.clients.delete(client);
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  closeDevice(device: string): void {
+    for (const c of [...this.clients]) {
+      if (c.device !== device) continue;
+      this.clients.delete(c);
+      c.close();
+    }
+  }
+
+  close(): void {
+    for (const stop of this.stops) stop();
+    for (const c of [...this.clients]) c.close();
+    this.clients.clear();
+  }
+
+  private broadcast(event: string, data: unknown): void {
+    for (const c of this.clients) c.send(event, data);
+  }
+
+  private stored(records: readonly ObjectRecord[]): void {
+    if (this.clients.size === 0) return;
+    const own = outboxId(this.node.did);
+    const views = new Views(this.node);
+    for (const r of records) {
+      const forTimeline = r.scope === own || this.node.store.follows.get(r.owner) !== undefined;
+      const forMe = r.owner !== this.node.did && r.links.some((l) => l.target.startsWith(`ap://${this.node.did}/`));
+      if (!forTimeline && !forMe) continue;
+      const stored = this.node.store.objects.byDigest(r.digest);
+      const post = stored && views.post(stored);
+      if (!post) continue;
+      if (forTimeline) this.broadcast('post', post);
+      if (forMe) {
+        const kind = r.links.some((l) => l.kind === 'reply' && l.target.startsWith(`ap://${this.node.did}/`)) ? 'reply' : 'mention';
+        this.broadcast('notification', { kind, post, at: post.published, unread: true });
+      }
+    }
+  }
+}

@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import QRCode from 'qrcode';
+import { fail } from '../core/errors.js';
+import { homePaths } from '../node/home.js';
+import { emit } from './output.js';
+import { action, type Opts } from './common.js';
+import { runningNode, type ControlClient } from './control-client.js';
+
+/** Pairing the owner's devices with the running node, listing and removing them. */
+
+interface DeviceRow {
+  id: string;
+  name: string;
+  created: string;
+  expires: string;
+  lastSeen: string | null;
+  revoked: string | null;
+}
+
+async function running(opts: Opts): Promise<ControlClient> {
+  const node = await runningNode(homePaths(opts.home as string | undefined));
+  if (!node) fail('conflict', 'the node is not running; start it first with: kith start');
+  return node;
+}
+
+export function addDeviceCommands(program: Command): void {
+  program
+    .command('pair')
+    .description('show a code (and a QR code) that pairs a phone, tablet or browser with this node')
+    .action(
+      action(async (_args, opts: Opts) => {
+        const offer = await (await running(opts)).call<{ code: string; url: string; expires: string }>('POST', '/pair', {});
+        const qr = opts.json ? '' : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+        emit(opts, { code: offer.code, url: offer.url, expires: offer.expires }, () => [
+          `Pairing code:  ${offer.code}`,
+          '',
+          `On the new device, open ${offer.url}`,
+          'or scan this, then enter the code if asked:',
+          qr,
+          `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
+        ]);
+      }),
+    );
+
+  const devices = program.command('devices').description('the devices paired with this node');
+  devices
+    .command('list', { isDefault: true })
+    .description('list paired devices')
+    .action(
+      action(async (_args, opts: Opts) => {
+        const r = await (await running(opts)).call<{ devices: DeviceRow[] }>('GET', '/devices');
+        emit(opts, r, () =>
+          r.devices.length === 0
+            ? 'No devices paired yet. Pair one with: kith pair'
+            : r.devices.map(
+                (d) => `${d.id}  ${d.name.padEnd(24)} ${d.revoked ? `removed ${d.revoked.slice(0, 10)}` : `until ${d.expires.slice(0, 10)}, last seen ${d.lastSeen?.slice(0, 16).replace('T', ' ') ?? 'never'}`}`,
+              ),
+        );
+      }),
+    );
+  devices
+    .command('revoke')
+    .description('remove a device: its certificate is revoked and it is refused at once')
+    .argument('<id>')
+    .action(
+      action(async ([id = ''], opts: Opts) => {
+        const r = await (await running(opts)).call<{ device: DeviceRow }>('POST', '/devices/revoke', { id });
+        emit(opts, r, () => `Removed ${r.device.name} (${r.device.id}); it can no longer reach this node.`);
+      }),
+    );
+}

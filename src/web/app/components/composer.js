@@ -1,0 +1,130 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { post as apiPost, uploadMedia } from '../api.js';
+import { announce } from '../state.js';
+import { Alert, errorText } from './alert.js';
+import { Icon } from './icons.js';
+
+const MAX_FILES = 4;
+const MAX_BYTES = 16 * 1024 * 1024;
+let counter = 0;
+
+/**
+ * Write a post or a reply, with images. Ctrl/Cmd+Enter posts.
+ * testid: prefix of the data-testid hooks (compose → compose-text, compose-file, compose-submit).
+ */
+export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post', placeholder = "What's happening?",
+  submitLabel = 'Post', testid = 'compose', autoFocus = false }) {
+  const [id] = useState(() => `composer-${++counter}`);
+  const [text, setText] = useState('');
+  const [files, setFiles] = useState([]);
+  const [posting, setPosting] = useState(false);
+  const [error, setError] = useState('');
+  const area = useRef(null);
+  const filesRef = useRef(files);
+  filesRef.current = files;
+
+  useEffect(() => { if (autoFocus) area.current?.focus(); }, []);
+  useEffect(() => () => filesRef.current.forEach((f) => URL.revokeObjectURL(f.url)), []);
+
+  const uploading = files.some((f) => f.uploading);
+
+  function change(key, patch) {
+    setFiles((list) => list.map((f) => (f.key === key ? { ...f, ...patch } : f)));
+  }
+
+  async function addFiles(e) {
+    const input = e.currentTarget;
+    const picked = [...(input.files ?? [])];
+    input.value = '';
+    setError('');
+    const room = MAX_FILES - filesRef.current.length;
+    if (picked.length > room) setError(`You can add up to ${MAX_FILES} images to a post.`);
+    for (const file of picked.slice(0, Math.max(0, room))) {
+      if (!file.type.startsWith('image/')) { setError(`${file.name} is not an image.`); continue; }
+      if (file.size > MAX_BYTES) { setError(`${file.name} is larger than 16 MB.`); continue; }
+      const entry = { key: `${id}-${++counter}`, file, url: URL.createObjectURL(file), uploading: true, attachment: null };
+      setFiles((list) => [...list, entry]);
+      uploadMedia(file).then(
+        (attachment) => change(entry.key, { uploading: false, attachment }),
+        (err) => {
+          setFiles((list) => list.filter((f) => f.key !== entry.key));
+          URL.revokeObjectURL(entry.url);
+          setError(`Couldn't upload ${file.name}: ${errorText(err)}`);
+        },
+      );
+    }
+  }
+
+  function remove(entry) {
+    URL.revokeObjectURL(entry.url);
+    setFiles((list) => list.filter((f) => f.key !== entry.key));
+    area.current?.focus();
+  }
+
+  async function submit(e) {
+    e?.preventDefault();
+    if (posting) return;
+    if (uploading) { setError('Wait for the images to finish uploading.'); return; }
+    const body = text.trim();
+    const attachment = files.map((f) => f.attachment).filter(Boolean);
+    if (!body && attachment.length === 0) {
+      setError(inReplyTo ? 'Write a reply first.' : 'Write something or add an image first.');
+      area.current?.focus();
+      return;
+    }
+    setPosting(true);
+    setError('');
+    try {
+      const payload = { text: body };
+      if (inReplyTo) payload.inReplyTo = inReplyTo;
+      if (attachment.length) payload.attachment = attachment;
+      const res = await apiPost('/api/posts', payload);
+      files.forEach((f) => URL.revokeObjectURL(f.url));
+      setFiles([]);
+      setText('');
+      announce(inReplyTo ? 'Reply posted.' : 'Posted.');
+      onPosted?.(res.post);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setPosting(false);
+    }
+  }
+
+  function onKeyDown(e) {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) submit(e);
+    else if (e.key === 'Escape' && onCancel && !text) onCancel();
+  }
+
+  return html`
+    <form class="composer" onSubmit=${submit} aria-busy=${posting ? 'true' : 'false'}>
+      <label class="visually-hidden" for=${id}>${label}</label>
+      <textarea id=${id} ref=${area} class="composer-text" rows="3" placeholder=${placeholder} aria-label=${label}
+        data-testid=${`${testid}-text`} value=${text} onInput=${(e) => setText(e.currentTarget.value)}
+        onKeyDown=${onKeyDown} readOnly=${posting}></textarea>
+      ${files.length > 0 && html`
+        <ul class="previews" aria-label="Images to post">
+          ${files.map((f) => html`
+            <li key=${f.key} class=${f.uploading ? 'preview is-uploading' : 'preview'}>
+              <img src=${f.url} alt=${`Preview of ${f.file.name}`} data-testid=${`${testid}-preview`} />
+              ${f.uploading && html`<span class="preview-status">Uploading…</span>`}
+              <button type="button" class="preview-remove" onClick=${() => remove(f)} aria-label=${`Remove image ${f.file.name}`}
+                data-testid=${`${testid}-remove-image`}><${Icon} name="close" /></button>
+            </li>`)}
+        </ul>`}
+      <${Alert} message=${error} />
+      <div class="composer-actions">
+        <label class="button button--quiet file-button">
+          <input type="file" accept="image/*" multiple class="visually-hidden" data-testid=${`${testid}-file`}
+            onChange=${addFiles} disabled=${posting || files.length >= MAX_FILES} />
+          <${Icon} name="image" /><span>Add image</span>
+        </label>
+        <span class="hint" aria-hidden="true">Ctrl+Enter</span>
+        ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}
+        <button type="submit" class="button button--primary" data-testid=${`${testid}-submit`} disabled=${posting || uploading}>
+          ${posting ? 'Posting…' : submitLabel}
+        </button>
+      </div>
+    </form>`;
+}

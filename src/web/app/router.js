@@ -1,0 +1,56 @@
+// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/settings, #pair=CODE.
+
+import { useEffect, useState } from 'preact/hooks';
+
+export function parseHash(hash) {
+  const h = (hash || '').replace(/^#/, '');
+  if (h.startsWith('pair=')) return { name: 'pair', code: safeDecode(h.slice(5)) };
+  const q = h.indexOf('?');
+  const path = (q < 0 ? h : h.slice(0, q)).replace(/^\/+|\/+$/g, '');
+  const params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
+  const [first, ...rest] = path.split('/');
+  switch (first) {
+    case '':
+    case 'home':
+      return { name: 'home' };
+    case 'thread':
+      return { name: 'thread', id: params.get('id') || '' };
+    case 'people':
+      return { name: 'profile', did: safeDecode(rest.join('/')) };
+    case 'me':
+      return { name: 'profile', me: true };
+    case 'notifications':
+      return { name: 'notifications' };
+    case 'settings':
+      return { name: 'settings' };
+    default:
+      return { name: 'notfound' };
+  }
+}
+
+function safeDecode(s) {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+export function useRoute() {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseHash(location.hash));
+    addEventListener('hashchange', update);
+    return () => removeEventListener('hashchange', update);
+  }, []);
+  return route;
+}
+
+export const links = {
+  home: '#/',
+  me: '#/me',
+  notifications: '#/notifications',
+  settings: '#/settings',
+  thread: (id) => `#/thread?id=${encodeURIComponent(id)}`,
+  person: (did) => `#/people/${did}`,
+};
+
+export function go(href) {
+  if (location.hash !== href) location.hash = href;
+}

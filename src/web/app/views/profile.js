@@ -1,0 +1,135 @@
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { del, get, post, query } from '../api.js';
+import { displayName } from '../format.js';
+import { useStore, useTitle } from '../hooks.js';
+import { usePaged } from '../paged.js';
+import { auth, announce } from '../state.js';
+import { refreshMe } from '../session.js';
+import { Alert, errorText } from '../components/alert.js';
+import { Avatar } from '../components/avatar.js';
+import { PostList, bumpParent, withNewPost } from '../components/post-list.js';
+import { ProfileForm } from '../components/profile-form.js';
+import { RichText } from '../components/rich-text.js';
+
+function CopyDid({ did }) {
+  const [copied, setCopied] = useState('');
+  const code = useRef(null);
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(did);
+      setCopied('Copied.');
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents(code.current);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      setCopied('Selected: press Ctrl+C to copy.');
+    }
+    setTimeout(() => setCopied(''), 4000);
+  }
+  return html`
+    <div class="did-row">
+      <code ref=${code} class="did" data-testid="profile-did">${did}</code>
+      <button type="button" class="button button--quiet button--small" onClick=${copy} aria-label="Copy key">Copy</button>
+      <span class="muted" role="status">${copied}</span>
+    </div>`;
+}
+
+export function Profile({ did, me }) {
+  const { me: myself } = useStore(auth);
+  const target = me ? myself?.did : did;
+  const list = usePaged((before) => get(`/api/people/${encodeURIComponent(target)}${query({ before, limit: 20 })}`), target);
+  const [override, setOverride] = useState(null);
+  const [editing, setEditing] = useState(false);
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState('');
+  const editButton = useRef(null);
+
+  useEffect(() => { setOverride(null); setEditing(false); setError(''); }, [target]);
+
+  const person = override ?? list.extra?.person ?? (me ? myself?.actor : null);
+  const isMe = me || person?.me || (myself && target === myself.did);
+  const name = person ? displayName(person) : (me ? 'Your profile' : 'Profile');
+  useTitle(name);
+
+  async function act(label, fn) {
+    setBusy(label);
+    setError('');
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy('');
+    }
+  }
+
+  const follow = () => act('follow', async () => {
+    const res = await post('/api/follows', { target: person.did });
+    setOverride(res.person);
+    announce(`You now follow ${displayName(res.person)}.`);
+    list.reload();
+  });
+  const unfollow = () => act('unfollow', async () => {
+    await del(`/api/follows/${encodeURIComponent(person.did)}`);
+    setOverride({ ...person, following: false });
+    announce(`You no longer follow ${name}.`);
+  });
+  const block = () => {
+    if (!confirm(`Block ${name}? You won't see their posts, and they can't reply to you.`)) return;
+    act('block', async () => {
+      const res = await post('/api/blocks', { did: person.did });
+      setOverride({ ...(res?.person ?? person), blocked: true });
+      announce(`${name} is blocked.`);
+    });
+  };
+  const unblock = () => act('unblock', async () => {
+    await del(`/api/blocks/${encodeURIComponent(person.did)}`);
+    setOverride({ ...person, blocked: false });
+    announce(`${name} is no longer blocked.`);
+    list.reload();
+  });
+
+  function saved(profile) {
+    setOverride({ ...(person ?? {}), ...profile });
+    setEditing(false);
+    refreshMe().catch(() => {});
+    requestAnimationFrame(() => editButton.current?.focus());
+  }
+
+  return html`
+    <div class="screen" data-screen="profile">
+      <header class="card profile-head">
+        ${person ? html`<${Avatar} person=${person} size="xl" />` : html`<span class="avatar avatar--xl avatar--letter" aria-hidden="true"></span>`}
+        <div class="profile-info">
+          <h1 tabindex="-1">${name}${isMe && html` <span class="badge">You</span>`}</h1>
+          ${person?.summary && html`<${RichText} class="profile-summary" text=${person.summary} />`}
+          ${target && html`<${CopyDid} did=${target} />`}
+          <div class="profile-actions">
+            ${isMe && html`
+              <button type="button" ref=${editButton} class="button" aria-expanded=${editing ? 'true' : 'false'}
+                data-testid="edit-profile" onClick=${() => setEditing(!editing)}>Edit profile</button>`}
+            ${!isMe && person && html`
+              ${person.following
+                ? html`<button type="button" class="button" data-testid="profile-follow" onClick=${unfollow} disabled=${!!busy}>
+                    ${busy === 'unfollow' ? 'Unfollowing…' : 'Unfollow'}</button>`
+                : html`<button type="button" class="button button--primary" data-testid="profile-follow" onClick=${follow} disabled=${!!busy || person.blocked}>
+                    ${busy === 'follow' ? 'Following…' : 'Follow'}</button>`}
+              ${person.blocked
+                ? html`<button type="button" class="button" data-testid="profile-block" onClick=${unblock} disabled=${!!busy}>Unblock</button>`
+                : html`<button type="button" class="button button--danger" data-testid="profile-block" onClick=${block} disabled=${!!busy}>Block</button>`}`}
+          </div>
+          ${busy === 'follow' && html`<p class="muted" role="status"><span class="spinner" aria-hidden="true"></span> Finding and syncing…</p>`}
+          <${Alert} message=${error} />
+        </div>
+      </header>
+      ${editing && person && html`<${ProfileForm} profile=${person} onSaved=${saved} onCancel=${() => setEditing(false)} />`}
+      <h2 class="section-title">Posts</h2>
+      ${person?.blocked
+        ? html`<p class="empty">You blocked ${name}. Their posts are hidden.</p>`
+        : html`<${PostList} list=${list} label=${`Posts by ${name}`}
+            onReplied=${(r) => list.setItems((xs) => (r.author?.did === target ? withNewPost(xs, r) : bumpParent(xs, r)))}
+            empty=${isMe ? "You haven't posted yet." : `${name} hasn't posted anything you can see yet.`} />`}
+    </div>`;
+}

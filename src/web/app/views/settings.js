@@ -1,0 +1,45 @@
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { useTitle } from '../hooks.js';
+import { logOut } from '../session.js';
+import { Alert, errorText } from '../components/alert.js';
+import { Devices } from './settings/devices.js';
+import { Peers } from './settings/network.js';
+import { Storage } from './settings/storage.js';
+import { Blocks } from './settings/blocks.js';
+import { Preferences } from './settings/preferences.js';
+import { Section } from './settings/section.js';
+
+function Session() {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  async function out() {
+    setBusy(true);
+    try {
+      await logOut();
+    } catch (e) {
+      setError(errorText(e));
+      setBusy(false);
+    }
+  }
+  return html`
+    <${Section} id="session" title="This device">
+      <p class="muted">Logging out keeps this device paired: you can log in again here without a code. To stop it working altogether, remove it under Devices.</p>
+      <${Alert} message=${error} />
+      <button type="button" class="button" data-testid="logout" onClick=${out} disabled=${busy}>Log out on this device</button>
+    <//>`;
+}
+
+export function Settings() {
+  useTitle('Settings');
+  return html`
+    <div class="screen" data-screen="settings">
+      <h1 tabindex="-1">Settings</h1>
+      <${Devices} />
+      <${Preferences} />
+      <${Peers} />
+      <${Storage} />
+      <${Blocks} />
+      <${Session} />
+    </div>`;
+}
