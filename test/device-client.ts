@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPair, sign, type Ed25519KeyPair } from '../src/core/ed25519.js';
 import { pairMessage, sessionMessage, normalizePairingCode } from '../src/core/pairing.js';
 import { kithJson } from './node-process.js';
 
@@ -16,13 +16,13 @@ export interface ApiAnswer {
 export class DeviceClient {
   constructor(
     readonly base: string,
-    readonly key: { publicKey: KeyObject; privateKey: KeyObject },
+    readonly key: Ed25519KeyPair,
     public token: string | undefined,
     readonly id: string,
   ) {}
 
   get publicKey(): string {
-    return rawPublicKey(this.key.publicKey);
+    return Buffer.from(this.key.publicKey).toString('base64url');
   }
 
   call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
@@ -35,7 +35,7 @@ export class DeviceClient {
     const r = await api(this.base, 'POST', '/api/session', {
       publicKey: this.publicKey,
       nonce: ch.body.nonce,
-      signature: signText(this.key.privateKey, sessionMessage(ch.body.nonce, this.publicKey)),
+      signature: signText(this.key, sessionMessage(ch.body.nonce, this.publicKey)),
       bearer: true,
     });
     if (r.status === 200) this.token = r.body.token;
@@ -43,16 +43,15 @@ export class DeviceClient {
   }
 }
 
-export function newDeviceKey(): { publicKey: KeyObject; privateKey: KeyObject } {
-  return generateKeyPairSync('ed25519');
+export function signText(key: Ed25519KeyPair, text: string): string {
+  return Buffer.from(sign(key, Buffer.from(text))).toString('base64url');
 }
 
-export function rawPublicKey(k: KeyObject): string {
-  return Buffer.from(k.export({ format: 'jwk' }).x!, 'base64url').toString('base64url');
-}
-
-export function signText(k: KeyObject, text: string): string {
-  return sign(null, Buffer.from(text), k).toString('base64url');
+/** The pairing request a device with this key sends for a code. */
+export function pairRequest(key: Ed25519KeyPair, code: string, name = 'Test device'): Record<string, unknown> {
+  const publicKey = Buffer.from(key.publicKey).toString('base64url');
+  const c = normalizePairingCode(code);
+  return { code: c, name, publicKey, signature: signText(key, pairMessage(c, publicKey)), bearer: true };
 }
 
 export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
@@ -70,10 +69,8 @@ export async function api(base: string, method: string, path: string, body?: unk
 /** Asks the running node for a pairing code (`kith pair`) and pairs a new device with it. */
 export async function pairDevice(home: string, base: string, name = 'Test device'): Promise<DeviceClient> {
   const offer = await kithJson(home, ['pair']);
-  const key = newDeviceKey();
-  const publicKey = rawPublicKey(key.publicKey);
-  const code = normalizePairingCode(offer.code);
-  const r = await api(base, 'POST', '/api/pair', { code, name, publicKey, signature: signText(key.privateKey, pairMessage(code, publicKey)), bearer: true });
+  const key = generateKeyPair();
+  const r = await api(base, 'POST', '/api/pair', pairRequest(key, offer.code, name));
   if (r.status !== 201) throw new Error(`pairing failed: ${r.status} ${JSON.stringify(r.body)}`);
   return new DeviceClient(base, key, r.body.token, r.body.device.id);
 }

@@ -9,6 +9,7 @@ import { parseErisUrn } from '../core/eris.js';
 import { isDigest } from '../core/bytes.js';
 import { isoOf } from '../core/statement.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { textToHtml } from '../core/as2.js';
 import type { Page, StoredObject } from '../store/objects.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
@@ -224,7 +225,8 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     }
     const r = node.updateProfile({
       ...(name !== undefined ? { name } : {}),
-      ...(summary !== undefined ? { summary } : {}),
+      // AS2 summaries are HTML; what a person types is text.
+      ...(summary !== undefined ? { summary: summary === '' ? '' : textToHtml(summary) } : {}),
       ...(icon !== undefined ? { icon: icon as JsonObject } : {}),
     });
     await publish(node.store.objects.byDigest(r.digest));

@@ -1,0 +1,34 @@
+import { html } from 'htm/preact';
+import { Home } from './views/home.js';
+import { Thread } from './views/thread.js';
+import { Profile } from './views/profile.js';
+import { Notifications } from './views/notifications.js';
+import { Settings } from './views/settings.js';
+import { links } from './router.js';
+
+function NotFound() {
+  return html`
+    <div class="screen" data-screen="notfound">
+      <h1 tabindex="-1">Page not found</h1>
+      <p>There is nothing at this address. <a href=${links.home}>Go to Home</a>.</p>
+    </div>`;
+}
+
+/** The screen for a route (router.js) once the device is paired. */
+export function Screen({ route }) {
+  switch (route.name) {
+    case 'home':
+    case 'pair':
+      return html`<${Home} />`;
+    case 'thread':
+      return html`<${Thread} id=${route.id} />`;
+    case 'profile':
+      return html`<${Profile} did=${route.did} me=${route.me} />`;
+    case 'notifications':
+      return html`<${Notifications} />`;
+    case 'settings':
+      return html`<${Settings} />`;
+    default:
+      return html`<${NotFound} />`;
+  }
+}
