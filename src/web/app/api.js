@@ -100,8 +100,8 @@ async function handle401(err, opts) {
   if (err.code === 'revoked') {
     await deviceRemoved(REVOKED_NOTICE);
   } else if (opts.loggingIn) {
-    // The node refused this key outright: it no longer knows the device.
-    await deviceRemoved(UNKNOWN_NOTICE);
+    // The node refused this key. Only `revoked` forgets it; pairing again replaces it.
+    auth.set({ status: 'unpaired', me: null, notice: UNKNOWN_NOTICE });
   } else if (!(await loadDeviceKey()) && auth.get().status === 'ready') {
     auth.set({ status: 'unpaired', me: null, notice: '' });
   }

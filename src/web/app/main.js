@@ -74,7 +74,7 @@ function App() {
   let body;
   switch (a.status) {
     case 'ready': body = html`<${Shell} route=${route} me=${a.me} />`; break;
-    case 'unpaired': body = html`<${Pair} code=${route.name === 'pair' ? route.code : ''} />`; break;
+    case 'unpaired': body = html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`; break;
     case 'loggedout': body = html`<${LoggedOut} />`; break;
     case 'offline': body = html`<${Offline} />`; break;
     case 'insecure': body = html`<${Insecure} />`; break;

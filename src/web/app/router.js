@@ -54,3 +54,8 @@ export const links = {
 export function go(href) {
   if (location.hash !== href) location.hash = href;
 }
+
+/** Moves focus to the heading of the screen shown next (after pairing or logging in). */
+export function focusHeadingSoon() {
+  setTimeout(() => document.querySelector('#main h1')?.focus(), 60);
+}

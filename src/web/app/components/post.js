@@ -38,7 +38,7 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
     <article class=${`post ${variant ? `post--${variant}` : ''}`} data-testid="post" data-id=${post.id}
       aria-label=${`Post by ${name}`} aria-current=${variant === 'focus' ? 'true' : undefined}>
       <header class="post-header">
-        <a class="post-avatar" href=${links.person(author.did)} tabindex="-1" aria-hidden="true"><${Avatar} person=${author} /></a>
+        <span class="post-avatar"><${Avatar} person=${author} /></span>
         <div class="post-meta">
           <a class="post-author" href=${links.person(author.did)} data-testid="post-author">${name}</a>
           ${author.name && html`<span class="post-did muted" title=${author.did}>${shortDid(author.did)}</span>`}

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { useStore, useTitle } from '../hooks.js';
 import { auth } from '../state.js';
 import { logInAgain, retryConnect } from '../session.js';
+import { focusHeadingSoon } from '../router.js';
 import { Alert, errorText } from '../components/alert.js';
 
 function Gate({ screen, title, children }) {
@@ -57,7 +58,7 @@ export function Offline() {
 }
 
 export function LoggedOut() {
-  const login = useAction(async () => { await logInAgain(); location.replace('#/'); });
+  const login = useAction(async () => { await logInAgain(); location.replace('#/'); focusHeadingSoon(); });
   return html`<${Gate} screen="logged-out" title="You're logged out">
     <p>This device is still paired with your node. Log in again whenever you like.</p>
     <${Alert} message=${login.error} />

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { deviceNameGuess } from '../format.js';
 import { useStore, useTitle } from '../hooks.js';
 import { auth } from '../state.js';
+import { focusHeadingSoon } from '../router.js';
 import { normaliseCode, pairDevice, prettyCode, CODE_ALPHABET } from '../session.js';
 import { Alert, errorText } from '../components/alert.js';
 
@@ -30,6 +31,7 @@ export function Pair({ code: fromLink }) {
     try {
       await pairDevice(c, name.trim().slice(0, 64));
       location.replace('#/');
+      focusHeadingSoon();
     } catch (err) {
       setError(errorText(err));
       setBusy(false);

@@ -93,6 +93,7 @@ export function Profile({ did, me }) {
 
   function saved(profile) {
     setOverride({ ...(person ?? {}), ...profile });
+    list.setItems((xs) => xs.map((p) => (p.author?.did === profile.did ? { ...p, author: { ...p.author, ...profile } } : p)));
     setEditing(false);
     refreshMe().catch(() => {});
     requestAnimationFrame(() => editButton.current?.focus());
@@ -114,7 +115,7 @@ export function Profile({ did, me }) {
               ${person.following
                 ? html`<button type="button" class="button" data-testid="profile-follow" onClick=${unfollow} disabled=${!!busy}>
                     ${busy === 'unfollow' ? 'Unfollowing…' : 'Unfollow'}</button>`
-                : html`<button type="button" class="button button--primary" data-testid="profile-follow" onClick=${follow} disabled=${!!busy || person.blocked}>
+                : !person.blocked && html`<button type="button" class="button button--primary" data-testid="profile-follow" onClick=${follow} disabled=${!!busy}>
                     ${busy === 'follow' ? 'Following…' : 'Follow'}</button>`}
               ${person.blocked
                 ? html`<button type="button" class="button" data-testid="profile-block" onClick=${unblock} disabled=${!!busy}>Unblock</button>`

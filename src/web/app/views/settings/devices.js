@@ -38,7 +38,8 @@ export function Devices() {
   const pairButton = useRef(null);
   useNow();
 
-  const active = (devices.data ?? []).filter((d) => !d.revoked);
+  const active = (devices.data ?? []).filter((d) => !d.revoked)
+    .sort((a, b) => (b.current - a.current) || String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')));
 
   // While a code is shown, look for the new device every few seconds.
   useEffect(() => {
@@ -103,7 +104,7 @@ export function Devices() {
               <dl class="meta">
                 <div><dt>Added</dt><dd>${mediumTime(d.created)}</dd></div>
                 <div><dt>Expires</dt><dd>${mediumTime(d.expires)}</dd></div>
-                <div><dt>Last seen</dt><dd>${d.lastSeen ? html`<${Time} iso=${d.lastSeen} />` : 'Never'}</dd></div>
+                <div><dt>Last seen</dt><dd>${d.lastSeen ? html`<${Time} iso=${d.lastSeen} ago=${true} />` : 'Never'}</dd></div>
               </dl>
             </div>
             <button type="button" class="button button--danger button--small" data-testid="device-remove"

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { normalizePairingCode, pairingCodeFromBytes, formatPairingCode } from '../src/core/pairing.js';
+import { htmlToText } from '../src/core/html-text.js';
+import { generateKeyPair, sign } from '../src/core/ed25519.js';
+import { buildCreate, buildNote } from '../src/core/as2.js';
+import { signDocument } from '../src/core/proof.js';
+import { didFromPublicKey } from '../src/core/didkey.js';
+import { MIGRATIONS } from '../src/store/migrations.js';
+import { openDatabase, schemaVersion } from '../src/store/database.js';
+import { Store } from '../src/store/store.js';
+import { KithNode } from '../src/node/kith-node.js';
+import { DevicePairing } from '../src/node/devices.js';
+import { loadPreferences, updatePreferences } from '../src/node/preferences.js';
+import { pairMessage, sessionMessage } from '../src/core/pairing.js';
+import { Ingestor } from '../src/store/ingest.js';
+import { refusedWith, tempDir } from './helpers.js';
+
+test('pairing codes: unbiased symbols from the unambiguous alphabet, typed any way', () => {
+  assert.equal(pairingCodeFromBytes(new Uint8Array([0, 29, 30, 239, 240, 255, 1, 2, 3, 4, 5])), 'A9A9BCDE');
+  assert.equal(pairingCodeFromBytes(new Uint8Array([240, 241, 255])), undefined, 'bytes above the last whole multiple are skipped');
+  assert.equal(normalizePairingCode(' abcd-efgh '), 'ABCDEFGH');
+  assert.equal(formatPairingCode('ABCDEFGH'), 'ABCD-EFGH');
+  refusedWith(() => normalizePairingCode('ABCD-EFG0'), 'malformed', /letters and digits/);
+  refusedWith(() => normalizePairingCode('ABC'), 'malformed');
+  refusedWith(() => normalizePairingCode(42), 'malformed');
+});
+
+test('post text: HTML becomes plain text, scripts dropped, entities decoded', () => {
+  assert.equal(htmlToText('<p>Hi &amp; <b>bye</b></p><p>two<br>lines</p>'), 'Hi & bye\n\ntwo\nlines');
+  assert.equal(htmlToText('<script>alert(1)</script>ok &#x1F600; &#0;'), 'ok 😀 \ufffd');
+  assert.equal(htmlToText('a &lt;img src=x onerror=alert(1)&gt;'), 'a <img src=x onerror=alert(1)>');
+});
+
+test('migration 4 indexes replies already stored', () => {
+  const dir = tempDir('kith-mig-');
+  const path = join(dir, 'kith.db');
+  const key = generateKeyPair();
+  const did = didFromPublicKey(key.publicKey);
+  const old = Store.open(path); // all migrations; then take the index away as a v3 store never had it
+  const ingestor = new Ingestor(old);
+  const first = buildNote(did, { text: 'first' });
+  ingestor.ingest(signDocument(buildCreate(did, first), key));
+  ingestor.ingest(signDocument(buildCreate(did, buildNote(did, { text: 'reply', inReplyTo: first.id as string })), key));
+  assert.equal(old.links.replyCount(first.id as never), 1, 'ingest indexes replies');
+  old.db.exec("DROP TABLE object_links; DROP TABLE device_sessions; DROP TABLE devices; DROP TABLE blocked_people; DELETE FROM schema_migrations WHERE version = 4");
+  old.close();
+  const db = openDatabase(path, MIGRATIONS);
+  assert.equal(schemaVersion(db), 4);
+  db.close();
+  const store = Store.open(path);
+  assert.equal(store.links.replyCount(first.id as never), 1, 'the migration found the reply stored before it');
+  store.close();
+});
+
+test('devices: a code pairs once, sessions are hashed, a removed device is refused by name, preferences are checked whole', () => {
+  const home = tempDir('kith-dev-');
+  const { node } = KithNode.init(home);
+  let now = Date.now();
+  const pairing = new DevicePairing(node, () => now);
+  const key = generateKeyPair();
+  const publicKey = Buffer.from(key.publicKey).toString('base64url');
+  const sig = (text: string) => Buffer.from(sign(key, Buffer.from(text))).toString('base64url');
+  const offer = pairing.offer();
+  const code = normalizePairingCode(offer.code);
+  const { device, token, certificate } = pairing.pair({ code, name: 'Phone', publicKey, signature: sig(pairMessage(code, publicKey)) });
+  assert.equal(certificate.issuer, node.did);
+  assert.equal(certificate.subject, device.did);
+  assert.equal(pairing.authenticate(token).id, device.id);
+  // Only the token's hash is stored.
+  const rows = node.store.db.prepare('SELECT token_hash FROM device_sessions').all() as { token_hash: Buffer }[];
+  assert.ok(rows.every((r) => !r.token_hash.toString('base64url').includes(token) && r.token_hash.length === 32));
+  // The certificate is in the owner's scope, so followers can check what the device signs.
+  assert.ok(node.store.objects.byDigest(certificate.digest));
+  refusedWith(() => pairing.pair({ code, name: 'Again', publicKey, signature: sig(pairMessage(code, publicKey)) }), 'unauthorized', /wrong or has expired/);
+
+  // Log in again by signing a nonce; a nonce works once.
+  const ch = pairing.challenge();
+  const login = pairing.login({ publicKey, nonce: ch.nonce, signature: sig(sessionMessage(ch.nonce, publicKey)) });
+  assert.equal(login.device.id, device.id);
+  refusedWith(() => pairing.login({ publicKey, nonce: ch.nonce, signature: sig(sessionMessage(ch.nonce, publicKey)) }), 'unauthenticated');
+
+  const { revocation } = pairing.revoke(device.id);
+  assert.ok(node.store.objects.byDigest(revocation.digest), 'the revocation is stored and travels with the scope');
+  refusedWith(() => pairing.authenticate(token), 'revoked', /Phone/);
+  refusedWith(() => pairing.authenticate(login.token), 'revoked');
+
+  // Expiry: a device past its certificate's end is refused with the date.
+  const offer2 = normalizePairingCode(pairing.offer().code);
+  const key2 = generateKeyPair();
+  const pk2 = Buffer.from(key2.publicKey).toString('base64url');
+  const second = pairing.pair({ code: offer2, name: 'Tablet', publicKey: pk2, signature: Buffer.from(sign(key2, Buffer.from(pairMessage(offer2, pk2)))).toString('base64url') });
+  now += 366 * 86_400_000;
+  refusedWith(() => pairing.authenticate(second.token), 'unauthenticated', /expired|unknown/);
+
+  // Ten wrong codes void every offer for a while.
+  now = Date.now() + 400 * 86_400_000;
+  const live = pairing.offer();
+  for (let i = 0; i < 10; i++) {
+    refusedWith(() => pairing.pair({ code: 'ABCDEFGH', name: 'x', publicKey, signature: sig('x') }), 'unauthorized');
+  }
+  refusedWith(() => pairing.pair({ code: live.code, name: 'x', publicKey, signature: sig('x') }), 'rate-limited');
+
+  assert.deepEqual(updatePreferences(node.store.settings, { discoverable: false }), { keepFollowedMedia: true, deviceLifetimeDays: 365, discoverable: false });
+  refusedWith(() => updatePreferences(node.store.settings, { discoverable: true, deviceLifetimeDays: 9999 }), 'malformed', /1 to 730/);
+  assert.equal(loadPreferences(node.store.settings).discoverable, false, 'a refused update changes nothing, not even its good part');
+  node.close();
+});
