@@ -26,6 +26,8 @@ const ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // A name that is not this machine's, so a page opened through it is not a secure context, as a phone on the local network sees the node.
+  '--host-resolver-rules=MAP kith-home.test 127.0.0.1',
 ];
 
 /** A small PNG made here: a 48x48 colour gradient, so a broken image is told apart from a loaded one. */
@@ -166,13 +168,22 @@ test('web app in Chromium: pair, post with an image, follow, live post, remove t
     await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
     await shot(laptop, 'timeline-desktop');
 
+    // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
+    const lan = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
+    const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);
+    assert.equal(await lanPage.evaluate(() => (globalThis as unknown as { isSecureContext: boolean }).isSecureContext), false);
+    await lanPage.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
+    await lan.close();
+
     // From the laptop, remove the phone; the phone is refused at once and sent back to pairing.
     await laptop.getByTestId('nav-settings').click();
     const phoneRow = laptop.getByTestId('device').filter({ hasText: 'Phone browser' });
     await phoneRow.waitFor();
     laptop.once('dialog', (d) => void d.accept());
     await phoneRow.getByTestId('device-remove').click();
-    await laptop.getByTestId('device').filter({ hasText: 'Phone browser' }).filter({ hasText: /removed/i }).or(phoneRow).first().waitFor();
+    // A removed device leaves the list.
+    await phoneRow.waitFor({ state: 'detached' });
     await shot(laptop, 'settings-devices');
 
     const status = await page.evaluate(async () => {

@@ -70,13 +70,18 @@ export function loadWebApp(root = WEB_ROOT): WebApp {
     ['/vendor/htm-preact.mjs', 'htm/preact', 'index.module.js'],
   ];
   for (const [url, spec, name] of vendor) files.set(url, file(vendorModule(spec, name), url));
+  // Ed25519 in plain JavaScript, for pages opened over plain http on the local network, where
+  // browsers withhold WebCrypto (it needs a secure context). Loaded by the app only then.
+  files.set('/vendor/noble-ed25519.mjs', file(readFileSync(fileURLToPath(import.meta.resolve('@noble/ed25519'))), 'noble-ed25519.mjs'));
+  const hashes = dirname(fileURLToPath(import.meta.resolve('@noble/hashes/sha2.js')));
+  for (const name of ['sha2.js', '_md.js', '_u64.js', 'utils.js']) files.set(`/vendor/noble-hashes/${name}`, file(readFileSync(join(hashes, name)), name));
   const html = index?.body.toString('utf8') ?? '';
-  const hashes = [...html.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
+  const scriptHashes = [...html.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
     (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
   );
   const csp = [
     "default-src 'self'",
-    `script-src 'self' ${hashes.join(' ')}`.trim(),
+    `script-src 'self' ${scriptHashes.join(' ')}`.trim(),
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",

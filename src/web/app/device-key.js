@@ -1,5 +1,10 @@
 // The device key: an Ed25519 key pair made by WebCrypto (private key not
 // extractable), kept in IndexedDB. Signs the pairing and log-in messages.
+// Browsers offer WebCrypto only in a secure context (https, or this machine),
+// so a phone that opens the node at http://192.168.x.y:7420 falls back to
+// Ed25519 in plain JavaScript (@noble/ed25519); that key is kept in IndexedDB
+// too, but can be read by scripts of this origin. Reaching the node over
+// https (see the README) keeps the key non-extractable.
 
 const DB_NAME = 'kith';
 const STORE = 'keys';
@@ -37,23 +42,44 @@ export function base64url(bytes) {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+let webCrypto; // undefined = not probed yet
+
+async function hasWebCryptoEd25519() {
+  if (webCrypto !== undefined) return webCrypto;
+  webCrypto = false;
+  if (window.isSecureContext && globalThis.crypto?.subtle) {
+    try {
+      await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+      webCrypto = true;
+    } catch {
+      webCrypto = false;
+    }
+  }
+  return webCrypto;
+}
+
+async function noble() {
+  const [ed, { sha512 }] = await Promise.all([import('/vendor/noble-ed25519.mjs'), import('/vendor/noble-hashes/sha2.js')]);
+  ed.hashes.sha512 = sha512;
+  return ed;
+}
+
 /** Why this browser cannot hold a device key, or '' if it can. */
 export async function keySupport() {
-  if (!window.isSecureContext || !globalThis.crypto?.subtle) return 'insecure';
-  if (!('indexedDB' in window)) return 'unsupported';
-  try {
-    await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-    return '';
-  } catch {
-    return 'unsupported';
-  }
+  if (!('indexedDB' in window) || !globalThis.crypto?.getRandomValues) return 'unsupported';
+  return '';
 }
 
 /** A new key pair (not stored yet) with its base64url public key. */
 export async function generateDeviceKey() {
-  const keyPair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-  const publicKey = base64url(await crypto.subtle.exportKey('raw', keyPair.publicKey));
-  return { keyPair, publicKey };
+  if (await hasWebCryptoEd25519()) {
+    const keyPair = await crypto.subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    const publicKey = base64url(await crypto.subtle.exportKey('raw', keyPair.publicKey));
+    return { keyPair, publicKey };
+  }
+  const ed = await noble();
+  const secretKey = ed.utils.randomSecretKey();
+  return { secretKey, publicKey: base64url(ed.getPublicKey(secretKey)) };
 }
 
 /** The stored key ({keyPair, publicKey}) or null. */
@@ -68,7 +94,8 @@ export async function loadDeviceKey() {
 }
 
 export async function saveDeviceKey(key) {
-  await withStore('readwrite', (s) => s.put({ keyPair: key.keyPair, publicKey: key.publicKey, saved: new Date().toISOString() }, RECORD));
+  const record = key.keyPair ? { keyPair: key.keyPair } : { secretKey: key.secretKey };
+  await withStore('readwrite', (s) => s.put({ ...record, publicKey: key.publicKey, saved: new Date().toISOString() }, RECORD));
   cached = key;
 }
 
@@ -82,6 +109,7 @@ export async function forgetDeviceKey() {
 }
 
 export async function signText(key, message) {
-  const sig = await crypto.subtle.sign('Ed25519', key.keyPair.privateKey, new TextEncoder().encode(message));
-  return base64url(sig);
+  const bytes = new TextEncoder().encode(message);
+  if (key.keyPair) return base64url(await crypto.subtle.sign('Ed25519', key.keyPair.privateKey, bytes));
+  return base64url((await noble()).sign(bytes, key.secretKey));
 }
