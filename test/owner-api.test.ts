@@ -123,6 +123,7 @@ test('bad input gets a 4xx with a reason and changes nothing', async () => {
     ['POST', '/api/follows', { target: 123 }, 400],
     ['POST', '/api/follows', { target: 'did:key:zNotAKey' }, 400],
     ['DELETE', '/api/follows/not-a-did', undefined, 400],
+    ['DELETE', '/api/follows/%E0%A4%A', undefined, 400],
     ['POST', '/api/blocks', { did: own }, 409],
     ['POST', '/api/blocks', { did: 'someone' }, 400],
     ['DELETE', '/api/devices/zzz', undefined, 400],
@@ -154,6 +155,7 @@ test('bad input gets a 4xx with a reason and changes nothing', async () => {
   refused(await device.call('POST', '/api/media', new TextEncoder().encode('<script>'), { 'content-type': 'text/html' }), 400);
   refused(await device.call('POST', '/api/media', new Uint8Array(0), { 'content-type': 'image/png' }), 400);
   refused(await device.call('POST', '/api/media', new Uint8Array(16 * 1024 * 1024 + 1), { 'content-type': 'image/png' }), 413);
+  refused(await device.call('POST', '/api/media', PNG_1PX, { 'content-type': 'image/png', 'x-file-name': '100%' }), 400);
   // FEP-ae97: an activity signed by someone else's key is not taken into this outbox.
   const foreign = signDocument(buildCreate(strangerDid, buildNote(strangerDid, { text: 'not yours' })), stranger);
   refused(await device.call('POST', '/api/outbox', foreign), 403);

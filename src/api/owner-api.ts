@@ -15,7 +15,7 @@ import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import type { DevicePairing } from '../node/devices.js';
 import { attachBytes, checkAttachments, erisAttachments, readContent } from '../node/media.js';
-import { loadPreferences, updatePreferences } from '../node/preferences.js';
+import { loadPreferences, updatePreferences, type Preferences } from '../node/preferences.js';
 import { normalizePairingCode } from '../core/pairing.js';
 import { asAuthFailure, AuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
 import { EventHub } from './owner-events.js';
@@ -36,10 +36,14 @@ export interface OwnerApiOptions {
   readonly publicUrl: () => string;
 }
 
+export type PreferencesListener = (p: Preferences) => void;
+
 export interface OwnerApi {
   readonly app: Hono<{ Variables: AuthVariables }>;
   readonly events: EventHub;
   attach(network: Network): void;
+  /** Called after the owner changes their settings, so the node can apply them at once. */
+  onPreferences(fn: PreferencesListener): void;
   /** A pairing code with its link and QR code, for `kith pair` and the web app. */
   pairingOffer(baseUrl?: string): Promise<JsonObject>;
   close(): void;
@@ -117,8 +121,17 @@ function nextOf(rows: readonly StoredObject[], page: Page): string | null {
   return rows.length === page.limit && last ? `${last.created}.${last.digest}` : null;
 }
 
+/** Percent-decoding that refuses malformed input instead of throwing a URIError (a 500). */
+function decoded(v: string, field: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return fail('malformed', `${field} is not properly percent-encoded`);
+  }
+}
+
 function didParam(c: C): Did {
-  return parseDid(decodeURIComponent(c.req.param('did') ?? ''));
+  return parseDid(decoded(c.req.param('did') ?? '', 'did'));
 }
 
 function optionalText(v: unknown, field: string, max: number): string | undefined {
@@ -297,12 +310,12 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const bytes = await limitedBody(c, MAX_MEDIA_BYTES);
     if (bytes.length === 0) fail('malformed', 'the file is empty');
     const rawName = c.req.header('x-file-name');
-    const name = rawName === undefined ? undefined : decodeURIComponent(rawName).replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200);
+    const name = rawName === undefined ? undefined : decoded(rawName, 'x-file-name').replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200);
     const a = await attachBytes(node.store, bytes, type, name);
     return c.json({ attachment: { ...a, src: `/api/media/${encodeURIComponent(String(a.url))}?type=${encodeURIComponent(type)}` } }, 201);
   });
   app.get('/api/media/:urn', async (c) => {
-    const urn = decodeURIComponent(c.req.param('urn'));
+    const urn = decoded(c.req.param('urn'), 'urn');
     parseErisUrn(urn);
     const read = async (): Promise<Uint8Array> => {
       const chunks: Uint8Array[] = [];
@@ -426,7 +439,12 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     });
   });
   app.get('/api/settings', (c) => c.json(loadPreferences(node.store.settings)));
-  app.patch('/api/settings', async (c) => c.json(updatePreferences(node.store.settings, await jsonBody(c))));
+  const preferenceListeners: PreferencesListener[] = [];
+  app.patch('/api/settings', async (c) => {
+    const prefs = updatePreferences(node.store.settings, await jsonBody(c));
+    for (const fn of preferenceListeners) fn(prefs);
+    return c.json(prefs);
+  });
 
   app.get('/api/events', (c) => {
     const device = c.get('device');
@@ -461,6 +479,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
       events.attach(n);
     },
     pairingOffer,
+    onPreferences: (fn) => preferenceListeners.push(fn),
     close: () => events.close(),
   };
 }

@@ -83,8 +83,15 @@ export function addNodeCommands(program: Command): void {
           control.attach(network);
           api.attach(network);
           const loopback = /^(127\.|::1$|localhost$)/.test(String(opts.apiHost));
-          if (opts.mdns !== false && !loopback && loadPreferences(node.store.settings).discoverable) {
-            lan = advertiseWebApp({ name: `Kith ${node.fingerprint.slice(0, 8)}`, port: api.port, did: node.did });
+          const server = api;
+          const advertise = (on: boolean): void => {
+            if (on && !lan) lan = advertiseWebApp({ name: `Kith ${node.fingerprint.slice(0, 8)}`, port: server.port, did: node.did });
+            if (!on && lan) void lan.stop().catch(() => undefined);
+            if (!on) lan = undefined;
+          };
+          if (opts.mdns !== false && !loopback) {
+            advertise(loadPreferences(node.store.settings).discoverable);
+            api.api.onPreferences((p) => advertise(p.discoverable));
           }
         } catch (e) {
           await network?.stop();
