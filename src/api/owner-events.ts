@@ -21,6 +21,11 @@ interface Client {
 
 /** Sync progress is sent at most this often per scope; the last word (done) always goes. */
 const SYNC_EVERY_MS = 250;
+/**
+ * Posts sent live from one stored batch. A first sync can store thousands at
+ * once; devices get the newest, and read the rest when the sync says it is done.
+ */
+const MAX_LIVE_POSTS = 20;
 
 export class EventHub {
   private readonly clients = new Set<Client>();
@@ -93,7 +98,8 @@ export class EventHub {
     if (this.clients.size === 0) return;
     const own = outboxId(this.node.did);
     const views = new Views(this.node);
-    for (const r of records) {
+    const newest = records.length <= MAX_LIVE_POSTS ? records : [...records].sort((a, b) => b.created - a.created).slice(0, MAX_LIVE_POSTS);
+    for (const r of newest) {
       const forTimeline = r.scope === own || this.node.store.follows.get(r.owner) !== undefined;
       const forMe = r.owner !== this.node.did && r.links.some((l) => l.target.startsWith(`ap://${this.node.did}/`));
       if (!forTimeline && !forMe) continue;
