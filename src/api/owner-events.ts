@@ -97,20 +97,27 @@ export class EventHub {
   private stored(records: readonly ObjectRecord[]): void {
     if (this.clients.size === 0) return;
     const own = outboxId(this.node.did);
+    const mine = `ap://${this.node.did}/`;
     const views = new Views(this.node);
-    const newest = records.length <= MAX_LIVE_POSTS ? records : [...records].sort((a, b) => b.created - a.created).slice(0, MAX_LIVE_POSTS);
-    for (const r of newest) {
-      const forTimeline = r.scope === own || this.node.store.follows.get(r.owner) !== undefined;
-      const forMe = r.owner !== this.node.did && r.links.some((l) => l.target.startsWith(`ap://${this.node.did}/`));
-      if (!forTimeline && !forMe) continue;
+    const postOf = (r: ObjectRecord) => {
       const stored = this.node.store.objects.byDigest(r.digest);
-      const post = stored && views.post(stored);
+      return stored && views.post(stored);
+    };
+    const timeline = records.filter((r) => r.scope === own || this.node.store.follows.get(r.owner) !== undefined);
+    const newest = timeline.length <= MAX_LIVE_POSTS ? timeline : [...timeline].sort((a, b) => b.created - a.created).slice(0, MAX_LIVE_POSTS);
+    for (const r of newest) {
+      const post = postOf(r);
+      if (post) this.broadcast('post', post);
+    }
+    // Every reply and mention goes out, however large the batch: there are few of them.
+    for (const r of records) {
+      if (r.owner === this.node.did) continue;
+      const links = r.links.filter((l) => l.target.startsWith(mine));
+      if (links.length === 0) continue;
+      const post = postOf(r);
       if (!post) continue;
-      if (forTimeline) this.broadcast('post', post);
-      if (forMe) {
-        const kind = r.links.some((l) => l.kind === 'reply' && l.target.startsWith(`ap://${this.node.did}/`)) ? 'reply' : 'mention';
-        this.broadcast('notification', { kind, post, at: post.published, unread: true });
-      }
+      const kind = links.some((l) => l.kind === 'reply') ? 'reply' : 'mention';
+      this.broadcast('notification', { kind, post, at: post.published, unread: true });
     }
   }
 }
