@@ -203,7 +203,6 @@ async function seed(): Promise<{ dir: string; oldest: number; newest: number; st
   const newest = Date.now() - 60_000;
   const oldest = newest - (perAuthor * FOLLOWS - 1) * step;
   const authors = Array.from({ length: FOLLOWS }, () => generateKeyPair());
-  let stored = 0;
   let done = 0;
   const AUTHORS_PER_BATCH = Math.max(1, Math.floor(5000 / perAuthor));
   try {
@@ -224,7 +223,6 @@ async function seed(): Promise<{ dir: string; oldest: number; newest: number; st
       const results = await node.ingestMany(batch);
       const refused = results.find((r) => r instanceof KithError);
       if (refused) throw refused;
-      stored += results.length;
       progress(`seeding: ${done}/${OBJECTS} posts, ${Math.min(a0 + AUTHORS_PER_BATCH, FOLLOWS)}/${FOLLOWS} authors followed`);
     }
     return { dir, oldest, newest, stored: node.store.objects.count() };
@@ -271,6 +269,7 @@ async function loaded(dir: string, oldest: number, newest: number): Promise<Load
         pageMs.push(performance.now() - t);
         if (r.status !== 200) throw new Error(`timeline answered ${r.status}: ${JSON.stringify(r.body)}`);
         requests++;
+        if (r.body.items.length === 0) throw new Error('the timeline came back empty');
         items += r.body.items.length;
         if (requests % 20 === 0) progress(`serving the timeline: ${requests}/${perClient * CLIENTS} pages`);
         before = r.body.next ?? start; // at the end, start over

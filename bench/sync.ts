@@ -28,6 +28,7 @@ import { buildCreate, buildNote } from '../src/core/as2.js';
 import { outboxId } from '../src/core/apid.js';
 import { KithError } from '../src/core/errors.js';
 import type { ApId, Did, Digest } from '../src/core/types.js';
+import { NODE_FLAGS } from '../test/node-process.js';
 import { samples, rawVerifyRate, rawVerifyRateOnThreads, progressLine, argValue } from './bounds.js';
 
 const args = process.argv.slice(2);
@@ -65,7 +66,7 @@ function signedPosts(key: Ed25519KeyPair, did: Did, n: number, startMs: number, 
 
 /** Runs the source node as its own process, as a peer's node would be, and returns its first address. */
 async function startSourceProcess(homeDir: string): Promise<{ address: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [KITH, 'start', '--json', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--api-port', '0', '--no-mdns', '--no-relay'], {
     env: { ...process.env, KITH_HOME: homeDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from './helpers.js';
@@ -9,6 +10,8 @@ import { repoRoot } from './helpers.js';
  */
 
 export const KITH = join(repoRoot, 'bin', 'kith.js');
+/** Node's flags from bin/kith.js's first line, so a node started here runs as `kith start` does. */
+export const NODE_FLAGS = readFileSync(KITH, 'utf8').split('\n', 1)[0]!.split(' ').filter((a) => a.startsWith('--'));
 const COMMAND_TIMEOUT_MS = 60_000;
 
 function env(home: string): NodeJS.ProcessEnv {
@@ -79,7 +82,7 @@ process.once('exit', () => {
 });
 
 export async function startNode(home: string, extra: string[] = []): Promise<NodeProcess> {
-  const args = [KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', '0', '--no-mdns', '--no-relay', ...extra];
+  const args = [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', '0', '--no-mdns', '--no-relay', ...extra];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
   let stdout = '';

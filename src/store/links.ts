@@ -51,7 +51,7 @@ export class LinkTable {
     const b = page.before;
     return (b === undefined
       ? this.mentionsStmt.all(owner, page.limit)
-      : this.mentionsBeforeStmt.all(owner, b.created, b.created, raw(b.digest), page.limit)) as LinkedObject[];
+      : this.mentionsBeforeStmt.all(owner, b.created, raw(b.digest), page.limit)) as LinkedObject[];
   }
 
   /** How many of those arrived (by their time) after `since`. */

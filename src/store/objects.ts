@@ -25,7 +25,8 @@ export const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Org
 export const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
 const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
 export const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
-export const OLDER_THAN = '(o.created < ? OR (o.created = ? AND o.digest < ?))';
+// A row value, so SQLite walks the (created, digest) index from the cursor instead of sorting every older row.
+export const OLDER_THAN = '(o.created, o.digest) < (?, ?)';
 
 export const raw = (d: Digest): Buffer => Buffer.from(d, 'hex');
 
@@ -73,10 +74,11 @@ export class ObjectTable {
     const activities = `s.name = ? AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
     this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    const followed = `o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+    // `+o.scope`: not by the scope index, so SQLite walks objects newest first and stops at the page's end.
+    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    const timeline = `o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
+    const timeline = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
       AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
     this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
@@ -133,7 +135,7 @@ export class ObjectTable {
     const b = page.before;
     return (b === undefined
       ? this.pageStmt.all(scope, page.limit)
-      : this.pageBeforeStmt.all(scope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+      : this.pageBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** Like page, without the actor document and authority documents that share the scope. */
@@ -141,13 +143,13 @@ export class ObjectTable {
     const b = page.before;
     return (b === undefined
       ? this.outboxStmt.all(scope, page.limit)
-      : this.outboxBeforeStmt.all(scope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+      : this.outboxBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** The merged timeline of everyone followed, newest first. */
   feedPage(page: Page): StoredObject[] {
     const b = page.before;
-    return (b === undefined ? this.feedStmt.all(page.limit) : this.feedBeforeStmt.all(b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+    return (b === undefined ? this.feedStmt.all(page.limit) : this.feedBeforeStmt.all(b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** The owner's home timeline: their own posts and those of everyone followed, newest first. */
@@ -155,7 +157,7 @@ export class ObjectTable {
     const b = page.before;
     return (b === undefined
       ? this.timelineStmt.all(ownScope, page.limit)
-      : this.timelineBeforeStmt.all(ownScope, b.created, b.created, raw(b.digest), page.limit)) as StoredObject[];
+      : this.timelineBeforeStmt.all(ownScope, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** The signed bytes of an object by its raw digest, with what serving needs to re-check it. */
