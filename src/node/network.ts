@@ -25,6 +25,7 @@ import type { KithNode } from './kith-node.js';
  */
 
 export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
+const PROVIDE_CONCURRENCY = 8;
 const MAX_ACTOR_BYTES = 64 * 1024;
 /** Peers whose sync streams are counted at once (see onSyncStream). */
 const MAX_COUNTED_PEERS = 10_000;
@@ -222,8 +223,13 @@ export class Network extends EventEmitter {
     }
   }
 
+  /** A few at a time: a node following a thousand people should not start a thousand DHT walks at once. */
   private async provideAll(): Promise<void> {
-    await Promise.all(this.node.scopes().map((s) => this.provide(s)));
+    const queue = this.node.scopes();
+    const worker = async (): Promise<void> => {
+      for (let s = queue.shift(); s !== undefined && this.host.status === 'started'; s = queue.shift()) await this.provide(s);
+    };
+    await Promise.all(Array.from({ length: PROVIDE_CONCURRENCY }, worker));
   }
 
   /** Peers the DHT says hold a scope. */
