@@ -27,7 +27,7 @@ import { didFromPublicKey } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
 import { buildActor, buildCreate, buildNote } from '../src/core/as2.js';
 import { KithError } from '../src/core/errors.js';
-import { startNode, KITH } from '../test/node-process.js';
+import { startNode, KITH, NODE_FLAGS } from '../test/node-process.js';
 import { repoRoot } from '../test/helpers.js';
 import { pairDevice } from '../test/device-client.js';
 import { progressLine, argValue } from './bounds.js';
@@ -307,7 +307,7 @@ async function loaded(dir: string, oldest: number, newest: number): Promise<Load
 async function coldStart(dir: string, token: string): Promise<StartTime & { reportMs: number; rssKb: number }> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KITH_')));
-  const argv = [KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', String(port), '--no-mdns', '--no-relay'];
+  const argv = [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', String(port), '--no-mdns', '--no-relay'];
   const t0 = performance.now();
   const child = spawn(process.execPath, argv, { cwd: repoRoot, env: { ...env, KITH_HOME: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
