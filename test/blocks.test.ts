@@ -8,7 +8,6 @@ import { BlockTable } from '../src/store/blocks.js';
 import { schemaVersion } from '../src/store/database.js';
 import { MIGRATIONS } from '../src/store/migrations.js';
 import { decodeErisToBytes, encodeEris, erisReference, initEris, type ErisBlockSize, type ReadCapability } from '../src/core/eris.js';
-import { KithError } from '../src/core/errors.js';
 import { tempDir, refusedWith } from './helpers.js';
 
 /** The block store (src/store/blocks.ts) on a real SQLite file, with real ERIS encodings. */

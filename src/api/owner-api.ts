@@ -1,16 +1,15 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { statSync } from 'node:fs';
 import QRCode from 'qrcode';
-import { fail, isKithError, KithError, type ErrorCode } from '../core/errors.js';
+import { fail, isKithError, KithError } from '../core/errors.js';
 import { parseDid } from '../core/didkey.js';
 import { isApId, apIdKey, outboxId } from '../core/apid.js';
 import { parseErisUrn } from '../core/eris.js';
-import { isDigest } from '../core/bytes.js';
 import { isoOf } from '../core/statement.js';
-import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { isJsonObject, type JsonObject } from '../core/types.js';
 import { textToHtml } from '../core/as2.js';
-import type { Page, StoredObject } from '../store/objects.js';
+import type { StoredObject } from '../store/objects.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import type { DevicePairing } from '../node/devices.js';
@@ -21,6 +20,7 @@ import { asAuthFailure, AuthFailure, endSession, requireDevice, startSession, ty
 import { EventHub } from './owner-events.js';
 import { deviceView, Views, type PostView } from './owner-views.js';
 import { OPENAPI } from './openapi.js';
+import { STATUS, decoded, didParam, jsonBody, limitedBody, nextOf, optionalText, pageOf, type C } from './http-input.js';
 import type { WebApp } from './web-static.js';
 
 /**
@@ -49,96 +49,11 @@ export interface OwnerApi {
   close(): void;
 }
 
-const MAX_JSON_BYTES = 64 * 1024;
 const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 const MAX_TEXT = 5000;
 const UPLOAD_TYPES = /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm)|audio\/(mpeg|ogg|mp4|wav|webm))$/;
 const SERVE_TYPES = /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm|quicktime)|audio\/(mpeg|ogg|mp4|wav|webm))$/;
 const SSE_PING_MS = 25_000;
-
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  unauthenticated: 401,
-  unauthorized: 403,
-  blocked: 403,
-  'not-found': 404,
-  conflict: 409,
-  'too-large': 413,
-  'rate-limited': 429,
-  io: 502,
-  timeout: 504,
-};
-
-type C = Context<{ Variables: AuthVariables }>;
-
-async function jsonBody(c: C): Promise<JsonObject> {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/(json|activity\+json|ld\+json)\b/.test(type)) fail('malformed', 'send the request body as JSON (content-type: application/json)');
-  const bytes = await limitedBody(c, MAX_JSON_BYTES);
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    return fail('malformed', 'the request body is not valid JSON');
-  }
-  if (!isJsonObject(v)) fail('malformed', 'the request body must be a JSON object');
-  return v;
-}
-
-/** Reads the body, refusing it as soon as it passes the limit (before buffering the rest). */
-async function limitedBody(c: C, max: number): Promise<Uint8Array> {
-  const declared = Number(c.req.header('content-length') ?? NaN);
-  if (declared > max) fail('too-large', `the request body is ${declared} bytes; the limit is ${max}`);
-  const reader = c.req.raw.body?.getReader();
-  if (!reader) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      fail('too-large', `the request body is over the limit of ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-function pageOf(c: C): Page {
-  const limitRaw = c.req.query('limit');
-  const limit = limitRaw === undefined ? 20 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 50) fail('malformed', 'limit must be a whole number from 1 to 50');
-  const before = c.req.query('before');
-  if (before === undefined || before === '') return { limit };
-  const m = /^(-?\d{1,16})\.([0-9a-f]{64})$/.exec(before);
-  if (!m || !isDigest(m[2])) fail('malformed', 'before must be the "next" value of a previous page');
-  return { limit, before: { created: Number(m[1]), digest: m[2] } };
-}
-
-function nextOf(rows: readonly StoredObject[], page: Page): string | null {
-  const last = rows[rows.length - 1];
-  return rows.length === page.limit && last ? `${last.created}.${last.digest}` : null;
-}
-
-/** Percent-decoding that refuses malformed input instead of throwing a URIError (a 500). */
-function decoded(v: string, field: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return fail('malformed', `${field} is not properly percent-encoded`);
-  }
-}
-
-function didParam(c: C): Did {
-  return parseDid(decoded(c.req.param('did') ?? '', 'did'));
-}
-
-function optionalText(v: unknown, field: string, max: number): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > max) fail('malformed', `${field} must be text of at most ${max} characters`);
-  return v;
-}
 
 export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const { node, devices, web } = opts;
