@@ -7,7 +7,9 @@ import { signDocument } from '../src/core/proof.js';
 import type { Did } from '../src/core/types.js';
 import { OPENAPI } from '../src/api/openapi.js';
 import { PUBLIC_ROUTES } from '../src/api/owner-auth.js';
-import { tempDir } from './helpers.js';
+import { readdirSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { repoRoot, tempDir } from './helpers.js';
 import { kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
 import { api, pairDevice, pairRequest, type ApiAnswer, type DeviceClient } from './device-client.js';
 
@@ -89,6 +91,28 @@ test('the OpenAPI document is served and lists every route the tests walk', asyn
     const [method, path] = route.split(' ');
     assert.ok((OPENAPI.paths as Record<string, object>)[path!]?.hasOwnProperty(method!.toLowerCase()), `${route} is documented`);
   }
+});
+
+test('the web app is served to anyone, under a strict CSP; its service worker keeps every app file', async () => {
+  const page = await api(base, 'GET', '/');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]{44}'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const sw = new TextDecoder().decode((await api(base, 'GET', '/sw.js')).body);
+  const appFiles = readdirSync(join(repoRoot, 'src', 'web', 'app'), { recursive: true })
+    .map(String)
+    .filter((f) => /\.(js|css)$/.test(f));
+  assert.ok(appFiles.length > 10);
+  for (const f of appFiles) assert.ok(sw.includes(`"/app/${f.split(sep).join('/')}"`), `the service worker keeps /app/${f}`);
+  for (const v of ['/vendor/preact.mjs', '/vendor/htm-preact.mjs', '/vendor/noble-ed25519.mjs', '/vendor/noble-hashes/sha2.js']) {
+    const r = await api(base, 'GET', v);
+    assert.equal(r.status, 200, v);
+    assert.match(r.headers.get('content-type') ?? '', /javascript/);
+  }
+  refused(await api(base, 'GET', '/no-such-page'), 404);
 });
 
 test('every endpoint but pairing refuses calls without a credential, with a bogus one, and from a removed device', async () => {

@@ -49,6 +49,20 @@ function vendorModule(specifier: string, moduleFile: string): Buffer {
   return readFileSync(join(dirname(require.resolve(specifier)), moduleFile));
 }
 
+/**
+ * The service worker's list of files to keep for offline start, and its
+ * version, written from the files themselves: a file added to the app is
+ * never missing from the shell, and any change makes browsers take the new one.
+ */
+function withShell(sw: string, files: ReadonlyMap<string, StaticFile>): string {
+  const shell = [...files.keys()].filter((u) => u !== '/index.html' && u !== '/sw.js').sort();
+  const version = createHash('sha256');
+  for (const u of shell) version.update(`${u} ${files.get(u)!.etag}\n`);
+  return sw
+    .replace(/const VERSION = '[^']*';/, `const VERSION = 'kith-shell-${version.digest('hex').slice(0, 16)}';`)
+    .replace(/const SHELL = \[[^\]]*\];/, `const SHELL = ${JSON.stringify(shell)};`);
+}
+
 export interface WebApp {
   readonly files: ReadonlyMap<string, StaticFile>;
   /** The Content-Security-Policy for the app's pages: its one inline script (the import map) by hash, nothing else inline. */
@@ -75,6 +89,8 @@ export function loadWebApp(root = WEB_ROOT): WebApp {
   files.set('/vendor/noble-ed25519.mjs', file(readFileSync(fileURLToPath(import.meta.resolve('@noble/ed25519'))), 'noble-ed25519.mjs'));
   const hashes = dirname(fileURLToPath(import.meta.resolve('@noble/hashes/sha2.js')));
   for (const name of ['sha2.js', '_md.js', '_u64.js', 'utils.js']) files.set(`/vendor/noble-hashes/${name}`, file(readFileSync(join(hashes, name)), name));
+  const sw = files.get('/sw.js');
+  if (sw) files.set('/sw.js', file(Buffer.from(withShell(sw.body.toString('utf8'), files)), '/sw.js'));
   const html = index?.body.toString('utf8') ?? '';
   const scriptHashes = [...html.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)].map(
     (m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`,
