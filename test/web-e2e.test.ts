@@ -146,6 +146,17 @@ test('web app in Chromium: pair, post with an image, follow, live post, remove t
     assert.equal(navigations.filter((u) => !u.includes('#')).length, 0, 'the post arrived without reloading the page');
     await shot(page, 'timeline-live');
 
+    // Replies both ways: Alice answers Bob in the browser; Bob answers Alice, and she is told at once.
+    const bobsPost = page.getByTestId('post').filter({ hasText: 'Live from Bob' });
+    await bobsPost.getByTestId('post-reply').click();
+    await bobsPost.getByTestId('reply-text').fill('Welcome, Bob!');
+    await bobsPost.getByTestId('reply-submit').click();
+    await page.getByTestId('post').filter({ hasText: 'Welcome, Bob!' }).first().waitFor();
+    const alicePostId = await mine.getAttribute('data-id');
+    assert.match(alicePostId ?? '', /^ap:\/\/did:key:/);
+    await kithJson(homes.b, ['post', 'Lovely colours', '--reply-to', alicePostId!]);
+    await page.getByTestId('unread-badge').filter({ hasText: '1' }).first().waitFor({ timeout: 60_000 });
+
     // Bob's profile, notifications, own profile and settings.
     await page.goto(`${nodeA.info.api}/#/people/${bob.did}`);
     await page.locator('[data-screen="profile"]').waitFor();
@@ -153,9 +164,11 @@ test('web app in Chromium: pair, post with an image, follow, live post, remove t
     await shot(page, 'profile-bob');
     await page.getByTestId('nav-notifications').click();
     await page.locator('[data-screen="notifications"]').waitFor();
+    await page.getByTestId('notification').filter({ hasText: 'Lovely colours' }).waitFor();
     await shot(page, 'notifications');
     await page.getByTestId('nav-me').click();
     await page.locator('[data-screen="profile"]').waitFor();
+    await page.getByTestId('post').filter({ hasText: 'First post from the browser' }).waitFor();
     await shot(page, 'profile-me');
     await page.getByTestId('nav-settings').click();
     await page.locator('[data-screen="settings"]').waitFor();
