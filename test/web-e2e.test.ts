@@ -82,13 +82,20 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
-async function pairIn(context: BrowserContext, base: string, home: string, name: string, errors: string[], screenshot?: string): Promise<Page> {
+/** Pairs a new browser device with a code from `kith pair`, typed in, or by opening the link it prints (as its QR code does). */
+async function pairIn(context: BrowserContext, base: string, home: string, name: string, errors: string[], screenshot?: string, byLink = false): Promise<Page> {
   const page = await context.newPage();
   watchErrors(page, errors);
-  await page.goto(`${base}/`);
-  await page.locator('[data-screen="pair"]').waitFor();
-  const { code } = await kithJson(home, ['pair']);
-  await page.getByTestId('pair-code').fill(code);
+  const { code, url } = await kithJson(home, ['pair']);
+  if (byLink) {
+    await page.goto(url);
+    await page.locator('[data-screen="pair"]').waitFor();
+    assert.equal((await page.getByTestId('pair-code').inputValue()).replace(/[\s-]/g, ''), code.replace('-', ''), 'the link fills in the code');
+  } else {
+    await page.goto(`${base}/`);
+    await page.locator('[data-screen="pair"]').waitFor();
+    await page.getByTestId('pair-code').fill(code);
+  }
   await page.getByTestId('pair-name').fill(name);
   if (screenshot) await shot(page, screenshot);
   await page.getByTestId('pair-submit').click();
@@ -177,7 +184,7 @@ test('web app in Chromium: pair, post with an image, follow, live post, remove t
 
     // A desktop-sized window of the same app.
     const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const laptop = await pairIn(desktop, nodeA.info.api, homes.a, 'Laptop browser', errors);
+    const laptop = await pairIn(desktop, nodeA.info.api, homes.a, 'Laptop browser', errors, undefined, true);
     await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
     await shot(laptop, 'timeline-desktop');
 
