@@ -38,6 +38,9 @@ export function addDeviceCommands(program: Command): void {
           'or scan this, then enter the code if asked:',
           qr,
           `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
+          ...(/^http:\/\/(127\.|\[::1\]|localhost)/.test(offer.url)
+            ? ['The web app listens on this machine only; to pair a phone or tablet, restart with: kith start --api-host 0.0.0.0']
+            : []),
         ]);
       }),
     );
