@@ -22,8 +22,9 @@ interface Client {
 /** Sync progress is sent at most this often per scope; the last word (done) always goes. */
 const SYNC_EVERY_MS = 250;
 /**
- * Posts sent live from one stored batch. A first sync can store thousands at
- * once; devices get the newest, and read the rest when the sync says it is done.
+ * Posts sent live from one stored batch. A push brings one; a sync stores
+ * hundreds at a time, and devices read those (newest first, a page at a time)
+ * when the sync says it is done, instead of having each pushed at them.
  */
 const MAX_LIVE_POSTS = 20;
 
@@ -104,8 +105,7 @@ export class EventHub {
       return stored && views.post(stored);
     };
     const timeline = records.filter((r) => r.scope === own || this.node.store.follows.get(r.owner) !== undefined);
-    const newest = timeline.length <= MAX_LIVE_POSTS ? timeline : [...timeline].sort((a, b) => b.created - a.created).slice(0, MAX_LIVE_POSTS);
-    for (const r of newest) {
+    for (const r of timeline.length <= MAX_LIVE_POSTS ? timeline : []) {
       const post = postOf(r);
       if (post) this.broadcast('post', post);
     }
