@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { KithNode } from '../src/node/kith-node.js';
+import { buildCreate, buildNote } from '../src/core/as2.js';
 import { repoRoot, tempDir } from './helpers.js';
 import { kithJson, startNode, type NodeProcess } from './node-process.js';
 
@@ -69,6 +71,23 @@ function png(size = 48): Buffer {
   ]);
 }
 
+const OLD_POSTS = 8000;
+
+/** A home whose person has posted `count` times over the past day, written before its node starts. */
+function seedPosts(home: string, name: string, count: number): { did: string } {
+  const { node } = KithNode.init(home, { profile: { name } });
+  const start = Date.now() - 86_400_000;
+  const docs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = start + i * 1000;
+    docs.push(JSON.stringify(node.sign(buildCreate(node.did, buildNote(node.did, { text: `old post ${i}` }, t), t))));
+  }
+  for (const r of node.ingestor.ingestMany(docs)) if (r instanceof Error) throw r;
+  const did = node.did;
+  node.close();
+  return { did };
+}
+
 /** Fails the test on any script error or console error in the page. */
 function watchErrors(page: Page, errors: string[]): void {
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -111,7 +130,8 @@ test('web app in Chromium: pair, post with an image, follow, live post, remove t
   const errors: string[] = [];
   try {
     await kithJson(homes.a, ['init', '--name', 'Alice']);
-    const bob = await kithJson(homes.b, ['init', '--name', 'Bob']);
+    // Bob has posted a lot, so following him takes a sync long enough to watch.
+    const bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
     const nodeB = await startNode(homes.b);
     running.push(nodeB);
     const nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
@@ -141,6 +161,9 @@ test('web app in Chromium: pair, post with an image, follow, live post, remove t
     // Follow Bob by his node's address; his earlier post arrives.
     await page.getByTestId('follow-target').fill(nodeB.info.addresses[0]!);
     await page.getByTestId('follow-submit').click();
+    await page.getByTestId('sync-status').filter({ hasText: /sync/i }).waitFor({ timeout: 60_000 });
+    await shot(page, 'syncing');
+    await page.getByTestId('follow-status').filter({ hasText: /follow/i }).waitFor({ timeout: 120_000 });
     await page.getByTestId('nav-home').click();
     await page.locator('[data-screen="home"]').waitFor();
     await page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' }).waitFor({ timeout: 60_000 });
