@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export const CHROMIUM = process.env.KITH_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.KITH_CHROMIUM ?? '/usr/bin/chromium';
 const say = (msg) => process.stderr.write(`kith setup: ${msg}\n`);
 
 if (!existsSync(CHROMIUM)) {

@@ -69,10 +69,7 @@ const routes: Record<string, Handler> = {
     if (inReplyTo !== undefined && !isApId(inReplyTo)) fail('malformed', 'inReplyTo must be an ap:// id');
     const attachment = body.attachment === undefined ? undefined : checkAttachments(body.attachment);
     const r = ctx.node.post({ text: text(body, 'text'), ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}), ...(attachment ? { attachment } : {}) });
-    const stored = ctx.node.store.objects.byDigest(r.digest);
-    const recipients = ctx.network && stored ? await ctx.network.publish(stored.scope, stored.body) : 0;
-    if (attachment) ctx.network?.announceContent(attachment.map((a) => String(a.url)));
-    return { ...r, pushedTo: recipients };
+    return { ...r, pushedTo: ctx.network ? await ctx.network.push(r.digest) : 0 };
   },
   'POST /follow': async (ctx, body) => {
     const r = await needNetwork(ctx).follow(text(body, 'target'));
@@ -88,8 +85,7 @@ const routes: Record<string, Handler> = {
   'POST /devices/revoke': async (ctx, body) => {
     const api = needApi(ctx);
     const { device, revocation } = api.devices.revoke(text(body, 'id'));
-    const stored = ctx.node.store.objects.byDigest(revocation.digest);
-    if (ctx.network && stored) await ctx.network.publish(stored.scope, stored.body);
+    await ctx.network?.push(revocation.digest);
     return { device: deviceView(device, undefined) };
   },
   'POST /unfollow': (ctx, body) => {

@@ -7,13 +7,12 @@ import { parseDid } from '../core/didkey.js';
 import { isApId, apIdKey, outboxId } from '../core/apid.js';
 import { parseErisUrn } from '../core/eris.js';
 import { isoOf } from '../core/statement.js';
-import { isJsonObject, type JsonObject } from '../core/types.js';
+import type { Digest, JsonObject } from '../core/types.js';
 import { textToHtml } from '../core/as2.js';
-import type { StoredObject } from '../store/objects.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import type { DevicePairing } from '../node/devices.js';
-import { attachBytes, checkAttachments, erisAttachments, readContent } from '../node/media.js';
+import { attachBytes, checkAttachments, readContent } from '../node/media.js';
 import { loadPreferences, updatePreferences, type Preferences } from '../node/preferences.js';
 import { normalizePairingCode } from '../core/pairing.js';
 import { asAuthFailure, AuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
@@ -61,7 +60,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   let network: Network | undefined;
   const app = new Hono<{ Variables: AuthVariables }>();
 
-  const publish = async (o: StoredObject | undefined): Promise<number> => (network && o ? network.publish(o.scope, o.body) : 0);
+  const push = async (digest: Digest): Promise<number> => (network ? network.push(digest) : 0);
 
   const pairingOffer = async (baseUrl = opts.publicUrl()): Promise<JsonObject> => {
     const offer = devices.offer();
@@ -110,8 +109,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   app.post('/api/pair', async (c) => {
     const body = await jsonBody(c);
     const r = devices.pair({ code: body.code, name: body.name, publicKey: body.publicKey, signature: body.signature });
-    const stored = node.store.objects.byDigest(r.certificate.digest);
-    await publish(stored);
+    await push(r.certificate.digest);
     if (body.bearer === true) return c.json({ device: deviceView(r.device, r.device.id), certificate: r.certificate.doc, token: r.token }, 201);
     startSession(c, r.token);
     return c.json({ device: deviceView(r.device, r.device.id), certificate: r.certificate.doc }, 201);
@@ -157,8 +155,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
       ...(summary !== undefined ? { summary: summary === '' ? '' : textToHtml(summary) } : {}),
       ...(icon !== undefined ? { icon: icon as JsonObject } : {}),
     });
-    await publish(node.store.objects.byDigest(r.digest));
-    if (icon) network?.announceContent([String(icon.url)]);
+    await push(r.digest);
     return c.json(new Views(node).person(node.did));
   });
 
@@ -179,9 +176,8 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
         ? undefined
         : checkAttachments(body.attachment).map(({ src: _src, ...a }) => a);
     const r = node.post({ text, ...(typeof inReplyTo === 'string' ? { inReplyTo: apIdKey(inReplyTo) } : {}), ...(attachment ? { attachment } : {}) });
+    await push(r.digest);
     const stored = node.store.objects.byDigest(r.digest);
-    await publish(stored);
-    if (attachment) network?.announceContent(attachment.map((a) => String(a.url)));
     return c.json({ post: stored && new Views(node).post(stored) }, 201);
   });
 
@@ -191,9 +187,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const checked = node.check(body);
     if (checked.owner !== node.did) fail('unauthorized', `this outbox takes activities of ${node.did} only, not of ${checked.owner}`);
     const r = node.ingest(body);
-    const stored = node.store.objects.byDigest(r.digest);
-    await publish(stored);
-    if (stored) network?.announceContent(erisAttachments(isJsonObject(body.object) ? body.object : body));
+    await push(r.digest);
     return c.json({ id: r.id, digest: r.digest, status: r.status }, 201);
   });
 
@@ -325,7 +319,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const id = c.req.param('id');
     if (!/^[0-9a-f]{12}$/.test(id)) fail('malformed', 'a device id is 12 hexadecimal characters');
     const { device, revocation } = devices.revoke(id);
-    await publish(node.store.objects.byDigest(revocation.digest));
+    await push(revocation.digest);
     return c.json({ device: deviceView(device, c.get('device').id) });
   });
 

@@ -120,23 +120,29 @@ export class KithNode {
     const actor = this.actor();
     const endpoints = isJsonObject(actor.endpoints) ? actor.endpoints : {};
     if (JSON.stringify(endpoints.kithPeers ?? []) === JSON.stringify(addresses)) return;
-    const { proof: _old, ...unsigned } = actor;
-    this.ingestor.ingest(this.sign({ ...unsigned, endpoints: { ...endpoints, kithPeers: addresses }, published: isoNow() }));
+    this.reviseActor((a) => ({ ...a, endpoints: { ...endpoints, kithPeers: addresses } }));
+  }
+
+  /** Signs and stores a new version of the actor document: the current one, changed by `change`. */
+  private reviseActor(change: (unsigned: JsonObject) => JsonObject): Ingested {
+    const { proof: _old, ...current } = this.actor();
+    const result = this.ingestor.ingest(this.sign({ ...change(current), published: isoNow() }));
+    this.store.settings.set(ACTOR_SETTING, result.digest);
+    return result;
   }
 
   /** A new signed version of the actor with these profile fields; the peer addresses and gateways it lists stay. */
   updateProfile(profile: Pick<ProfileFields, 'name' | 'summary' | 'icon'>): Ingested {
-    const { proof: _old, ...current } = this.actor();
-    const next: JsonObject = { ...current, published: isoNow() };
-    for (const k of ['name', 'summary', 'icon'] as const) {
-      const v = profile[k];
-      if (v === undefined) continue;
-      if (v === '' || v === null) delete next[k];
-      else next[k] = v;
-    }
-    const result = this.ingestor.ingest(this.sign(next));
-    this.store.settings.set(ACTOR_SETTING, result.digest);
-    return result;
+    return this.reviseActor((current) => {
+      const next: JsonObject = { ...current };
+      for (const k of ['name', 'summary', 'icon'] as const) {
+        const v = profile[k];
+        if (v === undefined) continue;
+        if (v === '' || v === null) delete next[k];
+        else next[k] = v;
+      }
+      return next;
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import { KithError, fail } from '../core/errors.js';
 import { didOf, outboxId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
 import { parseJsonLimited } from '../core/limits.js';
-import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { isJsonObject, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { createHost, dhtKey, setTopicValidator, startBootstrap, type KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
 import { disconnectPeer } from '../net/peers.js';
@@ -211,6 +211,22 @@ export class Network extends EventEmitter {
   async publish(scope: string, body: string): Promise<number> {
     const { recipients } = await this.host.services.pubsub.publish(topicOf(scope), Buffer.from(body, 'utf8'));
     return recipients.length;
+  }
+
+  /**
+   * Pushes a stored object of this node's to its scope's followers, and
+   * announces the ERIS content it links (attachments, an avatar) so they can
+   * fetch it. Returns how many peers the push reached.
+   */
+  async push(digest: Digest): Promise<number> {
+    const stored = this.node.store.objects.byDigest(digest);
+    if (!stored) return 0;
+    const doc = JSON.parse(stored.body) as JsonObject;
+    const inner = isJsonObject(doc.object) ? doc.object : doc;
+    const icon = isJsonObject(doc.icon) && typeof doc.icon.url === 'string' && doc.icon.url.startsWith('urn:eris:') ? [doc.icon.url] : [];
+    const urns = [...erisAttachments(inner), ...icon];
+    if (urns.length > 0) this.announceContent(urns);
+    return this.publish(stored.scope, stored.body);
   }
 
   // ---- DHT ----
