@@ -1,7 +1,14 @@
 /**
- * npm run bench -- footprint [--objects N] [--follows F] [--starts K] [--idle-s S] [--requests R] [--json]
+ * npm run bench -- footprint [--objects N] [--follows F] [--starts K] [--idle-s S] [--requests R]
+ *                             [--settle-s S] [--cpu-s W] [--soak-min M] [--json]
  *
  * What a running node costs the machine, each `kith start` its own process on 127.0.0.1:
+ *  0. idle with peers, the network as people run it (mDNS, relay search):
+ *     a hub with 0, 1 and 10 peer nodes (all connected, all followed by the
+ *     hub), left alone S seconds (default 30) and then measured for W seconds
+ *     (default 60): CPU time as a share of one core, beside a bare `node`
+ *     process measured over the same window; then, with 10 peers, memory
+ *     each minute for M minutes (default 30), minute 1 against minute M;
  *  1. idle: a fresh home (identity created on first run), left alone for S
  *     seconds (default 5): resident memory (VmRSS) and its high-water mark (VmHWM);
  *  2. loaded: a home holding N objects (default 100,000) by F authors (default
@@ -11,8 +18,10 @@
  *  3. cold start: the loaded node started K more times (default 3): time from
  *     spawn to the first 200 of GET /api/timeline with a saved session, and to
  *     the node's start report (network up).
- * The bounds, measured in the same run: the RSS of a bare `node` process, and
+ * The bounds, measured in the same run: the RSS and CPU of a bare `node` process, and
  * the spawn-to-first-answer time of a bare `node` HTTP server polled the same way.
+ * Stages 1 to 3 run without mDNS or the relay search, so their figures
+ * compare with earlier runs; stage 0 is the node as it runs at home.
  * The issue's aims are printed beside the figures, as information only.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +40,7 @@ import { startNode, KITH, NODE_FLAGS } from '../test/node-process.js';
 import { repoRoot } from '../test/helpers.js';
 import { pairDevice } from '../test/device-client.js';
 import { progressLine, argValue } from './bounds.js';
+import { cpuMsOf, idleCpu, soak, type IdleCpu, type Soak } from './footprint-peers.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -41,7 +51,11 @@ const IDLE_S = argValue(args, '--idle-s', 5);
 const REQUESTS = argValue(args, '--requests', 300);
 const CLIENTS = 2;
 const PAGE = 20;
-const AIMS = { idleMB: 120, loadedMB: 250, startS: 2 };
+const SETTLE_S = argValue(args, '--settle-s', 30);
+const CPU_S = argValue(args, '--cpu-s', 60);
+const SOAK_MIN = argValue(args, '--soak-min', 30);
+const PEER_COUNTS = [0, 1, 10];
+const AIMS = { idleMB: 120, loadedMB: 250, startS: 2, idleCore: 0.01, soakGrowth: 0.1 };
 
 const progress = progressLine(json);
 const say = (line: string) => {
@@ -77,14 +91,6 @@ function memoryOf(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKb: field('VmRSS'), hwmKb: field('VmHWM') };
-}
-
-/** CPU time (user + system, every thread) a process has used so far, in ms. */
-function cpuMsOf(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 a second on Linux); the name field may hold spaces.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Samples a process's RSS every `everyMs` until stopped; returns the samples. */
@@ -343,8 +349,38 @@ try {
   progress('measuring a bare node');
   await fetch('http://127.0.0.1:1/').catch(() => {}); // load fetch before anything is timed
   const bare = await bareNodeRss(1000);
-  say(`footprint benchmark: kith start on 127.0.0.1 (no mDNS, no relay), Node ${process.version}`);
+  say(`footprint benchmark: kith start on 127.0.0.1, Node ${process.version}`);
   say(`  bare node, idle              RSS ${fmtMB(bare.rssKb)}                              (the memory bound)`);
+
+  say(`  idle with peers (mDNS and relay search on, as people run it; ${SETTLE_S} s to settle, then ${CPU_S} s measured):`);
+  const pct = (core: number) => `${(core * 100).toFixed(2).padStart(5)}% of a core`;
+  const idles: IdleCpu[] = [];
+  let soaked: Soak | undefined;
+  for (const n of PEER_COUNTS) {
+    const last = n === PEER_COUNTS[PEER_COUNTS.length - 1];
+    const r = await idleCpu(n, SETTLE_S, CPU_S, dirs, progress, last);
+    idles.push(r);
+    say(
+      `    ${String(n).padStart(2)} peer(s) (${r.connected} connected)   hub ${pct(r.hubCore)}, peers ${n === 0 ? '   -  ' : pct(r.peerCore)}; ` +
+        `bare node ${pct(r.bareCore)} (the bound); hub RSS ${fmtMB(r.hubRssKb)}`,
+    );
+    if (r.cluster) {
+      try {
+        soaked = await soak(r.cluster, SOAK_MIN, progress);
+      } finally {
+        await r.cluster.stop();
+      }
+    }
+  }
+  if (soaked) {
+    const first = soaked.hubRssKb[0]!;
+    const lastKb = soaked.hubRssKb[soaked.hubRssKb.length - 1]!;
+    const every = soaked.hubRssKb.map((k) => mb(k).toFixed(0)).join(' ');
+    say(`  memory over ${soaked.minutes} min with ${PEER_COUNTS[PEER_COUNTS.length - 1]} peers: hub ${fmtMB(first)} at minute 1, ${fmtMB(lastKb)} at minute ${soaked.minutes} (${(((lastKb - first) / first) * 100).toFixed(1)}%)`);
+    say(`                               peers (mean) ${fmtMB(soaked.peerRssKb[0]!)} -> ${fmtMB(soaked.peerRssKb[soaked.peerRssKb.length - 1]!)}; bare node ${fmtMB(soaked.bareRssKb[0]!)} -> ${fmtMB(soaked.bareRssKb[soaked.bareRssKb.length - 1]!)} (the bound)`);
+    say(`                               hub MB each minute: ${every}; hub CPU over the soak ${pct(soaked.hubCore)}`);
+  }
+  say(`  the stages below run with --no-mdns --no-relay, as earlier runs did:`);
 
   progress('idle node');
   const idleNode = await idle();
@@ -387,6 +423,12 @@ try {
   say(`                               spawn to start report (network up) ${startReport.toFixed(0)} ms median (each: ${each(starts.map((s) => s.reportMs))})`);
 
   say(`  aims (information, not a pass/fail):`);
+  for (const r of idles) {
+    if (r.peers === 0) continue;
+    say(`    idle CPU under 1%, ${String(r.peers).padStart(2)} peer(s)  ${(r.hubCore * 100).toFixed(2).padStart(6)} %      ${verdict(r.hubCore < AIMS.idleCore)}  (hub)`);
+  }
+  const growth = soaked ? (soaked.hubRssKb[soaked.hubRssKb.length - 1]! - soaked.hubRssKb[0]!) / soaked.hubRssKb[0]! : NaN;
+  if (soaked) say(`    memory flat within 10%     ${(growth * 100).toFixed(1).padStart(6)} %      ${verdict(Math.abs(growth) <= AIMS.soakGrowth)}  (hub, minute 1 to ${soaked.minutes})`);
   say(`    idle under ${AIMS.idleMB} MB           ${mb(idleNode.rssKb).toFixed(1).padStart(6)} MB     ${verdict(mb(idleNode.rssKb) < AIMS.idleMB)}`);
   say(`    loaded under ${AIMS.loadedMB} MB         ${mb(load.peakRssKb).toFixed(1).padStart(6)} MB     ${verdict(mb(load.peakRssKb) < AIMS.loadedMB)}  (peak while serving)`);
   say(`    start under ${AIMS.startS} s             ${(startApi / 1000).toFixed(2).padStart(6)} s      ${verdict(startApi < AIMS.startS * 1000)}  (median, to the first timeline answer)`);
@@ -397,6 +439,8 @@ try {
       JSON.stringify({
         node: process.version,
         bareNodeRssKb: bare.rssKb,
+        idleWithPeers: idles.map(({ cluster: _c, ...r }: IdleCpu & { cluster?: unknown }) => r),
+        soak: soaked ?? null,
         idle: idleNode,
         seeded: { objects: seeded.stored, posts: OBJECTS, follows: FOLLOWS, seconds: seedS },
         loaded: loadFigures,
@@ -406,6 +450,8 @@ try {
           idle: { aimMB: AIMS.idleMB, mb: mb(idleNode.rssKb), met: mb(idleNode.rssKb) < AIMS.idleMB },
           loaded: { aimMB: AIMS.loadedMB, mb: mb(load.peakRssKb), met: mb(load.peakRssKb) < AIMS.loadedMB },
           start: { aimS: AIMS.startS, s: startApi / 1000, met: startApi < AIMS.startS * 1000 },
+          idleCpu: idles.filter((r) => r.peers > 0).map((r) => ({ peers: r.peers, core: r.hubCore, met: r.hubCore < AIMS.idleCore })),
+          soak: soaked ? { growth, met: Math.abs(growth) <= AIMS.soakGrowth } : null,
         },
       }),
     );

@@ -5,7 +5,7 @@ import { repoRoot } from './helpers.js';
 
 /**
  * Real Kith nodes as separate processes on 127.0.0.1 (no mDNS, no relay
- * hunting: tests send traffic to loopback only), and the `kith` command
+ * search unless asked: tests send traffic to loopback only), and the `kith` command
  * talking to them, for multi-node tests.
  */
 
@@ -81,8 +81,17 @@ process.once('exit', () => {
   for (const c of alive) c.kill('SIGKILL');
 });
 
-export async function startNode(home: string, extra: string[] = []): Promise<NodeProcess> {
-  const args = [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', '0', '--no-mdns', '--no-relay', ...extra];
+export interface StartOptions {
+  /**
+   * Run with the network as people run it (mDNS and the relay search on),
+   * for benchmarks of an idle node; tests keep to loopback traffic only.
+   */
+  readonly networkDefaults?: boolean;
+}
+
+export async function startNode(home: string, extra: string[] = [], opts: StartOptions = {}): Promise<NodeProcess> {
+  const quiet = opts.networkDefaults === true ? [] : ['--no-mdns', '--no-relay'];
+  const args = [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', '0', ...quiet, ...extra];
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
   let stdout = '';

@@ -7,5 +7,46 @@
  * Suffixes carry the unit: _MS milliseconds, _BYTES bytes, plain counts otherwise.
  */
 
-// (sections are added by the parts that use them: net, replication, live push, discovery, media, API)
-export {};
+const SECOND_MS = 1000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+
+/** Finding circuit relays for a node behind NAT, and announcing a public relay (net/relay-finder.ts). */
+export const RELAY = Object.freeze({
+  /** Slots held on relays at once: one to be reachable, a second so losing one is no outage. */
+  MAX_RESERVATIONS: 2,
+  /** Relays dialled per search at most. */
+  MAX_CANDIDATES: 4,
+  /** The first search waits for the node's first contacts (bootstrap, mDNS) to be made. */
+  FIRST_SEARCH_MS: 5 * SECOND_MS,
+  /** After a search that found nothing, the next waits this long, doubling up to the maximum. */
+  MIN_SEARCH_INTERVAL_MS: MINUTE_MS,
+  MAX_SEARCH_INTERVAL_MS: HOUR_MS,
+  /** One DHT lookup (or announcement) gives up after this. */
+  SEARCH_TIMEOUT_MS: 30 * SECOND_MS,
+  DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+  /** A public relay renews its DHT record this often (records live 48 hours). */
+  ANNOUNCE_INTERVAL_MS: 12 * HOUR_MS,
+});
+
+/** The libp2p host's own timers (net/host.ts): each one wakes every connected node, so idle cost grows with them. */
+export const HOST = Object.freeze({
+  /**
+   * libp2p pings each peer on a fresh stream every 10 s by default, to measure
+   * round trips and find dead connections. Yamux already sends a keep-alive
+   * frame every 30 s on each connection (which keeps NAT mappings open), so a
+   * minute is enough here, and an idle phone wakes six times less.
+   */
+  PING_INTERVAL_MS: MINUTE_MS,
+  /**
+   * How often this node asks the local network who is there. A node that
+   * starts asks at once and every node answers, so newcomers are still found
+   * within a second; the repeat only finds nodes that missed both (libp2p's
+   * default, 10 s, made every node on a network parse every other's answers
+   * each 10 s).
+   */
+  MDNS_QUERY_INTERVAL_MS: MINUTE_MS,
+  DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+  /** How often lost bootstrap peers are redialled. */
+  BOOTSTRAP_RETRY_MS: 30 * SECOND_MS,
+});

@@ -19,7 +19,10 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { KithError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { HOST } from '../core/constants.js';
 import { PeerPenalties, type NetLogger, type PeerPenaltiesOptions } from './peers.js';
+import { relayFinder, type RelayFinder } from './relay-finder.js';
 
 /**
  * The libp2p host every Kith node runs. One place decides the stack so all
@@ -30,6 +33,9 @@ import { PeerPenalties, type NetLogger, type PeerPenaltiesOptions } from './peer
 
 /** Our own DHT, so Kith records never mix with the public IPFS DHT's. */
 export const KITH_DHT_PROTOCOL = '/kith/kad/1.0.0';
+
+/** Public relays announce themselves in the DHT under the key of this name (see RelayFinder). */
+export const RELAYS_DHT_NAME = '/kith/relays';
 
 /** Tags beginning with libp2p's KEEP_ALIVE ('keep-alive') make it redial the peer when lost and never prune it. */
 const BOOTSTRAP_TAG = 'keep-alive-kith-bootstrap';
@@ -43,6 +49,7 @@ export interface KithServices extends Record<string, unknown> {
   autonat: unknown;
   dcutr: unknown;
   penalties: PeerPenalties;
+  relayFinder: RelayFinder;
   /** Present only on hosts created with publicRelay. */
   relay?: CircuitRelayService;
 }
@@ -67,9 +74,11 @@ export interface HostOptions {
   /**
    * Reserve a slot on relays we meet, so peers can reach us through them when
    * we are behind NAT. Default: on unless this node is itself a public relay.
-   * It makes the node look for relays in the background, so tests turn it off.
+   * It makes the node look for relays in the background (see RelayFinder).
    */
   relayListen?: boolean;
+  /** Waits of the relay search, for tests that cannot sit through a minute: see RelayFinderOptions. */
+  relaySearch?: { firstSearchMs?: number; minSearchMs?: number; maxSearchMs?: number };
   /** Addresses to announce instead of the listen addresses (a public node behind port forwarding). */
   announce?: string[];
   /** Most open connections; default 100 (300 for a public relay). */
@@ -96,7 +105,9 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
   const listen = [`/${ip}/${listenHost}/tcp/${options.tcpPort ?? 0}`];
   if (options.wsPort !== undefined) listen.push(`/${ip}/${listenHost}/tcp/${options.wsPort}/ws`);
   const publicRelay = options.publicRelay ?? false;
-  if (options.relayListen ?? !publicRelay) listen.push('/p2p-circuit');
+  // No bare '/p2p-circuit' listen address: it starts libp2p's relay search, an
+  // endless DHT random walk where no relay exists. RelayFinder reserves instead.
+  const reserveRelays = options.relayListen ?? !publicRelay;
   const maxConnections = options.maxConnections ?? (publicRelay ? 300 : 100);
   const penalties = new PeerPenalties(options.penalties);
 
@@ -106,7 +117,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
   let onLocalPeer: ((info: PeerInfo) => void) | undefined;
   const peerDiscovery: NonNullable<Libp2pOptions<KithServices>['peerDiscovery']> = [];
   if (options.mdns ?? true) {
-    const factory = mdns();
+    const factory = mdns({ interval: HOST.MDNS_QUERY_INTERVAL_MS });
     peerDiscovery.push((components) => {
       const discovery = factory(components);
       discovery.addEventListener('peer', (evt) => onLocalPeer?.(evt.detail));
@@ -146,6 +157,13 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
     autonat: autoNAT(),
     dcutr: dcutr(),
     penalties: () => penalties,
+    relayFinder: relayFinder({
+      reserve: reserveRelays,
+      announce: publicRelay,
+      key: () => dhtKey(RELAYS_DHT_NAME),
+      ...options.relaySearch,
+      log: loggerOf(log),
+    }),
     ...(publicRelay ? { relay: circuitRelayServer() } : {}),
   };
 
@@ -167,8 +185,9 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
       connectionManager: {
         maxConnections,
         maxIncomingPendingConnections: 20,
-        dialTimeout: 10_000,
+        dialTimeout: HOST.DIAL_TIMEOUT_MS,
       },
+      connectionMonitor: { pingInterval: HOST.PING_INTERVAL_MS },
       services,
     });
   } catch (e) {
@@ -188,7 +207,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
   };
 
   if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
-    await startBootstrap(node, options.bootstrap, options.bootstrapRetryMs ?? 30_000, log);
+    await startBootstrap(node, options.bootstrap, options.bootstrapRetryMs ?? HOST.BOOTSTRAP_RETRY_MS, log);
   }
   return node;
 }
@@ -236,6 +255,11 @@ export async function startBootstrap(node: KithHost, addrs: string[], retryMs: n
   // The node's own sockets keep the process alive while it runs; this timer must not.
   timer.unref();
   node.addEventListener('stop', () => clearInterval(timer), { once: true });
+}
+
+/** Until net/ logs through core's Logger everywhere: one line-logger serves every level. */
+function loggerOf(log: NetLogger): Logger {
+  return { debug: () => undefined, info: log, warn: log, error: log };
 }
 
 // ---- gossip validation ----
