@@ -53,7 +53,10 @@ export class Replication {
     await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection));
     this.host.addEventListener('peer:connect', (evt) => {
       // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
-      setTimeout(() => void this.syncAllWith(evt.detail), CONTACT_SYNC_DELAY_MS).unref();
+      const peer = evt.detail;
+      setTimeout(() => {
+        this.syncAllWith(peer).catch((e: unknown) => this.log.warn(`syncing with ${short(peer.toString())} on contact failed: ${reasonOf(e)}`));
+      }, CONTACT_SYNC_DELAY_MS).unref();
     });
   }
 
