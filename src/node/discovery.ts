@@ -39,10 +39,15 @@ export class Discovery {
   ) {}
 
   async start(): Promise<void> {
-    await this.host.handle(ACTOR_PROTOCOL, async (stream) => {
-      const frames = frameStream(stream);
-      await frames.writeFrame(Buffer.from(JSON.stringify(this.node.actor()), 'utf8'));
-      await frames.close();
+    await this.host.handle(ACTOR_PROTOCOL, async (stream, connection) => {
+      try {
+        const frames = frameStream(stream);
+        await frames.writeFrame(Buffer.from(JSON.stringify(this.node.actor()), 'utf8'));
+        await frames.close();
+      } catch (e) {
+        this.log.info(`telling ${short(connection.remotePeer.toString())} whose node this is failed: ${reasonOf(e)}`);
+        throw e; // libp2p aborts the stream
+      }
     });
     const onFirstContact = (): void => {
       this.announceTimer = setTimeout(() => void this.announceAll(), ANNOUNCE_DELAY_MS);
