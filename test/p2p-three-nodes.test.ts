@@ -50,8 +50,8 @@ test('three nodes: follow, replicate, serve while the author is away, and push l
     running.push(nodeA);
     assert.equal(nodeA.info.did, a.did);
     await nodeB.waitForLog(new RegExp(`connected to ${nodeA.info.peerId}`));
-    // Give gossipsub a heartbeat to learn who subscribes to what.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A can push once it knows B listens to its posts (B says so when their gossip stream opens); C hears through B.
+    await nodeA.waitForLog(new RegExp(`live: ${nodeB.info.peerId} listens to our posts`));
     const live = await kithJson(homes.a, ['post', 'A is back']);
     assert.ok(live.pushedTo >= 1, `pushed to ${live.pushedTo} peers`);
     for (const [name, node, home] of [['B', nodeB, homes.b], ['C', nodeC, homes.c]] as const) {

@@ -10,6 +10,7 @@ import { KithNode } from '../node/kith-node.js';
 import { hasIdentity } from '../node/identity.js';
 import { homePaths } from '../node/home.js';
 import { Network } from '../node/network.js';
+import { createLogger } from '../node/logger.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
 import { startControl } from '../api/control.js';
 import { DEFAULT_API_PORT, startApiServer, type ApiServer } from '../api/api-server.js';
@@ -34,10 +35,6 @@ function port(v: unknown, name: string): number | undefined {
   return n;
 }
 
-function logLine(line: string): void {
-  process.stderr.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
-}
-
 export function addNodeCommands(program: Command): void {
   program
     .command('start')
@@ -55,6 +52,8 @@ export function addNodeCommands(program: Command): void {
     .option('--api-host <address>', 'address the web app listens on; 0.0.0.0 opens it to the local network', '127.0.0.1')
     .action(
       action(async (_args, opts) => {
+        // First, so a mistyped KITH_LOG_LEVEL is refused before anything is created.
+        const log = createLogger({ env: process.env });
         const home = homePaths(opts.home as string | undefined);
         let created = false;
         if (!hasIdentity(home)) {
@@ -78,7 +77,7 @@ export function addNodeCommands(program: Command): void {
             mdns: opts.mdns !== false,
             publicRelay: opts.public === true,
             relayListen: opts.relay !== false && opts.public !== true,
-            log: logLine,
+            log,
           });
           control.attach(network);
           api.attach(network);
@@ -128,7 +127,7 @@ export function addNodeCommands(program: Command): void {
           process.once('SIGINT', () => resolve());
           process.once('SIGTERM', () => resolve());
         });
-        logLine('stopping…');
+        log.info('stopping…');
         await lan?.stop();
         await api.close();
         await control.close();

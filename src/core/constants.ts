@@ -46,7 +46,41 @@ export const HOST = Object.freeze({
    * each 10 s).
    */
   MDNS_QUERY_INTERVAL_MS: MINUTE_MS,
-  DIAL_TIMEOUT_MS: 10 * SECOND_MS,
-  /** How often lost bootstrap peers are redialled. */
-  BOOTSTRAP_RETRY_MS: 30 * SECOND_MS,
+  /** libp2p gives up on one dial after this. */
+  CONNECTION_DIAL_TIMEOUT_MS: 10 * SECOND_MS,
 });
+
+// ---- the node on the network (node/network.ts and its parts) ----
+
+/** How often followed scopes are pulled again from every connected peer (repairs what live push missed). */
+export const RESYNC_INTERVAL_MS = 5 * 60_000;
+/** Wait after meeting a peer before syncing with it, so its protocols are identified first. */
+export const CONTACT_SYNC_DELAY_MS = 200;
+/** Dialling a peer for a sync stream gives up after this. */
+export const SYNC_DIAL_TIMEOUT_MS = 15_000;
+/** The window sync requests are counted in, per peer, against the configured maxSyncsPerMinute. */
+export const SYNC_RATE_WINDOW_MS = 60_000;
+/** Peers whose sync requests are counted at once; past it, counts from older windows are forgotten. */
+export const MAX_RATE_COUNTED_PEERS = 10_000;
+/** Sync and media progress go to the log at most this often. */
+export const PROGRESS_LOG_INTERVAL_MS = 1000;
+/** After the first peer is met, wait this long before announcing in the DHT, so the peer can answer. */
+export const ANNOUNCE_DELAY_MS = 1000;
+/** DHT announcements made at once: a node following a thousand people must not start a thousand walks. */
+export const PROVIDE_CONCURRENCY = 8;
+/** One DHT announcement gives up after this. */
+export const DHT_PROVIDE_TIMEOUT_MS = 30_000;
+/** Looking up who keeps a scope gives up after this, with whatever it found. */
+export const DHT_FIND_TIMEOUT_MS = 10_000;
+/** Holders of a scope taken from one DHT lookup. */
+export const MAX_SCOPE_PROVIDERS = 8;
+/** Lost bootstrap peers are redialled this often. */
+export const BOOTSTRAP_RETRY_MS = 30_000;
+/** Dialling an address (to follow someone there, or on the owner's request) gives up after this. */
+export const DIAL_TIMEOUT_MS = 15_000;
+/** Asking a node whose it is (the actor protocol): opening the stream, and then the answer, each within this. */
+export const ACTOR_TIMEOUT_MS = 10_000;
+/** Largest actor document a node may answer with. */
+export const MAX_ACTOR_BYTES = 64 * 1024;
+/** Recent syncs listed in the node's status. */
+export const STATUS_RECENT_SYNCS = 50;

@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'not-found'
   | 'conflict'
   | 'timeout' // a peer or operation did not answer in time
-  | 'io';
+  | 'io'
+  | 'internal'; // a bug in Kith, not a fault of the input or of whoever sent it
 
 export class KithError extends Error {
   override readonly name = 'KithError';
@@ -37,6 +38,17 @@ export class KithError extends Error {
 
 export function fail(code: ErrorCode, message: string): never {
   throw new KithError(code, message);
+}
+
+/**
+ * Refusals that show whoever sent the input misbehaved (a peer that forged,
+ * broke or bloated it), as opposed to input it may hold in good faith
+ * (revoked, expired, signed under a certificate we lack yet) or our own bug.
+ */
+export const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['malformed', 'too-large', 'bad-signature', 'bad-encoding', 'unknown-cryptosuite', 'forged']);
+
+export function isPeerFault(e: unknown): e is KithError {
+  return e instanceof KithError && PEER_FAULTS.has(e.code);
 }
 
 export function isKithError(e: unknown, code?: ErrorCode): e is KithError {

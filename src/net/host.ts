@@ -20,7 +20,7 @@ import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { KithError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { HOST } from '../core/constants.js';
+import { BOOTSTRAP_RETRY_MS, HOST } from '../core/constants.js';
 import { PeerPenalties, type NetLogger, type PeerPenaltiesOptions } from './peers.js';
 import { relayFinder, type RelayFinder } from './relay-finder.js';
 
@@ -185,7 +185,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
       connectionManager: {
         maxConnections,
         maxIncomingPendingConnections: 20,
-        dialTimeout: HOST.DIAL_TIMEOUT_MS,
+        dialTimeout: HOST.CONNECTION_DIAL_TIMEOUT_MS,
       },
       connectionMonitor: { pingInterval: HOST.PING_INTERVAL_MS },
       services,
@@ -207,7 +207,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
   };
 
   if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
-    await startBootstrap(node, options.bootstrap, options.bootstrapRetryMs ?? HOST.BOOTSTRAP_RETRY_MS, log);
+    await startBootstrap(node, options.bootstrap, options.bootstrapRetryMs ?? BOOTSTRAP_RETRY_MS, log);
   }
   return node;
 }

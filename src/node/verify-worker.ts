@@ -25,7 +25,8 @@ parentPort?.on('message', (req: WorkRequest) => {
     try {
       return examine(input, req.limits);
     } catch (e) {
-      const err = e instanceof KithError ? e : new KithError('malformed', (e as Error).message);
+      // examine throws KithErrors for bad input; anything else is a bug here, not the sender's fault.
+      const err = e instanceof KithError ? e : new KithError('internal', `examining the object failed inside Kith: ${(e as Error).message}`);
       return { error: { code: err.code, message: err.message } };
     }
   });

@@ -109,7 +109,7 @@ export class Ingestor {
         try {
           return examine(input, this.limits);
         } catch (e) {
-          return e instanceof KithError ? e : new KithError('malformed', (e as Error).message);
+          return e instanceof KithError ? e : new KithError('internal', `examining the object failed inside Kith: ${(e as Error).message}`);
         }
       }),
       { scope },
@@ -259,7 +259,8 @@ export class Ingestor {
   }
 
   private refused(e: unknown): KithError {
-    const err = e instanceof KithError ? e : new KithError('malformed', `refused: ${(e as Error).message}`);
+    // Every check throws a KithError for bad input; anything else is our bug, not the sender's fault.
+    const err = e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error).message}`);
     this.store.refusals.record(err.code, err.message, this.now());
     return err;
   }

@@ -1,0 +1,158 @@
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Connection, PeerId } from '@libp2p/interface';
+import { fail } from '../core/errors.js';
+import { reasonOf, type Logger } from '../core/log.js';
+import type { ErisReference } from '../core/eris.js';
+import type { Did } from '../core/types.js';
+import {
+  ACTOR_TIMEOUT_MS,
+  ANNOUNCE_DELAY_MS,
+  DHT_FIND_TIMEOUT_MS,
+  DHT_PROVIDE_TIMEOUT_MS,
+  DIAL_TIMEOUT_MS,
+  MAX_ACTOR_BYTES,
+  MAX_SCOPE_PROVIDERS,
+  PROVIDE_CONCURRENCY,
+} from '../core/constants.js';
+import { dhtKey, type KithHost } from '../net/host.js';
+import { frameStream } from '../net/frames.js';
+import { findRootProviders, provideRoot } from '../net/blocks.js';
+import type { KithNode } from './kith-node.js';
+import { short } from './network-log.js';
+
+/**
+ * Finding who is where: announcing in the DHT what this node keeps (scopes,
+ * content trees), looking up who keeps something, and asking the node at an
+ * address whose it is. Announcements start once the first peer is met (the
+ * DHT needs someone to hold them) and are repeated by the caller's timer.
+ */
+
+export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
+
+export class Discovery {
+  private announceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly node: KithNode,
+    private readonly host: KithHost,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.host.handle(ACTOR_PROTOCOL, async (stream, connection) => {
+      try {
+        const frames = frameStream(stream);
+        await frames.writeFrame(Buffer.from(JSON.stringify(this.node.actor()), 'utf8'));
+        await frames.close();
+      } catch (e) {
+        this.log.info(`telling ${short(connection.remotePeer.toString())} whose node this is failed: ${reasonOf(e)}`);
+        throw e; // libp2p aborts the stream
+      }
+    });
+    const onFirstContact = (): void => {
+      this.announceTimer = setTimeout(() => void this.announceAll(), ANNOUNCE_DELAY_MS);
+      this.announceTimer.unref();
+    };
+    this.host.addEventListener('peer:connect', onFirstContact, { once: true });
+  }
+
+  stop(): void {
+    clearTimeout(this.announceTimer);
+  }
+
+  // ---- who is at an address ----
+
+  async dial(addr: string): Promise<Connection> {
+    let ma;
+    try {
+      ma = multiaddr(addr);
+    } catch (e) {
+      return fail('malformed', `not a multiaddr: ${addr} (${reasonOf(e)})`);
+    }
+    return this.host.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+  }
+
+  /** Dials a multiaddr and asks the node there whose it is. */
+  async whoIsAt(addr: string): Promise<{ did: Did; peer: PeerId }> {
+    const conn = await this.dial(addr);
+    const frames = frameStream(await conn.newStream(ACTOR_PROTOCOL, { signal: AbortSignal.timeout(ACTOR_TIMEOUT_MS) }));
+    const body = await frames.readFrame(MAX_ACTOR_BYTES, ACTOR_TIMEOUT_MS);
+    await frames.close().catch((e: unknown) => this.log.debug(`closing the actor stream to ${addr} failed: ${reasonOf(e)}`));
+    if (body === null) fail('io', `the node at ${addr} did not say whose it is`);
+    // The actor document proves itself: its id names the DID and its proof is by that key.
+    const r = this.node.ingest(body);
+    if (r.type !== 'Person' && r.type !== 'Service' && r.type !== 'Group') fail('malformed', `the node at ${addr} sent a ${r.type}, not an actor`);
+    return { did: r.owner, peer: conn.remotePeer };
+  }
+
+  // ---- the DHT ----
+
+  /** Says in the DHT that this node keeps a scope; a failure is logged, never thrown (it is retried on the next round). */
+  async announceScope(scope: string): Promise<void> {
+    try {
+      await this.host.contentRouting.provide(await dhtKey(scope), { signal: AbortSignal.timeout(DHT_PROVIDE_TIMEOUT_MS) });
+    } catch (e) {
+      this.log.debug(`could not announce ${short(scope)} in the DHT yet: ${reasonOf(e)}`);
+    }
+  }
+
+  /** Says in the DHT that this node holds a content tree; logged, never thrown, like announceScope. */
+  async announceContent(root: ErisReference): Promise<void> {
+    try {
+      await provideRoot(this.host, root);
+    } catch (e) {
+      // provideRoot's reason names the tree.
+      this.log.debug(`${reasonOf(e)}; trying again on the next round`);
+    }
+  }
+
+  /** Announces every scope and every pinned tree this node keeps; never throws (it runs from timers). */
+  async announceAll(): Promise<void> {
+    try {
+      // A few at a time: a node following a thousand people should not start a thousand DHT walks at once.
+      const queue = this.node.scopes();
+      const worker = async (): Promise<void> => {
+        for (let s = queue.shift(); s !== undefined && this.host.status === 'started'; s = queue.shift()) await this.announceScope(s);
+      };
+      await Promise.all(Array.from({ length: PROVIDE_CONCURRENCY }, worker));
+      for (const root of this.node.store.blocks.pinnedRoots()) {
+        if (this.host.status !== 'started') return;
+        await this.announceContent(root);
+      }
+    } catch (e) {
+      if (this.host.status === 'started') this.log.warn(`announcing in the DHT failed: ${reasonOf(e)}`);
+    }
+  }
+
+  /** Peers the DHT says keep a scope (never this node). */
+  async findScopeHolders(scope: string, timeoutMs = DHT_FIND_TIMEOUT_MS): Promise<PeerId[]> {
+    const found: PeerId[] = [];
+    try {
+      for await (const p of this.host.contentRouting.findProviders(await dhtKey(scope), { signal: AbortSignal.timeout(timeoutMs) })) {
+        if (p.id.equals(this.host.peerId)) continue;
+        if (p.multiaddrs.length > 0) await this.host.peerStore.merge(p.id, { multiaddrs: p.multiaddrs });
+        found.push(p.id);
+        if (found.length >= MAX_SCOPE_PROVIDERS) break;
+      }
+    } catch (e) {
+      if (found.length === 0) this.log.info(`DHT lookup of ${short(scope)} found nobody: ${reasonOf(e)}`);
+    }
+    if (found.length > 0) this.log.info(`DHT: ${found.length} peer(s) keep ${short(scope)}: ${found.map((p) => p.toString()).join(' ')}`);
+    return found;
+  }
+
+  /** Peers the DHT says hold a content tree; a failed lookup finds nobody (the caller still has its connected peers). */
+  async findContentHolders(root: ErisReference): Promise<PeerId[]> {
+    let found;
+    try {
+      found = await findRootProviders(this.host, root);
+    } catch (e) {
+      this.log.info(`${reasonOf(e)}; asking connected peers only`);
+      return [];
+    }
+    for (const p of found) {
+      if (p.multiaddrs.length > 0) await this.host.peerStore.merge(p.id, { multiaddrs: p.multiaddrs });
+    }
+    return found.map((p) => p.id);
+  }
+}

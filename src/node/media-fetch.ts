@@ -1,0 +1,122 @@
+import type { PeerId } from '@libp2p/interface';
+import { reasonOf, type Logger } from '../core/log.js';
+import { PROGRESS_LOG_INTERVAL_MS } from '../core/constants.js';
+import { initEris, parseErisUrn, type ReadCapability } from '../core/eris.js';
+import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import type { KithHost } from '../net/host.js';
+import { BlockFetcher, blocksOpener, handleBlocks } from '../net/blocks.js';
+import { erisAttachments } from './media.js';
+import { sealedBlocksOf, type SealedBlocks } from './sealed.js';
+import type { KithNode } from './kith-node.js';
+import type { Discovery } from './discovery.js';
+import type { PeerDiscipline } from './peer-discipline.js';
+import { netLog, short } from './network-log.js';
+
+/**
+ * Media on the network: serving the ERIS blocks this node holds, fetching
+ * content trees from whoever has them, and keeping what the people we follow
+ * link (friends host each other's media), announcing each tree once held.
+ */
+export class MediaFetch {
+  /** Trees being fetched, by root: one fetch per tree at a time. */
+  private readonly fetching = new Map<string, Promise<void>>();
+  private readonly fetcher: BlockFetcher;
+
+  constructor(
+    private readonly node: KithNode,
+    private readonly host: KithHost,
+    private readonly log: Logger,
+    private readonly discipline: PeerDiscipline,
+    private readonly discovery: Discovery,
+  ) {
+    this.fetcher = new BlockFetcher({
+      store: node.store,
+      open: blocksOpener(host),
+      onMisbehaviour: (peer, reason) => discipline.punish(peer, `blocks: ${reason}`),
+      onPeerFailed: (peer, reason) => log.info(`blocks from ${short(peer.toString())} stopped: ${reason}`),
+    });
+  }
+
+  async start(): Promise<void> {
+    await initEris();
+    await handleBlocks(this.host, this.node.store, {
+      log: netLog(this.log),
+      onError: (peer, e) => this.discipline.blame(peer, e),
+    });
+  }
+
+  /**
+   * Pins content and fetches every block of it from whoever has them
+   * (connected peers, and those the DHT names), then announces that this node
+   * holds it too. Resumable: what arrived stays.
+   */
+  fetchContent(urn: string, reason = 'fetched'): Promise<void> {
+    const cap = parseErisUrn(urn);
+    const key = Buffer.from(cap.rootReference).toString('hex');
+    const running = this.fetching.get(key);
+    if (running) return running;
+    const p = this.fetchTree(cap, reason).finally(() => this.fetching.delete(key));
+    this.fetching.set(key, p);
+    return p;
+  }
+
+  /** Announces in the DHT that this node holds some content (say, the attachments of a new post). */
+  announce(urns: readonly string[]): void {
+    for (const urn of urns) void this.discovery.announceContent(parseErisUrn(urn).rootReference);
+  }
+
+  /**
+   * Friends host each other's media: the ERIS attachments of someone we
+   * follow are pinned and fetched (within the block quota), and then served.
+   * Runs beside ingest and never throws into it: the object is stored either way.
+   */
+  keep(owner: Did, body: string | Uint8Array): void {
+    if (owner === this.node.did || !this.node.store.follows.get(owner)) return;
+    try {
+      const doc: unknown = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
+      if (!isJsonObject(doc)) return;
+      const sealed = sealedBlocksOf(doc);
+      if (sealed) {
+        this.keepSealed(owner, sealed).catch((e: unknown) => this.log.warn(`could not keep a sealed object of ${short(owner)}: ${reasonOf(e)}`));
+        return;
+      }
+      for (const urn of erisAttachments(isJsonObject(doc.object) ? doc.object : doc)) {
+        this.fetchContent(urn, `follow:${owner}`).catch((e: unknown) => this.log.warn(`could not keep media of ${short(owner)}: ${reasonOf(e)}`));
+      }
+    } catch (e) {
+      this.log.warn(`could not tell what media an object of ${short(owner)} links: ${reasonOf(e)}`);
+    }
+  }
+
+  private async fetchTree(cap: ReadCapability, reason: string): Promise<void> {
+    this.node.store.blocks.pin(cap, reason);
+    if (this.node.store.blocks.pinStatus(cap.rootReference)?.complete) return;
+    const peers = new Map<string, PeerId>();
+    for (const p of this.host.getPeers()) peers.set(p.toString(), p);
+    for (const p of await this.discovery.findContentHolders(cap.rootReference)) peers.set(p.toString(), p);
+    let lastLog = 0;
+    await this.fetcher.fetchTree(cap, [...peers.values()], {
+      onProgress: (p) => {
+        if (Date.now() - lastLog > PROGRESS_LOG_INTERVAL_MS) {
+          lastLog = Date.now();
+          this.log.info(`fetching media: ${p.present}/${p.known} blocks`);
+        }
+      },
+    });
+    void this.discovery.announceContent(cap.rootReference);
+  }
+
+  /** Keeps the blocks of a sealed object of someone we follow: ciphertext we serve and cannot read. */
+  private async keepSealed(owner: Did, sealed: SealedBlocks): Promise<void> {
+    this.node.store.blocks.pinBlind(sealed.root, sealed.blockSize, sealed.level, sealed.blocks, `follow:${owner}`);
+    await this.fetcher.fetch(sealed.blocks, this.host.getPeers());
+    void this.discovery.announceContent(sealed.root);
+  }
+}
+
+/** The ERIS content a stored object links (attachments, an avatar), as read-capability URNs. */
+export function linkedContent(doc: JsonObject): string[] {
+  const inner = isJsonObject(doc.object) ? doc.object : doc;
+  const icon = isJsonObject(doc.icon) && typeof doc.icon.url === 'string' && doc.icon.url.startsWith('urn:eris:') ? [doc.icon.url] : [];
+  return [...erisAttachments(inner), ...icon];
+}

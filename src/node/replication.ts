@@ -1,0 +1,193 @@
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { KithError, isPeerFault } from '../core/errors.js';
+import { reasonOf, type Logger } from '../core/log.js';
+import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
+import type { Did } from '../core/types.js';
+import type { KithHost } from '../net/host.js';
+import { frameStream } from '../net/frames.js';
+import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
+import type { KithNode } from './kith-node.js';
+import type { Discovery } from './discovery.js';
+import type { PeerDiscipline } from './peer-discipline.js';
+import { short } from './network-log.js';
+
+/**
+ * Replication of scopes by set reconciliation: serving the scopes this node
+ * keeps, and pulling the ones it follows from peers — on contact, on a timer
+ * (see Network), and from everyone who keeps a scope when it is first followed.
+ */
+
+export interface SyncSummary {
+  readonly peer: string;
+  readonly scope: string;
+  readonly ok: boolean;
+  readonly result?: SyncResult;
+  readonly error?: string;
+}
+
+/** A sync under way: how far it is, from whom, of what. */
+export type ScopeSyncProgress = SyncProgress & { readonly peer: string; readonly scope: string };
+
+export interface ReplicationHooks {
+  readonly synced: (summary: SyncSummary) => void;
+  readonly progress: (p: ScopeSyncProgress) => void;
+  /** An object a peer sent was stored (for keeping the media it links). */
+  readonly stored: (owner: Did, body: string) => void;
+}
+
+export class Replication {
+  private readonly syncing = new Map<string, Promise<SyncSummary[]>>();
+  private readonly progress = new Map<string, ScopeSyncProgress>();
+
+  constructor(
+    private readonly node: KithNode,
+    private readonly host: KithHost,
+    private readonly log: Logger,
+    private readonly limits: SyncLimits,
+    private readonly discipline: PeerDiscipline,
+    private readonly discovery: Discovery,
+    private readonly hooks: ReplicationHooks,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection));
+    this.host.addEventListener('peer:connect', (evt) => {
+      // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
+      const peer = evt.detail;
+      setTimeout(() => {
+        this.syncAllWith(peer).catch((e: unknown) => this.log.warn(`syncing with ${short(peer.toString())} on contact failed: ${reasonOf(e)}`));
+      }, CONTACT_SYNC_DELAY_MS).unref();
+    });
+  }
+
+  /** Waits for syncs under way; they end with their streams once the host stops, and what they stored stays. */
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.syncing.values());
+  }
+
+  /** Syncs under way, for the node's status. */
+  underway(): ScopeSyncProgress[] {
+    return [...this.progress.values()];
+  }
+
+  private serve(stream: Stream, connection: Connection): void {
+    const peer = connection.remotePeer;
+    if (!this.discipline.admitSync(peer)) {
+      stream.abort(new Error('too many sync requests'));
+      return;
+    }
+    const frames = frameStream(stream);
+    const serves = new Set(this.node.scopes());
+    serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.limits, stillValid: (o) => this.node.ingestor.stillValid(o) })
+      .then((r) => {
+        if (r.sent > 0) this.log.info(`served ${r.sent} object(s) of ${r.scopes.length} scope(s) to ${peer.toString()}`);
+      })
+      .catch((e: unknown) => this.discipline.blame(peer, e, () => frames.reset('protocol violation')));
+  }
+
+  /**
+   * Pulls scopes from one peer, one after another on one stream. A sync of
+   * the same peer and scopes already running is shared, not repeated.
+   */
+  syncWith(peer: PeerId, scopes: readonly string[]): Promise<SyncSummary[]> {
+    const key = `${peer.toString()} ${scopes.join(' ')}`;
+    const running = this.syncing.get(key);
+    if (running) return running;
+    const p = this.runSync(peer, scopes).finally(() => this.syncing.delete(key));
+    this.syncing.set(key, p);
+    return p;
+  }
+
+  /** Pulls everything this node follows from every connected peer, one peer at a time. */
+  async resyncAll(): Promise<void> {
+    for (const peer of this.host.getPeers()) await this.syncAllWith(peer);
+  }
+
+  /** Finds everyone who keeps a scope (connected peers, the DHT) and pulls it from each. */
+  async syncEverywhere(scope: string, hint?: PeerId): Promise<SyncSummary[]> {
+    const candidates = new Map<string, PeerId>();
+    if (hint) candidates.set(hint.toString(), hint);
+    for (const p of this.host.getPeers()) candidates.set(p.toString(), p);
+    for (const p of await this.discovery.findScopeHolders(scope)) candidates.set(p.toString(), p);
+    candidates.delete(this.host.peerId.toString());
+    const results = (await Promise.all([...candidates.values()].map((p) => this.syncWith(p, [scope])))).flat();
+    if (results.some((r) => r.ok)) void this.discovery.announceScope(scope);
+    return results;
+  }
+
+  private async syncAllWith(peer: PeerId): Promise<void> {
+    const scopes = this.node.following().map((f) => f.scope);
+    if (scopes.length > 0) await this.syncWith(peer, scopes);
+  }
+
+  private async runSync(peer: PeerId, scopes: readonly string[]): Promise<SyncSummary[]> {
+    const who = peer.toString();
+    let frames;
+    try {
+      frames = frameStream(await this.host.dialProtocol(peer, SYNC_PROTOCOL, { signal: AbortSignal.timeout(SYNC_DIAL_TIMEOUT_MS) }));
+    } catch (e) {
+      return scopes.map((scope) => ({ peer: who, scope, ok: false, error: reasonOf(e) }));
+    }
+    const out: SyncSummary[] = [];
+    for (const scope of scopes) {
+      try {
+        const result = await syncScope(frames, scope, this.clientOptions(who, scope));
+        this.node.store.peers.synced(scope, who, result.stored, result.bytesIn + result.bytesOut);
+        if (result.needed > 0 || result.theyLack > 0) {
+          this.log.info(
+            `synced ${short(scope)} with ${short(who)}: ${result.stored} new, they lack ${result.theyLack}; ` +
+              `${result.rounds} round(s), ${result.bytesIn + result.bytesOut} bytes`,
+          );
+        }
+        const summary = { peer: who, scope, ok: true, result };
+        this.hooks.synced(summary);
+        out.push(summary);
+      } catch (e) {
+        out.push({ peer: who, scope, ok: false, error: reasonOf(e) });
+        // The peer does not keep this scope: ask about the next one on the same stream.
+        if (e instanceof KithError && e.code === 'not-found') continue;
+        this.discipline.blame(peer, e, () => frames.reset('protocol violation'));
+        for (const rest of scopes.slice(out.length)) out.push({ peer: who, scope: rest, ok: false, error: 'not tried: the stream failed' });
+        return out;
+      } finally {
+        this.progress.delete(scope);
+      }
+    }
+    await frames.close().catch((e: unknown) => this.log.debug(`closing the sync stream to ${short(who)} failed: ${reasonOf(e)}`));
+    return out;
+  }
+
+  private clientOptions(peer: string, scope: string): SyncClientOptions {
+    let lastLog = 0;
+    return {
+      store: this.node.store,
+      limits: this.limits,
+      ingest: async (bodies) => {
+        const results = await this.node.ingestMany(bodies, { scope });
+        let stored = 0;
+        let refused = 0;
+        let firstError: KithError | undefined;
+        results.forEach((r, i) => {
+          if (r instanceof KithError) {
+            refused++;
+            // Forged, broken or off-scope objects are the peer's doing; a revoked or expired one it may hold in good faith.
+            if (isPeerFault(r)) firstError ??= r;
+          } else if (r.status === 'stored') {
+            stored++;
+            this.hooks.stored(r.owner, bodies[i]!);
+          }
+        });
+        return firstError ? { stored, refused, firstError } : { stored, refused };
+      },
+      onProgress: (p) => {
+        const progress = { ...p, peer, scope };
+        this.progress.set(scope, progress);
+        this.hooks.progress(progress);
+        if (p.phase === 'fetching' && Date.now() - lastLog > PROGRESS_LOG_INTERVAL_MS) {
+          lastLog = Date.now();
+          this.log.info(`syncing ${short(scope)} from ${short(peer)}: ${p.received}/${p.needed}`);
+        }
+      },
+    };
+  }
+}
