@@ -9,3 +9,10 @@
 
 // (sections are added by the parts that use them: net, replication, live push, discovery, media, API)
 export {};
+
+// ---- Web app views (what the owner API shows the owner's devices) ----
+
+/** An image description (alt text, the AS2 `name` of an attachment); as long as the fediverse's longest. */
+export const MAX_ALT_TEXT_CHARS = 1500;
+/** How much of a post a notification quotes. */
+export const MAX_QUOTE_CHARS = 280;
