@@ -122,6 +122,11 @@ export function Profile({ did, me }) {
                 : html`<button type="button" class="button button--danger" data-testid="profile-block" onClick=${block} disabled=${!!busy}>Block</button>`}`}
           </div>
           ${busy === 'follow' && html`<p class="muted" role="status"><span class="spinner" aria-hidden="true"></span> Finding and syncing…</p>`}
+          ${!isMe && person && person.found === false && html`
+            <p class="alert alert--notice" data-testid="profile-not-found">
+              Nothing of this person's has been found yet: no node reached so far knows this key.
+              ${person.following ? 'Their posts arrive once their node, or someone holding them, is online. ' : ''}If the key was typed by hand, check it for mistakes.
+            </p>`}
           <${Alert} message=${error} />
         </div>
       </header>
