@@ -225,7 +225,7 @@ test('web app in Chromium: pair, write, view a described image, follow, live pos
       return im.complete && im.naturalWidth === 48;
     }, await img.elementHandle());
     assert.equal(await img.getAttribute('alt'), ALT, 'the description is the image\u2019s alt text');
-    await shots(page, 'timeline');
+    await shot(page, 'timeline');
 
     // The image opens over the page, with its description; Escape closes it. No tab opens.
     await mine.getByTestId('post-image-open').first().click();
@@ -354,7 +354,7 @@ test('web app in Chromium: pair, write, view a described image, follow, live pos
     const stored = await page.evaluate(async () => ((await (await fetch('/api/storage')).json()) as { blocks: { blocks: number } }).blocks.blocks);
     assert.ok(stored > 0, 'the uploaded image is stored as blocks');
     assert.equal(Number(await blocks.getAttribute('data-count')), stored);
-    assert.equal(await blocks.innerText(), `(${stored.toLocaleString('en-US')} ${stored === 1 ? 'block' : 'blocks'})`);
+    assert.equal(await blocks.innerText(), `${stored.toLocaleString('en-US')} ${stored === 1 ? 'block' : 'blocks'}`);
     await shots(page, 'settings-storage', page.locator('#storage'));
 
     // A desktop-sized window of the same app; the pairing card is centred.

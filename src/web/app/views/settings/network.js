@@ -26,7 +26,7 @@ function Peer({ peer }) {
       <div class="peer-main">
         <p class="peer-name">
           ${who
-            ? html`<a href=${links.person(who.did)} data-testid="peer-person">${displayName(who)}</a>${who.name && html` <span class="muted small">${shortDid(who.did)}</span>`}`
+            ? html`<a href=${links.person(who.did)} data-testid="peer-person">${displayName(who)}</a>${who.name && html`<span class="peer-did muted small">${shortDid(who.did)}</span>`}`
             : html`<span>Unknown node</span>`}
         </p>
         <p class="muted small peer-how">

@@ -17,7 +17,7 @@ export function Storage() {
           <div><dt>Objects</dt><dd>${(s.objects ?? 0).toLocaleString()}</dd></div>
           <div><dt>Database</dt><dd>${bytes(s.databaseBytes)}</dd></div>
           <div><dt>Media</dt><dd>${bytes(b.bytes)}${quota ? ` of ${bytes(quota)}` : ''}
-            <span class="muted" data-testid="storage-blocks" data-count=${b.blocks ?? 0}>(${plural(b.blocks ?? 0, 'block')})</span></dd></div>
+            <span class="stat-note" data-testid="storage-blocks" data-count=${b.blocks ?? 0}>${plural(b.blocks ?? 0, 'block')}</span></dd></div>
           <div><dt>Kept media</dt><dd>${bytes(b.pinnedBytes)}</dd></div>
         </dl>
         ${quota > 0 && html`
