@@ -173,6 +173,7 @@ test('web app in Chromium: pair, write, view a described image, follow, live pos
   const running: NodeProcess[] = [];
   let browser: Browser | undefined;
   const errors: string[] = [];
+  let watched: Page | undefined;
   try {
     await kithJson(homes.a, ['init', '--name', 'Alice']);
     // Bob has posted a lot, so following him takes a sync long enough to watch.
@@ -186,6 +187,7 @@ test('web app in Chromium: pair, write, view a described image, follow, live pos
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
     const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
     const page = await pairIn(phone, nodeA.info.api, homes.a, 'Phone browser', errors, 'pair');
+    watched = page;
     assert.ok((await colouredEmojiPixels(page)) > 50, 'emoji are drawn in colour (a colour emoji font is installed), not as empty boxes');
 
     // The composer counts down to the node's limit; past it an error shows, and it goes when the text is shortened or cleared.
@@ -269,6 +271,8 @@ test('web app in Chromium: pair, write, view a described image, follow, live pos
     const reply = page.getByTestId('post').filter({ hasText: 'Welcome, Bob!' }).first();
     await reply.waitFor();
     assert.equal(await reply.getByTestId('post-context').innerText(), 'Replying to Bob');
+    // Counted once, though the reply reaches the page twice (from posting it, and live).
+    assert.equal(await bobsPost.getByTestId('post-thread').innerText(), '1 reply');
     await shots(page, 'reply-header', reply);
     const alicePostId = await mine.getAttribute('data-id');
     assert.match(alicePostId ?? '', /^ap:\/\/did:key:/);
@@ -395,6 +399,12 @@ test('web app in Chromium: pair, write, view a described image, follow, live pos
     await page.locator('[data-screen="pair"]').waitFor();
 
     assert.deepEqual(errors, []);
+  } catch (e) {
+    // What the phone showed, and what the nodes said, when it went wrong.
+    await watched?.screenshot({ path: join(SHOTS, 'failure.png') }).catch((err: Error) => console.error(`no failure screenshot: ${err.message}`));
+    for (const n of running) console.error(`---- log of ${n.home} (last lines) ----\n${n.log().split('\n').slice(-40).join('\n')}`);
+    if (errors.length > 0) console.error(`page errors: ${errors.join('\n')}`);
+    throw e;
   } finally {
     await browser?.close();
     await Promise.all(running.map((n) => n.stop()));

@@ -8,7 +8,7 @@ import { Icon } from './icons.js';
 const MAX_FILES = 4;
 const MAX_BYTES = 16 * 1024 * 1024;
 /** The node takes posts of up to this many characters (UTF-16 units, as it counts them). */
-export const MAX_CHARS = 5000;
+const MAX_CHARS = 5000;
 /** Image descriptions as long as the node keeps. */
 const MAX_ALT_CHARS = 1500;
 /** The counter turns to a warning this close to the limit. */
@@ -166,8 +166,8 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
             onChange=${addFiles} disabled=${posting || files.length >= MAX_FILES} />
           <${Icon} name="image" /><span>Add image</span>
         </label>
-        <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
-        <span class="composer-submit">
+        <span class="composer-end">
+          <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
           ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}
           <button type="submit" class="button button--primary" data-testid=${`${testid}-submit`} disabled=${posting || uploading || tooLong}
             aria-keyshortcuts="Control+Enter" title=${`${submitLabel} (Ctrl+Enter)`}>
