@@ -228,11 +228,19 @@ test('a device posts with an image, replies, changes the profile and settings; m
   assert.equal(upload.status, 201);
   const attachment = upload.body.attachment;
   assert.match(attachment.url, /^urn:eris:/);
-  const posted = await device.call('POST', '/api/posts', { text: 'a dot', attachment: [attachment] });
+  const storage = await device.call('GET', '/api/storage');
+  assert.ok(storage.body.blocks.blocks > 0, 'the upload is counted in blocks');
+  assert.ok(storage.body.blocks.bytes > 0);
+  // An image's description (alt text) is its AS2 name; one that is not text, or too long, is refused.
+  refused(await device.call('POST', '/api/posts', { text: 'a dot', attachment: [{ ...attachment, name: 'x'.repeat(1501) }] }), 400, 'malformed');
+  refused(await device.call('POST', '/api/posts', { text: 'a dot', attachment: [{ ...attachment, name: 42 }] }), 400, 'malformed');
+  const posted = await device.call('POST', '/api/posts', { text: 'a dot', attachment: [{ ...attachment, name: '  One black dot  ' }] });
   assert.equal(posted.status, 201);
   const post = posted.body.post;
   assert.equal(post.text, 'a dot');
   assert.equal(post.attachment[0].mediaType, 'image/png');
+  assert.equal(post.attachment[0].name, 'One black dot');
+  assert.equal(post.inReplyToAuthor, null);
   const img = await device.call('GET', post.attachment[0].src);
   assert.equal(img.status, 200);
   assert.equal(img.headers.get('content-type'), 'image/png');
@@ -241,6 +249,8 @@ test('a device posts with an image, replies, changes the profile and settings; m
 
   const reply = await device.call('POST', '/api/posts', { text: 'and a reply', inReplyTo: post.id });
   assert.equal(reply.status, 201);
+  assert.equal(reply.body.post.inReplyToAuthor.did, post.author.did, 'a reply names whom it answers');
+  assert.equal(reply.body.post.inReplyToAuthor.me, true);
   const thread = await device.call('GET', `/api/thread?id=${encodeURIComponent(post.id)}`);
   assert.deepEqual(thread.body.replies.map((p: { text: string }) => p.text), ['and a reply']);
   assert.equal(thread.body.post.replies, 1);
@@ -325,6 +335,7 @@ test('two nodes: follow a person, see their reply as a notification, block them 
     assert.equal(followed.status, 200, JSON.stringify(followed.body));
     assert.equal(followed.body.person.did, b.did);
     assert.equal(followed.body.person.following, true);
+    assert.equal(followed.body.person.found, true);
     await eventually('B\u2019s post in A\u2019s timeline', () => device.call('GET', '/api/timeline'), (r) => r.body.items.some((p: { text: string }) => p.text === 'hello from B'));
 
     await bDevice.call('POST', '/api/posts', { text: 'yes, me', inReplyTo: mine.body.post.id });
@@ -332,6 +343,27 @@ test('two nodes: follow a person, see their reply as a notification, block them 
     assert.equal(n.body.items[0].kind, 'reply');
     assert.equal(n.body.items[0].post.text, 'yes, me');
     assert.equal(n.body.items[0].post.author.did, b.did);
+    // The notice quotes the post it answers.
+    assert.equal(n.body.items[0].quote.id, mine.body.post.id);
+    assert.equal(n.body.items[0].quote.text, 'anyone there?');
+    assert.equal(n.body.items[0].quote.author.me, true);
+    assert.equal(n.body.items[0].post.inReplyToAuthor.me, true);
+
+    // One entry per connected node, named by the person whose node it is.
+    const peers = (await device.call('GET', '/api/peers')).body.peers;
+    assert.deepEqual(peers.map((p: { peerId: string }) => p.peerId), [nodeB.info.peerId]);
+    assert.equal(peers[0].person.did, b.did);
+    assert.ok(peers[0].connections >= 1);
+
+    // Following a key that no node knows takes it, and says nothing of theirs was found.
+    const unknown = await device.call('POST', '/api/follows', { target: strangerDid });
+    assert.equal(unknown.status, 200, JSON.stringify(unknown.body));
+    assert.equal(unknown.body.person.following, true);
+    assert.equal(unknown.body.person.found, false);
+    assert.equal(unknown.body.received, 0);
+    const listed = (await device.call('GET', '/api/follows')).body.following;
+    assert.deepEqual(listed.map((p: { did: string; found: boolean }) => [p.did, p.found]).sort(), [[b.did, true], [strangerDid, false]].sort());
+    assert.equal((await device.call('DELETE', `/api/follows/${encodeURIComponent(strangerDid)}`)).body.removed, true);
     assert.equal((await device.call('POST', '/api/notifications/read', {})).body.unread, 0);
 
     const person = await device.call('GET', `/api/people/${encodeURIComponent(b.did)}`);

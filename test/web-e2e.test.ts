@@ -1,23 +1,32 @@
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { KithNode } from '../src/node/kith-node.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
-import { repoRoot, tempDir } from './helpers.js';
+import { generateKeyPair } from '../src/core/ed25519.js';
+import { didFromPublicKey } from '../src/core/didkey.js';
+import { repoRoot, tempDir, waitFor } from './helpers.js';
 import { kithJson, startNode, type NodeProcess } from './node-process.js';
 
 /**
  * The web app in real headless Chromium (Debian's, driven by playwright-core)
- * against real node processes: pair a device, post with an image, follow a
- * second node's person, see their post arrive live, remove the device from
- * another paired device and be refused. Screenshots of the main screens go to
- * test-output/screenshots/.
+ * against real node processes: pair a device, write with the character
+ * counter, post a described image and view it in the page, follow a second
+ * node's person, see their posts arrive live (a long one folded), reply both
+ * ways, follow a key nobody knows, check Settings (one row per peer, the real
+ * block count), remove the device from another paired device and be refused.
+ * Screenshots of the screens go to test-output/screenshots/, those changed
+ * with the phone and desktop widths both (name.png and name-desktop.png).
  */
 
 const CHROMIUM = process.env.KITH_CHROMIUM ?? '/usr/bin/chromium';
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+/** The node's limit on a post's length, which the composer counts down to. */
+const MAX_CHARS = 5000;
 const SHOTS = join(repoRoot, 'test-output', 'screenshots');
 const ARGS = [
   '--headless',
@@ -101,6 +110,42 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
 
+/** Scrolls an element to the middle of the window (clear of the sticky bars). */
+async function centre(el: Locator): Promise<void> {
+  await el.evaluate((e) => (e as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'center' }));
+}
+
+/** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each. */
+async function shots(page: Page, name: string, on?: Locator): Promise<void> {
+  for (const [size, file] of [[PHONE, name], [DESKTOP, `${name}-desktop`]] as const) {
+    await page.setViewportSize(size);
+    if (on) await centre(on);
+    await shot(page, file);
+  }
+  await page.setViewportSize(PHONE);
+}
+
+/** Coloured pixels of an emoji drawn in black with the page's own fonts: none when it falls back to an empty box. */
+function colouredEmojiPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const g = globalThis as any;
+    const canvas = g.document.createElement('canvas');
+    canvas.width = 48;
+    canvas.height = 48;
+    const ctx = canvas.getContext('2d');
+    ctx.font = `36px ${g.getComputedStyle(g.document.body).fontFamily}`;
+    ctx.textBaseline = 'top';
+    ctx.fillStyle = '#000';
+    ctx.fillText('\u{1F3A8}', 4, 4);
+    const px: Uint8ClampedArray = ctx.getImageData(0, 0, 48, 48).data;
+    let coloured = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      if (px[i + 3]! > 128 && Math.max(px[i]!, px[i + 1]!, px[i + 2]!) - Math.min(px[i]!, px[i + 1]!, px[i + 2]!) > 60) coloured++;
+    }
+    return coloured;
+  });
+}
+
 /** Pairs a new browser device with a code from `kith pair`, typed in, or by opening the link it prints (as its QR code does). */
 async function pairIn(context: BrowserContext, base: string, home: string, name: string, errors: string[], screenshot?: string, byLink = false): Promise<Page> {
   const page = await context.newPage();
@@ -122,129 +167,282 @@ async function pairIn(context: BrowserContext, base: string, home: string, name:
   return page;
 }
 
-test('web app in Chromium: pair, post with an image, follow, live post, remove the device', { timeout: 300_000 }, async () => {
+/** What the tests below share: two nodes, the browser, Alice's phone, and what earlier steps made. They run in order. */
+const homes = { a: tempDir('kith-web-a-'), b: tempDir('kith-web-b-') };
+const running: NodeProcess[] = [];
+const errors: string[] = [];
+let nodeA: NodeProcess;
+let nodeB: NodeProcess;
+let bob: { did: string };
+let browser: Browser;
+let phone: BrowserContext;
+let page: Page;
+/** Alice's first post, with its image. */
+let mine: Locator;
+
+before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  const homes = { a: tempDir('kith-web-a-'), b: tempDir('kith-web-b-') };
-  const running: NodeProcess[] = [];
-  let browser: Browser | undefined;
-  const errors: string[] = [];
-  try {
-    await kithJson(homes.a, ['init', '--name', 'Alice']);
-    // Bob has posted a lot, so following him takes a sync long enough to watch.
-    const bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
-    const nodeB = await startNode(homes.b);
-    running.push(nodeB);
-    const nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
-    running.push(nodeA);
-    await kithJson(homes.b, ['post', 'Hello from Bob\u2019s node']);
+  await kithJson(homes.a, ['init', '--name', 'Alice']);
+  // Bob has posted a lot, so following him takes a sync long enough to watch.
+  bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
+  nodeB = await startNode(homes.b);
+  running.push(nodeB);
+  nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
+  running.push(nodeA);
+  await kithJson(homes.b, ['post', 'Hello from Bob\u2019s node']);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
+}, { timeout: 180_000 });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
-    const page = await pairIn(phone, nodeA.info.api, homes.a, 'Phone browser', errors, 'pair');
+after(async () => {
+  await browser?.close();
+  await Promise.all(running.map((n) => n.stop()));
+});
 
-    // Post with an image: it uploads, shows, and the posted image loads from the node.
-    await page.getByTestId('compose-text').fill('First post from the browser');
-    await page.getByTestId('compose-file').setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: png() });
-    await shot(page, 'compose');
-    await page.getByTestId('compose-submit').click();
-    const mine = page.getByTestId('post').filter({ hasText: 'First post from the browser' });
-    await mine.waitFor();
-    const img = mine.getByTestId('post-image').first();
-    await img.waitFor();
-    // Runs in the page: an <img> that loaded the 48-pixel PNG.
-    await page.waitForFunction((el) => {
-      const im = el as unknown as { complete: boolean; naturalWidth: number };
-      return im.complete && im.naturalWidth === 48;
-    }, await img.elementHandle());
-    await shot(page, 'timeline');
+/**
+ * One step of the walk through the app. It fails on any page error; when it
+ * fails, the phone's screen and the nodes' last log lines are kept, to see why.
+ */
+function step(name: string, timeout: number, fn: () => Promise<void>): void {
+  test(name, { timeout }, async () => {
+    try {
+      await fn();
+      assert.deepEqual(errors, []);
+    } catch (e) {
+      const file = `failure-${name.slice(0, 40).replace(/\W+/g, '-')}.png`;
+      await page?.screenshot({ path: join(SHOTS, file) }).catch((err: Error) => console.error(`no failure screenshot: ${err.message}`));
+      for (const n of running) console.error(`---- log of ${n.home} (last lines) ----\n${n.log().split('\n').slice(-40).join('\n')}`);
+      if (errors.length > 0) console.error(`page errors: ${errors.join('\n')}`);
+      throw e;
+    }
+  });
+}
 
-    // Follow Bob by his node's address; his earlier post arrives.
-    await page.getByTestId('follow-target').fill(nodeB.info.addresses[0]!);
-    await page.getByTestId('follow-submit').click();
-    await page.getByTestId('sync-status').filter({ hasText: /sync/i }).waitFor({ timeout: 60_000 });
-    await shot(page, 'syncing');
-    await page.getByTestId('follow-status').filter({ hasText: /follow/i }).waitFor({ timeout: 120_000 });
-    await page.getByTestId('nav-home').click();
-    await page.locator('[data-screen="home"]').waitFor();
-    await page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' }).waitFor({ timeout: 60_000 });
+step('pair a phone; the composer counts down, and its length error clears when the text is shortened or cleared', 120_000, async () => {
+  page = await pairIn(phone, nodeA.info.api, homes.a, 'Phone browser', errors, 'pair');
+  assert.ok((await colouredEmojiPixels(page)) > 50, 'emoji are drawn in colour (a colour emoji font is installed), not as empty boxes');
 
-    // Bob posts again: it appears live, without a reload.
-    const navigations: string[] = [];
-    page.on('framenavigated', (f) => navigations.push(f.url()));
-    await kithJson(homes.b, ['post', 'Live from Bob']);
-    await page.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor({ timeout: 60_000 });
-    assert.equal(navigations.filter((u) => !u.includes('#')).length, 0, 'the post arrived without reloading the page');
-    await shot(page, 'timeline-live');
+  // The composer counts down to the node's limit; past it an error shows, and it goes when the text is shortened or cleared.
+  const text = page.getByTestId('compose-text');
+  const counter = page.getByTestId('compose-counter');
+  const tooLong = page.getByTestId('alert').filter({ hasText: /too long/ });
+  await text.fill('Hello \u{1F3A8}');
+  assert.equal(await counter.getAttribute('data-left'), String(MAX_CHARS - 'Hello \u{1F3A8}'.length));
+  await text.fill('x'.repeat(MAX_CHARS + 3));
+  await tooLong.waitFor();
+  assert.match(await counter.innerText(), /^3 too many/);
+  assert.equal(await page.getByTestId('compose-submit').isDisabled(), true);
+  await shots(page, 'composer-too-long', counter);
+  await text.fill('x'.repeat(MAX_CHARS - 10));
+  await tooLong.waitFor({ state: 'detached' });
+  assert.match(await counter.innerText(), /^10 left/);
+  await text.fill('x'.repeat(MAX_CHARS + 1));
+  await tooLong.waitFor();
+  await text.fill('');
+  await tooLong.waitFor({ state: 'detached' });
+  assert.equal(await counter.getAttribute('data-left'), String(MAX_CHARS));
 
-    // Replies both ways: Alice answers Bob in the browser; Bob answers Alice, and she is told at once.
-    const bobsPost = page.getByTestId('post').filter({ hasText: 'Live from Bob' });
-    await bobsPost.getByTestId('post-reply').click();
-    await bobsPost.getByTestId('reply-text').fill('Welcome, Bob!');
-    await bobsPost.getByTestId('reply-submit').click();
-    await page.getByTestId('post').filter({ hasText: 'Welcome, Bob!' }).first().waitFor();
-    const alicePostId = await mine.getAttribute('data-id');
-    assert.match(alicePostId ?? '', /^ap:\/\/did:key:/);
-    await kithJson(homes.b, ['post', 'Lovely colours', '--reply-to', alicePostId!]);
-    await page.getByTestId('unread-badge').filter({ hasText: '1' }).first().waitFor({ timeout: 60_000 });
+});
 
-    // Bob's profile, notifications, own profile and settings.
-    await page.goto(`${nodeA.info.api}/#/people/${bob.did}`);
-    await page.locator('[data-screen="profile"]').waitFor();
-    await page.getByText('Live from Bob').waitFor();
-    await shot(page, 'profile-bob');
-    await page.getByTestId('nav-notifications').click();
-    await page.locator('[data-screen="notifications"]').waitFor();
-    await page.getByTestId('notification').filter({ hasText: 'Lovely colours' }).waitFor();
-    await shot(page, 'notifications');
-    await page.getByTestId('nav-me').click();
-    await page.locator('[data-screen="profile"]').waitFor();
-    await page.getByTestId('post').filter({ hasText: 'First post from the browser' }).waitFor();
-    await shot(page, 'profile-me');
-    await page.getByTestId('nav-settings').click();
-    await page.locator('[data-screen="settings"]').waitFor();
-    await page.getByTestId('device').first().waitFor();
-    await shot(page, 'settings');
+step('post a described image; it opens in the page with its description, and Escape closes it', 120_000, async () => {
+  // Post with a described image: it uploads, shows, and the posted image loads from the node.
+  const ALT = 'A square fading from blue to pink \u{1F3A8}';
+  await page.getByTestId('compose-text').fill('First post from the browser');
+  await page.getByTestId('compose-file').setInputFiles({ name: 'gradient.png', mimeType: 'image/png', buffer: png() });
+  await page.getByTestId('compose-alt').fill(ALT);
+  await shots(page, 'compose');
+  await page.getByTestId('compose-submit').click();
+  mine = page.getByTestId('post').filter({ hasText: 'First post from the browser' });
+  await mine.waitFor();
+  const img = mine.getByTestId('post-image').first();
+  await img.waitFor();
+  // Runs in the page: an <img> that loaded the 48-pixel PNG.
+  await page.waitForFunction((el) => {
+    const im = el as unknown as { complete: boolean; naturalWidth: number };
+    return im.complete && im.naturalWidth === 48;
+  }, await img.elementHandle());
+  assert.equal(await img.getAttribute('alt'), ALT, 'the description is the image\u2019s alt text');
+  await shot(page, 'timeline');
 
-    // A desktop-sized window of the same app.
-    const desktop = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const laptop = await pairIn(desktop, nodeA.info.api, homes.a, 'Laptop browser', errors, undefined, true);
-    await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
-    await shot(laptop, 'timeline-desktop');
+  // The image opens over the page, with its description; Escape closes it. No tab opens.
+  await mine.getByTestId('post-image-open').first().click();
+  const viewer = page.getByTestId('viewer');
+  await viewer.waitFor();
+  assert.equal(await page.getByTestId('viewer-alt').innerText(), ALT);
+  assert.equal(await page.getByTestId('viewer-image').getAttribute('alt'), ALT);
+  await page.waitForFunction(() => {
+    const im = (globalThis as any).document.querySelector('[data-testid="viewer-image"]');
+    return im?.complete && im.naturalWidth === 48;
+  });
+  assert.equal(phone.pages().length, 1, 'the image opened in the page, not in a new tab');
+  await shots(page, 'viewer');
+  await page.keyboard.press('Escape');
+  await viewer.waitFor({ state: 'detached' });
 
-    // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
-    const lan = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
-    const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);
-    assert.equal(await lanPage.evaluate(() => (globalThis as unknown as { isSecureContext: boolean }).isSecureContext), false);
-    await lanPage.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
-    await lan.close();
+});
 
-    // From the laptop, remove the phone; the phone is refused at once and sent back to pairing.
-    await laptop.getByTestId('nav-settings').click();
-    const phoneRow = laptop.getByTestId('device').filter({ hasText: 'Phone browser' });
-    await phoneRow.waitFor();
-    laptop.once('dialog', (d) => void d.accept());
-    await phoneRow.getByTestId('device-remove').click();
-    // A removed device leaves the list.
-    await phoneRow.waitFor({ state: 'detached' });
-    await shot(laptop, 'settings-devices');
+step('follow Bob: his posts arrive, live too; replies say whom they answer; a long post folds; the notification quotes the post', 300_000, async () => {
+  // Follow Bob by his node's address; his earlier post arrives.
+  await page.getByTestId('follow-target').fill(nodeB.info.addresses[0]!);
+  await page.getByTestId('follow-submit').click();
+  await page.getByTestId('sync-status').filter({ hasText: /sync/i }).waitFor({ timeout: 60_000 });
+  await shot(page, 'syncing');
+  await page.getByTestId('follow-status').filter({ hasText: /follow/i }).waitFor({ timeout: 120_000 });
+  await page.getByTestId('nav-home').click();
+  await page.locator('[data-screen="home"]').waitFor();
+  await page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' }).waitFor({ timeout: 60_000 });
 
-    const status = await page.evaluate(async () => {
-      const r = await fetch('/api/me');
-      return { status: r.status, body: (await r.json()) as { error?: { code: string } } };
-    });
-    assert.equal(status.status, 401);
-    assert.equal(status.body.error?.code, 'revoked');
-    // The app learns it was removed from its live stream or its next call, and goes back to pairing; a reload stays there.
-    await page.locator('[data-screen="pair"]').waitFor();
-    await page.getByTestId('alert').filter({ hasText: /removed/i }).waitFor();
-    await shot(page, 'pair-removed');
-    await page.reload();
-    await page.locator('[data-screen="pair"]').waitFor();
+  // Bob posts again: it appears live, without a reload.
+  const navigations: string[] = [];
+  page.on('framenavigated', (f) => navigations.push(f.url()));
+  await kithJson(homes.b, ['post', 'Live from Bob']);
+  await page.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor({ timeout: 60_000 });
+  assert.equal(navigations.filter((u) => !u.includes('#')).length, 0, 'the post arrived without reloading the page');
+  await shot(page, 'timeline-live');
 
-    assert.deepEqual(errors, []);
-  } finally {
-    await browser?.close();
-    await Promise.all(running.map((n) => n.stop()));
-  }
+  // Replies both ways: Alice answers Bob in the browser, and her reply says whom it answers; Bob answers Alice, and she is told at once.
+  const bobsPost = page.getByTestId('post').filter({ hasText: 'Live from Bob' });
+  await bobsPost.getByTestId('post-reply').click();
+  await bobsPost.getByTestId('reply-text').fill('Welcome, Bob!');
+  await shots(page, 'reply-compose', bobsPost);
+  await bobsPost.getByTestId('reply-submit').click();
+  const reply = page.getByTestId('post').filter({ hasText: 'Welcome, Bob!' }).first();
+  await reply.waitFor();
+  assert.equal(await reply.getByTestId('post-context').innerText(), 'Replying to Bob');
+  // Counted once, though the reply reaches the page twice (from posting it, and live).
+  assert.equal(await bobsPost.getByTestId('post-thread').innerText(), '1 reply');
+  await shots(page, 'reply-header', reply);
+  const alicePostId = await mine.getAttribute('data-id');
+  assert.match(alicePostId ?? '', /^ap:\/\/did:key:/);
+  await kithJson(homes.b, ['post', 'Lovely colours \u{1F3A8}\u{1F308}', '--reply-to', alicePostId!]);
+  await page.getByTestId('unread-badge').filter({ hasText: '1' }).first().waitFor({ timeout: 60_000 });
+
+  // A long post from Bob shows its start, with "Show more".
+  const long = Array.from({ length: 24 }, (_, i) => `Line ${i + 1} of a long post about the garden, the weather and the week.`).join('\n');
+  await kithJson(homes.b, ['post', long]);
+
+  // Bob's profile, notifications, own profile and settings.
+  await page.goto(`${nodeA.info.api}/#/people/${bob.did}`);
+  await page.locator('[data-screen="profile"]').waitFor();
+  await page.getByText('Live from Bob').waitFor();
+  await shot(page, 'profile-bob');
+  const longPost = page.getByTestId('post').filter({ hasText: 'Line 1 of a long post' });
+  await longPost.waitFor({ timeout: 60_000 });
+  const more = longPost.getByTestId('post-more');
+  assert.equal(await more.getAttribute('aria-expanded'), 'false');
+  const folded = await longPost.getByTestId('post-text').evaluate((e) => (e as unknown as { clientHeight: number }).clientHeight);
+  await shots(page, 'long-post', longPost);
+  await more.click();
+  assert.equal(await more.getAttribute('aria-expanded'), 'true');
+  const unfolded = await longPost.getByTestId('post-text').evaluate((e) => (e as unknown as { clientHeight: number }).clientHeight);
+  assert.ok(unfolded > folded * 2, `the whole post shows once unfolded (${folded} px folded, ${unfolded} px open)`);
+
+  await page.getByTestId('nav-notifications').click();
+  await page.locator('[data-screen="notifications"]').waitFor();
+  const notice = page.getByTestId('notification').filter({ hasText: 'Lovely colours' });
+  await notice.waitFor();
+  // The notification quotes the post it is about.
+  const quote = notice.getByTestId('notification-quote');
+  assert.match(await quote.innerText(), /Your post\s+First post from the browser/);
+  await shots(page, 'notifications', notice);
+  await page.getByTestId('nav-me').click();
+  await page.locator('[data-screen="profile"]').waitFor();
+  await page.getByTestId('post').filter({ hasText: 'First post from the browser' }).waitFor();
+  await shot(page, 'profile-me');
+
+});
+
+step('following a key nobody knows says that nothing was found yet', 120_000, async () => {
+  // Following a key nobody knows says that nothing was found yet, there and in Settings.
+  const stranger = didFromPublicKey(generateKeyPair().publicKey);
+  await page.getByTestId('nav-home').click();
+  await page.locator('[data-screen="home"]').waitFor();
+  await page.getByTestId('follow-target').fill(stranger);
+  await page.getByTestId('follow-submit').click();
+  const notFound = page.getByTestId('follow-not-found');
+  await notFound.waitFor({ timeout: 60_000 });
+  assert.match(await notFound.innerText(), /nothing of theirs was found/i);
+  await shots(page, 'follow-not-found', page.getByTestId('follow-status'));
+  await page.goto(`${nodeA.info.api}/#/people/${stranger}`);
+  await page.getByTestId('profile-not-found').waitFor();
+  await shots(page, 'profile-not-found');
+
+});
+
+step('Settings: one row per peer, named by its person, however many connections; the real block count; follows not found marked', 120_000, async () => {
+  // Bob follows Alice by her node's address without its peer id, so his node dials hers afresh: two connections between the two nodes.
+  await kithJson(homes.b, ['follow', nodeA.info.addresses[0]!.replace(/\/p2p\/\w+$/, '')]);
+  const peersOfA = async (): Promise<{ peerId: string; connections: number; person: { name: string | null } | null }[]> =>
+    (await page.evaluate(async () => (await (await fetch('/api/peers')).json()) as { peers: any[] })).peers;
+  await waitFor('two connections between Alice\u2019s and Bob\u2019s nodes', async () => (await peersOfA()).some((p) => p.peerId === nodeB.info.peerId && p.connections >= 2), 60_000);
+
+  await page.getByTestId('nav-settings').click();
+  await page.locator('[data-screen="settings"]').waitFor();
+  await page.getByTestId('device').first().waitFor();
+  await shot(page, 'settings');
+  const followed = page.getByTestId('followed');
+  await followed.filter({ hasText: 'Bob' }).waitFor();
+  assert.equal(await followed.filter({ hasText: 'Bob' }).getAttribute('data-found'), 'true');
+  assert.equal(await followed.filter({ hasText: 'Not found yet' }).count(), 1, 'the unknown key is marked');
+  await shots(page, 'settings-following', page.locator('#following'));
+
+  // Settings › Peers: one row for Bob's node however many connections, named by him.
+  const peerRows = page.getByTestId('peer');
+  await peerRows.first().waitFor();
+  assert.equal(await peerRows.count(), 1, 'one row per peer');
+  assert.equal(await peerRows.first().getAttribute('data-peer-id'), nodeB.info.peerId);
+  assert.ok(Number(await peerRows.first().getAttribute('data-connections')) >= 2, 'the row stands for more than one connection');
+  assert.equal(await peerRows.first().getByTestId('peer-person').innerText(), 'Bob');
+  assert.equal(await page.getByTestId('peer-count').innerText(), 'Connected to 1 node.');
+  await shots(page, 'settings-peers', page.locator('#peers'));
+
+  // Settings › Storage: the real number of stored blocks (the image's, at least), as the API counts them.
+  const blocks = page.getByTestId('storage-blocks');
+  await blocks.waitFor();
+  const stored = await page.evaluate(async () => ((await (await fetch('/api/storage')).json()) as { blocks: { blocks: number } }).blocks.blocks);
+  assert.ok(stored > 0, 'the uploaded image is stored as blocks');
+  assert.equal(Number(await blocks.getAttribute('data-count')), stored);
+  assert.equal(await blocks.innerText(), `${stored.toLocaleString('en-US')} ${stored === 1 ? 'block' : 'blocks'}`);
+  await shots(page, 'settings-storage', page.locator('#storage'));
+
+});
+
+step('a laptop pairs by link, a phone over plain http; removing the phone refuses it at once', 180_000, async () => {
+  // A desktop-sized window of the same app; the pairing card is centred.
+  const desktop = await browser.newContext({ viewport: DESKTOP });
+  const laptop = await pairIn(desktop, nodeA.info.api, homes.a, 'Laptop browser', errors, 'pair-desktop', true);
+  await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
+  await shot(laptop, 'timeline-desktop');
+
+  // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
+  const lan = await browser.newContext({ viewport: PHONE });
+  const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
+  const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);
+  assert.equal(await lanPage.evaluate(() => (globalThis as unknown as { isSecureContext: boolean }).isSecureContext), false);
+  await lanPage.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
+  await lan.close();
+
+  // From the laptop, remove the phone; the phone is refused at once and sent back to pairing.
+  await laptop.getByTestId('nav-settings').click();
+  const phoneRow = laptop.getByTestId('device').filter({ hasText: 'Phone browser' });
+  await phoneRow.waitFor();
+  laptop.once('dialog', (d) => void d.accept());
+  await phoneRow.getByTestId('device-remove').click();
+  // A removed device leaves the list.
+  await phoneRow.waitFor({ state: 'detached' });
+  await shot(laptop, 'settings-devices');
+
+  const status = await page.evaluate(async () => {
+    const r = await fetch('/api/me');
+    return { status: r.status, body: (await r.json()) as { error?: { code: string } } };
+  });
+  assert.equal(status.status, 401);
+  assert.equal(status.body.error?.code, 'revoked');
+  // The app learns it was removed from its live stream or its next call, and goes back to pairing; a reload stays there.
+  await page.locator('[data-screen="pair"]').waitFor();
+  await page.getByTestId('alert').filter({ hasText: /removed/i }).waitFor();
+  await shot(page, 'pair-removed');
+  await page.reload();
+  await page.locator('[data-screen="pair"]').waitFor();
+
 });

@@ -4,6 +4,8 @@
  * owner-api.ts without an entry here (or the other way round) shows up.
  */
 
+import { MAX_ALT_TEXT_CHARS } from '../core/constants.js';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -107,7 +109,7 @@ export const OPENAPI = {
     '/api/devices': { get: op({ summary: 'Paired devices', responses: ok('Devices', obj({ devices: list(ref('Device')) })) }) },
     '/api/devices/pairing': { post: op({ summary: 'A pairing code (and its link as a QR code) for a new device', body: body(obj({}, [])), responses: ok('Code', obj({ code: str, url: str, expires: str, qrSvg: str }), '201') }) },
     '/api/devices/{id}': { delete: op({ summary: 'Remove a device: its certificate is revoked and it is refused at once', params: [{ name: 'id', in: 'path', required: true, schema: str }], responses: ok('Removed', obj({ device: ref('Device') })) }) },
-    '/api/peers': { get: op({ summary: 'Connected peers', responses: ok('Peers', obj({ peers: list(obj({ peerId: str, addresses: list(str), direction: str, streams: int })) })) }) },
+    '/api/peers': { get: op({ summary: 'Connected peers, one entry per peer however many connections it has, named by the person whose node it is when known', responses: ok('Peers', obj({ peers: list(ref('Peer')) })) }) },
     '/api/status': { get: op({ summary: 'Node status, with sync progress', responses: ok('Status', obj({ did: str, peerId: nullableStr, objects: int, connections: int, syncing: list(ref('SyncState')), storage: ref('Storage') })) }) },
     '/api/storage': { get: op({ summary: 'Storage use', responses: ok('Storage', ref('Storage')) }) },
     '/api/settings': {
@@ -126,12 +128,17 @@ export const OPENAPI = {
     schemas: {
       Error: obj({ error: obj({ code: str, message: str }) }),
       Device: obj({ id: str, name: str, did: str, created: str, expires: str, lastSeen: nullableStr, current: bool, revoked: nullableStr }),
-      Person: obj({ did: str, id: str, name: nullableStr, summary: nullableStr, icon: nullableStr, following: bool, blocked: bool, me: bool }),
-      Attachment: obj({ type: str, mediaType: str, url: str, size: int, name: str, digestMultibase: str, src: str }, ['mediaType', 'url', 'size']),
-      Post: obj({ id: str, digest: str, activity: str, author: ref('Person'), published: str, text: str, inReplyTo: nullableStr, attachment: list(ref('Attachment')), replies: int, mine: bool }),
-      Notification: obj({ kind: { enum: ['reply', 'mention'] }, post: ref('Post'), at: str, unread: bool }),
+      Person: obj({
+        did: str, id: str, name: nullableStr, summary: nullableStr, icon: nullableStr, following: bool, blocked: bool, me: bool,
+        found: { type: 'boolean', description: 'Whether this node holds anything of theirs (actor document or posts); false for a key nobody has answered for yet' },
+      }),
+      Attachment: obj({ type: str, mediaType: str, url: str, size: int, name: { type: 'string', maxLength: MAX_ALT_TEXT_CHARS, description: 'The description of an image (its alt text)' }, digestMultibase: str, src: str }, ['mediaType', 'url', 'size']),
+      Post: obj({ id: str, digest: str, activity: str, author: ref('Person'), published: str, text: str, inReplyTo: nullableStr, inReplyToAuthor: { oneOf: [ref('Person'), { type: 'null' }] }, attachment: list(ref('Attachment')), replies: int, mine: bool }),
+      Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
+      Notification: obj({ kind: { enum: ['reply', 'mention'] }, post: ref('Post'), at: str, unread: bool, quote: { oneOf: [ref('Quote'), { type: 'null' }], description: 'For a reply, the start of the post it answers' } }),
+      Peer: obj({ peerId: str, person: { oneOf: [ref('Person'), { type: 'null' }] }, connections: int, direction: { enum: ['inbound', 'outbound', 'both'] }, addresses: list(str), streams: int }),
       SyncState: obj({ active: bool, scope: str, peer: str, phase: str, received: int, needed: int }),
-      Storage: obj({ objects: int, databaseBytes: int, blocks: { type: 'object' } }),
+      Storage: obj({ objects: int, databaseBytes: int, blocks: obj({ blocks: int, bytes: int, pinnedBytes: int, quotaBytes: int }) }),
       Settings: obj({ keepFollowedMedia: bool, deviceLifetimeDays: { type: 'integer', minimum: 1, maximum: 730 }, discoverable: bool }, []),
     },
   },

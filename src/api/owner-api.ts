@@ -18,6 +18,8 @@ import { normalizePairingCode } from '../core/pairing.js';
 import { asAuthFailure, AuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
 import { EventHub } from './owner-events.js';
 import { deviceView, Views, type PostView } from './owner-views.js';
+import { attachmentsInput } from './attachment-input.js';
+import { peerViews } from './peer-views.js';
 import { OPENAPI } from './openapi.js';
 import { STATUS, decoded, didParam, jsonBody, limitedBody, nextOf, optionalText, pageOf, type C } from './http-input.js';
 import type { WebApp } from './web-static.js';
@@ -171,10 +173,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     if (typeof text !== 'string' || text.trim().length === 0 || text.length > MAX_TEXT) fail('malformed', `text must be 1 to ${MAX_TEXT} characters`);
     const inReplyTo = body.inReplyTo;
     if (inReplyTo !== undefined && inReplyTo !== null && !isApId(inReplyTo)) fail('malformed', 'inReplyTo must be an ap:// id');
-    const attachment =
-      body.attachment === undefined || (Array.isArray(body.attachment) && body.attachment.length === 0)
-        ? undefined
-        : checkAttachments(body.attachment).map(({ src: _src, ...a }) => a);
+    const attachment = attachmentsInput(body.attachment);
     const r = node.post({ text, ...(typeof inReplyTo === 'string' ? { inReplyTo: apIdKey(inReplyTo) } : {}), ...(attachment ? { attachment } : {}) });
     await push(r.digest);
     const stored = node.store.objects.byDigest(r.digest);
@@ -287,7 +286,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const since = seen();
     const items = rows.flatMap((r) => {
       const post = views.post(r);
-      return post ? [{ kind: r.kind, post, at: post.published, unread: r.created > since }] : [];
+      return post ? [views.notification(r.kind, post, r.created > since)] : [];
     });
     return c.json({ items, unread: node.store.links.unread(node.did, since), next: nextOf(rows, page) });
   });
@@ -323,7 +322,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     return c.json({ device: deviceView(device, c.get('device').id) });
   });
 
-  app.get('/api/peers', (c) => c.json({ peers: network?.peers() ?? [] }));
+  app.get('/api/peers', (c) => c.json({ peers: peerViews(node, new Views(node), network?.peers() ?? []) }));
   const storage = (): JsonObject => {
     let databaseBytes = 0;
     for (const suffix of ['', '-wal']) {

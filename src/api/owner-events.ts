@@ -117,7 +117,7 @@ export class EventHub {
       const post = postOf(r);
       if (!post) continue;
       const kind = links.some((l) => l.kind === 'reply') ? 'reply' : 'mention';
-      this.broadcast('notification', { kind, post, at: post.published, unread: true });
+      this.broadcast('notification', views.notification(kind, post, true));
     }
   }
 }

@@ -1,4 +1,5 @@
-import { actorId, apIdKey, isApId } from '../core/apid.js';
+import { actorId, apIdKey, didOf, isApId, outboxId } from '../core/apid.js';
+import { MAX_ALT_TEXT_CHARS, MAX_QUOTE_CHARS } from '../core/constants.js';
 import { htmlToText } from '../core/html-text.js';
 import { isoOf } from '../core/statement.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from '../core/types.js';
@@ -21,6 +22,8 @@ export interface PersonView {
   readonly following: boolean;
   readonly blocked: boolean;
   readonly me: boolean;
+  /** Whether this node holds anything of theirs (their actor document or posts): false for a key nobody has answered for yet, such as a mistyped one. */
+  readonly found: boolean;
 }
 
 export interface PostView {
@@ -31,9 +34,34 @@ export interface PostView {
   readonly published: string;
   readonly text: string;
   readonly inReplyTo: string | null;
+  /** Whose post this one replies to (named by the DID in the parent's ap:// id), so a reply can say whom it answers. */
+  readonly inReplyToAuthor: PersonView | null;
   readonly attachment: JsonObject[];
   readonly replies: number;
   readonly mine: boolean;
+}
+
+/** The start of a post, quoted in a notification about it. */
+export interface QuoteView {
+  readonly id: ApId;
+  readonly author: PersonView;
+  readonly published: string;
+  readonly text: string;
+  /** How many attachments the post has (a post of images alone still shows it is about them). */
+  readonly attachments: number;
+}
+
+export interface NotificationView {
+  readonly kind: 'reply' | 'mention';
+  readonly post: PostView;
+  readonly at: string;
+  readonly unread: boolean;
+  readonly quote: QuoteView | null;
+}
+
+function quoteOf(p: PostView): QuoteView {
+  const text = p.text.length > MAX_QUOTE_CHARS ? `${p.text.slice(0, MAX_QUOTE_CHARS).trimEnd()}\u2026` : p.text;
+  return { id: p.id, author: p.author, published: p.published, text, attachments: p.attachment.length };
 }
 
 /** Types of post the timeline shows; other activities (Update, Delete, Like) are not posts. */
@@ -56,7 +84,8 @@ function attachmentsOf(note: JsonObject): JsonObject[] {
     if (!isJsonObject(a) || typeof a.url !== 'string' || !a.url.startsWith('urn:eris:')) continue;
     const view: JsonObject = { type: str(a.type) ?? 'Document', mediaType: str(a.mediaType) ?? 'application/octet-stream', url: a.url };
     if (typeof a.size === 'number') view.size = a.size;
-    if (typeof a.name === 'string') view.name = a.name.slice(0, 200);
+    // AS2 keeps an image's description (its alt text) in `name`.
+    if (typeof a.name === 'string' && a.name.trim().length > 0) view.name = a.name.slice(0, MAX_ALT_TEXT_CHARS);
     if (typeof a.digestMultibase === 'string') view.digestMultibase = a.digestMultibase;
     view.src = mediaSrc(a.url, a.mediaType);
     out.push(view);
@@ -85,6 +114,7 @@ export class Views {
       following: this.node.store.follows.get(did) !== undefined,
       blocked: this.node.store.blockedPeople.has(did),
       me: did === this.node.did,
+      found: stored !== undefined || this.node.store.objects.count(outboxId(did)) > 0,
     };
     this.people.set(did, view);
     return view;
@@ -99,6 +129,7 @@ export class Views {
     const text = source ?? (typeof note.content === 'string' ? htmlToText(note.content) : '');
     const id = apIdKey(note.id);
     const reply = isJsonObject(note.inReplyTo) ? note.inReplyTo.id : note.inReplyTo;
+    const replyTo = typeof reply === 'string' && isApId(reply) ? this.person(didOf(reply)) : null;
     const published = typeof note.published === 'string' ? note.published : isoOf(o.created);
     return {
       id,
@@ -108,10 +139,23 @@ export class Views {
       published,
       text: text.slice(0, 20_000),
       inReplyTo: typeof reply === 'string' ? reply : null,
+      inReplyToAuthor: replyTo,
       attachment: attachmentsOf(note),
       replies: this.node.store.links.replyCount(id),
       mine: o.owner === this.node.did,
     };
+  }
+
+  /** A post held here by its ap:// id, whether stored on its own or inside the activity that carried it. */
+  find(id: ApId): PostView | undefined {
+    const o = this.node.store.objects.byId(id) ?? this.node.store.objects.carrierOf(id);
+    return o ? this.post(o) : undefined;
+  }
+
+  /** A notification: the post, and for a reply the start of the post it answers, so the notice says what it is about. */
+  notification(kind: 'reply' | 'mention', post: PostView, unread: boolean): NotificationView {
+    const parent = kind === 'reply' && post.inReplyTo !== null && isApId(post.inReplyTo) ? this.find(apIdKey(post.inReplyTo)) : undefined;
+    return { kind, post, at: post.published, unread, quote: parent ? quoteOf(parent) : null };
   }
 
   posts(objects: readonly StoredObject[]): PostView[] {

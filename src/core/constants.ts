@@ -84,3 +84,10 @@ export const ACTOR_TIMEOUT_MS = 10_000;
 export const MAX_ACTOR_BYTES = 64 * 1024;
 /** Recent syncs listed in the node's status. */
 export const STATUS_RECENT_SYNCS = 50;
+
+// ---- Web app views (what the owner API shows the owner's devices) ----
+
+/** An image description (alt text, the AS2 `name` of an attachment); as long as the fediverse's longest. */
+export const MAX_ALT_TEXT_CHARS = 1500;
+/** How much of a post a notification quotes. */
+export const MAX_QUOTE_CHARS = 280;

@@ -57,7 +57,7 @@ export function bytes(n) {
 }
 
 export function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${typeof n === 'number' ? n.toLocaleString() : n} ${n === 1 ? one : many}`;
 }
 
 /** "Chromium on Linux", from User-Agent Client Hints or the UA string. */

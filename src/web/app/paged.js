@@ -12,18 +12,26 @@ export function usePaged(load, key) {
   loadRef.current = load;
   const busy = useRef(false);
   const generation = useRef(0);
+  /** Items put in (live) while a fresh first page loads: that page may have been read before they were stored. */
+  const refreshing = useRef(false);
+  const addedMeanwhile = useRef(new Map());
 
   const fetchPage = useCallback(async (before, replace) => {
     if (busy.current && !replace) return;
     busy.current = true;
     const gen = replace ? ++generation.current : generation.current;
+    if (replace) {
+      refreshing.current = true;
+      addedMeanwhile.current = new Map();
+    }
     setState((s) => ({ ...s, loading: true, error: '' }));
     try {
       const page = await loadRef.current(before);
       if (gen !== generation.current) return;
       const { items = [], next = null, ...extra } = page ?? {};
       setState((s) => {
-        const base = replace ? [] : s.items;
+        const fresh = new Set(items.map(idOf));
+        const base = replace ? [...addedMeanwhile.current.values()].filter((i) => !fresh.has(idOf(i))) : s.items;
         const seen = new Set(base.map(idOf));
         return {
           items: [...base, ...items.filter((i) => !seen.has(idOf(i)))],
@@ -37,7 +45,10 @@ export function usePaged(load, key) {
     } catch (e) {
       if (gen === generation.current) setState((s) => ({ ...s, loading: false, error: errorText(e), loaded: true }));
     } finally {
-      if (gen === generation.current) busy.current = false;
+      if (gen === generation.current) {
+        busy.current = false;
+        refreshing.current = false;
+      }
     }
   }, []);
 
@@ -55,7 +66,17 @@ export function usePaged(load, key) {
   }, []);
 
   const reload = useCallback(() => fetchPage(undefined, true), []);
-  const setItems = useCallback((fn) => setState((s) => ({ ...s, items: fn(s.items) })), []);
+  const setItems = useCallback((fn) => {
+    const meanwhile = refreshing.current ? addedMeanwhile.current : null;
+    setState((s) => {
+      const items = fn(s.items);
+      if (meanwhile) {
+        const had = new Set(s.items.map(idOf));
+        for (const i of items) if (!had.has(idOf(i))) meanwhile.set(idOf(i), i);
+      }
+      return { ...s, items };
+    });
+  }, []);
 
   return { ...state, loadMore, reload, setItems };
 }

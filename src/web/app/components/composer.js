@@ -7,7 +7,32 @@ import { Icon } from './icons.js';
 
 const MAX_FILES = 4;
 const MAX_BYTES = 16 * 1024 * 1024;
+/** The node takes posts of up to this many characters (UTF-16 units, as it counts them). */
+const MAX_CHARS = 5000;
+/** Image descriptions as long as the node keeps. */
+const MAX_ALT_CHARS = 1500;
+/** The counter turns to a warning this close to the limit. */
+const WARN_LEFT = 100;
 let counter = 0;
+
+/** How many characters are left ("4,988 left"), or how many too many. */
+function CharCounter({ used, id, testid }) {
+  const left = MAX_CHARS - used;
+  const cls = left < 0 ? 'counter is-over' : left <= WARN_LEFT ? 'counter is-near' : 'counter';
+  return html`
+    <span class=${cls} id=${id} data-testid=${`${testid}-counter`} data-left=${left}
+      title=${`Up to ${MAX_CHARS.toLocaleString()} characters`}>
+      ${left < 0 ? `${(-left).toLocaleString()} too many` : `${left.toLocaleString()} left`}
+      <span class="visually-hidden"> of ${MAX_CHARS.toLocaleString()} characters</span>
+    </span>`;
+}
+
+/** The attachment to post: the description the person gave is its name (alt text); a file name is not a description. */
+function described(f) {
+  const { name: _fileName, ...a } = f.attachment;
+  const alt = f.alt.trim();
+  return alt ? { ...a, name: alt } : a;
+}
 
 /**
  * Write a post or a reply, with images. Ctrl/Cmd+Enter posts.
@@ -28,6 +53,17 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
   useEffect(() => () => filesRef.current.forEach((f) => URL.revokeObjectURL(f.url)), []);
 
   const uploading = files.some((f) => f.uploading);
+  const over = text.length - MAX_CHARS;
+  const tooLong = over > 0;
+  const lengthError = tooLong
+    ? `This ${inReplyTo ? 'reply' : 'post'} is ${over.toLocaleString()} ${over === 1 ? 'character' : 'characters'} too long: the most is ${MAX_CHARS.toLocaleString()}.`
+    : '';
+
+  /** New text: an earlier complaint about the text no longer holds. */
+  function edit(value) {
+    setText(value);
+    if (error) setError('');
+  }
 
   function change(key, patch) {
     setFiles((list) => list.map((f) => (f.key === key ? { ...f, ...patch } : f)));
@@ -43,7 +79,7 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
     for (const file of picked.slice(0, Math.max(0, room))) {
       if (!file.type.startsWith('image/')) { setError(`${file.name} is not an image.`); continue; }
       if (file.size > MAX_BYTES) { setError(`${file.name} is larger than 16 MB.`); continue; }
-      const entry = { key: `${id}-${++counter}`, file, url: URL.createObjectURL(file), uploading: true, attachment: null };
+      const entry = { key: `${id}-${++counter}`, file, url: URL.createObjectURL(file), uploading: true, attachment: null, alt: '' };
       setFiles((list) => [...list, entry]);
       uploadMedia(file).then(
         (attachment) => change(entry.key, { uploading: false, attachment }),
@@ -67,12 +103,13 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
     if (posting) return;
     if (uploading) { setError('Wait for the images to finish uploading.'); return; }
     const body = text.trim();
-    const attachment = files.map((f) => f.attachment).filter(Boolean);
+    const attachment = files.filter((f) => f.attachment).map(described);
     if (!body && attachment.length === 0) {
       setError(inReplyTo ? 'Write a reply first.' : 'Write something or add an image first.');
       area.current?.focus();
       return;
     }
+    if (tooLong) { area.current?.focus(); return; }
     setPosting(true);
     setError('');
     try {
@@ -101,30 +138,42 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
     <form class="composer" onSubmit=${submit} aria-busy=${posting ? 'true' : 'false'}>
       <label class="visually-hidden" for=${id}>${label}</label>
       <textarea id=${id} ref=${area} class="composer-text" rows="3" placeholder=${placeholder} aria-label=${label}
-        data-testid=${`${testid}-text`} value=${text} onInput=${(e) => setText(e.currentTarget.value)}
-        onKeyDown=${onKeyDown} readOnly=${posting}></textarea>
+        data-testid=${`${testid}-text`} value=${text} onInput=${(e) => edit(e.currentTarget.value)}
+        onKeyDown=${onKeyDown} readOnly=${posting} aria-describedby=${`${id}-count`}
+        aria-invalid=${tooLong ? 'true' : undefined}></textarea>
       ${files.length > 0 && html`
         <ul class="previews" aria-label="Images to post">
-          ${files.map((f) => html`
+          ${files.map((f, i) => html`
             <li key=${f.key} class=${f.uploading ? 'preview is-uploading' : 'preview'}>
-              <img src=${f.url} alt=${`Preview of ${f.file.name}`} data-testid=${`${testid}-preview`} />
-              ${f.uploading && html`<span class="preview-status">Uploading…</span>`}
-              <button type="button" class="preview-remove" onClick=${() => remove(f)} aria-label=${`Remove image ${f.file.name}`}
-                data-testid=${`${testid}-remove-image`}><${Icon} name="close" /></button>
+              <div class="preview-image">
+                <img src=${f.url} alt=${f.alt.trim() || `Image ${i + 1}, not described yet`} data-testid=${`${testid}-preview`} />
+                ${f.uploading && html`<span class="preview-status">Uploading…</span>`}
+                <button type="button" class="preview-remove" onClick=${() => remove(f)} aria-label=${`Remove image ${i + 1}`}
+                  data-testid=${`${testid}-remove-image`}><${Icon} name="close" /></button>
+              </div>
+              <div class="preview-alt">
+                <label for=${`${f.key}-alt`}>Describe ${files.length > 1 ? `image ${i + 1}` : 'the image'} <span class="muted">(for people who can't see it)</span></label>
+                <textarea id=${`${f.key}-alt`} rows="2" maxlength=${MAX_ALT_CHARS} data-testid=${`${testid}-alt`} value=${f.alt}
+                  placeholder="What is in the image?" readOnly=${posting}
+                  onInput=${(e) => change(f.key, { alt: e.currentTarget.value })}></textarea>
+              </div>
             </li>`)}
         </ul>`}
-      <${Alert} message=${error} />
+      <${Alert} message=${lengthError || error} />
       <div class="composer-actions">
         <label class="button button--quiet file-button">
           <input type="file" accept="image/*" multiple class="visually-hidden" data-testid=${`${testid}-file`}
             onChange=${addFiles} disabled=${posting || files.length >= MAX_FILES} />
           <${Icon} name="image" /><span>Add image</span>
         </label>
-        <span class="hint" aria-hidden="true">Ctrl+Enter</span>
-        ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}
-        <button type="submit" class="button button--primary" data-testid=${`${testid}-submit`} disabled=${posting || uploading}>
-          ${posting ? 'Posting…' : submitLabel}
-        </button>
+        <span class="composer-end">
+          <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
+          ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}
+          <button type="submit" class="button button--primary" data-testid=${`${testid}-submit`} disabled=${posting || uploading || tooLong}
+            aria-keyshortcuts="Control+Enter" title=${`${submitLabel} (Ctrl+Enter)`}>
+            ${posting ? 'Posting…' : submitLabel}
+          </button>
+        </span>
       </div>
     </form>`;
 }

@@ -52,6 +52,11 @@ export function FollowForm({ onFollowed }) {
           ${result.added ? 'You now follow ' : 'You already follow '}
           <a href=${links.person(result.person.did)}>${who}</a>.
           ${result.received > 0 ? ` Received ${plural(result.received, 'item')}.` : ''}`}
+        ${!busy && result && result.person.found === false && html`
+          <span class="not-found" data-testid="follow-not-found">
+            Nothing of theirs was found yet: no node that was reached knows this key.
+            Check it for typing mistakes; if it is right, their posts arrive once their node or someone holding them is online.
+          </span>`}
       </p>
       <${Alert} message=${error} />
     </section>`;

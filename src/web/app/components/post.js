@@ -5,13 +5,30 @@ import { links } from '../router.js';
 import { Avatar } from './avatar.js';
 import { Composer } from './composer.js';
 import { Icon } from './icons.js';
+import { ImageViewer } from './image-viewer.js';
 import { RichText } from './rich-text.js';
 import { Time } from './time.js';
 
-function Attachment({ a }) {
-  if (a.type === 'Image' || a.mediaType?.startsWith('image/')) {
-    return html`<a class="attachment" href=${a.src} target="_blank" rel="noopener">
-      <img src=${a.src} alt=${a.name || 'Image'} loading="lazy" decoding="async" data-testid="post-image" /></a>`;
+const isImage = (a) => a.type === 'Image' || a.mediaType?.startsWith('image/');
+
+/** A post longer than this many characters or lines shows its start, with "Show more". */
+const FOLD_CHARS = 700;
+const FOLD_LINES = 12;
+
+function isLong(text) {
+  if (!text) return false;
+  if (text.length > FOLD_CHARS) return true;
+  let lines = 1;
+  for (const ch of text) if (ch === '\n' && ++lines > FOLD_LINES) return true;
+  return false;
+}
+
+function Attachment({ a, onView }) {
+  if (isImage(a)) {
+    // Opens the image viewer in the page, not the raw file in a new tab.
+    return html`<button type="button" class="attachment attachment--image" onClick=${onView} data-testid="post-image-open"
+      aria-haspopup="dialog">
+      <img src=${a.src} alt=${a.name || 'Image without a description'} loading="lazy" decoding="async" data-testid="post-image" /></button>`;
   }
   if (a.type === 'Video' || a.mediaType?.startsWith('video/')) {
     return html`<video class="attachment" src=${a.src} controls preload="metadata" aria-label=${a.name || 'Video'}></video>`;
@@ -26,13 +43,38 @@ function Attachment({ a }) {
  * One post. onReplied(reply) runs after a reply is posted from the inline composer.
  * variant: 'focus' for the post a thread is about, 'ancestor' for the posts above it.
  */
+/** "Replying to Bob", naming the author of the post this one answers and linking to it. */
+function ReplyContext({ post }) {
+  const to = post.inReplyToAuthor;
+  const whom = !to ? 'a post' : to.me ? 'you' : displayName(to);
+  return html`
+    <p class="post-context muted" data-testid="post-context">
+      <${Icon} name="reply" /><span>Replying to <a href=${links.thread(post.inReplyTo)}>${whom}</a></span>
+    </p>`;
+}
+
+/** The post's text; a long one folds behind "Show more" (never in a thread, where it is the point). */
+function PostText({ text, fold }) {
+  const [open, setOpen] = useState(false);
+  const long = fold && isLong(text);
+  if (!long) return html`<${RichText} class="post-text" testid="post-text" text=${text} />`;
+  return html`
+    <div class=${open ? 'post-fold is-open' : 'post-fold'}>
+      <${RichText} class="post-text" testid="post-text" text=${text} />
+      <button type="button" class="button button--quiet button--small post-more" aria-expanded=${open ? 'true' : 'false'}
+        onClick=${() => setOpen(!open)} data-testid="post-more">${open ? 'Show less' : 'Show more'}</button>
+    </div>`;
+}
+
 export function Post({ post, variant = '', onReplied, showParent = true }) {
   const [replying, setReplying] = useState(false);
+  const [viewing, setViewing] = useState(null);
   const count = post.replies ?? 0;
   const author = post.author ?? {};
   const name = displayName(author);
   const threadHref = links.thread(post.id);
-  const images = post.attachment ?? [];
+  const attachments = post.attachment ?? [];
+  const images = attachments.filter(isImage);
 
   return html`
     <article class=${`post ${variant ? `post--${variant}` : ''}`} data-testid="post" data-id=${post.id}
@@ -45,13 +87,13 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
           <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
         </div>
       </header>
-      ${showParent && post.inReplyTo && html`
-        <p class="post-context muted"><a href=${links.thread(post.inReplyTo)}>Replying to a post</a></p>`}
-      ${post.text && html`<${RichText} class="post-text" testid="post-text" text=${post.text} />`}
-      ${images.length > 0 && html`
-        <div class=${`attachments attachments--${Math.min(images.length, 4)}`}>
-          ${images.map((a, i) => html`<${Attachment} key=${a.url || i} a=${a} />`)}
+      ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}
+      ${post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} />`}
+      ${attachments.length > 0 && html`
+        <div class=${`attachments attachments--${Math.min(attachments.length, 4)}`}>
+          ${attachments.map((a, i) => html`<${Attachment} key=${a.url || i} a=${a} onView=${() => setViewing(images.indexOf(a))} />`)}
         </div>`}
+      ${viewing !== null && html`<${ImageViewer} images=${images} index=${viewing} onIndex=${setViewing} onClose=${() => setViewing(null)} />`}
       <footer class="post-actions">
         <button type="button" class="button button--quiet button--small" aria-expanded=${replying ? 'true' : 'false'}
           onClick=${() => setReplying(!replying)} data-testid="post-reply">

@@ -18,6 +18,8 @@ export function Home() {
   const heading = useRef(null);
   const toAnnounce = useRef([]);
   const announceTimer = useRef(null);
+  /** Posts already taken in (and their parents' reply counts raised), however they came: live, posted here, caught up. */
+  const counted = useRef(new Set());
   const items = useRef(list.items);
   items.current = list.items;
 
@@ -34,7 +36,15 @@ export function Home() {
   }
 
   function incoming(p, { own = false } = {}) {
-    if (items.current.some((i) => i.id === p.id)) return;
+    if (counted.current.has(p.id) || items.current.some((i) => i.id === p.id)) {
+      // The live event of a post made here can come before the answer to making it: show it now, counted once.
+      if (own) {
+        setPending((ps) => ps.filter((x) => x.id !== p.id));
+        list.setItems((xs) => (xs.some((i) => i.id === p.id) ? xs : [p, ...xs]));
+      }
+      return;
+    }
+    counted.current.add(p.id);
     if (own || atTop()) {
       list.setItems((xs) => withNewPost(xs, p));
     } else {

@@ -1,7 +1,8 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { get, post, query } from '../api.js';
-import { displayName } from '../format.js';
+import { displayName, plural } from '../format.js';
+import { links } from '../router.js';
 import { useEvent, useTitle } from '../hooks.js';
 import { usePaged, idOf } from '../paged.js';
 import { unread } from '../state.js';
@@ -14,6 +15,18 @@ const WHAT = { reply: 'replied to your post', mention: 'mentioned you' };
 function markRead() {
   unread.set({ count: 0 });
   return post('/api/notifications/read', {}).catch(() => {});
+}
+
+/** The start of the post a notification is about (yours, for a reply), linking to its thread. */
+function Quote({ quote }) {
+  const whose = quote.author?.me ? 'Your post' : `${displayName(quote.author)}'s post`;
+  const images = quote.attachments > 0 ? plural(quote.attachments, 'attachment') : '';
+  return html`
+    <a class="quote" href=${links.thread(quote.id)} data-testid="notification-quote">
+      <span class="quote-whose">${whose}</span>
+      ${quote.text ? html`<span class="quote-text">${quote.text}</span>` : html`<span class="quote-text muted">${images}</span>`}
+      ${quote.text && images && html`<span class="quote-extra muted">+ ${images}</span>`}
+    </a>`;
 }
 
 export function Notifications() {
@@ -47,7 +60,8 @@ export function Notifications() {
               ${n.unread && html`<span class="dot" aria-hidden="true"></span><span class="visually-hidden">New: </span>`}
               <strong>${displayName(n.post?.author)}</strong> ${WHAT[n.kind] ?? 'sent you something'}
             </p>
-            ${n.post && html`<${Post} post=${n.post} onReplied=${onReplied} />`}
+            ${n.quote && html`<${Quote} quote=${n.quote} />`}
+            ${n.post && html`<${Post} post=${n.post} onReplied=${onReplied} showParent=${!n.quote} />`}
           </div>`)}
         <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies to your posts and mentions of you show up here." />
       </section>

@@ -36,6 +36,15 @@ function CopyDid({ did }) {
     </div>`;
 }
 
+/** What to say of a key of which nothing was found: likely mistyped, or its node not reached yet. */
+function notFoundText(person) {
+  return [
+    "Nothing of this person's has been found yet: no node reached so far knows this key.",
+    person.following ? 'Their posts arrive once their node, or someone holding them, is online.' : '',
+    'If the key was typed by hand, check it for mistakes.',
+  ].filter(Boolean).join(' ');
+}
+
 export function Profile({ did, me }) {
   const { me: myself } = useStore(auth);
   const target = me ? myself?.did : did;
@@ -122,6 +131,8 @@ export function Profile({ did, me }) {
                 : html`<button type="button" class="button button--danger" data-testid="profile-block" onClick=${block} disabled=${!!busy}>Block</button>`}`}
           </div>
           ${busy === 'follow' && html`<p class="muted" role="status"><span class="spinner" aria-hidden="true"></span> Finding and syncing…</p>`}
+          ${!isMe && person && person.found === false && html`
+            <p class="alert alert--notice profile-not-found" data-testid="profile-not-found">${notFoundText(person)}</p>`}
           <${Alert} message=${error} />
         </div>
       </header>

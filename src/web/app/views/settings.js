@@ -7,6 +7,7 @@ import { Devices } from './settings/devices.js';
 import { Peers } from './settings/network.js';
 import { Storage } from './settings/storage.js';
 import { Blocks } from './settings/blocks.js';
+import { Following } from './settings/following.js';
 import { Preferences } from './settings/preferences.js';
 import { Section } from './settings/section.js';
 
@@ -37,6 +38,7 @@ export function Settings() {
       <h1 tabindex="-1">Settings</h1>
       <${Devices} />
       <${Preferences} />
+      <${Following} />
       <${Peers} />
       <${Storage} />
       <${Blocks} />

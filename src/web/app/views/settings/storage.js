@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { get } from '../../api.js';
-import { bytes } from '../../format.js';
+import { bytes, plural } from '../../format.js';
 import { Alert } from '../../components/alert.js';
 import { Section, useLoad } from './section.js';
 
@@ -16,7 +16,8 @@ export function Storage() {
         <dl class="stats" data-testid="storage">
           <div><dt>Objects</dt><dd>${(s.objects ?? 0).toLocaleString()}</dd></div>
           <div><dt>Database</dt><dd>${bytes(s.databaseBytes)}</dd></div>
-          <div><dt>Media</dt><dd>${bytes(b.bytes)}${quota ? ` of ${bytes(quota)}` : ''} <span class="muted">(${(b.count ?? 0).toLocaleString()} blocks)</span></dd></div>
+          <div><dt>Media</dt><dd>${bytes(b.bytes)}${quota ? ` of ${bytes(quota)}` : ''}
+            <span class="stat-note" data-testid="storage-blocks" data-count=${b.blocks ?? 0}>${plural(b.blocks ?? 0, 'block')}</span></dd></div>
           <div><dt>Kept media</dt><dd>${bytes(b.pinnedBytes)}</dd></div>
         </dl>
         ${quota > 0 && html`
