@@ -1,0 +1,95 @@
+import { statSync } from 'node:fs';
+import { isJsonObject, type ApId, type Did, type Json } from '../core/types.js';
+import type { BlockUsage } from '../store/blocks.js';
+import type { KithNode } from './kith-node.js';
+import type { NetworkLink } from './network-link.js';
+
+/** What the node is, where it listens, what it keeps and how syncing goes: for `kith status` and the web app's settings. */
+
+export interface Storage {
+  readonly objects: number;
+  /** The database file and its write-ahead log. */
+  readonly databaseBytes: number;
+  readonly blocks: BlockUsage;
+}
+
+export interface ScopeSyncing {
+  readonly scope: string;
+  readonly peer: string;
+  readonly phase: 'reconciling' | 'fetching';
+  readonly received: number;
+  readonly needed: number;
+}
+
+export interface ServiceStatus {
+  readonly did: Did;
+  readonly actor: ApId;
+  /** Null until the network is up. */
+  readonly peerId: string | null;
+  readonly addresses: string[];
+  readonly connections: number;
+  readonly objects: number;
+  readonly scopes: { scope: string; objects: number }[];
+  readonly syncing: ScopeSyncing[];
+  readonly lastSyncs: { scope: string; peerId: string; lastOk: number; received: number; bytes: number }[];
+  readonly blocks: BlockUsage;
+  readonly storage: Storage;
+}
+
+export interface PeerConnection {
+  readonly peerId: string;
+  readonly addresses: string[];
+  readonly direction: string;
+  readonly streams: number;
+}
+
+/** Sync states listed in a status. */
+const MAX_LISTED_SYNCS = 50;
+
+/** Only the network knows which syncs are under way; its status() is plain JSON, read here field by field. */
+function syncingOf(v: Json | undefined): ScopeSyncing[] {
+  if (!Array.isArray(v)) return [];
+  return v.filter(isJsonObject).map((s) => ({
+    scope: String(s.scope),
+    peer: String(s.peer),
+    phase: s.phase === 'reconciling' ? 'reconciling' : 'fetching',
+    received: Number(s.received),
+    needed: Number(s.needed),
+  }));
+}
+
+export class NodeReport {
+  constructor(
+    private readonly node: KithNode,
+    private readonly link: NetworkLink,
+  ) {}
+
+  storage(): Storage {
+    let databaseBytes = 0;
+    for (const suffix of ['', '-wal']) databaseBytes += statSync(this.node.home.database + suffix, { throwIfNoEntry: false })?.size ?? 0;
+    return { objects: this.node.store.objects.count(), databaseBytes, blocks: this.node.store.blocks.usage() };
+  }
+
+  status(): ServiceStatus {
+    const network = this.link.current;
+    const storage = this.storage();
+    return {
+      did: this.node.did,
+      actor: this.node.actorId,
+      peerId: network?.peerId ?? null,
+      addresses: network?.addresses() ?? [],
+      connections: network?.peers().length ?? 0,
+      objects: storage.objects,
+      scopes: this.node.scopes().map((scope) => ({ scope, objects: this.node.store.objects.count(scope) })),
+      syncing: network ? syncingOf(network.status().syncing) : [],
+      lastSyncs: this.node.store.peers.syncState().slice(0, MAX_LISTED_SYNCS),
+      blocks: storage.blocks,
+      storage,
+    };
+  }
+
+  /** Connections to other nodes, one per connection; none while the network is not up. */
+  peers(): PeerConnection[] {
+    return this.link.current?.peers() ?? [];
+  }
+}
