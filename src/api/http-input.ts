@@ -45,10 +45,14 @@ export async function limitedBody(c: C, max: number): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** Items on a page when the request does not say, and the most it may ask for. */
+const DEFAULT_PAGE_ITEMS = 20;
+const MAX_PAGE_ITEMS = 50;
+
 export function pageOf(c: C): Page {
   const limitRaw = c.req.query('limit');
-  const limit = limitRaw === undefined ? 20 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 50) fail('malformed', 'limit must be a whole number from 1 to 50');
+  const limit = limitRaw === undefined ? DEFAULT_PAGE_ITEMS : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_ITEMS) fail('malformed', `limit must be a whole number from 1 to ${MAX_PAGE_ITEMS}`);
   const before = c.req.query('before');
   if (before === undefined || before === '') return { limit };
   const m = /^(-?\d{1,16})\.([0-9a-f]{64})$/.exec(before);
