@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KithError } from '../src/core/errors.js';
+import { KithError, type ErrorCode } from '../src/core/errors.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -34,6 +34,16 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 /** Asserts that fn throws a KithError with this code (and, if given, a message matching the pattern). */
 export function refusedWith(fn: () => unknown, code: string, pattern?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof KithError, `expected a KithError, got ${String(e)}`);
+    assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
+    if (pattern) assert.match(e.message, pattern);
+    return true;
+  });
+}
+
+/** Asserts that an asynchronous operation is refused with a KithError with this code (and, if given, a message matching the pattern). */
+export async function rejectedWith(p: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
     assert.ok(e instanceof KithError, `expected a KithError, got ${String(e)}`);
     assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
     if (pattern) assert.match(e.message, pattern);

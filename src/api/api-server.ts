@@ -3,9 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { KithError } from '../core/errors.js';
-import type { KithNode } from '../node/kith-node.js';
+import { API_HEADERS_TIMEOUT_MS } from '../core/constants.js';
 import type { Network } from '../node/network.js';
-import { DevicePairing } from '../node/devices.js';
+import type { KithService } from '../node/service.js';
 import { createOwnerApi, type OwnerApi } from './owner-api.js';
 import { loadWebApp } from './web-static.js';
 
@@ -18,7 +18,6 @@ export interface ApiServer {
   readonly publicUrl: string;
   readonly port: number;
   readonly api: OwnerApi;
-  readonly devices: DevicePairing;
   attach(network: Network): void;
   close(): Promise<void>;
 }
@@ -36,13 +35,11 @@ export function lanAddress(): string | undefined {
   return undefined;
 }
 
-export async function startApiServer(node: KithNode, opts: { port: number; host: string }): Promise<ApiServer> {
+export async function startApiServer(service: KithService, opts: { port: number; host: string }): Promise<ApiServer> {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new KithError('malformed', `API port must be 0 to 65535, got ${opts.port}`);
-  const devices = new DevicePairing(node);
-  let publicUrl = '';
-  const api = createOwnerApi({ node, devices, web: loadWebApp(), publicUrl: () => publicUrl });
+  const api = createOwnerApi({ service, web: loadWebApp() });
   const server = createAdaptorServer({ fetch: api.app.fetch }) as Server;
-  server.headersTimeout = 15_000;
+  server.headersTimeout = API_HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // event streams stay open; uploads are bounded by size instead
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
@@ -61,13 +58,12 @@ export async function startApiServer(node: KithNode, opts: { port: number; host:
   const local = isWildcard(opts.host) ? '127.0.0.1' : opts.host;
   const url = `http://${urlHost(local)}:${port}`;
   const reachable = isWildcard(opts.host) ? (lanAddress() ?? local) : opts.host;
-  publicUrl = `http://${urlHost(reachable)}:${port}`;
+  const publicUrl = `http://${urlHost(reachable)}:${port}`;
   return {
     url,
     publicUrl,
     port,
     api,
-    devices,
     attach: (network) => api.attach(network),
     close: () =>
       new Promise<void>((resolve) => {

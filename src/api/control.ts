@@ -2,15 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { KithError, fail, type ErrorCode } from '../core/errors.js';
-import { parseDid } from '../core/didkey.js';
-import { isApId } from '../core/apid.js';
+import { KithError, fail } from '../core/errors.js';
+import { CONTROL_HEADERS_TIMEOUT_MS, CONTROL_REQUEST_TIMEOUT_MS, MAX_REQUEST_JSON_BYTES } from '../core/constants.js';
+import { isoOf } from '../core/statement.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';
-import type { KithNode } from '../node/kith-node.js';
-import type { Network } from '../node/network.js';
-import { checkAttachments } from '../node/media.js';
-import { parseErisUrn } from '../core/eris.js';
-import type { ApiServer } from './api-server.js';
+import type { KithService } from '../node/service.js';
+import type { ControlBody, ControlResult, ControlRoute } from './control-routes.js';
+import { errorBody, refusal } from './http-status.js';
+import { postInput, profileInput, textField } from './request-fields.js';
 import { deviceView } from './owner-views.js';
 
 /**
@@ -18,6 +17,8 @@ import { deviceView } from './owner-views.js';
  * command to talk to a running node. A random token, written to a 0600 file
  * in the node's home, is required on every request, so other local users
  * (and web pages making requests to localhost) cannot drive the node.
+ * Its routes are declared in ./control-routes.ts; each reads its body and
+ * calls the application service.
  */
 
 export interface ControlInfo {
@@ -28,80 +29,69 @@ export interface ControlInfo {
 
 export interface ControlServer {
   readonly info: ControlInfo;
-  /** Hands the running network to the endpoints once it is up (the endpoint starts first, so a busy port fails fast). */
-  attach(network: Network): void;
   close(): Promise<void>;
 }
 
-interface Context {
-  readonly node: KithNode;
-  network: Network | undefined;
-  readonly api: ApiServer | undefined;
+export interface ControlOptions {
+  /** 0 for any free port. */
+  readonly port?: number;
+  /** Where the owner's devices reach the web app, for pairing links; absent when it does not run. */
+  readonly webUrl?: string | undefined;
 }
 
-function needApi(ctx: Context): ApiServer {
-  if (!ctx.api) fail('conflict', 'this node runs without its web app and owner API');
-  return ctx.api;
+interface Route<K extends ControlRoute> {
+  /** The request body as the route's typed input (its fields' types only; the service checks their values). */
+  read(body: JsonObject): ControlBody<K>;
+  run(body: ControlBody<K>): ControlResult<K> | Promise<ControlResult<K>>;
 }
 
-type Handler = (ctx: Context, body: JsonObject) => unknown;
+type RouteTable = { [K in ControlRoute]: Route<K> };
 
-const MAX_BODY_BYTES = 64 * 1024;
+const noBody = (): undefined => undefined;
 
-function needNetwork(ctx: Context): Network {
-  if (!ctx.network) fail('conflict', 'this node runs without its network');
-  return ctx.network;
+function routes(service: KithService, webUrl: string | undefined): RouteTable {
+  return {
+    'GET /status': { read: noBody, run: () => service.status() },
+    'GET /actor': { read: noBody, run: () => service.publishing.profile() },
+    'GET /peers': { read: noBody, run: () => ({ peers: service.peers() }) },
+    'POST /post': { read: postInput, run: (input) => service.publishing.post(input) },
+    'POST /profile': {
+      read: profileInput,
+      run: async (input) => ({ ...(await service.publishing.updateProfile(input)), actor: service.publishing.profile() }),
+    },
+    'POST /follow': { read: (b) => ({ target: textField(b, 'target') }), run: (b) => service.people.follow(b.target) },
+    'POST /unfollow': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.people.unfollow(b.did) },
+    'POST /fetch': { read: (b) => ({ urn: textField(b, 'urn') }), run: (b) => service.media.fetch(b.urn) },
+    'POST /pair': {
+      read: noBody,
+      run: () => {
+        if (webUrl === undefined) fail('conflict', 'this node runs without its web app, which new devices pair through');
+        const offer = service.devices.offer(webUrl);
+        return { code: offer.code, url: offer.url, expires: isoOf(offer.expires) };
+      },
+    },
+    'GET /devices': { read: noBody, run: () => ({ devices: service.devices.list().map((d) => deviceView(d, undefined)) }) },
+    'POST /devices/revoke': {
+      read: (b) => ({ id: textField(b, 'id') }),
+      run: async (b) => ({ device: deviceView(await service.devices.revoke(b.id), undefined) }),
+    },
+  };
 }
 
-function text(body: JsonObject, field: string): string {
-  const v = body[field];
-  if (typeof v !== 'string' || v.length === 0) fail('malformed', `${field} must be a non-empty string`);
-  return v;
+function isRoute(table: RouteTable, key: string): key is ControlRoute {
+  return Object.hasOwn(table, key);
 }
 
-const routes: Record<string, Handler> = {
-  'GET /status': (ctx) =>
-    ctx.network?.status() ?? { did: ctx.node.did, actor: ctx.node.actorId, objects: ctx.node.store.objects.count(), pid: process.pid },
-  'GET /actor': (ctx) => ctx.node.actor(),
-  'GET /peers': (ctx) => ({ peers: needNetwork(ctx).peers() }),
-  'POST /post': async (ctx, body) => {
-    const inReplyTo = body.inReplyTo;
-    if (inReplyTo !== undefined && !isApId(inReplyTo)) fail('malformed', 'inReplyTo must be an ap:// id');
-    const attachment = body.attachment === undefined ? undefined : checkAttachments(body.attachment);
-    const r = ctx.node.post({ text: text(body, 'text'), ...(typeof inReplyTo === 'string' ? { inReplyTo } : {}), ...(attachment ? { attachment } : {}) });
-    return { ...r, pushedTo: ctx.network ? await ctx.network.push(r.digest) : 0 };
-  },
-  'POST /follow': async (ctx, body) => {
-    const r = await needNetwork(ctx).follow(text(body, 'target'));
-    return { did: r.did, added: r.added, synced: r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 })) };
-  },
-  'POST /fetch': async (ctx, body) => {
-    const urn = text(body, 'urn');
-    await needNetwork(ctx).fetchContent(urn);
-    return { urn, status: ctx.node.store.blocks.pinStatus(parseErisUrn(urn).rootReference) };
-  },
-  'POST /pair': (ctx) => needApi(ctx).api.pairingOffer(),
-  'GET /devices': (ctx) => ({ devices: needApi(ctx).devices.list().map((d) => deviceView(d, undefined)) }),
-  'POST /devices/revoke': async (ctx, body) => {
-    const api = needApi(ctx);
-    const { device, revocation } = api.devices.revoke(text(body, 'id'));
-    await ctx.network?.push(revocation.digest);
-    return { device: deviceView(device, undefined) };
-  },
-  'POST /unfollow': (ctx, body) => {
-    const did = parseDid(text(body, 'did'));
-    return { did, removed: ctx.network ? ctx.network.unfollow(did) : ctx.node.unfollow(did) };
-  },
-};
-
-const STATUS: Partial<Record<ErrorCode, number>> = { 'not-found': 404, conflict: 409, 'too-large': 413, io: 502 };
+async function answer<K extends ControlRoute>(route: Route<K>, body: JsonObject): Promise<ControlResult<K>> {
+  return route.run(route.read(body));
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 }
 
-function authorised(req: IncomingMessage, token: Buffer): boolean {
+function authorized(req: IncomingMessage, token: Buffer): boolean {
   const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
   if (!given) return false;
   const b = Buffer.from(given);
@@ -114,7 +104,7 @@ async function readBody(req: IncomingMessage): Promise<JsonObject> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) fail('too-large', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_REQUEST_JSON_BYTES) fail('too-large', `request body over ${MAX_REQUEST_JSON_BYTES} bytes`);
     chunks.push(chunk);
   }
   let v: unknown;
@@ -127,25 +117,26 @@ async function readBody(req: IncomingMessage): Promise<JsonObject> {
   return v;
 }
 
-export async function startControl(node: KithNode, network: Network | undefined, port = 0, api?: ApiServer): Promise<ControlServer> {
+export async function startControl(service: KithService, opts: ControlOptions = {}): Promise<ControlServer> {
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KithError('malformed', `control port must be 0 to 65535, got ${port}`);
   const token = randomBytes(24).toString('base64url');
   const tokenBuf = Buffer.from(token);
-  const ctx: Context = { node, network, api };
+  const table = routes(service, opts.webUrl);
   const server: Server = createServer((req, res) => {
-    if (!authorised(req, tokenBuf)) return send(res, 401, { error: { code: 'unauthorized', message: 'a control token is required (see control.json in the node home)' } });
-    const handler = routes[`${req.method} ${(req.url ?? '/').split('?')[0]}`];
-    if (!handler) return send(res, 404, { error: { code: 'not-found', message: 'no such control endpoint' } });
+    if (!authorized(req, tokenBuf)) return send(res, 401, errorBody('unauthenticated', 'a control token is required (see control.json in the node home)'));
+    const key = `${req.method} ${(req.url ?? '/').split('?')[0]}`;
+    if (!isRoute(table, key)) return send(res, 404, errorBody('not-found', 'no such control endpoint'));
     readBody(req)
-      .then((body) => handler(ctx, body))
+      .then((body) => answer(table[key], body))
       .then((out) => send(res, 200, out))
       .catch((e: unknown) => {
-        if (e instanceof KithError) send(res, STATUS[e.code] ?? 400, { error: { code: e.code, message: e.message } });
-        else send(res, 500, { error: { code: 'internal', message: (e as Error).message } });
+        const { status, body } = refusal(e, service.log);
+        send(res, status, body);
       });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 300_000;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KithError('malformed', `control port must be 0 to 65535, got ${port}`);
+  server.headersTimeout = CONTROL_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = CONTROL_REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(
@@ -159,15 +150,12 @@ export async function startControl(node: KithNode, network: Network | undefined,
   });
   const { port: bound } = server.address() as AddressInfo;
   const info: ControlInfo = { url: `http://127.0.0.1:${bound}`, token, pid: process.pid };
-  writeFileSync(node.home.controlFile, JSON.stringify(info), { mode: 0o600 });
+  writeFileSync(service.node.home.controlFile, JSON.stringify(info), { mode: 0o600 });
   return {
     info,
-    attach: (network) => {
-      ctx.network = network;
-    },
     close: () =>
       new Promise<void>((resolve) => {
-        rmSync(node.home.controlFile, { force: true });
+        rmSync(service.node.home.controlFile, { force: true });
         server.close(() => resolve());
         server.closeAllConnections();
       }),

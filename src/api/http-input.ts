@@ -1,34 +1,19 @@
 import type { Context } from 'hono';
-import { fail, type ErrorCode } from '../core/errors.js';
-import { parseDid } from '../core/didkey.js';
+import { fail } from '../core/errors.js';
+import { MAX_REQUEST_JSON_BYTES } from '../core/constants.js';
 import { isDigest } from '../core/bytes.js';
-import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { Page, StoredObject } from '../store/objects.js';
 import type { AuthVariables } from './owner-auth.js';
 
 /** Reading requests to the owner API: bodies within limits, JSON objects, pages, path parameters. */
-
-const MAX_JSON_BYTES = 64 * 1024;
-
-/** HTTP status by refusal code; anything else a caller did wrong is a 400. */
-export const STATUS: Partial<Record<ErrorCode, number>> = {
-  unauthenticated: 401,
-  unauthorized: 403,
-  blocked: 403,
-  'not-found': 404,
-  conflict: 409,
-  'too-large': 413,
-  'rate-limited': 429,
-  io: 502,
-  timeout: 504,
-};
 
 export type C = Context<{ Variables: AuthVariables }>;
 
 export async function jsonBody(c: C): Promise<JsonObject> {
   const type = c.req.header('content-type') ?? '';
   if (!/^application\/(json|activity\+json|ld\+json)\b/.test(type)) fail('malformed', 'send the request body as JSON (content-type: application/json)');
-  const bytes = await limitedBody(c, MAX_JSON_BYTES);
+  const bytes = await limitedBody(c, MAX_REQUEST_JSON_BYTES);
   let v: unknown;
   try {
     v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
@@ -60,10 +45,14 @@ export async function limitedBody(c: C, max: number): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
+/** Items on a page when the request does not say, and the most it may ask for. */
+const DEFAULT_PAGE_ITEMS = 20;
+const MAX_PAGE_ITEMS = 50;
+
 export function pageOf(c: C): Page {
   const limitRaw = c.req.query('limit');
-  const limit = limitRaw === undefined ? 20 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 50) fail('malformed', 'limit must be a whole number from 1 to 50');
+  const limit = limitRaw === undefined ? DEFAULT_PAGE_ITEMS : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_ITEMS) fail('malformed', `limit must be a whole number from 1 to ${MAX_PAGE_ITEMS}`);
   const before = c.req.query('before');
   if (before === undefined || before === '') return { limit };
   const m = /^(-?\d{1,16})\.([0-9a-f]{64})$/.exec(before);
@@ -85,13 +74,7 @@ export function decoded(v: string, field: string): string {
   }
 }
 
-export function didParam(c: C): Did {
-  return parseDid(decoded(c.req.param('did') ?? '', 'did'));
+/** A path parameter, percent-decoded. */
+export function pathParam(c: C, name: string): string {
+  return decoded(c.req.param(name) ?? '', name);
 }
-
-export function optionalText(v: unknown, field: string, max: number): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v.length > max) fail('malformed', `${field} must be text of at most ${max} characters`);
-  return v;
-}
-

@@ -2,7 +2,6 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie, deleteCookie } from 'hono/cookie';
 import { fail, KithError } from '../core/errors.js';
 import type { Device } from '../store/devices.js';
-import type { DevicePairing } from '../node/devices.js';
 
 /**
  * Every owner API call but pairing and logging in needs a device credential:
@@ -46,7 +45,12 @@ export function checkSameOrigin(c: Context): void {
   } else if (origin === 'null') fail('unauthorized', 'requests from an opaque origin are refused');
 }
 
-export function requireDevice(devices: DevicePairing): MiddlewareHandler<{ Variables: AuthVariables }> {
+/** Who checks a session token: the service's devices. */
+export interface SessionCheck {
+  authenticate(token: string): Device;
+}
+
+export function requireDevice(devices: SessionCheck): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     checkSameOrigin(c);
     if (PUBLIC_ROUTES.has(`${c.req.method} ${c.req.path}`)) return next();

@@ -6,6 +6,7 @@ import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from '.
 import { parseBody, type StoredObject } from '../store/objects.js';
 import type { Device } from '../store/devices.js';
 import type { KithNode } from '../node/kith-node.js';
+import { postOf, repliesTo } from '../node/reading.js';
 
 /**
  * How the owner API shows people, posts and devices: plain JSON for the web
@@ -64,8 +65,6 @@ function quoteOf(p: PostView): QuoteView {
   return { id: p.id, author: p.author, published: p.published, text, attachments: p.attachment.length };
 }
 
-/** Types of post the timeline shows; other activities (Update, Delete, Like) are not posts. */
-const POST_TYPES = new Set(['Note', 'Article', 'Question', 'Page', 'Event']);
 const MEDIA_SRC_TYPES = /^(image|video|audio)\/[\w.+-]+$/;
 
 export function mediaSrc(urn: string, mediaType: unknown): string {
@@ -122,14 +121,13 @@ export class Views {
 
   /** A stored activity as a post, or undefined when it is not one (an Update, a Like…). */
   post(o: StoredObject): PostView | undefined {
-    const doc = parseBody(o);
-    const note = o.type === 'Create' ? doc.object : doc;
-    if (!isJsonObject(note) || typeof note.type !== 'string' || !POST_TYPES.has(note.type) || !isApId(note.id)) return undefined;
+    const note = postOf(o);
+    if (!note) return undefined;
     const source = isJsonObject(note.source) && typeof note.source.content === 'string' ? note.source.content : undefined;
     const text = source ?? (typeof note.content === 'string' ? htmlToText(note.content) : '');
     const id = apIdKey(note.id);
-    const reply = isJsonObject(note.inReplyTo) ? note.inReplyTo.id : note.inReplyTo;
-    const replyTo = typeof reply === 'string' && isApId(reply) ? this.person(didOf(reply)) : null;
+    const reply = repliesTo(note);
+    const replyTo = reply !== undefined && isApId(reply) ? this.person(didOf(reply)) : null;
     const published = typeof note.published === 'string' ? note.published : isoOf(o.created);
     return {
       id,
@@ -138,7 +136,7 @@ export class Views {
       author: this.person(o.owner),
       published,
       text: text.slice(0, 20_000),
-      inReplyTo: typeof reply === 'string' ? reply : null,
+      inReplyTo: reply ?? null,
       inReplyToAuthor: replyTo,
       attachment: attachmentsOf(note),
       replies: this.node.store.links.replyCount(id),
@@ -168,7 +166,18 @@ export class Views {
   }
 }
 
-export function deviceView(d: Device, current: string | undefined): JsonObject {
+export interface DeviceView {
+  readonly id: string;
+  readonly name: string;
+  readonly did: Did;
+  readonly created: string;
+  readonly expires: string;
+  readonly lastSeen: string | null;
+  readonly current: boolean;
+  readonly revoked: string | null;
+}
+
+export function deviceView(d: Device, current: string | undefined): DeviceView {
   return {
     id: d.id,
     name: d.name,

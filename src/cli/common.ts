@@ -3,6 +3,7 @@ import { fail } from '../core/errors.js';
 import { isDigest } from '../core/bytes.js';
 import { isJsonObject, type Digest } from '../core/types.js';
 import { KithNode, type OutboxItem } from '../node/kith-node.js';
+import { KithService } from '../node/service.js';
 import type { Page } from '../store/objects.js';
 import { emit, report, when, type OutputOptions } from './output.js';
 
@@ -29,6 +30,16 @@ export async function withNode<T>(opts: Opts, fn: (node: KithNode) => T | Promis
     return await fn(node);
   } finally {
     node.close();
+  }
+}
+
+/** The application service over this home's store, for commands that run while no node does. */
+export async function withService<T>(opts: Opts, fn: (service: KithService) => T | Promise<T>): Promise<T> {
+  const service = KithService.open(opts.home as string | undefined);
+  try {
+    return await fn(service);
+  } finally {
+    service.close();
   }
 }
 

@@ -1,17 +1,41 @@
 import { readFileSync } from 'node:fs';
 import { KithError, type ErrorCode } from '../core/errors.js';
+import { CONTROL_CALL_TIMEOUT_MS, CONTROL_PROBE_TIMEOUT_MS } from '../core/constants.js';
 import type { ControlInfo } from '../api/control.js';
+import type { ControlBody, ControlResult, ControlRoute } from '../api/control-routes.js';
+import type { ErrorBody } from '../api/http-status.js';
 import type { Home } from '../node/home.js';
 
 /**
  * The CLI's way to a running node: control.json in the home names its
  * loopback address and token. When no node answers there, commands work on
- * the store directly.
+ * the store directly. Calls are typed by the endpoint's route map, so each
+ * command sends what its route takes and gets what it answers.
  */
+
+/** A route's body as call() arguments: none for routes that take no body. */
+type BodyArgs<K extends ControlRoute> = ControlBody<K> extends undefined ? [] : [body: ControlBody<K>];
+
 export class ControlClient {
   constructor(private readonly info: ControlInfo) {}
 
-  async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 120_000): Promise<T> {
+  call<K extends ControlRoute>(route: K, ...body: BodyArgs<K>): Promise<ControlResult<K>> {
+    return this.send(route, body[0], CONTROL_CALL_TIMEOUT_MS);
+  }
+
+  /** Whether the node answers at all, quickly. */
+  async answers(): Promise<boolean> {
+    try {
+      await this.send('GET /status', undefined, CONTROL_PROBE_TIMEOUT_MS);
+      return true;
+    } catch {
+      // A node that does not answer its status is as good as not running: commands then use the store.
+      return false;
+    }
+  }
+
+  private async send<K extends ControlRoute>(route: K, body: ControlBody<K> | undefined, timeoutMs: number): Promise<ControlResult<K>> {
+    const [method, path] = route.split(' ') as [string, string];
     let res: Response;
     try {
       res = await fetch(this.info.url + path, {
@@ -23,9 +47,18 @@ export class ControlClient {
     } catch (e) {
       throw new KithError('io', `the running node did not answer: ${(e as Error).message}`);
     }
-    const data = (await res.json().catch(() => ({}))) as { error?: { code?: ErrorCode; message?: string } } & T;
-    if (!res.ok) throw new KithError(data.error?.code ?? 'io', data.error?.message ?? `the running node answered ${res.status}`);
-    return data;
+    let data: unknown;
+    try {
+      data = await res.json();
+    } catch (e) {
+      throw new KithError('io', `the running node answered ${res.status} with something that is not JSON: ${(e as Error).message}`);
+    }
+    if (!res.ok) {
+      const error = (data as Partial<ErrorBody>).error;
+      // The node's refusal, as if the command had made it here: 'internal' means a bug there, shown as such.
+      throw new KithError((error?.code as ErrorCode | undefined) ?? 'io', error?.message ?? `the running node answered ${res.status}`);
+    }
+    return data as ControlResult<K>;
   }
 }
 
@@ -44,14 +77,10 @@ export async function runningNode(home: Home): Promise<ControlClient | undefined
   try {
     info = JSON.parse(readFileSync(home.controlFile, 'utf8')) as ControlInfo;
   } catch {
+    // No control.json (or a half-written one): no node runs here.
     return undefined;
   }
   if (typeof info.pid !== 'number' || !alive(info.pid)) return undefined;
   const client = new ControlClient(info);
-  try {
-    await client.call('GET', '/status', undefined, 5000);
-    return client;
-  } catch {
-    return undefined;
-  }
+  return (await client.answers()) ? client : undefined;
 }

@@ -8,15 +8,6 @@ import { runningNode, type ControlClient } from './control-client.js';
 
 /** Pairing the owner's devices with the running node, listing and removing them. */
 
-interface DeviceRow {
-  id: string;
-  name: string;
-  created: string;
-  expires: string;
-  lastSeen: string | null;
-  revoked: string | null;
-}
-
 async function running(opts: Opts): Promise<ControlClient> {
   const node = await runningNode(homePaths(opts.home as string | undefined));
   if (!node) fail('conflict', 'the node is not running; start it first with: kith start');
@@ -29,7 +20,7 @@ export function addDeviceCommands(program: Command): void {
     .description('show a code (and a QR code) that pairs a phone, tablet or browser with this node')
     .action(
       action(async (_args, opts: Opts) => {
-        const offer = await (await running(opts)).call<{ code: string; url: string; expires: string }>('POST', '/pair', {});
+        const offer = await (await running(opts)).call('POST /pair');
         const qr = opts.json ? '' : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
         emit(opts, { code: offer.code, url: offer.url, expires: offer.expires }, () => [
           `Pairing code:  ${offer.code}`,
@@ -51,7 +42,7 @@ export function addDeviceCommands(program: Command): void {
     .description('list paired devices')
     .action(
       action(async (_args, opts: Opts) => {
-        const r = await (await running(opts)).call<{ devices: DeviceRow[] }>('GET', '/devices');
+        const r = await (await running(opts)).call('GET /devices');
         emit(opts, r, () =>
           r.devices.length === 0
             ? 'No devices paired yet. Pair one with: kith pair'
@@ -67,7 +58,7 @@ export function addDeviceCommands(program: Command): void {
     .argument('<id>')
     .action(
       action(async ([id = ''], opts: Opts) => {
-        const r = await (await running(opts)).call<{ device: DeviceRow }>('POST', '/devices/revoke', { id });
+        const r = await (await running(opts)).call('POST /devices/revoke', { id });
         emit(opts, r, () => `Removed ${r.device.name} (${r.device.id}); it can no longer reach this node.`);
       }),
     );

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { attachFile, readContent } from '../node/media.js';
+import { readContent } from '../node/media.js';
+import { postFields } from '../node/publishing.js';
 import { parseErisUrn } from '../core/eris.js';
 import { fail, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
@@ -14,7 +15,7 @@ import { homePaths } from '../node/home.js';
 import { exportBackup, importBackup } from '../node/backup.js';
 import { emit } from './output.js';
 import { readInput, readPhrase } from './read-input.js';
-import { action, addPageCommand, identitySummary, withNode } from './common.js';
+import { action, addPageCommand, identitySummary, withNode, withService } from './common.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { runningNode } from './control-client.js';
@@ -119,22 +120,21 @@ export function buildCli(): Command {
     .option('--attach <file...>', 'attach files (stored encrypted as ERIS; the post carries their read capability)')
     .action(
       action(async ([text = ''], opts) => {
-        if (opts.replyTo !== undefined && !isApId(opts.replyTo)) fail('malformed', '--reply-to takes the ap:// id of the post this one answers');
+        const input = { text, inReplyTo: opts.replyTo === undefined ? undefined : String(opts.replyTo) };
+        // Refused by the node's own rules before any file is stored for it.
+        postFields(input);
         // The blocks go straight into the store (the running node, if any, shares it); the post names them.
         const files = (opts.attach as string[] | undefined) ?? [];
-        const attachment = files.length === 0 ? undefined : await withNode(opts, async (node) => Promise.all(files.map((f) => attachFile(node.store, f))));
-        const fields = { text, ...(opts.replyTo !== undefined ? { inReplyTo: String(opts.replyTo) } : {}), ...(attachment ? { attachment } : {}) };
+        const attachment = files.length === 0 ? undefined : await withService(opts, (s) => Promise.all(files.map((f) => s.media.attachFile(f))));
         // A running node signs it and pushes it live to followers; otherwise it waits in the store for the next sync.
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        const r = running
-          ? await running.call<ReturnType<KithNode['post']> & { pushedTo: number }>('POST', '/post', fields)
-          : await withNode(opts, (node) => ({ ...node.post(fields), pushedTo: undefined }));
+        const r = running ? await running.call('POST /post', { ...input, attachment }) : await withService(opts, (s) => s.publishing.post({ ...input, attachment }));
         emit(opts, { ok: true, ...r, ...(attachment ? { attachment } : {}) }, () => [
           `Posted ${r.noteId}`,
           ...(attachment ?? []).map((a) => `  attached ${String(a.name)} (${String(a.mediaType)}, ${String(a.size)} bytes) ${String(a.url)}`),
           `  activity ${r.id}`,
           `  digest   ${r.digest}`,
-          r.pushedTo === undefined ? '  (node not running: followers get it at the next sync)' : `  pushed live to ${r.pushedTo} peer(s)`,
+          running ? `  pushed live to ${r.pushedTo} peer(s)` : '  (node not running: followers get it at the next sync)',
         ]);
       }),
     );
@@ -149,7 +149,7 @@ export function buildCli(): Command {
         parseErisUrn(urn);
         // What this node lacks, a running node fetches from peers first (those who pinned it, found by DHT).
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        if (running) await running.call('POST', '/fetch', { urn });
+        if (running) await running.call('POST /fetch', { urn });
         await withNode(opts, async (node) => {
           const out = opts.output ? String(opts.output) : undefined;
           const sink = out ? createWriteStream(out, { mode: 0o600 }) : process.stdout;

@@ -3,30 +3,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { fail } from '../core/errors.js';
-import { didOf } from '../core/apid.js';
-import { parseDid } from '../core/didkey.js';
-import type { Did, JsonObject } from '../core/types.js';
 import { KithNode } from '../node/kith-node.js';
 import { hasIdentity } from '../node/identity.js';
 import { homePaths } from '../node/home.js';
 import { Network } from '../node/network.js';
 import { createLogger } from '../node/logger.js';
+import { KithService } from '../node/service.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
 import { startControl } from '../api/control.js';
 import { DEFAULT_API_PORT, startApiServer, type ApiServer } from '../api/api-server.js';
 import { advertiseWebApp, type LanAdvertisement } from '../net/lan-advertise.js';
-import { loadPreferences } from '../node/preferences.js';
 import { emit, when } from './output.js';
-import { action, addPageCommand, identitySummary, withNode, type Opts } from './common.js';
+import { action, addPageCommand, identitySummary, withService, type Opts } from './common.js';
 import { runningNode } from './control-client.js';
 
 /** Commands about the node on the network: running it, following people, reading the feed. */
-
-function personOf(target: string): Did {
-  if (target.startsWith('did:')) return parseDid(target);
-  if (/^ap(\+ef61)?:\/\//i.test(target)) return didOf(target);
-  return fail('malformed', `expected a did:key or an ap:// id, not "${target.slice(0, 60)}"`);
-}
 
 function port(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
@@ -61,13 +52,14 @@ export function addNodeCommands(program: Command): void {
           created = true;
         }
         const node = KithNode.open(home.root);
+        const service = new KithService(node, { log });
         let network: Network | undefined;
         let control;
         let api: ApiServer | undefined;
         let lan: LanAdvertisement | undefined;
         try {
-          api = await startApiServer(node, { port: port(opts.apiPort, '--api-port') ?? DEFAULT_API_PORT, host: String(opts.apiHost) });
-          control = await startControl(node, undefined, port(opts.controlPort, '--control-port') ?? 0, api);
+          api = await startApiServer(service, { port: port(opts.apiPort, '--api-port') ?? DEFAULT_API_PORT, host: String(opts.apiHost) });
+          control = await startControl(service, { port: port(opts.controlPort, '--control-port') ?? 0, webUrl: api.publicUrl });
           network = await Network.start(node, {
             listenHost: String(opts.host),
             tcpPort: port(opts.port, '--port') ?? 0,
@@ -79,7 +71,7 @@ export function addNodeCommands(program: Command): void {
             relayListen: opts.relay !== false && opts.public !== true,
             log,
           });
-          control.attach(network);
+          service.attach(network);
           api.attach(network);
           const loopback = /^(127\.|::1$|localhost$)/.test(String(opts.apiHost));
           const server = api;
@@ -89,8 +81,8 @@ export function addNodeCommands(program: Command): void {
             if (!on) lan = undefined;
           };
           if (opts.mdns !== false && !loopback) {
-            advertise(loadPreferences(node.store.settings).discoverable);
-            api.api.onPreferences((p) => advertise(p.discoverable));
+            advertise(service.settings().discoverable);
+            service.onPreferences((p) => advertise(p.discoverable));
           }
         } catch (e) {
           await network?.stop();
@@ -145,34 +137,23 @@ export function addNodeCommands(program: Command): void {
         const home = homePaths(opts.home as string | undefined);
         const running = await runningNode(home);
         const status = running
-          ? { running: true, ...(await running.call<JsonObject>('GET', '/status')) }
-          : await withNode(opts, async (node) => {
+          ? { running: true, ...(await running.call('GET /status')) }
+          : await withService(opts, async (service) => {
+              // Not running: the peer id it will have, if it ever ran here.
               const keyFile = join(home.root, 'node.key');
               const peerId = existsSync(keyFile) ? peerIdFromPrivateKey(await loadOrCreateNodeKey(keyFile)).toString() : null;
-              return {
-                running: false,
-                did: node.did,
-                peerId,
-                addresses: [],
-                scopes: node.scopes().map((s) => ({ scope: s, objects: node.store.objects.count(s) })),
-                lastSyncs: node.store.peers.syncState().slice(0, 50),
-              };
+              return { running: false, ...service.status(), peerId };
             });
-        emit(opts, status, () => {
-          const s = status as Record<string, any>;
-          return [
-            s.running ? 'Node running.' : 'Node not running (start it with: kith start).',
-            `  DID        ${s.did}`,
-            `  peer id    ${s.peerId ?? '(none yet)'}`,
-            ...(s.addresses as string[]).map((a: string) => `  address    ${a}`),
-            ...(s.running ? [`  peers      ${s.connections}`] : []),
-            ...(s.scopes as { scope: string; objects: number }[]).map((x) => `  keeps      ${x.objects} objects of ${x.scope}`),
-            ...((s.syncing ?? []) as { scope: string; received: number; needed: number }[]).map((x) => `  syncing    ${x.scope}: ${x.received}/${x.needed}`),
-            ...(s.lastSyncs as { scope: string; peerId: string; lastOk: number; received: number }[])
-              .slice(0, 5)
-              .map((x) => `  synced     ${when(x.lastOk)} ${x.scope.slice(5, 25)}… with ${x.peerId.slice(0, 12)}… (+${x.received})`),
-          ];
-        });
+        emit(opts, status, () => [
+          status.running ? 'Node running.' : 'Node not running (start it with: kith start).',
+          `  DID        ${status.did}`,
+          `  peer id    ${status.peerId ?? '(none yet)'}`,
+          ...status.addresses.map((a) => `  address    ${a}`),
+          ...(status.running ? [`  peers      ${status.connections}`] : []),
+          ...status.scopes.map((x) => `  keeps      ${x.objects} objects of ${x.scope}`),
+          ...status.syncing.map((x) => `  syncing    ${x.scope}: ${x.received}/${x.needed}`),
+          ...status.lastSyncs.slice(0, 5).map((x) => `  synced     ${when(x.lastOk)} ${x.scope.slice(5, 25)}… with ${x.peerId.slice(0, 12)}… (+${x.received})`),
+        ]);
       }),
     );
 
@@ -183,7 +164,7 @@ export function addNodeCommands(program: Command): void {
       action(async (_args, opts) => {
         const running = await runningNode(homePaths(opts.home as string | undefined));
         if (!running) fail('not-found', 'the node is not running; start it with: kith start');
-        const { peers } = await running.call<{ peers: { peerId: string; addresses: string[]; direction: string }[] }>('GET', '/peers');
+        const { peers } = await running.call('GET /peers');
         emit(opts, { peers }, () => (peers.length === 0 ? 'No peers connected.' : peers.map((p) => `${p.peerId}  ${p.direction.padEnd(8)} ${p.addresses.join(' ')}`)));
       }),
     );
@@ -194,22 +175,18 @@ export function addNodeCommands(program: Command): void {
     .argument('<did|ap-id|multiaddr>')
     .action(
       action(async ([target = ''], opts: Opts) => {
+        // A running node follows and fetches at once; otherwise the follow is stored and their posts arrive when it runs.
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        if (running) {
-          const r = await running.call<{ did: string; added: boolean; synced: { peer: string; ok: boolean; received: number; error?: string }[] }>('POST', '/follow', { target });
-          const got = r.synced.reduce((n, s) => n + s.received, 0);
-          emit(opts, { ok: true, ...r }, () => [
-            `${r.added ? 'Following' : 'Already following'} ${r.did}`,
-            r.synced.some((s) => s.ok) ? `  fetched ${got} new object(s) from ${r.synced.filter((s) => s.ok).length} peer(s)` : '  nobody holding their posts is reachable yet; the node keeps looking',
-          ]);
-          return;
-        }
-        if (target.startsWith('/')) fail('conflict', 'following a multiaddr needs the node running (kith start), to ask that node whose it is');
-        const did = personOf(target);
-        await withNode(opts, (node) => {
-          const added = node.follow(did);
-          emit(opts, { ok: true, did, added, synced: [] }, () => `${added ? 'Following' : 'Already following'} ${did}; their posts arrive when the node runs`);
-        });
+        const r = running ? await running.call('POST /follow', { target }) : await withService(opts, (s) => s.people.follow(target));
+        const from = r.synced.filter((s) => s.ok).length;
+        emit(opts, { ok: true, ...r }, () => [
+          `${r.added ? 'Following' : 'Already following'} ${r.did}`,
+          !running
+            ? '  their posts arrive when the node runs'
+            : from > 0
+              ? `  fetched ${r.received} new object(s) from ${from} peer(s)`
+              : '  nobody holding their posts is reachable yet; the node keeps looking',
+        ]);
       }),
     );
 
@@ -219,11 +196,8 @@ export function addNodeCommands(program: Command): void {
     .argument('<did|ap-id>')
     .action(
       action(async ([target = ''], opts) => {
-        const did = personOf(target);
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        const removed = running
-          ? (await running.call<{ removed: boolean }>('POST', '/unfollow', { did })).removed
-          : await withNode(opts, (node) => node.unfollow(did));
+        const { did, removed } = running ? await running.call('POST /unfollow', { did: target }) : await withService(opts, (s) => s.people.unfollow(target));
         emit(opts, { ok: true, did, removed }, () => (removed ? `Unfollowed ${did}` : `You were not following ${did}`));
       }),
     );
@@ -233,8 +207,8 @@ export function addNodeCommands(program: Command): void {
     .description('the people you follow')
     .action(
       action((_args, opts) =>
-        withNode(opts, (node) => {
-          const follows = node.following().map((f) => ({ ...f, objects: node.store.objects.count(f.scope) }));
+        withService(opts, (service) => {
+          const follows = service.people.following().map((f) => ({ ...f, objects: service.node.store.objects.count(f.scope) }));
           emit(opts, { following: follows }, () =>
             follows.length === 0 ? 'You follow nobody yet. Follow with: kith follow <did>' : follows.map((f) => `${f.did}  since ${when(f.since)}  ${f.objects} objects`),
           );

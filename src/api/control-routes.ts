@@ -1,0 +1,30 @@
+import type { Did, JsonObject } from '../core/types.js';
+import type { Posted, PostInput, ProfileChanged, ProfileInput } from '../node/publishing.js';
+import type { Followed } from '../node/people.js';
+import type { PeerConnection, ServiceStatus } from '../node/service-status.js';
+import type { DeviceView } from './owner-views.js';
+
+/**
+ * The control endpoint's routes, declared once: what each takes and answers.
+ * The endpoint (./control.ts) implements every route of this map, and the
+ * CLI's client (cli/control-client.ts) can call only these, with these types.
+ * A route is "METHOD /path"; a route whose body is `undefined` takes none.
+ */
+export interface ControlRoutes {
+  'GET /status': { body: undefined; result: ServiceStatus };
+  'GET /actor': { body: undefined; result: JsonObject };
+  'GET /peers': { body: undefined; result: { peers: PeerConnection[] } };
+  'POST /post': { body: PostInput; result: Posted };
+  'POST /profile': { body: ProfileInput; result: ProfileChanged & { actor: JsonObject } };
+  'POST /follow': { body: { target: string }; result: Followed };
+  /** `did` is a did:key or an ap:// id of the person. */
+  'POST /unfollow': { body: { did: string }; result: { did: Did; removed: boolean } };
+  'POST /fetch': { body: { urn: string }; result: { urn: string; complete: boolean } };
+  'POST /pair': { body: undefined; result: { code: string; url: string; expires: string } };
+  'GET /devices': { body: undefined; result: { devices: DeviceView[] } };
+  'POST /devices/revoke': { body: { id: string }; result: { device: DeviceView } };
+}
+
+export type ControlRoute = keyof ControlRoutes;
+export type ControlBody<K extends ControlRoute> = ControlRoutes[K]['body'];
+export type ControlResult<K extends ControlRoute> = ControlRoutes[K]['result'];

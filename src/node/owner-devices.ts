@@ -1,0 +1,79 @@
+import { fail } from '../core/errors.js';
+import { normalizePairingCode } from '../core/pairing.js';
+import type { Certificate } from '../core/certificate.js';
+import type { Device } from '../store/devices.js';
+import type { KithNode } from './kith-node.js';
+import type { NetworkLink } from './network-link.js';
+import { DevicePairing, type DeviceLogin, type PairRequest } from './devices.js';
+
+/**
+ * The owner's devices as operations: pairing (the certificate travels to
+ * followers, so they can check posts signed on the device), logging in and
+ * out, listing and removing (the revocation travels too).
+ */
+
+/** A device id as DevicePairing makes them: 6 random bytes in hex. */
+const DEVICE_ID = /^[0-9a-f]{12}$/;
+
+export interface PairingOfferLink {
+  /** As shown: ABCD-EFGH. */
+  readonly code: string;
+  /** Opens the web app at `baseUrl` with the code filled in. */
+  readonly url: string;
+  readonly expires: number;
+}
+
+export class OwnerDevices {
+  /** Its `paired` and `revoked` events are for live updates (a removed device's streams close at once). */
+  readonly pairing: DevicePairing;
+
+  constructor(
+    node: KithNode,
+    private readonly link: NetworkLink,
+    now: () => number = Date.now,
+  ) {
+    this.pairing = new DevicePairing(node, now);
+  }
+
+  /** A new pairing code, with the link that opens the web app (reached at `baseUrl`) with it. */
+  offer(baseUrl: string): PairingOfferLink {
+    const offer = this.pairing.offer();
+    return { code: offer.code, url: `${baseUrl.replace(/\/$/, '')}/#pair=${normalizePairingCode(offer.code)}`, expires: offer.expires };
+  }
+
+  /** Claims a code for a device key; the device's certificate is pushed to followers. */
+  async pair(req: PairRequest): Promise<DeviceLogin & { certificate: Certificate }> {
+    const r = this.pairing.pair(req);
+    await this.link.push(r.certificate.digest);
+    return r;
+  }
+
+  challenge(): { nonce: string; expires: number } {
+    return this.pairing.challenge();
+  }
+
+  login(req: { publicKey: unknown; nonce: unknown; signature: unknown }): DeviceLogin {
+    return this.pairing.login(req);
+  }
+
+  /** The device a session token belongs to; refuses unknown, expired and revoked ones with the reason. */
+  authenticate(token: string): Device {
+    return this.pairing.authenticate(token);
+  }
+
+  logout(token: string): void {
+    this.pairing.logout(token);
+  }
+
+  list(): Device[] {
+    return this.pairing.list();
+  }
+
+  /** Removes a device: its certificate is revoked (and the revocation pushed) and it is refused from now on. */
+  async revoke(id: string): Promise<Device> {
+    if (!DEVICE_ID.test(id)) fail('malformed', 'a device id is 12 hexadecimal characters (see: kith devices)');
+    const { device, revocation } = this.pairing.revoke(id);
+    await this.link.push(revocation.digest);
+    return device;
+  }
+}

@@ -1,0 +1,94 @@
+import { fail } from '../core/errors.js';
+import { didOf } from '../core/apid.js';
+import { parseDid } from '../core/didkey.js';
+import { MAX_FOLLOW_TARGET_CHARS } from '../core/constants.js';
+import type { Did } from '../core/types.js';
+import type { Follow } from '../store/follows.js';
+import type { KithNode } from './kith-node.js';
+import type { NetworkLink } from './network-link.js';
+import type { Network } from './network.js';
+
+/** Whom the owner follows and blocks. */
+
+/** A person named by their did:key or any ap:// id of theirs. */
+export function personOf(target: string): Did {
+  if (target.startsWith('did:')) return parseDid(target);
+  if (/^ap(\+ef61)?:\/\//i.test(target)) return didOf(target);
+  return fail('malformed', `a person is named by a did:key or an ap:// id, not "${target.slice(0, 60)}"`);
+}
+
+export interface PeerSync {
+  readonly peer: string;
+  readonly ok: boolean;
+  readonly error?: string | undefined;
+  /** Objects newly stored from that peer. */
+  readonly received: number;
+}
+
+export interface Followed {
+  readonly did: Did;
+  /** False when they were followed already. */
+  readonly added: boolean;
+  /** One entry per peer asked for their posts (none without a network: they arrive when the node runs). */
+  readonly synced: PeerSync[];
+  /** Objects newly stored, from all peers. */
+  readonly received: number;
+}
+
+export class People {
+  constructor(
+    private readonly node: KithNode,
+    private readonly link: NetworkLink,
+  ) {}
+
+  /**
+   * Follows a person named by did:key, ap:// id, or the multiaddr of their
+   * node, and (with the network up) fetches what they posted.
+   */
+  async follow(target: string): Promise<Followed> {
+    const t = target.trim();
+    if (t.length === 0 || target.length > MAX_FOLLOW_TARGET_CHARS) fail('malformed', 'follow a did:key, an ap:// actor id or a peer address');
+    if (t.startsWith('/')) return this.followThrough(this.link.need('following a peer address'), t);
+    // A DID is checked here, before any peer is asked about it.
+    const did = personOf(t);
+    const network = this.link.current;
+    if (!network) return { did, added: this.node.follow(did), synced: [], received: 0 };
+    return this.followThrough(network, did);
+  }
+
+  private async followThrough(network: Network, target: string): Promise<Followed> {
+    const r = await network.follow(target);
+    const synced = r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 }));
+    return { did: r.did, added: r.added, synced, received: synced.reduce((n, s) => n + s.received, 0) };
+  }
+
+  /** Stops following a person; false when they were not followed. */
+  unfollow(target: string): { did: Did; removed: boolean } {
+    const did = personOf(target);
+    const network = this.link.current;
+    return { did, removed: network ? network.unfollow(did) : this.node.unfollow(did) };
+  }
+
+  following(): Follow[] {
+    return this.node.following();
+  }
+
+  /** Takes in nothing more of theirs and stops following them. */
+  block(target: string): Did {
+    const did = personOf(target);
+    if (did === this.node.did) fail('conflict', 'you cannot block yourself');
+    // Unsubscribes from their live posts as well as forgetting the follow.
+    this.link.current?.unfollow(did);
+    this.node.block(did);
+    return did;
+  }
+
+  unblock(target: string): { did: Did; removed: boolean } {
+    const did = personOf(target);
+    return { did, removed: this.node.unblock(did) };
+  }
+
+  blocked(): Did[] {
+    return this.node.store.blockedPeople.list().map((b) => b.did);
+  }
+}

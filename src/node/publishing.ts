@@ -1,0 +1,134 @@
+import { fail } from '../core/errors.js';
+import { apIdKey, isApId } from '../core/apid.js';
+import { textToHtml, type NoteFields } from '../core/as2.js';
+import { MAX_ALT_TEXT_CHARS, MAX_POST_CHARS, MAX_PROFILE_NAME_CHARS, MAX_PROFILE_SUMMARY_CHARS } from '../core/constants.js';
+import type { JsonObject } from '../core/types.js';
+import type { Ingested } from '../store/ingest.js';
+import type { KithNode } from './kith-node.js';
+import type { NetworkLink } from './network-link.js';
+import { checkAttachments } from './media.js';
+
+/** What the owner signs in their own name: posts and replies, activities signed on a device, their profile. */
+
+export interface PostInput {
+  readonly text: string;
+  /** The ap:// id of the post this one answers; null or absent for a new post. */
+  readonly inReplyTo?: string | null | undefined;
+  /** Attachments as the media upload (or `kith post --attach`) described them. */
+  readonly attachment?: readonly JsonObject[] | undefined;
+}
+
+export interface Posted extends Ingested {
+  /** The Note's id (the activity that carries it is `id`). */
+  readonly noteId: string;
+  /** Peers the post was pushed to live; 0 when the network is not up (followers get it at the next sync). */
+  readonly pushedTo: number;
+}
+
+export interface ProfileInput {
+  /** Plain text; '' removes it. */
+  readonly name?: string | undefined;
+  /** Plain text (it is published as HTML); '' removes it. */
+  readonly summary?: string | undefined;
+  /** An image attachment, or null to remove the avatar. */
+  readonly icon?: JsonObject | null | undefined;
+}
+
+export interface ProfileChanged {
+  readonly digest: string;
+  readonly pushedTo: number;
+}
+
+export interface Accepted {
+  readonly id: string;
+  readonly digest: string;
+  readonly status: Ingested['status'];
+}
+
+/**
+ * Attachments as they are signed: a device's view links media through its
+ * node (`src`), which is not posted; the description a person gave an image
+ * (its alt text, AS2's `name`) is kept, trimmed, within its cap.
+ */
+function postedAttachments(attachments: readonly JsonObject[]): JsonObject[] {
+  return checkAttachments(attachments).map(({ src: _src, name, ...a }, i) => {
+    if (name === undefined || name === null) return a;
+    if (typeof name !== 'string' || name.length > MAX_ALT_TEXT_CHARS) {
+      fail('malformed', `the description of attachment ${i} (its name) must be text of at most ${MAX_ALT_TEXT_CHARS} characters`);
+    }
+    const described = name.trim();
+    return described.length > 0 ? { ...a, name: described } : a;
+  });
+}
+
+/**
+ * The checked fields of a post, whichever way it arrives: text within its
+ * cap, the post it answers as a canonical ap:// id, attachments without the
+ * links a device's view adds. Refuses with the reason before anything is stored.
+ */
+export function postFields(input: PostInput): NoteFields {
+  const { text, inReplyTo, attachment } = input;
+  if (text.trim().length === 0) fail('malformed', 'a post needs some text');
+  if (text.length > MAX_POST_CHARS) fail('malformed', `a post is at most ${MAX_POST_CHARS} characters; this one has ${text.length}`);
+  if (inReplyTo !== undefined && inReplyTo !== null && !isApId(inReplyTo)) {
+    fail('malformed', `a reply names the ap:// id of the post it answers, not "${inReplyTo.slice(0, 60)}"`);
+  }
+  return {
+    text,
+    ...(typeof inReplyTo === 'string' ? { inReplyTo: apIdKey(inReplyTo) } : {}),
+    ...(attachment !== undefined && attachment.length > 0 ? { attachment: postedAttachments(attachment) } : {}),
+  };
+}
+
+function profileText(v: string | undefined, field: string, max: number): string | undefined {
+  if (v !== undefined && v.length > max) fail('malformed', `${field} is at most ${max} characters; this one has ${v.length}`);
+  return v;
+}
+
+export class Publishing {
+  constructor(
+    private readonly node: KithNode,
+    private readonly link: NetworkLink,
+  ) {}
+
+  /** Signs a post (or a reply) with the owner's key and pushes it to followers. */
+  async post(input: PostInput): Promise<Posted> {
+    const r = this.node.post(postFields(input));
+    return { ...r, pushedTo: await this.link.push(r.digest) };
+  }
+
+  /** FEP-ae97: an activity signed on a device (by a paired device's key, or the owner's), taken as it is. */
+  async acceptSigned(activity: JsonObject): Promise<Accepted> {
+    const checked = this.node.check(activity);
+    if (checked.owner !== this.node.did) fail('unauthorized', `this outbox takes activities of ${this.node.did} only, not of ${checked.owner}`);
+    const r = this.node.ingest(activity);
+    await this.link.push(r.digest);
+    return { id: r.id, digest: r.digest, status: r.status };
+  }
+
+  /** The owner's actor document as it is now. */
+  profile(): JsonObject {
+    return this.node.actor();
+  }
+
+  /** Signs a new version of the owner's actor with these fields changed, and pushes it. */
+  async updateProfile(input: ProfileInput): Promise<ProfileChanged> {
+    const name = profileText(input.name, 'name', MAX_PROFILE_NAME_CHARS);
+    const summary = profileText(input.summary, 'summary', MAX_PROFILE_SUMMARY_CHARS);
+    let icon: JsonObject | null | undefined;
+    if (input.icon === null) icon = null;
+    else if (input.icon !== undefined) {
+      const [a] = postedAttachments([input.icon]);
+      if (!String(a!.mediaType).startsWith('image/')) fail('malformed', 'icon must be an image');
+      icon = a;
+    }
+    const r = this.node.updateProfile({
+      ...(name !== undefined ? { name } : {}),
+      // AS2 summaries are HTML; what a person types is text.
+      ...(summary !== undefined ? { summary: summary === '' ? '' : textToHtml(summary) } : {}),
+      // The node's updateProfile removes the field for null.
+      ...(icon !== undefined ? { icon: icon as JsonObject } : {}),
+    });
+    return { digest: r.digest, pushedTo: await this.link.push(r.digest) };
+  }
+}

@@ -1,0 +1,111 @@
+import { reasonOf, silentLogger, type Logger } from '../core/log.js';
+import type { JsonObject } from '../core/types.js';
+import { KithNode } from './kith-node.js';
+import type { Network } from './network.js';
+import { NetworkLink } from './network-link.js';
+import { Publishing } from './publishing.js';
+import { Reading } from './reading.js';
+import { People } from './people.js';
+import { OwnerDevices } from './owner-devices.js';
+import { MediaLibrary } from './media-library.js';
+import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
+import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
+
+/**
+ * The application: every operation the owner performs, whichever way they
+ * ask (the `kith` command on the store or through the running node's control
+ * endpoint, the owner API their devices use). Inputs are typed and every rule
+ * (caps, canonical ids, DID parsing, what may be uploaded) is checked here,
+ * so each surface is a thin adapter that reads a request and shapes a reply.
+ *
+ * Its parts by area: publishing (posts, replies, device-signed activities,
+ * profile), reading (timeline, people, threads, notifications), people
+ * (follows and blocks), devices (pairing), media; status and settings here.
+ */
+
+export type PreferencesListener = (p: Preferences) => void;
+
+export interface ServiceOptions {
+  /** Where the service reports what it could not do for someone who is no longer waiting (a listener that failed). */
+  readonly log?: Logger;
+  readonly now?: () => number;
+}
+
+export class KithService {
+  readonly publishing: Publishing;
+  readonly reading: Reading;
+  readonly people: People;
+  readonly devices: OwnerDevices;
+  readonly media: MediaLibrary;
+  readonly log: Logger;
+  private readonly link = new NetworkLink();
+  private readonly report: NodeReport;
+  private readonly preferenceListeners = new Set<PreferencesListener>();
+
+  constructor(
+    readonly node: KithNode,
+    opts: ServiceOptions = {},
+  ) {
+    const now = opts.now ?? Date.now;
+    this.log = opts.log ?? silentLogger;
+    this.publishing = new Publishing(node, this.link);
+    this.reading = new Reading(node, now);
+    this.people = new People(node, this.link);
+    this.devices = new OwnerDevices(node, this.link, now);
+    this.media = new MediaLibrary(node, this.link);
+    this.report = new NodeReport(node, this.link);
+  }
+
+  /** The service over the node in this home, for commands that run while no node does. Close it after. */
+  static open(homeDir?: string, opts: ServiceOptions = {}): KithService {
+    return new KithService(KithNode.open(homeDir), opts);
+  }
+
+  close(): void {
+    this.node.close();
+  }
+
+  /** Hands the running network to every operation once it is up (the surfaces start first, so a busy port fails fast). */
+  attach(network: Network): void {
+    this.link.attach(network);
+  }
+
+  get network(): Network | undefined {
+    return this.link.current;
+  }
+
+  status(): ServiceStatus {
+    return this.report.status();
+  }
+
+  storage(): Storage {
+    return this.report.storage();
+  }
+
+  peers(): PeerConnection[] {
+    return this.report.peers();
+  }
+
+  settings(): Preferences {
+    return loadPreferences(this.node.store.settings);
+  }
+
+  /** Checks the change whole before saving any of it, then lets the node apply it at once (mDNS on or off…). */
+  updateSettings(patch: JsonObject): Preferences {
+    const prefs = updatePreferences(this.node.store.settings, patch);
+    for (const fn of this.preferenceListeners) {
+      try {
+        fn(prefs);
+      } catch (e) {
+        this.log.error(`settings saved, but applying them failed: ${reasonOf(e)}`);
+      }
+    }
+    return prefs;
+  }
+
+  /** Called after every settings change; returns a function that stops it. */
+  onPreferences(fn: PreferencesListener): () => void {
+    this.preferenceListeners.add(fn);
+    return () => this.preferenceListeners.delete(fn);
+  }
+}
