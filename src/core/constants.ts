@@ -72,6 +72,8 @@ export const PROVIDE_CONCURRENCY = 8;
 export const DHT_PROVIDE_TIMEOUT_MS = 30_000;
 /** Looking up who keeps a scope gives up after this, with whatever it found. */
 export const DHT_FIND_TIMEOUT_MS = 10_000;
+/** Announcements that failed and wait for the next round, at most (the rest wait for announceAll). */
+export const MAX_UNANNOUNCED = 10_000;
 /** Holders of a scope taken from one DHT lookup. */
 export const MAX_SCOPE_PROVIDERS = 8;
 /** Lost bootstrap peers are redialled this often. */

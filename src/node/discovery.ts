@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, PeerId } from '@libp2p/interface';
-import { fail } from '../core/errors.js';
+import { KithError, fail } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import type { ErisReference } from '../core/eris.js';
 import type { Did } from '../core/types.js';
@@ -12,6 +12,7 @@ import {
   DIAL_TIMEOUT_MS,
   MAX_ACTOR_BYTES,
   MAX_SCOPE_PROVIDERS,
+  MAX_UNANNOUNCED,
   PROVIDE_CONCURRENCY,
 } from '../core/constants.js';
 import { dhtKey, type KithHost } from '../net/host.js';
@@ -31,6 +32,8 @@ export const ACTOR_PROTOCOL = '/kith/actor/1.0.0';
 
 export class Discovery {
   private announceTimer: NodeJS.Timeout | undefined;
+  /** What could not be announced yet, by key, with how to try again. */
+  private readonly unannounced = new Map<string, () => Promise<void>>();
 
   constructor(
     private readonly node: KithNode,
@@ -69,13 +72,26 @@ export class Discovery {
     } catch (e) {
       return fail('malformed', `not a multiaddr: ${addr} (${reasonOf(e)})`);
     }
-    return this.host.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+    try {
+      return await this.host.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
+    } catch (e) {
+      if (e instanceof KithError) throw e;
+      // libp2p's own errors name its internals; say what a person can check.
+      const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
+      return fail(timedOut ? 'timeout' : 'io', `no Kith node answered at ${addr}; check the address and port (${reasonOf(e)})`);
+    }
   }
 
   /** Dials a multiaddr and asks the node there whose it is. */
   async whoIsAt(addr: string): Promise<{ did: Did; peer: PeerId }> {
     const conn = await this.dial(addr);
-    const frames = frameStream(await conn.newStream(ACTOR_PROTOCOL, { signal: AbortSignal.timeout(ACTOR_TIMEOUT_MS) }));
+    let stream;
+    try {
+      stream = await conn.newStream(ACTOR_PROTOCOL, { signal: AbortSignal.timeout(ACTOR_TIMEOUT_MS) });
+    } catch (e) {
+      return fail('io', `the node at ${addr} does not say whose it is; is it a Kith node? (${reasonOf(e)})`);
+    }
+    const frames = frameStream(stream);
     const body = await frames.readFrame(MAX_ACTOR_BYTES, ACTOR_TIMEOUT_MS);
     await frames.close().catch((e: unknown) => this.log.debug(`closing the actor stream to ${addr} failed: ${reasonOf(e)}`));
     if (body === null) fail('io', `the node at ${addr} did not say whose it is`);
@@ -87,23 +103,40 @@ export class Discovery {
 
   // ---- the DHT ----
 
-  /** Says in the DHT that this node keeps a scope; a failure is logged, never thrown (it is retried on the next round). */
+  /**
+   * Says in the DHT that this node keeps a scope. Once a provide has reached
+   * the DHT, kad-dht's own reprovider renews it before it expires (records
+   * live 48 hours), so each thing is announced once; one that failed (no peer
+   * to hold it yet) waits in `unannounced` for the next round. Logged, never thrown.
+   */
   async announceScope(scope: string): Promise<void> {
+    const key = `scope ${scope}`;
     try {
       await this.host.contentRouting.provide(await dhtKey(scope), { signal: AbortSignal.timeout(DHT_PROVIDE_TIMEOUT_MS) });
+      this.unannounced.delete(key);
     } catch (e) {
+      this.remember(key, () => this.announceScope(scope));
       this.log.debug(`could not announce ${short(scope)} in the DHT yet: ${reasonOf(e)}`);
     }
   }
 
-  /** Says in the DHT that this node holds a content tree; logged, never thrown, like announceScope. */
+  /** Says in the DHT that this node holds a content tree; once, like announceScope. */
   async announceContent(root: ErisReference): Promise<void> {
+    const key = `tree ${Buffer.from(root).toString('hex')}`;
     try {
       await provideRoot(this.host, root);
+      this.unannounced.delete(key);
     } catch (e) {
+      this.remember(key, () => this.announceContent(root));
       // provideRoot's reason names the tree.
       this.log.debug(`${reasonOf(e)}; trying again on the next round`);
     }
+  }
+
+  private remember(key: string, retry: () => Promise<void>): void {
+    // Bounded: a node that never reaches the DHT keeps the newest failures; announceAll on the next first contact covers the rest.
+    if (!this.unannounced.has(key) && this.unannounced.size >= MAX_UNANNOUNCED) return;
+    this.unannounced.set(key, retry);
   }
 
   /** Announces every scope and every pinned tree this node keeps; never throws (it runs from timers). */
@@ -122,6 +155,15 @@ export class Discovery {
     } catch (e) {
       if (this.host.status === 'started') this.log.warn(`announcing in the DHT failed: ${reasonOf(e)}`);
     }
+  }
+
+  /** Tries again what could not be announced before; nothing at all when everything reached the DHT. */
+  async retryAnnouncements(): Promise<void> {
+    const retries = [...this.unannounced.values()];
+    const worker = async (): Promise<void> => {
+      for (let r = retries.shift(); r !== undefined && this.host.status === 'started'; r = retries.shift()) await r();
+    };
+    await Promise.all(Array.from({ length: PROVIDE_CONCURRENCY }, worker));
   }
 
   /** Peers the DHT says keep a scope (never this node). */

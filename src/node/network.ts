@@ -129,11 +129,11 @@ export class Network extends EventEmitter<NetworkEvents> {
     });
   }
 
-  /** The periodic round: pull what we follow again, then renew our DHT announcements (which expire). */
+  /** The periodic round: pull what we follow again, then announce what could not be announced before. */
   private async resync(): Promise<void> {
     try {
       await this.replication.resyncAll();
-      await this.discovery.announceAll();
+      await this.discovery.retryAnnouncements();
     } catch (e) {
       this.log.warn(`periodic resync failed: ${reasonOf(e)}`);
     }

@@ -103,14 +103,28 @@ export class Replication {
     for (const peer of this.host.getPeers()) await this.syncAllWith(peer);
   }
 
-  /** Finds everyone who keeps a scope (connected peers, the DHT) and pulls it from each. */
+  /**
+   * Finds everyone who keeps a scope and pulls it from each: first the peer
+   * named by the caller and those already connected; then the ones the DHT
+   * names. When a direct peer kept the scope, the caller has what it needs at
+   * once and the DHT part goes on in the background (a lookup waits up to ten
+   * seconds for answers that may never come); otherwise the DHT is all there is.
+   */
   async syncEverywhere(scope: string, hint?: PeerId): Promise<SyncSummary[]> {
-    const candidates = new Map<string, PeerId>();
-    if (hint) candidates.set(hint.toString(), hint);
-    for (const p of this.host.getPeers()) candidates.set(p.toString(), p);
-    for (const p of await this.discovery.findScopeHolders(scope)) candidates.set(p.toString(), p);
-    candidates.delete(this.host.peerId.toString());
-    const results = (await Promise.all([...candidates.values()].map((p) => this.syncWith(p, [scope])))).flat();
+    const tried = new Set<string>([this.host.peerId.toString()]);
+    const syncAll = async (peers: Iterable<PeerId>): Promise<SyncSummary[]> => {
+      const fresh = [...peers].filter((p) => !tried.has(p.toString()));
+      for (const p of fresh) tried.add(p.toString());
+      return (await Promise.all(fresh.map((p) => this.syncWith(p, [scope])))).flat();
+    };
+    const fromDht = async (): Promise<SyncSummary[]> => syncAll(await this.discovery.findScopeHolders(scope));
+    const direct = await syncAll([...(hint ? [hint] : []), ...this.host.getPeers()]);
+    if (direct.some((r) => r.ok)) {
+      void this.discovery.announceScope(scope);
+      void fromDht().catch((e: unknown) => this.log.info(`looking for more holders of ${short(scope)} failed: ${reasonOf(e)}`));
+      return direct;
+    }
+    const results = [...direct, ...(await fromDht())];
     if (results.some((r) => r.ok)) void this.discovery.announceScope(scope);
     return results;
   }
