@@ -27,7 +27,7 @@ export interface RunResult {
 }
 
 /** Runs one `kith` command to completion (stdin closed, time-limited). */
-export function kith(home: string, args: string[]): Promise<RunResult> {
+export function kith(home: string, args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<RunResult> {
   const child = spawn(process.execPath, [KITH, ...args], { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -36,8 +36,8 @@ export function kith(home: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`kith ${args.join(' ')} did not finish in ${COMMAND_TIMEOUT_MS} ms\n${stderr}`));
-    }, COMMAND_TIMEOUT_MS);
+      reject(new Error(`kith ${args.join(' ')} did not finish in ${timeoutMs} ms\n${stderr}`));
+    }, timeoutMs);
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
