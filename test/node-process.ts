@@ -87,6 +87,8 @@ export interface StartOptions {
    * for benchmarks of an idle node; tests keep to loopback traffic only.
    */
   readonly networkDefaults?: boolean;
+  /** How long the node may take to report it started; longer for benchmarks on a busy machine. */
+  readonly startTimeoutMs?: number;
 }
 
 export async function startNode(home: string, extra: string[] = [], opts: StartOptions = {}): Promise<NodeProcess> {
@@ -111,7 +113,7 @@ export async function startNode(home: string, extra: string[] = [], opts: StartO
     }),
   );
   const info = await new Promise<StartInfo>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node in ${home} did not start in time\n${stderr}`)), COMMAND_TIMEOUT_MS);
+    const timer = setTimeout(() => reject(new Error(`node in ${home} did not start in time\n${stderr}`)), opts.startTimeoutMs ?? COMMAND_TIMEOUT_MS);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       try {
