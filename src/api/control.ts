@@ -9,6 +9,7 @@ import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import { checkAttachments } from '../node/media.js';
+import { applyProfileChange, checkProfileChange, profileView } from '../node/profile.js';
 import { parseErisUrn } from '../core/eris.js';
 import type { ApiServer } from './api-server.js';
 import { deviceView } from './owner-views.js';
@@ -87,6 +88,11 @@ const routes: Record<string, Handler> = {
     const { device, revocation } = api.devices.revoke(text(body, 'id'));
     await ctx.network?.push(revocation.digest);
     return { device: deviceView(device, undefined) };
+  },
+  'POST /profile': async (ctx, body) => {
+    const r = applyProfileChange(ctx.node, checkProfileChange(body));
+    await ctx.network?.push(r.digest);
+    return profileView(ctx.node);
   },
   'POST /unfollow': (ctx, body) => {
     const did = parseDid(text(body, 'did'));

@@ -2,22 +2,19 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { fail } from '../core/errors.js';
-import { didOf } from '../core/apid.js';
+import { fail, KithError } from '../core/errors.js';
+import { reasonOf } from '../core/log.js';
 import { parseDid } from '../core/didkey.js';
+import { didOf, outboxId } from '../core/apid.js';
 import type { Did, JsonObject } from '../core/types.js';
-import { KithNode } from '../node/kith-node.js';
-import { hasIdentity } from '../node/identity.js';
+import type { KithNode } from '../node/kith-node.js';
 import { homePaths } from '../node/home.js';
-import { Network } from '../node/network.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
-import { startControl } from '../api/control.js';
-import { DEFAULT_API_PORT, startApiServer, type ApiServer } from '../api/api-server.js';
-import { advertiseWebApp, type LanAdvertisement } from '../net/lan-advertise.js';
-import { loadPreferences } from '../node/preferences.js';
 import { emit, when } from './output.js';
-import { action, addPageCommand, identitySummary, withNode, type Opts } from './common.js';
+import { action, addPageCommand, withNode, type Opts } from './common.js';
 import { runningNode } from './control-client.js';
+import { kithCommand } from './command-name.js';
+import { addStartCommand } from './start-command.js';
 
 /** Commands about the node on the network: running it, following people, reading the feed. */
 
@@ -27,116 +24,46 @@ function personOf(target: string): Did {
   return fail('malformed', `expected a did:key or an ap:// id, not "${target.slice(0, 60)}"`);
 }
 
-function port(v: unknown, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) fail('malformed', `${name} must be a port number from 0 to 65535`);
-  return n;
+interface FollowAnswer {
+  did: string;
+  added: boolean;
+  synced: { peer: string; ok: boolean; received: number; error?: string }[];
 }
 
-function logLine(line: string): void {
-  process.stderr.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
+/** Objects of this person's scope held here. */
+function countOf(node: KithNode, did: Did): number {
+  return node.store.objects.count(node.store.follows.get(did)?.scope ?? outboxId(did));
+}
+
+/** Per person followed: what is held, when a sync last brought something, from how many peers. */
+function followingStatus(node: KithNode) {
+  const syncs = node.store.peers.syncState();
+  return node.following().map((f) => {
+    const mine = syncs.filter((s) => s.scope === f.scope);
+    const objects = node.store.objects.count(f.scope);
+    return {
+      ...f,
+      objects,
+      found: objects > 0,
+      lastSync: mine.length === 0 ? null : Math.max(...mine.map((s) => s.lastOk)),
+      syncedWith: mine.length,
+    };
+  });
+}
+
+/** A multiaddr where no Kith node answered: say so in words, not in libp2p's. */
+function unreachable(target: string, e: unknown): unknown {
+  // A refusal of Kith's own (a malformed address, following yourself) already says what is wrong.
+  if (e instanceof KithError && !['io', 'timeout', 'internal'].includes(e.code)) return e;
+  return new KithError(
+    'io',
+    `no Kith node answered at ${target} (${reasonOf(e)}); nobody was followed. Check the address, its port and its peer id: ` +
+      `on that node, ${kithCommand('status')} prints the addresses it listens on`,
+  );
 }
 
 export function addNodeCommands(program: Command): void {
-  program
-    .command('start')
-    .description('run the node in the foreground (creates an identity on first run)')
-    .option('--port <n>', 'libp2p TCP port (0 = any)', '0')
-    .option('--ws-port <n>', 'also listen for WebSockets on this port (0 = any)')
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
-    .option('--bootstrap <multiaddr...>', 'peers to dial at start (repeatable)')
-    .option('--announce <multiaddr...>', 'addresses to announce instead of the listening ones')
-    .option('--public', 'this node has a public address: relay for others')
-    .option('--no-mdns', 'do not look for nodes on the local network')
-    .option('--no-relay', 'do not reserve slots on relays (for nodes that are reachable directly)')
-    .option('--control-port <n>', 'port of the local control endpoint on 127.0.0.1 (0 = any)', '0')
-    .option('--api-port <n>', `port of the web app and owner API (0 = any)`, String(DEFAULT_API_PORT))
-    .option('--api-host <address>', 'address the web app listens on; 0.0.0.0 opens it to the local network', '127.0.0.1')
-    .action(
-      action(async (_args, opts) => {
-        const home = homePaths(opts.home as string | undefined);
-        let created = false;
-        if (!hasIdentity(home)) {
-          KithNode.init(home.root).node.close();
-          created = true;
-        }
-        const node = KithNode.open(home.root);
-        let network: Network | undefined;
-        let control;
-        let api: ApiServer | undefined;
-        let lan: LanAdvertisement | undefined;
-        try {
-          api = await startApiServer(node, { port: port(opts.apiPort, '--api-port') ?? DEFAULT_API_PORT, host: String(opts.apiHost) });
-          control = await startControl(node, undefined, port(opts.controlPort, '--control-port') ?? 0, api);
-          network = await Network.start(node, {
-            listenHost: String(opts.host),
-            tcpPort: port(opts.port, '--port') ?? 0,
-            ...(opts.wsPort !== undefined ? { wsPort: port(opts.wsPort, '--ws-port') } : {}),
-            bootstrap: (opts.bootstrap as string[] | undefined) ?? [],
-            ...(opts.announce ? { announce: opts.announce as string[] } : {}),
-            mdns: opts.mdns !== false,
-            publicRelay: opts.public === true,
-            relayListen: opts.relay !== false && opts.public !== true,
-            log: logLine,
-          });
-          control.attach(network);
-          api.attach(network);
-          const loopback = /^(127\.|::1$|localhost$)/.test(String(opts.apiHost));
-          const server = api;
-          const advertise = (on: boolean): void => {
-            if (on && !lan) lan = advertiseWebApp({ name: `Kith ${node.fingerprint.slice(0, 8)}`, port: server.port, did: node.did });
-            if (!on && lan) void lan.stop().catch(() => undefined);
-            if (!on) lan = undefined;
-          };
-          if (opts.mdns !== false && !loopback) {
-            advertise(loadPreferences(node.store.settings).discoverable);
-            api.api.onPreferences((p) => advertise(p.discoverable));
-          }
-        } catch (e) {
-          await network?.stop();
-          await control?.close();
-          await api?.close();
-          node.close();
-          throw e;
-        }
-        const info = {
-          ...identitySummary(node),
-          peerId: network.peerId,
-          addresses: network.addresses(),
-          created,
-          control: control.info.url,
-          api: api.url,
-          web: api.publicUrl,
-          objects: node.store.objects.count(),
-        };
-        emit(opts, info, () => [
-          created ? 'Created a new identity. See its recovery phrase with: kith phrase' : 'Kith node running.',
-          `  DID          ${node.did}`,
-          `  actor        ${node.actorId}`,
-          `  fingerprint  ${node.fingerprint}`,
-          `  peer id      ${info.peerId}`,
-          ...info.addresses.map((a, i) => `  ${i === 0 ? 'listening   ' : '            '} ${a}`),
-          `  home         ${node.home.root}`,
-          `  objects      ${info.objects}, following ${node.following().length}`,
-          `  control      ${control.info.url} (loopback only)`,
-          `  web app      ${api.publicUrl}${api.publicUrl === api.url ? ' (this machine only; --api-host 0.0.0.0 opens it to your network)' : ''}`,
-          `  pair         run "kith pair" to add a phone, tablet or browser`,
-          'Press Ctrl+C to stop.',
-        ]);
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-        });
-        logLine('stopping…');
-        await lan?.stop();
-        await api.close();
-        await control.close();
-        await network.stop();
-        node.close();
-        if (!opts.json) process.stdout.write('Stopped.\n');
-      }),
-    );
+  addStartCommand(program);
 
   program
     .command('status')
@@ -162,7 +89,7 @@ export function addNodeCommands(program: Command): void {
         emit(opts, status, () => {
           const s = status as Record<string, any>;
           return [
-            s.running ? 'Node running.' : 'Node not running (start it with: kith start).',
+            s.running ? 'Node running.' : `Node not running (start it with: ${kithCommand('start', home.root)}).`,
             `  DID        ${s.did}`,
             `  peer id    ${s.peerId ?? '(none yet)'}`,
             ...(s.addresses as string[]).map((a: string) => `  address    ${a}`),
@@ -183,7 +110,7 @@ export function addNodeCommands(program: Command): void {
     .action(
       action(async (_args, opts) => {
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        if (!running) fail('not-found', 'the node is not running; start it with: kith start');
+        if (!running) fail('not-found', `the node is not running; start it with: ${kithCommand('start', opts.home as string | undefined)}`);
         const { peers } = await running.call<{ peers: { peerId: string; addresses: string[]; direction: string }[] }>('GET', '/peers');
         emit(opts, { peers }, () => (peers.length === 0 ? 'No peers connected.' : peers.map((p) => `${p.peerId}  ${p.direction.padEnd(8)} ${p.addresses.join(' ')}`)));
       }),
@@ -195,22 +122,34 @@ export function addNodeCommands(program: Command): void {
     .argument('<did|ap-id|multiaddr>')
     .action(
       action(async ([target = ''], opts: Opts) => {
-        const running = await runningNode(homePaths(opts.home as string | undefined));
-        if (running) {
-          const r = await running.call<{ did: string; added: boolean; synced: { peer: string; ok: boolean; received: number; error?: string }[] }>('POST', '/follow', { target });
-          const got = r.synced.reduce((n, s) => n + s.received, 0);
-          emit(opts, { ok: true, ...r }, () => [
-            `${r.added ? 'Following' : 'Already following'} ${r.did}`,
-            r.synced.some((s) => s.ok) ? `  fetched ${got} new object(s) from ${r.synced.filter((s) => s.ok).length} peer(s)` : '  nobody holding their posts is reachable yet; the node keeps looking',
+        const home = opts.home as string | undefined;
+        const running = await runningNode(homePaths(home));
+        if (!running) {
+          if (target.startsWith('/')) fail('conflict', `following a multiaddr needs the node running (${kithCommand('start', home)}), to ask that node whose it is`);
+          const did = personOf(target);
+          const added = await withNode(opts, (node) => node.follow(did));
+          emit(opts, { ok: true, did, added, found: false, synced: [] }, () => [
+            `${added ? 'Following' : 'Already following'} ${did}; their posts arrive when the node runs.`,
+            `  start it with: ${kithCommand('start', home)}`,
           ]);
           return;
         }
-        if (target.startsWith('/')) fail('conflict', 'following a multiaddr needs the node running (kith start), to ask that node whose it is');
-        const did = personOf(target);
-        await withNode(opts, (node) => {
-          const added = node.follow(did);
-          emit(opts, { ok: true, did, added, synced: [] }, () => `${added ? 'Following' : 'Already following'} ${did}; their posts arrive when the node runs`);
+        const r = await running.call<FollowAnswer>('POST', '/follow', { target }).catch((e: unknown) => {
+          throw target.startsWith('/') ? unreachable(target, e) : e;
         });
+        const reached = r.synced.filter((s) => s.ok);
+        const got = reached.reduce((n, s) => n + s.received, 0);
+        // Found means something of theirs is here now: a sync that answered but knew nothing of them found nobody.
+        const held = await withNode(opts, (node) => countOf(node, r.did as Did));
+        const found = held > 0;
+        emit(opts, { ok: true, ...r, found, objects: held }, () => [
+          found
+            ? `${r.added ? 'Following' : 'Already following'} ${r.did}`
+            : `${r.added ? 'Following' : 'Already following'} ${r.did}, but no node holding their posts was found yet; Kith keeps looking.`,
+          found
+            ? `  fetched ${got} new object(s) from ${reached.length} peer(s); ${held} held`
+            : `  check the DID or address if that lasts; ${kithCommand('following', home)} shows when something arrives`,
+        ]);
       }),
     );
 
@@ -231,17 +170,25 @@ export function addNodeCommands(program: Command): void {
 
   program
     .command('following')
-    .description('the people you follow')
+    .description('the people you follow, and what has arrived of each')
     .action(
       action((_args, opts) =>
         withNode(opts, (node) => {
-          const follows = node.following().map((f) => ({ ...f, objects: node.store.objects.count(f.scope) }));
+          const follows = followingStatus(node);
           emit(opts, { following: follows }, () =>
-            follows.length === 0 ? 'You follow nobody yet. Follow with: kith follow <did>' : follows.map((f) => `${f.did}  since ${when(f.since)}  ${f.objects} objects`),
+            follows.length === 0
+              ? `You follow nobody yet. Follow with: ${kithCommand('follow <did>', opts.home as string | undefined)}`
+              : follows.map(
+                  (f) =>
+                    `${f.did}  since ${when(f.since)}  ` +
+                    (f.found
+                      ? `${f.objects} objects${f.lastSync === null ? '' : `, last synced ${when(f.lastSync)} with ${f.syncedWith} peer(s)`}`
+                      : 'nothing received yet: no node holding their posts found'),
+                ),
           );
         }),
       ),
     );
 
-  addPageCommand(program, 'feed', 'posts of the people you follow, newest first', (node, page) => node.feed(page), 'Your feed is empty. Follow people with: kith follow <did>');
+  addPageCommand(program, 'feed', 'posts of the people you follow, newest first', (node, page) => node.feed(page), (home) => `Your feed is empty. Follow people with: ${kithCommand('follow <did>', home)}`);
 }

@@ -1,5 +1,5 @@
 import { base32nopad } from '@scure/base';
-import { fail } from './errors.js';
+import { fail, KithError } from './errors.js';
 import { joinBytes } from './bytes.js';
 import { bytesEqual } from './bytes.js';
 import { blake2b256, chacha20, ERIS_HASH_BYTES, initErisCrypto, keyedBlake2b256, type KeyedHash } from './eris-crypto.js';
@@ -167,13 +167,34 @@ export function parseErisUrn(urn: string): ReadCapability {
   if (body.length !== URN_BODY_CHARS) {
     fail('malformed', `an ERIS URN has ${URN_BODY_CHARS} base32 characters after "${URN_PREFIX}", this one has ${body.length} (truncated or padded?)`);
   }
+  const odd = /[^A-Z2-7]/.exec(body);
+  if (odd) {
+    const at = `character ${odd.index + 1} after "${URN_PREFIX}" is "${odd[0]}"`;
+    fail(
+      'bad-encoding',
+      /[a-z]/.test(odd[0])
+        ? `an ERIS URN is uppercase base32, but ${at}: lowercase (was it retyped, or changed by a program that lowercases links?)`
+        : `an ERIS URN is base32 (A-Z and 2-7), but ${at}, which base32 never uses: mistyped or damaged in copying`,
+    );
+  }
   let bytes: Uint8Array;
   try {
     bytes = base32nopad.decode(body);
   } catch {
-    return fail('bad-encoding', 'an ERIS URN must be unpadded uppercase base32 (A-Z, 2-7) after "urn:eris:"');
+    // Every character is base32, so what failed is the last one: 106 characters carry 530 bits for 528, and the 2 spare bits must be 0.
+    return fail(
+      'bad-encoding',
+      `not a valid ERIS read capability: its last base32 character "${body.at(-1)!}" sets bits past the 66 bytes a capability has, ` +
+        'so the URN was changed or mistyped at its end (a valid one ends in A, E, I, M, Q, U, Y or 4)',
+    );
   }
-  return readCapabilityFromBytes(bytes);
+  try {
+    return readCapabilityFromBytes(bytes);
+  } catch (e) {
+    if (!(e instanceof KithError)) throw e;
+    // The first characters carry the block size and the tree's depth: a change there gives values no ERIS encoder writes.
+    throw new KithError(e.code, `not a valid ERIS read capability: ${e.message} (the URN was changed or mistyped near its start)`);
+  }
 }
 
 /** A reference as base32, the way the spec's vectors and messages name blocks. */
