@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { KithError, type ErrorCode } from '../core/errors.js';
 import type { ControlInfo } from '../api/control.js';
 import type { Home } from '../node/home.js';
+import { processAlive } from '../node/home-lock.js';
 
 /**
  * The CLI's way to a running node: control.json in the home names its
@@ -29,15 +30,6 @@ export class ControlClient {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running node of this home, or undefined when none is running. */
 export async function runningNode(home: Home): Promise<ControlClient | undefined> {
   let info: ControlInfo;
@@ -46,7 +38,7 @@ export async function runningNode(home: Home): Promise<ControlClient | undefined
   } catch {
     return undefined;
   }
-  if (typeof info.pid !== 'number' || !alive(info.pid)) return undefined;
+  if (typeof info.pid !== 'number' || !processAlive(info.pid)) return undefined;
   const client = new ControlClient(info);
   try {
     await client.call('GET', '/status', undefined, 5000);
