@@ -18,14 +18,14 @@ import { askDisplayName } from './read-input.js';
 
 /** `kith start`: the node in the foreground, holding its home's lock for as long as it runs. */
 
-export function portOption(v: unknown, name: string): number | undefined {
+function portOption(v: unknown, name: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) fail('malformed', `${name} must be a port number from 0 to 65535`);
   return n;
 }
 
-export function logLine(line: string): void {
+function logLine(line: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)}  ${line}\n`);
 }
 

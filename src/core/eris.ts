@@ -169,31 +169,22 @@ export function parseErisUrn(urn: string): ReadCapability {
   }
   const odd = /[^A-Z2-7]/.exec(body);
   if (odd) {
-    const at = `character ${odd.index + 1} after "${URN_PREFIX}" is "${odd[0]}"`;
-    fail(
-      'bad-encoding',
-      /[a-z]/.test(odd[0])
-        ? `an ERIS URN is uppercase base32, but ${at}: lowercase (was it retyped, or changed by a program that lowercases links?)`
-        : `an ERIS URN is base32 (A-Z and 2-7), but ${at}, which base32 never uses: mistyped or damaged in copying`,
-    );
+    const what = /[a-z]/.test(odd[0]) ? 'lowercase' : 'not base32 at all';
+    fail('bad-encoding', `an ERIS URN is uppercase base32 (A-Z, 2-7), but character ${odd.index + 1} after "${URN_PREFIX}" is "${odd[0]}", ${what}: mistyped or changed in copying`);
   }
   let bytes: Uint8Array;
   try {
     bytes = base32nopad.decode(body);
   } catch {
-    // Every character is base32, so what failed is the last one: 106 characters carry 530 bits for 528, and the 2 spare bits must be 0.
-    return fail(
-      'bad-encoding',
-      `not a valid ERIS read capability: its last base32 character "${body.at(-1)!}" sets bits past the 66 bytes a capability has, ` +
-        'so the URN was changed or mistyped at its end (a valid one ends in A, E, I, M, Q, U, Y or 4)',
-    );
+    // All 106 characters are base32, so the last one failed: it carries 2 bits past the 66 bytes, which must be 0.
+    const why = `its last character "${body.at(-1)!}" sets bits past the 66 bytes a capability has (a valid one ends in A, E, I, M, Q, U, Y or 4)`;
+    return fail('bad-encoding', `not a valid ERIS read capability: ${why}, so the URN was changed or mistyped at its end (base32 itself is fine)`);
   }
   try {
     return readCapabilityFromBytes(bytes);
   } catch (e) {
-    if (!(e instanceof KithError)) throw e;
-    // The first characters carry the block size and the tree's depth: a change there gives values no ERIS encoder writes.
-    throw new KithError(e.code, `not a valid ERIS read capability: ${e.message} (the URN was changed or mistyped near its start)`);
+    // The first characters carry the block size and the tree's depth: a change there gives values no encoder writes.
+    throw e instanceof KithError ? new KithError(e.code, `not a valid ERIS read capability: ${e.message} (the URN was changed or mistyped near its start)`) : e;
   }
 }
 
