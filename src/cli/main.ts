@@ -30,8 +30,7 @@ const MAX_DOCUMENT_BYTES = 1024 * 1024;
  * character changed is the likely cause (it names other content, which
  * nobody has); with part of it, the rest is on a node that is not reachable.
  */
-async function missingContent(opts: Opts, urn: string, root: Uint8Array, askedPeers: boolean, cause: KithError): Promise<KithError> {
-  const hasRoot = await withNode(opts, (node) => node.store.blocks.has(root));
+function missingContent(opts: Opts, urn: string, hasRoot: boolean, askedPeers: boolean, cause: KithError): KithError {
   const start = kithCommand('start', opts.home as string | undefined);
   const name = `${urn.slice(0, 30)}…`;
   if (!hasRoot) {
@@ -182,7 +181,8 @@ export function buildCli(): Command {
           try {
             await running.call('POST', '/fetch', { urn });
           } catch (e) {
-            throw isKithError(e, 'not-found') ? await missingContent(opts, urn, root, true, e) : e;
+            if (!isKithError(e, 'not-found')) throw e;
+            throw missingContent(opts, urn, await withNode(opts, (node) => node.store.blocks.has(root)), true, e);
           }
         }
         await withNode(opts, async (node) => {
@@ -196,7 +196,7 @@ export function buildCli(): Command {
             }
           } catch (e) {
             if (out) sink.destroy();
-            throw isKithError(e, 'not-found') ? await missingContent(opts, urn, root, running !== undefined, e) : e;
+            throw isKithError(e, 'not-found') ? missingContent(opts, urn, node.store.blocks.has(root), running !== undefined, e) : e;
           }
           if (out) {
             await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
