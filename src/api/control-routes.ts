@@ -15,7 +15,7 @@ export interface ControlRoutes {
   'GET /actor': { body: undefined; result: JsonObject };
   'GET /peers': { body: undefined; result: { peers: PeerConnection[] } };
   'POST /post': { body: PostInput; result: Posted };
-  'POST /profile': { body: ProfileInput; result: ProfileChanged & { actor: JsonObject } };
+  'POST /profile': { body: ProfileInput; result: ProfileChanged };
   'POST /follow': { body: { target: string }; result: Followed };
   /** `did` is a did:key or an ap:// id of the person. */
   'POST /unfollow': { body: { did: string }; result: { did: Did; removed: boolean } };

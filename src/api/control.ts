@@ -55,10 +55,7 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
     'GET /actor': { read: noBody, run: () => service.publishing.profile() },
     'GET /peers': { read: noBody, run: () => ({ peers: service.peers() }) },
     'POST /post': { read: postInput, run: (input) => service.publishing.post(input) },
-    'POST /profile': {
-      read: profileInput,
-      run: async (input) => ({ ...(await service.publishing.updateProfile(input)), actor: service.publishing.profile() }),
-    },
+    'POST /profile': { read: profileInput, run: (input) => service.publishing.updateProfile(input) },
     'POST /follow': { read: (b) => ({ target: textField(b, 'target') }), run: (b) => service.people.follow(b.target) },
     'POST /unfollow': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.people.unfollow(b.did) },
     'POST /fetch': { read: (b) => ({ urn: textField(b, 'urn') }), run: (b) => service.media.fetch(b.urn) },

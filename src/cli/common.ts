@@ -5,7 +5,10 @@ import { isJsonObject, type Digest } from '../core/types.js';
 import { KithNode, type OutboxItem } from '../node/kith-node.js';
 import { KithService } from '../node/service.js';
 import type { Page } from '../store/objects.js';
+import { hasIdentity } from '../node/identity.js';
+import { homePaths } from '../node/home.js';
 import { emit, report, when, type OutputOptions } from './output.js';
+import { kithCommand } from './command-name.js';
 
 /** What every command shares: option handling, error reporting, opening the node, printing pages. */
 
@@ -25,7 +28,9 @@ export function action(fn: (args: string[], opts: Opts) => unknown) {
 }
 
 export async function withNode<T>(opts: Opts, fn: (node: KithNode) => T | Promise<T>): Promise<T> {
-  const node = KithNode.open(opts.home as string | undefined);
+  const home = homePaths(opts.home as string | undefined);
+  if (!hasIdentity(home)) fail('not-found', `no identity in ${home.root}; create one with: ${kithCommand('init', opts.home as string | undefined)}`);
+  const node = KithNode.open(home.root);
   try {
     return await fn(node);
   } finally {
@@ -62,7 +67,13 @@ export function pageOptions(opts: Opts): Page {
 }
 
 /** A command that lists a page of activities: `kith outbox`, `kith feed`. */
-export function addPageCommand(program: Command, name: string, description: string, list: (node: KithNode, page: Page) => OutboxItem[], empty: string): void {
+export function addPageCommand(
+  program: Command,
+  name: string,
+  description: string,
+  list: (node: KithNode, page: Page) => OutboxItem[],
+  empty: (home: string | undefined) => string,
+): void {
   program
     .command(name)
     .description(description)
@@ -72,7 +83,7 @@ export function addPageCommand(program: Command, name: string, description: stri
       action((_args, opts) =>
         withNode(opts, (node) => {
           const page = pageOptions(opts);
-          printPage(opts, list(node, page), page.limit, name, empty);
+          printPage(opts, list(node, page), page.limit, name, empty(opts.home as string | undefined));
         }),
       ),
     );
@@ -90,7 +101,7 @@ export function printPage(opts: Opts, items: OutboxItem[], limit: number, comman
       const who = command === 'feed' ? `${i.owner.slice(8, 20)}…  ` : '';
       return `${when(i.created)}  ${who}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
     });
-    if (next) lines.push(`more: kith ${command} --before ${next}`);
+    if (next) lines.push(`more: ${kithCommand(`${command} --before ${next}`, opts.home as string | undefined)}`);
     return lines;
   });
 }

@@ -5,6 +5,7 @@ import type { ControlInfo } from '../api/control.js';
 import type { ControlBody, ControlResult, ControlRoute } from '../api/control-routes.js';
 import type { ErrorBody } from '../api/http-status.js';
 import type { Home } from '../node/home.js';
+import { processAlive } from '../node/home-lock.js';
 
 /**
  * The CLI's way to a running node: control.json in the home names its
@@ -62,15 +63,6 @@ export class ControlClient {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running node of this home, or undefined when none is running. */
 export async function runningNode(home: Home): Promise<ControlClient | undefined> {
   let info: ControlInfo;
@@ -80,7 +72,7 @@ export async function runningNode(home: Home): Promise<ControlClient | undefined
     // No control.json (or a half-written one): no node runs here.
     return undefined;
   }
-  if (typeof info.pid !== 'number' || !alive(info.pid)) return undefined;
+  if (typeof info.pid !== 'number' || !processAlive(info.pid)) return undefined;
   const client = new ControlClient(info);
   return (await client.answers()) ? client : undefined;
 }

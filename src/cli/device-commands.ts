@@ -5,12 +5,13 @@ import { homePaths } from '../node/home.js';
 import { emit } from './output.js';
 import { action, type Opts } from './common.js';
 import { runningNode, type ControlClient } from './control-client.js';
+import { kithCommand } from './command-name.js';
 
 /** Pairing the owner's devices with the running node, listing and removing them. */
 
 async function running(opts: Opts): Promise<ControlClient> {
   const node = await runningNode(homePaths(opts.home as string | undefined));
-  if (!node) fail('conflict', 'the node is not running; start it first with: kith start');
+  if (!node) fail('conflict', `the node is not running; start it first with: ${kithCommand('start', opts.home as string | undefined)}`);
   return node;
 }
 
@@ -21,16 +22,16 @@ export function addDeviceCommands(program: Command): void {
     .action(
       action(async (_args, opts: Opts) => {
         const offer = await (await running(opts)).call('POST /pair');
-        const qr = opts.json ? '' : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+        // The QR code is terminal escape codes: only for a terminal, never for a file or a pipe.
+        const qr = opts.json || !process.stdout.isTTY ? undefined : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
         emit(opts, { code: offer.code, url: offer.url, expires: offer.expires }, () => [
           `Pairing code:  ${offer.code}`,
           '',
           `On the new device, open ${offer.url}`,
-          'or scan this, then enter the code if asked:',
-          qr,
+          ...(qr === undefined ? ['and enter the code if asked.', ''] : ['or scan this, then enter the code if asked:', qr]),
           `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
           ...(/^http:\/\/(127\.|\[::1\]|localhost)/.test(offer.url)
-            ? ['The web app listens on this machine only; to pair a phone or tablet, restart with: kith start --api-host 0.0.0.0']
+            ? [`The web app listens on this machine only; to pair a phone or tablet, restart with: ${kithCommand('start --api-host 0.0.0.0', opts.home as string | undefined)}`]
             : []),
         ]);
       }),
@@ -45,7 +46,7 @@ export function addDeviceCommands(program: Command): void {
         const r = await (await running(opts)).call('GET /devices');
         emit(opts, r, () =>
           r.devices.length === 0
-            ? 'No devices paired yet. Pair one with: kith pair'
+            ? `No devices paired yet. Pair one with: ${kithCommand('pair', opts.home as string | undefined)}`
             : r.devices.map(
                 (d) => `${d.id}  ${d.name.padEnd(24)} ${d.revoked ? `removed ${d.revoked.slice(0, 10)}` : `until ${d.expires.slice(0, 10)}, last seen ${d.lastSeen?.slice(0, 16).replace('T', ' ') ?? 'never'}`}`,
               ),

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { readContent } from '../node/media.js';
 import { postFields } from '../node/publishing.js';
 import { parseErisUrn } from '../core/eris.js';
-import { fail, KithError } from '../core/errors.js';
+import { fail, isKithError, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';
 import { isApId } from '../core/apid.js';
@@ -13,15 +13,40 @@ import { parseJsonLimited } from '../core/limits.js';
 import { KithNode } from '../node/kith-node.js';
 import { homePaths } from '../node/home.js';
 import { exportBackup, importBackup } from '../node/backup.js';
+import { checkProfileChange } from '../node/profile.js';
 import { emit } from './output.js';
-import { readInput, readPhrase } from './read-input.js';
-import { action, addPageCommand, identitySummary, withNode, withService } from './common.js';
+import { readInput, readPhrase, textArgument } from './read-input.js';
+import { action, addPageCommand, identitySummary, withNode, withService, type Opts } from './common.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
+import { addProfileCommand } from './profile-command.js';
+import { kithCommand } from './command-name.js';
 import { runningNode } from './control-client.js';
 
 /** Size of a document `kith sign` / `kith verify` will read. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
+
+/**
+ * Content that is not all here. Without even its first block, a URN with one
+ * character changed is the likely cause (it names other content, which
+ * nobody has); with part of it, the rest is on a node that is not reachable.
+ */
+function missingContent(opts: Opts, urn: string, hasRoot: boolean, askedPeers: boolean, cause: KithError): KithError {
+  const start = kithCommand('start', opts.home as string | undefined);
+  const name = `${urn.slice(0, 30)}…`;
+  if (!hasRoot) {
+    return new KithError(
+      'not-found',
+      `this node does not hold all of ${name}: the block is not in this store and ` +
+        (askedPeers ? 'no peer has it' : `no node is running to ask peers (start one with: ${start})`) +
+        '. If the URN was typed or copied by hand, check it: one changed character names other content.',
+    );
+  }
+  return new KithError(
+    'not-found',
+    `this node does not hold all of ${name}: ${cause.message}; ` + (askedPeers ? 'no peer reached had the missing blocks' : `start the node to fetch the rest from peers: ${start}`),
+  );
+}
 
 function phraseLines(phrase: string): string[] {
   const words = phrase.split(' ');
@@ -62,7 +87,8 @@ export function buildCli(): Command {
         // A phrase file is only ever given to restore: never ignore it and make a new identity instead.
         const recover = Boolean(opts.recover) || opts.phraseFile !== undefined;
         const seed = recover ? phraseToSeed(await readPhrase(opts.phraseFile as string | undefined)) : undefined;
-        const profile = opts.name === undefined ? {} : { name: String(opts.name) };
+        const name = opts.name === undefined ? undefined : checkProfileChange({ name: String(opts.name) }).name;
+        const profile = name ? { name } : {};
         const { node, phrase } = KithNode.init(opts.home as string | undefined, { seed, profile });
         try {
           const summary = identitySummary(node);
@@ -79,7 +105,8 @@ export function buildCli(): Command {
                   `Your recovery phrase. Write it down and keep it offline: anyone with it is you.`,
                   ...phraseLines(phrase),
                   ``,
-                  `Restore it anywhere with: kith init --recover`,
+                  `Restore it anywhere with: ${kithCommand('init --recover')}`,
+                  ...(opts.name === undefined ? [`Give it a display name with: ${kithCommand('profile --name "Your Name"', opts.home as string | undefined)}`] : []),
                 ],
           );
         } finally {
@@ -115,11 +142,12 @@ export function buildCli(): Command {
   program
     .command('post')
     .description('sign a public note into your outbox')
-    .argument('<text>', 'what to say')
+    .argument('<text>', 'what to say, or - to read it from standard input')
     .option('--reply-to <ap-id>', 'the post this one answers')
     .option('--attach <file...>', 'attach files (stored encrypted as ERIS; the post carries their read capability)')
     .action(
-      action(async ([text = ''], opts) => {
+      action(async ([given = ''], opts) => {
+        const text = textArgument(given, 'the post');
         const input = { text, inReplyTo: opts.replyTo === undefined ? undefined : String(opts.replyTo) };
         // Refused by the node's own rules before any file is stored for it.
         postFields(input);
@@ -146,10 +174,17 @@ export function buildCli(): Command {
     .option('-o, --output <file>', 'write here instead of standard output')
     .action(
       action(async ([urn = ''], opts) => {
-        parseErisUrn(urn);
+        const root = parseErisUrn(urn).rootReference;
         // What this node lacks, a running node fetches from peers first (those who pinned it, found by DHT).
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        if (running) await running.call('POST /fetch', { urn });
+        if (running) {
+          try {
+            await running.call('POST /fetch', { urn });
+          } catch (e) {
+            if (!isKithError(e, 'not-found')) throw e;
+            throw missingContent(opts, urn, await withNode(opts, (node) => node.store.blocks.has(root)), true, e);
+          }
+        }
         await withNode(opts, async (node) => {
           const out = opts.output ? String(opts.output) : undefined;
           const sink = out ? createWriteStream(out, { mode: 0o600 }) : process.stdout;
@@ -161,7 +196,7 @@ export function buildCli(): Command {
             }
           } catch (e) {
             if (out) sink.destroy();
-            throw e;
+            throw isKithError(e, 'not-found') ? missingContent(opts, urn, node.store.blocks.has(root), running !== undefined, e) : e;
           }
           if (out) {
             await new Promise<void>((resolve, reject) => sink.end((err?: Error | null) => (err ? reject(err) : resolve())));
@@ -171,7 +206,7 @@ export function buildCli(): Command {
       }),
     );
 
-  addPageCommand(program, 'outbox', 'list your posts, newest first', (node, page) => node.outbox(page), 'Your outbox is empty. Post with: kith post "hello"');
+  addPageCommand(program, 'outbox', 'list your posts, newest first', (node, page) => node.outbox(page), (home) => `Your outbox is empty. Post with: ${kithCommand('post "hello"', home)}`);
 
   program
     .command('show')
@@ -263,6 +298,7 @@ export function buildCli(): Command {
       ),
     );
 
+  addProfileCommand(program);
   addNodeCommands(program);
   addDeviceCommands(program);
 

@@ -121,3 +121,12 @@ export const CONTROL_REQUEST_TIMEOUT_MS = 300_000;
 export const API_HEADERS_TIMEOUT_MS = 15_000;
 /** How often an idle event stream gets a ping, so proxies and phones keep it open. */
 export const EVENT_STREAM_PING_MS = 25_000;
+
+// ---- Command line: the node's lock on its home, standard input ----
+
+/** A lock file this young with no process id in it yet is a start still writing it, not a stale lock. */
+export const HOME_LOCK_WRITE_GRACE_MS = 5_000;
+/** Tries at taking a home's lock when stale locks are in the way (another start may race for the same one). */
+export const HOME_LOCK_ATTEMPTS = 3;
+/** What `kith post -` and `kith profile --summary -` read from standard input at most: more than the control endpoint takes. */
+export const TEXT_STDIN_MAX_BYTES = 64 * 1024;

@@ -1,5 +1,5 @@
 import { base32nopad } from '@scure/base';
-import { fail } from './errors.js';
+import { fail, KithError } from './errors.js';
 import { joinBytes } from './bytes.js';
 import { bytesEqual } from './bytes.js';
 import { blake2b256, chacha20, ERIS_HASH_BYTES, initErisCrypto, keyedBlake2b256, type KeyedHash } from './eris-crypto.js';
@@ -167,13 +167,25 @@ export function parseErisUrn(urn: string): ReadCapability {
   if (body.length !== URN_BODY_CHARS) {
     fail('malformed', `an ERIS URN has ${URN_BODY_CHARS} base32 characters after "${URN_PREFIX}", this one has ${body.length} (truncated or padded?)`);
   }
+  const odd = /[^A-Z2-7]/.exec(body);
+  if (odd) {
+    const what = /[a-z]/.test(odd[0]) ? 'lowercase' : 'not base32 at all';
+    fail('bad-encoding', `an ERIS URN is uppercase base32 (A-Z, 2-7), but character ${odd.index + 1} after "${URN_PREFIX}" is "${odd[0]}", ${what}: mistyped or changed in copying`);
+  }
   let bytes: Uint8Array;
   try {
     bytes = base32nopad.decode(body);
   } catch {
-    return fail('bad-encoding', 'an ERIS URN must be unpadded uppercase base32 (A-Z, 2-7) after "urn:eris:"');
+    // All 106 characters are base32, so the last one failed: it carries 2 bits past the 66 bytes, which must be 0.
+    const why = `its last character "${body.at(-1)!}" sets bits past the 66 bytes a capability has (a valid one ends in A, E, I, M, Q, U, Y or 4)`;
+    return fail('bad-encoding', `not a valid ERIS read capability: ${why}, so the URN was changed or mistyped at its end (base32 itself is fine)`);
   }
-  return readCapabilityFromBytes(bytes);
+  try {
+    return readCapabilityFromBytes(bytes);
+  } catch (e) {
+    // The first characters carry the block size and the tree's depth: a change there gives values no encoder writes.
+    throw e instanceof KithError ? new KithError(e.code, `not a valid ERIS read capability: ${e.message} (the URN was changed or mistyped near its start)`) : e;
+  }
 }
 
 /** A reference as base32, the way the spec's vectors and messages name blocks. */

@@ -9,15 +9,19 @@ export interface Home {
   readonly identityKey: string;
   /** Written by a running node so other commands can reach it. */
   readonly controlFile: string;
+  /** Held by the running node (`kith start`): its process id, so a second start on this home refuses. */
+  readonly lockFile: string;
 }
 
 export function homePaths(root?: string): Home {
-  const r = resolve(root ?? process.env.KITH_HOME ?? join(homedir(), '.kith'));
+  // An empty --home or KITH_HOME means "not set", never the current folder.
+  const r = resolve(root || process.env.KITH_HOME || join(homedir(), '.kith'));
   return {
     root: r,
     database: join(r, 'kith.db'),
     identityKey: join(r, 'identity.key'),
     controlFile: join(r, 'control.json'),
+    lockFile: join(r, 'node.lock'),
   };
 }
 

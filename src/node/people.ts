@@ -1,5 +1,5 @@
 import { fail } from '../core/errors.js';
-import { didOf } from '../core/apid.js';
+import { didOf, outboxId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
 import { MAX_FOLLOW_TARGET_CHARS } from '../core/constants.js';
 import type { Did } from '../core/types.js';
@@ -33,6 +33,20 @@ export interface Followed {
   readonly synced: PeerSync[];
   /** Objects newly stored, from all peers. */
   readonly received: number;
+  /** Objects of theirs held here now: 0 means no node holding their posts was found yet (or none runs). */
+  readonly objects: number;
+  /** Whether anything of theirs is here: a mistyped DID or a wrong address finds nothing. */
+  readonly found: boolean;
+}
+
+/** A person followed, with what has arrived of theirs. */
+export interface FollowingStatus extends Follow {
+  readonly objects: number;
+  readonly found: boolean;
+  /** When a sync last succeeded with any peer for them (epoch ms), or null. */
+  readonly lastSync: number | null;
+  /** Peers their posts were synced with. */
+  readonly syncedWith: number;
 }
 
 export class People {
@@ -52,14 +66,23 @@ export class People {
     // A DID is checked here, before any peer is asked about it.
     const did = personOf(t);
     const network = this.link.current;
-    if (!network) return { did, added: this.node.follow(did), synced: [], received: 0 };
+    if (!network) {
+      const added = this.node.follow(did);
+      return { did, added, synced: [], received: 0, ...this.held(did) };
+    }
     return this.followThrough(network, did);
   }
 
   private async followThrough(network: Network, target: string): Promise<Followed> {
     const r = await network.follow(target);
     const synced = r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 }));
-    return { did: r.did, added: r.added, synced, received: synced.reduce((n, s) => n + s.received, 0) };
+    return { did: r.did, added: r.added, synced, received: synced.reduce((n, s) => n + s.received, 0), ...this.held(r.did) };
+  }
+
+  /** What of a person's scope is held here; a sync that answered but knew nothing of them found nobody. */
+  private held(did: Did): { objects: number; found: boolean } {
+    const objects = this.node.store.objects.count(outboxId(did));
+    return { objects, found: objects > 0 };
   }
 
   /** Stops following a person; false when they were not followed. */
@@ -71,6 +94,16 @@ export class People {
 
   following(): Follow[] {
     return this.node.following();
+  }
+
+  /** Everyone followed, with what has arrived of each and when a sync last brought it. */
+  followingStatus(): FollowingStatus[] {
+    const syncs = this.node.store.peers.syncState();
+    return this.node.following().map((f) => {
+      const mine = syncs.filter((s) => s.scope === f.scope);
+      const objects = this.node.store.objects.count(f.scope);
+      return { ...f, objects, found: objects > 0, lastSync: mine.length === 0 ? null : Math.max(...mine.map((s) => s.lastOk)), syncedWith: mine.length };
+    });
   }
 
   /** Takes in nothing more of theirs and stops following them. */

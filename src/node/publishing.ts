@@ -1,12 +1,13 @@
 import { fail } from '../core/errors.js';
 import { apIdKey, isApId } from '../core/apid.js';
 import { textToHtml, type NoteFields } from '../core/as2.js';
-import { MAX_ALT_TEXT_CHARS, MAX_POST_CHARS, MAX_PROFILE_NAME_CHARS, MAX_PROFILE_SUMMARY_CHARS } from '../core/constants.js';
+import { MAX_ALT_TEXT_CHARS, MAX_POST_CHARS } from '../core/constants.js';
 import type { JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import { checkAttachments } from './media.js';
+import { checkProfileChange, profileView, type ProfileView } from './profile.js';
 
 /** What the owner signs in their own name: posts and replies, activities signed on a device, their profile. */
 
@@ -37,6 +38,8 @@ export interface ProfileInput {
 export interface ProfileChanged {
   readonly digest: string;
   readonly pushedTo: number;
+  /** The profile as it is now. */
+  readonly profile: ProfileView;
 }
 
 export interface Accepted {
@@ -80,11 +83,6 @@ export function postFields(input: PostInput): NoteFields {
   };
 }
 
-function profileText(v: string | undefined, field: string, max: number): string | undefined {
-  if (v !== undefined && v.length > max) fail('malformed', `${field} is at most ${max} characters; this one has ${v.length}`);
-  return v;
-}
-
 export class Publishing {
   constructor(
     private readonly node: KithNode,
@@ -113,22 +111,15 @@ export class Publishing {
 
   /** Signs a new version of the owner's actor with these fields changed, and pushes it. */
   async updateProfile(input: ProfileInput): Promise<ProfileChanged> {
-    const name = profileText(input.name, 'name', MAX_PROFILE_NAME_CHARS);
-    const summary = profileText(input.summary, 'summary', MAX_PROFILE_SUMMARY_CHARS);
-    let icon: JsonObject | null | undefined;
-    if (input.icon === null) icon = null;
-    else if (input.icon !== undefined) {
-      const [a] = postedAttachments([input.icon]);
-      if (!String(a!.mediaType).startsWith('image/')) fail('malformed', 'icon must be an image');
-      icon = a;
-    }
+    const change = checkProfileChange(input);
+    if (change.name === undefined && change.summary === undefined && change.icon === undefined) fail('malformed', 'nothing to change in the profile');
     const r = this.node.updateProfile({
-      ...(name !== undefined ? { name } : {}),
+      ...(change.name !== undefined ? { name: change.name } : {}),
       // AS2 summaries are HTML; what a person types is text.
-      ...(summary !== undefined ? { summary: summary === '' ? '' : textToHtml(summary) } : {}),
+      ...(change.summary !== undefined ? { summary: change.summary === '' ? '' : textToHtml(change.summary) } : {}),
       // The node's updateProfile removes the field for null.
-      ...(icon !== undefined ? { icon: icon as JsonObject } : {}),
+      ...(change.icon !== undefined ? { icon: change.icon as JsonObject } : {}),
     });
-    return { digest: r.digest, pushedTo: await this.link.push(r.digest) };
+    return { digest: r.digest, pushedTo: await this.link.push(r.digest), profile: profileView(this.node) };
   }
 }

@@ -1,0 +1,90 @@
+import { statSync } from 'node:fs';
+import { fail } from '../core/errors.js';
+import { htmlToText } from '../core/html-text.js';
+import { isJsonObject, type JsonObject } from '../core/types.js';
+import { MAX_PROFILE_NAME_CHARS, MAX_PROFILE_SUMMARY_CHARS, MAX_UPLOAD_BYTES } from '../core/constants.js';
+import type { Store } from '../store/store.js';
+import { attachFile, checkAttachments, mediaTypeOf } from './media.js';
+import type { KithNode } from './kith-node.js';
+import type { ProfileInput } from './publishing.js';
+
+/**
+ * A person's profile as they edit it: a display name, a few words about
+ * them (typed as text, published as HTML), and an avatar image stored as
+ * ERIS like any attachment. "" (or null for the avatar) removes a field.
+ */
+
+/** What a person sees of their profile, as text. */
+export interface ProfileView {
+  readonly did: string;
+  readonly actor: string;
+  readonly name: string | null;
+  readonly summary: string | null;
+  readonly icon: { readonly url: string; readonly mediaType: string; readonly size: number | null } | null;
+}
+
+/** A profile change whose values passed the rules: what the actor document will carry. */
+export interface ProfileChange {
+  readonly name?: string;
+  /** Plain text; the actor carries it as HTML. */
+  readonly summary?: string;
+  readonly icon?: JsonObject | null;
+}
+
+function checkedText(v: string | undefined, field: string, max: number): string | undefined {
+  if (v === undefined) return undefined;
+  if (v.length > max) fail('malformed', `${field} is at most ${max} characters; this one has ${v.length}`);
+  return v.trim();
+}
+
+/**
+ * The rules of a profile, whichever way a change arrives (command line,
+ * control endpoint, owner API): lengths, a one-line name, an image for an
+ * avatar without the links a device's view adds. Pure: a refusal stores nothing.
+ */
+export function checkProfileChange(input: ProfileInput): ProfileChange {
+  const name = checkedText(input.name, 'a display name', MAX_PROFILE_NAME_CHARS);
+  if (name !== undefined && /[\n\r]/.test(name)) fail('malformed', 'a display name is one line');
+  const summary = checkedText(input.summary, 'a summary', MAX_PROFILE_SUMMARY_CHARS);
+  let icon: JsonObject | null | undefined;
+  if (input.icon === null) icon = null;
+  else if (input.icon !== undefined) {
+    const [a] = checkAttachments([input.icon]);
+    if (!String(a!.mediaType).startsWith('image/')) fail('malformed', `an avatar must be an image, not ${String(a!.mediaType)}`);
+    // The file name of an avatar ("IMG_2041.jpg") says nothing others need; the view link is this node's own.
+    const { src: _src, name: _name, ...plain } = a!;
+    icon = plain;
+  }
+  return { ...(name !== undefined ? { name } : {}), ...(summary !== undefined ? { summary } : {}), ...(icon !== undefined ? { icon } : {}) };
+}
+
+/**
+ * Stores an image file as ERIS for an avatar and returns the icon object the
+ * actor carries. The file is checked before any block is stored. Its file
+ * name stays here: a name like "IMG_2041.jpg" says nothing others need.
+ */
+export async function storeAvatar(store: Store, path: string): Promise<JsonObject> {
+  const mediaType = mediaTypeOf(path);
+  if (!mediaType.startsWith('image/')) fail('malformed', `an avatar must be an image (.png, .jpg, .gif, .webp, .avif or .svg), not ${path}`);
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    return fail('io', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  if (size > MAX_UPLOAD_BYTES) fail('too-large', `${path} is ${size} bytes; an avatar may have at most ${MAX_UPLOAD_BYTES}`);
+  const { name: _name, ...icon } = await attachFile(store, path, mediaType);
+  return icon;
+}
+
+export function profileView(node: KithNode): ProfileView {
+  const actor = node.actor();
+  const icon = isJsonObject(actor.icon) && typeof actor.icon.url === 'string' ? actor.icon : undefined;
+  return {
+    did: node.did,
+    actor: node.actorId,
+    name: typeof actor.name === 'string' && actor.name !== '' ? actor.name : null,
+    summary: typeof actor.summary === 'string' && actor.summary !== '' ? htmlToText(actor.summary) : null,
+    icon: icon ? { url: String(icon.url), mediaType: String(icon.mediaType), size: typeof icon.size === 'number' ? icon.size : null } : null,
+  };
+}
