@@ -84,9 +84,9 @@ describe('kith profile', { concurrency: 2 }, () => {
     const refusals: [string[], string, RegExp][] = [
       [['--avatar', notImage], 'malformed', /an avatar must be an image/],
       [['--avatar', join(files, 'missing.png')], 'io', /cannot read/],
-      [['--name', 'x'.repeat(101)], 'malformed', /name must be text of at most 100 characters/],
+      [['--name', 'x'.repeat(101)], 'malformed', /a display name is at most 100 characters; this one has 101/],
       [['--name', 'two\nlines', '--avatar', image(files, 'unused.png').path], 'malformed', /one line/],
-      [['--summary', 'y'.repeat(2001)], 'malformed', /summary must be text of at most 2000 characters/],
+      [['--summary', 'y'.repeat(2001)], 'malformed', /a summary is at most 2000 characters; this one has 2001/],
     ];
     for (const [args, code, message] of refusals) {
       const e = await runRefused(home, ['profile', ...args]);

@@ -75,7 +75,7 @@ test('people: DIDs are parsed before anything is stored, a peer address needs th
     assert.deepEqual(service.people.following(), []);
 
     const followed = await service.people.follow(` ap://${someone}/actor `);
-    assert.deepEqual(followed, { did: someone, added: true, synced: [], received: 0 });
+    assert.deepEqual(followed, { did: someone, added: true, synced: [], received: 0, objects: 0, found: false });
     refusedWith(() => service.people.block(service.node.did), 'conflict');
     assert.deepEqual(service.people.following().map((f) => f.did), [someone], 'a refused block changes nothing');
     assert.equal(service.people.block(someone), someone);
