@@ -411,7 +411,7 @@ describe('kith command', { concurrency: 2 }, () => {
     assert.equal(JSON.parse(junk.stdout).code, 'malformed');
     assert.equal((await refused(['sign', junkFile], { home })).code, 'malformed');
 
-    // The W3C eddsa-jcs-2022 vector, read where it is: a credential, so only its proof is checked.
+    // The W3C eddsa-jcs-2022 vector (the repository's copy): a credential, so only its proof is checked.
     const vectorFile = join(vectorsDir, 'eddsa-jcs-2022', 'signedJCS.json');
     const vector = await ok(['verify', vectorFile], { home });
     assert.equal(vector.valid, true);
