@@ -634,7 +634,9 @@ describe('kith command', { concurrency: 2 }, () => {
 
   test('start runs the node with a token-guarded control endpoint and stops cleanly on SIGTERM', async () => {
     const home = tmp();
-    const child = spawn(process.execPath, [KITH, 'start', '--json', '--control-port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], {
+    // Every port the node opens is 0 (any free one): a test never takes a port the user's own node may hold.
+    const args = ['start', '--json', '--control-port', '0', '--api-port', '0', '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'];
+    const child = spawn(process.execPath, [KITH, ...args], {
       cwd: repoRoot,
       env: childEnv(home),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -655,6 +657,8 @@ describe('kith command', { concurrency: 2 }, () => {
       for (const a of started.addresses) assert.match(a, new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${started.peerId}$`));
       assert.match(started.control, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(new URL(started.control).port, '0');
+      assert.match(started.api, /^http:\/\/127\.0\.0\.1:\d+/);
+      assert.notEqual(new URL(started.api).port, '0');
 
       const controlFile = join(home, 'control.json');
       assert.equal(statSync(controlFile).mode & 0o777, 0o600);
@@ -764,7 +768,7 @@ describe('kith command refusals that protect the node', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const e = await refused(['start', '--control-port', String(port), '--host', '127.0.0.1', '--no-mdns', '--no-relay'], { home });
+      const e = await refused(['start', '--control-port', String(port), '--api-port', '0', '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], { home });
       assert.equal(e.code, 'io');
       assert.match(e.message, /already in use/);
       assert.equal(existsSync(join(home, 'control.json')), false);
