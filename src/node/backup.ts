@@ -95,6 +95,7 @@ export function exportBackup(node: KithNode, path: string, options: ExportOption
   };
   const reasons = options.media === false ? [] : CARRIED_REASONS;
   const db = node.store.db;
+  let open = true;
   try {
     // One read transaction: the header's counts and the lines after it are the same moment of the
     // store, even while a running node writes to it.
@@ -114,10 +115,11 @@ export function exportBackup(node: KithNode, path: string, options: ExportOption
     put(Buffer.from(JSON.stringify(manifest) + '\n', 'utf8'));
     fsyncSync(fd);
     closeSync(fd);
+    open = false;
     renameSync(partial, target);
     return { actor: node.did, objects: counts.objects, files: counts.files, blocks: counts.blocks, bytes };
   } catch (e) {
-    closeSync(fd);
+    if (open) closeSync(fd);
     rmSync(partial, { force: true });
     if (e instanceof KithError) throw e;
     return fail('io', `cannot write ${path}: ${(e as Error).message}`);
@@ -189,18 +191,15 @@ function checkBackup(node: KithNode, path: string): Checked {
     hash.update(first.bytes).update('\n');
     const header = parseHeader(first.bytes);
     const objectLimit = node.ingestor.limits.maxObjectBytes;
+    // Lines are only kept here; what is in them is read once the manifest vouches for them, so a
+    // changed file is called changed rather than malformed.
     const objects: string[] = [];
-    const trees: TreeLine[] = [];
-    const treeRefs = new Set<string>();
+    const treeLineBytes: Buffer[] = [];
     let objectBytes = 0;
-    let person: JsonObject | undefined;
     const keepObject = (bytes: Buffer) => {
       objectBytes += bytes.length;
       if (objectBytes > BACKUP_MAX_OBJECT_BYTES) fail('too-large', `the backup's objects come to more than ${BACKUP_MAX_OBJECT_BYTES} bytes`);
-      const text = bytes.toString('utf8');
-      // Objects are in the order they were made, so the last actor document is the newest.
-      person = actorIn(text, header.actor) ?? person;
-      objects.push(text);
+      objects.push(bytes.toString('utf8'));
     };
     const counts = header.counts;
     let manifestLine: Buffer;
@@ -241,15 +240,9 @@ function checkBackup(node: KithNode, path: string): Checked {
       for (let i = 1; i <= counts.trees; i++) {
         const bytes = line(BACKUP_TREE_LINE_MAX_BYTES, `tree line ${i}`);
         hash.update(bytes).update('\n');
-        const t = parseTreeLine(bytes, `tree line ${i}`);
-        for (const r of t.references) treeRefs.add(Buffer.from(r).toString('hex'));
-        trees.push(t);
+        treeLineBytes.push(Buffer.from(bytes));
       }
-      for (let i = 1; i <= counts.blocks; i++) {
-        const bytes = line(BACKUP_BLOCK_LINE_MAX_BYTES, `block ${i}`);
-        hash.update(bytes).update('\n');
-        parseBlockLine(bytes, `block ${i}`);
-      }
+      for (let i = 1; i <= counts.blocks; i++) hash.update(line(BACKUP_BLOCK_LINE_MAX_BYTES, `block ${i}`)).update('\n');
       manifestLine = line(BACKUP_MANIFEST_MAX_BYTES, 'the manifest');
       if (reader.next(0).kind !== 'end') fail('malformed', `the backup goes on after its signed manifest (line ${total})`);
     }
@@ -274,6 +267,9 @@ function checkBackup(node: KithNode, path: string): Checked {
       const stated = manifest[k] ?? (counts === undefined && k !== 'objects' ? 0 : undefined);
       if (stated !== found[k]) fail('malformed', `the signed manifest counts ${String(stated)} ${k}, the backup has ${found[k]}`);
     }
+    // Objects are in the order they were made, so the last actor document is the newest.
+    let person: JsonObject | undefined;
+    objects.forEach((text, i) => (person = actorIn(text, header.actor, `object ${i + 1}`) ?? person));
     if (header.actor !== node.did) {
       const name = typeof person?.name === 'string' ? person.name.slice(0, 100) : undefined;
       const whose = name === undefined ? header.actor : `${JSON.stringify(name)} (${header.actor})`;
@@ -283,6 +279,8 @@ function checkBackup(node: KithNode, path: string): Checked {
           'import it into a home restored from their recovery phrase ("kith init --recover")',
       );
     }
+    const trees = treeLineBytes.map((bytes, i) => parseTreeLine(bytes, `tree line ${i + 1}`));
+    const treeRefs = new Set(trees.flatMap((t) => t.references.map((r) => Buffer.from(r).toString('hex'))));
     return { header, counts: found, objects, trees, treeRefs, sha256, bytes: reader.offset, actor: person };
   } finally {
     reader.close();
@@ -327,15 +325,10 @@ function storeBlocks(node: KithNode, path: string, checked: Checked): number {
 }
 
 /** The line's document, if it is this person's actor document. */
-function actorIn(text: string, actor: Did): JsonObject | undefined {
+function actorIn(text: string, actor: Did, what: string): JsonObject | undefined {
   if (!text.includes('"Person"')) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined; // ingest refuses the line with its reason; here it could only have been the actor
-  }
-  return isJsonObject(v) && v.type === 'Person' && v.id === actorId(actor) ? v : undefined;
+  const v = parseJsonLine(Buffer.from(text, 'utf8'), what);
+  return v.type === 'Person' && v.id === actorId(actor) ? v : undefined;
 }
 
 const PROFILE_FIELDS = ['name', 'summary', 'icon'] as const;
