@@ -70,7 +70,13 @@ export function parseHeader(line: Buffer): Header {
   if (!READABLE_VERSIONS.includes(v.version as number)) {
     fail('malformed', `backup version ${JSON.stringify(v.version)} is not supported; this Kith reads versions ${READABLE_VERSIONS.join(' and ')}`);
   }
-  const actor = parseDid(v.actor);
+  let actor: Did;
+  try {
+    actor = parseDid(v.actor);
+  } catch (e) {
+    if (e instanceof KithError) throw new KithError(e.code, `the backup header does not name a valid identity: ${e.message}`);
+    throw e;
+  }
   if (v.version === 1) return { version: 1, actor, counts: undefined };
   if (!isCount(v.objects) || !isCount(v.trees) || !isCount(v.blocks)) fail('malformed', 'the backup header must count its objects, trees and blocks');
   return { version: v.version as number, actor, counts: { objects: v.objects, trees: v.trees, blocks: v.blocks } };
