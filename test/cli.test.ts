@@ -14,6 +14,7 @@ import { sha256 } from '../src/core/bytes.js';
 import { seedToPhrase } from '../src/core/mnemonic.js';
 import { signDocument } from '../src/core/proof.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
+import { KithNode } from '../src/node/kith-node.js';
 
 /**
  * End-to-end tests of the `kith` command: the real bin/kith.js in a child
@@ -117,9 +118,15 @@ async function refused(args: string[], opts: RunOptions): Promise<{ code: string
 }
 
 /** A fresh home with a new identity; returns the home and init's output. */
-async function freshNode(): Promise<{ home: string; id: any }> {
+async function freshNode(...initArgs: string[]): Promise<{ home: string; id: any }> {
   const home = tmp();
-  return { home, id: await ok(['init'], { home }) };
+  return { home, id: await ok(['init', ...initArgs], { home }) };
+}
+
+/** A fresh home restored from a recovery phrase: the same identity on a new machine. */
+async function restoredFrom(phrase: string): Promise<{ home: string; id: any }> {
+  const home = tmp();
+  return { home, id: await ok(['init', '--recover'], { home, env: { KITH_RECOVERY_PHRASE: phrase } }) };
 }
 
 function note(did: string, content: string) {
@@ -132,6 +139,16 @@ function note(did: string, content: string) {
     published: new Date().toISOString(),
     to: [PUBLIC],
   };
+}
+
+/** How many objects a home's store holds (read in-process; no command lists them all). */
+function objectCount(home: string): number {
+  const node = KithNode.open(home);
+  try {
+    return node.store.objects.count();
+  } finally {
+    node.close();
+  }
 }
 
 /** Another word that makes the phrase fail its BIP-39 checksum (most do; this picks one that surely does). */
@@ -411,7 +428,7 @@ describe('kith command', { concurrency: 2 }, () => {
     assert.equal(JSON.parse(junk.stdout).code, 'malformed');
     assert.equal((await refused(['sign', junkFile], { home })).code, 'malformed');
 
-    // The W3C eddsa-jcs-2022 vector, read where it is: a credential, so only its proof is checked.
+    // The W3C eddsa-jcs-2022 vector (the repository's copy): a credential, so only its proof is checked.
     const vectorFile = join(vectorsDir, 'eddsa-jcs-2022', 'signedJCS.json');
     const vector = await ok(['verify', vectorFile], { home });
     assert.equal(vector.valid, true);
@@ -444,8 +461,8 @@ describe('kith command', { concurrency: 2 }, () => {
     assert.equal((await refused(['sign', join(dir, 'missing.json')], { home })).code, 'io');
   });
 
-  test('export and import: a backup lands whole, once, and a damaged one not at all', async () => {
-    const a = await freshNode();
+  test('export and import: a backup lands whole, once, only for its own identity, and a damaged one not at all', async () => {
+    const a = await freshNode('--name', 'Ann Example');
     const posts = [];
     for (const text of ['note one', 'note two', 'note three']) posts.push(await ok(['post', text], { home: a.home }));
     const dir = tmp();
@@ -461,9 +478,12 @@ describe('kith command', { concurrency: 2 }, () => {
     assert.equal(lines.pop(), '', 'ends with a newline');
     assert.equal(lines.length, 1 + 4 + 1, 'header, 4 objects, manifest');
 
-    // Refused backups first, into a fresh home: nothing lands.
-    const c = await freshNode();
+    // Refused backups first, into a home restored from A's phrase: nothing lands.
+    const c = await restoredFrom(a.id.recoveryPhrase);
+    assert.equal(c.id.did, a.id.did);
     const outboxBefore = await ok(['outbox'], { home: c.home });
+    const actorBefore = await ok(['show', a.id.actor], { home: c.home });
+    const objectsBefore = objectCount(c.home);
     const noteLine = lines.findIndex((l) => l.includes('note two'));
     assert.ok(noteLine > 0);
     const changed = Buffer.from(bytes);
@@ -489,17 +509,29 @@ describe('kith command', { concurrency: 2 }, () => {
     assert.match(noManifestErr.message, /truncated/);
 
     assert.deepEqual(await ok(['outbox'], { home: c.home }), outboxBefore);
+    assert.equal(objectCount(c.home), objectsBefore);
     for (const p of posts) assert.equal((await refused(['show', p.noteId], { home: c.home })).code, 'not-found');
-    assert.equal((await refused(['show', a.id.actor], { home: c.home })).code, 'not-found');
+    assert.deepEqual(await ok(['show', a.id.actor], { home: c.home }), actorBefore, 'the actor document is still the one init made');
 
-    // The intact backup, into another fresh home.
-    const b = await freshNode();
+    // Someone else's node refuses it, and says whose it is.
+    const other = await freshNode();
+    const foreign = await refused(['import', backup], { home: other.home });
+    assert.equal(foreign.code, 'wrong-key');
+    assert.ok(foreign.message.includes(a.id.did), foreign.message);
+    assert.match(foreign.message, /"Ann Example"/);
+    assert.match(foreign.message, /kith init --recover/);
+    for (const p of posts) assert.equal((await refused(['show', p.noteId], { home: other.home })).code, 'not-found');
+    assert.equal((await refused(['show', a.id.actor], { home: other.home })).code, 'not-found');
+
+    // The intact backup, into another home restored from A's phrase (its init made an actor version of its own).
+    const b = await restoredFrom(a.id.recoveryPhrase);
     const imported = await ok(['import', backup], { home: b.home });
     assert.equal(imported.ok, true);
     assert.equal(imported.actor, a.id.did);
     assert.equal(imported.objects, 4);
     assert.equal(imported.stored, 4);
     assert.equal(imported.duplicates, 0);
+    assert.deepEqual(imported.profileRestored, ['name']);
     for (const p of posts) {
       const inA = await run(['show', p.noteId], { home: a.home });
       const inB = await run(['show', p.noteId], { home: b.home });
@@ -508,13 +540,19 @@ describe('kith command', { concurrency: 2 }, () => {
       assert.equal(inB.stdout, inA.stdout);
       assert.equal(JSON.parse(inB.stdout).id, p.noteId);
     }
-    assert.deepEqual(await ok(['show', a.id.actor], { home: b.home }), await ok(['show', a.id.actor], { home: a.home }));
-    // B is still B.
-    assert.equal((await ok(['whoami'], { home: b.home })).did, b.id.did);
+    // The restored profile: a new version signed by the same key, with the name from the backup.
+    const actorInB = await ok(['show', a.id.actor], { home: b.home });
+    const actorInA = await ok(['show', a.id.actor], { home: a.home });
+    assert.equal(actorInB.name, 'Ann Example');
+    assert.equal(actorInB.id, actorInA.id);
+    assert.equal(actorInB.outbox, actorInA.outbox);
+    assert.equal((await ok(['verify', '-'], { home: b.home, input: JSON.stringify(actorInB) })).signer, a.id.did);
+    assert.equal((await ok(['whoami'], { home: b.home })).did, a.id.did);
 
     const again = await ok(['import', backup], { home: b.home });
     assert.equal(again.stored, 0);
     assert.equal(again.duplicates, 4);
+    assert.deepEqual(again.profileRestored, [], 'nothing left to restore');
     assert.equal((await refused(['export', join(dir, 'no', 'such', 'dir.kith')], { home: a.home })).code, 'io');
   });
 
@@ -532,11 +570,15 @@ describe('kith command', { concurrency: 2 }, () => {
 
     // The identity itself signs a manifest over the altered content, so only the object's own proof can catch it.
     const forge = async (objects: string[]): Promise<string> => {
-      const body = [lines[0]!, ...objects].join('\n') + '\n';
+      const header = JSON.stringify({ ...JSON.parse(lines[0]!), objects: objects.length });
+      const body = [header, ...objects].join('\n') + '\n';
       const manifest = {
         type: 'KithBackupManifest',
+        version: 2,
         actor: a.id.did,
         objects: objects.length,
+        trees: 0,
+        blocks: 0,
         sha256: createHash('sha256').update(body).digest('hex'),
         created: new Date().toISOString(),
       };
@@ -548,7 +590,8 @@ describe('kith command', { concurrency: 2 }, () => {
     };
     const objects = lines.slice(1);
     const tampered = objects.map((l) => (l.includes('a note to spoil') ? l.replace('a note to spoil', 'a note to spoiL') : l));
-    const b = await freshNode();
+    const b = await restoredFrom(a.id.recoveryPhrase);
+    const objectsBefore = objectCount(b.home);
     const err = await refused(['import', await forge(tampered)], { home: b.home });
     assert.equal(err.code, 'bad-signature');
     assert.match(err.message, /object \d of the backup was refused/);
@@ -560,8 +603,9 @@ describe('kith command', { concurrency: 2 }, () => {
     const foreign = await refused(['import', await forge([...objects, cLine])], { home: b.home });
     assert.equal(foreign.code, 'wrong-key');
 
-    // Nothing of either attempt landed, not even the objects that were fine.
-    for (const id of [a.id.actor, good.noteId, good.id, cPost.id]) {
+    // Nothing of either attempt landed, not even the objects that were fine (A's actor version among them).
+    assert.equal(objectCount(b.home), objectsBefore);
+    for (const id of [good.noteId, good.id, cPost.id]) {
       assert.equal((await refused(['show', id], { home: b.home })).code, 'not-found', id);
     }
     // The same manifest trick with intact objects is accepted: the refusals above were the objects' doing.
@@ -620,7 +664,7 @@ describe('kith command', { concurrency: 2 }, () => {
     // Export it again (the actor document as well) and import that into another node.
     const exported = await ok(['export', join(dir, 'again.kith')], { home: a });
     assert.equal(exported.objects, count + 1);
-    const b = await freshNode();
+    const b = await restoredFrom(seedToPhrase(key.seed));
     const into = await ok(['import', join(dir, 'again.kith')], { home: b.home });
     assert.equal(into.stored, count + 1);
     for (const i of [0, 97, count - 1]) {
@@ -634,7 +678,9 @@ describe('kith command', { concurrency: 2 }, () => {
 
   test('start runs the node with a token-guarded control endpoint and stops cleanly on SIGTERM', async () => {
     const home = tmp();
-    const child = spawn(process.execPath, [KITH, 'start', '--json', '--control-port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], {
+    // Every port the node opens is 0 (any free one): a test never takes a port the user's own node may hold.
+    const args = ['start', '--json', '--control-port', '0', '--api-port', '0', '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'];
+    const child = spawn(process.execPath, [KITH, ...args], {
       cwd: repoRoot,
       env: childEnv(home),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -655,6 +701,8 @@ describe('kith command', { concurrency: 2 }, () => {
       for (const a of started.addresses) assert.match(a, new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/\\d+/p2p/${started.peerId}$`));
       assert.match(started.control, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.notEqual(new URL(started.control).port, '0');
+      assert.match(started.api, /^http:\/\/127\.0\.0\.1:\d+/);
+      assert.notEqual(new URL(started.api).port, '0');
 
       const controlFile = join(home, 'control.json');
       assert.equal(statSync(controlFile).mode & 0o777, 0o600);
@@ -764,7 +812,7 @@ describe('kith command refusals that protect the node', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const e = await refused(['start', '--control-port', String(port), '--host', '127.0.0.1', '--no-mdns', '--no-relay'], { home });
+      const e = await refused(['start', '--control-port', String(port), '--api-port', '0', '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], { home });
       assert.equal(e.code, 'io');
       assert.match(e.message, /already in use/);
       assert.equal(existsSync(join(home, 'control.json')), false);

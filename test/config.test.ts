@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { KithNode } from '../src/node/kith-node.js';
 import { loadConfig, DEFAULT_CONFIG } from '../src/node/config.js';
 import { homePaths } from '../src/node/home.js';
-import { KithError } from '../src/core/errors.js';
-import { tempDir } from './helpers.js';
+import { refusedWith, tempDir } from './helpers.js';
 
 test('config.json tightens limits, and a bad one is refused with a reason', () => {
   const dir = tempDir();
@@ -23,7 +22,7 @@ test('config.json tightens limits, and a bad one is refused with a reason', () =
     assert.equal(config.maxSyncsPerMinute, 5);
     const node = KithNode.open(dir);
     try {
-      assert.throws(() => node.post({ text: 'x'.repeat(3000) }), (e: unknown) => e instanceof KithError && e.code === 'too-large');
+      refusedWith(() => node.post({ text: 'x'.repeat(3000) }), 'too-large');
       assert.equal(node.post({ text: 'short' }).status, 'stored');
     } finally {
       node.close();
@@ -38,7 +37,7 @@ test('config.json tightens limits, and a bad one is refused with a reason', () =
       [JSON.stringify({ maxSyncsPerMinute: 'many' }), /whole number/],
     ] as const) {
       writeFileSync(join(dir, 'config.json'), bad);
-      assert.throws(() => loadConfig(homePaths(dir)), (e: unknown) => e instanceof KithError && e.code === 'malformed' && why.test(e.message));
+      refusedWith(() => loadConfig(homePaths(dir)), 'malformed', why, bad);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { base32nopad } from '@scure/base';
-import { vectorsDir, readVectorJson } from './helpers.js';
+import { vectorsDir, readVectorJson, refusedWith, rejectsWith } from './helpers.js';
 import {
   decodeEris,
   decodeErisToBytes,
@@ -25,7 +25,7 @@ import {
   type ReadCapability,
 } from '../src/core/eris.js';
 import { blake2b256, chacha20 } from '../src/core/eris-crypto.js';
-import { isKithError, type ErrorCode } from '../src/core/errors.js';
+import type { ErrorCode } from '../src/core/errors.js';
 
 /** ERIS 1.0.0 vectors (ehmry/eris-nim, CC0), read as published, plus round trips and abuse. */
 
@@ -89,24 +89,6 @@ async function* chunked(bytes: Uint8Array, sizes = [1, 7, 1000, 4097, 33000]): A
     yield bytes.subarray(at, at + n);
     at += n;
   }
-}
-
-async function expectKithError(p: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(isKithError(e), `a KithError, got ${String(e)}`);
-    assert.equal(e.code, code, `code for: ${e.message}`);
-    assert.match(e.message, message);
-    return true;
-  });
-}
-
-function expectThrows(fn: () => unknown, code: ErrorCode, message: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isKithError(e), `a KithError, got ${String(e)}`);
-    assert.equal(e.code, code, `code for: ${e.message}`);
-    assert.match(e.message, message);
-    return true;
-  });
 }
 
 test('the ERIS vector folder holds positive and negative vectors, each named by its id', () => {
@@ -174,7 +156,7 @@ for (const { file, v } of vectors.filter((x) => x.v.type === 'negative')) {
     const consume = async (): Promise<void> => {
       for await (const chunk of decodeEris(cap, store.get)) output.push(chunk);
     };
-    await expectKithError(consume(), expected.code, expected.message);
+    await rejectsWith(consume(), expected.code, expected.message);
     // What came out before the failure are whole leaves; the last, padded leaf never does.
     assert.ok(output.every((chunk) => chunk.length === cap.blockSize));
   });
@@ -220,23 +202,23 @@ test('ERIS convergence secret: same secret, same URN; other secret, other URN an
   assert.equal(formatErisUrn(capDefault), formatErisUrn(capZero));
   assert.notEqual(formatErisUrn(capA), formatErisUrn(capDefault));
   assert.deepEqual(await decodeErisToBytes(capA, a.get), content);
-  await expectKithError(encodeEris(content, () => undefined, { blockSize: 1024, convergenceSecret: new Uint8Array(16) }), 'malformed', /convergence secret is 32 bytes/);
-  await expectKithError(encodeEris(content, () => undefined, { blockSize: 4096 as ErisBlockSize }), 'malformed', /block size 4096/);
+  await rejectsWith(encodeEris(content, () => undefined, { blockSize: 1024, convergenceSecret: new Uint8Array(16) }), 'malformed', /convergence secret is 32 bytes/);
+  await rejectsWith(encodeEris(content, () => undefined, { blockSize: 4096 as ErisBlockSize }), 'malformed', /block size 4096/);
 });
 
 test('ERIS URN and binary capability: wrong, truncated or out-of-range input gives a clear error', async () => {
   const { urn } = vectors.find((x) => x.v.type === 'positive')!.v;
   const good = parseErisUrn(urn);
   assert.deepEqual(parseErisUrn('URN:ERIS:' + urn.slice('urn:eris:'.length)), good, 'scheme and namespace are case-insensitive');
-  expectThrows(() => parseErisUrn(urn.slice(0, -1)), 'malformed', /106 base32 characters.*has 105/);
-  expectThrows(() => parseErisUrn(urn.slice(0, 40)), 'malformed', /truncated/);
-  expectThrows(() => parseErisUrn(urn + 'A'), 'malformed', /has 107/);
-  expectThrows(() => parseErisUrn('urn:eris:'), 'malformed', /has 0/);
-  expectThrows(() => parseErisUrn('urn:magenc:' + urn.slice(9)), 'malformed', /starts with "urn:eris:"/);
-  expectThrows(() => parseErisUrn(urn.slice(0, -1) + '1'), 'bad-encoding', /base32/);
-  expectThrows(() => parseErisUrn(urn.toLowerCase()), 'bad-encoding', /uppercase base32/);
-  expectThrows(() => parseErisUrn(urn.slice(0, -1) + 'N'), 'bad-encoding', /base32/); // non-zero trailing bits
-  expectThrows(() => parseErisUrn(42 as unknown as string), 'malformed', /string/);
+  refusedWith(() => parseErisUrn(urn.slice(0, -1)), 'malformed', /106 base32 characters.*has 105/);
+  refusedWith(() => parseErisUrn(urn.slice(0, 40)), 'malformed', /truncated/);
+  refusedWith(() => parseErisUrn(urn + 'A'), 'malformed', /has 107/);
+  refusedWith(() => parseErisUrn('urn:eris:'), 'malformed', /has 0/);
+  refusedWith(() => parseErisUrn('urn:magenc:' + urn.slice(9)), 'malformed', /starts with "urn:eris:"/);
+  refusedWith(() => parseErisUrn(urn.slice(0, -1) + '1'), 'bad-encoding', /base32/);
+  refusedWith(() => parseErisUrn(urn.toLowerCase()), 'bad-encoding', /uppercase base32/);
+  refusedWith(() => parseErisUrn(urn.slice(0, -1) + 'N'), 'bad-encoding', /base32/); // non-zero trailing bits
+  refusedWith(() => parseErisUrn(42 as unknown as string), 'malformed', /string/);
 
   const bytes = readCapabilityToBytes(good);
   assert.equal(bytes.length, 66);
@@ -246,13 +228,13 @@ test('ERIS URN and binary capability: wrong, truncated or out-of-range input giv
     copy[i] = value;
     return 'urn:eris:' + base32nopad.encode(copy);
   };
-  expectThrows(() => parseErisUrn(withCode(0, 0x0b)), 'malformed', /unknown ERIS block size code 0x0b/);
-  expectThrows(() => parseErisUrn(withCode(1, 255)), 'malformed', /level 255 is out of range \(0 to 14/);
+  refusedWith(() => parseErisUrn(withCode(0, 0x0b)), 'malformed', /unknown ERIS block size code 0x0b/);
+  refusedWith(() => parseErisUrn(withCode(1, 255)), 'malformed', /level 255 is out of range \(0 to 14/);
   assert.equal(parseErisUrn(withCode(1, maxErisLevel(1024))).level, 14);
   assert.equal(maxErisLevel(32768), 6);
-  expectThrows(() => readCapabilityFromBytes(bytes.subarray(0, 65)), 'malformed', /66 bytes, not 65/);
-  expectThrows(() => formatErisUrn({ ...good, rootKey: new Uint8Array(31) }), 'malformed', /root key must be 32 bytes/);
-  expectThrows(() => formatErisUrn({ ...good, level: 1.5 }), 'malformed', /level 1.5/);
+  refusedWith(() => readCapabilityFromBytes(bytes.subarray(0, 65)), 'malformed', /66 bytes, not 65/);
+  refusedWith(() => formatErisUrn({ ...good, rootKey: new Uint8Array(31) }), 'malformed', /root key must be 32 bytes/);
+  refusedWith(() => formatErisUrn({ ...good, level: 1.5 }), 'malformed', /level 1.5/);
 });
 
 test('ERIS decoding stops at a corrupted block: the content before it and nothing after', async () => {
@@ -269,7 +251,7 @@ test('ERIS decoding stops at a corrupted block: the content before it and nothin
   bad[100]! ^= 1;
   store.blocks.set(sixth, bad);
   const output: Uint8Array[] = [];
-  await expectKithError(
+  await rejectsWith(
     (async () => {
       for await (const chunk of decodeEris(cap, store.get, { readAhead: 8 })) output.push(chunk);
     })(),
@@ -285,8 +267,8 @@ test('ERIS decoding: a size limit gives too-large; leaving the stream early leav
   const store = new MemoryStore();
   const cap = await encodeEris(content, store.put, { blockSize: 1024 });
   assert.equal(cap.level, 2);
-  await expectKithError(decodeErisToBytes(cap, store.get, { maxBytes: 1024 }), 'too-large', /level 2 is at least 16384 bytes/);
-  await expectKithError(decodeErisToBytes(cap, store.get, { maxBytes: 20_000 }), 'too-large', /longer than the limit of 20000/);
+  await rejectsWith(decodeErisToBytes(cap, store.get, { maxBytes: 1024 }), 'too-large', /level 2 is at least 16384 bytes/);
+  await rejectsWith(decodeErisToBytes(cap, store.get, { maxBytes: 20_000 }), 'too-large', /longer than the limit of 20000/);
   assert.equal((await decodeErisToBytes(cap, store.get, { maxBytes: content.length })).length, content.length);
 
   const unhandled: unknown[] = [];
@@ -343,13 +325,13 @@ test('ERIS decoding refuses tree shapes the encoder never makes', async () => {
   // The real tree decodes.
   assert.deepEqual(await decodeErisToBytes(cap(1, await handMadeNode(store, 1, [first, last])), store.get), new Uint8Array(1024).fill(7));
   // A root with one pair: that pair should have been the root.
-  await expectKithError(decodeErisToBytes(cap(1, await handMadeNode(store, 1, [last])), store.get), 'malformed', /single pair/);
+  await rejectsWith(decodeErisToBytes(cap(1, await handMadeNode(store, 1, [last])), store.get), 'malformed', /single pair/);
   // A node of null pairs only.
-  await expectKithError(decodeErisToBytes(cap(1, await handMadeNode(store, 1, [])), store.get), 'malformed', /no reference-key pairs/);
+  await rejectsWith(decodeErisToBytes(cap(1, await handMadeNode(store, 1, [])), store.get), 'malformed', /no reference-key pairs/);
   // A node that is not the last of its level but not full.
   const short = await handMadeNode(store, 1, [first]);
   const tail = await handMadeNode(store, 1, [last]);
-  await expectKithError(decodeErisToBytes(cap(2, await handMadeNode(store, 2, [short, tail])), store.get), 'malformed', /not full but is not the last/);
+  await rejectsWith(decodeErisToBytes(cap(2, await handMadeNode(store, 2, [short, tail])), store.get), 'malformed', /not full but is not the last/);
 });
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { KithError, type ErrorCode } from '../src/core/errors.js';
+import { isKithError, type ErrorCode } from '../src/core/errors.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (tests run from dist/test). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The official vectors, read where they are: ../shared/vectors beside the repository. */
-export const vectorsDir = join(repoRoot, '..', 'shared', 'vectors');
+/**
+ * The official vectors: copies of ../shared/vectors kept whole inside the repository
+ * (test/vectors, see its README), since a public clone has no ../shared beside it.
+ */
+export const vectorsDir = join(repoRoot, 'test', 'vectors');
 
 export function readVector(path: string): string {
   return readFileSync(join(vectorsDir, path), 'utf8');
@@ -31,22 +34,25 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   }
 }
 
-/** Asserts that fn throws a KithError with this code (and, if given, a message matching the pattern). */
-export function refusedWith(fn: () => unknown, code: string, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof KithError, `expected a KithError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
+/**
+ * Checks that a caught value is a KithError with this code (and, if given, a message matching the
+ * pattern); `label` says which case failed when one test checks many.
+ */
+function checkRefusal(e: unknown, code: ErrorCode, pattern: RegExp | undefined, label: string | undefined): true {
+  const at = label === undefined ? '' : `${label}: `;
+  assert.ok(isKithError(e), `${at}expected a KithError, got ${String(e)}`);
+  assert.equal(e.code, code, `${at}expected code ${code}, got ${e.code}: ${e.message}`);
+  assert.ok(e.message.length > 0, `${at}a refusal says why`);
+  if (pattern) assert.match(e.message, pattern, `${at}message`);
+  return true;
 }
 
-/** Asserts that an asynchronous operation is refused with a KithError with this code (and, if given, a message matching the pattern). */
-export async function rejectedWith(p: Promise<unknown>, code: ErrorCode, pattern?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof KithError, `expected a KithError, got ${String(e)}`);
-    assert.equal(e.code, code, `expected code ${code}, got ${e.code}: ${e.message}`);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
+/** Asserts that fn throws a KithError with this code (and, if given, a message matching the pattern). */
+export function refusedWith(fn: () => unknown, code: ErrorCode, pattern?: RegExp, label?: string): void {
+  assert.throws(fn, (e: unknown) => checkRefusal(e, code, pattern, label), `${label ?? 'the call'} must be refused with ${code}`);
+}
+
+/** The same for a promise (or an async function): it rejects with a KithError with this code. */
+export async function rejectsWith(p: Promise<unknown> | (() => Promise<unknown>), code: ErrorCode, pattern?: RegExp, label?: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => checkRefusal(e, code, pattern, label), `${label ?? 'the call'} must be refused with ${code}`);
 }

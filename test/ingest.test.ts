@@ -12,7 +12,7 @@ import { buildActor, buildCreate, buildNote } from '../src/core/as2.js';
 import { issueCertificate } from '../src/core/certificate.js';
 import { issueRevocation } from '../src/core/revocation.js';
 import { outboxId } from '../src/core/apid.js';
-import { KithError } from '../src/core/errors.js';
+import { KithError, type ErrorCode } from '../src/core/errors.js';
 import type { Did, JsonObject } from '../src/core/types.js';
 import { tempDir, refusedWith } from './helpers.js';
 
@@ -87,7 +87,7 @@ test('bad input is refused with a reason, counted, and leaves the store exactly 
   const future = post(alice, 'from the future', alice.key, Date.now() + 24 * 3600_000);
   const badReply = signDocument(buildCreate(alice.did, buildNote(alice.did, { text: 'reply', inReplyTo: 'javascript:alert(1)' })), alice.key);
 
-  const cases: [string, unknown, string][] = [
+  const cases: [string, unknown, ErrorCode][] = [
     ['truncated', good.slice(0, good.length - 10), 'malformed'],
     ['not JSON', 'hello', 'malformed'],
     ['oversized', JSON.stringify(post(alice, 'x'.repeat(5000))), 'too-large'],
@@ -103,7 +103,7 @@ test('bad input is refused with a reason, counted, and leaves the store exactly 
     ['replies to something that is not a link', JSON.stringify(badReply), 'malformed'],
   ];
   for (const [what, input, code] of cases) {
-    refusedWith(() => ingest.ingest(input as string), code);
+    refusedWith(() => ingest.ingest(input as string), code, undefined, what);
     assert.equal(snapshot(store), before, `${what} changed the store`);
   }
   const counted = new Map(store.refusals.list().map((r) => [r.code, r.count]));

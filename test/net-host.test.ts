@@ -12,9 +12,9 @@ import { frameStream, type FrameStream } from '../src/net/frames.js';
 import { encodeVarint } from '../src/core/varint.js';
 import { disconnectPeer } from '../src/net/peers.js';
 import { loadOrCreateNodeKey } from '../src/net/node-key.js';
-import { isKithError, KithError } from '../src/core/errors.js';
+import { isKithError } from '../src/core/errors.js';
 import { loopbackHost } from './net-helpers.js';
-import { tempDir, waitFor } from './helpers.js';
+import { rejectsWith, tempDir, waitFor } from './helpers.js';
 
 // Real libp2p hosts on loopback only: no mocks, no mDNS, no relay hunting.
 async function startHost(hosts: KithHost[], extra: Partial<HostOptions> = {}): Promise<KithHost> {
@@ -99,13 +99,13 @@ test('frames: echo round trips, oversize frame bans the sender, silent peer time
     await waitFor('B to time out', () => outcomes.length === 2);
     assert.equal(outcomes[1]!.code, 'timeout');
     assert.ok(Date.now() - started >= 390, 'not before the deadline');
-    await assert.rejects(slow.readFrame(MAX_FRAME, 5_000), (e: unknown) => isKithError(e, 'io'));
+    await rejectsWith(slow.readFrame(MAX_FRAME, 5_000), 'io');
 
     // Our own reads time out the same way, and leave the stream usable.
     const quiet = frameStream(await a.dialProtocol(b.peerId, ECHO));
     await quiet.writeFrame(Uint8Array.of(7));
     assert.deepEqual([...((await quiet.readFrame(MAX_FRAME, 5_000)) ?? [])], [7]);
-    await assert.rejects(quiet.readFrame(MAX_FRAME, 100), (e: unknown) => isKithError(e, 'timeout'));
+    await rejectsWith(quiet.readFrame(MAX_FRAME, 100), 'timeout');
     await waitFor('B to time out the quiet stream', () => outcomes.length === 3);
 
     // 3. A frame over the limit is refused from its length prefix alone, and
@@ -303,16 +303,16 @@ test('node key: mode 0600, stable peer id, refused when others can read it', asy
   try {
     const h = await startHost(hosts);
     const port = Number(tcpAddr(h).split('/')[4]);
-    await assert.rejects(startHost(hosts, { tcpPort: port }), (e: unknown) => isKithError(e, 'io') && /EADDRINUSE/.test((e as Error).message));
+    await rejectsWith(startHost(hosts, { tcpPort: port }), 'io', /EADDRINUSE/);
   } finally {
     await stopAll(hosts);
   }
 
   chmodSync(path, 0o640);
-  await assert.rejects(loadOrCreateNodeKey(path), (e: unknown) => e instanceof KithError && e.code === 'io' && /readable by others/.test(e.message));
+  await rejectsWith(loadOrCreateNodeKey(path), 'io', /readable by others/);
   const damaged = join(dir, 'damaged.key');
   writeFileSync(damaged, '', { mode: 0o600 });
-  await assert.rejects(loadOrCreateNodeKey(damaged), (e: unknown) => isKithError(e, 'bad-encoding'));
+  await rejectsWith(loadOrCreateNodeKey(damaged), 'bad-encoding');
 });
 
 test('circuit relay: a public relay carries a connection to a host that reserved a slot', async () => {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { ItemIndex, Reconciler, decodeMessage, encodeMessage, INFINITY, type ReconcileOptions } from '../src/core/reconcile.js';
-import { KithError } from '../src/core/errors.js';
+import type { ErrorCode } from '../src/core/errors.js';
+import { refusedWith } from './helpers.js';
 
 type Item = { created: number; digest: Uint8Array };
 
@@ -112,8 +113,7 @@ test('messages round-trip, and bad ones are refused with a reason', () => {
   const idx = ItemIndex.from(items(1000));
   const msg = new Reconciler(idx).initiate();
   assert.deepEqual(encodeMessage(decodeMessage(msg)), msg);
-  const refuse = (bytes: Uint8Array, code: string) =>
-    assert.throws(() => decodeMessage(bytes), (e: unknown) => e instanceof KithError && e.code === code);
+  const refuse = (bytes: Uint8Array, code: ErrorCode) => refusedWith(() => decodeMessage(bytes), code);
   refuse(Uint8Array.of(0x99), 'malformed'); // unknown version
   refuse(msg.subarray(0, msg.length - 3), 'malformed'); // truncated
   refuse(Uint8Array.of(0x61, 0, 0, 9), 'malformed'); // unknown mode
@@ -124,5 +124,5 @@ test('messages round-trip, and bad ones are refused with a reason', () => {
   refuse(new Uint8Array(5 * 1024 * 1024), 'too-large');
   // A responder never accepts an id reply.
   const reply = encodeMessage([{ upper: INFINITY, mode: 'ids-reply', holds: [], missing: [] }]);
-  assert.throws(() => new Reconciler(idx).respond(reply), (e: unknown) => e instanceof KithError && e.code === 'malformed');
+  refusedWith(() => new Reconciler(idx).respond(reply), 'malformed');
 });

@@ -10,9 +10,8 @@ import { AS_CONTEXT, buildCreate, buildNote } from '../src/core/as2.js';
 import { followersId, outboxId } from '../src/core/apid.js';
 import { parseErisUrn, formatErisReference } from '../src/core/eris.js';
 import { verifyDocument } from '../src/core/proof.js';
-import { KithError } from '../src/core/errors.js';
 import type { JsonObject } from '../src/core/types.js';
-import { tempDir } from './helpers.js';
+import { rejectsWith, tempDir } from './helpers.js';
 
 /**
  * A sealed (non-public) object replicates like any other: a follower keeps
@@ -72,7 +71,7 @@ test('sealed objects: followers hold only ciphertext, and the read capability op
     assert.equal((opened.object as JsonObject).source && ((opened.object as JsonObject).source as JsonObject).content, secret);
     // A wrong key opens nothing.
     const wrong = urn.slice(0, -8) + 'AAAAAAAA';
-    await assert.rejects(openSealed(b, wrong), (e: unknown) => e instanceof KithError && e.code === 'malformed');
+    await rejectsWith(openSealed(b, wrong), 'malformed');
   } finally {
     await Promise.all(nets.map((n) => n.stop()));
     a.close();

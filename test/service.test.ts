@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../src/core/log.js';
 import { parseBody } from '../src/store/objects.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
-import { refusedWith, rejectedWith, tempDir } from './helpers.js';
+import { refusedWith, rejectsWith, tempDir } from './helpers.js';
 
 /**
  * The application service on a real store, with no network: the rules every
@@ -34,10 +34,10 @@ test('posting: the 5,000-character cap, replies to canonical ap:// ids only, att
   try {
     const count = (): number => node.store.objects.count(outboxId(node.did));
     const before = count();
-    await rejectedWith(service.publishing.post({ text: 'x'.repeat(5001) }), 'malformed', /at most 5000 characters; this one has 5001/);
-    await rejectedWith(service.publishing.post({ text: ' \n ' }), 'malformed');
-    await rejectedWith(service.publishing.post({ text: 'hi', inReplyTo: 'https://example.com/1' }), 'malformed', /ap:\/\/ id/);
-    await rejectedWith(service.publishing.post({ text: 'hi', attachment: [{ url: 'urn:eris:nope', mediaType: 'image/png', size: 1 }] }), 'malformed');
+    await rejectsWith(service.publishing.post({ text: 'x'.repeat(5001) }), 'malformed', /at most 5000 characters; this one has 5001/);
+    await rejectsWith(service.publishing.post({ text: ' \n ' }), 'malformed');
+    await rejectsWith(service.publishing.post({ text: 'hi', inReplyTo: 'https://example.com/1' }), 'malformed', /ap:\/\/ id/);
+    await rejectsWith(service.publishing.post({ text: 'hi', attachment: [{ url: 'urn:eris:nope', mediaType: 'image/png', size: 1 }] }), 'malformed');
     assert.equal(count(), before, 'nothing refused was stored');
 
     const first = await service.publishing.post({ text: 'x'.repeat(5000) });
@@ -68,9 +68,9 @@ test('people: DIDs are parsed before anything is stored, a peer address needs th
   const { service } = serviceInTempHome();
   const someone = didFromPublicKey(generateKeyPair().publicKey);
   try {
-    await rejectedWith(service.people.follow('did:key:zNotAKey'), 'bad-encoding');
-    await rejectedWith(service.people.follow('   '), 'malformed');
-    await rejectedWith(service.people.follow('/ip4/127.0.0.1/tcp/1'), 'conflict', /kith start/);
+    await rejectsWith(service.people.follow('did:key:zNotAKey'), 'bad-encoding');
+    await rejectsWith(service.people.follow('   '), 'malformed');
+    await rejectsWith(service.people.follow('/ip4/127.0.0.1/tcp/1'), 'conflict', /kith start/);
     refusedWith(() => service.people.unfollow('someone'), 'malformed');
     assert.deepEqual(service.people.following(), []);
 
@@ -82,8 +82,8 @@ test('people: DIDs are parsed before anything is stored, a peer address needs th
     assert.deepEqual(service.people.following(), [], 'blocking unfollows');
     assert.deepEqual(service.people.blocked(), [someone]);
     assert.deepEqual(service.people.unblock(`ap://${someone}/actor`), { did: someone, removed: true });
-    await rejectedWith(service.devices.revoke('zzz'), 'malformed');
-    await rejectedWith(service.media.fetch('urn:eris:nope'), 'malformed');
+    await rejectsWith(service.devices.revoke('zzz'), 'malformed');
+    await rejectsWith(service.media.fetch('urn:eris:nope'), 'malformed');
   } finally {
     service.close();
   }

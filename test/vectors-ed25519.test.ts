@@ -5,7 +5,7 @@ import { readVectorJson } from './helpers.js';
 import { verify } from '../src/core/ed25519.js';
 import { fromHex, toHex } from '../src/core/bytes.js';
 
-/** Project Wycheproof (C2SP), read from ../shared/vectors as published. */
+/** Project Wycheproof (C2SP), read from test/vectors as published. */
 
 interface EdTest {
   tcId: number;

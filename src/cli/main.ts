@@ -274,26 +274,35 @@ export function buildCli(): Command {
 
   program
     .command('export')
-    .description("write a signed, portable backup of your identity's objects")
+    .description('write a signed, portable backup of your objects and of your own files (photos, avatar, sealed objects)')
     .argument('<file>')
+    .option('--no-media', 'leave your files out: objects only (a much smaller backup; the files cannot be restored from it)')
     .action(
       action(([file = ''], opts) =>
         withNode(opts, (node) => {
-          const s = exportBackup(node, file);
-          emit(opts, { ok: true, file, ...s }, () => `Exported ${s.objects} objects (${s.bytes} bytes) to ${file}`);
+          const s = exportBackup(node, file, { media: opts.media !== false });
+          emit(opts, { ok: true, file, ...s }, () =>
+            opts.media === false
+              ? `Exported ${s.objects} objects, without files (--no-media), ${s.bytes} bytes, to ${file}`
+              : `Exported ${s.objects} objects and ${s.files} files (${s.blocks} blocks), ${s.bytes} bytes, to ${file}`,
+          );
         }),
       ),
     );
 
   program
     .command('import')
-    .description('restore objects from a backup; all of it is checked first, and it lands whole or not at all')
+    .description('restore your objects and files from your backup; all of it is checked first, and it lands whole or not at all')
     .argument('<file>')
     .action(
       action(([file = ''], opts) =>
         withNode(opts, async (node) => {
           const s = await importBackup(node, file);
-          emit(opts, { ok: true, file, ...s }, () => `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here`);
+          emit(opts, { ok: true, file, ...s }, () => [
+            `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here`,
+            `  and ${s.files} files (${s.blocks} blocks, ${s.blocksStored} of them new here)`,
+            ...(s.profileRestored.length > 0 ? [`  your profile's ${s.profileRestored.join(', ')} came back from the backup`] : []),
+          ]);
         }),
       ),
     );
