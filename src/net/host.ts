@@ -19,7 +19,8 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { KithError } from '../core/errors.js';
-import { PeerPenalties, type NetLogger, type PeerPenaltiesOptions } from './peers.js';
+import { reasonOf, silentLogger, type Logger } from '../core/log.js';
+import { PeerPenalties, type PeerPenaltiesOptions } from './peers.js';
 
 /**
  * The libp2p host every Kith node runs. One place decides the stack so all
@@ -86,11 +87,11 @@ export interface HostOptions {
   /** How often lost bootstrap peers are redialled; default 30 s. */
   bootstrapRetryMs?: number;
   penalties?: PeerPenaltiesOptions;
-  log?: NetLogger;
+  log?: Logger;
 }
 
 export async function createHost(options: HostOptions): Promise<KithHost> {
-  const log: NetLogger = options.log ?? (() => {});
+  const log = options.log ?? silentLogger;
   const listenHost = options.listenHost ?? '0.0.0.0';
   const ip = isIPv6(listenHost) ? 'ip6' : 'ip4';
   const listen = [`/${ip}/${listenHost}/tcp/${options.tcpPort ?? 0}`];
@@ -183,8 +184,8 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
     void node.peerStore
       .merge(info.id, { multiaddrs: info.multiaddrs })
       .then(() => node.dial(info.id))
-      .then(() => log(`connected to local peer ${info.id.toString()} (mDNS)`))
-      .catch((e: Error) => log(`could not dial local peer ${info.id.toString()}: ${e.message}`));
+      .then(() => log.info(`connected to local peer ${info.id.toString()} (mDNS)`))
+      .catch((e: unknown) => log.info(`could not dial local peer ${info.id.toString()}: ${reasonOf(e)}`));
   };
 
   if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
@@ -199,7 +200,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
  * libp2p redials at once when one drops, and keeps trying on a timer after
  * libp2p's own retries give up.
  */
-export async function startBootstrap(node: KithHost, addrs: string[], retryMs: number, log: NetLogger): Promise<void> {
+export async function startBootstrap(node: KithHost, addrs: string[], retryMs: number, log: Logger): Promise<void> {
   const targets: Array<{ addr: Multiaddr; peer?: PeerId }> = [];
   for (const s of addrs) {
     try {
@@ -207,7 +208,7 @@ export async function startBootstrap(node: KithHost, addrs: string[], retryMs: n
       const id = addr.getComponents().find((c) => c.name === 'p2p')?.value;
       targets.push(id !== undefined ? { addr, peer: peerIdFromString(id) } : { addr });
     } catch (e) {
-      log(`ignoring bootstrap address ${s}: ${(e as Error).message}`);
+      log.warn(`ignoring bootstrap address ${s}: ${reasonOf(e)}`);
     }
   }
   let running = false;
@@ -223,7 +224,7 @@ export async function startBootstrap(node: KithHost, addrs: string[], retryMs: n
             t.peer = conn.remotePeer;
             await node.peerStore.merge(conn.remotePeer, { tags: { [BOOTSTRAP_TAG]: { value: 50 } } });
           } catch (e) {
-            if (node.status === 'started') log(`bootstrap peer ${t.addr.toString()} unreachable: ${(e as Error).message}`);
+            if (node.status === 'started') log.info(`bootstrap peer ${t.addr.toString()} unreachable: ${reasonOf(e)}`);
           }
         }),
       );
@@ -262,7 +263,7 @@ export interface GossipMessage {
  */
 export type GossipValidator = (msg: GossipMessage) => GossipVerdict | Promise<GossipVerdict>;
 
-export function setTopicValidator(host: KithHost, topic: string, validate: GossipValidator, log?: NetLogger): void {
+export function setTopicValidator(host: KithHost, topic: string, validate: GossipValidator, log: Logger = silentLogger): void {
   const { pubsub, penalties } = host.services;
   pubsub.topicValidators.set(topic, async (propagationSource, msg) => {
     let verdict: GossipVerdict;
@@ -274,13 +275,13 @@ export function setTopicValidator(host: KithHost, topic: string, validate: Gossi
         propagationSource,
       });
     } catch (e) {
-      log?.(`gossip validator for ${topic} failed: ${(e as Error).message}`);
+      log.error(`gossip validator for ${topic} failed: ${reasonOf(e)}`);
       return TopicValidatorResult.Ignore;
     }
     if (verdict === 'accept') return TopicValidatorResult.Accept;
     if (verdict === 'reject') {
       const strikes = penalties.strike(propagationSource);
-      log?.(`rejected gossip on ${topic} from ${propagationSource.toString()} (strikes now ${strikes.toFixed(1)})`);
+      log.info(`rejected gossip on ${topic} from ${propagationSource.toString()} (strikes now ${strikes.toFixed(1)})`);
       return TopicValidatorResult.Reject;
     }
     return TopicValidatorResult.Ignore;

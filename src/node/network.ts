@@ -11,7 +11,10 @@ import { createHost, dhtKey, setTopicValidator, startBootstrap, type KithHost } 
 import { frameStream } from '../net/frames.js';
 import { disconnectPeer } from '../net/peers.js';
 import { loadOrCreateNodeKey } from '../net/node-key.js';
-import { BlockFetcher, blocksOpener, findRootProviders, handleBlocks, provideRoot } from '../net/blocks.js';
+import { BlockFetcher } from '../net/block-fetcher.js';
+import { blocksOpener, handleBlocks } from '../net/block-server.js';
+import { findRootProviders, provideRoot } from '../net/block-dht.js';
+import type { Logger } from '../core/log.js';
 import { initEris, parseErisUrn, type ReadCapability } from '../core/eris.js';
 import { erisAttachments } from './media.js';
 import { sealedBlocksOf, type SealedBlocks } from './sealed.js';
@@ -97,12 +100,12 @@ export class Network extends EventEmitter {
       mdns: opts.mdns ?? true,
       publicRelay: opts.publicRelay ?? false,
       relayListen: opts.relayListen ?? !(opts.publicRelay ?? false),
-      log,
+      log: asLogger(log),
     });
     const net = new Network(node, host, opts);
     await net.wire();
     // Dialled once the protocols are in place, so the first sync on contact finds them; redialled when lost.
-    if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], 30_000, log);
+    if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], 30_000, asLogger(log));
     node.publishEndpoints(net.addresses());
     const every = opts.resyncMs ?? 5 * 60_000;
     net.resyncTimer = setInterval(
@@ -143,7 +146,7 @@ export class Network extends EventEmitter {
     });
     await initEris();
     await handleBlocks(host, this.node.store, {
-      log: this.log,
+      log: asLogger(this.log),
       onError: (peer, e) => this.blame(peer, e),
     });
     this.fetcher = new BlockFetcher({
@@ -202,7 +205,7 @@ export class Network extends EventEmitter {
           return PEER_FAULTS.has(e.code) ? 'reject' : 'ignore';
         }
       },
-      this.log,
+      asLogger(this.log),
     );
     this.host.services.pubsub.subscribe(topic);
   }
@@ -314,7 +317,7 @@ export class Network extends EventEmitter {
       for (const conn of this.host.getConnections(peer)) conn.abort(new Error(`misbehaving peer: ${reason}`));
       return;
     }
-    const penalty = disconnectPeer(this.host, peer, reason, { log: this.log });
+    const penalty = disconnectPeer(this.host, peer, reason, { log: asLogger(this.log) });
     this.node.store.peers.penalise(peer.toString(), reason, penalty.until);
   }
 
@@ -590,3 +593,7 @@ function ownerOf(doc: unknown): Did {
   return didOf(doc.id);
 }
 
+/** net/ logs through a leveled Logger; until this node has one, every level goes to its line log as before. */
+function asLogger(line: (text: string) => void): Logger {
+  return { debug: line, info: line, warn: line, error: line };
+}
