@@ -5,7 +5,7 @@ import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
-import type { Stream } from '@libp2p/interface';
+import type { Connection, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { dhtKey, setTopicValidator, KITH_DHT_PROTOCOL, type HostOptions, type KithHost } from '../src/net/host.js';
 import { frameStream, type FrameStream } from '../src/net/frames.js';
@@ -35,6 +35,8 @@ function tcpAddr(host: KithHost): string {
 }
 
 const ECHO = '/kith/test-echo/1.0.0';
+/** The same echo with a deadline for bulk traffic, which may wait on flow control between frames. */
+const BULK_ECHO = '/kith/test-echo-bulk/1.0.0';
 const MAX_FRAME = 4096;
 
 test('frames: echo round trips, oversize frame bans the sender, silent peer times out', async () => {
@@ -49,13 +51,13 @@ test('frames: echo round trips, oversize frame bans the sender, silent peer time
     // attack: reset, ban, hang up.
     const outcomes: Array<{ code: string; bytesRead: number; waitedMs?: number }> = [];
     const logLines: string[] = [];
-    await b.handle(ECHO, async (stream, connection) => {
+    const echo = (deadlineMs: number) => async (stream: Stream, connection: Connection) => {
       const fs = frameStream(stream);
       let readStarted = 0;
       try {
         for (;;) {
           readStarted = performance.now();
-          const frame = await fs.readFrame(MAX_FRAME, 400);
+          const frame = await fs.readFrame(MAX_FRAME, deadlineMs);
           if (frame === null) break;
           await fs.writeFrame(frame);
         }
@@ -69,11 +71,15 @@ test('frames: echo round trips, oversize frame bans the sender, silent peer time
           disconnectPeer(b, connection.remotePeer, (e as Error).message, { log: linesLogger(logLines) });
         }
       }
-    });
+    };
+    await b.handle(ECHO, echo(400));
+    // A busy machine can hold the window update that lets A send on (in both
+    // directions at once) longer than 400 ms; the deadline is tested below.
+    await b.handle(BULK_ECHO, echo(5_000));
 
     // 1. Many frames, sizes from 0 to the limit, all written before any is
     //    read back, so both directions carry data at once.
-    const stream = await a.dialProtocol(b.peerId, ECHO);
+    const stream = await a.dialProtocol(b.peerId, BULK_ECHO);
     const fs = frameStream(stream);
     const sent: Uint8Array[] = [];
     for (let i = 0; i < 300; i++) sent.push(randomBytes(i === 0 ? 0 : i === 1 ? MAX_FRAME : (i * 37) % MAX_FRAME));
