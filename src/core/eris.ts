@@ -366,7 +366,7 @@ export async function* decodeEris(cap: ReadCapability, get: GetBlock, options: E
 
   const reader = new BlockReader(cap.blockSize, get);
   const leaves = leafPairs(cap, reader);
-  const pending: Promise<Uint8Array>[] = [];
+  const pending: Promise<Outcome<Uint8Array>>[] = [];
   let exhausted = false;
   let output = 0;
   try {
@@ -374,11 +374,13 @@ export async function* decodeEris(cap: ReadCapability, get: GetBlock, options: E
       while (!exhausted && pending.length < readAhead) {
         const next = await leaves.next();
         if (next.done) exhausted = true;
-        else pending.push(handled(readLeaf(reader, next.value)));
+        else pending.push(outcomeOf(readLeaf(reader, next.value)));
       }
       const leaf = pending.shift();
       if (!leaf) return;
-      const plaintext = await leaf;
+      const outcome = await leaf;
+      if (!outcome.ok) throw outcome.error;
+      const plaintext = outcome.value;
       output += plaintext.length;
       if (output > maxBytes) fail('too-large', `ERIS content is longer than the limit of ${maxBytes} bytes`);
       yield plaintext;
@@ -402,10 +404,18 @@ function refuseIfTooDeep(cap: ReadCapability, maxBytes: number): void {
   if (smallest > maxBytes) fail('too-large', `ERIS content of level ${cap.level} is at least ${smallest} bytes, over the limit of ${maxBytes}`);
 }
 
-/** Marks a read-ahead promise as handled, so abandoning the stream early leaves no unhandled rejection; awaiting it still throws. */
-function handled<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
+/**
+ * A read-ahead result held as a value: one the consumer reaches is rethrown
+ * there if it failed; one it never reaches (it left the stream early) goes with
+ * the stream instead of surfacing as an unhandled rejection.
+ */
+type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+function outcomeOf<T>(p: Promise<T>): Promise<Outcome<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 /** Fetches blocks and checks size and reference before anything uses them. */

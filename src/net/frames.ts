@@ -204,13 +204,8 @@ export class FrameStream {
   }
 
   private pause(): void {
-    if (this.stream.readStatus === 'readable') {
-      try {
-        this.stream.pause();
-      } catch {
-        // Closing already; nothing more will arrive to pause.
-      }
-    }
+    // Only a readable stream can be paused (one closing has nothing more to hold back).
+    if (this.stream.readStatus === 'readable') this.stream.pause();
   }
 
   private resume(): void {
@@ -223,8 +218,6 @@ export class FrameStream {
     this.resuming = true;
     try {
       this.stream.resume();
-    } catch {
-      // Closing already: what libp2p still holds is dropped with it.
     } finally {
       this.resuming = false;
     }

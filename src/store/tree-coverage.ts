@@ -82,7 +82,7 @@ export class TreeCoverage {
       if (node.level === 0) continue;
       const block = this.dataStmt.get(node.ref) as Buffer | undefined;
       if (block === undefined) {
-        this.pendingAddStmt.run(node.ref, root, node.level, asBuffer(node.key));
+        this.pendingAddStmt.run(node.ref, root, node.level, Buffer.from(node.key));
         continue;
       }
       let children: ErisChild[];
@@ -93,12 +93,7 @@ export class TreeCoverage {
         this.brokenStmt.run((e as Error).message.slice(0, MAX_BROKEN_CHARS), root);
         continue;
       }
-      for (const c of children) stack.push({ ...c, ref: asBuffer(c.reference), level: node.level - 1 });
+      for (const c of children) stack.push({ ...c, ref: Buffer.from(c.reference), level: node.level - 1 });
     }
   }
-}
-
-/** A view of bytes as a Buffer (no copy), which is what the SQLite binding takes. */
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
