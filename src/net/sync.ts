@@ -66,6 +66,8 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = Object.freeze({
 
 /** Digests asked for in one WANT (part of the protocol: a server refuses more): enough to keep the pipe full, small enough to bound a reply. */
 export const WANT_BATCH = 512;
+/** Of a peer's ERROR frame, the part of its reason we pass on (it ends up in our logs and messages). */
+const MAX_PEER_REASON_CHARS = 300;
 
 function frame(type: SyncFrame, body: Uint8Array = new Uint8Array(0)): Uint8Array {
   const out = new Uint8Array(1 + body.length);
@@ -95,7 +97,7 @@ async function read(frames: Frames, max: number, limits: SyncLimits, what: strin
   const body = f.subarray(1);
   if (type === SyncFrame.Error) {
     const e = parseJsonBody(body, 'error frame');
-    const reason = String(e.message ?? e.code ?? 'no reason given').slice(0, 300);
+    const reason = String(e.message ?? e.code ?? 'no reason given').slice(0, MAX_PEER_REASON_CHARS);
     // "I do not keep that scope" is an answer, not a failure.
     throw new KithError(e.code === 'not-found' ? 'not-found' : 'io', `the peer refused: ${reason}`);
   }
