@@ -3,7 +3,7 @@ import { lpStream, UnexpectedEOFError, type LengthPrefixedStream, type LengthPre
 import { decode as decodeVarint, encode as encodeVarint, encodingLength } from 'uint8-varint';
 import { KithError } from '../core/errors.js';
 import { FRAME_READ_AHEAD_BYTES, FRAME_READ_BUFFER_LIMIT_BYTES, FRAME_WRITE_TIMEOUT_MS } from '../core/constants.js';
-import { Deadlines } from './deadline.js';
+import { Deadlines } from './deadlines.js';
 
 /**
  * Length-prefixed frames over a libp2p 3 stream: each frame is an unsigned
@@ -23,7 +23,7 @@ import { Deadlines } from './deadline.js';
  *   would end in a reset. We pause the stream (yamux then stops granting the
  *   sender window) once the read-ahead reaches its mark, and resume when a read
  *   needs more; the frame being read raises the mark to its own size;
- * - deadlines that cost no timer per frame (net/deadline.ts);
+ * - deadlines that cost no timer per frame (net/deadlines.ts);
  * - errors as KithError, a clean end between frames as null, byte counters.
  */
 
@@ -135,10 +135,10 @@ export class FrameStream {
    *
    * Written here, not with lpStream's write: that takes its deadline as a
    * signal handed to p-event, which never removes its 'abort' listener, so it
-   * needs a fresh AbortController and timer per frame (with the reads' ones, a
-   * quarter of the CPU time of a stream of 200-byte frames, measured over
-   * loopback), or a signal per stream that would collect a listener per wait.
-   * Here a deadline applies only when the muxer makes us wait.
+   * needs a fresh AbortController and timer per frame (see net/deadlines.ts
+   * for what those cost), or a signal per stream that collects a listener per
+   * wait (Node warns of the leak after ten). Here a deadline applies only when
+   * the muxer makes us wait.
    */
   async writeFrame(bytes: Uint8Array): Promise<void> {
     const prefix = encodeVarint(bytes.byteLength);

@@ -3,13 +3,14 @@
  * stream, or its writes), as an abort signal each operation can be given.
  *
  * One timer and one AbortController serve the whole run instead of a fresh
- * pair per operation: measured on a stream of 200-byte frames over loopback,
- * creating an AbortController and a timer for every read and write cost a
- * quarter of the stream's CPU time. The timer is armed when an operation
- * starts and none is armed (or the armed one would fire too late); when it
- * fires it aborts the operation in progress if that one is past its deadline,
- * and otherwise re-arms for it. A new controller is made only after one has
- * aborted.
+ * pair per operation: profiled on 5,000 200-byte frames each way over
+ * loopback, creating an AbortController and a timer for every read and write
+ * took about a fifth of the CPU time, and framing then cost a third more CPU
+ * than the hand-written framing it replaced. The timer is armed when an
+ * operation starts and none is armed (or the armed one would fire too late);
+ * when it fires it aborts the operation in progress if that one is past its
+ * deadline, and otherwise re-arms for it. A new controller is made only after
+ * one has aborted.
  *
  * The timer never keeps the process alive by itself: an operation waits on a
  * stream, whose connection does.
