@@ -7,28 +7,20 @@ import { join } from 'node:path';
 import type { PeerId } from '@libp2p/interface';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
 import { type HostOptions, type KithHost } from '../src/net/host.js';
-import { frameStream } from '../src/net/frames.js';
+import { frameStream, type Frames } from '../src/net/frames.js';
 import { disconnectPeer } from '../src/net/peers.js';
-import type { Frames } from '../src/net/sync.js';
-import {
-  BLOCKS_PROTOCOL,
-  BlockFetcher,
-  blocksOpener,
-  encodeWant,
-  findRootProviders,
-  handleBlocks,
-  provideRoot,
-  serveBlocks,
-  type TreeProgress,
-} from '../src/net/blocks.js';
+import { BLOCKS_PROTOCOL, encodeWant } from '../src/net/block-wire.js';
+import { blocksOpener, handleBlocks, serveBlocks } from '../src/net/block-server.js';
+import { BlockFetcher, type TreeProgress } from '../src/net/block-fetcher.js';
+import { findRootProviders, provideRoot } from '../src/net/block-dht.js';
 import { Store } from '../src/store/store.js';
 import { decodeErisToBytes, encodeEris, initEris, type ErisBlockSize, type ReadCapability } from '../src/core/eris.js';
 import { KithError, type ErrorCode } from '../src/core/errors.js';
-import { loopbackHost } from './net-helpers.js';
+import { linesLogger, loopbackHost } from './net-helpers.js';
 import { refusedWith, rejectsWith, tempDir, waitFor } from './helpers.js';
 
 /**
- * The blocks protocol (src/net/blocks.ts) between real libp2p hosts on
+ * The blocks protocol (src/net/block-*.ts) between real libp2p hosts on
  * 127.0.0.1, each with its own SQLite store, fetching real ERIS trees.
  */
 
@@ -383,7 +375,7 @@ test('serveBlocks answers in order and refuses malformed WANT frames', { timeout
     const a = await fx.host();
     const m = await fx.host({ bootstrap: [tcpAddr(a)] });
     const logs: string[] = [];
-    await handleBlocks(a, store, { readTimeoutMs: 300, log: (l) => logs.push(l) });
+    await handleBlocks(a, store, { readTimeoutMs: 300, log: linesLogger(logs) });
     const quiet = frameStream(await m.dialProtocol(a.peerId, BLOCKS_PROTOCOL));
     await quiet.writeFrame(encodeWant([r0.ref]));
     const answer = await quiet.readFrame(2000, 5_000);

@@ -276,15 +276,24 @@ test('ERIS decoding: a size limit gives too-large; leaving the stream early leav
   process.on('unhandledRejection', onUnhandled);
   try {
     let served = 0;
-    const failing: GetBlock = async (r) => {
-      if (served++ > 3) throw new Error('store went away');
-      return store.get(r);
+    const requests: Promise<unknown>[] = [];
+    const failing: GetBlock = (r) => {
+      const request = (async () => {
+        if (served++ > 3) throw new Error('store went away');
+        return store.get(r);
+      })();
+      requests.push(request);
+      return request;
     };
     for await (const chunk of decodeEris(cap, failing, { readAhead: 16 })) {
       assert.equal(chunk.length, 1024);
       break; // the read-ahead has requests in flight that will fail
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Wait for every request the decoder made to fail, then for the turn of the
+    // event loop after it, by which Node has reported any rejection left unhandled.
+    const outcomes = await Promise.allSettled(requests);
+    assert.ok(outcomes.filter((o) => o.status === 'rejected').length > 0, 'requests in flight failed after the stream was left');
+    await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(unhandled, []);
   } finally {
     process.off('unhandledRejection', onUnhandled);

@@ -5,15 +5,15 @@ import { chmodSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
-import type { Stream } from '@libp2p/interface';
+import type { Connection, Stream } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { dhtKey, setTopicValidator, KITH_DHT_PROTOCOL, type HostOptions, type KithHost } from '../src/net/host.js';
 import { frameStream, type FrameStream } from '../src/net/frames.js';
-import { encodeVarint } from '../src/core/varint.js';
+import { encode as encodeVarint } from 'uint8-varint';
 import { disconnectPeer } from '../src/net/peers.js';
 import { loadOrCreateNodeKey } from '../src/net/node-key.js';
 import { isKithError } from '../src/core/errors.js';
-import { loopbackHost } from './net-helpers.js';
+import { linesLogger, loopbackHost } from './net-helpers.js';
 import { rejectsWith, tempDir, waitFor } from './helpers.js';
 
 // Real libp2p hosts on loopback only: no mocks, no mDNS, no relay hunting.
@@ -35,6 +35,8 @@ function tcpAddr(host: KithHost): string {
 }
 
 const ECHO = '/kith/test-echo/1.0.0';
+/** The same echo with a deadline for bulk traffic, which may wait on flow control between frames. */
+const BULK_ECHO = '/kith/test-echo-bulk/1.0.0';
 const MAX_FRAME = 4096;
 
 test('frames: echo round trips, oversize frame bans the sender, silent peer times out', async () => {
@@ -44,15 +46,18 @@ test('frames: echo round trips, oversize frame bans the sender, silent peer time
     const a = await startHost(hosts, { bootstrap: [tcpAddr(b)] });
     assert.equal(a.getConnections(b.peerId).length, 1, 'A is connected to B over TCP');
 
-    // B's side of the echo protocol records how each stream ended, and
-    // treats an oversized frame as an attack: reset, ban, hang up.
-    const outcomes: Array<{ code: string; bytesRead: number }> = [];
+    // B's side of the echo protocol records how each stream ended (and how
+    // long its last read had waited), and treats an oversized frame as an
+    // attack: reset, ban, hang up.
+    const outcomes: Array<{ code: string; bytesRead: number; waitedMs?: number }> = [];
     const logLines: string[] = [];
-    await b.handle(ECHO, async (stream, connection) => {
+    const echo = (deadlineMs: number) => async (stream: Stream, connection: Connection) => {
       const fs = frameStream(stream);
+      let readStarted = 0;
       try {
         for (;;) {
-          const frame = await fs.readFrame(MAX_FRAME, 400);
+          readStarted = performance.now();
+          const frame = await fs.readFrame(MAX_FRAME, deadlineMs);
           if (frame === null) break;
           await fs.writeFrame(frame);
         }
@@ -60,17 +65,21 @@ test('frames: echo round trips, oversize frame bans the sender, silent peer time
         outcomes.push({ code: 'end', bytesRead: fs.bytesRead });
       } catch (e) {
         const code = isKithError(e) ? e.code : 'other';
-        outcomes.push({ code, bytesRead: fs.bytesRead });
+        outcomes.push({ code, bytesRead: fs.bytesRead, waitedMs: performance.now() - readStarted });
         fs.reset(`echo: ${code}`);
         if (code === 'too-large') {
-          disconnectPeer(b, connection.remotePeer, (e as Error).message, { log: (l) => logLines.push(l) });
+          disconnectPeer(b, connection.remotePeer, (e as Error).message, { log: linesLogger(logLines) });
         }
       }
-    });
+    };
+    await b.handle(ECHO, echo(400));
+    // A busy machine can hold the window update that lets A send on (in both
+    // directions at once) longer than 400 ms; the deadline is tested below.
+    await b.handle(BULK_ECHO, echo(5_000));
 
     // 1. Many frames, sizes from 0 to the limit, all written before any is
     //    read back, so both directions carry data at once.
-    const stream = await a.dialProtocol(b.peerId, ECHO);
+    const stream = await a.dialProtocol(b.peerId, BULK_ECHO);
     const fs = frameStream(stream);
     const sent: Uint8Array[] = [];
     for (let i = 0; i < 300; i++) sent.push(randomBytes(i === 0 ? 0 : i === 1 ? MAX_FRAME : (i * 37) % MAX_FRAME));
@@ -93,12 +102,13 @@ test('frames: echo round trips, oversize frame bans the sender, silent peer time
 
     // 2. A peer that starts a frame and goes quiet hits B's read deadline; B
     //    resets the stream, which A sees as an I/O error.
+    //    The deadline is B's read's own: timed on B, from the read's start to
+    //    its timeout (less a timer's millisecond-granular slack).
     const slow = frameStream(await a.dialProtocol(b.peerId, ECHO));
-    const started = Date.now();
     slow.stream.send(Uint8Array.from([...encodeVarint(100), 1, 2, 3]));
     await waitFor('B to time out', () => outcomes.length === 2);
     assert.equal(outcomes[1]!.code, 'timeout');
-    assert.ok(Date.now() - started >= 390, 'not before the deadline');
+    assert.ok(outcomes[1]!.waitedMs! >= 390, `not before the deadline (B's read waited ${outcomes[1]!.waitedMs!.toFixed(1)} ms)`);
     await rejectsWith(slow.readFrame(MAX_FRAME, 5_000), 'io');
 
     // Our own reads time out the same way, and leave the stream usable.
@@ -169,15 +179,17 @@ test('frames: large frames against a slow reader (back-pressure)', async () => {
     const a = await startHost(hosts, { bootstrap: [tcpAddr(b)] });
     const FRAME = 1536 * 1024; // above the 1 MiB read-ahead, so reads must grow it
     const COUNT = 8;
-    let sawPause = false;
+    // B reads nothing until told to: A must stall rather than B buffer it all.
+    let startReading!: () => void;
+    const reading = new Promise<void>((resolve) => (startReading = resolve));
+    const sinks: Stream[] = [];
     const got: Array<Promise<string[]>> = [];
     await b.handle('/kith/test-sink/1.0.0', (stream) => {
       const fs = frameStream(stream);
+      sinks.push(stream);
       got.push(
         (async () => {
-          // Read nothing for a while: A must stall rather than B buffer it all.
-          await new Promise((r) => setTimeout(r, 300));
-          sawPause = stream.readStatus === 'paused';
+          await reading;
           const digests: string[] = [];
           for (;;) {
             const f = await fs.readFrame(2 * 1024 * 1024, 5_000);
@@ -190,16 +202,22 @@ test('frames: large frames against a slow reader (back-pressure)', async () => {
       );
     });
     const fs = frameStream(await a.dialProtocol(b.peerId, '/kith/test-sink/1.0.0'));
-    const expected: string[] = [];
-    for (let i = 0; i < COUNT; i++) {
-      const f = randomBytes(FRAME);
-      expected.push(createHash('sha256').update(f).digest('hex'));
-      await fs.writeFrame(f);
-    }
-    await fs.close();
+    const frames = Array.from({ length: COUNT }, () => randomBytes(FRAME));
+    const expected = frames.map((f) => createHash('sha256').update(f).digest('hex'));
+    let written = false;
+    const writing = (async () => {
+      for (const f of frames) await fs.writeFrame(f);
+      await fs.close();
+      written = true;
+    })();
     await waitFor('B to accept the stream', () => got.length === 1);
+    await waitFor('B to pause the stream it is not reading', () => sinks[0]!.readStatus === 'paused');
+    // Paused, B grants no more window: A can have handed over at most what B
+    // took before pausing and one window (4 MiB), far short of its 12 MiB.
+    assert.equal(written, false, 'A is held back while B does not read');
+    startReading();
+    await writing;
     assert.deepEqual(await got[0], expected);
-    assert.ok(sawPause, 'B paused the stream while it was not reading');
     assert.equal(await fs.readFrame(16, 5_000), null);
   } finally {
     await stopAll(hosts);

@@ -1,15 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { ItemIndex, Reconciler, decodeMessage, encodeMessage, INFINITY, type ReconcileOptions } from '../src/core/reconcile.js';
 import type { ErrorCode } from '../src/core/errors.js';
 import { refusedWith } from './helpers.js';
+import { seededRandom } from './seeded-random.js';
 
 type Item = { created: number; digest: Uint8Array };
 
+const random = seededRandom('reconcile digests');
+
 function items(n: number, start = 1_700_000_000_000): Item[] {
   // Several items share a millisecond, as posts imported in bulk do.
-  return Array.from({ length: n }, (_, i) => ({ created: start + Math.floor(i / 3), digest: new Uint8Array(randomBytes(32)) }));
+  return Array.from({ length: n }, (_, i) => ({ created: start + Math.floor(i / 3), digest: random.bytes(32) }));
 }
 
 const hex = (d: Uint8Array) => Buffer.from(d).toString('hex');

@@ -1,8 +1,8 @@
 import { base32nopad } from '@scure/base';
 import { fail, KithError } from './errors.js';
-import { joinBytes } from './bytes.js';
-import { bytesEqual } from './bytes.js';
+import { bytesEqual, joinBytes } from './bytes.js';
 import { blake2b256, chacha20, ERIS_HASH_BYTES, initErisCrypto, keyedBlake2b256, type KeyedHash } from './eris-crypto.js';
+import { checkErisBlockSize, ERIS_PAIR_BYTES, openErisNode, type ErisChild, type ErisNodePlace } from './eris-node.js';
 
 /**
  * ERIS 1.0.0, the Encoding for Robust Immutable Storage (https://eris.codeberg.page/spec).
@@ -19,8 +19,12 @@ import { blake2b256, chacha20, ERIS_HASH_BYTES, initErisCrypto, keyedBlake2b256,
  * is O(tree height × block size) whatever the content size.
  */
 
+/** ERIS 1.0's small block: the spec's choice for content under 16 KiB. */
+export const ERIS_SMALL_BLOCK_BYTES = 1024;
+/** ERIS 1.0's large block, and so the largest block there is. */
+export const ERIS_LARGE_BLOCK_BYTES = 32768;
 /** The two block sizes ERIS 1.0 allows. */
-export type ErisBlockSize = 1024 | 32768;
+export type ErisBlockSize = typeof ERIS_SMALL_BLOCK_BYTES | typeof ERIS_LARGE_BLOCK_BYTES;
 /** BLAKE2b-256 of an encrypted block: its content address (32 bytes). */
 export type ErisReference = Uint8Array;
 /** The ChaCha20 key a block is encrypted under (32 bytes). */
@@ -65,8 +69,6 @@ export const ERIS_READ_CAPABILITY_BYTES = 2 + 2 * ERIS_HASH_BYTES;
 const URN_PREFIX = 'urn:eris:';
 /** 66 bytes in unpadded base32 (5 bits per character). */
 const URN_BODY_CHARS = Math.ceil((ERIS_READ_CAPABILITY_BYTES * 8) / 5);
-/** An internal node is a sequence of (reference, key) pairs. */
-const PAIR_BYTES = 2 * ERIS_HASH_BYTES;
 /** Padding marks the end of content with this byte, then zeros to the block boundary. */
 const PADDING_MARK = 0x80;
 const DEFAULT_READ_AHEAD = 8;
@@ -79,10 +81,20 @@ export function erisReference(block: Uint8Array): ErisReference {
   return blake2b256(block);
 }
 
+/** Content shorter than this goes in small blocks (the spec's recommendation). */
+const SMALL_CONTENT_BYTES = 16 * 1024;
+
 /** The spec's recommendation: small content in 1 KiB blocks, the rest in 32 KiB. */
 export function recommendedBlockSize(contentLength: number): ErisBlockSize {
-  return contentLength < 16 * 1024 ? 1024 : 32768;
+  return contentLength < SMALL_CONTENT_BYTES ? ERIS_SMALL_BLOCK_BYTES : ERIS_LARGE_BLOCK_BYTES;
 }
+
+export function isErisBlockSize(n: unknown): n is ErisBlockSize {
+  return n === ERIS_SMALL_BLOCK_BYTES || n === ERIS_LARGE_BLOCK_BYTES;
+}
+
+/** "1024 or 32768", for messages that refuse any other size. */
+export const ERIS_BLOCK_SIZES_TEXT = `${ERIS_SMALL_BLOCK_BYTES} or ${ERIS_LARGE_BLOCK_BYTES}`;
 
 // ---------------------------------------------------------------------------
 // Read capability: binary form and URN
@@ -92,13 +104,9 @@ function blockSizeCode(blockSize: ErisBlockSize): number {
   return Math.log2(blockSize);
 }
 
-function isBlockSize(n: unknown): n is ErisBlockSize {
-  return n === 1024 || n === 32768;
-}
-
 /** Pairs per internal node: 16 for 1 KiB blocks, 512 for 32 KiB. */
 function arity(blockSize: ErisBlockSize): number {
-  return blockSize / PAIR_BYTES;
+  return blockSize / ERIS_PAIR_BYTES;
 }
 
 /**
@@ -116,7 +124,7 @@ export function maxErisLevel(blockSize: ErisBlockSize): number {
 /** Checks a capability's fields, whatever produced it (parser, JSON, caller). */
 export function checkReadCapability(cap: ReadCapability): ReadCapability {
   if (typeof cap !== 'object' || cap === null) fail('malformed', 'an ERIS read capability must be an object');
-  if (!isBlockSize(cap.blockSize)) fail('malformed', `ERIS block size ${String(cap.blockSize)} is not 1024 or 32768`);
+  if (!isErisBlockSize(cap.blockSize)) fail('malformed', `ERIS block size ${String(cap.blockSize)} is not ${ERIS_BLOCK_SIZES_TEXT}`);
   const max = maxErisLevel(cap.blockSize);
   if (!Number.isInteger(cap.level) || cap.level < 0 || cap.level > max) {
     fail('malformed', `ERIS level ${String(cap.level)} is out of range (0 to ${max} for ${cap.blockSize}-byte blocks)`);
@@ -145,7 +153,7 @@ export function readCapabilityFromBytes(bytes: Uint8Array): ReadCapability {
   }
   const code = bytes[0]!;
   const blockSize = 2 ** code;
-  if (!isBlockSize(blockSize)) fail('malformed', `unknown ERIS block size code 0x${code.toString(16).padStart(2, '0')} (expected 0x0a or 0x0f)`);
+  if (!isErisBlockSize(blockSize)) fail('malformed', `unknown ERIS block size code 0x${code.toString(16).padStart(2, '0')} (expected 0x0a or 0x0f)`);
   return checkReadCapability({
     blockSize,
     level: bytes[1]!,
@@ -215,7 +223,7 @@ export function parseErisReference(text: unknown): ErisReference {
  */
 export async function encodeEris(content: ErisContent, put: PutBlock, options: ErisEncodeOptions): Promise<ReadCapability> {
   const { blockSize } = options;
-  if (!isBlockSize(blockSize)) fail('malformed', `ERIS block size ${String(blockSize)} is not 1024 or 32768`);
+  if (!isErisBlockSize(blockSize)) fail('malformed', `ERIS block size ${String(blockSize)} is not ${ERIS_BLOCK_SIZES_TEXT}`);
   const secret = options.convergenceSecret ?? new Uint8Array(ERIS_HASH_BYTES);
   if (!(secret instanceof Uint8Array) || secret.length !== ERIS_HASH_BYTES) {
     fail('malformed', `an ERIS convergence secret is ${ERIS_HASH_BYTES} bytes`);
@@ -262,14 +270,14 @@ class PendingNode {
   }
 
   add(reference: ErisReference, key: ErisKey): void {
-    this.bytes.set(reference, this.count * PAIR_BYTES);
-    this.bytes.set(key, this.count * PAIR_BYTES + ERIS_HASH_BYTES);
+    this.bytes.set(reference, this.count * ERIS_PAIR_BYTES);
+    this.bytes.set(key, this.count * ERIS_PAIR_BYTES + ERIS_HASH_BYTES);
     this.count++;
   }
 
   pair(i: number): { reference: ErisReference; key: ErisKey } {
-    const at = i * PAIR_BYTES;
-    return { reference: this.bytes.slice(at, at + ERIS_HASH_BYTES), key: this.bytes.slice(at + ERIS_HASH_BYTES, at + PAIR_BYTES) };
+    const at = i * ERIS_PAIR_BYTES;
+    return { reference: this.bytes.slice(at, at + ERIS_HASH_BYTES), key: this.bytes.slice(at + ERIS_HASH_BYTES, at + ERIS_PAIR_BYTES) };
   }
 
   /** The node's plaintext; unused pairs stay zero (the spec's null pairs). Starts a fresh node. */
@@ -368,9 +376,9 @@ export async function* decodeEris(cap: ReadCapability, get: GetBlock, options: E
   refuseIfTooDeep(cap, maxBytes);
   await initErisCrypto();
 
-  const fetcher = new BlockFetcher(cap.blockSize, get);
-  const leaves = leafPairs(cap, fetcher);
-  const pending: Promise<Uint8Array>[] = [];
+  const reader = new BlockReader(cap.blockSize, get);
+  const leaves = leafPairs(cap, reader);
+  const pending: Promise<Outcome<Uint8Array>>[] = [];
   let exhausted = false;
   let output = 0;
   try {
@@ -378,11 +386,13 @@ export async function* decodeEris(cap: ReadCapability, get: GetBlock, options: E
       while (!exhausted && pending.length < readAhead) {
         const next = await leaves.next();
         if (next.done) exhausted = true;
-        else pending.push(handled(readLeaf(fetcher, next.value)));
+        else pending.push(outcomeOf(readLeaf(reader, next.value)));
       }
       const leaf = pending.shift();
       if (!leaf) return;
-      const plaintext = await leaf;
+      const outcome = await leaf;
+      if (!outcome.ok) throw outcome.error;
+      const plaintext = outcome.value;
       output += plaintext.length;
       if (output > maxBytes) fail('too-large', `ERIS content is longer than the limit of ${maxBytes} bytes`);
       yield plaintext;
@@ -406,29 +416,34 @@ function refuseIfTooDeep(cap: ReadCapability, maxBytes: number): void {
   if (smallest > maxBytes) fail('too-large', `ERIS content of level ${cap.level} is at least ${smallest} bytes, over the limit of ${maxBytes}`);
 }
 
-/** Marks a read-ahead promise as handled, so abandoning the stream early leaves no unhandled rejection; awaiting it still throws. */
-function handled<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
+/**
+ * A read-ahead result held as a value: one the consumer reaches is rethrown
+ * there if it failed; one it never reaches (it left the stream early) goes with
+ * the stream instead of surfacing as an unhandled rejection.
+ */
+type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+
+function outcomeOf<T>(p: Promise<T>): Promise<Outcome<T>> {
+  return p.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }
 
 /** Fetches blocks and checks size and reference before anything uses them. */
-class BlockFetcher {
+class BlockReader {
   constructor(
     private readonly blockSize: ErisBlockSize,
     private readonly get: GetBlock,
   ) {}
 
-  async fetch(reference: ErisReference): Promise<Uint8Array> {
+  async read(reference: ErisReference): Promise<Uint8Array> {
     const block = await this.get(reference);
-    const name = (): string => formatErisReference(reference); // only for messages: base32 costs time per block
-    if (block === undefined) fail('not-found', `ERIS block ${name()} is missing`);
-    if (!(block instanceof Uint8Array)) fail('malformed', `the store returned something other than bytes for ERIS block ${name()}`);
-    if (block.length !== this.blockSize) {
-      fail('malformed', `ERIS block ${name()} is ${block.length} bytes but the read capability says ${this.blockSize}-byte blocks`);
-    }
+    if (block === undefined) fail('not-found', `ERIS block ${formatErisReference(reference)} is missing`);
+    if (!(block instanceof Uint8Array)) fail('malformed', `the store returned something other than bytes for ERIS block ${formatErisReference(reference)}`);
+    checkErisBlockSize(block, this.blockSize, reference);
     if (!bytesEqual(blake2b256(block), reference)) {
-      fail('bad-encoding', `ERIS block ${name()} does not match its reference (its BLAKE2b-256 differs): corrupted or substituted`);
+      fail('bad-encoding', `ERIS block ${formatErisReference(reference)} does not match its reference (its BLAKE2b-256 differs): corrupted or substituted`);
     }
     return block;
   }
@@ -441,8 +456,8 @@ interface LeafPair {
   readonly last: boolean;
 }
 
-async function readLeaf(fetcher: BlockFetcher, leaf: LeafPair): Promise<Uint8Array> {
-  const plaintext = chacha20(leaf.key, 0, await fetcher.fetch(leaf.reference));
+async function readLeaf(reader: BlockReader, leaf: LeafPair): Promise<Uint8Array> {
+  const plaintext = chacha20(leaf.key, 0, await reader.read(leaf.reference));
   return leaf.last ? unpad(plaintext) : plaintext;
 }
 
@@ -456,84 +471,36 @@ function unpad(block: Uint8Array): Uint8Array {
   return block.subarray(0, i);
 }
 
-/** An internal node being walked: its plaintext and the next pair to visit. */
-interface Frame {
-  readonly node: Uint8Array;
+/** An internal node being walked: its children and the next one to visit. */
+interface NodeCursor {
   readonly level: number;
-  readonly count: number;
-  readonly rightmost: boolean;
+  readonly children: readonly ErisChild[];
   next: number;
 }
 
 /**
  * The leaves' (reference, key) pairs in content order, depth first. Holds one
- * decrypted node per level; each node is fetched only when the walk reaches it.
+ * opened node per level; each node is fetched only when the walk reaches it.
  */
-async function* leafPairs(cap: ReadCapability, fetcher: BlockFetcher): AsyncGenerator<LeafPair, void, undefined> {
+async function* leafPairs(cap: ReadCapability, reader: BlockReader): AsyncGenerator<LeafPair, void, undefined> {
   if (cap.level === 0) {
     yield { reference: cap.rootReference.slice(), key: cap.rootKey.slice(), last: true };
     return;
   }
-  const stack: Frame[] = [await openNode(fetcher, cap, cap.rootReference.slice(), cap.rootKey.slice(), cap.level, true)];
+  const open = async (node: ErisNodePlace): Promise<NodeCursor> => ({
+    level: node.level,
+    children: openErisNode(await reader.read(node.reference), cap.blockSize, node),
+    next: 0,
+  });
+  const stack: NodeCursor[] = [await open({ reference: cap.rootReference.slice(), key: cap.rootKey.slice(), level: cap.level, rightmost: true, isRoot: true })];
   while (stack.length > 0) {
-    const frame = stack[stack.length - 1]!;
-    if (frame.next === frame.count) {
+    const cursor = stack[stack.length - 1]!;
+    if (cursor.next === cursor.children.length) {
       stack.pop();
       continue;
     }
-    const i = frame.next++;
-    const at = i * PAIR_BYTES;
-    // Copies: the store's `get` sees the reference and must not reach into the node.
-    const reference = frame.node.slice(at, at + ERIS_HASH_BYTES);
-    const key = frame.node.slice(at + ERIS_HASH_BYTES, at + PAIR_BYTES);
-    const rightmost = frame.rightmost && i === frame.count - 1;
-    if (frame.level === 1) yield { reference, key, last: rightmost };
-    else stack.push(await openNode(fetcher, cap, reference, key, frame.level - 1, rightmost));
+    const child = cursor.children[cursor.next++]!;
+    if (cursor.level === 1) yield { reference: child.reference, key: child.key, last: child.rightmost };
+    else stack.push(await open({ ...child, level: cursor.level - 1, isRoot: false }));
   }
-}
-
-/**
- * Fetches and decrypts an internal node (nonce = its level) and checks it. Its
- * key is the unkeyed hash of its plaintext, so a wrong key or level in the
- * capability, or a wrong pair in a parent, is caught here rather than read as
- * garbage.
- */
-async function openNode(
-  fetcher: BlockFetcher,
-  cap: ReadCapability,
-  reference: ErisReference,
-  key: ErisKey,
-  level: number,
-  rightmost: boolean,
-): Promise<Frame> {
-  const node = chacha20(key, level, await fetcher.fetch(reference));
-  if (!bytesEqual(blake2b256(node), key)) {
-    fail('malformed', `ERIS internal node at level ${level} does not match its key: the read capability's level or key, or a parent node, is wrong`);
-  }
-  const count = countPairs(node, level, rightmost, level === cap.level);
-  return { node, level, count, rightmost, next: 0 };
-}
-
-function isNullPair(node: Uint8Array, at: number): boolean {
-  for (let j = at; j < at + PAIR_BYTES; j++) if (node[j] !== 0) return false;
-  return true;
-}
-
-/**
- * The number of pairs in a node, refusing shapes the encoder never makes: pairs
- * fill a node from the start and are followed only by null (all-zero) pairs;
- * every node but the last of its level is full; and a root holds at least two
- * pairs (had one been left, that pair would have been the root).
- */
-function countPairs(node: Uint8Array, level: number, rightmost: boolean, isRoot: boolean): number {
-  const slots = node.length / PAIR_BYTES;
-  let count = 0;
-  while (count < slots && !isNullPair(node, count * PAIR_BYTES)) count++;
-  for (let j = count * PAIR_BYTES; j < node.length; j++) {
-    if (node[j] !== 0) fail('malformed', `ERIS internal node at level ${level} has data after its first null reference-key pair`);
-  }
-  if (count === 0) fail('malformed', `ERIS internal node at level ${level} holds no reference-key pairs`);
-  if (!rightmost && count < slots) fail('malformed', `ERIS internal node at level ${level} is not full but is not the last node of its level`);
-  if (isRoot && count < 2) fail('malformed', `ERIS root node at level ${level} holds a single pair: that pair would itself be the root`);
-  return count;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { fail } from './errors.js';
-import { decodeVarint, encodeVarint } from './varint.js';
+import { decode as decodeVarint, encode as encodeVarint, encodingLength } from 'uint8-varint';
 
 /**
  * Range-based set reconciliation (as in Negentropy and Willow) of the items
@@ -217,8 +217,17 @@ class Reader {
     return this.buf[this.pos++]!;
   }
   varint(): number {
-    const { value, next } = decodeVarint(this.buf, this.pos);
-    this.pos = next;
+    let value: number;
+    try {
+      value = decodeVarint(this.buf, this.pos);
+    } catch {
+      // uint8-varint reads past the end as continuation bytes, so a cut-off varint lands here too.
+      return fail('malformed', 'a varint in a reconciliation message is cut off or longer than 8 bytes');
+    }
+    const size = encodingLength(value);
+    // Minimal encodings only: the byte that should end this one must not say more follow.
+    if ((this.buf[this.pos + size - 1]! & 0x80) !== 0) fail('malformed', 'a varint in a reconciliation message is not minimally encoded');
+    this.pos += size;
     return value;
   }
   bytes(n: number): Uint8Array {

@@ -1,27 +1,31 @@
 import type { Stream } from '@libp2p/interface';
+import { lpStream, UnexpectedEOFError, type LengthPrefixedStream, type LengthPrefixedStreamOpts } from '@libp2p/utils';
+import { decode as decodeVarint, encode as encodeVarint, encodingLength } from 'uint8-varint';
 import { KithError } from '../core/errors.js';
-import { encodeVarint } from '../core/varint.js';
+import { FRAME_READ_AHEAD_BYTES, FRAME_READ_BUFFER_LIMIT_BYTES, FRAME_WRITE_TIMEOUT_MS } from '../core/constants.js';
+import { Deadlines } from './deadlines.js';
 
 /**
  * Length-prefixed frames over a libp2p 3 stream: each frame is an unsigned
  * LEB128 varint byte count followed by that many bytes (the multiformats
- * unsigned-varint, as libp2p's own protocols use).
+ * unsigned-varint, as libp2p's own protocols use), read one at a time, the
+ * pull model a request/response protocol wants (read one frame, decide, answer).
  *
- * libp2p 3 streams are event emitters, not async iterables of sinks: data
- * arrives as 'message' events, `send()` queues bytes and returns false when
- * the caller should wait for 'drain', `close()` ends our writing side,
- * `abort(err)` resets both. This class turns that push model into the pull
- * model a request/response protocol wants (read one frame, decide, answer)
- * and puts the limits in one place: a per-frame size checked from the length
- * prefix before the body is buffered, a read deadline, and byte counters.
+ * Reading is libp2p's `lpStream` (@libp2p/utils): it reads the prefix, then
+ * the body, and honours an abort signal as the read's deadline. Writing is a
+ * send and, when the muxer asks, a wait for 'drain' (see writeFrame for why
+ * not lpStream's). What lpStream does not do, and this class adds:
+ * - the per-frame limit is the read's, not the stream's, and is checked by our
+ *   length decoder as the prefix arrives, before any of the body is read (the
+ *   prefix must also be minimally encoded, so peers cannot disagree on it);
+ * - back-pressure on the reading side: lpStream buffers whatever arrives and
+ *   aborts the stream past a fixed size, so a fast sender and a slow reader
+ *   would end in a reset. We pause the stream (yamux then stops granting the
+ *   sender window) once the read-ahead reaches its mark, and resume when a read
+ *   needs more; the frame being read raises the mark to its own size;
+ * - deadlines that cost no timer per frame (net/deadlines.ts);
+ * - errors as KithError, a clean end between frames as null, byte counters.
  */
-
-/** Bytes we buffer ahead of the reader before asking the sender to wait. */
-const DEFAULT_HIGH_WATER = 1024 * 1024;
-/** Below this a frame is copied into one send with its prefix: one muxer frame, one AEAD tag. */
-const COALESCE_BELOW = 64 * 1024;
-/** A varint longer than this cannot be a length we would accept (2^56 > any limit). */
-const MAX_VARINT_BYTES = 8;
 
 export interface FrameStreamOptions {
   /**
@@ -29,9 +33,21 @@ export interface FrameStreamOptions {
    * sender window). Raised automatically to fit a frame being read.
    */
   highWaterMark?: number;
-  /** Deadline for one writeFrame waiting for the peer to take our bytes. Default 30 s. */
+  /** Deadline for one writeFrame waiting for the peer to take our bytes. */
   writeTimeoutMs?: number;
 }
+
+/** What protocols need of a framed stream (tests and callers may hand in their own). */
+export type Frames = Pick<FrameStream, 'readFrame' | 'writeFrame' | 'close' | 'reset' | 'bytesRead' | 'bytesWritten'>;
+
+/** The length decoder's input: the prefix bytes read so far. */
+type Prefix = Parameters<LengthPrefixedStreamOpts['lengthDecoder']>[0];
+
+/** Below this a frame is copied into one send with its prefix: one muxer frame, one AEAD tag. */
+const COALESCE_BELOW_BYTES = 64 * 1024;
+
+/** lpStream reads the prefix a byte at a time; a RangeError from the decoder means "not all of it yet". */
+const MORE_PREFIX = new RangeError('the length prefix continues');
 
 export class FrameStream {
   readonly stream: Stream;
@@ -40,58 +56,45 @@ export class FrameStream {
   /** Bytes handed to the stream, prefixes included. */
   bytesWritten = 0;
 
-  private readonly chunks: Uint8Array[] = [];
-  private buffered = 0;
+  private readonly lp: LengthPrefixedStream<Stream>;
   private readonly highWater: number;
   private readonly writeTimeoutMs: number;
-  private remoteEnded = false;
-  private closed = false;
-  private closeError: Error | undefined;
-  private wake: (() => void) | undefined;
-  private reading = false;
-  /** Bytes the current read needs buffered to finish its frame. */
+  /** Bytes received and not yet taken by a read: what pausing bounds. */
+  private buffered = 0;
+  /** While a read waits for a body: its length, which then sets the read-ahead mark. */
   private want = 0;
+  /** Prefix bytes of the frame being read that lpStream has taken (0 until it starts). */
+  private prefixTaken = 0;
+  /** The frame limit of the read in progress, for the length decoder. */
+  private maxBytes = 0;
+  private reading = false;
   /** Inside stream.resume(), which hands us what libp2p buffered before it re-opens the muxer's window. */
   private resuming = false;
-  /** Once the framing is out of step (oversize, malformed) every later read fails the same way. */
+  /** Once the framing is out of step (oversize, malformed, cut mid-frame) every later read fails the same way. */
   private poisoned: KithError | undefined;
+  private closeError: Error | undefined;
+  private readonly readDeadlines = new Deadlines();
+  private readonly writeDeadlines = new Deadlines();
 
   constructor(stream: Stream, options: FrameStreamOptions = {}) {
     this.stream = stream;
-    this.highWater = options.highWaterMark ?? DEFAULT_HIGH_WATER;
-    this.writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
-    // A short request may arrive whole, FIN included, while the protocol is
-    // still being negotiated, before anyone could listen: its events are
-    // gone, so start from the stream's state.
-    this.remoteEnded = stream.remoteWriteStatus === 'closed';
-    if (stream.status === 'aborted' || stream.status === 'reset') {
-      this.closed = true;
-      this.closeError = new Error(`stream ${stream.status} before it was read`);
-    } else if (stream.status === 'closed') {
-      this.closed = true;
-    }
-    // Listen at once: libp2p buffers data that arrives before a 'message'
-    // listener exists and replays it when one is added, so nothing is lost,
-    // but a stream with no listener counts that buffer against its own limit.
+    this.highWater = options.highWaterMark ?? FRAME_READ_AHEAD_BYTES;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? FRAME_WRITE_TIMEOUT_MS;
+    // Our pausing keeps lpStream's buffer near the read-ahead mark (or the
+    // frame being read) plus what libp2p held while paused (one yamux window);
+    // its own limit is only a backstop for a peer that ignores flow control.
+    this.lp = lpStream(stream, { lengthDecoder: (prefix) => this.decodeLength(prefix), maxBufferSize: FRAME_READ_BUFFER_LIMIT_BYTES });
+    // Listen at once (lpStream has): libp2p replays what arrived before a
+    // 'message' listener existed, so nothing is lost or left uncounted.
     stream.addEventListener('message', (evt) => {
-      const data = evt.data instanceof Uint8Array ? evt.data : evt.data.subarray();
-      if (data.byteLength === 0) return;
-      this.chunks.push(data);
-      this.buffered += data.byteLength;
-      this.bytesRead += data.byteLength;
-      // Enough for the frame being read (or the high-water mark between
-      // reads): ask the sender to wait rather than buffer without bound.
+      this.buffered += evt.data.byteLength;
+      this.bytesRead += evt.data.byteLength;
       if (!this.resuming && this.buffered >= Math.max(this.highWater, this.want)) this.pause();
-      this.notify();
-    });
-    stream.addEventListener('remoteCloseWrite', () => {
-      this.remoteEnded = true;
-      this.notify();
     });
     stream.addEventListener('close', (evt) => {
-      this.closed = true;
-      this.closeError = evt.error;
-      this.notify();
+      this.closeError ??= evt.error;
+      this.readDeadlines.dispose();
+      this.writeDeadlines.dispose();
     });
   }
 
@@ -100,65 +103,49 @@ export class FrameStream {
    * frames. Throws KithError: 'too-large' (length prefix over maxBytes; the
    * body is not read, and the caller should reset), 'malformed' (a bad prefix,
    * or the stream ended inside a frame), 'timeout' (no whole frame within
-   * timeoutMs; the partial frame stays buffered, so reading again is allowed),
-   * 'io' (the stream was reset or aborted).
+   * timeoutMs; if part of one had arrived the stream is out of step and every
+   * later read fails too), 'io' (the stream was reset or aborted).
    */
   async readFrame(maxBytes: number, timeoutMs: number): Promise<Uint8Array | null> {
     if (this.poisoned !== undefined) throw this.poisoned;
     if (this.reading) throw new KithError('io', 'readFrame called while another read is waiting');
     this.reading = true;
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
+    this.maxBytes = maxBytes;
+    const signal = this.readDeadlines.start(timeoutMs, () => new KithError('timeout', `no complete frame within ${timeoutMs} ms`));
     try {
-      for (;;) {
-        const header = this.parseHeader(maxBytes);
-        if (header !== undefined && this.buffered >= header.prefix + header.length) {
-          this.consume(header.prefix);
-          return this.consume(header.length);
-        }
-        // A frame above the high-water mark could never complete if we stayed
-        // paused, so the frame being read sets the mark until it is done.
-        this.want = header === undefined ? this.buffered + 1 : header.prefix + header.length;
-        if (this.stream.readStatus === 'paused') {
-          const before = this.buffered;
-          this.resume();
-          // resume() hands over at once what libp2p held while we were paused,
-          // perhaps the rest of this frame: look again before judging the end.
-          if (this.buffered !== before) continue;
-        }
-        if (this.closed && this.closeError !== undefined) {
-          throw new KithError('io', `stream reset: ${this.closeError.message}`);
-        }
-        if (this.isEnded()) {
-          if (this.buffered === 0) return null;
-          throw this.poison(new KithError('malformed', `stream ended inside a frame (${this.buffered} bytes of it arrived)`));
-        }
-        if (timedOut) throw new KithError('timeout', `no complete frame within ${timeoutMs} ms`);
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          if (timer === undefined) {
-            timer = setTimeout(() => {
-              timedOut = true;
-              this.notify();
-            }, timeoutMs);
-          }
-        });
-      }
+      // Reading frees room: let the sender go on if it was waiting on us.
+      if (this.buffered < this.highWater) this.resume();
+      const frame = await this.lp.read({ signal });
+      this.buffered -= frame.byteLength;
+      return frame.subarray();
+    } catch (e) {
+      return this.readFailed(e);
     } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      this.wake = undefined;
+      this.readDeadlines.end();
       this.reading = false;
       this.want = 0;
+      this.prefixTaken = 0;
       if (this.buffered >= this.highWater) this.pause();
     }
   }
 
-  /** Sends one frame; resolves when the stream has taken it (not when the peer has read it). */
+  /**
+   * Sends one frame; resolves when the stream has taken it (not when the peer
+   * has read it). Frames go one after another: await each before the next.
+   *
+   * Written here, not with lpStream's write: that takes its deadline as a
+   * signal handed to p-event, which never removes its 'abort' listener, so it
+   * needs a fresh AbortController and timer per frame (see net/deadlines.ts
+   * for what those cost), or a signal per stream that collects a listener per
+   * wait (Node warns of the leak after ten). Here a deadline applies only when
+   * the muxer makes us wait.
+   */
   async writeFrame(bytes: Uint8Array): Promise<void> {
     const prefix = encodeVarint(bytes.byteLength);
+    this.bytesWritten += prefix.byteLength + bytes.byteLength;
     try {
       let ok: boolean;
-      if (bytes.byteLength < COALESCE_BELOW) {
+      if (bytes.byteLength < COALESCE_BELOW_BYTES) {
         const one = new Uint8Array(prefix.byteLength + bytes.byteLength);
         one.set(prefix, 0);
         one.set(bytes, prefix.byteLength);
@@ -167,10 +154,9 @@ export class FrameStream {
         this.stream.send(prefix);
         ok = this.stream.send(bytes);
       }
-      this.bytesWritten += prefix.byteLength + bytes.byteLength;
       // send() has queued the bytes either way; false asks us not to queue
       // more until the muxer drains, which bounds our memory to one frame.
-      if (!ok) await this.stream.onDrain({ signal: AbortSignal.timeout(this.writeTimeoutMs) });
+      if (!ok) await this.drained();
     } catch (e) {
       throw asKithError(e, 'write');
     }
@@ -193,72 +179,71 @@ export class FrameStream {
     this.stream.abort(new Error(reason));
   }
 
-  private isEnded(): boolean {
-    // Bytes may still sit in libp2p's own buffer (we paused); those come first.
-    return (this.remoteEnded || this.closed) && this.stream.readBufferLength === 0;
+  private async drained(): Promise<void> {
+    const signal = this.writeDeadlines.start(this.writeTimeoutMs, () => new KithError('timeout', 'stream write timed out: the peer is not reading'));
+    try {
+      await this.stream.onDrain({ signal });
+    } finally {
+      this.writeDeadlines.end();
+    }
   }
 
-  /** The frame header at the front of the buffer, or undefined if it has not all arrived. */
-  private parseHeader(maxBytes: number): { prefix: number; length: number } | undefined {
-    let value = 0;
-    let i = 0;
-    const maxPrefix = Math.min(MAX_VARINT_BYTES, varintLength(maxBytes));
-    for (const chunk of this.chunks) {
-      for (const byte of chunk) {
-        value += (byte & 0x7f) * 2 ** (7 * i);
-        i++;
-        if ((byte & 0x80) === 0) {
-          // Minimal encoding only: a trailing zero byte would let two peers
-          // disagree about where frames start if anyone re-encodes.
-          if (byte === 0 && i > 1) throw this.poison(new KithError('malformed', 'frame length is not minimally encoded'));
-          if (value > maxBytes) throw this.poison(new KithError('too-large', `frame of ${value} bytes; the limit is ${maxBytes}`));
-          return { prefix: i, length: value };
-        }
-        if (i >= maxPrefix) {
-          // Already too many digits for any length within the limit.
-          throw this.poison(new KithError('too-large', `frame length prefix exceeds the limit of ${maxBytes} bytes`));
-        }
-      }
+  /**
+   * lpStream's length decoder, called with each prefix byte as it is taken:
+   * checks the prefix against this read's limit before any of the body is read.
+   */
+  private decodeLength(prefix: Prefix): number {
+    this.buffered--;
+    const n = (this.prefixTaken = prefix.byteLength);
+    const last = prefix.get(n - 1);
+    if ((last & 0x80) !== 0) {
+      // Already as many digits as the largest allowed length takes, and more to come.
+      if (n >= encodingLength(this.maxBytes)) throw this.poison(new KithError('too-large', `frame length prefix exceeds the limit of ${this.maxBytes} bytes`));
+      throw MORE_PREFIX;
     }
+    // Minimal encoding only: a trailing zero byte would let two peers
+    // disagree about where frames start if anyone re-encodes.
+    if (last === 0 && n > 1) throw this.poison(new KithError('malformed', 'frame length is not minimally encoded'));
+    const length = decodeVarint(prefix);
+    if (length > this.maxBytes) throw this.poison(new KithError('too-large', `frame of ${length} bytes; the limit is ${this.maxBytes}`));
+    // A frame above the read-ahead mark could never complete while paused, so
+    // the frame being read sets the mark until it is done.
+    this.want = length;
+    if (this.buffered < length) this.resume();
+    return length;
+  }
+
+  /** Turns what a read threw into its answer: null for a clean end, a KithError otherwise. */
+  private readFailed(e: unknown): null {
+    if (e instanceof KithError) {
+      // Our own: a refused prefix (already poisoned), or the deadline.
+      if (e.code === 'timeout' && this.prefixTaken > 0) throw this.poison(e);
+      throw e;
+    }
+    const failure = this.failure();
+    if (failure !== undefined) throw new KithError('io', `stream reset: ${failure}`);
+    if (e instanceof UnexpectedEOFError) {
+      if (this.prefixTaken === 0) return null;
+      const arrived = this.prefixTaken + Math.max(0, this.buffered);
+      throw this.poison(new KithError('malformed', `stream ended inside a frame (${arrived} bytes of it arrived)`));
+    }
+    throw new KithError('io', `stream read failed: ${(e as Error)?.message ?? String(e)}`);
+  }
+
+  /** Why the stream is unusable, if it was reset or aborted. */
+  private failure(): string | undefined {
+    if (this.closeError !== undefined) return this.closeError.message;
+    if (this.stream.status === 'reset' || this.stream.status === 'aborted') return `the stream was ${this.stream.status}`;
     return undefined;
   }
 
-  private consume(n: number): Uint8Array {
-    if (n === 0) return new Uint8Array(0);
-    const first = this.chunks[0]!;
-    let out: Uint8Array;
-    if (first.byteLength >= n) {
-      // The common case (a frame within one arrival): a view, not a copy.
-      out = first.subarray(0, n);
-      if (first.byteLength === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = new Uint8Array(n);
-      let off = 0;
-      while (off < n) {
-        const c = this.chunks[0]!;
-        const take = Math.min(c.byteLength, n - off);
-        out.set(c.subarray(0, take), off);
-        off += take;
-        if (take === c.byteLength) this.chunks.shift();
-        else this.chunks[0] = c.subarray(take);
-      }
-    }
-    this.buffered -= n;
-    return out;
-  }
-
   private pause(): void {
-    if (this.stream.readStatus === 'readable') {
-      try {
-        this.stream.pause();
-      } catch {
-        // Closing already; nothing more will arrive to pause.
-      }
-    }
+    // Only a readable stream can be paused (one closing has nothing more to hold back).
+    if (this.stream.readStatus === 'readable') this.stream.pause();
   }
 
   private resume(): void {
+    if (this.stream.readStatus !== 'paused') return;
     // libp2p's resume() first delivers what it buffered, then tells the muxer
     // to grant window again. Pausing from the listener during that delivery
     // would be undone by the grant: the stream would say "paused" while yamux
@@ -267,18 +252,10 @@ export class FrameStream {
     this.resuming = true;
     try {
       this.stream.resume();
-    } catch {
-      // Closing already: what libp2p still holds is dropped with it.
     } finally {
       this.resuming = false;
     }
     if (this.buffered >= Math.max(this.highWater, this.want)) this.pause();
-  }
-
-  private notify(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
   }
 
   private poison(e: KithError): KithError {
@@ -292,20 +269,13 @@ export function frameStream(stream: Stream, options?: FrameStreamOptions): Frame
   return new FrameStream(stream, options);
 }
 
-export function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    len++;
-  }
-  return len;
-}
-
 function asKithError(e: unknown, what: string): KithError {
   if (e instanceof KithError) return e;
   const err = e as Error;
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
     return new KithError('timeout', `stream ${what} timed out: the peer is not reading`);
   }
-  return new KithError('io', `stream ${what} failed: ${err?.message ?? String(e)}`);
+  // lpStream rejects a write with the stream's 'close' event if the stream closes while it waits.
+  const reason = err?.message ?? (e as { error?: Error })?.error?.message ?? 'the stream closed';
+  return new KithError('io', `stream ${what} failed: ${reason}`);
 }

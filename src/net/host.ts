@@ -19,9 +19,9 @@ import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { sha256 } from 'multiformats/hashes/sha2';
 import { KithError } from '../core/errors.js';
-import type { Logger } from '../core/log.js';
+import { reasonOf, silentLogger, type Logger } from '../core/log.js';
 import { BOOTSTRAP_RETRY_MS, HOST } from '../core/constants.js';
-import { PeerPenalties, type NetLogger, type PeerPenaltiesOptions } from './peers.js';
+import { PeerPenalties, type PeerPenaltiesOptions } from './peers.js';
 import { relayFinder, type RelayFinder } from './relay-finder.js';
 
 /**
@@ -95,11 +95,11 @@ export interface HostOptions {
   /** How often lost bootstrap peers are redialled; default 30 s. */
   bootstrapRetryMs?: number;
   penalties?: PeerPenaltiesOptions;
-  log?: NetLogger;
+  log?: Logger;
 }
 
 export async function createHost(options: HostOptions): Promise<KithHost> {
-  const log: NetLogger = options.log ?? (() => {});
+  const log = options.log ?? silentLogger;
   const listenHost = options.listenHost ?? '0.0.0.0';
   const ip = isIPv6(listenHost) ? 'ip6' : 'ip4';
   const listen = [`/${ip}/${listenHost}/tcp/${options.tcpPort ?? 0}`];
@@ -162,7 +162,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
       announce: publicRelay,
       key: () => dhtKey(RELAYS_DHT_NAME),
       ...options.relaySearch,
-      log: loggerOf(log),
+      log,
     }),
     ...(publicRelay ? { relay: circuitRelayServer() } : {}),
   };
@@ -202,8 +202,8 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
     void node.peerStore
       .merge(info.id, { multiaddrs: info.multiaddrs })
       .then(() => node.dial(info.id))
-      .then(() => log(`connected to local peer ${info.id.toString()} (mDNS)`))
-      .catch((e: Error) => log(`could not dial local peer ${info.id.toString()}: ${e.message}`));
+      .then(() => log.info(`connected to local peer ${info.id.toString()} (mDNS)`))
+      .catch((e: unknown) => log.info(`could not dial local peer ${info.id.toString()}: ${reasonOf(e)}`));
   };
 
   if (options.bootstrap !== undefined && options.bootstrap.length > 0) {
@@ -218,7 +218,7 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
  * libp2p redials at once when one drops, and keeps trying on a timer after
  * libp2p's own retries give up.
  */
-export async function startBootstrap(node: KithHost, addrs: string[], retryMs: number, log: NetLogger): Promise<void> {
+export async function startBootstrap(node: KithHost, addrs: string[], retryMs: number, log: Logger): Promise<void> {
   const targets: Array<{ addr: Multiaddr; peer?: PeerId }> = [];
   for (const s of addrs) {
     try {
@@ -226,7 +226,7 @@ export async function startBootstrap(node: KithHost, addrs: string[], retryMs: n
       const id = addr.getComponents().find((c) => c.name === 'p2p')?.value;
       targets.push(id !== undefined ? { addr, peer: peerIdFromString(id) } : { addr });
     } catch (e) {
-      log(`ignoring bootstrap address ${s}: ${(e as Error).message}`);
+      log.warn(`ignoring bootstrap address ${s}: ${reasonOf(e)}`);
     }
   }
   let running = false;
@@ -242,7 +242,7 @@ export async function startBootstrap(node: KithHost, addrs: string[], retryMs: n
             t.peer = conn.remotePeer;
             await node.peerStore.merge(conn.remotePeer, { tags: { [BOOTSTRAP_TAG]: { value: 50 } } });
           } catch (e) {
-            if (node.status === 'started') log(`bootstrap peer ${t.addr.toString()} unreachable: ${(e as Error).message}`);
+            if (node.status === 'started') log.info(`bootstrap peer ${t.addr.toString()} unreachable: ${reasonOf(e)}`);
           }
         }),
       );
@@ -255,11 +255,6 @@ export async function startBootstrap(node: KithHost, addrs: string[], retryMs: n
   // The node's own sockets keep the process alive while it runs; this timer must not.
   timer.unref();
   node.addEventListener('stop', () => clearInterval(timer), { once: true });
-}
-
-/** Until net/ logs through core's Logger everywhere: one line-logger serves every level. */
-function loggerOf(log: NetLogger): Logger {
-  return { debug: () => undefined, info: log, warn: log, error: log };
 }
 
 // ---- gossip validation ----
@@ -286,7 +281,7 @@ export interface GossipMessage {
  */
 export type GossipValidator = (msg: GossipMessage) => GossipVerdict | Promise<GossipVerdict>;
 
-export function setTopicValidator(host: KithHost, topic: string, validate: GossipValidator, log?: NetLogger): void {
+export function setTopicValidator(host: KithHost, topic: string, validate: GossipValidator, log: Logger = silentLogger): void {
   const { pubsub, penalties } = host.services;
   pubsub.topicValidators.set(topic, async (propagationSource, msg) => {
     let verdict: GossipVerdict;
@@ -298,13 +293,13 @@ export function setTopicValidator(host: KithHost, topic: string, validate: Gossi
         propagationSource,
       });
     } catch (e) {
-      log?.(`gossip validator for ${topic} failed: ${(e as Error).message}`);
+      log.error(`gossip validator for ${topic} failed: ${reasonOf(e)}`);
       return TopicValidatorResult.Ignore;
     }
     if (verdict === 'accept') return TopicValidatorResult.Accept;
     if (verdict === 'reject') {
       const strikes = penalties.strike(propagationSource);
-      log?.(`rejected gossip on ${topic} from ${propagationSource.toString()} (strikes now ${strikes.toFixed(1)})`);
+      log.info(`rejected gossip on ${topic} from ${propagationSource.toString()} (strikes now ${strikes.toFixed(1)})`);
       return TopicValidatorResult.Reject;
     }
     return TopicValidatorResult.Ignore;

@@ -1,4 +1,6 @@
 import type { ConnectionGater, PeerId } from '@libp2p/interface';
+import { silentLogger, type Logger } from '../core/log.js';
+import { PEER_BASE_BAN_MS, PEER_MAX_BAN_MS, PEER_MAX_TRACKED, PEER_STRIKE_HALF_LIFE_MS } from '../core/constants.js';
 import type { KithHost } from './host.js';
 
 /**
@@ -16,8 +18,6 @@ import type { KithHost } from './host.js';
  * peer ids are cheap to make anyway; the point is to stop the damage now.
  */
 
-export type NetLogger = (line: string) => void;
-
 export interface Penalty {
   readonly peer: string;
   readonly reason: string;
@@ -28,13 +28,13 @@ export interface Penalty {
 }
 
 export interface PeerPenaltiesOptions {
-  /** First ban length. Default 10 minutes. */
+  /** First ban length. */
   baseBanMs?: number;
-  /** Longest ban, and how long a past ban is remembered for doubling. Default 24 hours. */
+  /** Longest ban, and how long a past ban is remembered for doubling. */
   maxBanMs?: number;
-  /** Strikes halve over this time. Default 5 minutes. */
+  /** Strikes halve over this time. */
   strikeHalfLifeMs?: number;
-  /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. Default 10 000. */
+  /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
   maxTracked?: number;
   now?: () => number;
 }
@@ -62,10 +62,10 @@ export class PeerPenalties {
   private readonly now: () => number;
 
   constructor(options: PeerPenaltiesOptions = {}) {
-    this.baseBanMs = options.baseBanMs ?? 10 * 60_000;
-    this.maxBanMs = options.maxBanMs ?? 24 * 3600_000;
-    this.halfLifeMs = options.strikeHalfLifeMs ?? 5 * 60_000;
-    this.maxTracked = options.maxTracked ?? 10_000;
+    this.baseBanMs = options.baseBanMs ?? PEER_BASE_BAN_MS;
+    this.maxBanMs = options.maxBanMs ?? PEER_MAX_BAN_MS;
+    this.halfLifeMs = options.strikeHalfLifeMs ?? PEER_STRIKE_HALF_LIFE_MS;
+    this.maxTracked = options.maxTracked ?? PEER_MAX_TRACKED;
     this.now = options.now ?? Date.now;
   }
 
@@ -172,7 +172,7 @@ export class PeerPenalties {
 export interface DisconnectOptions {
   /** Ban length; default escalates from PeerPenalties' base. */
   durationMs?: number;
-  log?: NetLogger;
+  log?: Logger;
 }
 
 /**
@@ -185,7 +185,7 @@ export interface DisconnectOptions {
 export function disconnectPeer(host: KithHost, peer: PeerId, reason: string, options: DisconnectOptions = {}): Penalty {
   const penalty = host.services.penalties.penalize(peer, reason, options.durationMs);
   const connections = host.getConnections(peer);
-  options.log?.(
+  (options.log ?? silentLogger).warn(
     `peer ${peer.toString()} penalized (offence ${penalty.offences}): ${reason}; ` +
       `dropping ${connections.length} connection(s), refused until ${new Date(penalty.until).toISOString()}`,
   );

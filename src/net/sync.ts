@@ -1,10 +1,20 @@
+import { decode as decodeVarint, encode as encodeVarint, encodingLength } from 'uint8-varint';
 import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
 import type { ApId, Did } from '../core/types.js';
-import type { FrameStream } from './frames.js';
+import type { Frames } from './frames.js';
 import { joinBytes, sha256Hex } from '../core/bytes.js';
-import { decodeVarint, encodeVarint } from '../core/varint.js';
+import {
+  SYNC_INGEST_DEPTH,
+  SYNC_MAX_HELLO_BYTES,
+  SYNC_MAX_OBJECT_BYTES,
+  SYNC_MAX_ROUNDS,
+  SYNC_MAX_SCOPE_CHARS,
+  SYNC_MAX_SCOPES_PER_STREAM,
+  SYNC_PACK_BYTES,
+  SYNC_READ_TIMEOUT_MS,
+} from '../core/constants.js';
 
 /**
  * The sync protocol: reconcile scopes with a peer, then fetch what is
@@ -27,7 +37,7 @@ import { decodeVarint, encodeVarint } from '../core/varint.js';
 
 export const SYNC_PROTOCOL = '/kith/sync/1.0.0';
 
-const enum Frame {
+const enum SyncFrame {
   Hello = 1,
   Reconcile = 2,
   Want = 3,
@@ -49,29 +59,24 @@ export interface SyncLimits {
 
 export const DEFAULT_SYNC_LIMITS: SyncLimits = Object.freeze({
   reconcile: DEFAULT_RECONCILE_LIMITS,
-  maxObjectBytes: 64 * 1024,
-  readTimeoutMs: 30_000,
-  maxRounds: 64,
+  maxObjectBytes: SYNC_MAX_OBJECT_BYTES,
+  readTimeoutMs: SYNC_READ_TIMEOUT_MS,
+  maxRounds: SYNC_MAX_ROUNDS,
 });
 
-/** Digests asked for in one WANT: enough to keep the pipe full, small enough to bound a reply. */
+/** Digests asked for in one WANT (part of the protocol: a server refuses more): enough to keep the pipe full, small enough to bound a reply. */
 export const WANT_BATCH = 512;
-/** Objects are packed into frames of about this size: per-frame costs (encryption, muxing) dominate small frames. */
-const PACK_BYTES = 128 * 1024;
-/** Batches being verified at once while the next is fetched. */
-const INGEST_DEPTH = 2;
-const MAX_HELLO_BYTES = 4096;
+/** Of a peer's ERROR frame, the part of its reason we pass on (it ends up in our logs and messages). */
+const MAX_PEER_REASON_CHARS = 300;
 
-export type Frames = Pick<FrameStream, 'readFrame' | 'writeFrame' | 'close' | 'reset' | 'bytesRead' | 'bytesWritten'>;
-
-function frame(type: Frame, body: Uint8Array = new Uint8Array(0)): Uint8Array {
+function frame(type: SyncFrame, body: Uint8Array = new Uint8Array(0)): Uint8Array {
   const out = new Uint8Array(1 + body.length);
   out[0] = type;
   out.set(body, 1);
   return out;
 }
 
-const json = (type: Frame, v: unknown) => frame(type, Buffer.from(JSON.stringify(v), 'utf8'));
+const json = (type: SyncFrame, v: unknown) => frame(type, Buffer.from(JSON.stringify(v), 'utf8'));
 
 function parseJsonBody(body: Uint8Array, what: string): Record<string, unknown> {
   let v: unknown;
@@ -84,15 +89,15 @@ function parseJsonBody(body: Uint8Array, what: string): Record<string, unknown> 
   return v as Record<string, unknown>;
 }
 
-async function read(frames: Frames, max: number, limits: SyncLimits, what: string): Promise<{ type: Frame; body: Uint8Array }> {
+async function read(frames: Frames, max: number, limits: SyncLimits, what: string): Promise<{ type: SyncFrame; body: Uint8Array }> {
   const f = await frames.readFrame(max + 1, limits.readTimeoutMs);
   if (f === null) fail('io', `the peer closed the stream while we waited for ${what}`);
   if (f.length === 0) fail('malformed', 'empty frame');
-  const type = f[0] as Frame;
+  const type = f[0] as SyncFrame;
   const body = f.subarray(1);
-  if (type === Frame.Error) {
+  if (type === SyncFrame.Error) {
     const e = parseJsonBody(body, 'error frame');
-    const reason = String(e.message ?? e.code ?? 'no reason given').slice(0, 300);
+    const reason = String(e.message ?? e.code ?? 'no reason given').slice(0, MAX_PEER_REASON_CHARS);
     // "I do not keep that scope" is an answer, not a failure.
     throw new KithError(e.code === 'not-found' ? 'not-found' : 'io', `the peer refused: ${reason}`);
   }
@@ -111,14 +116,28 @@ function unpack(body: Uint8Array, maxObjectBytes: number): string[] {
   const out: string[] = [];
   let pos = 0;
   while (pos < body.length) {
-    const { value: len, next } = decodeVarint(body, pos, 4);
-    pos = next;
+    const len = readPackedLength(body, pos);
+    pos += encodingLength(len);
     if (len === 0 || len > maxObjectBytes) fail('too-large', `a packed object of ${len} bytes; the limit is ${maxObjectBytes}`);
     if (pos + len > body.length) fail('malformed', 'a packed object runs past the end of its frame');
     out.push(Buffer.from(body.buffer, body.byteOffset + pos, len).toString('utf8'));
     pos += len;
   }
   return out;
+}
+
+/** The length prefix of a packed object at `pos`: a minimally encoded varint, so it takes encodingLength(value) bytes. */
+function readPackedLength(body: Uint8Array, pos: number): number {
+  let len: number;
+  try {
+    len = decodeVarint(body, pos);
+  } catch {
+    // uint8-varint reads past the end as continuation bytes, so a cut-off varint lands here too.
+    return fail('malformed', "a packed object's length is cut off or longer than 8 bytes");
+  }
+  // Not minimal: the byte that should end the varint says more follow.
+  if ((body[pos + encodingLength(len) - 1]! & 0x80) !== 0) fail('malformed', "a packed object's length is not minimally encoded");
+  return len;
 }
 
 function concatIds(ids: readonly Uint8Array[]): Uint8Array {
@@ -138,8 +157,6 @@ export interface SyncServerOptions {
   readonly stillValid?: (o: { owner: Did; signer: Did; id: ApId; created: number }) => boolean;
 }
 
-/** Most scopes one stream may ask about: a bound on the work one stream can cause. */
-const MAX_SCOPES_PER_STREAM = 4096;
 
 /** Answers one sync stream. Throws a KithError when the peer misbehaves; the caller then scores it down. */
 export async function serveSync(frames: Frames, opts: SyncServerOptions): Promise<{ scopes: string[]; sent: number }> {
@@ -147,17 +164,17 @@ export async function serveSync(frames: Frames, opts: SyncServerOptions): Promis
   const scopes: string[] = [];
   let sent = 0;
   for (let asked = 0; ; asked++) {
-    const f = await frames.readFrame(MAX_HELLO_BYTES, limits.readTimeoutMs);
+    const f = await frames.readFrame(SYNC_MAX_HELLO_BYTES, limits.readTimeoutMs);
     if (f === null) break;
-    if (f[0] !== Frame.Hello) fail('malformed', 'a sync must start with HELLO');
-    if (asked >= MAX_SCOPES_PER_STREAM) fail('too-large', `more than ${MAX_SCOPES_PER_STREAM} scopes asked on one stream`);
+    if (f[0] !== SyncFrame.Hello) fail('malformed', 'a sync must start with HELLO');
+    if (asked >= SYNC_MAX_SCOPES_PER_STREAM) fail('too-large', `more than ${SYNC_MAX_SCOPES_PER_STREAM} scopes asked on one stream`);
     const scope = parseJsonBody(f.subarray(1), 'hello').scope;
-    if (typeof scope !== 'string' || scope.length === 0 || scope.length > 2048) fail('malformed', 'hello must name a scope');
+    if (typeof scope !== 'string' || scope.length === 0 || scope.length > SYNC_MAX_SCOPE_CHARS) fail('malformed', 'hello must name a scope');
     if (!opts.serves(scope)) {
-      await frames.writeFrame(json(Frame.Error, { code: 'not-found', message: `this node does not keep ${scope}` }));
+      await frames.writeFrame(json(SyncFrame.Error, { code: 'not-found', message: `this node does not keep ${scope}` }));
       continue;
     }
-    await frames.writeFrame(frame(Frame.Hello));
+    await frames.writeFrame(frame(SyncFrame.Hello));
     scopes.push(scope);
     sent += await serveScope(frames, scope, opts.store, limits, opts.stillValid);
   }
@@ -176,16 +193,16 @@ async function serveScope(frames: Frames, scope: string, store: Store, limits: S
     if (f.length === 0) fail('malformed', 'empty frame');
     const body = f.subarray(1);
     switch (f[0]) {
-      case Frame.Reconcile:
+      case SyncFrame.Reconcile:
         if (++rounds > limits.maxRounds) fail('too-large', `more than ${limits.maxRounds} reconciliation rounds`);
-        await frames.writeFrame(frame(Frame.Reconcile, reconciler.respond(body)));
+        await frames.writeFrame(frame(SyncFrame.Reconcile, reconciler.respond(body)));
         break;
-      case Frame.Want: {
+      case SyncFrame.Want: {
         let pack: Uint8Array[] = [];
         let size = 0;
         const flush = async () => {
           if (pack.length === 0) return;
-          await frames.writeFrame(frame(Frame.Objects, joinBytes(pack)));
+          await frames.writeFrame(frame(SyncFrame.Objects, joinBytes(pack)));
           pack = [];
           size = 0;
         };
@@ -196,16 +213,16 @@ async function serveScope(frames: Frames, scope: string, store: Store, limits: S
           if (obj === undefined || (stillValid !== undefined && !stillValid(obj))) continue;
           const bytes = Buffer.from(obj.body, 'utf8');
           const len = encodeVarint(bytes.length);
-          if (size + len.length + bytes.length > PACK_BYTES) await flush();
+          if (size + len.length + bytes.length > SYNC_PACK_BYTES) await flush();
           pack.push(len, bytes);
           size += len.length + bytes.length;
           sent++;
         }
         await flush();
-        await frames.writeFrame(frame(Frame.End));
+        await frames.writeFrame(frame(SyncFrame.End));
         break;
       }
-      case Frame.End:
+      case SyncFrame.End:
         return sent;
       default:
         fail('malformed', `unexpected sync frame type ${f[0]}`);
@@ -256,18 +273,18 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
   const bytesIn0 = frames.bytesRead;
   const bytesOut0 = frames.bytesWritten;
-  await frames.writeFrame(json(Frame.Hello, { v: 1, scope }));
-  const ack = await read(frames, MAX_HELLO_BYTES, limits, 'the answer to our hello');
-  if (ack.type !== Frame.Hello) fail('malformed', 'expected HELLO or ERROR in answer to our hello');
+  await frames.writeFrame(json(SyncFrame.Hello, { v: 1, scope }));
+  const ack = await read(frames, SYNC_MAX_HELLO_BYTES, limits, 'the answer to our hello');
+  if (ack.type !== SyncFrame.Hello) fail('malformed', 'expected HELLO or ERROR in answer to our hello');
   const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
   let msg: Uint8Array | null = reconciler.initiate();
   const need: Uint8Array[] = [];
   let theyLack = 0;
   let rounds = 0;
   while (msg) {
-    await frames.writeFrame(frame(Frame.Reconcile, msg));
+    await frames.writeFrame(frame(SyncFrame.Reconcile, msg));
     const reply = await read(frames, limits.reconcile.maxMessageBytes, limits, 'a reconciliation reply');
-    if (reply.type !== Frame.Reconcile) fail('malformed', 'expected a reconciliation reply');
+    if (reply.type !== SyncFrame.Reconcile) fail('malformed', 'expected a reconciliation reply');
     if (++rounds > limits.maxRounds) fail('too-large', `reconciliation did not finish in ${limits.maxRounds} rounds`);
     const r = reconciler.reconcile(reply.body);
     for (const id of r.need) need.push(id.slice());
@@ -281,20 +298,20 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   let stored = 0;
   let refused = 0;
   let firstError: KithError | undefined;
-  // Up to INGEST_DEPTH batches are verified (on worker threads) while the next is fetched; writes stay in order.
+  // Up to SYNC_INGEST_DEPTH batches are verified (on worker threads) while the next is fetched; writes stay in order.
   const inFlight: Promise<void>[] = [];
   let waitedForIngestMs = 0;
   const fetchStart = performance.now();
   try {
     for (let i = 0; i < need.length; i += WANT_BATCH) {
       const ids = need.slice(i, i + WANT_BATCH);
-      await frames.writeFrame(frame(Frame.Want, concatIds(ids)));
+      await frames.writeFrame(frame(SyncFrame.Want, concatIds(ids)));
       const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
       const bodies: string[] = [];
       for (;;) {
-        const f = await read(frames, PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
-        if (f.type === Frame.End) break;
-        if (f.type !== Frame.Objects) fail('malformed', 'expected objects or END');
+        const f = await read(frames, SYNC_PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
+        if (f.type === SyncFrame.End) break;
+        if (f.type !== SyncFrame.Objects) fail('malformed', 'expected objects or END');
         for (const obj of unpack(f.body, limits.maxObjectBytes)) {
           // Only what was asked for, byte for byte: an object's digest is the hash of its canonical bytes.
           if (!wanted.delete(sha256Hex(obj))) fail('malformed', 'the peer sent an object that was not asked for');
@@ -303,7 +320,7 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
       }
       received += bodies.length;
       const w0 = performance.now();
-      if (inFlight.length >= INGEST_DEPTH) await inFlight.shift();
+      if (inFlight.length >= SYNC_INGEST_DEPTH) await inFlight.shift();
       waitedForIngestMs += performance.now() - w0;
       const previous = inFlight.at(-1) ?? Promise.resolve();
       const batch = opts.ingest(bodies);
@@ -325,7 +342,7 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   }
   await Promise.all(inFlight); // settled already: this only surfaces an ingest that failed
   const fetchMs = performance.now() - fetchStart;
-  await frames.writeFrame(frame(Frame.End));
+  await frames.writeFrame(frame(SyncFrame.End));
   if (firstError) {
     // A peer that serves objects that fail their checks is misbehaving; the caller scores it down.
     throw new KithError(firstError.code, `the peer sent ${refused} object(s) that failed their checks: ${firstError.message}`);

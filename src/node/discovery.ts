@@ -17,7 +17,7 @@ import {
 } from '../core/constants.js';
 import { dhtKey, type KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
-import { findRootProviders, provideRoot } from '../net/blocks.js';
+import { findRootProviders, provideRoot } from '../net/block-dht.js';
 import type { KithNode } from './kith-node.js';
 import { short } from './network-log.js';
 

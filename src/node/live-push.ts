@@ -7,7 +7,7 @@ import { isJsonObject, type Did } from '../core/types.js';
 import { setTopicValidator, removeTopicValidator, type GossipMessage, type GossipVerdict, type KithHost } from '../net/host.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
-import { netLog, short } from './network-log.js';
+import { short } from './network-log.js';
 
 /**
  * Live push: one gossipsub topic per scope. This node publishes its new
@@ -46,7 +46,7 @@ export class LivePush {
 
   subscribe(scope: string): void {
     const topic = topicOf(scope);
-    setTopicValidator(this.host, topic, (msg) => this.validate(scope, msg), netLog(this.log));
+    setTopicValidator(this.host, topic, (msg) => this.validate(scope, msg), this.log);
     this.host.services.pubsub.subscribe(topic);
   }
 

@@ -4,13 +4,14 @@ import { PROGRESS_LOG_INTERVAL_MS } from '../core/constants.js';
 import { initEris, parseErisUrn, type ReadCapability } from '../core/eris.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
-import { BlockFetcher, blocksOpener, handleBlocks } from '../net/blocks.js';
+import { BlockFetcher } from '../net/block-fetcher.js';
+import { blocksOpener, handleBlocks } from '../net/block-server.js';
 import { erisAttachments } from './media.js';
 import { sealedBlocksOf, type SealedBlocks } from './sealed.js';
 import type { KithNode } from './kith-node.js';
 import type { Discovery } from './discovery.js';
 import type { PeerDiscipline } from './peer-discipline.js';
-import { netLog, short } from './network-log.js';
+import { short } from './network-log.js';
 
 /**
  * Media on the network: serving the ERIS blocks this node holds, fetching
@@ -40,7 +41,7 @@ export class MediaFetch {
   async start(): Promise<void> {
     await initEris();
     await handleBlocks(this.host, this.node.store, {
-      log: netLog(this.log),
+      log: this.log,
       onError: (peer, e) => this.discipline.blame(peer, e),
     });
   }

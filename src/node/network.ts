@@ -18,7 +18,6 @@ import { MediaFetch, linkedContent } from './media-fetch.js';
 import { PeerDiscipline } from './peer-discipline.js';
 import { Replication, type ScopeSyncProgress, type SyncSummary } from './replication.js';
 import { nodeStatus, type NodeStatus } from './node-status.js';
-import { netLog } from './network-log.js';
 
 /**
  * The node on the network: a libp2p host and the parts that run Kith on it,
@@ -104,12 +103,12 @@ export class Network extends EventEmitter<NetworkEvents> {
       mdns: opts.mdns ?? true,
       publicRelay: opts.publicRelay ?? false,
       relayListen: opts.relayListen ?? !(opts.publicRelay ?? false),
-      log: netLog(log),
+      log: log,
     });
     const net = new Network(node, host, log, opts);
     await net.wire();
     // Dialled once the protocols are in place, so the first sync on contact finds them; redialled when lost.
-    if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], BOOTSTRAP_RETRY_MS, netLog(log));
+    if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], BOOTSTRAP_RETRY_MS, log);
     node.publishEndpoints(net.addresses());
     net.resyncTimer = setInterval(() => void net.resync(), opts.resyncMs ?? RESYNC_INTERVAL_MS);
     net.resyncTimer.unref();

@@ -5,7 +5,6 @@ import { MAX_RATE_COUNTED_PEERS, SYNC_RATE_WINDOW_MS } from '../core/constants.j
 import type { KithHost } from '../net/host.js';
 import { disconnectPeer } from '../net/peers.js';
 import type { PeerTable } from '../store/follows.js';
-import { netLog } from './network-log.js';
 
 /**
  * What a peer's conduct costs it: sync requests counted against the rate an
@@ -63,7 +62,7 @@ export class PeerDiscipline {
       for (const conn of this.host.getConnections(peer)) conn.abort(new Error(`misbehaving peer: ${reason}`));
       return;
     }
-    const penalty = disconnectPeer(this.host, peer, reason, { log: netLog(this.log, 'warn') });
+    const penalty = disconnectPeer(this.host, peer, reason, { log: this.log });
     this.peers.penalise(peer.toString(), reason, penalty.until);
   }
 }

@@ -27,9 +27,9 @@
  * unpin one DELETE by root (a cascade), with no count to drift. It costs a row of ~70 bytes per
  * (tree, block): 2 MB for a 1 GiB file in 32 KiB blocks.
  *
- * The tree is walked when it is pinned, as far as its blocks are here: each internal node present
- * is decrypted with its key (from the capability, then from its parent) and checked (an internal
- * node's key is the hash of its plaintext), and its children's references are covered. An internal
+ * The tree is walked when it is pinned, as far as its blocks are here (store/tree-coverage.ts): each
+ * internal node present is opened with its key (from the capability, then from its parent) and
+ * checked as the decoder checks it, and its children's references are covered. An internal
  * node not here yet is recorded in `pin_pending` with its level and key; when `put` stores it, its
  * children are covered at once and the row, key included, is deleted. So a file pinned before its
  * blocks arrive is covered block by block as they arrive top-down, the order any fetcher must
@@ -65,8 +65,19 @@
 import type { Db } from './database.js';
 import { fail } from '../core/errors.js';
 import { bytesEqual } from '../core/bytes.js';
-import { blake2b256, chacha20, ERIS_HASH_BYTES } from '../core/eris-crypto.js';
-import { checkReadCapability, erisReference, maxErisLevel, formatErisReference, type ErisBlockSize, type ErisReference, type ReadCapability } from '../core/eris.js';
+import { ERIS_HASH_BYTES } from '../core/eris-crypto.js';
+import {
+  checkReadCapability,
+  erisReference,
+  ERIS_BLOCK_SIZES_TEXT,
+  formatErisReference,
+  isErisBlockSize,
+  maxErisLevel,
+  type ErisBlockSize,
+  type ErisReference,
+  type ReadCapability,
+} from '../core/eris.js';
+import { TreeCoverage } from './tree-coverage.js';
 
 export interface BlockTableOptions {
   /** Bytes of blocks this node keeps, pinned or not. Default 1 GiB. */
@@ -124,7 +135,6 @@ const TOUCH_BATCH = 256;
 /** Candidates read per query while collecting. */
 const GC_BATCH = 256;
 const MAX_REASON_CHARS = 256;
-const PAIR_BYTES = 2 * ERIS_HASH_BYTES;
 
 /** A view of the caller's bytes as a Buffer (no copy), which is what the SQLite binding takes. */
 function asBuffer(b: Uint8Array): Buffer {
@@ -148,34 +158,6 @@ function rootOf(root: ReadCapability | ErisReference): Buffer {
   return asBuffer(checkReadCapability(root).rootReference);
 }
 
-interface Node {
-  readonly ref: Buffer;
-  readonly level: number;
-  /** Needed for internal nodes only (level > 0). */
-  readonly key: Uint8Array;
-}
-
-/**
- * Decrypts an internal node and returns its children. The node's key is the BLAKE2b-256 of its
- * plaintext, so a wrong key or level is caught here instead of covering garbage references.
- */
-function openNode(block: Uint8Array, blockSize: ErisBlockSize, node: Node): Node[] {
-  const name = formatErisReference(node.ref);
-  if (block.length !== blockSize) fail('malformed', `ERIS node ${name} is ${block.length} bytes, but its tree has ${blockSize}-byte blocks`);
-  const plaintext = chacha20(node.key, node.level, block);
-  if (!bytesEqual(blake2b256(plaintext), node.key)) {
-    fail('malformed', `ERIS node ${name} (level ${node.level}) does not open with its key: the read capability's key or level is wrong`);
-  }
-  const children: Node[] = [];
-  for (let at = 0; at < plaintext.length; at += PAIR_BYTES) {
-    const pair = plaintext.subarray(at, at + PAIR_BYTES);
-    if (pair.every((b) => b === 0)) break; // null pairs end a node
-    children.push({ ref: Buffer.from(pair.subarray(0, ERIS_HASH_BYTES)), level: node.level - 1, key: pair.slice(ERIS_HASH_BYTES) });
-  }
-  if (children.length === 0) fail('malformed', `ERIS node ${name} (level ${node.level}) holds no references`);
-  return children;
-}
-
 /** ERIS blocks, their pins, the quota and garbage collection. Statements prepared once. */
 export class BlockTable {
   private quota: number;
@@ -183,6 +165,7 @@ export class BlockTable {
   private readonly touchMs: number;
   /** Reads not yet written as last-used times: hex reference → reference and time. */
   private readonly touches = new Map<string, { ref: Buffer; at: number }>();
+  private readonly coverage: TreeCoverage;
 
   private readonly hasStmt;
   private readonly getStmt;
@@ -196,15 +179,10 @@ export class BlockTable {
   private readonly rootGetStmt;
   private readonly rootAddStmt;
   private readonly rootDelStmt;
-  private readonly brokenStmt;
   private readonly reasonAddStmt;
   private readonly reasonDelStmt;
   private readonly reasonCountStmt;
   private readonly reasonsStmt;
-  private readonly coverStmt;
-  private readonly pendingAddStmt;
-  private readonly pendingForStmt;
-  private readonly pendingDelStmt;
   private readonly coveredCountStmt;
   private readonly presentCountStmt;
   private readonly pendingCountStmt;
@@ -227,6 +205,7 @@ export class BlockTable {
     if (options.quotaBytes !== undefined) this.quotaBytes = options.quotaBytes;
     if (options.graceMs !== undefined) this.graceMs = options.graceMs;
     this.touchMs = checkMs(options.touchMs ?? DEFAULT_TOUCH_MS, 'touchMs');
+    this.coverage = new TreeCoverage(db);
 
     this.hasStmt = db.prepare('SELECT 1 FROM blocks WHERE ref = ?').pluck();
     this.getStmt = db.prepare('SELECT used, data FROM blocks WHERE ref = ?');
@@ -245,17 +224,10 @@ export class BlockTable {
     this.rootGetStmt = db.prepare('SELECT block_size AS blockSize, level, broken FROM pin_roots WHERE root = ?');
     this.rootAddStmt = db.prepare('INSERT INTO pin_roots (root, block_size, level, since) VALUES (?, ?, ?, ?)');
     this.rootDelStmt = db.prepare('DELETE FROM pin_roots WHERE root = ?');
-    this.brokenStmt = db.prepare('UPDATE pin_roots SET broken = COALESCE(broken, ?) WHERE root = ?');
     this.reasonAddStmt = db.prepare('INSERT INTO pins (root, reason, owner, since) VALUES (?, ?, ?, ?) ON CONFLICT (root, reason) DO NOTHING');
     this.reasonDelStmt = db.prepare('DELETE FROM pins WHERE root = ? AND reason = ?');
     this.reasonCountStmt = db.prepare('SELECT COUNT(*) FROM pins WHERE root = ?').pluck();
     this.reasonsStmt = db.prepare('SELECT reason, owner, since FROM pins WHERE root = ? ORDER BY since, reason');
-    this.coverStmt = db.prepare('INSERT OR IGNORE INTO pin_blocks (ref, root) VALUES (?, ?)');
-    this.pendingAddStmt = db.prepare('INSERT OR IGNORE INTO pin_pending (ref, root, level, key) VALUES (?, ?, ?, ?)');
-    this.pendingForStmt = db.prepare(
-      'SELECT p.root, p.level, p.key, r.block_size AS blockSize FROM pin_pending p JOIN pin_roots r ON r.root = p.root WHERE p.ref = ?',
-    );
-    this.pendingDelStmt = db.prepare('DELETE FROM pin_pending WHERE ref = ? AND root = ?');
     this.coveredCountStmt = db.prepare('SELECT COUNT(*) FROM pin_blocks WHERE root = ?').pluck();
     this.presentCountStmt = db.prepare('SELECT COUNT(*) FROM pin_blocks p JOIN blocks b ON b.ref = p.ref WHERE p.root = ?').pluck();
     this.pendingCountStmt = db.prepare('SELECT COUNT(*) FROM pin_pending WHERE root = ?').pluck();
@@ -267,11 +239,7 @@ export class BlockTable {
       if (this.hasStmt.get(ref) !== undefined) return false;
       this.makeRoom(block.length, now);
       this.insertStmt.run(ref, block.length, now, block);
-      // An internal node of a pinned tree that was waiting for this block: cover its children now.
-      for (const p of this.pendingForStmt.all(ref) as { root: Buffer; level: number; key: Buffer; blockSize: ErisBlockSize }[]) {
-        this.pendingDelStmt.run(ref, p.root);
-        this.cover(p.root, p.blockSize, { ref, level: p.level, key: p.key }, false);
-      }
+      this.coverage.arrived(ref);
       return true;
     });
     this.pinTx = db.transaction((cap: ReadCapability, root: Buffer, reason: string, owner: string | null, now: number): boolean => {
@@ -286,7 +254,7 @@ export class BlockTable {
         if (block !== undefined && block.length !== cap.blockSize) {
           fail('malformed', `ERIS root ${formatErisReference(root)} is a ${block.length}-byte block, but the read capability says ${cap.blockSize}`);
         }
-        this.cover(root, cap.blockSize, { ref: root, level: cap.level, key: cap.rootKey }, true);
+        this.coverage.pinned(root, cap);
       }
       return this.reasonAddStmt.run(root, reason, owner, now).changes === 1;
     });
@@ -298,9 +266,7 @@ export class BlockTable {
     });
     this.coverTx = db.transaction((root: Buffer, refs: Buffer[]): number => {
       if (this.rootGetStmt.get(root) === undefined) fail('not-found', `ERIS root ${formatErisReference(root)} is not pinned`);
-      let added = 0;
-      for (const ref of refs) added += this.coverStmt.run(ref, root).changes;
-      return added;
+      return this.coverage.addReferences(root, refs);
     });
     this.blindTx = db.transaction((root: Buffer, blockSize: number, level: number, refs: Buffer[], reason: string, now: number): boolean => {
       const existing = this.rootGetStmt.get(root) as { blockSize: number; level: number } | undefined;
@@ -308,7 +274,7 @@ export class BlockTable {
         fail('conflict', `ERIS root ${formatErisReference(root)} is pinned as a level-${existing.level} tree of ${existing.blockSize}-byte blocks`);
       }
       if (!existing) this.rootAddStmt.run(root, blockSize, level, now);
-      for (const ref of refs) this.coverStmt.run(ref, root);
+      this.coverage.addReferences(root, refs);
       return this.reasonAddStmt.run(root, reason, null, now).changes === 1;
     });
     this.gcTx = db.transaction((keepAtMost: number, now: number): { blocks: number; bytes: number } => this.collect(keepAtMost, now));
@@ -347,7 +313,7 @@ export class BlockTable {
   put(reference: ErisReference, block: Uint8Array, now = Date.now()): boolean {
     const ref = checkReference(reference);
     if (!(block instanceof Uint8Array)) fail('malformed', 'an ERIS block must be bytes');
-    if (block.length !== 1024 && block.length !== 32768) fail('malformed', `an ERIS block is 1024 or 32768 bytes, not ${block.length}`);
+    if (!isErisBlockSize(block.length)) fail('malformed', `an ERIS block is ${ERIS_BLOCK_SIZES_TEXT} bytes, not ${block.length}`);
     if (!bytesEqual(erisReference(block), ref)) {
       fail('bad-encoding', `the block offered as ${formatErisReference(ref)} does not hash to that reference (BLAKE2b-256 differs): corrupted or substituted`);
     }
@@ -403,7 +369,7 @@ export class BlockTable {
   pinBlind(root: ErisReference, blockSize: ErisBlockSize, level: number, references: readonly ErisReference[], reason: string, now = Date.now()): boolean {
     const ref = checkReference(root);
     checkReason(reason);
-    if (blockSize !== 1024 && blockSize !== 32768) fail('malformed', `an ERIS block size is 1024 or 32768, not ${String(blockSize)}`);
+    if (!isErisBlockSize(blockSize)) fail('malformed', `an ERIS block size is ${ERIS_BLOCK_SIZES_TEXT}, not ${String(blockSize)}`);
     if (!Number.isInteger(level) || level < 0 || level > maxErisLevel(blockSize)) fail('malformed', `ERIS level ${String(level)} is out of range`);
     const refs = references.map((r) => checkReference(r));
     if (!refs.some((r) => r.equals(ref))) fail('malformed', 'the list of blocks must include the root');
@@ -519,33 +485,6 @@ export class BlockTable {
       cursor = [last.used, last.n];
     }
     return { blocks: freedBlocks, bytes: freedBytes };
-  }
-
-  /**
-   * Covers a node of a pinned tree and, if it is an internal node stored here, everything below it
-   * that can be reached; internal nodes not stored yet wait in pin_pending. `strict` (when pinning)
-   * throws on a node that does not open; otherwise (a block arriving) the tree is marked broken.
-   */
-  private cover(root: Buffer, blockSize: ErisBlockSize, start: Node, strict: boolean): void {
-    const stack: Node[] = [start];
-    for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-      this.coverStmt.run(node.ref, root);
-      if (node.level === 0) continue;
-      const block = this.dataStmt.get(node.ref) as Buffer | undefined;
-      if (block === undefined) {
-        this.pendingAddStmt.run(node.ref, root, node.level, asBuffer(node.key));
-        continue;
-      }
-      let children: Node[];
-      try {
-        children = openNode(block, blockSize, node);
-      } catch (e) {
-        if (strict) throw e;
-        this.brokenStmt.run((e as Error).message.slice(0, 500), root);
-        continue;
-      }
-      for (const c of children) stack.push(c);
-    }
   }
 }
 
