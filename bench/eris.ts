@@ -68,7 +68,7 @@ let sink = 0; // results feed this, so no call can be optimised away
 function nsPerBlock(blocks: Uint8Array[], ms: number, fn: (block: Uint8Array, i: number) => Uint8Array): number {
   let calls = 0;
   const t0 = performance.now();
-  let elapsed = 0;
+  let elapsed: number;
   do {
     for (let i = 0; i < blocks.length; i++) sink ^= fn(blocks[i]!, i)[0]!;
     calls += blocks.length;
@@ -319,14 +319,41 @@ if (json) {
   const row = (name: string, cells: string[]) => console.log(`  ${name.padEnd(40)}${cells.map((c) => c.padEnd(24)).join('')}`.trimEnd());
   const held = keepBuffers ? "the encoder's buffers" : 'copies in preallocated segments';
   console.log(`eris benchmark: ${mb} MiB of content; blocks in an in-memory Map (${held}), so storage is not measured; MB = 10^6 bytes`);
-  row('', results.map((r) => `${r.blockSize / 1024} KiB blocks`.padStart(10)));
-  row('raw BLAKE2b-256', results.map((r) => f(r.raw.blake2b256MBps)));
-  row('raw BLAKE2b-256, keyed', results.map((r) => f(r.raw.blake2b256KeyedMBps)));
-  row('raw ChaCha20', results.map((r) => f(r.raw.chacha20MBps)));
-  row('encode bound (keyed hash+cipher+hash)', results.map((r) => f(r.encode.boundMBps)));
-  row('ERIS encode', results.map((r) => `${f(r.encode.MBps)}  ${pct(r.encode.ofBound)} of bound`));
-  row('decode bound (hash+cipher)', results.map((r) => f(r.decode.boundMBps)));
-  row('ERIS decode', results.map((r) => `${f(r.decode.MBps)}  ${pct(r.decode.ofBound)} of bound`));
-  row('GC pauses during encode / decode', results.map((r) => `${r.encode.gcMs.toFixed(0)} / ${r.decode.gcMs.toFixed(0)} ms`.padStart(10)));
+  row(
+    '',
+    results.map((r) => `${r.blockSize / 1024} KiB blocks`.padStart(10)),
+  );
+  row(
+    'raw BLAKE2b-256',
+    results.map((r) => f(r.raw.blake2b256MBps)),
+  );
+  row(
+    'raw BLAKE2b-256, keyed',
+    results.map((r) => f(r.raw.blake2b256KeyedMBps)),
+  );
+  row(
+    'raw ChaCha20',
+    results.map((r) => f(r.raw.chacha20MBps)),
+  );
+  row(
+    'encode bound (keyed hash+cipher+hash)',
+    results.map((r) => f(r.encode.boundMBps)),
+  );
+  row(
+    'ERIS encode',
+    results.map((r) => `${f(r.encode.MBps)}  ${pct(r.encode.ofBound)} of bound`),
+  );
+  row(
+    'decode bound (hash+cipher)',
+    results.map((r) => f(r.decode.boundMBps)),
+  );
+  row(
+    'ERIS decode',
+    results.map((r) => `${f(r.decode.MBps)}  ${pct(r.decode.ofBound)} of bound`),
+  );
+  row(
+    'GC pauses during encode / decode',
+    results.map((r) => `${r.encode.gcMs.toFixed(0)} / ${r.decode.gcMs.toFixed(0)} ms`.padStart(10)),
+  );
   console.log(`  (aim: 60% of bound or more; ${results.map((r) => `${r.blocksStored} blocks stored at ${r.blockSize / 1024} KiB`).join(', ')})`);
 }

@@ -101,7 +101,14 @@ function bareNode(): { pid: number; stop: () => void } {
 }
 
 /** Starts a cluster, lets it settle, and measures the CPU each process uses while nothing happens. */
-export async function idleCpu(n: number, settleS: number, windowS: number, dirs: string[], progress: (msg: string) => void, keep = false): Promise<IdleCpu & { cluster?: Cluster }> {
+export async function idleCpu(
+  n: number,
+  settleS: number,
+  windowS: number,
+  dirs: string[],
+  progress: (msg: string) => void,
+  keep = false,
+): Promise<IdleCpu & { cluster?: Cluster }> {
   const cluster = await startCluster(n, dirs, progress);
   const bare = bareNode();
   try {

@@ -331,7 +331,8 @@ async function coldStart(dir: string, token: string): Promise<StartTime & { repo
   });
   try {
     const url = `http://127.0.0.1:${port}/api/timeline?limit=${PAGE}`;
-    const ms = (await firstAnswer(url, { authorization: `Bearer ${token}` }, () => child.exitCode !== null && `the node exited ${child.exitCode}: ${stderr}`)) - t0;
+    const ms =
+      (await firstAnswer(url, { authorization: `Bearer ${token}` }, () => child.exitCode !== null && `the node exited ${child.exitCode}: ${stderr}`)) - t0;
     const cpuMs = cpuMsOf(child.pid!);
     while (Number.isNaN(reportMs)) {
       if (child.exitCode !== null) throw new Error(`the node exited ${child.exitCode}: ${stderr}`);
@@ -376,8 +377,12 @@ try {
     const first = soaked.hubRssKb[0]!;
     const lastKb = soaked.hubRssKb[soaked.hubRssKb.length - 1]!;
     const every = soaked.hubRssKb.map((k) => mb(k).toFixed(0)).join(' ');
-    say(`  memory over ${soaked.minutes} min with ${PEER_COUNTS[PEER_COUNTS.length - 1]} peers: hub ${fmtMB(first)} at minute 1, ${fmtMB(lastKb)} at minute ${soaked.minutes} (${(((lastKb - first) / first) * 100).toFixed(1)}%)`);
-    say(`                               peers (mean) ${fmtMB(soaked.peerRssKb[0]!)} -> ${fmtMB(soaked.peerRssKb[soaked.peerRssKb.length - 1]!)}; bare node ${fmtMB(soaked.bareRssKb[0]!)} -> ${fmtMB(soaked.bareRssKb[soaked.bareRssKb.length - 1]!)} (the bound)`);
+    say(
+      `  memory over ${soaked.minutes} min with ${PEER_COUNTS[PEER_COUNTS.length - 1]} peers: hub ${fmtMB(first)} at minute 1, ${fmtMB(lastKb)} at minute ${soaked.minutes} (${(((lastKb - first) / first) * 100).toFixed(1)}%)`,
+    );
+    say(
+      `                               peers (mean) ${fmtMB(soaked.peerRssKb[0]!)} -> ${fmtMB(soaked.peerRssKb[soaked.peerRssKb.length - 1]!)}; bare node ${fmtMB(soaked.bareRssKb[0]!)} -> ${fmtMB(soaked.bareRssKb[soaked.bareRssKb.length - 1]!)} (the bound)`,
+    );
     say(`                               hub MB each minute: ${every}; hub CPU over the soak ${pct(soaked.hubCore)}`);
   }
   say(`  the stages below run with --no-mdns --no-relay, as earlier runs did:`);
@@ -395,11 +400,15 @@ try {
   say(`  seeded ${seeded.stored} objects (${OBJECTS} posts, ${FOLLOWS} actors, own actor) from ${FOLLOWS} followed authors in ${seedS.toFixed(1)} s`);
 
   const load = await loaded(seeded.dir, seeded.oldest, seeded.newest);
-  say(`  loaded node at rest          RSS ${fmtMB(load.restRssKb)}                              ${load.objects} objects, ${load.follows} follows, a device paired`);
+  say(
+    `  loaded node at rest          RSS ${fmtMB(load.restRssKb)}                              ${load.objects} objects, ${load.follows} follows, a device paired`,
+  );
   say(
     `  loaded, serving timeline     RSS ${fmtMB(load.peakRssKb)} peak, ${fmtMB(load.afterRssKb)} after (VmHWM ${fmtMB(load.hwmKb)})   ${(load.peakRssKb / bare.rssKb).toFixed(1)}x bare node`,
   );
-  say(`                               ${load.requests} pages of ${PAGE} by ${CLIENTS} clients (top, and from halfway down): ${load.perSec.toFixed(1)} pages/s, median ${load.msPerPage.toFixed(1)} ms a page`);
+  say(
+    `                               ${load.requests} pages of ${PAGE} by ${CLIENTS} clients (top, and from halfway down): ${load.perSec.toFixed(1)} pages/s, median ${load.msPerPage.toFixed(1)} ms a page`,
+  );
 
   // Each node start right after a bare one, so both see the same load on the machine.
   const bareStarts: StartTime[] = [];
@@ -415,7 +424,9 @@ try {
   const startApi = median(starts.map((s) => s.ms));
   const startCpu = median(starts.map((s) => s.cpuMs));
   const startReport = median(starts.map((s) => s.reportMs));
-  say(`  bare node HTTP server        spawn to first answer ${bareStart.toFixed(0).padStart(5)} ms median (each: ${each(bareStarts.map((s) => s.ms))}), ${bareCpu.toFixed(0)} ms CPU   (the start bound)`);
+  say(
+    `  bare node HTTP server        spawn to first answer ${bareStart.toFixed(0).padStart(5)} ms median (each: ${each(bareStarts.map((s) => s.ms))}), ${bareCpu.toFixed(0)} ms CPU   (the start bound)`,
+  );
   say(
     `  cold start, loaded home      spawn to first timeline ${startApi.toFixed(0).padStart(5)} ms median (each: ${each(starts.map((s) => s.ms))}), ${startCpu.toFixed(0)} ms CPU   ` +
       `${(startApi / bareStart).toFixed(1)}x bare HTTP server`,
@@ -425,13 +436,22 @@ try {
   say(`  aims (information, not a pass/fail):`);
   for (const r of idles) {
     if (r.peers === 0) continue;
-    say(`    idle CPU under 1%, ${String(r.peers).padStart(2)} peer(s)  ${(r.hubCore * 100).toFixed(2).padStart(6)} %      ${verdict(r.hubCore < AIMS.idleCore)}  (hub)`);
+    say(
+      `    idle CPU under 1%, ${String(r.peers).padStart(2)} peer(s)  ${(r.hubCore * 100).toFixed(2).padStart(6)} %      ${verdict(r.hubCore < AIMS.idleCore)}  (hub)`,
+    );
   }
   const growth = soaked ? (soaked.hubRssKb[soaked.hubRssKb.length - 1]! - soaked.hubRssKb[0]!) / soaked.hubRssKb[0]! : NaN;
-  if (soaked) say(`    memory flat within 10%     ${(growth * 100).toFixed(1).padStart(6)} %      ${verdict(Math.abs(growth) <= AIMS.soakGrowth)}  (hub, minute 1 to ${soaked.minutes})`);
+  if (soaked)
+    say(
+      `    memory flat within 10%     ${(growth * 100).toFixed(1).padStart(6)} %      ${verdict(Math.abs(growth) <= AIMS.soakGrowth)}  (hub, minute 1 to ${soaked.minutes})`,
+    );
   say(`    idle under ${AIMS.idleMB} MB           ${mb(idleNode.rssKb).toFixed(1).padStart(6)} MB     ${verdict(mb(idleNode.rssKb) < AIMS.idleMB)}`);
-  say(`    loaded under ${AIMS.loadedMB} MB         ${mb(load.peakRssKb).toFixed(1).padStart(6)} MB     ${verdict(mb(load.peakRssKb) < AIMS.loadedMB)}  (peak while serving)`);
-  say(`    start under ${AIMS.startS} s             ${(startApi / 1000).toFixed(2).padStart(6)} s      ${verdict(startApi < AIMS.startS * 1000)}  (median, to the first timeline answer)`);
+  say(
+    `    loaded under ${AIMS.loadedMB} MB         ${mb(load.peakRssKb).toFixed(1).padStart(6)} MB     ${verdict(mb(load.peakRssKb) < AIMS.loadedMB)}  (peak while serving)`,
+  );
+  say(
+    `    start under ${AIMS.startS} s             ${(startApi / 1000).toFixed(2).padStart(6)} s      ${verdict(startApi < AIMS.startS * 1000)}  (median, to the first timeline answer)`,
+  );
 
   if (json) {
     const { token: _token, ...loadFigures } = load;

@@ -128,7 +128,16 @@ async function initialSync() {
   const r = summary.result;
   if (!summary.ok || !r || r.stored !== POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
   follower.close();
-  return { posts: POSTS, ms, perSec: (POSTS / ms) * 1000, bytes: r.bytesIn + r.bytesOut, reconcileBytes: r.reconcileBytes, rounds: r.rounds, fetchMs: r.fetchMs, waitedForIngestMs: r.waitedForIngestMs };
+  return {
+    posts: POSTS,
+    ms,
+    perSec: (POSTS / ms) * 1000,
+    bytes: r.bytesIn + r.bytesOut,
+    reconcileBytes: r.reconcileBytes,
+    rounds: r.rounds,
+    fetchMs: r.fetchMs,
+    waitedForIngestMs: r.waitedForIngestMs,
+  };
 }
 
 async function reconcileLarge() {
@@ -146,7 +155,18 @@ async function reconcileLarge() {
     for (let i = from; i < to; i++) {
       const digest = randomBytes(32).toString('hex') as Digest;
       a.store.objects.insert(
-        { digest, id: `ap://${did}/objects/bench-${i}` as ApId, owner: did, signer: did, type: 'Create', scope, created: start + i * step, body: '{}', embedded: [], links: [] },
+        {
+          digest,
+          id: `ap://${did}/objects/bench-${i}` as ApId,
+          owner: did,
+          signer: did,
+          type: 'Create',
+          scope,
+          created: start + i * step,
+          body: '{}',
+          embedded: [],
+          links: [],
+        },
         Date.now(),
       );
     }
@@ -162,7 +182,10 @@ async function reconcileLarge() {
   const b = KithNode.init(homeB, {}).node;
   const reopenedA = KithNode.open(homeA);
   // Each side then gets D/2 real posts the other lacks, scattered through the year.
-  for (const [node, label] of [[reopenedA, 'only-a'], [b, 'only-b']] as const) {
+  for (const [node, label] of [
+    [reopenedA, 'only-a'],
+    [b, 'only-b'],
+  ] as const) {
     node.follow(did);
     const extra = Array.from({ length: DIFF / 2 }, (_, i) => {
       const t = start + Math.floor(Math.random() * shared) * step;
@@ -203,7 +226,8 @@ try {
       `(${(big.totalBytes / 1000).toFixed(1)} KB with the ${big.diff / 2} objects fetched), ${(big.ms / 1000).toFixed(2)} s; ` +
       `index of the scope built in ${(big.indexMs / 1000).toFixed(2)} s`,
   );
-  if (json) console.log(JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync: init, reconcile: big }));
+  if (json)
+    console.log(JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync: init, reconcile: big }));
 } finally {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }

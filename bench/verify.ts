@@ -47,7 +47,7 @@ for (let i = 0; i < count; i++) {
 const raw = samples(count, AUTHORS);
 progress('measuring raw Ed25519 verify');
 const rawRate = rawVerifyRate(raw);
-let t0 = 0;
+let t0: number;
 
 function freshStore(): { store: Store; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'kith-bench-'));
@@ -73,7 +73,8 @@ ingest = new Ingestor(store);
 const pool = new VerifyPool(ingest.limits);
 await pool.examine(inputs.slice(0, pool.size * 16)); // start the threads outside the timing
 t0 = performance.now();
-for (const r of await ingestParallel(ingest, pool, inputs, { onProgress: (done) => progress(`ingest (parallel) ${done}/${count}`) })) if (r instanceof KithError) throw r;
+for (const r of await ingestParallel(ingest, pool, inputs, { onProgress: (done) => progress(`ingest (parallel) ${done}/${count}`) }))
+  if (r instanceof KithError) throw r;
 const parallelMs = performance.now() - t0;
 if (store.objects.count() !== count) throw new Error('not every object was stored');
 await pool.close();
@@ -116,12 +117,15 @@ if (json) {
       singleOfRaw: result.ingestSinglePerSec / result.rawVerifyPerSec,
     }),
   );
-}
-else {
+} else {
   console.log(`verify benchmark: ${count} signed posts from ${AUTHORS} authors`);
   console.log(`  raw Ed25519 verify, 1 thread        ${String(result.rawVerifyPerSec).padStart(7)} /s   (the bound)`);
   console.log(`  raw Ed25519 verify, ${result.threads} threads       ${String(result.rawVerifyAllThreadsPerSec).padStart(7)} /s   (the bound on every core)`);
-  console.log(`  ingest, ${result.threads} verify threads      ${String(result.ingestParallelPerSec).padStart(7)} /s   ${pct(result.ingestParallelPerSec)} of raw 1-thread, ${pct(result.ingestParallelPerSec, result.rawVerifyAllThreadsPerSec)} of raw ${result.threads}-thread`);
-  console.log(`  ingest, 1 thread, batches of ${BATCH} ${String(result.ingestBatchedPerSec).padStart(7)} /s   ${pct(result.ingestBatchedPerSec)} of raw 1-thread`);
+  console.log(
+    `  ingest, ${result.threads} verify threads      ${String(result.ingestParallelPerSec).padStart(7)} /s   ${pct(result.ingestParallelPerSec)} of raw 1-thread, ${pct(result.ingestParallelPerSec, result.rawVerifyAllThreadsPerSec)} of raw ${result.threads}-thread`,
+  );
+  console.log(
+    `  ingest, 1 thread, batches of ${BATCH} ${String(result.ingestBatchedPerSec).padStart(7)} /s   ${pct(result.ingestBatchedPerSec)} of raw 1-thread`,
+  );
   console.log(`  ingest, 1 thread, one per commit   ${String(result.ingestSinglePerSec).padStart(7)} /s   ${pct(result.ingestSinglePerSec)} of raw 1-thread`);
 }

@@ -8,7 +8,11 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'dist', 'bench');
 const [name, ...rest] = process.argv.slice(2);
-const known = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => f.slice(0, -3)) : [];
+const known = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => f.slice(0, -3))
+  : [];
 if (!name || !known.includes(name)) {
   console.error(`usage: npm run bench -- <name>   (one of: ${known.join(', ') || 'none built'})`);
   process.exit(2);

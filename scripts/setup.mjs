@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
-const say = (msg) => { if (!quiet) process.stderr.write(`kith setup: ${msg}\n`); };
+const say = (msg) => {
+  if (!quiet) process.stderr.write(`kith setup: ${msg}\n`);
+};
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 
 const [major, minor] = process.versions.node.split('.').map(Number);

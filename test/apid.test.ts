@@ -100,7 +100,13 @@ test('refused: not an ap:// id', () => {
 });
 
 test('refused: an authority that is not a did:key', () => {
-  for (const s of ['ap://did:web:example.com/actor', 'ap://example.com/actor', `ap://did:example:${mb}/actor`, 'ap:///actor', `ap://did%3Aweb%3Aexample.com/actor`]) {
+  for (const s of [
+    'ap://did:web:example.com/actor',
+    'ap://example.com/actor',
+    `ap://did:example:${mb}/actor`,
+    'ap:///actor',
+    `ap://did%3Aweb%3Aexample.com/actor`,
+  ]) {
     refused(s, 'malformed', /did:key/);
   }
   // A percent-escape that is broken.

@@ -74,7 +74,9 @@ test('a file in more blocks than one tree line holds comes back whole, pinned, a
     const s = exportBackup(a, file);
     assert.equal(s.files, 1);
     assert.ok(s.blocks > BACKUP_TREE_LINE_MAX_REFS, `${s.blocks} blocks`);
-    const treeLines = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"root":'));
+    const treeLines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"root":'));
     assert.equal(treeLines.length, 2);
   } finally {
     a.close();
@@ -88,7 +90,10 @@ test('a file in more blocks than one tree line holds comes back whole, pinned, a
     const status = b.store.blocks.pinStatus(cap.rootReference);
     assert.ok(status?.complete);
     assert.equal(status.coveredBlocks, r.blocks);
-    assert.deepEqual(status.reasons.map((x) => x.reason), ['own']);
+    assert.deepEqual(
+      status.reasons.map((x) => x.reason),
+      ['own'],
+    );
     b.store.blocks.graceMs = 0;
     assert.equal(b.store.blocks.gc().blocks, 0);
     assert.ok((await readAll(b, formatErisUrn(cap))).equals(content));

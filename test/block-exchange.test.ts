@@ -83,7 +83,6 @@ function tcpAddr(host: KithHost): string {
   return a.toString();
 }
 
-
 test('a ~3 MB tree comes from two peers at once, one holding only half of it, and decodes exactly', { timeout: 60_000 }, async (t) => {
   const fx = new Fixture();
   try {
@@ -109,7 +108,10 @@ test('a ~3 MB tree comes from two peers at once, one holding only half of it, an
       ['A', 0],
       ['B', 0],
     ]);
-    for (const [name, host, store] of [['A', a, storeA], ['B', b, storeB]] as const) {
+    for (const [name, host, store] of [
+      ['A', a, storeA],
+      ['B', b, storeB],
+    ] as const) {
       await handleBlocks(host, store, {
         onAnswer: (_ref, bytes) => {
           answered.set(name, answered.get(name)! + 1);
@@ -284,7 +286,10 @@ test('a block nobody has is reported as not found, after everything else is fetc
       open: (p) => (opened++, open(p)),
       limits: { wantRefs: 4, inFlight: 2, maxRefsPerStream: 8 },
     });
-    const all = await f3.fetch(file.blocks.map((x) => x.ref), [a.peerId]);
+    const all = await f3.fetch(
+      file.blocks.map((x) => x.ref),
+      [a.peerId],
+    );
     assert.equal(all.fetched, file.blocks.length);
     assert.ok(opened >= Math.ceil(file.blocks.length / 8), `${opened} streams for ${file.blocks.length} blocks`);
 
@@ -347,7 +352,12 @@ test('serveBlocks answers in order and refuses malformed WANT frames', { timeout
     assert.deepEqual(result, { wants: 2, refs: 4, served: 3, bytes: 3 * 1024, none: 1 });
     assert.deepEqual(
       good.written.map((f) => [f[0], f.length]),
-      [[2, 1025], [3, 1], [2, 1025], [2, 1025]],
+      [
+        [2, 1025],
+        [3, 1],
+        [2, 1025],
+        [2, 1025],
+      ],
     );
     assert.ok(Buffer.from(good.written[0]!.subarray(1)).equals(Buffer.from(r0.block)));
     assert.ok(good.closed);
@@ -366,7 +376,11 @@ test('serveBlocks answers in order and refuses malformed WANT frames', { timeout
     }
     // The per-stream cap: 256 + 256 references on a stream allowed 300.
     const capped = scriptedFrames([encodeWant(refs(256)), encodeWant(refs(256))]);
-    await rejectsWith(serveBlocks(capped, store, { maxRefsPerStream: 300 }), 'too-large', /more than 300 blocks asked for on one stream \(256 already, 256 more\)/);
+    await rejectsWith(
+      serveBlocks(capped, store, { maxRefsPerStream: 300 }),
+      'too-large',
+      /more than 300 blocks asked for on one stream \(256 already, 256 more\)/,
+    );
     assert.equal(capped.written.length, 256, 'the first WANT was answered before the second was refused');
     refusedWith(() => encodeWant([]), 'malformed', /1 to 256/);
 
@@ -422,7 +436,10 @@ test('DHT: A provides a root, C finds A through B and fetches the tree from it',
     storeC.blocks.pin(file.cap, 'own');
     const fetcher = new BlockFetcher<PeerId>({ store: storeC, open: blocksOpener(c) });
     for (const p of providers) await c.peerStore.merge(p.id, { multiaddrs: p.multiaddrs });
-    const r = await fetcher.fetchTree(file.cap, providers.map((p) => p.id));
+    const r = await fetcher.fetchTree(
+      file.cap,
+      providers.map((p) => p.id),
+    );
     assert.equal(r.fetched, file.blocks.length);
     const decoded = await decodeErisToBytes(file.cap, (ref) => storeC.blocks.get(ref));
     assert.ok(Buffer.from(decoded).equals(file.content));

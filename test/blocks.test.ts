@@ -53,7 +53,6 @@ function decode(blocks: BlockTable, cap: ReadCapability): Promise<Uint8Array> {
   return decodeErisToBytes(cap, (ref) => blocks.get(ref));
 }
 
-
 /** Every row of the block tables: "nothing changed" means this is equal. */
 function snapshot(store: Store): string {
   const tables = ['blocks', 'block_usage', 'pin_roots', 'pins', 'pin_blocks', 'pin_pending'];
@@ -74,7 +73,11 @@ test('migration 3 is applied and the block tables exist', () => {
 
 test('a whole encoded file goes in block by block and decodes back from the store', async () => {
   const { store } = openStore();
-  for (const [size, blockSize] of [[200 * KiB + 17, 32768], [5 * KiB + 3, 1024], [0, 1024]] as const) {
+  for (const [size, blockSize] of [
+    [200 * KiB + 17, 32768],
+    [5 * KiB + 3, 1024],
+    [0, 1024],
+  ] as const) {
     const content = randomBytes(size);
     const e = await encode(content, blockSize);
     const before = store.blocks.usage();
@@ -172,9 +175,15 @@ test('the quota: refused when everything is pinned, room made from unpinned bloc
   // The next ones take b3 and b4 (stored at 2000), then b2 (read at 200 000), then b0 (read at 300 000).
   blocks.put(c.blocks[1]!.ref, c.blocks[1]!.block, LATER);
   blocks.put(c.blocks[2]!.ref, c.blocks[2]!.block, LATER);
-  assert.deepEqual([b0, b2, b3, b4].map((x) => blocks.has(x!.ref)), [true, true, false, false]);
+  assert.deepEqual(
+    [b0, b2, b3, b4].map((x) => blocks.has(x!.ref)),
+    [true, true, false, false],
+  );
   blocks.put(c.blocks[3]!.ref, c.blocks[3]!.block, LATER);
-  assert.deepEqual([b0, b2].map((x) => blocks.has(x!.ref)), [true, false]);
+  assert.deepEqual(
+    [b0, b2].map((x) => blocks.has(x!.ref)),
+    [true, false],
+  );
   blocks.put(c.blocks[4]!.ref, c.blocks[4]!.block, LATER);
   assert.equal(blocks.has(b0!.ref), false);
   assert.deepEqual(blocks.usage(), { blocks: 10, bytes: 10 * KiB, pinnedBytes: 5 * KiB, quotaBytes: 10 * KiB });
@@ -257,7 +266,10 @@ test('gc never removes pinned blocks, removes unpinned ones, oldest used first d
   const partial = blocks.gc(3 * KiB, LATER);
   assert.equal(partial.bytes, 3 * KiB);
   assert.equal(partial.freeBytes, 3 * KiB);
-  assert.deepEqual(loose.blocks.map((b) => blocks.has(b.ref)), [false, false, false, true, true, true, true, true]);
+  assert.deepEqual(
+    loose.blocks.map((b) => blocks.has(b.ref)),
+    [false, false, false, true, true, true, true, true],
+  );
   assert.equal(blocks.gc(2 * KiB, LATER).blocks, 0, 'enough is free already');
 
   const rest = blocks.gc(undefined, LATER);
@@ -317,17 +329,30 @@ test('references covered by hand keep blocks that arrived before their parent', 
   const e = await encode(randomBytes(40 * KiB), 1024);
   const root = e.blocks.at(-1)!;
   const leaves = e.blocks.slice(0, 3);
-  refusedWith(() => blocks.coverReferences(e.cap, leaves.map((b) => b.ref)), 'not-found');
+  refusedWith(
+    () =>
+      blocks.coverReferences(
+        e.cap,
+        leaves.map((b) => b.ref),
+      ),
+    'not-found',
+  );
   blocks.pin(e.cap, 'own');
   for (const b of leaves) blocks.put(b.ref, b.block, 1000);
   // Without their parents, the leaves are not known to be in the tree: gc takes one when asked.
-  blocks.coverReferences(e.cap, leaves.slice(0, 2).map((b) => b.ref));
+  blocks.coverReferences(
+    e.cap,
+    leaves.slice(0, 2).map((b) => b.ref),
+  );
   assert.equal(blocks.coverReferences(e.cap.rootReference, [leaves[0]!.ref]), 0);
   const before = snapshot(store);
   refusedWith(() => blocks.coverReferences(e.cap, [leaves[2]!.ref, new Uint8Array(3)]), 'malformed');
   assert.equal(snapshot(store), before);
   assert.equal(blocks.gc(undefined, LATER).blocks, 1);
-  assert.deepEqual(leaves.map((b) => blocks.has(b.ref)), [true, true, false]);
+  assert.deepEqual(
+    leaves.map((b) => blocks.has(b.ref)),
+    [true, true, false],
+  );
   blocks.put(root.ref, root.block);
   assert.equal(blocks.has(root.ref), true);
   store.close();
@@ -392,7 +417,10 @@ test('usage adds up, survives a reopen, and counts a block in two pinned files o
 
   store = Store.open(path);
   assert.deepEqual(store.blocks.usage(), { blocks: distinct.size, bytes, pinnedBytes: sizes(f2) + sizes(f3), quotaBytes: 1024 ** 3 });
-  assert.deepEqual(store.blocks.pinStatus(f3.cap)?.reasons.map((r) => r.reason), ['sealed']);
+  assert.deepEqual(
+    store.blocks.pinStatus(f3.cap)?.reasons.map((r) => r.reason),
+    ['sealed'],
+  );
   // The totals the triggers keep agree with the table.
   const real = store.db.prepare('SELECT COUNT(*) AS blocks, COALESCE(SUM(length(data)), 0) AS bytes FROM blocks').get();
   assert.deepEqual(real, { blocks: distinct.size, bytes });
@@ -411,14 +439,24 @@ test('reads update last-used times in batches, not with a write per read', async
   const used = (): number[] => e.blocks.map((b) => store.db.prepare('SELECT used FROM blocks WHERE ref = ?').pluck().get(Buffer.from(b.ref)) as number);
   blocks.get(e.blocks[0]!.ref, 30_000); // within touchMs of its time: nothing recorded
   blocks.get(e.blocks[1]!.ref, 100_000);
-  assert.deepEqual(used(), e.blocks.map(() => 1000), 'not written yet');
+  assert.deepEqual(
+    used(),
+    e.blocks.map(() => 1000),
+    'not written yet',
+  );
   blocks.flush();
-  assert.deepEqual(used(), e.blocks.map((_, i) => (i === 1 ? 100_000 : 1000)));
+  assert.deepEqual(
+    used(),
+    e.blocks.map((_, i) => (i === 1 ? 100_000 : 1000)),
+  );
   // gc writes pending touches first, so a block just read is the last to go.
   blocks.get(e.blocks[2]!.ref, 200_000);
   blocks.quotaBytes = sizes(e);
   blocks.gc(sizes(e) - KiB, 300_000);
-  assert.deepEqual(e.blocks.map((b) => blocks.has(b.ref)), e.blocks.map((_, i) => i === 2));
+  assert.deepEqual(
+    e.blocks.map((b) => blocks.has(b.ref)),
+    e.blocks.map((_, i) => i === 2),
+  );
   store.close();
 });
 

@@ -51,7 +51,14 @@ const stranger = person();
 
 const forum = ap(owner, '/forums/f1');
 
-function grant(issuer: Person, subject: Person, capability: string[], resource: ApId, parent?: Certificate, window = { notBefore: T0, expires: T1 }): Certificate {
+function grant(
+  issuer: Person,
+  subject: Person,
+  capability: string[],
+  resource: ApId,
+  parent?: Certificate,
+  window = { notBefore: T0, expires: T1 },
+): Certificate {
   return issueCertificate(issuer.key, { subject: subject.did, capability, resource, parent, ...window }, { now: T0 });
 }
 
@@ -91,7 +98,14 @@ const forumQuery = (over: Partial<ChainQuery> = {}): ChainQuery => ({
 test('device, depth 1: a person certifies a laptop to post and follow for them', () => {
   const c = grant(alice, laptop, ['post', 'follow'], ap(alice));
   assert.deepEqual(c.capability, ['follow', 'post']);
-  const v = verifyChain({ root: alice.did, chain: [c], actor: laptop.did, capability: 'post:reply', resource: `${ap(alice)}/objects/${randomUUID()}?gw=x`, at: MID });
+  const v = verifyChain({
+    root: alice.did,
+    chain: [c],
+    actor: laptop.did,
+    capability: 'post:reply',
+    resource: `${ap(alice)}/objects/${randomUUID()}?gw=x`,
+    at: MID,
+  });
   assert.equal(v.root, alice.did);
   assert.equal(v.actor, laptop.did);
   assert.equal(v.capability, 'post:reply');
@@ -106,7 +120,14 @@ test('device, depth 1: a person certifies a laptop to post and follow for them',
 test('device, depth 2: a laptop allowed to delegate certifies a browser session', () => {
   const laptopCert = grant(alice, laptop, [DELEGATE, 'post'], ap(alice));
   const sessionCert = grant(laptop, browser, ['post'], ap(alice, '/objects'), laptopCert, { notBefore: MID - DAY, expires: MID + DAY });
-  const v = verifyChain({ root: alice.did, chain: [laptopCert, sessionCert], actor: browser.did, capability: 'post', resource: `${ap(alice)}/objects/o1`, at: MID });
+  const v = verifyChain({
+    root: alice.did,
+    chain: [laptopCert, sessionCert],
+    actor: browser.did,
+    capability: 'post',
+    resource: `${ap(alice)}/objects/o1`,
+    at: MID,
+  });
   assert.equal(v.expires, MID + DAY, 'the chain holds only as long as its shortest link');
   assert.equal(v.links.length, 2);
 });
@@ -129,7 +150,11 @@ test('follower read, depth 1: an author lets a follower read their objects', () 
   const c = grant(author, follower, ['read'], ap(author, '/objects'));
   const v = verifyChain({ root: author.did, chain: [c], actor: follower.did, capability: 'read', resource: `${ap(author)}/objects/o7#part`, at: MID });
   assert.equal(v.resource, `${ap(author)}/objects/o7`);
-  refusedWith(() => verifyChain({ root: author.did, chain: [c], actor: follower.did, capability: 'read', resource: `${ap(author)}/actor/inbox`, at: MID }), 'unauthorized', /does not include/);
+  refusedWith(
+    () => verifyChain({ root: author.did, chain: [c], actor: follower.did, capability: 'read', resource: `${ap(author)}/actor/inbox`, at: MID }),
+    'unauthorized',
+    /does not include/,
+  );
 });
 
 test('node hosting, depth 1: a node certifies an account it hosts', () => {
@@ -225,7 +250,7 @@ test('a link without "delegate" may not certify further keys', () => {
   refusedWith(() => verifyChain(forumQuery({ chain: [modCert, memberCert, c], actor: stranger.did })), 'unauthorized', /delegate/);
 });
 
-test('a first link may only grant over its issuer\'s own ids', () => {
+test("a first link may only grant over its issuer's own ids", () => {
   refusedWith(() => grant(owner, mod, ['post'], ap(alice)), 'widened');
   refusedWith(() => parseCertificate(craftDoc(owner, { subject: mod.did, capability: ['post'], resource: ap(alice) })), 'widened');
 });
@@ -242,7 +267,10 @@ test('expired and not yet valid, on the last link and on an ancestor', () => {
 });
 
 test('issueCertificate refuses a certificate that is already expired, and rounds the window inwards', () => {
-  refusedWith(() => issueCertificate(owner.key, { subject: mod.did, capability: 'x', resource: forum, notBefore: T0 - DAY, expires: T0 }, { now: T0 + DAY }), 'expired');
+  refusedWith(
+    () => issueCertificate(owner.key, { subject: mod.did, capability: 'x', resource: forum, notBefore: T0 - DAY, expires: T0 }, { now: T0 + DAY }),
+    'expired',
+  );
   refusedWith(() => issueCertificate(owner.key, { subject: mod.did, capability: 'x', resource: forum, notBefore: T1, expires: T0 }, { now: T0 }), 'malformed');
   const c = issueCertificate(owner.key, { subject: mod.did, capability: ['b', 'a', 'b'], resource: forum, notBefore: T0 + 1, expires: T1 - 1 }, { now: T0 });
   assert.deepEqual(c.capability, ['a', 'b']);
@@ -263,7 +291,7 @@ test('revoked link: by its issuer or by a key above it', () => {
   refusedWith(() => verifyChain(forumQuery({ revocations: [revokeCert(owner, memberCert)] })), 'revoked', /link 1/);
 });
 
-test('revoked ancestor: revoking the moderator voids the member\'s certificate too', () => {
+test("revoked ancestor: revoking the moderator voids the member's certificate too", () => {
   refusedWith(() => verifyChain(forumQuery({ revocations: [revokeCert(owner, modCert)] })), 'revoked', /link 0/);
 });
 
@@ -321,7 +349,14 @@ test('too deep: more links than maxDepth (default 8)', () => {
   for (let i = 0; i < 9; i++) {
     chain.push(grant(people[i]!, people[i + 1]!, [DELEGATE, 'post'], ap(people[0]!), chain[i - 1]));
   }
-  const q = (n: number): ChainQuery => ({ root: people[0]!.did, chain: chain.slice(0, n), actor: people[n]!.did, capability: 'post', resource: ap(people[0]!), at: MID });
+  const q = (n: number): ChainQuery => ({
+    root: people[0]!.did,
+    chain: chain.slice(0, n),
+    actor: people[n]!.did,
+    capability: 'post',
+    resource: ap(people[0]!),
+    at: MID,
+  });
   assert.equal(verifyChain(q(8)).links.length, 8);
   refusedWith(() => verifyChain(q(9)), 'too-deep');
 });
@@ -415,7 +450,10 @@ test('parseCertificate refuses unknown cryptosuites, a signer other than the iss
   refusedWith(() => parseCertificate(signDocument(unsigned, stranger.key, { proofPurpose: 'capabilityDelegation' })), 'wrong-key', /signed by/);
   refusedWith(() => verifyChain(forumQuery({ chain: [modCert, signDocument(unsigned, stranger.key, { proofPurpose: 'capabilityDelegation' })] })), 'forged');
   refusedWith(() => parseCertificate(signDocument(unsigned, mod.key, { proofPurpose: 'assertionMethod' })), 'wrong-key', /purpose/);
-  assert.equal(parseCertificate(signDocument(unsigned, mod.key, { proofPurpose: 'capabilityDelegation', created: '2025-01-01T00:00:00Z' })).subject, member.did);
+  assert.equal(
+    parseCertificate(signDocument(unsigned, mod.key, { proofPurpose: 'capabilityDelegation', created: '2025-01-01T00:00:00Z' })).subject,
+    member.did,
+  );
 });
 
 test('parseRevocation: round trip and strict refusals', () => {

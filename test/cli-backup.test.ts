@@ -82,7 +82,7 @@ interface Person {
   exported: any;
 }
 
-describe('backups carry the person\'s own files', { concurrency: 1 }, () => {
+describe("backups carry the person's own files", { concurrency: 1 }, () => {
   const seed = process.env.KITH_TEST_SEED ?? randomBytes(8).toString('hex');
   let ann: Person;
 
@@ -168,9 +168,15 @@ describe('backups carry the person\'s own files', { concurrency: 1 }, () => {
       for (const urn of ann.files.keys()) {
         const s = node.store.blocks.pinStatus(parseErisUrn(urn).rootReference);
         assert.ok(s?.complete, `${urn.slice(0, 30)}… is complete`);
-        assert.deepEqual(s.reasons.map((r) => r.reason), ['own']);
+        assert.deepEqual(
+          s.reasons.map((r) => r.reason),
+          ['own'],
+        );
       }
-      assert.deepEqual(node.store.blocks.pinStatus(parseErisUrn(ann.sealedUrn).rootReference)?.reasons.map((r) => r.reason), ['sealed']);
+      assert.deepEqual(
+        node.store.blocks.pinStatus(parseErisUrn(ann.sealedUrn).rootReference)?.reasons.map((r) => r.reason),
+        ['sealed'],
+      );
       node.store.blocks.graceMs = 0;
       assert.equal(node.store.blocks.gc().blocks, 0, 'every imported block is pinned');
     } finally {
@@ -225,7 +231,7 @@ describe('backups carry the person\'s own files', { concurrency: 1 }, () => {
     assert.equal(e.code, 'wrong-key');
     assert.ok(e.message.includes(ann.did), e.message);
     assert.match(e.message, /belongs to "Ann Example"/);
-    assert.ok(e.message.includes(other.did), 'it names this node\'s identity too');
+    assert.ok(e.message.includes(other.did), "it names this node's identity too");
     assert.deepEqual(snapshot(home), before);
     assert.equal(before.blocks, 0, 'no block of the backup was stored');
   });
@@ -251,13 +257,38 @@ describe('backups carry the person\'s own files', { concurrency: 1 }, () => {
       ['a text file', file('notes.txt', 'shopping: milk, eggs\nbread\n'), 'malformed', /^not a Kith backup/],
       ['JSON lines of something else', file('other.ndjson', '{"type":"Note"}\n{"type":"Note"}\n'), 'malformed', /^not a Kith backup/],
       ['an empty file', file('empty.kith', ''), 'malformed', /is empty: not a Kith backup/],
-      ['cut at a line end', file('cut-line.kith', lines.slice(0, blockLine + 2).join('\n') + '\n'), 'malformed', new RegExp(`^backup is truncated: .*but it ends after line ${blockLine + 2}$`)],
-      ['cut inside a block', file('cut-mid.kith', bytes.subarray(0, Math.floor(bytes.length / 2))), 'malformed', /^backup is truncated: .*in the middle of line \d+$/],
+      [
+        'cut at a line end',
+        file('cut-line.kith', lines.slice(0, blockLine + 2).join('\n') + '\n'),
+        'malformed',
+        new RegExp(`^backup is truncated: .*but it ends after line ${blockLine + 2}$`),
+      ],
+      [
+        'cut inside a block',
+        file('cut-mid.kith', bytes.subarray(0, Math.floor(bytes.length / 2))),
+        'malformed',
+        /^backup is truncated: .*in the middle of line \d+$/,
+      ],
       ['cut before the manifest', file('no-manifest.kith', lines.slice(0, -1).join('\n') + '\n'), 'malformed', /^backup is truncated: .*signed manifest/],
-      ['a changed block', file('block.kith', changeAt(bytes, offsetOfLine(blockLine) + lines[blockLine]!.indexOf('"block":"') + 20)), 'bad-signature', /does not match its signed manifest/],
+      [
+        'a changed block',
+        file('block.kith', changeAt(bytes, offsetOfLine(blockLine) + lines[blockLine]!.indexOf('"block":"') + 20)),
+        'bad-signature',
+        /does not match its signed manifest/,
+      ],
       ['a changed object', file('object.kith', changeAt(bytes, bytes.indexOf('Holiday pictures'))), 'bad-signature', /does not match its signed manifest/],
-      ['a changed tree line', file('tree.kith', changeAt(bytes, offsetOfLine(treeLine) + lines[treeLine]!.indexOf('"level":') + 8)), 'bad-signature', /does not match its signed manifest/],
-      ['a block line over its limit', file('long.kith', [...lines.slice(0, blockLine), `{"ref":"${'A'.repeat(60_000)}"}`, ...lines.slice(blockLine + 1)].join('\n') + '\n'), 'too-large', /^block 1 of the backup \(line \d+\) is longer than \d+ bytes$/],
+      [
+        'a changed tree line',
+        file('tree.kith', changeAt(bytes, offsetOfLine(treeLine) + lines[treeLine]!.indexOf('"level":') + 8)),
+        'bad-signature',
+        /does not match its signed manifest/,
+      ],
+      [
+        'a block line over its limit',
+        file('long.kith', [...lines.slice(0, blockLine), `{"ref":"${'A'.repeat(60_000)}"}`, ...lines.slice(blockLine + 1)].join('\n') + '\n'),
+        'too-large',
+        /^block 1 of the backup \(line \d+\) is longer than \d+ bytes$/,
+      ],
       ['lines after the manifest', file('extra.kith', Buffer.concat([bytes, Buffer.from(lines[1]! + '\n')])), 'malformed', /goes on after its signed manifest/],
     ];
     for (const [what, path, code, message] of cases) {

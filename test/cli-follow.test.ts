@@ -59,7 +59,12 @@ test('follow says when no node holding their posts was found, and kith following
     const wrongPort = a.info.addresses[0]!.replace(/\/tcp\/\d+\//, `/tcp/${await closedPort()}/`);
     const unreachable = await runRefused(homes.b, ['follow', wrongPort]);
     assert.equal(unreachable.code, 'io');
-    assert.match(unreachable.message, new RegExp(`^no Kith node answered at ${wrongPort.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.+\\); nobody was followed\\. Check the address, its port and its peer id`));
+    assert.match(
+      unreachable.message,
+      new RegExp(
+        `^no Kith node answered at ${wrongPort.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(.+\\); nobody was followed\\. Check the address, its port and its peer id`,
+      ),
+    );
     assert.deepEqual(
       (await runJson(homes.b, ['following'])).following.map((f: { did: string }) => f.did),
       [nobody],

@@ -37,9 +37,13 @@ test('a taken default web app port gives way to any free port; an asked-for port
     assert.deepEqual(await chooseApiPort('127.0.0.1', 0, taken.port), { port: 0 });
 
     await assert.rejects(chooseApiPort('127.0.0.1', taken.port, free), (e: unknown) => {
-      refusedWith(() => {
-        throw e;
-      }, 'io', new RegExp(`^port ${taken.port} on 127\\.0\\.0\\.1 is already in use; choose another with --api-port`));
+      refusedWith(
+        () => {
+          throw e;
+        },
+        'io',
+        new RegExp(`^port ${taken.port} on 127\\.0\\.0\\.1 is already in use; choose another with --api-port`),
+      );
       return true;
     });
     await assert.rejects(requireFreePort('127.0.0.1', taken.port, '--port'), /choose another with --port \(0 picks any free port\)$/);

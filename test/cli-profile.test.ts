@@ -9,6 +9,9 @@ import { KITH, startNode } from './node-process.js';
 import { cleanEnv, run, runJson, runRefused } from './cli-run.js';
 import { Store } from '../src/store/store.js';
 
+/** The escape character that starts a terminal's control codes. */
+const ESC = String.fromCharCode(0x1b);
+
 /** `kith profile`, `kith post -` and `kith pair`'s output, with and without a running node. */
 
 const made: string[] = [];
@@ -75,7 +78,10 @@ describe('kith profile', { concurrency: 2 }, () => {
     const changed = set.icon.url.slice(0, i) + (set.icon.url[i] === 'A' ? 'B' : 'A') + set.icon.url.slice(i + 1);
     const missing = await runRefused(home, ['fetch', changed]);
     assert.equal(missing.code, 'not-found');
-    assert.match(missing.message, /the block is not in this store and no node is running to ask peers \(start one with: npx kith start --home .*\)\. If the URN was typed or copied by hand, check it: one changed character names other content\.$/);
+    assert.match(
+      missing.message,
+      /the block is not in this store and no node is running to ask peers \(start one with: npx kith start --home .*\)\. If the URN was typed or copied by hand, check it: one changed character names other content\.$/,
+    );
 
     // Refusals: nothing signed, no block stored.
     const blocks = blockCount(home);
@@ -140,7 +146,7 @@ describe('kith profile', { concurrency: 2 }, () => {
       assert.equal(piped.code, 0, piped.stderr);
       assert.match(piped.stdout, /^Pairing code: +[A-Z0-9]{4}-[A-Z0-9]{4}\n/);
       assert.match(piped.stdout, /open http:\/\/127\.0\.0\.1:\d+\/#pair=[A-Z0-9]{8}\n/);
-      assert.doesNotMatch(piped.stdout, /\x1b/, 'no terminal escape codes in a pipe');
+      assert.ok(!piped.stdout.includes(ESC), 'no terminal escape codes in a pipe');
       const terminal = await new Promise<string>((resolve, reject) => {
         const command = `'${process.execPath}' '${KITH}' pair`;
         const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repoRoot, env: cleanEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -150,7 +156,7 @@ describe('kith profile', { concurrency: 2 }, () => {
         child.once('exit', (code) => (code === 0 ? resolve(screen) : reject(new Error(`pair at a terminal exited ${code}: ${screen}`))));
       });
       assert.match(terminal, /or scan this/);
-      assert.match(terminal, /\x1b\[/, 'a QR code drawn with escape codes');
+      assert.ok(terminal.includes(`${ESC}[`), 'a QR code drawn with escape codes');
     } finally {
       assert.equal(await node.stop(), 0);
     }

@@ -262,10 +262,7 @@ describe('kith command', { concurrency: 2 }, () => {
   test('whoami and phrase report the identity init created', async () => {
     const { home, id } = await freshNode();
     const who = await ok(['whoami'], { home });
-    assert.deepEqual(
-      { did: who.did, actor: who.actor, fingerprint: who.fingerprint },
-      { did: id.did, actor: id.actor, fingerprint: id.fingerprint },
-    );
+    assert.deepEqual({ did: who.did, actor: who.actor, fingerprint: who.fingerprint }, { did: id.did, actor: id.actor, fingerprint: id.fingerprint });
     assert.equal(who.home, id.home);
     assert.deepEqual(await ok(['phrase'], { home }), { recoveryPhrase: id.recoveryPhrase });
     // --name goes into the signed actor document.
@@ -631,7 +628,13 @@ describe('kith command', { concurrency: 2 }, () => {
     const backupOf = (lines: string[], name: string): string => {
       const body = [JSON.stringify({ type: 'KithBackup', version: 1, actor: did, created: new Date().toISOString() }), ...lines].join('\n') + '\n';
       const manifest = signDocument(
-        { type: 'KithBackupManifest', actor: did, objects: lines.length, sha256: createHash('sha256').update(body).digest('hex'), created: new Date().toISOString() },
+        {
+          type: 'KithBackupManifest',
+          actor: did,
+          objects: lines.length,
+          sha256: createHash('sha256').update(body).digest('hex'),
+          created: new Date().toISOString(),
+        },
         key,
       );
       const file = join(dir, name);
@@ -812,7 +815,9 @@ describe('kith command refusals that protect the node', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const e = await refused(['start', '--control-port', String(port), '--api-port', '0', '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], { home });
+      const e = await refused(['start', '--control-port', String(port), '--api-port', '0', '--port', '0', '--host', '127.0.0.1', '--no-mdns', '--no-relay'], {
+        home,
+      });
       assert.equal(e.code, 'io');
       assert.match(e.message, /already in use/);
       assert.equal(existsSync(join(home, 'control.json')), false);

@@ -202,8 +202,16 @@ test('ERIS convergence secret: same secret, same URN; other secret, other URN an
   assert.equal(formatErisUrn(capDefault), formatErisUrn(capZero));
   assert.notEqual(formatErisUrn(capA), formatErisUrn(capDefault));
   assert.deepEqual(await decodeErisToBytes(capA, a.get), content);
-  await rejectsWith(encodeEris(content, () => undefined, { blockSize: 1024, convergenceSecret: new Uint8Array(16) }), 'malformed', /convergence secret is 32 bytes/);
-  await rejectsWith(encodeEris(content, () => undefined, { blockSize: 4096 as ErisBlockSize }), 'malformed', /block size 4096/);
+  await rejectsWith(
+    encodeEris(content, () => undefined, { blockSize: 1024, convergenceSecret: new Uint8Array(16) }),
+    'malformed',
+    /convergence secret is 32 bytes/,
+  );
+  await rejectsWith(
+    encodeEris(content, () => undefined, { blockSize: 4096 as ErisBlockSize }),
+    'malformed',
+    /block size 4096/,
+  );
 });
 
 test('ERIS URN and binary capability: wrong, truncated or out-of-range input gives a clear error', async () => {
@@ -241,10 +249,14 @@ test('ERIS decoding stops at a corrupted block: the content before it and nothin
   const content = new Uint8Array(randomBytes(10 * 1024));
   const store = new MemoryStore();
   const order: string[] = [];
-  const cap = await encodeEris(content, (r, b) => {
-    order.push(formatErisReference(r));
-    store.put(r, b);
-  }, { blockSize: 1024 });
+  const cap = await encodeEris(
+    content,
+    (r, b) => {
+      order.push(formatErisReference(r));
+      store.put(r, b);
+    },
+    { blockSize: 1024 },
+  );
   // The first 11 blocks put are the leaves (10 of content, one of padding), then the root node.
   const sixth = order[5]!;
   const bad = Uint8Array.from(store.blocks.get(sixth)!);
@@ -383,13 +395,17 @@ test('ERIS streams in bounded memory: 64 MiB encoded and 32 MiB decoded hold onl
   let before = footprint();
   let retained = 0;
   const references: ErisReference[] = [];
-  const cap = await encodeEris(generated(64 * MiB), (r) => {
-    references.push(r);
-    if (references.length % 256 === 0) {
-      gc();
-      retained = Math.max(retained, footprint() - before);
-    }
-  }, { blockSize: 32768 });
+  const cap = await encodeEris(
+    generated(64 * MiB),
+    (r) => {
+      references.push(r);
+      if (references.length % 256 === 0) {
+        gc();
+        retained = Math.max(retained, footprint() - before);
+      }
+    },
+    { blockSize: 32768 },
+  );
   gc();
   retained = Math.max(retained, footprint() - before);
   assert.equal(references.length, 2048 + 1 + 5 + 1); // 2048 content leaves, one of padding, 5 level-1 nodes, the root
@@ -399,9 +415,13 @@ test('ERIS streams in bounded memory: 64 MiB encoded and 32 MiB decoded hold onl
   before = footprint();
   let peak = 0;
   let puts = 0;
-  const again = await encodeEris(generated(64 * MiB), () => {
-    if (++puts % 16 === 0) peak = Math.max(peak, footprint() - before);
-  }, { blockSize: 32768 });
+  const again = await encodeEris(
+    generated(64 * MiB),
+    () => {
+      if (++puts % 16 === 0) peak = Math.max(peak, footprint() - before);
+    },
+    { blockSize: 32768 },
+  );
   assert.equal(formatErisUrn(again), formatErisUrn(cap));
   t.diagnostic(`encoder: ${(retained / MiB).toFixed(2)} MiB live; ${(peak / MiB).toFixed(1)} MiB peak without forced GC, for 64 MiB of content`);
 

@@ -35,7 +35,6 @@ function snapshot(store: Store): string {
   return JSON.stringify(tables.map((t) => store.db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all()));
 }
 
-
 test('the store opens in WAL mode with every migration applied', () => {
   const store = openStore();
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
@@ -173,7 +172,15 @@ test('ingestMany refuses each bad item on its own and stores the rest in one go'
   const posts = Array.from({ length: 5 }, (_, i) => JSON.stringify(post(alice, `post ${i}`)));
   const tampered = posts[2]!.replace('post 2', 'post X');
   // The device's post comes before its certificate in the batch: certificates are taken first.
-  const results = ingest.ingestMany([posts[0]!, JSON.stringify(post(alice, 'phone', phone.key)), tampered, posts[1]!, JSON.stringify(cert.doc), '{', posts[0]!]);
+  const results = ingest.ingestMany([
+    posts[0]!,
+    JSON.stringify(post(alice, 'phone', phone.key)),
+    tampered,
+    posts[1]!,
+    JSON.stringify(cert.doc),
+    '{',
+    posts[0]!,
+  ]);
   const codes = results.map((r) => (r instanceof KithError ? r.code : r.status));
   assert.deepEqual(codes, ['stored', 'stored', 'bad-signature', 'stored', 'stored', 'malformed', 'duplicate']);
   assert.equal(store.objects.count(), 4);

@@ -30,7 +30,10 @@ test('the level drops what is below it; the option wins over KITH_LOG_LEVEL', ()
   quiet.log.info('i');
   quiet.log.warn('w');
   quiet.log.error('e');
-  assert.deepEqual(quiet.lines.map((l) => l.slice(10, 15).trim()), ['warn', 'error']);
+  assert.deepEqual(
+    quiet.lines.map((l) => l.slice(10, 15).trim()),
+    ['warn', 'error'],
+  );
 
   const chatty = capture({ env: { KITH_LOG_LEVEL: ' DEBUG ' } });
   chatty.log.debug('d');

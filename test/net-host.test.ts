@@ -27,7 +27,6 @@ async function stopAll(hosts: KithHost[]): Promise<void> {
   await Promise.all(hosts.map((h) => h.stop()));
 }
 
-
 function tcpAddr(host: KithHost): string {
   const a = host.getMultiaddrs().find((m) => !m.toString().includes('/ws'));
   assert.ok(a, 'host has a TCP address');
@@ -243,7 +242,7 @@ test('gossipsub: subscribers receive, validator rejections are not delivered and
     // gossipsub drops what it publishes to a peer before its own outbound
     // stream to that peer is open (hearing B's subscription only proves B's
     // stream to A), so wait for ours.
-    await waitFor('A\'s gossip stream to B', () =>
+    await waitFor("A's gossip stream to B", () =>
       a.getConnections(b.peerId).some((c) => c.streams.some((s) => s.direction === 'outbound' && s.protocol.startsWith('/meshsub/'))),
     );
 
@@ -343,7 +342,10 @@ test('circuit relay: a public relay carries a connection to a host that reserved
     assert.equal(plain.services.relay, undefined);
     let circuit: string | undefined;
     await waitFor('a reservation on the relay', () => {
-      circuit = hidden.getMultiaddrs().map(String).find((m) => m.includes('/p2p-circuit/'));
+      circuit = hidden
+        .getMultiaddrs()
+        .map(String)
+        .find((m) => m.includes('/p2p-circuit/'));
       return circuit !== undefined;
     });
     const conn = await plain.dial(multiaddr(circuit!));

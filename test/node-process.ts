@@ -11,7 +11,10 @@ import { repoRoot } from './helpers.js';
 
 export const KITH = join(repoRoot, 'bin', 'kith.js');
 /** Node's flags from bin/kith.js's first line, so a node started here runs as `kith start` does. */
-export const NODE_FLAGS = readFileSync(KITH, 'utf8').split('\n', 1)[0]!.split(' ').filter((a) => a.startsWith('--'));
+export const NODE_FLAGS = readFileSync(KITH, 'utf8')
+  .split('\n', 1)[0]!
+  .split(' ')
+  .filter((a) => a.startsWith('--'));
 const COMMAND_TIMEOUT_MS = 60_000;
 
 function env(home: string): NodeJS.ProcessEnv {

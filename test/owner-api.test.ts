@@ -89,7 +89,7 @@ test('the OpenAPI document is served and lists every route the tests walk', asyn
   assert.ok(operations().length >= 30);
   for (const route of PUBLIC_ROUTES) {
     const [method, path] = route.split(' ');
-    assert.ok((OPENAPI.paths as Record<string, object>)[path!]?.hasOwnProperty(method!.toLowerCase()), `${route} is documented`);
+    assert.ok(Object.hasOwn((OPENAPI.paths as Record<string, object>)[path!] ?? {}, method!.toLowerCase()), `${route} is documented`);
   }
 });
 
@@ -252,10 +252,16 @@ test('a device posts with an image, replies, changes the profile and settings; m
   assert.equal(reply.body.post.inReplyToAuthor.did, post.author.did, 'a reply names whom it answers');
   assert.equal(reply.body.post.inReplyToAuthor.me, true);
   const thread = await device.call('GET', `/api/thread?id=${encodeURIComponent(post.id)}`);
-  assert.deepEqual(thread.body.replies.map((p: { text: string }) => p.text), ['and a reply']);
+  assert.deepEqual(
+    thread.body.replies.map((p: { text: string }) => p.text),
+    ['and a reply'],
+  );
   assert.equal(thread.body.post.replies, 1);
   const up = await device.call('GET', `/api/thread?id=${encodeURIComponent(reply.body.post.id)}`);
-  assert.deepEqual(up.body.ancestors.map((p: { id: string }) => p.id), [post.id]);
+  assert.deepEqual(
+    up.body.ancestors.map((p: { id: string }) => p.id),
+    [post.id],
+  );
 
   const timeline = await device.call('GET', '/api/timeline?limit=1');
   assert.equal(timeline.body.items.length, 1);
@@ -293,7 +299,11 @@ test('FEP-ae97: an activity signed on the device with its certified key is taken
   assert.equal((await device.call('DELETE', `/api/devices/${paired.body.device.id}`)).status, 200);
   const later = signDocument(buildCreate(owner, buildNote(owner, { text: 'after removal' })), key);
   // Its session is refused, and so is anything signed with its key, whoever hands it in.
-  refused(await api(base, 'POST', '/api/outbox', later, { authorization: `Bearer ${paired.body.token}`, 'content-type': 'application/activity+json' }), 401, 'revoked');
+  refused(
+    await api(base, 'POST', '/api/outbox', later, { authorization: `Bearer ${paired.body.token}`, 'content-type': 'application/activity+json' }),
+    401,
+    'revoked',
+  );
   const handed = await device.call('POST', '/api/outbox', later);
   assert.equal(handed.status, 400);
   assert.equal(handed.body.error.code, 'revoked');
@@ -336,10 +346,18 @@ test('two nodes: follow a person, see their reply as a notification, block them 
     assert.equal(followed.body.person.did, b.did);
     assert.equal(followed.body.person.following, true);
     assert.equal(followed.body.person.found, true);
-    await eventually('B\u2019s post in A\u2019s timeline', () => device.call('GET', '/api/timeline'), (r) => r.body.items.some((p: { text: string }) => p.text === 'hello from B'));
+    await eventually(
+      'B\u2019s post in A\u2019s timeline',
+      () => device.call('GET', '/api/timeline'),
+      (r) => r.body.items.some((p: { text: string }) => p.text === 'hello from B'),
+    );
 
     await bDevice.call('POST', '/api/posts', { text: 'yes, me', inReplyTo: mine.body.post.id });
-    const n = await eventually('a reply notification', () => device.call('GET', '/api/notifications'), (r) => r.body.unread >= 1);
+    const n = await eventually(
+      'a reply notification',
+      () => device.call('GET', '/api/notifications'),
+      (r) => r.body.unread >= 1,
+    );
     assert.equal(n.body.items[0].kind, 'reply');
     assert.equal(n.body.items[0].post.text, 'yes, me');
     assert.equal(n.body.items[0].post.author.did, b.did);
@@ -351,7 +369,10 @@ test('two nodes: follow a person, see their reply as a notification, block them 
 
     // One entry per connected node, named by the person whose node it is.
     const peers = (await device.call('GET', '/api/peers')).body.peers;
-    assert.deepEqual(peers.map((p: { peerId: string }) => p.peerId), [nodeB.info.peerId]);
+    assert.deepEqual(
+      peers.map((p: { peerId: string }) => p.peerId),
+      [nodeB.info.peerId],
+    );
     assert.equal(peers[0].person.did, b.did);
     assert.ok(peers[0].connections >= 1);
 
@@ -362,7 +383,13 @@ test('two nodes: follow a person, see their reply as a notification, block them 
     assert.equal(unknown.body.person.found, false);
     assert.equal(unknown.body.received, 0);
     const listed = (await device.call('GET', '/api/follows')).body.following;
-    assert.deepEqual(listed.map((p: { did: string; found: boolean }) => [p.did, p.found]).sort(), [[b.did, true], [strangerDid, false]].sort());
+    assert.deepEqual(
+      listed.map((p: { did: string; found: boolean }) => [p.did, p.found]).sort(),
+      [
+        [b.did, true],
+        [strangerDid, false],
+      ].sort(),
+    );
     assert.equal((await device.call('DELETE', `/api/follows/${encodeURIComponent(strangerDid)}`)).body.removed, true);
     assert.equal((await device.call('POST', '/api/notifications/read', {})).body.unread, 0);
 

@@ -41,7 +41,6 @@ const END = 5;
 const frame = (type: number, body: Uint8Array = new Uint8Array(0)): Uint8Array => Uint8Array.from([type, ...body]);
 const jsonFrame = (type: number, v: unknown): Uint8Array => frame(type, Buffer.from(JSON.stringify(v), 'utf8'));
 
-
 /** A test double: a real libp2p host with a fresh peer key, on loopback only. */
 async function startDouble(hosts: KithHost[]): Promise<KithHost> {
   const host = await loopbackHost();
@@ -130,163 +129,183 @@ async function trySync(double: KithHost, addr: string, scope: string): Promise<v
   await fs.readFrame(4096, 5_000);
 }
 
-test('hostile client: oversized, malformed and flooding sync streams cost the peer its connection, a stalled one its stream; the store is untouched', { timeout: 120_000 }, async () => {
-  const homes = { n: tempDir('kith-abuse-n-'), m: tempDir('kith-abuse-m-') };
-  const running: NodeProcess[] = [];
-  const hosts: KithHost[] = [];
-  try {
-    // N: posts of its own, and those of Q, whom it follows (so its feed is not empty either).
-    const { node } = KithNode.init(homes.n);
-    for (let i = 0; i < 5; i++) node.post({ text: `N says ${i}` });
-    const q = person();
-    node.ingest(signDocument(buildActor(q.did), q.key));
-    for (let i = 0; i < 3; i++) node.ingest(signedNote(q.did, q.key, `Q says ${i}`));
-    node.follow(q.did);
-    const nDid = node.did;
-    node.close();
-    // A short read deadline, so the test of a peer that goes quiet does not wait the default 30 s.
-    writeFileSync(join(homes.n, 'config.json'), JSON.stringify({ sync: { readTimeoutMs: 2000 } }));
-
-    const n = await startNode(homes.n);
-    running.push(n);
-    const addrN = loopbackAddr(n);
-    const peerN = peerIdFromString(n.info.peerId);
-    const scopeN = outboxId(nDid as Did);
-    const before = await snapshot(homes.n);
-    assert.equal((before.outbox as { items: unknown[] }).items.length, 5);
-    assert.equal((before.feed as { items: unknown[] }).items.length, 3);
-
-    /** Opens a sync stream from a double on its connection to N. */
-    const openSync = async (d: KithHost): Promise<FrameStream> => frameStream(await d.dialProtocol(peerN, SYNC_PROTOCOL, { signal: AbortSignal.timeout(5_000) }));
-    const cutOff = async (d: KithHost, reason: RegExp): Promise<void> => {
-      await waitFor(`N to hang up on ${d.peerId}`, () => d.getConnections(peerN).length === 0);
-      await n.waitForLog(new RegExp(`peer ${d.peerId.toString()} penalized \\(offence 1\\): ${reason.source}`), 10_000);
-    };
-
-    // (a) A length prefix of 100 MB: refused from the prefix alone, the peer is
-    //     reset, dropped, and kept out.
-    const big = await startDouble(hosts);
-    await dialNode(big, addrN);
-    const bigStream = await openSync(big);
-    bigStream.stream.send(encodeVarint(100 * 1024 * 1024));
-    bigStream.stream.send(new Uint8Array(64 * 1024).fill(0x41));
-    await cutOff(big, /frame length prefix exceeds the limit/);
-    assert.equal(await bigStream.readFrame(4096, 5_000).catch(() => null), null, 'N answered nothing on that stream');
-    await assert.rejects(trySync(big, addrN, scopeN), 'a banned peer cannot come back');
-    assert.ok(!(await peersOf(homes.n)).includes(big.peerId.toString()), 'N holds no connection to the banned peer');
-    await retire(big);
-
-    // (b) Malformed frames, each from a fresh double (a new key: the last one is banned).
-    const malformed: Array<{ what: string; frames: Uint8Array[]; reason: RegExp }> = [
-      { what: 'a HELLO that is not JSON', frames: [frame(HELLO, Buffer.from('{"v":1,"scope":', 'utf8'))], reason: /hello is not JSON/ },
-      { what: 'a frame of unknown type', frames: [jsonFrame(HELLO, { v: 1, scope: scopeN }), frame(0x42, Uint8Array.of(1, 2, 3))], reason: /unexpected sync frame type 66/ },
-      { what: 'a WANT of 33 bytes', frames: [jsonFrame(HELLO, { v: 1, scope: scopeN }), frame(WANT, new Uint8Array(DIGEST_BYTES + 1))], reason: /a WANT frame must hold whole 32-byte digests/ },
-    ];
-    const malformedDoubles: KithHost[] = [];
-    for (const m of malformed) {
-      const d = await startDouble(hosts);
-      malformedDoubles.push(d);
-      await dialNode(d, addrN);
-      const fs = await openSync(d);
-      for (const f of m.frames) await fs.writeFrame(f);
-      await cutOff(d, m.reason);
-      await assert.rejects(trySync(d, addrN, scopeN), `${m.what}: the peer is refused when it comes back`);
-      await retire(d);
-    }
-
-    // (c) A peer that goes quiet in the middle of a sync may just be slow: N does
-    //     not ban it, but past its read deadline it drops the stream rather than
-    //     keep it (and what it buffers) open for as long as the connection lasts.
-    const quiet = await startDouble(hosts);
-    await dialNode(quiet, addrN);
-    const stalled = await openSync(quiet);
-    await stalled.writeFrame(jsonFrame(HELLO, { v: 1, scope: scopeN }));
-    const stallStarted = Date.now();
-    await rejectsWith(
-      async () => {
-        while ((await stalled.readFrame(4096, 10_000)) !== null);
-      },
-      'io',
-      /reset/,
-      'N resets the stalled stream (not a clean end, not left open)',
-    );
-    assert.ok(Date.now() - stallStarted >= 1900, 'not before the deadline');
-    await n.waitForLog(new RegExp(`sync with ${quiet.peerId.toString()} stopped: no complete frame within 2000 ms`));
-    assert.equal(quiet.getConnections(peerN).length, 1, 'a slow peer keeps its connection');
-    await trySync(quiet, addrN, scopeN);
-
-    // (d) A flood: well-formed, tiny syncs (HELLO, END), more than 120 a minute.
-    //     Eight at a time, below libp2p's cap on concurrent inbound streams, so
-    //     every one reaches Kith's handler. 250 fit no split over two calendar
-    //     minutes in which neither half exceeds 120.
-    const flood = await startDouble(hosts);
-    await dialNode(flood, addrN);
-    let served = 0;
-    let attempted = 0;
-    const one = async (): Promise<void> => {
-      attempted++;
-      const fs = await openSync(flood);
-      await fs.writeFrame(jsonFrame(HELLO, { v: 1, scope: scopeN }));
-      await fs.writeFrame(frame(END));
-      await fs.close();
-      // Whatever N answers (it may acknowledge the hello), the stream must end cleanly.
-      while ((await fs.readFrame(4096, 5_000)) !== null);
-      served++;
-    };
-    const floodStarted = Date.now();
-    // Until a stream is refused: then N is hanging up (which takes a moment to arrive).
-    while (attempted < 250) {
-      const batch = await Promise.allSettled(Array.from({ length: 8 }, one));
-      if (batch.some((r) => r.status === 'rejected')) break;
-    }
-    await cutOff(flood, /flooding: more than 120 sync requests a minute/);
-    assert.ok(served >= 120, `the first 120 syncs of a minute are served (${served} were)`);
-    assert.ok(attempted < 250, `the flood was cut off (after ${attempted} streams, ${served} served, ${Date.now() - floodStarted} ms)`);
-    await assert.rejects(trySync(flood, addrN, scopeN), 'the flooder is refused when it comes back');
-    await retire(flood);
-
-    // N's store is what it was: no object added, lost or changed.
-    assert.deepEqual(await snapshot(homes.n), before);
-
-    // And N still serves an honest node: M follows N's person and gets every post.
-    await paced(); // M dials N from 127.0.0.1 too
-    const m = await startNode(homes.m, ['--bootstrap', addrN]);
-    running.push(m);
-    const followed = await kithJson(homes.m, ['follow', nDid]);
-    assert.ok(followed.synced.some((s: { peer: string; ok: boolean }) => s.ok && s.peer === n.info.peerId), `M synced from N: ${JSON.stringify(followed.synced)}`);
-    const digests = (page: { items: { digest: string }[] }) => page.items.map((i) => i.digest).sort();
-    const feedM = await eventually('M to hold N\u2019s posts', () => kithJson(homes.m, ['feed', '--limit', '500']), (f) => f.items.length >= 5);
-    assert.deepEqual(digests(feedM), digests(before.outbox as { items: { digest: string }[] }));
-
-    // Every ban is on record in N's store, with its reason; the slow peer has none.
-    const nLog = n.log();
-    assert.equal(await n.stop(), 0);
-    running.splice(running.indexOf(n), 1);
-    const store = Store.open(join(homes.n, 'kith.db'));
+test(
+  'hostile client: oversized, malformed and flooding sync streams cost the peer its connection, a stalled one its stream; the store is untouched',
+  { timeout: 120_000 },
+  async () => {
+    const homes = { n: tempDir('kith-abuse-n-'), m: tempDir('kith-abuse-m-') };
+    const running: NodeProcess[] = [];
+    const hosts: KithHost[] = [];
     try {
-      const banned: Array<[KithHost, RegExp]> = [
-        [big, /frame length prefix exceeds the limit/],
-        ...malformedDoubles.map((d, i) => [d, malformed[i]!.reason] as [KithHost, RegExp]),
-        [flood, /flooding/],
+      // N: posts of its own, and those of Q, whom it follows (so its feed is not empty either).
+      const { node } = KithNode.init(homes.n);
+      for (let i = 0; i < 5; i++) node.post({ text: `N says ${i}` });
+      const q = person();
+      node.ingest(signDocument(buildActor(q.did), q.key));
+      for (let i = 0; i < 3; i++) node.ingest(signedNote(q.did, q.key, `Q says ${i}`));
+      node.follow(q.did);
+      const nDid = node.did;
+      node.close();
+      // A short read deadline, so the test of a peer that goes quiet does not wait the default 30 s.
+      writeFileSync(join(homes.n, 'config.json'), JSON.stringify({ sync: { readTimeoutMs: 2000 } }));
+
+      const n = await startNode(homes.n);
+      running.push(n);
+      const addrN = loopbackAddr(n);
+      const peerN = peerIdFromString(n.info.peerId);
+      const scopeN = outboxId(nDid as Did);
+      const before = await snapshot(homes.n);
+      assert.equal((before.outbox as { items: unknown[] }).items.length, 5);
+      assert.equal((before.feed as { items: unknown[] }).items.length, 3);
+
+      /** Opens a sync stream from a double on its connection to N. */
+      const openSync = async (d: KithHost): Promise<FrameStream> =>
+        frameStream(await d.dialProtocol(peerN, SYNC_PROTOCOL, { signal: AbortSignal.timeout(5_000) }));
+      const cutOff = async (d: KithHost, reason: RegExp): Promise<void> => {
+        await waitFor(`N to hang up on ${d.peerId}`, () => d.getConnections(peerN).length === 0);
+        await n.waitForLog(new RegExp(`peer ${d.peerId.toString()} penalized \\(offence 1\\): ${reason.source}`), 10_000);
+      };
+
+      // (a) A length prefix of 100 MB: refused from the prefix alone, the peer is
+      //     reset, dropped, and kept out.
+      const big = await startDouble(hosts);
+      await dialNode(big, addrN);
+      const bigStream = await openSync(big);
+      bigStream.stream.send(encodeVarint(100 * 1024 * 1024));
+      bigStream.stream.send(new Uint8Array(64 * 1024).fill(0x41));
+      await cutOff(big, /frame length prefix exceeds the limit/);
+      assert.equal(await bigStream.readFrame(4096, 5_000).catch(() => null), null, 'N answered nothing on that stream');
+      await assert.rejects(trySync(big, addrN, scopeN), 'a banned peer cannot come back');
+      assert.ok(!(await peersOf(homes.n)).includes(big.peerId.toString()), 'N holds no connection to the banned peer');
+      await retire(big);
+
+      // (b) Malformed frames, each from a fresh double (a new key: the last one is banned).
+      const malformed: Array<{ what: string; frames: Uint8Array[]; reason: RegExp }> = [
+        { what: 'a HELLO that is not JSON', frames: [frame(HELLO, Buffer.from('{"v":1,"scope":', 'utf8'))], reason: /hello is not JSON/ },
+        {
+          what: 'a frame of unknown type',
+          frames: [jsonFrame(HELLO, { v: 1, scope: scopeN }), frame(0x42, Uint8Array.of(1, 2, 3))],
+          reason: /unexpected sync frame type 66/,
+        },
+        {
+          what: 'a WANT of 33 bytes',
+          frames: [jsonFrame(HELLO, { v: 1, scope: scopeN }), frame(WANT, new Uint8Array(DIGEST_BYTES + 1))],
+          reason: /a WANT frame must hold whole 32-byte digests/,
+        },
       ];
-      for (const [d, reason] of banned) {
-        const record = store.peers.get(d.peerId.toString());
-        assert.equal(record?.penalties, 1, `${d.peerId} (${reason.source}) has one penalty on record; N logged:\n${nLog}`);
-        assert.match(record?.lastReason ?? '', reason);
-        assert.ok((record?.bannedUntil ?? 0) > Date.now());
+      const malformedDoubles: KithHost[] = [];
+      for (const m of malformed) {
+        const d = await startDouble(hosts);
+        malformedDoubles.push(d);
+        await dialNode(d, addrN);
+        const fs = await openSync(d);
+        for (const f of m.frames) await fs.writeFrame(f);
+        await cutOff(d, m.reason);
+        await assert.rejects(trySync(d, addrN, scopeN), `${m.what}: the peer is refused when it comes back`);
+        await retire(d);
       }
-      assert.equal(store.peers.get(quiet.peerId.toString())?.penalties ?? 0, 0);
-      // One offence each: streams already in flight when N hung up do not double the ban.
-      assert.doesNotMatch(nLog, /penalized \(offence [^1]/);
+
+      // (c) A peer that goes quiet in the middle of a sync may just be slow: N does
+      //     not ban it, but past its read deadline it drops the stream rather than
+      //     keep it (and what it buffers) open for as long as the connection lasts.
+      const quiet = await startDouble(hosts);
+      await dialNode(quiet, addrN);
+      const stalled = await openSync(quiet);
+      await stalled.writeFrame(jsonFrame(HELLO, { v: 1, scope: scopeN }));
+      const stallStarted = Date.now();
+      await rejectsWith(
+        async () => {
+          while ((await stalled.readFrame(4096, 10_000)) !== null);
+        },
+        'io',
+        /reset/,
+        'N resets the stalled stream (not a clean end, not left open)',
+      );
+      assert.ok(Date.now() - stallStarted >= 1900, 'not before the deadline');
+      await n.waitForLog(new RegExp(`sync with ${quiet.peerId.toString()} stopped: no complete frame within 2000 ms`));
+      assert.equal(quiet.getConnections(peerN).length, 1, 'a slow peer keeps its connection');
+      await trySync(quiet, addrN, scopeN);
+
+      // (d) A flood: well-formed, tiny syncs (HELLO, END), more than 120 a minute.
+      //     Eight at a time, below libp2p's cap on concurrent inbound streams, so
+      //     every one reaches Kith's handler. 250 fit no split over two calendar
+      //     minutes in which neither half exceeds 120.
+      const flood = await startDouble(hosts);
+      await dialNode(flood, addrN);
+      let served = 0;
+      let attempted = 0;
+      const one = async (): Promise<void> => {
+        attempted++;
+        const fs = await openSync(flood);
+        await fs.writeFrame(jsonFrame(HELLO, { v: 1, scope: scopeN }));
+        await fs.writeFrame(frame(END));
+        await fs.close();
+        // Whatever N answers (it may acknowledge the hello), the stream must end cleanly.
+        while ((await fs.readFrame(4096, 5_000)) !== null);
+        served++;
+      };
+      const floodStarted = Date.now();
+      // Until a stream is refused: then N is hanging up (which takes a moment to arrive).
+      while (attempted < 250) {
+        const batch = await Promise.allSettled(Array.from({ length: 8 }, one));
+        if (batch.some((r) => r.status === 'rejected')) break;
+      }
+      await cutOff(flood, /flooding: more than 120 sync requests a minute/);
+      assert.ok(served >= 120, `the first 120 syncs of a minute are served (${served} were)`);
+      assert.ok(attempted < 250, `the flood was cut off (after ${attempted} streams, ${served} served, ${Date.now() - floodStarted} ms)`);
+      await assert.rejects(trySync(flood, addrN, scopeN), 'the flooder is refused when it comes back');
+      await retire(flood);
+
+      // N's store is what it was: no object added, lost or changed.
+      assert.deepEqual(await snapshot(homes.n), before);
+
+      // And N still serves an honest node: M follows N's person and gets every post.
+      await paced(); // M dials N from 127.0.0.1 too
+      const m = await startNode(homes.m, ['--bootstrap', addrN]);
+      running.push(m);
+      const followed = await kithJson(homes.m, ['follow', nDid]);
+      assert.ok(
+        followed.synced.some((s: { peer: string; ok: boolean }) => s.ok && s.peer === n.info.peerId),
+        `M synced from N: ${JSON.stringify(followed.synced)}`,
+      );
+      const digests = (page: { items: { digest: string }[] }) => page.items.map((i) => i.digest).sort();
+      const feedM = await eventually(
+        'M to hold N\u2019s posts',
+        () => kithJson(homes.m, ['feed', '--limit', '500']),
+        (f) => f.items.length >= 5,
+      );
+      assert.deepEqual(digests(feedM), digests(before.outbox as { items: { digest: string }[] }));
+
+      // Every ban is on record in N's store, with its reason; the slow peer has none.
+      const nLog = n.log();
+      assert.equal(await n.stop(), 0);
+      running.splice(running.indexOf(n), 1);
+      const store = Store.open(join(homes.n, 'kith.db'));
+      try {
+        const banned: Array<[KithHost, RegExp]> = [
+          [big, /frame length prefix exceeds the limit/],
+          ...malformedDoubles.map((d, i) => [d, malformed[i]!.reason] as [KithHost, RegExp]),
+          [flood, /flooding/],
+        ];
+        for (const [d, reason] of banned) {
+          const record = store.peers.get(d.peerId.toString());
+          assert.equal(record?.penalties, 1, `${d.peerId} (${reason.source}) has one penalty on record; N logged:\n${nLog}`);
+          assert.match(record?.lastReason ?? '', reason);
+          assert.ok((record?.bannedUntil ?? 0) > Date.now());
+        }
+        assert.equal(store.peers.get(quiet.peerId.toString())?.penalties ?? 0, 0);
+        // One offence each: streams already in flight when N hung up do not double the ban.
+        assert.doesNotMatch(nLog, /penalized \(offence [^1]/);
+      } finally {
+        store.close();
+      }
     } finally {
-      store.close();
+      await Promise.allSettled(hosts.map((h) => h.stop()));
+      await Promise.allSettled(running.map((p) => p.stop()));
+      for (const h of Object.values(homes)) rmSync(h, { recursive: true, force: true });
     }
-  } finally {
-    await Promise.allSettled(hosts.map((h) => h.stop()));
-    await Promise.allSettled(running.map((p) => p.stop()));
-    for (const h of Object.values(homes)) rmSync(h, { recursive: true, force: true });
-  }
-});
+  },
+);
 
 /**
  * A test double that serves one scope with the tree's own server code (so its
@@ -324,188 +343,215 @@ async function hostileServer(hosts: KithHost[], scope: string, served: Map<strin
   return { double, asked, helloScopes, doubleErrors };
 }
 
-test('hostile server: tampered, wrongly signed and off-scope objects are refused, counted, never stored; the server is cut off', { timeout: 120_000 }, async () => {
-  const homeN = tempDir('kith-abuse-n-');
-  const running: NodeProcess[] = [];
-  const hosts: KithHost[] = [];
-  try {
-    KithNode.init(homeN).node.close();
-    const p = person();
-    const other = person(); // signs a note that claims to be P's
-    const q = person(); // someone else entirely
-    const pScope = outboxId(p.did);
-
-    // What the double claims to hold of P's scope, by digest, and what it sends for each.
-    const genuine = signedNote(p.did, p.key, 'P said this');
-    const tampered = { ...genuine, object: { ...(genuine.object as JsonObject), content: '<p>P never said this</p>', source: { content: 'P never said this', mediaType: 'text/plain' } } };
-    const wrongKey = signDocument(buildCreate(p.did, buildNote(p.did, { text: 'signed by another key' })), other.key);
-    const offScope = signedNote(q.did, q.key, 'Q, not P');
-    // Each is claimed under the digest of exactly what is sent, so it passes the "was it asked for"
-    // check and reaches ingest, where its signature, key and scope are judged.
-    const claim = (doc: JsonObject) => [digestOf(doc), { created: Date.parse(doc.published as string), send: doc }] as const;
-    const served = new Map<string, { created: number; send: JsonObject }>([
-      claim(tampered), // a real note of P's, changed after signing (bad-signature)
-      claim(wrongKey), // a note in P's name signed by a key P never certified (wrong-key)
-      claim(offScope), // Q's own, well signed, but not of the scope being synced (malformed)
-    ]);
-    const first = await hostileServer(hosts, pScope, served);
-    const { double, asked, helloScopes, doubleErrors } = first;
-
-    const n = await startNode(homeN);
-    running.push(n);
-    const peerN = peerIdFromString(n.info.peerId);
-    await dialNode(double, loopbackAddr(n));
-    await n.waitForLog(new RegExp(`connected to ${double.peerId.toString()}`));
-
-    // N follows P; the only peer that claims to hold P's posts is the double.
-    const followed = await kithJson(homeN, ['follow', p.did]);
-    assert.equal(followed.did, p.did);
-    const fromDouble = followed.synced.find((s: { peer: string }) => s.peer === double.peerId.toString());
-    assert.ok(fromDouble, `N tried the double: ${JSON.stringify(followed.synced)}`);
-    assert.equal(fromDouble.ok, false);
-    assert.match(fromDouble.error, /the peer sent 3 object\(s\) that failed their checks/);
-    // N reached the object phase: it asked for exactly what the double claimed to hold.
-    assert.deepEqual(helloScopes, [pScope]);
-    assert.deepEqual(asked.sort(), [...served.keys()].sort());
-
-    // The double is cut off, and N says why.
-    await waitFor('N to hang up on the double', () => double.getConnections(peerN).length === 0);
-    await n.waitForLog(new RegExp(`peer ${double.peerId.toString()} penalized \\(offence 1\\): the peer sent 3 object\\(s\\) that failed their checks`), 10_000);
-    // The double saw nothing wrong with N's side of the protocol; at most N hung up on it.
-    assert.deepEqual(doubleErrors.filter((e) => e.code !== 'io'), [], 'the double itself ran as intended');
-    await retire(double);
-
-    // Nothing of it is kept.
-    const status = await kithJson(homeN, ['status']);
-    assert.deepEqual(status.scopes.find((s: { scope: string }) => s.scope === pScope), { scope: pScope, objects: 0 });
-    assert.deepEqual((await kithJson(homeN, ['feed', '--limit', '500'])).items, []);
-
-    // A second double claims a genuine note of P's but sends another body for it: cut off before any verifying.
-    const second = await hostileServer(hosts, pScope, new Map([[digestOf(genuine), { created: Date.parse(genuine.published as string), send: offScope }]]));
-    // N now follows P, so on contact it syncs P's scope with the new peer at once.
-    await dialNode(second.double, loopbackAddr(n));
-    await n.waitForLog(new RegExp(`peer ${second.double.peerId.toString()} penalized \\(offence 1\\): the peer sent an object that was not asked for`), 20_000);
-    assert.deepEqual(second.asked, [digestOf(genuine)]);
-    await waitFor('N to hang up on the second double', () => second.double.getConnections(peerN).length === 0);
-    assert.deepEqual((await kithJson(homeN, ['feed', '--limit', '500'])).items, []);
-
-    assert.equal(await n.stop(), 0);
-    running.splice(running.indexOf(n), 1);
-    const store = Store.open(join(homeN, 'kith.db'));
+test(
+  'hostile server: tampered, wrongly signed and off-scope objects are refused, counted, never stored; the server is cut off',
+  { timeout: 120_000 },
+  async () => {
+    const homeN = tempDir('kith-abuse-n-');
+    const running: NodeProcess[] = [];
+    const hosts: KithHost[] = [];
     try {
-      assert.equal(store.objects.count(pScope), 0);
-      for (const doc of [genuine, tampered, wrongKey, offScope]) assert.equal(store.objects.has(digestOf(doc)), false);
-      assert.equal(store.objects.byId(offScope.id as ApId), undefined, 'the off-scope object is not kept under its own scope either');
-      // Each refusal is counted under its reason.
-      const refusals = Object.fromEntries(store.refusals.list().map((r) => [r.code, r.count]));
-      // Each refusal is counted under its reason; the second double's body never reached ingest.
-      assert.deepEqual(refusals, { 'bad-signature': 1, malformed: 1, 'wrong-key': 1 });
-      assert.equal(store.peers.get(second.double.peerId.toString())?.penalties, 1);
-      const record = store.peers.get(double.peerId.toString());
-      assert.equal(record?.penalties, 1);
-      assert.match(record?.lastReason ?? '', /failed their checks/);
-      assert.ok((record?.bannedUntil ?? 0) > Date.now(), 'the ban is still in force');
-    } finally {
-      store.close();
-    }
-  } finally {
-    await Promise.allSettled(hosts.map((h) => h.stop()));
-    await Promise.allSettled(running.map((p) => p.stop()));
-    rmSync(homeN, { recursive: true, force: true });
-  }
-});
+      KithNode.init(homeN).node.close();
+      const p = person();
+      const other = person(); // signs a note that claims to be P's
+      const q = person(); // someone else entirely
+      const pScope = outboxId(p.did);
 
-test('crash mid-sync: a follower killed while receiving keeps a consistent store and resumes to exactly the author\u2019s set', { timeout: 120_000 }, async () => {
-  const POSTS = 3000;
-  const homes = { a: tempDir('kith-crash-a-'), b: tempDir('kith-crash-b-') };
-  const running: NodeProcess[] = [];
-  const scopeDigests = (home: string, scope: string): { digests: string[]; integrity: unknown } => {
-    const store = Store.open(join(home, 'kith.db'));
+      // What the double claims to hold of P's scope, by digest, and what it sends for each.
+      const genuine = signedNote(p.did, p.key, 'P said this');
+      const tampered = {
+        ...genuine,
+        object: { ...(genuine.object as JsonObject), content: '<p>P never said this</p>', source: { content: 'P never said this', mediaType: 'text/plain' } },
+      };
+      const wrongKey = signDocument(buildCreate(p.did, buildNote(p.did, { text: 'signed by another key' })), other.key);
+      const offScope = signedNote(q.did, q.key, 'Q, not P');
+      // Each is claimed under the digest of exactly what is sent, so it passes the "was it asked for"
+      // check and reaches ingest, where its signature, key and scope are judged.
+      const claim = (doc: JsonObject) => [digestOf(doc), { created: Date.parse(doc.published as string), send: doc }] as const;
+      const served = new Map<string, { created: number; send: JsonObject }>([
+        claim(tampered), // a real note of P's, changed after signing (bad-signature)
+        claim(wrongKey), // a note in P's name signed by a key P never certified (wrong-key)
+        claim(offScope), // Q's own, well signed, but not of the scope being synced (malformed)
+      ]);
+      const first = await hostileServer(hosts, pScope, served);
+      const { double, asked, helloScopes, doubleErrors } = first;
+
+      const n = await startNode(homeN);
+      running.push(n);
+      const peerN = peerIdFromString(n.info.peerId);
+      await dialNode(double, loopbackAddr(n));
+      await n.waitForLog(new RegExp(`connected to ${double.peerId.toString()}`));
+
+      // N follows P; the only peer that claims to hold P's posts is the double.
+      const followed = await kithJson(homeN, ['follow', p.did]);
+      assert.equal(followed.did, p.did);
+      const fromDouble = followed.synced.find((s: { peer: string }) => s.peer === double.peerId.toString());
+      assert.ok(fromDouble, `N tried the double: ${JSON.stringify(followed.synced)}`);
+      assert.equal(fromDouble.ok, false);
+      assert.match(fromDouble.error, /the peer sent 3 object\(s\) that failed their checks/);
+      // N reached the object phase: it asked for exactly what the double claimed to hold.
+      assert.deepEqual(helloScopes, [pScope]);
+      assert.deepEqual(asked.sort(), [...served.keys()].sort());
+
+      // The double is cut off, and N says why.
+      await waitFor('N to hang up on the double', () => double.getConnections(peerN).length === 0);
+      await n.waitForLog(
+        new RegExp(`peer ${double.peerId.toString()} penalized \\(offence 1\\): the peer sent 3 object\\(s\\) that failed their checks`),
+        10_000,
+      );
+      // The double saw nothing wrong with N's side of the protocol; at most N hung up on it.
+      assert.deepEqual(
+        doubleErrors.filter((e) => e.code !== 'io'),
+        [],
+        'the double itself ran as intended',
+      );
+      await retire(double);
+
+      // Nothing of it is kept.
+      const status = await kithJson(homeN, ['status']);
+      assert.deepEqual(
+        status.scopes.find((s: { scope: string }) => s.scope === pScope),
+        { scope: pScope, objects: 0 },
+      );
+      assert.deepEqual((await kithJson(homeN, ['feed', '--limit', '500'])).items, []);
+
+      // A second double claims a genuine note of P's but sends another body for it: cut off before any verifying.
+      const second = await hostileServer(hosts, pScope, new Map([[digestOf(genuine), { created: Date.parse(genuine.published as string), send: offScope }]]));
+      // N now follows P, so on contact it syncs P's scope with the new peer at once.
+      await dialNode(second.double, loopbackAddr(n));
+      await n.waitForLog(
+        new RegExp(`peer ${second.double.peerId.toString()} penalized \\(offence 1\\): the peer sent an object that was not asked for`),
+        20_000,
+      );
+      assert.deepEqual(second.asked, [digestOf(genuine)]);
+      await waitFor('N to hang up on the second double', () => second.double.getConnections(peerN).length === 0);
+      assert.deepEqual((await kithJson(homeN, ['feed', '--limit', '500'])).items, []);
+
+      assert.equal(await n.stop(), 0);
+      running.splice(running.indexOf(n), 1);
+      const store = Store.open(join(homeN, 'kith.db'));
+      try {
+        assert.equal(store.objects.count(pScope), 0);
+        for (const doc of [genuine, tampered, wrongKey, offScope]) assert.equal(store.objects.has(digestOf(doc)), false);
+        assert.equal(store.objects.byId(offScope.id as ApId), undefined, 'the off-scope object is not kept under its own scope either');
+        // Each refusal is counted under its reason.
+        const refusals = Object.fromEntries(store.refusals.list().map((r) => [r.code, r.count]));
+        // Each refusal is counted under its reason; the second double's body never reached ingest.
+        assert.deepEqual(refusals, { 'bad-signature': 1, malformed: 1, 'wrong-key': 1 });
+        assert.equal(store.peers.get(second.double.peerId.toString())?.penalties, 1);
+        const record = store.peers.get(double.peerId.toString());
+        assert.equal(record?.penalties, 1);
+        assert.match(record?.lastReason ?? '', /failed their checks/);
+        assert.ok((record?.bannedUntil ?? 0) > Date.now(), 'the ban is still in force');
+      } finally {
+        store.close();
+      }
+    } finally {
+      await Promise.allSettled(hosts.map((h) => h.stop()));
+      await Promise.allSettled(running.map((p) => p.stop()));
+      rmSync(homeN, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  'crash mid-sync: a follower killed while receiving keeps a consistent store and resumes to exactly the author\u2019s set',
+  { timeout: 120_000 },
+  async () => {
+    const POSTS = 3000;
+    const homes = { a: tempDir('kith-crash-a-'), b: tempDir('kith-crash-b-') };
+    const running: NodeProcess[] = [];
+    const scopeDigests = (home: string, scope: string): { digests: string[]; integrity: unknown } => {
+      const store = Store.open(join(home, 'kith.db'));
+      try {
+        const integrity = store.db.pragma('integrity_check', { simple: true });
+        const digests = store.objects.page(scope, { limit: 1_000_000 }).map((o) => o.digest);
+        return { digests: digests.sort(), integrity };
+      } finally {
+        store.close();
+      }
+    };
     try {
-      const integrity = store.db.pragma('integrity_check', { simple: true });
-      const digests = store.objects.page(scope, { limit: 1_000_000 }).map((o) => o.digest);
-      return { digests: digests.sort(), integrity };
+      const { node } = KithNode.init(homes.a);
+      for (let i = 0; i < POSTS; i++) node.post({ text: `A's post number ${i}` });
+      const aDid = node.did;
+      node.close();
+      KithNode.init(homes.b).node.close();
+      const scopeA = outboxId(aDid);
+
+      const a = await startNode(homes.a);
+      running.push(a);
+      const addrA = loopbackAddr(a);
+      let b = await startNode(homes.b, ['--bootstrap', addrA]);
+      running.push(b);
+
+      // Follow, and pull the plug on B in the middle of receiving: once it says
+      // it is fetching, and its store (read beside it, as the CLI does) shows
+      // that batches have started to land. Its first progress line comes when
+      // the first batch has arrived but before it is verified and written, so
+      // a kill right then would always leave nothing to check.
+      const following = kith(homes.b, ['follow', aDid, '--json']);
+      await b.waitForLog(/syncing .* from .*: \d+\/3\d{3}/, 60_000);
+      let seen = 0;
+      const reader = new Database(join(homes.b, 'kith.db'), { readonly: true });
+      try {
+        const objects = new ObjectTable(reader);
+        const deadline = Date.now() + 30_000;
+        while ((seen = objects.count(scopeA)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      } finally {
+        reader.close();
+      }
+      await b.kill9();
+      assert.ok(seen > 0, 'B had started to write what it fetched');
+      running.splice(running.indexOf(b), 1);
+      const progress = /syncing .* from .*: (\d+)\/(3\d{3})/.exec(b.log())!;
+      const follow = await following;
+      assert.notEqual(follow.code, 0, 'the follow command saw its node die');
+
+      const partial = scopeDigests(homes.b, scopeA);
+      assert.equal(partial.integrity, 'ok');
+      // Committed is kept: what a reader saw before the crash is still there.
+      assert.ok(partial.digests.length >= seen, `B kept ${partial.digests.length}, a reader saw ${seen} before the kill`);
+      // A posts nothing more, so its set is final: its posts and its actor's versions.
+      const full = scopeDigests(homes.a, scopeA);
+      assert.equal(full.integrity, 'ok');
+      assert.ok(full.digests.length > POSTS, `A holds its ${POSTS} posts and its actor (${full.digests.length})`);
+      assert.equal(Number(progress[2]), full.digests.length, 'B was fetching all of A\u2019s scope');
+      const fullSet = new Set(full.digests);
+      assert.ok(partial.digests.length <= full.digests.length);
+      assert.ok(
+        partial.digests.every((d) => fullSet.has(d)),
+        'whatever B kept is A\u2019s, byte for byte',
+      );
+      console.log(`# killed B after it said ${progress[1]}/${progress[2]} received; B kept ${partial.digests.length} of ${full.digests.length}`);
+
+      // B comes back: it still follows A, reconciles what is missing, and fetches it.
+      b = await startNode(homes.b, ['--bootstrap', addrA]);
+      running.push(b);
+      const target = full.digests.length;
+      await eventually(
+        'B to hold all of A\u2019s scope',
+        () => kithJson(homes.b, ['status']),
+        (s) => s.scopes.some((x: { scope: string; objects: number }) => x.scope === scopeA && x.objects >= target),
+        60_000,
+      );
+      const feed = await kithJson(homes.b, ['feed', '--limit', '500']);
+      assert.equal(feed.items.length, 500);
+      assert.ok(feed.next, 'more pages follow');
+      assert.equal(await b.stop(), 0);
+      running.splice(running.indexOf(b), 1);
+      assert.equal(await a.stop(), 0);
+      running.splice(running.indexOf(a), 1);
+
+      // Nothing lost, nothing duplicated, nothing extra.
+      const after = scopeDigests(homes.b, scopeA);
+      assert.equal(after.integrity, 'ok');
+      assert.equal(new Set(after.digests).size, after.digests.length);
+      assert.deepEqual(after.digests, full.digests);
+      assert.deepEqual(scopeDigests(homes.a, scopeA).digests, full.digests, 'A\u2019s own set did not change');
     } finally {
-      store.close();
+      await Promise.allSettled(running.map((p) => p.stop()));
+      for (const h of Object.values(homes)) rmSync(h, { recursive: true, force: true });
     }
-  };
-  try {
-    const { node } = KithNode.init(homes.a);
-    for (let i = 0; i < POSTS; i++) node.post({ text: `A's post number ${i}` });
-    const aDid = node.did;
-    node.close();
-    KithNode.init(homes.b).node.close();
-    const scopeA = outboxId(aDid);
-
-    const a = await startNode(homes.a);
-    running.push(a);
-    const addrA = loopbackAddr(a);
-    let b = await startNode(homes.b, ['--bootstrap', addrA]);
-    running.push(b);
-
-    // Follow, and pull the plug on B in the middle of receiving: once it says
-    // it is fetching, and its store (read beside it, as the CLI does) shows
-    // that batches have started to land. Its first progress line comes when
-    // the first batch has arrived but before it is verified and written, so
-    // a kill right then would always leave nothing to check.
-    const following = kith(homes.b, ['follow', aDid, '--json']);
-    await b.waitForLog(/syncing .* from .*: \d+\/3\d{3}/, 60_000);
-    let seen = 0;
-    const reader = new Database(join(homes.b, 'kith.db'), { readonly: true });
-    try {
-      const objects = new ObjectTable(reader);
-      const deadline = Date.now() + 30_000;
-      while ((seen = objects.count(scopeA)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    } finally {
-      reader.close();
-    }
-    await b.kill9();
-    assert.ok(seen > 0, 'B had started to write what it fetched');
-    running.splice(running.indexOf(b), 1);
-    const progress = /syncing .* from .*: (\d+)\/(3\d{3})/.exec(b.log())!;
-    const follow = await following;
-    assert.notEqual(follow.code, 0, 'the follow command saw its node die');
-
-    const partial = scopeDigests(homes.b, scopeA);
-    assert.equal(partial.integrity, 'ok');
-    // Committed is kept: what a reader saw before the crash is still there.
-    assert.ok(partial.digests.length >= seen, `B kept ${partial.digests.length}, a reader saw ${seen} before the kill`);
-    // A posts nothing more, so its set is final: its posts and its actor's versions.
-    const full = scopeDigests(homes.a, scopeA);
-    assert.equal(full.integrity, 'ok');
-    assert.ok(full.digests.length > POSTS, `A holds its ${POSTS} posts and its actor (${full.digests.length})`);
-    assert.equal(Number(progress[2]), full.digests.length, 'B was fetching all of A\u2019s scope');
-    const fullSet = new Set(full.digests);
-    assert.ok(partial.digests.length <= full.digests.length);
-    assert.ok(partial.digests.every((d) => fullSet.has(d)), 'whatever B kept is A\u2019s, byte for byte');
-    console.log(`# killed B after it said ${progress[1]}/${progress[2]} received; B kept ${partial.digests.length} of ${full.digests.length}`);
-
-    // B comes back: it still follows A, reconciles what is missing, and fetches it.
-    b = await startNode(homes.b, ['--bootstrap', addrA]);
-    running.push(b);
-    const target = full.digests.length;
-    await eventually(
-      'B to hold all of A\u2019s scope',
-      () => kithJson(homes.b, ['status']),
-      (s) => s.scopes.some((x: { scope: string; objects: number }) => x.scope === scopeA && x.objects >= target),
-      60_000,
-    );
-    const feed = await kithJson(homes.b, ['feed', '--limit', '500']);
-    assert.equal(feed.items.length, 500);
-    assert.ok(feed.next, 'more pages follow');
-    assert.equal(await b.stop(), 0);
-    running.splice(running.indexOf(b), 1);
-    assert.equal(await a.stop(), 0);
-    running.splice(running.indexOf(a), 1);
-
-    // Nothing lost, nothing duplicated, nothing extra.
-    const after = scopeDigests(homes.b, scopeA);
-    assert.equal(after.integrity, 'ok');
-    assert.equal(new Set(after.digests).size, after.digests.length);
-    assert.deepEqual(after.digests, full.digests);
-    assert.deepEqual(scopeDigests(homes.a, scopeA).digests, full.digests, 'A\u2019s own set did not change');
-  } finally {
-    await Promise.allSettled(running.map((p) => p.stop()));
-    for (const h of Object.values(homes)) rmSync(h, { recursive: true, force: true });
-  }
-});
+  },
+);

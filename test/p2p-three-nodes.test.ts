@@ -28,7 +28,11 @@ test('three nodes: follow, replicate, serve while the author is away, and push l
     running.push(nodeB);
     const followed = await kithJson(homes.b, ['follow', nodeA.info.addresses[0]!]);
     assert.equal(followed.did, a.did);
-    const feedB = await eventually('B to have A\u2019s posts', () => feedOf(homes.b), (f) => f.items.length === 3);
+    const feedB = await eventually(
+      'B to have A\u2019s posts',
+      () => feedOf(homes.b),
+      (f) => f.items.length === 3,
+    );
     assert.deepEqual(texts(feedB), ['A says three', 'A says two', 'A says one']);
 
     // A goes away. C knows only B, and follows A by DID: the DHT says B keeps A's scope.
@@ -38,11 +42,21 @@ test('three nodes: follow, replicate, serve while the author is away, and push l
     running.push(nodeC);
     const followedByC = await kithJson(homes.c, ['follow', a.did]);
     assert.equal(followedByC.did, a.did);
-    assert.ok(followedByC.synced.some((s: { peer: string; ok: boolean }) => s.ok && s.peer === nodeB.info.peerId), 'C synced from B');
-    const feedC = await eventually('C to have A\u2019s posts from B', () => feedOf(homes.c), (f) => f.items.length === 3);
+    assert.ok(
+      followedByC.synced.some((s: { peer: string; ok: boolean }) => s.ok && s.peer === nodeB.info.peerId),
+      'C synced from B',
+    );
+    const feedC = await eventually(
+      'C to have A\u2019s posts from B',
+      () => feedOf(homes.c),
+      (f) => f.items.length === 3,
+    );
     assert.deepEqual(texts(feedC), texts(feedB));
     // Every object C holds of A's is byte for byte what B serves: signed by A, verified by C.
-    assert.deepEqual(feedC.items.map((i: { digest: string }) => i.digest), feedB.items.map((i: { digest: string }) => i.digest));
+    assert.deepEqual(
+      feedC.items.map((i: { digest: string }) => i.digest),
+      feedB.items.map((i: { digest: string }) => i.digest),
+    );
     await nodeC.waitForLog(new RegExp(`DHT: \\d+ peer\\(s\\) keep .* ${nodeB.info.peerId}`));
 
     // A comes back (new port, same identity and peer id) and posts: B and C get it by live push.
@@ -54,9 +68,16 @@ test('three nodes: follow, replicate, serve while the author is away, and push l
     await nodeA.waitForLog(new RegExp(`live: ${nodeB.info.peerId} listens to our posts`));
     const live = await kithJson(homes.a, ['post', 'A is back']);
     assert.ok(live.pushedTo >= 1, `pushed to ${live.pushedTo} peers`);
-    for (const [name, node, home] of [['B', nodeB, homes.b], ['C', nodeC, homes.c]] as const) {
+    for (const [name, node, home] of [
+      ['B', nodeB, homes.b],
+      ['C', nodeC, homes.c],
+    ] as const) {
       await node.waitForLog(new RegExp(`live: Create ${live.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 30_000);
-      const feed = await eventually(`${name} to show the live post`, () => feedOf(home), (f) => f.items.length === 4);
+      const feed = await eventually(
+        `${name} to show the live post`,
+        () => feedOf(home),
+        (f) => f.items.length === 4,
+      );
       assert.equal(texts(feed)[0], 'A is back');
     }
   } finally {

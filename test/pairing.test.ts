@@ -44,7 +44,9 @@ test('migration 4 indexes replies already stored', () => {
   ingestor.ingest(signDocument(buildCreate(did, first), key));
   ingestor.ingest(signDocument(buildCreate(did, buildNote(did, { text: 'reply', inReplyTo: first.id as string })), key));
   assert.equal(old.links.replyCount(first.id as never), 1, 'ingest indexes replies');
-  old.db.exec("DROP TABLE object_links; DROP TABLE device_sessions; DROP TABLE devices; DROP TABLE blocked_people; DELETE FROM schema_migrations WHERE version = 4");
+  old.db.exec(
+    'DROP TABLE object_links; DROP TABLE device_sessions; DROP TABLE devices; DROP TABLE blocked_people; DELETE FROM schema_migrations WHERE version = 4',
+  );
   old.close();
   const db = openDatabase(path, MIGRATIONS);
   assert.equal(schemaVersion(db), 4);
@@ -90,7 +92,12 @@ test('devices: a code pairs once, sessions are hashed, a removed device is refus
   const offer2 = normalizePairingCode(pairing.offer().code);
   const key2 = generateKeyPair();
   const pk2 = Buffer.from(key2.publicKey).toString('base64url');
-  const second = pairing.pair({ code: offer2, name: 'Tablet', publicKey: pk2, signature: Buffer.from(sign(key2, Buffer.from(pairMessage(offer2, pk2)))).toString('base64url') });
+  const second = pairing.pair({
+    code: offer2,
+    name: 'Tablet',
+    publicKey: pk2,
+    signature: Buffer.from(sign(key2, Buffer.from(pairMessage(offer2, pk2)))).toString('base64url'),
+  });
   now += 366 * 86_400_000;
   refusedWith(() => pairing.authenticate(second.token), 'unauthenticated', /expired|unknown/);
 

@@ -16,7 +16,11 @@ function tcpAddr(host: KithHost): string {
   return a.toString();
 }
 
-const circuitOf = (host: KithHost): string | undefined => host.getMultiaddrs().map(String).find((m) => m.includes('/p2p-circuit'));
+const circuitOf = (host: KithHost): string | undefined =>
+  host
+    .getMultiaddrs()
+    .map(String)
+    .find((m) => m.includes('/p2p-circuit'));
 
 test('backoff: the least wait first, doubling with each failure, never past the most', () => {
   assert.deepEqual(

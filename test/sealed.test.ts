@@ -57,7 +57,10 @@ test('sealed objects: followers hold only ciphertext, and the read capability op
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const ref of described.blocks) assert.ok(b.store.blocks.has(ref));
-    assert.deepEqual(b.store.blocks.pinStatus(cap.rootReference)?.reasons.map((r) => r.reason), [`follow:${a.did}`]);
+    assert.deepEqual(
+      b.store.blocks.pinStatus(cap.rootReference)?.reasons.map((r) => r.reason),
+      [`follow:${a.did}`],
+    );
 
     // Nothing B wrote holds the plaintext.
     b.store.db.pragma('wal_checkpoint(TRUNCATE)');

@@ -152,16 +152,20 @@ test('with no node running, the command refuses by the same rules', { timeout: 1
   assert.deepEqual((await kithJson(offline, ['following'])).following, []);
 });
 
-test('what both surfaces take, they do alike: a post made by the command shows in the owner API, and one made there in the command\u2019s outbox', { timeout: 120_000 }, async () => {
-  const fromCli = await kithJson(home, ['post', 'x'.repeat(5000)]);
-  assert.equal(fromCli.pushedTo, 0, 'no followers are connected');
-  const fromApi = await device.call('POST', '/api/posts', { text: 'from the web app', inReplyTo: fromCli.noteId.replace(/^ap:/, 'AP:') });
-  assert.equal(fromApi.status, 201, JSON.stringify(fromApi.body));
-  // The id it answers is stored in its canonical form, whichever way it was written.
-  assert.equal(fromApi.body.post.inReplyTo, fromCli.noteId);
-  const outbox = await kithJson(home, ['outbox', '--limit', '2']);
-  assert.deepEqual(
-    outbox.items.map((i: { object: { object: { id: string } } }) => i.object.object.id),
-    [fromApi.body.post.id, fromCli.noteId],
-  );
-});
+test(
+  'what both surfaces take, they do alike: a post made by the command shows in the owner API, and one made there in the command\u2019s outbox',
+  { timeout: 120_000 },
+  async () => {
+    const fromCli = await kithJson(home, ['post', 'x'.repeat(5000)]);
+    assert.equal(fromCli.pushedTo, 0, 'no followers are connected');
+    const fromApi = await device.call('POST', '/api/posts', { text: 'from the web app', inReplyTo: fromCli.noteId.replace(/^ap:/, 'AP:') });
+    assert.equal(fromApi.status, 201, JSON.stringify(fromApi.body));
+    // The id it answers is stored in its canonical form, whichever way it was written.
+    assert.equal(fromApi.body.post.inReplyTo, fromCli.noteId);
+    const outbox = await kithJson(home, ['outbox', '--limit', '2']);
+    assert.deepEqual(
+      outbox.items.map((i: { object: { object: { id: string } } }) => i.object.object.id),
+      [fromApi.body.post.id, fromCli.noteId],
+    );
+  },
+);

@@ -56,8 +56,14 @@ test('posting: the 5,000-character cap, replies to canonical ap:// ids only, att
     assert.deepEqual(Buffer.from(await service.media.read(String(attachment.url))), PNG_1PX);
 
     const thread = service.reading.thread(first.noteId);
-    assert.deepEqual(thread.replies.map((r) => r.digest), [reply.digest]);
-    assert.deepEqual(service.reading.thread(reply.noteId).ancestors.map((a) => a.digest), [first.digest]);
+    assert.deepEqual(
+      thread.replies.map((r) => r.digest),
+      [reply.digest],
+    );
+    assert.deepEqual(
+      service.reading.thread(reply.noteId).ancestors.map((a) => a.digest),
+      [first.digest],
+    );
     refusedWith(() => service.reading.thread('nope'), 'malformed');
   } finally {
     service.close();
@@ -77,7 +83,11 @@ test('people: DIDs are parsed before anything is stored, a peer address needs th
     const followed = await service.people.follow(` ap://${someone}/actor `);
     assert.deepEqual(followed, { did: someone, added: true, synced: [], received: 0, objects: 0, found: false });
     refusedWith(() => service.people.block(service.node.did), 'conflict');
-    assert.deepEqual(service.people.following().map((f) => f.did), [someone], 'a refused block changes nothing');
+    assert.deepEqual(
+      service.people.following().map((f) => f.did),
+      [someone],
+      'a refused block changes nothing',
+    );
     assert.equal(service.people.block(someone), someone);
     assert.deepEqual(service.people.following(), [], 'blocking unfollows');
     assert.deepEqual(service.people.blocked(), [someone]);

@@ -32,10 +32,16 @@ test('20,000 items each, 50 different: exactly the difference, for a fraction of
   const [a, b] = homes.map((h) => KithNode.init(h).node) as [KithNode, KithNode];
   const nets: Network[] = [];
   try {
-    for (const [node, extra] of [[a, onlyA], [b, onlyB]] as const) {
+    for (const [node, extra] of [
+      [a, onlyA],
+      [b, onlyB],
+    ] as const) {
       node.follow(did);
       const results = await node.ingestMany([...common, ...extra], { scope });
-      assert.ok(results.every((r) => !(r instanceof KithError)), 'every prepared post is accepted');
+      assert.ok(
+        results.every((r) => !(r instanceof KithError)),
+        'every prepared post is accepted',
+      );
       assert.equal(node.store.objects.count(scope), 20_000);
     }
 
@@ -45,13 +51,15 @@ test('20,000 items each, 50 different: exactly the difference, for a fraction of
     const netB = await Network.start(b, opts);
     nets.push(netB);
     // On contact each node pulls the scopes it follows from the other.
-    const synced = (net: Network) =>
-      new Promise<SyncSummary>((resolve) => net.on('synced', (s: SyncSummary) => s.scope === scope && resolve(s)));
+    const synced = (net: Network) => new Promise<SyncSummary>((resolve) => net.on('synced', (s: SyncSummary) => s.scope === scope && resolve(s)));
     const [byA, byB] = [synced(netA), synced(netB)];
     await netB.dial(netA.addresses()[0]!);
     const [ra, rb] = await Promise.all([byA, byB]);
 
-    for (const [r, name] of [[ra.result!, 'A'], [rb.result!, 'B']] as const) {
+    for (const [r, name] of [
+      [ra.result!, 'A'],
+      [rb.result!, 'B'],
+    ] as const) {
       assert.equal(r.needed, 25, `${name} needed exactly the 25 it lacked`);
       assert.equal(r.stored, 25, `${name} stored them`);
       assert.equal(r.refused, 0);
@@ -62,7 +70,8 @@ test('20,000 items each, 50 different: exactly the difference, for a fraction of
     }
     assert.equal(a.store.objects.count(scope), 20_025);
     assert.equal(b.store.objects.count(scope), 20_025);
-    const digests = (n: KithNode) => n.store.db.prepare('SELECT hex(digest) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1').pluck().all(scope);
+    const digests = (n: KithNode) =>
+      n.store.db.prepare('SELECT hex(digest) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1').pluck().all(scope);
     assert.deepEqual(digests(a), digests(b));
   } finally {
     await Promise.all(nets.map((n) => n.stop()));

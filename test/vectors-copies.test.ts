@@ -40,7 +40,9 @@ test('every copied vector file matches SHA256SUMS, and SHA256SUMS lists every fi
   const present = SETS.flatMap((s) => filesUnder(join(vectorsDir, s), vectorsDir));
   assert.deepEqual(present, [...listed.keys()].sort(), 'the files present are exactly those listed');
   for (const f of present) {
-    const hash = createHash('sha256').update(readFileSync(join(vectorsDir, f))).digest('hex');
+    const hash = createHash('sha256')
+      .update(readFileSync(join(vectorsDir, f)))
+      .digest('hex');
     assert.equal(hash, listed.get(f), `${f} is unchanged`);
   }
   for (const s of SETS) assert.ok(present.includes(`${s}/SOURCE`), `${s} keeps its SOURCE`);

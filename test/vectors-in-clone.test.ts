@@ -108,7 +108,11 @@ test('the vector tests pass in a copy of the repository that has no ../shared be
   t.diagnostic(`in ${copy}: ${sum.pass} vector tests passed`);
 
   for (const [file, name] of Object.entries(PARTLY)) {
-    const one = await run(process.execPath, ['--test', '--test-reporter=tap', `--test-name-pattern=${name.source}`, join('dist', 'test', `${file}.test.js`)], copy);
+    const one = await run(
+      process.execPath,
+      ['--test', '--test-reporter=tap', `--test-name-pattern=${name.source}`, join('dist', 'test', `${file}.test.js`)],
+      copy,
+    );
     const s = totals(one.out);
     assert.equal(one.code, 0, `${file}: the test that reads a vector failed in the copy:\n${one.out.slice(-20_000)}`);
     assert.equal(s.fail, 0);

@@ -37,7 +37,10 @@ for (const name of inputs) {
 
     // outhex: bytes as hex pairs separated by whitespace; only whitespace is normalised.
     const hexPairs = hexText.trim().split(/\s+/);
-    assert.ok(hexPairs.every((p) => /^[0-9a-fA-F]{2}$/.test(p)), `outhex/${name} holds space-separated hex bytes`);
+    assert.ok(
+      hexPairs.every((p) => /^[0-9a-fA-F]{2}$/.test(p)),
+      `outhex/${name} holds space-separated hex bytes`,
+    );
     assert.equal(toHex(bytes), hexPairs.join('').toLowerCase(), `bytes of canonicalize(${name}) equal outhex`);
 
     // Canonical output is a fixed point.

@@ -26,7 +26,9 @@ test('ingest on worker threads gives the same verdicts and the same store as ing
     inputs.push(s);
   }
   // The certificate comes last: authority documents are admitted first whatever their place.
-  inputs.push(JSON.stringify(issueCertificate(alice, { subject: phoneDid, capability: 'publish', resource: `ap://${aliceDid}`, expires: Date.now() + 3600_000 }).doc));
+  inputs.push(
+    JSON.stringify(issueCertificate(alice, { subject: phoneDid, capability: 'publish', resource: `ap://${aliceDid}`, expires: Date.now() + 3600_000 }).doc),
+  );
   inputs.push(inputs[0]!); // a duplicate
 
   const verdicts = (rs: (KithError | { status: string })[]) => rs.map((r) => (r instanceof KithError ? r.code : r.status));

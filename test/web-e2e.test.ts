@@ -117,7 +117,10 @@ async function centre(el: Locator): Promise<void> {
 
 /** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each. */
 async function shots(page: Page, name: string, on?: Locator): Promise<void> {
-  for (const [size, file] of [[PHONE, name], [DESKTOP, `${name}-desktop`]] as const) {
+  for (const [size, file] of [
+    [PHONE, name],
+    [DESKTOP, `${name}-desktop`],
+  ] as const) {
     await page.setViewportSize(size);
     if (on) await centre(on);
     await shot(page, file);
@@ -180,19 +183,22 @@ let page: Page;
 /** Alice's first post, with its image. */
 let mine: Locator;
 
-before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  await kithJson(homes.a, ['init', '--name', 'Alice']);
-  // Bob has posted a lot, so following him takes a sync long enough to watch.
-  bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
-  nodeB = await startNode(homes.b);
-  running.push(nodeB);
-  nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
-  running.push(nodeA);
-  await kithJson(homes.b, ['post', 'Hello from Bob\u2019s node']);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
-}, { timeout: 180_000 });
+before(
+  async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    await kithJson(homes.a, ['init', '--name', 'Alice']);
+    // Bob has posted a lot, so following him takes a sync long enough to watch.
+    bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
+    nodeB = await startNode(homes.b);
+    running.push(nodeB);
+    nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
+    running.push(nodeA);
+    await kithJson(homes.b, ['post', 'Hello from Bob\u2019s node']);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
+  },
+  { timeout: 180_000 },
+);
 
 after(async () => {
   await browser?.close();
@@ -241,7 +247,6 @@ step('pair a phone; the composer counts down, and its length error clears when t
   await text.fill('');
   await tooLong.waitFor({ state: 'detached' });
   assert.equal(await counter.getAttribute('data-left'), String(MAX_CHARS));
-
 });
 
 step('post a described image; it opens in the page with its description, and Escape closes it', 120_000, async () => {
@@ -257,10 +262,13 @@ step('post a described image; it opens in the page with its description, and Esc
   const img = mine.getByTestId('post-image').first();
   await img.waitFor();
   // Runs in the page: an <img> that loaded the 48-pixel PNG.
-  await page.waitForFunction((el) => {
-    const im = el as unknown as { complete: boolean; naturalWidth: number };
-    return im.complete && im.naturalWidth === 48;
-  }, await img.elementHandle());
+  await page.waitForFunction(
+    (el) => {
+      const im = el as unknown as { complete: boolean; naturalWidth: number };
+      return im.complete && im.naturalWidth === 48;
+    },
+    await img.elementHandle(),
+  );
   assert.equal(await img.getAttribute('alt'), ALT, 'the description is the image\u2019s alt text');
   await shot(page, 'timeline');
 
@@ -278,7 +286,6 @@ step('post a described image; it opens in the page with its description, and Esc
   await shots(page, 'viewer');
   await page.keyboard.press('Escape');
   await viewer.waitFor({ state: 'detached' });
-
 });
 
 step('follow Bob: his posts arrive, live too; replies say whom they answer; a long post folds; the notification quotes the post', 300_000, async () => {
@@ -287,7 +294,10 @@ step('follow Bob: his posts arrive, live too; replies say whom they answer; a lo
   await page.getByTestId('follow-submit').click();
   await page.getByTestId('sync-status').filter({ hasText: /sync/i }).waitFor({ timeout: 60_000 });
   await shot(page, 'syncing');
-  await page.getByTestId('follow-status').filter({ hasText: /follow/i }).waitFor({ timeout: 120_000 });
+  await page
+    .getByTestId('follow-status')
+    .filter({ hasText: /follow/i })
+    .waitFor({ timeout: 120_000 });
   await page.getByTestId('nav-home').click();
   await page.locator('[data-screen="home"]').waitFor();
   await page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' }).waitFor({ timeout: 60_000 });
@@ -349,7 +359,6 @@ step('follow Bob: his posts arrive, live too; replies say whom they answer; a lo
   await page.locator('[data-screen="profile"]').waitFor();
   await page.getByTestId('post').filter({ hasText: 'First post from the browser' }).waitFor();
   await shot(page, 'profile-me');
-
 });
 
 step('following a key nobody knows says that nothing was found yet', 120_000, async () => {
@@ -366,7 +375,6 @@ step('following a key nobody knows says that nothing was found yet', 120_000, as
   await page.goto(`${nodeA.info.api}/#/people/${stranger}`);
   await page.getByTestId('profile-not-found').waitFor();
   await shots(page, 'profile-not-found');
-
 });
 
 step('Settings: one row per peer, named by its person, however many connections; the real block count; follows not found marked', 120_000, async () => {
@@ -374,7 +382,11 @@ step('Settings: one row per peer, named by its person, however many connections;
   await kithJson(homes.b, ['follow', nodeA.info.addresses[0]!.replace(/\/p2p\/\w+$/, '')]);
   const peersOfA = async (): Promise<{ peerId: string; connections: number; person: { name: string | null } | null }[]> =>
     (await page.evaluate(async () => (await (await fetch('/api/peers')).json()) as { peers: any[] })).peers;
-  await waitFor('two connections between Alice\u2019s and Bob\u2019s nodes', async () => (await peersOfA()).some((p) => p.peerId === nodeB.info.peerId && p.connections >= 2), 60_000);
+  await waitFor(
+    'two connections between Alice\u2019s and Bob\u2019s nodes',
+    async () => (await peersOfA()).some((p) => p.peerId === nodeB.info.peerId && p.connections >= 2),
+    60_000,
+  );
 
   await page.getByTestId('nav-settings').click();
   await page.locator('[data-screen="settings"]').waitFor();
@@ -404,7 +416,6 @@ step('Settings: one row per peer, named by its person, however many connections;
   assert.equal(Number(await blocks.getAttribute('data-count')), stored);
   assert.equal(await blocks.innerText(), `${stored.toLocaleString('en-US')} ${stored === 1 ? 'block' : 'blocks'}`);
   await shots(page, 'settings-storage', page.locator('#storage'));
-
 });
 
 step('a laptop pairs by link, a phone over plain http; removing the phone refuses it at once', 180_000, async () => {
@@ -440,9 +451,11 @@ step('a laptop pairs by link, a phone over plain http; removing the phone refuse
   assert.equal(status.body.error?.code, 'revoked');
   // The app learns it was removed from its live stream or its next call, and goes back to pairing; a reload stays there.
   await page.locator('[data-screen="pair"]').waitFor();
-  await page.getByTestId('alert').filter({ hasText: /removed/i }).waitFor();
+  await page
+    .getByTestId('alert')
+    .filter({ hasText: /removed/i })
+    .waitFor();
   await shot(page, 'pair-removed');
   await page.reload();
   await page.locator('[data-screen="pair"]').waitFor();
-
 });

@@ -139,7 +139,9 @@ export async function startControl(service: KithService, opts: ControlOptions = 
       reject(
         new KithError(
           'io',
-          e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is already in use; choose another with --control-port` : `cannot listen on 127.0.0.1:${port}: ${e.message}`,
+          e.code === 'EADDRINUSE'
+            ? `port ${port} on 127.0.0.1 is already in use; choose another with --control-port`
+            : `cannot listen on 127.0.0.1:${port}: ${e.message}`,
         ),
       ),
     );

@@ -54,7 +54,7 @@ export const OPENAPI = {
     title: 'Kith owner API',
     version: '1.0.0',
     description:
-      'What the owner\'s devices use to run their home node. Every operation needs a paired device\'s credential (the HttpOnly `kith_session` cookie, or `Authorization: Bearer`), except pairing and logging in. ' +
+      "What the owner's devices use to run their home node. Every operation needs a paired device's credential (the HttpOnly `kith_session` cookie, or `Authorization: Bearer`), except pairing and logging in. " +
       'Device keys are Ed25519; `publicKey` is base64url of the 32 raw bytes and `signature` base64url of the Ed25519 signature of the UTF-8 message: ' +
       '`kith-pair\\n<code without dash>\\n<publicKey>` to pair, `kith-session\\n<nonce>\\n<publicKey>` to log in. Errors are `{"error": {"code", "message"}}`.',
   },
@@ -63,61 +63,156 @@ export const OPENAPI = {
   paths: {
     '/api/openapi.json': { get: op({ summary: 'This document', public: true, responses: ok('OpenAPI 3.1', { type: 'object' }) }) },
     '/api/pair': {
-      post: op({ summary: 'Pair a new device with a code from `kith pair` or a paired device', public: true, body: body(pairBody), responses: ok('Paired; the session cookie is set (or the token returned with bearer: true)', obj({ device: ref('Device'), certificate: { type: 'object' }, token: str }, ['device', 'certificate']), '201') }),
+      post: op({
+        summary: 'Pair a new device with a code from `kith pair` or a paired device',
+        public: true,
+        body: body(pairBody),
+        responses: ok(
+          'Paired; the session cookie is set (or the token returned with bearer: true)',
+          obj({ device: ref('Device'), certificate: { type: 'object' }, token: str }, ['device', 'certificate']),
+          '201',
+        ),
+      }),
     },
-    '/api/session/challenge': { get: op({ summary: 'A nonce for a paired device to sign', public: true, responses: ok('Nonce', obj({ nonce: str, expires: str })) }) },
+    '/api/session/challenge': {
+      get: op({ summary: 'A nonce for a paired device to sign', public: true, responses: ok('Nonce', obj({ nonce: str, expires: str })) }),
+    },
     '/api/session': {
-      post: op({ summary: 'Log a paired device in again', public: true, body: body(obj({ publicKey: str, nonce: str, signature: str, bearer: bool }, ['publicKey', 'nonce', 'signature'])), responses: ok('Logged in', obj({ device: ref('Device'), token: str }, ['device'])) }),
+      post: op({
+        summary: 'Log a paired device in again',
+        public: true,
+        body: body(obj({ publicKey: str, nonce: str, signature: str, bearer: bool }, ['publicKey', 'nonce', 'signature'])),
+        responses: ok('Logged in', obj({ device: ref('Device'), token: str }, ['device'])),
+      }),
       delete: op({ summary: 'Log this device out (it stays paired)', responses: ok('Logged out', obj({ ok: bool })) }),
     },
     '/api/me': { get: op({ summary: 'The owner and this device', responses: ok('Me', obj({ did: str, actor: ref('Person'), device: ref('Device') })) }) },
     '/api/profile': {
       get: op({ summary: "The owner's profile", responses: ok('Profile', ref('Person')) }),
-      put: op({ summary: 'Change name, summary or avatar (a new signed actor version)', body: body(obj({ name: str, summary: str, icon: { oneOf: [ref('Attachment'), { type: 'null' }] } }, [])), responses: ok('Profile', ref('Person')) }),
+      put: op({
+        summary: 'Change name, summary or avatar (a new signed actor version)',
+        body: body(obj({ name: str, summary: str, icon: { oneOf: [ref('Attachment'), { type: 'null' }] } }, [])),
+        responses: ok('Profile', ref('Person')),
+      }),
     },
-    '/api/timeline': { get: op({ summary: 'Own posts and those of everyone followed, newest first', params: pageParams, responses: ok('A page', page(ref('Post'))) }) },
+    '/api/timeline': {
+      get: op({ summary: 'Own posts and those of everyone followed, newest first', params: pageParams, responses: ok('A page', page(ref('Post'))) }),
+    },
     '/api/posts': {
-      post: op({ summary: 'Post (signed by the node for the owner)', body: body(obj({ text: str, inReplyTo: str, attachment: list(ref('Attachment')) }, ['text'])), responses: ok('Posted', obj({ post: ref('Post') }), '201') }),
+      post: op({
+        summary: 'Post (signed by the node for the owner)',
+        body: body(obj({ text: str, inReplyTo: str, attachment: list(ref('Attachment')) }, ['text'])),
+        responses: ok('Posted', obj({ post: ref('Post') }), '201'),
+      }),
     },
     '/api/outbox': {
       post: op({
         summary: 'FEP-ae97: post an activity signed on the device (eddsa-jcs-2022, by the owner key or a paired device key)',
-        body: { required: true, content: { 'application/activity+json': { schema: { type: 'object' } }, 'application/ld+json': { schema: { type: 'object' } } } },
+        body: {
+          required: true,
+          content: { 'application/activity+json': { schema: { type: 'object' } }, 'application/ld+json': { schema: { type: 'object' } } },
+        },
         responses: ok('Taken', obj({ id: str, digest: str, status: str }), '201'),
       }),
     },
-    '/api/thread': { get: op({ summary: 'A post with what it replies to and its replies', params: [{ name: 'id', in: 'query', required: true, schema: str }], responses: ok('Thread', obj({ ancestors: list(ref('Post')), post: ref('Post'), replies: list(ref('Post')) })) }) },
+    '/api/thread': {
+      get: op({
+        summary: 'A post with what it replies to and its replies',
+        params: [{ name: 'id', in: 'query', required: true, schema: str }],
+        responses: ok('Thread', obj({ ancestors: list(ref('Post')), post: ref('Post'), replies: list(ref('Post')) })),
+      }),
+    },
     '/api/media': {
-      post: op({ summary: 'Upload an image, video or audio file (up to 16 MiB) as encrypted ERIS blocks', params: [{ name: 'x-file-name', in: 'header', required: false, schema: str }], body: { required: true, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } }, responses: ok('Stored', obj({ attachment: ref('Attachment') }), '201') }),
+      post: op({
+        summary: 'Upload an image, video or audio file (up to 16 MiB) as encrypted ERIS blocks',
+        params: [{ name: 'x-file-name', in: 'header', required: false, schema: str }],
+        body: { required: true, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+        responses: ok('Stored', obj({ attachment: ref('Attachment') }), '201'),
+      }),
     },
     '/api/media/{urn}': {
-      get: op({ summary: 'The decrypted content of an urn:eris read capability (fetched from peers if not held)', params: [{ name: 'urn', in: 'path', required: true, schema: str }, { name: 'type', in: 'query', required: false, schema: str }], responses: { '200': { description: 'The bytes', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } } } }),
+      get: op({
+        summary: 'The decrypted content of an urn:eris read capability (fetched from peers if not held)',
+        params: [
+          { name: 'urn', in: 'path', required: true, schema: str },
+          { name: 'type', in: 'query', required: false, schema: str },
+        ],
+        responses: { '200': { description: 'The bytes', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } } },
+      }),
     },
-    '/api/people/{did}': { get: op({ summary: 'A person and their posts', params: [didParam, ...pageParams], responses: ok('Person', obj({ person: ref('Person'), items: list(ref('Post')), next: nullableStr })) }) },
+    '/api/people/{did}': {
+      get: op({
+        summary: 'A person and their posts',
+        params: [didParam, ...pageParams],
+        responses: ok('Person', obj({ person: ref('Person'), items: list(ref('Post')), next: nullableStr })),
+      }),
+    },
     '/api/follows': {
       get: op({ summary: 'Everyone followed', responses: ok('Following', obj({ following: list(ref('Person')) })) }),
-      post: op({ summary: 'Follow someone by did:key, ap:// actor id or peer address; finds their node and syncs', body: body(obj({ target: str })), responses: ok('Following', obj({ person: ref('Person'), added: bool, received: int })) }),
+      post: op({
+        summary: 'Follow someone by did:key, ap:// actor id or peer address; finds their node and syncs',
+        body: body(obj({ target: str })),
+        responses: ok('Following', obj({ person: ref('Person'), added: bool, received: int })),
+      }),
     },
     '/api/follows/{did}': { delete: op({ summary: 'Unfollow', params: [didParam], responses: ok('Done', obj({ removed: bool })) }) },
-    '/api/notifications': { get: op({ summary: 'Replies and mentions, newest first', params: pageParams, responses: ok('A page', obj({ items: list(ref('Notification')), unread: int, next: nullableStr })) }) },
+    '/api/notifications': {
+      get: op({
+        summary: 'Replies and mentions, newest first',
+        params: pageParams,
+        responses: ok('A page', obj({ items: list(ref('Notification')), unread: int, next: nullableStr })),
+      }),
+    },
     '/api/notifications/read': { post: op({ summary: 'Mark every notification read', body: body(obj({}, [])), responses: ok('Done', obj({ unread: int })) }) },
     '/api/blocks': {
       get: op({ summary: 'Blocked people', responses: ok('Blocked', obj({ blocked: list(ref('Person')) })) }),
-      post: op({ summary: 'Block someone: nothing of theirs is taken in or shown, and they are unfollowed', body: body(obj({ did: str })), responses: ok('Blocked', obj({ person: ref('Person') })) }),
+      post: op({
+        summary: 'Block someone: nothing of theirs is taken in or shown, and they are unfollowed',
+        body: body(obj({ did: str })),
+        responses: ok('Blocked', obj({ person: ref('Person') })),
+      }),
     },
     '/api/blocks/{did}': { delete: op({ summary: 'Unblock', params: [didParam], responses: ok('Done', obj({ removed: bool })) }) },
     '/api/devices': { get: op({ summary: 'Paired devices', responses: ok('Devices', obj({ devices: list(ref('Device')) })) }) },
-    '/api/devices/pairing': { post: op({ summary: 'A pairing code (and its link as a QR code) for a new device', body: body(obj({}, [])), responses: ok('Code', obj({ code: str, url: str, expires: str, qrSvg: str }), '201') }) },
-    '/api/devices/{id}': { delete: op({ summary: 'Remove a device: its certificate is revoked and it is refused at once', params: [{ name: 'id', in: 'path', required: true, schema: str }], responses: ok('Removed', obj({ device: ref('Device') })) }) },
-    '/api/peers': { get: op({ summary: 'Connected peers, one entry per peer however many connections it has, named by the person whose node it is when known', responses: ok('Peers', obj({ peers: list(ref('Peer')) })) }) },
-    '/api/status': { get: op({ summary: 'Node status, with sync progress', responses: ok('Status', obj({ did: str, peerId: nullableStr, objects: int, connections: int, syncing: list(ref('SyncState')), storage: ref('Storage') })) }) },
+    '/api/devices/pairing': {
+      post: op({
+        summary: 'A pairing code (and its link as a QR code) for a new device',
+        body: body(obj({}, [])),
+        responses: ok('Code', obj({ code: str, url: str, expires: str, qrSvg: str }), '201'),
+      }),
+    },
+    '/api/devices/{id}': {
+      delete: op({
+        summary: 'Remove a device: its certificate is revoked and it is refused at once',
+        params: [{ name: 'id', in: 'path', required: true, schema: str }],
+        responses: ok('Removed', obj({ device: ref('Device') })),
+      }),
+    },
+    '/api/peers': {
+      get: op({
+        summary: 'Connected peers, one entry per peer however many connections it has, named by the person whose node it is when known',
+        responses: ok('Peers', obj({ peers: list(ref('Peer')) })),
+      }),
+    },
+    '/api/status': {
+      get: op({
+        summary: 'Node status, with sync progress',
+        responses: ok(
+          'Status',
+          obj({ did: str, peerId: nullableStr, objects: int, connections: int, syncing: list(ref('SyncState')), storage: ref('Storage') }),
+        ),
+      }),
+    },
     '/api/storage': { get: op({ summary: 'Storage use', responses: ok('Storage', ref('Storage')) }) },
     '/api/settings': {
       get: op({ summary: "The owner's settings", responses: ok('Settings', ref('Settings')) }),
       patch: op({ summary: 'Change some settings', body: body(ref('Settings')), responses: ok('Settings', ref('Settings')) }),
     },
     '/api/events': {
-      get: op({ summary: 'Live updates (server-sent events: post, notification, sync, peers)', responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: str } } } } }),
+      get: op({
+        summary: 'Live updates (server-sent events: post, notification, sync, peers)',
+        responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: str } } } },
+      }),
     },
   },
   components: {
@@ -129,14 +224,60 @@ export const OPENAPI = {
       Error: obj({ error: obj({ code: str, message: str }) }),
       Device: obj({ id: str, name: str, did: str, created: str, expires: str, lastSeen: nullableStr, current: bool, revoked: nullableStr }),
       Person: obj({
-        did: str, id: str, name: nullableStr, summary: nullableStr, icon: nullableStr, following: bool, blocked: bool, me: bool,
-        found: { type: 'boolean', description: 'Whether this node holds anything of theirs (actor document or posts); false for a key nobody has answered for yet' },
+        did: str,
+        id: str,
+        name: nullableStr,
+        summary: nullableStr,
+        icon: nullableStr,
+        following: bool,
+        blocked: bool,
+        me: bool,
+        found: {
+          type: 'boolean',
+          description: 'Whether this node holds anything of theirs (actor document or posts); false for a key nobody has answered for yet',
+        },
       }),
-      Attachment: obj({ type: str, mediaType: str, url: str, size: int, name: { type: 'string', maxLength: MAX_ALT_TEXT_CHARS, description: 'The description of an image (its alt text)' }, digestMultibase: str, src: str }, ['mediaType', 'url', 'size']),
-      Post: obj({ id: str, digest: str, activity: str, author: ref('Person'), published: str, text: str, inReplyTo: nullableStr, inReplyToAuthor: { oneOf: [ref('Person'), { type: 'null' }] }, attachment: list(ref('Attachment')), replies: int, mine: bool }),
+      Attachment: obj(
+        {
+          type: str,
+          mediaType: str,
+          url: str,
+          size: int,
+          name: { type: 'string', maxLength: MAX_ALT_TEXT_CHARS, description: 'The description of an image (its alt text)' },
+          digestMultibase: str,
+          src: str,
+        },
+        ['mediaType', 'url', 'size'],
+      ),
+      Post: obj({
+        id: str,
+        digest: str,
+        activity: str,
+        author: ref('Person'),
+        published: str,
+        text: str,
+        inReplyTo: nullableStr,
+        inReplyToAuthor: { oneOf: [ref('Person'), { type: 'null' }] },
+        attachment: list(ref('Attachment')),
+        replies: int,
+        mine: bool,
+      }),
       Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
-      Notification: obj({ kind: { enum: ['reply', 'mention'] }, post: ref('Post'), at: str, unread: bool, quote: { oneOf: [ref('Quote'), { type: 'null' }], description: 'For a reply, the start of the post it answers' } }),
-      Peer: obj({ peerId: str, person: { oneOf: [ref('Person'), { type: 'null' }] }, connections: int, direction: { enum: ['inbound', 'outbound', 'both'] }, addresses: list(str), streams: int }),
+      Notification: obj({
+        kind: { enum: ['reply', 'mention'] },
+        post: ref('Post'),
+        at: str,
+        unread: bool,
+        quote: { oneOf: [ref('Quote'), { type: 'null' }], description: 'For a reply, the start of the post it answers' },
+      }),
+      Peer: obj({
+        peerId: str,
+        person: { oneOf: [ref('Person'), { type: 'null' }] },
+        connections: int,
+        direction: { enum: ['inbound', 'outbound', 'both'] },
+        addresses: list(str),
+        streams: int,
+      }),
       SyncState: obj({ active: bool, scope: str, peer: str, phase: str, received: int, needed: int }),
       Storage: obj({ objects: int, databaseBytes: int, blocks: obj({ blocks: int, bytes: int, pinnedBytes: int, quotaBytes: int }) }),
       Settings: obj({ keepFollowedMedia: bool, deviceLifetimeDays: { type: 'integer', minimum: 1, maximum: 730 }, discoverable: bool }, []),

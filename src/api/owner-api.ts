@@ -153,7 +153,14 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
       const post = v.post(i.object);
       return post ? [v.notification(i.kind, post, i.unread)] : [];
     });
-    return c.json({ items, unread: n.unread, next: nextOf(n.items.map((i) => i.object), page) });
+    return c.json({
+      items,
+      unread: n.unread,
+      next: nextOf(
+        n.items.map((i) => i.object),
+        page,
+      ),
+    });
   });
   app.post('/api/notifications/read', async (c) => {
     await jsonBody(c);

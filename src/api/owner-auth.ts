@@ -31,11 +31,12 @@ function credential(c: Context): string | undefined {
 export function checkSameOrigin(c: Context): void {
   if (SAFE_METHODS.has(c.req.method)) return;
   const site = c.req.header('sec-fetch-site');
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') fail('unauthorized', 'requests that change something must come from the Kith web app itself');
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    fail('unauthorized', 'requests that change something must come from the Kith web app itself');
   const origin = c.req.header('origin');
   if (origin !== undefined && origin !== 'null') {
     const host = c.req.header('host');
-    let ok = false;
+    let ok: boolean;
     try {
       ok = new URL(origin).host === host;
     } catch {
@@ -56,7 +57,10 @@ export function requireDevice(devices: SessionCheck): MiddlewareHandler<{ Variab
     if (PUBLIC_ROUTES.has(`${c.req.method} ${c.req.path}`)) return next();
     const token = credential(c);
     if (token === undefined) throw new AuthFailure('unauthenticated', 'this device is not paired or not logged in; pair it with a code from your node');
-    c.set('device', asAuthFailure(() => devices.authenticate(token)));
+    c.set(
+      'device',
+      asAuthFailure(() => devices.authenticate(token)),
+    );
     c.set('token', token);
     return next();
   };

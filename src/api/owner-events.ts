@@ -52,7 +52,14 @@ export class EventHub {
     };
     const onSynced = (s: { scope: string; peer: string; result?: { received: number; needed: number } }): void => {
       this.lastSync.delete(s.scope);
-      this.broadcast('sync', { active: false, scope: s.scope, peer: s.peer, phase: 'fetching', received: s.result?.received ?? 0, needed: s.result?.needed ?? 0 });
+      this.broadcast('sync', {
+        active: false,
+        scope: s.scope,
+        peer: s.peer,
+        phase: 'fetching',
+        received: s.result?.received ?? 0,
+        needed: s.result?.needed ?? 0,
+      });
     };
     const onPeers = (): void => this.broadcast('peers', { connections: network.host.getConnections().length });
     network.on('sync-progress', onProgress);

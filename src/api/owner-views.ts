@@ -103,7 +103,10 @@ export class Views {
     if (hit) return hit;
     const stored = this.node.store.objects.byId(actorId(did));
     const actor = stored ? parseBody(stored) : {};
-    const icon = isJsonObject(actor.icon) && typeof actor.icon.url === 'string' && actor.icon.url.startsWith('urn:eris:') ? mediaSrc(actor.icon.url, actor.icon.mediaType) : null;
+    const icon =
+      isJsonObject(actor.icon) && typeof actor.icon.url === 'string' && actor.icon.url.startsWith('urn:eris:')
+        ? mediaSrc(actor.icon.url, actor.icon.mediaType)
+        : null;
     const view: PersonView = {
       did,
       id: actorId(did),

@@ -25,7 +25,8 @@ export function postInput(body: JsonObject): PostInput {
   const inReplyTo = body.inReplyTo;
   if (inReplyTo !== undefined && inReplyTo !== null && typeof inReplyTo !== 'string') fail('malformed', 'inReplyTo must be an ap:// id');
   const attachment = body.attachment;
-  if (attachment !== undefined && (!Array.isArray(attachment) || !attachment.every(isJsonObject))) fail('malformed', 'attachment must be a list of attachment objects');
+  if (attachment !== undefined && (!Array.isArray(attachment) || !attachment.every(isJsonObject)))
+    fail('malformed', 'attachment must be a list of attachment objects');
   return { text: textField(body, 'text'), inReplyTo, attachment };
 }
 

@@ -59,7 +59,6 @@ export function parseCursor(s: string | undefined): { created: number; digest: D
   return { created: Number(created), digest };
 }
 
-
 export function pageOptions(opts: Opts): Page {
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 500) fail('malformed', '--limit must be a whole number from 1 to 500');

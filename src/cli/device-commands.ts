@@ -23,7 +23,8 @@ export function addDeviceCommands(program: Command): void {
       action(async (_args, opts: Opts) => {
         const offer = await (await running(opts)).call('POST /pair');
         // The QR code is terminal escape codes: only for a terminal, never for a file or a pipe.
-        const qr = opts.json || !process.stdout.isTTY ? undefined : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+        const qr =
+          opts.json || !process.stdout.isTTY ? undefined : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
         emit(opts, { code: offer.code, url: offer.url, expires: offer.expires }, () => [
           `Pairing code:  ${offer.code}`,
           '',
@@ -31,7 +32,9 @@ export function addDeviceCommands(program: Command): void {
           ...(qr === undefined ? ['and enter the code if asked.', ''] : ['or scan this, then enter the code if asked:', qr]),
           `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
           ...(/^http:\/\/(127\.|\[::1\]|localhost)/.test(offer.url)
-            ? [`The web app listens on this machine only; to pair a phone or tablet, restart with: ${kithCommand('start --api-host 0.0.0.0', opts.home as string | undefined)}`]
+            ? [
+                `The web app listens on this machine only; to pair a phone or tablet, restart with: ${kithCommand('start --api-host 0.0.0.0', opts.home as string | undefined)}`,
+              ]
             : []),
         ]);
       }),
@@ -48,7 +51,8 @@ export function addDeviceCommands(program: Command): void {
           r.devices.length === 0
             ? `No devices paired yet. Pair one with: ${kithCommand('pair', opts.home as string | undefined)}`
             : r.devices.map(
-                (d) => `${d.id}  ${d.name.padEnd(24)} ${d.revoked ? `removed ${d.revoked.slice(0, 10)}` : `until ${d.expires.slice(0, 10)}, last seen ${d.lastSeen?.slice(0, 16).replace('T', ' ') ?? 'never'}`}`,
+                (d) =>
+                  `${d.id}  ${d.name.padEnd(24)} ${d.revoked ? `removed ${d.revoked.slice(0, 10)}` : `until ${d.expires.slice(0, 10)}, last seen ${d.lastSeen?.slice(0, 16).replace('T', ' ') ?? 'never'}`}`,
               ),
         );
       }),

@@ -44,7 +44,8 @@ function missingContent(opts: Opts, urn: string, hasRoot: boolean, askedPeers: b
   }
   return new KithError(
     'not-found',
-    `this node does not hold all of ${name}: ${cause.message}; ` + (askedPeers ? 'no peer reached had the missing blocks' : `start the node to fetch the rest from peers: ${start}`),
+    `this node does not hold all of ${name}: ${cause.message}; ` +
+      (askedPeers ? 'no peer reached had the missing blocks' : `start the node to fetch the rest from peers: ${start}`),
   );
 }
 
@@ -52,7 +53,13 @@ function phraseLines(phrase: string): string[] {
   const words = phrase.split(' ');
   const rows: string[] = [];
   for (let i = 0; i < words.length; i += 6) {
-    rows.push('  ' + words.slice(i, i + 6).map((w, j) => `${String(i + j + 1).padStart(2)}. ${w.padEnd(9)}`).join(' '));
+    rows.push(
+      '  ' +
+        words
+          .slice(i, i + 6)
+          .map((w, j) => `${String(i + j + 1).padStart(2)}. ${w.padEnd(9)}`)
+          .join(' '),
+    );
   }
   return rows;
 }
@@ -106,7 +113,9 @@ export function buildCli(): Command {
                   ...phraseLines(phrase),
                   ``,
                   `Restore it anywhere with: ${kithCommand('init --recover')}`,
-                  ...(opts.name === undefined ? [`Give it a display name with: ${kithCommand('profile --name "Your Name"', opts.home as string | undefined)}`] : []),
+                  ...(opts.name === undefined
+                    ? [`Give it a display name with: ${kithCommand('profile --name "Your Name"', opts.home as string | undefined)}`]
+                    : []),
                 ],
           );
         } finally {
@@ -156,7 +165,9 @@ export function buildCli(): Command {
         const attachment = files.length === 0 ? undefined : await withService(opts, (s) => Promise.all(files.map((f) => s.media.attachFile(f))));
         // A running node signs it and pushes it live to followers; otherwise it waits in the store for the next sync.
         const running = await runningNode(homePaths(opts.home as string | undefined));
-        const r = running ? await running.call('POST /post', { ...input, attachment }) : await withService(opts, (s) => s.publishing.post({ ...input, attachment }));
+        const r = running
+          ? await running.call('POST /post', { ...input, attachment })
+          : await withService(opts, (s) => s.publishing.post({ ...input, attachment }));
         emit(opts, { ok: true, ...r, ...(attachment ? { attachment } : {}) }, () => [
           `Posted ${r.noteId}`,
           ...(attachment ?? []).map((a) => `  attached ${String(a.name)} (${String(a.mediaType)}, ${String(a.size)} bytes) ${String(a.url)}`),
@@ -206,7 +217,13 @@ export function buildCli(): Command {
       }),
     );
 
-  addPageCommand(program, 'outbox', 'list your posts, newest first', (node, page) => node.outbox(page), (home) => `Your outbox is empty. Post with: ${kithCommand('post "hello"', home)}`);
+  addPageCommand(
+    program,
+    'outbox',
+    'list your posts, newest first',
+    (node, page) => node.outbox(page),
+    (home) => `Your outbox is empty. Post with: ${kithCommand('post "hello"', home)}`,
+  );
 
   program
     .command('show')

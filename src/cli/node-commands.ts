@@ -52,7 +52,9 @@ export function addNodeCommands(program: Command): void {
         const running = await runningNode(homePaths(opts.home as string | undefined));
         if (!running) fail('not-found', `the node is not running; start it with: ${kithCommand('start', opts.home as string | undefined)}`);
         const { peers } = await running.call('GET /peers');
-        emit(opts, { peers }, () => (peers.length === 0 ? 'No peers connected.' : peers.map((p) => `${p.peerId}  ${p.direction.padEnd(8)} ${p.addresses.join(' ')}`)));
+        emit(opts, { peers }, () =>
+          peers.length === 0 ? 'No peers connected.' : peers.map((p) => `${p.peerId}  ${p.direction.padEnd(8)} ${p.addresses.join(' ')}`),
+        );
       }),
     );
 
@@ -115,5 +117,11 @@ export function addNodeCommands(program: Command): void {
       ),
     );
 
-  addPageCommand(program, 'feed', 'posts of the people you follow, newest first', (node, page) => node.feed(page), (home) => `Your feed is empty. Follow people with: ${kithCommand('follow <did>', home)}`);
+  addPageCommand(
+    program,
+    'feed',
+    'posts of the people you follow, newest first',
+    (node, page) => node.feed(page),
+    (home) => `Your feed is empty. Follow people with: ${kithCommand('follow <did>', home)}`,
+  );
 }

@@ -12,10 +12,7 @@ import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from '.
  */
 
 export const AS_PUBLIC = 'https://www.w3.org/ns/activitystreams#Public';
-export const AS_CONTEXT: readonly string[] = Object.freeze([
-  'https://www.w3.org/ns/activitystreams',
-  'https://w3id.org/security/data-integrity/v1',
-]);
+export const AS_CONTEXT: readonly string[] = Object.freeze(['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/data-integrity/v1']);
 const ACTOR_CONTEXT = [...AS_CONTEXT, 'https://w3id.org/fep/ef61'];
 
 const MAX_TYPE_LENGTH = 64;

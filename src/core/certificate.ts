@@ -55,9 +55,7 @@ export const MAX_CAPABILITY_LENGTH = 128;
 export const MAX_RESOURCE_LENGTH = 1024;
 
 const CAPABILITY_RE = /^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/;
-const CERTIFICATE_MEMBERS = new Set([
-  '@context', 'type', 'id', 'issuer', 'subject', 'capability', 'resource', 'notBefore', 'expires', 'parent', 'proof',
-]);
+const CERTIFICATE_MEMBERS = new Set(['@context', 'type', 'id', 'issuer', 'subject', 'capability', 'resource', 'notBefore', 'expires', 'parent', 'proof']);
 
 // ---- Capabilities and resources ----
 
@@ -261,9 +259,7 @@ export function issueCertificate(issuerKey: Ed25519KeyPair, request: Certificate
     fail('malformed', 'parent must be a Certificate from parseCertificate or issueCertificate');
   }
   const notBefore =
-    request.notBefore === undefined
-      ? Math.max(floorSecond(now), parent?.notBefore ?? -Infinity)
-      : ceilSecond(toMs(request.notBefore, 'notBefore'));
+    request.notBefore === undefined ? Math.max(floorSecond(now), parent?.notBefore ?? -Infinity) : ceilSecond(toMs(request.notBefore, 'notBefore'));
   const expires = floorSecond(toMs(request.expires, 'expires'));
   if (expires <= notBefore) fail('malformed', `expires (${isoOf(expires)}) must be after notBefore (${isoOf(notBefore)})`);
   if (expires <= now) fail('expired', `the certificate would already have expired (${isoOf(expires)}; now is ${showTime(now)})`);
@@ -361,7 +357,10 @@ export function verifyChain(query: ChainQuery): VerifiedChain {
     }
     const everything = `ap://${root}` as ApId;
     return {
-      root, actor, capability, resource,
+      root,
+      actor,
+      capability,
+      resource,
       grantedCapabilities: 'all',
       grantedResource: everything,
       notBefore: -Infinity,
@@ -404,7 +403,10 @@ export function verifyChain(query: ChainQuery): VerifiedChain {
 
   checkRevocations(root, links, at, query.revocations ?? []);
   return {
-    root, actor, capability, resource,
+    root,
+    actor,
+    capability,
+    resource,
     grantedCapabilities: last.capability,
     grantedResource: last.resource,
     notBefore: last.notBefore,

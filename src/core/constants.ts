@@ -210,4 +210,3 @@ export const PEER_MAX_BAN_MS = 24 * 60 * MINUTE_MS;
 export const PEER_STRIKE_HALF_LIFE_MS = 5 * MINUTE_MS;
 /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
 export const PEER_MAX_TRACKED = 10_000;
-

@@ -170,11 +170,7 @@ export function resolveDidKeyDocument(didInput: string, opts: DidKeyDocumentOpti
   return {
     '@context': jwk
       ? jwkContext
-      : [
-          'https://www.w3.org/ns/did/v1',
-          'https://w3id.org/security/suites/ed25519-2018/v1',
-          'https://w3id.org/security/suites/x25519-2019/v1',
-        ],
+      : ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/ed25519-2018/v1', 'https://w3id.org/security/suites/x25519-2019/v1'],
     id: did,
     verificationMethod: jwk
       ? [

@@ -129,7 +129,10 @@ export function checkReadCapability(cap: ReadCapability): ReadCapability {
   if (!Number.isInteger(cap.level) || cap.level < 0 || cap.level > max) {
     fail('malformed', `ERIS level ${String(cap.level)} is out of range (0 to ${max} for ${cap.blockSize}-byte blocks)`);
   }
-  for (const [name, value] of [['root reference', cap.rootReference], ['root key', cap.rootKey]] as const) {
+  for (const [name, value] of [
+    ['root reference', cap.rootReference],
+    ['root key', cap.rootKey],
+  ] as const) {
     if (!(value instanceof Uint8Array) || value.length !== ERIS_HASH_BYTES) fail('malformed', `ERIS ${name} must be ${ERIS_HASH_BYTES} bytes`);
   }
   return cap;
@@ -178,7 +181,10 @@ export function parseErisUrn(urn: string): ReadCapability {
   const odd = /[^A-Z2-7]/.exec(body);
   if (odd) {
     const what = /[a-z]/.test(odd[0]) ? 'lowercase' : 'not base32 at all';
-    fail('bad-encoding', `an ERIS URN is uppercase base32 (A-Z, 2-7), but character ${odd.index + 1} after "${URN_PREFIX}" is "${odd[0]}", ${what}: mistyped or changed in copying`);
+    fail(
+      'bad-encoding',
+      `an ERIS URN is uppercase base32 (A-Z, 2-7), but character ${odd.index + 1} after "${URN_PREFIX}" is "${odd[0]}", ${what}: mistyped or changed in copying`,
+    );
   }
   let bytes: Uint8Array;
   try {
@@ -236,7 +242,7 @@ export async function encodeEris(content: ErisContent, put: PutBlock, options: E
   let filled = 0;
   for await (const chunk of content instanceof Uint8Array ? [content] : content) {
     if (!(chunk instanceof Uint8Array)) fail('malformed', 'ERIS content chunks must be Uint8Array');
-    for (let offset = 0; offset < chunk.length; ) {
+    for (let offset = 0; offset < chunk.length;) {
       const n = Math.min(blockSize - filled, chunk.length - offset);
       leaf.set(chunk.subarray(offset, offset + n), filled);
       filled += n;

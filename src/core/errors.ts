@@ -45,7 +45,14 @@ export function fail(code: ErrorCode, message: string): never {
  * broke or bloated it), as opposed to input it may hold in good faith
  * (revoked, expired, signed under a certificate we lack yet) or our own bug.
  */
-export const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['malformed', 'too-large', 'bad-signature', 'bad-encoding', 'unknown-cryptosuite', 'forged']);
+export const PEER_FAULTS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'malformed',
+  'too-large',
+  'bad-signature',
+  'bad-encoding',
+  'unknown-cryptosuite',
+  'forged',
+]);
 
 export function isPeerFault(e: unknown): e is KithError {
   return e instanceof KithError && PEER_FAULTS.has(e.code);

@@ -135,4 +135,3 @@ export function deepFreeze<T>(v: T): T {
   }
   return v;
 }
-

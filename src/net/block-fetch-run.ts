@@ -116,8 +116,7 @@ export class FetchRun<P> {
       const dropped = this.misbehaved.size > 0 ? `, ${this.misbehaved.size} dropped for misbehaving` : '';
       throw new KithError(
         'not-found',
-        `${n} of ${this.wanted} block(s) could not be found on any of ${asked} peer(s)${dropped} (first: ${first}); ` +
-          `${this.fetched} were fetched`,
+        `${n} of ${this.wanted} block(s) could not be found on any of ${asked} peer(s)${dropped} (first: ${first}); ` + `${this.fetched} were fetched`,
       );
     }
     return {
@@ -167,7 +166,7 @@ export class FetchRun<P> {
     const share = Math.ceil(this.pending.length / Math.max(1, this.live.size * this.limits.inFlight));
     const n = Math.max(1, Math.min(this.limits.wantRefs, share));
     const out: Want[] = [];
-    for (let i = 0; i < this.pending.length && out.length < n; ) {
+    for (let i = 0; i < this.pending.length && out.length < n;) {
       const w = this.pending[i]!;
       if (w.tried.has(key)) {
         i++;

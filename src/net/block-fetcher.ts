@@ -179,7 +179,10 @@ export class BlockFetcher<P = PeerId> {
       } catch (e) {
         // What arrived stays stored and pinned: a later fetchTree resumes from there.
         if (e instanceof KithError && e.code === 'not-found') {
-          throw new KithError('not-found', `the tree under ${name} is incomplete (${status.presentBlocks + fetched} of at least ${status.coveredBlocks} blocks here): ${e.message}`);
+          throw new KithError(
+            'not-found',
+            `the tree under ${name} is incomplete (${status.presentBlocks + fetched} of at least ${status.coveredBlocks} blocks here): ${e.message}`,
+          );
         }
         throw e;
       }

@@ -157,7 +157,6 @@ export interface SyncServerOptions {
   readonly stillValid?: (o: { owner: Did; signer: Did; id: ApId; created: number }) => boolean;
 }
 
-
 /** Answers one sync stream. Throws a KithError when the peer misbehaves; the caller then scores it down. */
 export async function serveSync(frames: Frames, opts: SyncServerOptions): Promise<{ scopes: string[]; sent: number }> {
   const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;

@@ -99,7 +99,8 @@ export function parseTreeLine(line: Buffer, what: string): TreeLine {
   try {
     const root = parseErisReference(v.root);
     if (v.blockSize !== 1024 && v.blockSize !== 32768) fail('malformed', 'blockSize must be 1024 or 32768');
-    if (typeof v.level !== 'number' || !Number.isInteger(v.level) || v.level < 0 || v.level > maxErisLevel(v.blockSize)) fail('malformed', 'level is out of range');
+    if (typeof v.level !== 'number' || !Number.isInteger(v.level) || v.level < 0 || v.level > maxErisLevel(v.blockSize))
+      fail('malformed', 'level is out of range');
     if (!Array.isArray(v.reasons) || v.reasons.length === 0 || !v.reasons.every((r) => typeof r === 'string' && CARRIED_REASONS.includes(r))) {
       fail('malformed', `reasons must list some of ${CARRIED_REASONS.join(', ')}`);
     }
@@ -116,7 +117,10 @@ export function parseTreeLine(line: Buffer, what: string): TreeLine {
 }
 
 export function blockLine(b: StoredBlock): string {
-  return JSON.stringify({ ref: formatErisReference(b.reference), block: Buffer.from(b.block.buffer, b.block.byteOffset, b.block.byteLength).toString('base64') });
+  return JSON.stringify({
+    ref: formatErisReference(b.reference),
+    block: Buffer.from(b.block.buffer, b.block.byteOffset, b.block.byteLength).toString('base64'),
+  });
 }
 
 /** A block line's reference and bytes; that the bytes hash to the reference is the block store's check, on put. */

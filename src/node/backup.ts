@@ -111,7 +111,14 @@ export function exportBackup(node: KithNode, path: string, options: ExportOption
       for (const b of blocksOf(db, reasons)) line(blockLine(b));
       return { ...counts, files: trees.length };
     })();
-    const manifest = node.sign({ type: MANIFEST_TYPE, version: BACKUP_VERSION, actor: node.did, ...pick(counts), sha256: hash.digest('hex'), created: isoNow() });
+    const manifest = node.sign({
+      type: MANIFEST_TYPE,
+      version: BACKUP_VERSION,
+      actor: node.did,
+      ...pick(counts),
+      sha256: hash.digest('hex'),
+      created: isoNow(),
+    });
     put(Buffer.from(JSON.stringify(manifest) + '\n', 'utf8'));
     fsyncSync(fd);
     closeSync(fd);
@@ -210,7 +217,8 @@ function checkBackup(node: KithNode, path: string): Checked {
         const r = reader.next(Math.max(objectLimit, BACKUP_MANIFEST_MAX_BYTES));
         if (r.kind === 'end') break;
         if (r.kind === 'cut') fail('malformed', `backup is truncated: line ${reader.lineNumber + 1} is cut off (the file ends without a newline)`);
-        if (r.kind === 'too-long') fail('too-large', `line ${reader.lineNumber + 1} of the backup is longer than ${Math.max(objectLimit, BACKUP_MANIFEST_MAX_BYTES)} bytes`);
+        if (r.kind === 'too-long')
+          fail('too-large', `line ${reader.lineNumber + 1} of the backup is longer than ${Math.max(objectLimit, BACKUP_MANIFEST_MAX_BYTES)} bytes`);
         if (previous !== undefined) {
           hash.update(previous).update('\n');
           keepObject(previous);
@@ -248,7 +256,12 @@ function checkBackup(node: KithNode, path: string): Checked {
     }
     const manifest = parseJsonLine(manifestLine, 'the last line');
     if (manifest.type !== MANIFEST_TYPE) {
-      fail('malformed', counts === undefined ? 'backup is truncated: its last line is not the signed manifest' : `line ${reader.lineNumber} should be the signed manifest but is not`);
+      fail(
+        'malformed',
+        counts === undefined
+          ? 'backup is truncated: its last line is not the signed manifest'
+          : `line ${reader.lineNumber} should be the signed manifest but is not`,
+      );
     }
     let signer: Did;
     try {

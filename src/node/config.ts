@@ -53,7 +53,8 @@ export function loadConfig(home: Home): NodeConfig {
     return fail('malformed', `config.json is not valid JSON: ${(e as Error).message}`);
   }
   if (!isJsonObject(v)) return fail('malformed', 'config.json must hold a JSON object');
-  for (const k of Object.keys(v)) if (!['limits', 'sync', 'maxSyncsPerMinute'].includes(k)) fail('malformed', `config.json: "${k}" is not a setting Kith knows`);
+  for (const k of Object.keys(v))
+    if (!['limits', 'sync', 'maxSyncsPerMinute'].includes(k)) fail('malformed', `config.json: "${k}" is not a setting Kith knows`);
   const limits = section(v.limits, DEFAULT_LIMITS, 'limits');
   const { reconcile, ...syncNumbers } = DEFAULT_SYNC_LIMITS;
   const sync = { ...section(v.sync, syncNumbers, 'sync'), reconcile, maxObjectBytes: limits.maxObjectBytes };

@@ -203,5 +203,3 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     this.failures = this.failures.filter((t) => now - t < FAILURE_WINDOW_MS);
   }
 }
-
-

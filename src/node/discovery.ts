@@ -78,7 +78,10 @@ export class Discovery {
       if (e instanceof KithError) throw e;
       // libp2p's own errors name its internals; say what a person can check.
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-      return fail(timedOut ? 'timeout' : 'io', `no Kith node answered at ${addr} (${reasonOf(e)}); nobody was followed. Check the address, its port and its peer id`);
+      return fail(
+        timedOut ? 'timeout' : 'io',
+        `no Kith node answered at ${addr} (${reasonOf(e)}); nobody was followed. Check the address, its port and its peer id`,
+      );
     }
   }
 

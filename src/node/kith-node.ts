@@ -255,4 +255,3 @@ export class KithNode {
 function toItem(o: StoredObject): OutboxItem {
   return { digest: o.digest, owner: o.owner, id: o.id, type: o.type, created: o.created, object: parseBody(o) };
 }
-

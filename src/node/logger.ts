@@ -44,8 +44,7 @@ const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\
  * other control characters are shown escaped: one event stays one line, and
  * nobody can forge a line of their own.
  */
-const oneLine = (text: string): string =>
-  text.replace(/\p{Cc}/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const oneLine = (text: string): string => text.replace(/\p{Cc}/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function createLogger(options: LoggerOptions = {}): Logger & { readonly level: LogLevel } {
   const fromEnv = options.env?.[LOG_LEVEL_VARIABLE];

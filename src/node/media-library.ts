@@ -28,11 +28,12 @@ export class MediaLibrary {
   /** Stores an uploaded file as ERIS blocks (pinned) and describes it as an attachment for a post or an avatar. */
   async upload(input: UploadInput): Promise<JsonObject> {
     const type = input.mediaType.split(';')[0]!.trim().toLowerCase();
-    if (!UPLOAD_TYPES.test(type)) fail('malformed', `files of type "${type.slice(0, 60)}" are not taken; send an image, video or audio file with its content-type`);
+    if (!UPLOAD_TYPES.test(type))
+      fail('malformed', `files of type "${type.slice(0, 60)}" are not taken; send an image, video or audio file with its content-type`);
     if (input.bytes.length === 0) fail('malformed', 'the file is empty');
     if (input.bytes.length > MAX_UPLOAD_BYTES) fail('too-large', `the file is ${input.bytes.length} bytes; the limit is ${MAX_UPLOAD_BYTES}`);
     // A name is shown, never used as a path.
-    const name = input.name?.replace(/[\\/\u0000-\u001f]/g, '_').slice(0, MAX_UPLOAD_NAME_CHARS);
+    const name = input.name === undefined ? undefined : asDisplayName(input.name).slice(0, MAX_UPLOAD_NAME_CHARS);
     return attachBytes(this.node.store, input.bytes, type, name);
   }
 
@@ -66,4 +67,9 @@ export class MediaLibrary {
     for await (const chunk of readContent(this.node.store, urn)) chunks.push(chunk);
     return Buffer.concat(chunks);
   }
+}
+
+/** A file name made safe to show: no path separators, no control characters (a terminal or a log line could be fooled by them). */
+function asDisplayName(name: string): string {
+  return [...name].map((ch) => (ch === '/' || ch === '\\' || ch.charCodeAt(0) < 0x20 ? '_' : ch)).join('');
 }

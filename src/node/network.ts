@@ -124,7 +124,11 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.host.addEventListener('peer:disconnect', (evt) => this.log.info(`disconnected from ${evt.detail.toString()}`));
     this.host.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs } = evt.detail;
-      this.node.store.peers.seen(peerId.toString(), listenAddrs.map((a) => a.toString()), null);
+      this.node.store.peers.seen(
+        peerId.toString(),
+        listenAddrs.map((a) => a.toString()),
+        null,
+      );
     });
   }
 

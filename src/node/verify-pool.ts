@@ -95,6 +95,11 @@ export async function ingestParallel(
     });
     opts.onProgress?.(Math.min(i + PIPELINE_BATCH, inputs.length), inputs.length);
   }
-  ingestor.ingestExamined(held.map((h) => h.examined), { scope: opts.scope }).forEach((r, j) => (results[held[j]!.index] = r));
+  ingestor
+    .ingestExamined(
+      held.map((h) => h.examined),
+      { scope: opts.scope },
+    )
+    .forEach((r, j) => (results[held[j]!.index] = r));
   return results;
 }

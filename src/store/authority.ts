@@ -41,14 +41,7 @@ export class AuthorityTable {
 
   addRevocation(object: number, r: Revocation): void {
     const t = r.target;
-    this.insertRevStmt.run(
-      object,
-      r.issuer,
-      'certificate' in t ? t.certificate : null,
-      'subject' in t ? t.subject : null,
-      'root' in t ? t.root : null,
-      r.from,
-    );
+    this.insertRevStmt.run(object, r.issuer, 'certificate' in t ? t.certificate : null, 'subject' in t ? t.subject : null, 'root' in t ? t.root : null, r.from);
   }
 
   certificate(digest: Digest): Certificate | undefined {

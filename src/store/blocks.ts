@@ -231,9 +231,7 @@ export class BlockTable {
     this.coveredCountStmt = db.prepare('SELECT COUNT(*) FROM pin_blocks WHERE root = ?').pluck();
     this.presentCountStmt = db.prepare('SELECT COUNT(*) FROM pin_blocks p JOIN blocks b ON b.ref = p.ref WHERE p.root = ?').pluck();
     this.pendingCountStmt = db.prepare('SELECT COUNT(*) FROM pin_pending WHERE root = ?').pluck();
-    this.missingStmt = db.prepare(
-      'SELECT ref FROM pin_blocks p WHERE p.root = ? AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.ref = p.ref) LIMIT ?',
-    ).pluck();
+    this.missingStmt = db.prepare('SELECT ref FROM pin_blocks p WHERE p.root = ? AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.ref = p.ref) LIMIT ?').pluck();
 
     this.putTx = db.transaction((ref: Buffer, block: Buffer, now: number): boolean => {
       if (this.hasStmt.get(ref) !== undefined) return false;
@@ -246,7 +244,10 @@ export class BlockTable {
       const existing = this.rootGetStmt.get(root) as { blockSize: number; level: number } | undefined;
       if (existing) {
         if (existing.blockSize !== cap.blockSize || existing.level !== cap.level) {
-          fail('conflict', `ERIS root ${formatErisReference(root)} is pinned as a level-${existing.level} tree of ${existing.blockSize}-byte blocks, not level ${cap.level} of ${cap.blockSize}`);
+          fail(
+            'conflict',
+            `ERIS root ${formatErisReference(root)} is pinned as a level-${existing.level} tree of ${existing.blockSize}-byte blocks, not level ${cap.level} of ${cap.blockSize}`,
+          );
         }
       } else {
         this.rootAddStmt.run(root, cap.blockSize, cap.level, now);

@@ -29,9 +29,7 @@ export class DeviceTable {
   private readonly expireSessionsStmt;
 
   constructor(db: Db) {
-    this.addStmt = db.prepare(
-      'INSERT INTO devices (id, did, name, certificate, created, expires) VALUES (@id, @did, @name, @certificate, @created, @expires)',
-    );
+    this.addStmt = db.prepare('INSERT INTO devices (id, did, name, certificate, created, expires) VALUES (@id, @did, @name, @certificate, @created, @expires)');
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM devices WHERE id = ?`);
     this.byDidStmt = db.prepare(`SELECT ${COLUMNS} FROM devices WHERE did = ?`);
     this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM devices ORDER BY revoked IS NOT NULL, created`);

@@ -247,7 +247,18 @@ export class Ingestor {
   private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number): ObjectRecord {
     const body = canonicalize(doc);
     checkCanonicalSize(body, this.limits);
-    return { digest, id: doc.id as ApId, owner: issuer, signer: issuer, type: doc.type as string, scope: outboxId(issuer), created, body, embedded: [], links: [] };
+    return {
+      digest,
+      id: doc.id as ApId,
+      owner: issuer,
+      signer: issuer,
+      type: doc.type as string,
+      scope: outboxId(issuer),
+      created,
+      body,
+      embedded: [],
+      links: [],
+    };
   }
 
   private write(a: Admitted): Ingested {

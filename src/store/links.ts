@@ -22,19 +22,23 @@ export class LinkTable {
       `SELECT ${COLUMNS} FROM object_links l JOIN objects o ON o.n = l.object JOIN scopes s ON s.n = o.scope
        WHERE l.target = ? AND l.kind = 'reply' AND ${NOT_BLOCKED} ORDER BY o.created, o.digest LIMIT ?`,
     );
-    this.replyCountStmt = db.prepare(
-      `SELECT COUNT(DISTINCT l.object) FROM object_links l JOIN objects o ON o.n = l.object
+    this.replyCountStmt = db
+      .prepare(
+        `SELECT COUNT(DISTINCT l.object) FROM object_links l JOIN objects o ON o.n = l.object
        WHERE l.target = ? AND l.kind = 'reply' AND ${NOT_BLOCKED}`,
-    ).pluck();
+      )
+      .pluck();
     const linked = `SELECT ${COLUMNS}, CASE WHEN max(l.kind = 'reply') THEN 'reply' ELSE 'mention' END AS kind
        FROM object_links l JOIN objects o ON o.n = l.object JOIN scopes s ON s.n = o.scope
        WHERE l.target_owner = ? AND o.owner != l.target_owner AND ${NOT_BLOCKED}`;
     this.mentionsStmt = db.prepare(`${linked} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`);
     this.mentionsBeforeStmt = db.prepare(`${linked} AND ${OLDER_THAN} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`);
-    this.unreadStmt = db.prepare(
-      `SELECT COUNT(DISTINCT l.object) FROM object_links l JOIN objects o ON o.n = l.object
+    this.unreadStmt = db
+      .prepare(
+        `SELECT COUNT(DISTINCT l.object) FROM object_links l JOIN objects o ON o.n = l.object
        WHERE l.target_owner = ? AND o.owner != l.target_owner AND o.created > ? AND ${NOT_BLOCKED}`,
-    ).pluck();
+      )
+      .pluck();
   }
 
   /** Replies to an object, oldest first. */
@@ -49,9 +53,9 @@ export class LinkTable {
   /** Objects by others that reply to or mention `owner`, newest first. */
   addressedTo(owner: Did, page: Page): LinkedObject[] {
     const b = page.before;
-    return (b === undefined
-      ? this.mentionsStmt.all(owner, page.limit)
-      : this.mentionsBeforeStmt.all(owner, b.created, raw(b.digest), page.limit)) as LinkedObject[];
+    return (
+      b === undefined ? this.mentionsStmt.all(owner, page.limit) : this.mentionsBeforeStmt.all(owner, b.created, raw(b.digest), page.limit)
+    ) as LinkedObject[];
   }
 
   /** How many of those arrived (by their time) after `since`. */

@@ -133,17 +133,15 @@ export class ObjectTable {
 
   page(scope: string, page: Page): StoredObject[] {
     const b = page.before;
-    return (b === undefined
-      ? this.pageStmt.all(scope, page.limit)
-      : this.pageBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)) as StoredObject[];
+    return (b === undefined ? this.pageStmt.all(scope, page.limit) : this.pageBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)) as StoredObject[];
   }
 
   /** Like page, without the actor document and authority documents that share the scope. */
   outboxPage(scope: string, page: Page): StoredObject[] {
     const b = page.before;
-    return (b === undefined
-      ? this.outboxStmt.all(scope, page.limit)
-      : this.outboxBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)) as StoredObject[];
+    return (
+      b === undefined ? this.outboxStmt.all(scope, page.limit) : this.outboxBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)
+    ) as StoredObject[];
   }
 
   /** The merged timeline of everyone followed, newest first. */
@@ -155,9 +153,9 @@ export class ObjectTable {
   /** The owner's home timeline: their own posts and those of everyone followed, newest first. */
   timelinePage(ownScope: string, page: Page): StoredObject[] {
     const b = page.before;
-    return (b === undefined
-      ? this.timelineStmt.all(ownScope, page.limit)
-      : this.timelineBeforeStmt.all(ownScope, b.created, raw(b.digest), page.limit)) as StoredObject[];
+    return (
+      b === undefined ? this.timelineStmt.all(ownScope, page.limit) : this.timelineBeforeStmt.all(ownScope, b.created, raw(b.digest), page.limit)
+    ) as StoredObject[];
   }
 
   /** The signed bytes of an object by its raw digest, with what serving needs to re-check it. */

@@ -35,10 +35,12 @@ export function pinnedTrees(db: Db, reasons: readonly string[]): PinnedTree[] {
        GROUP BY r.root ORDER BY r.since, r.root`,
     )
     .all(...reasons) as { root: Buffer; blockSize: ErisBlockSize; level: number; reasons: string }[];
-  const present = db.prepare(
-    `SELECT pb.ref FROM pin_blocks pb WHERE pb.root = ? AND EXISTS (SELECT 1 FROM blocks b WHERE b.ref = pb.ref)
+  const present = db
+    .prepare(
+      `SELECT pb.ref FROM pin_blocks pb WHERE pb.root = ? AND EXISTS (SELECT 1 FROM blocks b WHERE b.ref = pb.ref)
      ORDER BY pb.ref = pb.root DESC, pb.ref`,
-  ).pluck();
+    )
+    .pluck();
   return roots.map((r) => ({
     root: new Uint8Array(r.root),
     blockSize: r.blockSize,
@@ -51,7 +53,10 @@ export function pinnedTrees(db: Db, reasons: readonly string[]): PinnedTree[] {
 /** How many distinct stored blocks the trees pinned for these reasons hold. */
 export function countBlocksOf(db: Db, reasons: readonly string[]): number {
   if (reasons.length === 0) return 0;
-  return db.prepare(`SELECT COUNT(*) FROM blocks b WHERE b.ref IN (${treeRefs(reasons)})`).pluck().get(...reasons) as number;
+  return db
+    .prepare(`SELECT COUNT(*) FROM blocks b WHERE b.ref IN (${treeRefs(reasons)})`)
+    .pluck()
+    .get(...reasons) as number;
 }
 
 /** Every distinct stored block of the trees pinned for these reasons, in reference order, read one at a time. */

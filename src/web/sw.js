@@ -9,34 +9,40 @@ const SHELL = ['/'];
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener('install', (event) => {
-  event.waitUntil((async () => {
-    const cache = await caches.open(VERSION);
-    // One by one, so a single missing file does not stop the rest from being kept.
-    await Promise.all(SHELL.map((url) => cache.add(new Request(url, { cache: 'reload' })).catch(() => {})));
-    await self.skipWaiting();
-  })());
+  event.waitUntil(
+    (async () => {
+      const cache = await caches.open(VERSION);
+      // One by one, so a single missing file does not stop the rest from being kept.
+      await Promise.all(SHELL.map((url) => cache.add(new Request(url, { cache: 'reload' })).catch(() => {})));
+      await self.skipWaiting();
+    })(),
+  );
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const key of await caches.keys()) if (key !== VERSION) await caches.delete(key);
-    await self.clients.claim();
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const key of await caches.keys()) if (key !== VERSION) await caches.delete(key);
+      await self.clients.claim();
+    })(),
+  );
 });
 
 function isShell(url) {
-  return url.pathname === '/' || url.pathname === '/index.html' || url.pathname.startsWith('/app/')
-    || url.pathname.startsWith('/vendor/') || SHELL.includes(url.pathname);
+  return (
+    url.pathname === '/' ||
+    url.pathname === '/index.html' ||
+    url.pathname.startsWith('/app/') ||
+    url.pathname.startsWith('/vendor/') ||
+    SHELL.includes(url.pathname)
+  );
 }
 
 /** The network first (so updates arrive), the cache when the node can't be reached in time. */
 async function networkFirst(request, cacheKey) {
   const cache = await caches.open(VERSION);
   try {
-    const response = await Promise.race([
-      fetch(request),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS)),
-    ]);
+    const response = await Promise.race([fetch(request), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS))]);
     if (response.ok && response.type === 'basic') await cache.put(cacheKey, response.clone());
     return response;
   } catch (e) {

@@ -18,7 +18,11 @@ export class ApiError extends Error {
 }
 
 export function isLoggedOut() {
-  try { return localStorage.getItem(LOGGED_OUT) === '1'; } catch { return false; }
+  try {
+    return localStorage.getItem(LOGGED_OUT) === '1';
+  } catch {
+    return false;
+  }
 }
 
 export function setLoggedOut(on) {
@@ -57,10 +61,14 @@ async function errorFrom(res) {
     // not JSON: fall back to the status
   }
   if (!message) {
-    message = res.status === 413 ? 'That is too large for your node.'
-      : res.status === 429 ? 'Too many tries. Wait a moment and try again.'
-      : res.status >= 500 ? 'Your node ran into a problem. Try again in a moment.'
-      : `The request failed (${res.status}).`;
+    message =
+      res.status === 413
+        ? 'That is too large for your node.'
+        : res.status === 429
+          ? 'Too many tries. Wait a moment and try again.'
+          : res.status >= 500
+            ? 'Your node ran into a problem. Try again in a moment.'
+            : `The request failed (${res.status}).`;
   }
   return new ApiError(res.status, code, message);
 }

@@ -21,7 +21,11 @@ export function on(name, fn) {
 
 function emit(name, data) {
   for (const fn of [...(listeners.get(name) ?? [])]) {
-    try { fn(data); } catch (e) { console.error(e); }
+    try {
+      fn(data);
+    } catch (e) {
+      console.error(e);
+    }
   }
 }
 
@@ -40,7 +44,11 @@ function connect() {
   for (const name of NAMES) {
     es.addEventListener(name, (e) => {
       let data;
-      try { data = JSON.parse(e.data); } catch { return; }
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        return;
+      }
       emit(name, data);
     });
   }
@@ -59,7 +67,11 @@ async function onError(es) {
   // Find out whether the session lapsed (logs in again) or the device was removed.
   if (closed || Date.now() - lastCheck > 5000) {
     lastCheck = Date.now();
-    try { await get('/api/me'); } catch { /* api.js handles removal; otherwise retry later */ }
+    try {
+      await get('/api/me');
+    } catch {
+      /* api.js handles removal; otherwise retry later */
+    }
   }
   if (closed && !source && auth.get().status === 'ready') {
     const delay = Math.min(30000, 1000 * 2 ** attempts++);
@@ -91,4 +103,6 @@ function wake() {
   }
 }
 addEventListener('online', wake);
-document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') wake(); });
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') wake();
+});

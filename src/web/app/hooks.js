@@ -18,7 +18,7 @@ export function useEvent(name, fn) {
   useEffect(() => on(name, (data) => ref.current(data)), [name]);
 }
 
-let tickers = new Set();
+const tickers = new Set();
 let timer = null;
 
 /** Re-renders about every 30 s, for relative times. */
@@ -26,10 +26,17 @@ export function useNow() {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     tickers.add(setNow);
-    if (!timer) timer = setInterval(() => { const t = Date.now(); for (const f of tickers) f(t); }, 30000);
+    if (!timer)
+      timer = setInterval(() => {
+        const t = Date.now();
+        for (const f of tickers) f(t);
+      }, 30000);
     return () => {
       tickers.delete(setNow);
-      if (tickers.size === 0) { clearInterval(timer); timer = null; }
+      if (tickers.size === 0) {
+        clearInterval(timer);
+        timer = null;
+      }
     };
   }, []);
   return now;
@@ -37,5 +44,7 @@ export function useNow() {
 
 /** Sets document.title while mounted. */
 export function useTitle(title) {
-  useEffect(() => { document.title = title ? `${title} · Kith` : 'Kith'; }, [title]);
+  useEffect(() => {
+    document.title = title ? `${title} · Kith` : 'Kith';
+  }, [title]);
 }

@@ -14,8 +14,14 @@ import { Pair } from './views/pair.js';
 import { Insecure, Loading, LoggedOut, Offline, Unsupported } from './views/gate.js';
 
 function loadCounts() {
-  get(`/api/notifications${query({ limit: 1 })}`).then((r) => unread.set({ count: r.unread ?? 0 }), () => {});
-  get('/api/status').then((s) => setSyncing(s.syncing), () => {});
+  get(`/api/notifications${query({ limit: 1 })}`).then(
+    (r) => unread.set({ count: r.unread ?? 0 }),
+    () => {},
+  );
+  get('/api/status').then(
+    (s) => setSyncing(s.syncing),
+    () => {},
+  );
 }
 
 function skipToContent(e) {
@@ -47,13 +53,15 @@ function Shell({ route, me }) {
 
   // On navigation: back to the top, and focus the new screen's heading.
   useEffect(() => {
-    if (first.current) { first.current = false; return; }
+    if (first.current) {
+      first.current = false;
+      return;
+    }
     window.scrollTo(0, 0);
     requestAnimationFrame(() => document.querySelector('#main h1')?.focus({ preventScroll: true }));
   }, [key]);
 
-  return html`
-    <a class="skip-link" href="#main" onClick=${skipToContent}>Skip to content</a>
+  return html` <a class="skip-link" href="#main" onClick=${skipToContent}>Skip to content</a>
     <div class="layout">
       <header class="topbar">
         <a class="brand" href="#/"><img src="/icon.svg" alt="" width="28" height="28" /><span>Kith</span></a>
@@ -69,17 +77,32 @@ function Shell({ route, me }) {
 function App() {
   const a = useStore(auth);
   const route = useRoute();
-  useEffect(() => { boot(); }, []);
+  useEffect(() => {
+    boot();
+  }, []);
 
   let body;
   switch (a.status) {
-    case 'ready': body = html`<${Shell} route=${route} me=${a.me} />`; break;
-    case 'unpaired': body = html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`; break;
-    case 'loggedout': body = html`<${LoggedOut} />`; break;
-    case 'offline': body = html`<${Offline} />`; break;
-    case 'insecure': body = html`<${Insecure} />`; break;
-    case 'unsupported': body = html`<${Unsupported} />`; break;
-    default: body = html`<${Loading} />`;
+    case 'ready':
+      body = html`<${Shell} route=${route} me=${a.me} />`;
+      break;
+    case 'unpaired':
+      body = html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`;
+      break;
+    case 'loggedout':
+      body = html`<${LoggedOut} />`;
+      break;
+    case 'offline':
+      body = html`<${Offline} />`;
+      break;
+    case 'insecure':
+      body = html`<${Insecure} />`;
+      break;
+    case 'unsupported':
+      body = html`<${Unsupported} />`;
+      break;
+    default:
+      body = html`<${Loading} />`;
   }
   return html`${body}<${LiveRegion} />`;
 }

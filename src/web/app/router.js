@@ -29,7 +29,11 @@ export function parseHash(hash) {
 }
 
 function safeDecode(s) {
-  try { return decodeURIComponent(s); } catch { return s; }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 export function useRoute() {

@@ -7,11 +7,10 @@ import { Settings } from './views/settings.js';
 import { links } from './router.js';
 
 function NotFound() {
-  return html`
-    <div class="screen" data-screen="notfound">
-      <h1 tabindex="-1">Page not found</h1>
-      <p>There is nothing at this address. <a href=${links.home}>Go to Home</a>.</p>
-    </div>`;
+  return html` <div class="screen" data-screen="notfound">
+    <h1 tabindex="-1">Page not found</h1>
+    <p>There is nothing at this address. <a href=${links.home}>Go to Home</a>.</p>
+  </div>`;
 }
 
 /** The screen for a route (router.js) once the device is paired. */

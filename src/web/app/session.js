@@ -8,7 +8,9 @@ export const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTVWXYZ23456789';
 
 /** Upper-cased with spaces and dashes removed, as the node wants it. */
 export function normaliseCode(code) {
-  return String(code).toUpperCase().replace(/[\s-]+/g, '');
+  return String(code)
+    .toUpperCase()
+    .replace(/[\s-]+/g, '');
 }
 
 /** "ABCDEFGH" → "ABCD-EFGH" for display. */

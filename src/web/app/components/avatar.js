@@ -13,6 +13,7 @@ export function Avatar({ person, size = 'md' }) {
     return html`<img class=${`avatar avatar--${size}`} src=${person.icon} alt="" loading="lazy" decoding="async" />`;
   }
   const letter = (displayName(person).replace(/^z6Mk/, '').trim()[0] || '?').toUpperCase();
-  return html`<span class=${`avatar avatar--${size} avatar--letter`} aria-hidden="true"
-    style=${{ backgroundColor: `hsl(${hue(person?.did)} 45% 38%)` }}>${letter}</span>`;
+  return html`<span class=${`avatar avatar--${size} avatar--letter`} aria-hidden="true" style=${{ backgroundColor: `hsl(${hue(person?.did)} 45% 38%)` }}
+    >${letter}</span
+  >`;
 }

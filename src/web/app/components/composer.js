@@ -19,12 +19,10 @@ let counter = 0;
 function CharCounter({ used, id, testid }) {
   const left = MAX_CHARS - used;
   const cls = left < 0 ? 'counter is-over' : left <= WARN_LEFT ? 'counter is-near' : 'counter';
-  return html`
-    <span class=${cls} id=${id} data-testid=${`${testid}-counter`} data-left=${left}
-      title=${`Up to ${MAX_CHARS.toLocaleString()} characters`}>
-      ${left < 0 ? `${(-left).toLocaleString()} too many` : `${left.toLocaleString()} left`}
-      <span class="visually-hidden"> of ${MAX_CHARS.toLocaleString()} characters</span>
-    </span>`;
+  return html` <span class=${cls} id=${id} data-testid=${`${testid}-counter`} data-left=${left} title=${`Up to ${MAX_CHARS.toLocaleString()} characters`}>
+    ${left < 0 ? `${(-left).toLocaleString()} too many` : `${left.toLocaleString()} left`}
+    <span class="visually-hidden"> of ${MAX_CHARS.toLocaleString()} characters</span>
+  </span>`;
 }
 
 /** The attachment to post: the description the person gave is its name (alt text); a file name is not a description. */
@@ -38,8 +36,16 @@ function described(f) {
  * Write a post or a reply, with images. Ctrl/Cmd+Enter posts.
  * testid: prefix of the data-testid hooks (compose → compose-text, compose-file, compose-submit).
  */
-export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post', placeholder = "What's happening?",
-  submitLabel = 'Post', testid = 'compose', autoFocus = false }) {
+export function Composer({
+  inReplyTo,
+  onPosted,
+  onCancel,
+  label = 'Write a post',
+  placeholder = "What's happening?",
+  submitLabel = 'Post',
+  testid = 'compose',
+  autoFocus = false,
+}) {
   const [id] = useState(() => `composer-${++counter}`);
   const [text, setText] = useState('');
   const [files, setFiles] = useState([]);
@@ -49,7 +55,9 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
   const filesRef = useRef(files);
   filesRef.current = files;
 
-  useEffect(() => { if (autoFocus) area.current?.focus(); }, []);
+  useEffect(() => {
+    if (autoFocus) area.current?.focus();
+  }, []);
   useEffect(() => () => filesRef.current.forEach((f) => URL.revokeObjectURL(f.url)), []);
 
   const uploading = files.some((f) => f.uploading);
@@ -77,8 +85,14 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
     const room = MAX_FILES - filesRef.current.length;
     if (picked.length > room) setError(`You can add up to ${MAX_FILES} images to a post.`);
     for (const file of picked.slice(0, Math.max(0, room))) {
-      if (!file.type.startsWith('image/')) { setError(`${file.name} is not an image.`); continue; }
-      if (file.size > MAX_BYTES) { setError(`${file.name} is larger than 16 MB.`); continue; }
+      if (!file.type.startsWith('image/')) {
+        setError(`${file.name} is not an image.`);
+        continue;
+      }
+      if (file.size > MAX_BYTES) {
+        setError(`${file.name} is larger than 16 MB.`);
+        continue;
+      }
       const entry = { key: `${id}-${++counter}`, file, url: URL.createObjectURL(file), uploading: true, attachment: null, alt: '' };
       setFiles((list) => [...list, entry]);
       uploadMedia(file).then(
@@ -101,7 +115,10 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
   async function submit(e) {
     e?.preventDefault();
     if (posting) return;
-    if (uploading) { setError('Wait for the images to finish uploading.'); return; }
+    if (uploading) {
+      setError('Wait for the images to finish uploading.');
+      return;
+    }
     const body = text.trim();
     const attachment = files.filter((f) => f.attachment).map(described);
     if (!body && attachment.length === 0) {
@@ -109,7 +126,10 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
       area.current?.focus();
       return;
     }
-    if (tooLong) { area.current?.focus(); return; }
+    if (tooLong) {
+      area.current?.focus();
+      return;
+    }
     setPosting(true);
     setError('');
     try {
@@ -134,46 +154,89 @@ export function Composer({ inReplyTo, onPosted, onCancel, label = 'Write a post'
     else if (e.key === 'Escape' && onCancel && !text) onCancel();
   }
 
-  return html`
-    <form class="composer" onSubmit=${submit} aria-busy=${posting ? 'true' : 'false'}>
-      <label class="visually-hidden" for=${id}>${label}</label>
-      <textarea id=${id} ref=${area} class="composer-text" rows="3" placeholder=${placeholder} aria-label=${label}
-        data-testid=${`${testid}-text`} value=${text} onInput=${(e) => edit(e.currentTarget.value)}
-        onKeyDown=${onKeyDown} readOnly=${posting} aria-describedby=${`${id}-count`}
-        aria-invalid=${tooLong ? 'true' : undefined}></textarea>
-      ${files.length > 0 && html`
-        <ul class="previews" aria-label="Images to post">
-          ${files.map((f, i) => html`
-            <li key=${f.key} class=${f.uploading ? 'preview is-uploading' : 'preview'}>
+  return html` <form class="composer" onSubmit=${submit} aria-busy=${posting ? 'true' : 'false'}>
+    <label class="visually-hidden" for=${id}>${label}</label>
+    <textarea
+      id=${id}
+      ref=${area}
+      class="composer-text"
+      rows="3"
+      placeholder=${placeholder}
+      aria-label=${label}
+      data-testid=${`${testid}-text`}
+      value=${text}
+      onInput=${(e) => edit(e.currentTarget.value)}
+      onKeyDown=${onKeyDown}
+      readonly=${posting}
+      aria-describedby=${`${id}-count`}
+      aria-invalid=${tooLong ? 'true' : undefined}
+    ></textarea>
+    ${
+      files.length > 0 &&
+      html` <ul class="previews" aria-label="Images to post">
+        ${files.map(
+          (f, i) =>
+            html` <li key=${f.key} class=${f.uploading ? 'preview is-uploading' : 'preview'}>
               <div class="preview-image">
                 <img src=${f.url} alt=${f.alt.trim() || `Image ${i + 1}, not described yet`} data-testid=${`${testid}-preview`} />
                 ${f.uploading && html`<span class="preview-status">Uploading…</span>`}
-                <button type="button" class="preview-remove" onClick=${() => remove(f)} aria-label=${`Remove image ${i + 1}`}
-                  data-testid=${`${testid}-remove-image`}><${Icon} name="close" /></button>
+                <button
+                  type="button"
+                  class="preview-remove"
+                  onClick=${() => remove(f)}
+                  aria-label=${`Remove image ${i + 1}`}
+                  data-testid=${`${testid}-remove-image`}
+                >
+                  <${Icon} name="close" />
+                </button>
               </div>
               <div class="preview-alt">
-                <label for=${`${f.key}-alt`}>Describe ${files.length > 1 ? `image ${i + 1}` : 'the image'} <span class="muted">(for people who can't see it)</span></label>
-                <textarea id=${`${f.key}-alt`} rows="2" maxlength=${MAX_ALT_CHARS} data-testid=${`${testid}-alt`} value=${f.alt}
-                  placeholder="What is in the image?" readOnly=${posting}
-                  onInput=${(e) => change(f.key, { alt: e.currentTarget.value })}></textarea>
+                <label for=${`${f.key}-alt`}
+                  >Describe ${files.length > 1 ? `image ${i + 1}` : 'the image'} <span class="muted">(for people who can't see it)</span></label
+                >
+                <textarea
+                  id=${`${f.key}-alt`}
+                  rows="2"
+                  maxlength=${MAX_ALT_CHARS}
+                  data-testid=${`${testid}-alt`}
+                  value=${f.alt}
+                  placeholder="What is in the image?"
+                  readonly=${posting}
+                  onInput=${(e) => change(f.key, { alt: e.currentTarget.value })}
+                ></textarea>
               </div>
-            </li>`)}
-        </ul>`}
-      <${Alert} message=${lengthError || error} />
-      <div class="composer-actions">
-        <label class="button button--quiet file-button">
-          <input type="file" accept="image/*" multiple class="visually-hidden" data-testid=${`${testid}-file`}
-            onChange=${addFiles} disabled=${posting || files.length >= MAX_FILES} />
-          <${Icon} name="image" /><span>Add image</span>
-        </label>
-        <span class="composer-end">
-          <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
-          ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}
-          <button type="submit" class="button button--primary" data-testid=${`${testid}-submit`} disabled=${posting || uploading || tooLong}
-            aria-keyshortcuts="Control+Enter" title=${`${submitLabel} (Ctrl+Enter)`}>
-            ${posting ? 'Posting…' : submitLabel}
-          </button>
-        </span>
-      </div>
-    </form>`;
+            </li>`,
+        )}
+      </ul>`
+    }
+    <${Alert} message=${lengthError || error} />
+    <div class="composer-actions">
+      <label class="button button--quiet file-button">
+        <input
+          type="file"
+          accept="image/*"
+          multiple
+          class="visually-hidden"
+          data-testid=${`${testid}-file`}
+          onChange=${addFiles}
+          disabled=${posting || files.length >= MAX_FILES}
+        />
+        <${Icon} name="image" /><span>Add image</span>
+      </label>
+      <span class="composer-end">
+        <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
+        ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}
+        <button
+          type="submit"
+          class="button button--primary"
+          data-testid=${`${testid}-submit`}
+          disabled=${posting || uploading || tooLong}
+          aria-keyshortcuts="Control+Enter"
+          title=${`${submitLabel} (Ctrl+Enter)`}
+        >
+          ${posting ? 'Posting…' : submitLabel}
+        </button>
+      </span>
+    </div>
+  </form>`;
 }

@@ -24,8 +24,13 @@ export function ImageViewer({ images, index, onIndex, onClose }) {
 
   function onKeyDown(e) {
     if (!many) return;
-    if (e.key === 'ArrowRight') { e.preventDefault(); step(1); }
-    else if (e.key === 'ArrowLeft') { e.preventDefault(); step(-1); }
+    if (e.key === 'ArrowRight') {
+      e.preventDefault();
+      step(1);
+    } else if (e.key === 'ArrowLeft') {
+      e.preventDefault();
+      step(-1);
+    }
   }
 
   // A click on the backdrop lands on the dialog itself; a click on the image or the buttons does not.
@@ -34,24 +39,42 @@ export function ImageViewer({ images, index, onIndex, onClose }) {
   }
 
   const alt = a?.name?.trim() ?? '';
-  return html`
-    <dialog ref=${dialog} class="viewer" data-testid="viewer" aria-label=${many ? `Image ${index + 1} of ${images.length}` : 'Image'}
-      onClose=${onClose} onKeyDown=${onKeyDown} onClick=${onClick}>
-      <figure class="viewer-figure">
-        <div class="viewer-stage">
-          <img class="viewer-image" src=${a?.src} alt=${alt || 'Image without a description'} data-testid="viewer-image" />
-        </div>
-        <figcaption class="viewer-caption">
-          ${many && html`<span class="viewer-count">${index + 1} / ${images.length}</span>`}
-          ${alt
+  return html` <dialog
+    ref=${dialog}
+    class="viewer"
+    data-testid="viewer"
+    aria-label=${many ? `Image ${index + 1} of ${images.length}` : 'Image'}
+    onClose=${onClose}
+    onKeyDown=${onKeyDown}
+    onClick=${onClick}
+  >
+    <figure class="viewer-figure">
+      <div class="viewer-stage">
+        <img class="viewer-image" src=${a?.src} alt=${alt || 'Image without a description'} data-testid="viewer-image" />
+      </div>
+      <figcaption class="viewer-caption">
+        ${many && html`<span class="viewer-count">${index + 1} / ${images.length}</span>`}
+        ${
+          alt
             ? html`<span class="viewer-alt" data-testid="viewer-alt">${alt}</span>`
-            : html`<span class="viewer-alt viewer-alt--none" data-testid="viewer-alt">No description was given for this image.</span>`}
-        </figcaption>
-      </figure>
-      <button type="button" class="viewer-button viewer-close" onClick=${() => dialog.current.close()} aria-label="Close image"
-        data-testid="viewer-close" autofocus><${Icon} name="close" /></button>
-      ${many && html`
-        <button type="button" class="viewer-button viewer-prev" onClick=${() => step(-1)} aria-label="Previous image"><${Icon} name="back" /></button>
-        <button type="button" class="viewer-button viewer-next" onClick=${() => step(1)} aria-label="Next image"><${Icon} name="forward" /></button>`}
-    </dialog>`;
+            : html`<span class="viewer-alt viewer-alt--none" data-testid="viewer-alt">No description was given for this image.</span>`
+        }
+      </figcaption>
+    </figure>
+    <button
+      type="button"
+      class="viewer-button viewer-close"
+      onClick=${() => dialog.current.close()}
+      aria-label="Close image"
+      data-testid="viewer-close"
+      autofocus
+    >
+      <${Icon} name="close" />
+    </button>
+    ${
+      many &&
+      html` <button type="button" class="viewer-button viewer-prev" onClick=${() => step(-1)} aria-label="Previous image"><${Icon} name="back" /></button>
+        <button type="button" class="viewer-button viewer-next" onClick=${() => step(1)} aria-label="Next image"><${Icon} name="forward" /></button>`
+    }
+  </dialog>`;
 }

@@ -10,8 +10,7 @@ import { Icon } from './icons.js';
  */
 export const NAV_ITEMS = [
   { id: 'home', label: 'Home', href: links.home, icon: 'home', active: (r) => r.name === 'home' || r.name === 'thread' },
-  { id: 'notifications', label: 'Notifications', href: links.notifications, icon: 'bell', badge: unread,
-    active: (r) => r.name === 'notifications' },
+  { id: 'notifications', label: 'Notifications', href: links.notifications, icon: 'bell', badge: unread, active: (r) => r.name === 'notifications' },
   { id: 'me', label: 'Profile', href: links.me, icon: 'user', active: (r, me) => r.name === 'profile' && (r.me || r.did === me) },
   { id: 'settings', label: 'Settings', href: links.settings, icon: 'gear', active: (r) => r.name === 'settings' },
 ];
@@ -24,20 +23,22 @@ function Badge({ store }) {
 }
 
 export function Nav({ route, me }) {
-  return html`
-    <nav class="nav" aria-label="Main">
-      <ul>
-        ${NAV_ITEMS.map((item) => {
-          const current = item.active(route, me);
-          return html`
-            <li key=${item.id}>
-              <a href=${item.href} class=${current ? 'nav-link is-current' : 'nav-link'} aria-current=${current ? 'page' : undefined}
-                data-testid=${`nav-${item.id}`}>
-                <span class="nav-icon"><${Icon} name=${item.icon} />${item.badge && html`<${Badge} store=${item.badge} />`}</span>
-                <span class="nav-label">${item.label}</span>
-              </a>
-            </li>`;
-        })}
-      </ul>
-    </nav>`;
+  return html` <nav class="nav" aria-label="Main">
+    <ul>
+      ${NAV_ITEMS.map((item) => {
+        const current = item.active(route, me);
+        return html` <li key=${item.id}>
+          <a
+            href=${item.href}
+            class=${current ? 'nav-link is-current' : 'nav-link'}
+            aria-current=${current ? 'page' : undefined}
+            data-testid=${`nav-${item.id}`}
+          >
+            <span class="nav-icon"><${Icon} name=${item.icon} />${item.badge && html`<${Badge} store=${item.badge} />`}</span>
+            <span class="nav-label">${item.label}</span>
+          </a>
+        </li>`;
+      })}
+    </ul>
+  </nav>`;
 }

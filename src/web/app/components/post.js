@@ -26,9 +26,9 @@ function isLong(text) {
 function Attachment({ a, onView }) {
   if (isImage(a)) {
     // Opens the image viewer in the page, not the raw file in a new tab.
-    return html`<button type="button" class="attachment attachment--image" onClick=${onView} data-testid="post-image-open"
-      aria-haspopup="dialog">
-      <img src=${a.src} alt=${a.name || 'Image without a description'} loading="lazy" decoding="async" data-testid="post-image" /></button>`;
+    return html`<button type="button" class="attachment attachment--image" onClick=${onView} data-testid="post-image-open" aria-haspopup="dialog">
+      <img src=${a.src} alt=${a.name || 'Image without a description'} loading="lazy" decoding="async" data-testid="post-image" />
+    </button>`;
   }
   if (a.type === 'Video' || a.mediaType?.startsWith('video/')) {
     return html`<video class="attachment" src=${a.src} controls preload="metadata" aria-label=${a.name || 'Video'}></video>`;
@@ -47,10 +47,9 @@ function Attachment({ a, onView }) {
 function ReplyContext({ post }) {
   const to = post.inReplyToAuthor;
   const whom = !to ? 'a post' : to.me ? 'you' : displayName(to);
-  return html`
-    <p class="post-context muted" data-testid="post-context">
-      <${Icon} name="reply" /><span>Replying to <a href=${links.thread(post.inReplyTo)}>${whom}</a></span>
-    </p>`;
+  return html` <p class="post-context muted" data-testid="post-context">
+    <${Icon} name="reply" /><span>Replying to <a href=${links.thread(post.inReplyTo)}>${whom}</a></span>
+  </p>`;
 }
 
 /** The post's text; a long one folds behind "Show more" (never in a thread, where it is the point). */
@@ -58,12 +57,18 @@ function PostText({ text, fold }) {
   const [open, setOpen] = useState(false);
   const long = fold && isLong(text);
   if (!long) return html`<${RichText} class="post-text" testid="post-text" text=${text} />`;
-  return html`
-    <div class=${open ? 'post-fold is-open' : 'post-fold'}>
-      <${RichText} class="post-text" testid="post-text" text=${text} />
-      <button type="button" class="button button--quiet button--small post-more" aria-expanded=${open ? 'true' : 'false'}
-        onClick=${() => setOpen(!open)} data-testid="post-more">${open ? 'Show less' : 'Show more'}</button>
-    </div>`;
+  return html` <div class=${open ? 'post-fold is-open' : 'post-fold'}>
+    <${RichText} class="post-text" testid="post-text" text=${text} />
+    <button
+      type="button"
+      class="button button--quiet button--small post-more"
+      aria-expanded=${open ? 'true' : 'false'}
+      onClick=${() => setOpen(!open)}
+      data-testid="post-more"
+    >
+      ${open ? 'Show less' : 'Show more'}
+    </button>
+  </div>`;
 }
 
 export function Post({ post, variant = '', onReplied, showParent = true }) {
@@ -76,38 +81,59 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
   const attachments = post.attachment ?? [];
   const images = attachments.filter(isImage);
 
-  return html`
-    <article class=${`post ${variant ? `post--${variant}` : ''}`} data-testid="post" data-id=${post.id}
-      aria-label=${`Post by ${name}`} aria-current=${variant === 'focus' ? 'true' : undefined}>
-      <header class="post-header">
-        <span class="post-avatar"><${Avatar} person=${author} /></span>
-        <div class="post-meta">
-          <a class="post-author" href=${links.person(author.did)} data-testid="post-author">${name}</a>
-          ${author.name && html`<span class="post-did muted" title=${author.did}>${shortDid(author.did)}</span>`}
-          <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
-        </div>
-      </header>
-      ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}
-      ${post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} />`}
-      ${attachments.length > 0 && html`
-        <div class=${`attachments attachments--${Math.min(attachments.length, 4)}`}>
-          ${attachments.map((a, i) => html`<${Attachment} key=${a.url || i} a=${a} onView=${() => setViewing(images.indexOf(a))} />`)}
-        </div>`}
-      ${viewing !== null && html`<${ImageViewer} images=${images} index=${viewing} onIndex=${setViewing} onClose=${() => setViewing(null)} />`}
-      <footer class="post-actions">
-        <button type="button" class="button button--quiet button--small" aria-expanded=${replying ? 'true' : 'false'}
-          onClick=${() => setReplying(!replying)} data-testid="post-reply">
-          <${Icon} name="reply" /><span>Reply</span>
-        </button>
-        <a class="post-replies" href=${threadHref} data-testid="post-thread">
-          ${count > 0 ? plural(count, 'reply', 'replies') : 'View thread'}
-        </a>
-      </footer>
-      ${replying && html`
-        <div class="post-reply">
-          <${Composer} inReplyTo=${post.id} label=${`Reply to ${name}`} placeholder=${`Reply to ${name}…`}
-            submitLabel="Reply" testid="reply" autoFocus=${true} onCancel=${() => setReplying(false)}
-            onPosted=${(reply) => { setReplying(false); onReplied?.(reply); }} />
-        </div>`}
-    </article>`;
+  return html` <article
+    class=${`post ${variant ? `post--${variant}` : ''}`}
+    data-testid="post"
+    data-id=${post.id}
+    aria-label=${`Post by ${name}`}
+    aria-current=${variant === 'focus' ? 'true' : undefined}
+  >
+    <header class="post-header">
+      <span class="post-avatar"><${Avatar} person=${author} /></span>
+      <div class="post-meta">
+        <a class="post-author" href=${links.person(author.did)} data-testid="post-author">${name}</a>
+        ${author.name && html`<span class="post-did muted" title=${author.did}>${shortDid(author.did)}</span>`}
+        <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
+      </div>
+    </header>
+    ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}
+    ${post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} />`}
+    ${
+      attachments.length > 0 &&
+      html` <div class=${`attachments attachments--${Math.min(attachments.length, 4)}`}>
+        ${attachments.map((a, i) => html`<${Attachment} key=${a.url || i} a=${a} onView=${() => setViewing(images.indexOf(a))} />`)}
+      </div>`
+    }
+    ${viewing !== null && html`<${ImageViewer} images=${images} index=${viewing} onIndex=${setViewing} onClose=${() => setViewing(null)} />`}
+    <footer class="post-actions">
+      <button
+        type="button"
+        class="button button--quiet button--small"
+        aria-expanded=${replying ? 'true' : 'false'}
+        onClick=${() => setReplying(!replying)}
+        data-testid="post-reply"
+      >
+        <${Icon} name="reply" /><span>Reply</span>
+      </button>
+      <a class="post-replies" href=${threadHref} data-testid="post-thread"> ${count > 0 ? plural(count, 'reply', 'replies') : 'View thread'} </a>
+    </footer>
+    ${
+      replying &&
+      html` <div class="post-reply">
+        <${Composer}
+          inReplyTo=${post.id}
+          label=${`Reply to ${name}`}
+          placeholder=${`Reply to ${name}…`}
+          submitLabel="Reply"
+          testid="reply"
+          autoFocus=${true}
+          onCancel=${() => setReplying(false)}
+          onPosted=${(reply) => {
+            setReplying(false);
+            onReplied?.(reply);
+          }}
+        />
+      </div>`
+    }
+  </article>`;
 }

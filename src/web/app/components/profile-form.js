@@ -16,14 +16,24 @@ export function ProfileForm({ profile, onSaved, onCancel }) {
   const [error, setError] = useState('');
   const first = useRef(null);
 
-  useEffect(() => { first.current?.focus(); }, []);
-  useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
+  useEffect(() => {
+    first.current?.focus();
+  }, []);
+  useEffect(
+    () => () => {
+      if (preview) URL.revokeObjectURL(preview);
+    },
+    [preview],
+  );
 
   async function pick(e) {
     const file = e.currentTarget.files?.[0];
     e.currentTarget.value = '';
     if (!file) return;
-    if (!file.type.startsWith('image/')) { setError('Choose an image for your picture.'); return; }
+    if (!file.type.startsWith('image/')) {
+      setError('Choose an image for your picture.');
+      return;
+    }
     setError('');
     setUploading(true);
     setPreview(URL.createObjectURL(file));
@@ -56,37 +66,62 @@ export function ProfileForm({ profile, onSaved, onCancel }) {
   }
 
   const shown = icon === null ? { ...profile, icon: null } : preview ? { ...profile, icon: preview } : profile;
-  return html`
-    <form class="card form profile-form" onSubmit=${save} aria-labelledby="edit-profile-h">
-      <h2 id="edit-profile-h">Edit profile</h2>
-      <div class="field">
-        <label for="profile-name">Name</label>
-        <input id="profile-name" ref=${first} type="text" maxlength="100" autocomplete="nickname" data-testid="profile-name"
-          value=${name} onInput=${(e) => setName(e.currentTarget.value)} />
+  return html` <form class="card form profile-form" onSubmit=${save} aria-labelledby="edit-profile-h">
+    <h2 id="edit-profile-h">Edit profile</h2>
+    <div class="field">
+      <label for="profile-name">Name</label>
+      <input
+        id="profile-name"
+        ref=${first}
+        type="text"
+        maxlength="100"
+        autocomplete="nickname"
+        data-testid="profile-name"
+        value=${name}
+        onInput=${(e) => setName(e.currentTarget.value)}
+      />
+    </div>
+    <div class="field">
+      <label for="profile-summary">About you</label>
+      <textarea
+        id="profile-summary"
+        rows="3"
+        maxlength="1000"
+        data-testid="profile-summary"
+        value=${summary}
+        onInput=${(e) => setSummary(e.currentTarget.value)}
+      ></textarea>
+    </div>
+    <fieldset class="field">
+      <legend>Picture</legend>
+      <div class="row">
+        <${Avatar} person=${shown} size="lg" />
+        <label class="button button--quiet file-button">
+          <input type="file" accept="image/*" class="visually-hidden" data-testid="profile-avatar" onChange=${pick} />
+          <span>${shown.icon ? 'Change picture' : 'Add picture'}</span>
+        </label>
+        ${
+          shown.icon &&
+          html`<button
+            type="button"
+            class="button button--quiet"
+            onClick=${() => {
+              setIcon(null);
+              setPreview('');
+            }}
+          >
+            Remove picture
+          </button>`
+        }
+        ${uploading && html`<span class="muted" role="status">Uploading…</span>`}
       </div>
-      <div class="field">
-        <label for="profile-summary">About you</label>
-        <textarea id="profile-summary" rows="3" maxlength="1000" data-testid="profile-summary"
-          value=${summary} onInput=${(e) => setSummary(e.currentTarget.value)}></textarea>
-      </div>
-      <fieldset class="field">
-        <legend>Picture</legend>
-        <div class="row">
-          <${Avatar} person=${shown} size="lg" />
-          <label class="button button--quiet file-button">
-            <input type="file" accept="image/*" class="visually-hidden" data-testid="profile-avatar" onChange=${pick} />
-            <span>${shown.icon ? 'Change picture' : 'Add picture'}</span>
-          </label>
-          ${shown.icon && html`<button type="button" class="button button--quiet" onClick=${() => { setIcon(null); setPreview(''); }}>Remove picture</button>`}
-          ${uploading && html`<span class="muted" role="status">Uploading…</span>`}
-        </div>
-      </fieldset>
-      <${Alert} message=${error} />
-      <div class="form-actions">
-        <button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>
-        <button type="submit" class="button button--primary" data-testid="profile-save" disabled=${saving || uploading}>
-          ${saving ? 'Saving…' : 'Save profile'}
-        </button>
-      </div>
-    </form>`;
+    </fieldset>
+    <${Alert} message=${error} />
+    <div class="form-actions">
+      <button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>
+      <button type="submit" class="button button--primary" data-testid="profile-save" disabled=${saving || uploading}>
+        ${saving ? 'Saving…' : 'Save profile'}
+      </button>
+    </div>
+  </form>`;
 }

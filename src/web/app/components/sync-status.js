@@ -8,14 +8,17 @@ export function SyncStatus() {
   const running = Object.values(states).filter((s) => s.active);
   const received = running.reduce((n, s) => n + (s.received ?? 0), 0);
   const needed = running.reduce((n, s) => n + (s.needed ?? 0), 0);
-  return html`
-    <div class=${running.length ? 'sync-status is-active' : 'sync-status'} role="status" data-testid="sync-status">
-      ${running.length > 0 && html`
-        <span>${needed > 0 ? `Syncing with peers… received ${received} of ${needed}` : 'Syncing with peers…'}</span>
-        ${needed > 0
-          ? html`<progress max=${needed} value=${Math.min(received, needed)} aria-hidden="true"></progress>`
-          : html`<progress aria-hidden="true"></progress>`}`}
-    </div>`;
+  return html` <div class=${running.length ? 'sync-status is-active' : 'sync-status'} role="status" data-testid="sync-status">
+    ${
+      running.length > 0 &&
+      html` <span>${needed > 0 ? `Syncing with peers… received ${received} of ${needed}` : 'Syncing with peers…'}</span>
+        ${
+          needed > 0
+            ? html`<progress max=${needed} value=${Math.min(received, needed)} aria-hidden="true"></progress>`
+            : html`<progress aria-hidden="true"></progress>`
+        }`
+    }
+  </div>`;
 }
 
 /** Applies a `sync` event (SyncState) to the store. */

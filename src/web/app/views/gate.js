@@ -8,14 +8,13 @@ import { Alert, errorText } from '../components/alert.js';
 
 function Gate({ screen, title, children }) {
   useTitle(title);
-  return html`
-    <main id="main" class="gate" tabindex="-1">
-      <div class="screen card gate-card" data-screen=${screen}>
-        <img class="gate-logo" src="/icon.svg" alt="" width="56" height="56" />
-        <h1>${title}</h1>
-        ${children}
-      </div>
-    </main>`;
+  return html` <main id="main" class="gate" tabindex="-1">
+    <div class="screen card gate-card" data-screen=${screen}>
+      <img class="gate-logo" src="/icon.svg" alt="" width="56" height="56" />
+      <h1>${title}</h1>
+      ${children}
+    </div>
+  </main>`;
 }
 
 export function Loading() {
@@ -42,7 +41,13 @@ function useAction(fn) {
   const run = async () => {
     setBusy(true);
     setError('');
-    try { await fn(); } catch (e) { setError(errorText(e)); } finally { setBusy(false); }
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
   };
   return { busy, error, run };
 }
@@ -58,7 +63,11 @@ export function Offline() {
 }
 
 export function LoggedOut() {
-  const login = useAction(async () => { await logInAgain(); location.replace('#/'); focusHeadingSoon(); });
+  const login = useAction(async () => {
+    await logInAgain();
+    location.replace('#/');
+    focusHeadingSoon();
+  });
   return html`<${Gate} screen="logged-out" title="You're logged out">
     <p>This device is still paired with your node. Log in again whenever you like.</p>
     <${Alert} message=${login.error} />

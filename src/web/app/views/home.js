@@ -56,7 +56,10 @@ export function Home() {
 
   /** After a sync, a reconnect or a follow: pick up what arrived meanwhile. */
   async function catchUp() {
-    if (atTop() && pending.length === 0) { list.reload(); return; }
+    if (atTop() && pending.length === 0) {
+      list.reload();
+      return;
+    }
     try {
       const page = await get(`/api/timeline${query({ limit: 20 })}`);
       for (const p of [...page.items].reverse()) incoming(p);
@@ -76,24 +79,31 @@ export function Home() {
   }
 
   useEvent('post', (p) => incoming(p));
-  useEvent('sync', (s) => { if (!s.active) catchUp(); });
+  useEvent('sync', (s) => {
+    if (!s.active) catchUp();
+  });
   useEvent('reconnect', () => catchUp());
 
-  return html`
-    <div class="screen" data-screen="home">
-      <h1 ref=${heading} tabindex="-1">Home</h1>
-      <section class="card" aria-label="New post">
-        <${Composer} onPosted=${(p) => incoming(p, { own: true })} />
-      </section>
-      <${FollowForm} onFollowed=${() => catchUp()} />
-      ${pending.length > 0 && html`
-        <div class="new-posts">
-          <button type="button" class="button button--primary button--pill" onClick=${showPending} data-testid="new-posts">
-            ${pending.length === 1 ? '1 new post' : `${pending.length} new posts`}
-          </button>
-        </div>`}
-      <h2 class="visually-hidden">Timeline</h2>
-      <${PostList} list=${list} label="Timeline" onReplied=${(r) => incoming(r, { own: true })}
-        empty="No posts yet. Write something, or follow someone to see their posts here." />
-    </div>`;
+  return html` <div class="screen" data-screen="home">
+    <h1 ref=${heading} tabindex="-1">Home</h1>
+    <section class="card" aria-label="New post">
+      <${Composer} onPosted=${(p) => incoming(p, { own: true })} />
+    </section>
+    <${FollowForm} onFollowed=${() => catchUp()} />
+    ${
+      pending.length > 0 &&
+      html` <div class="new-posts">
+        <button type="button" class="button button--primary button--pill" onClick=${showPending} data-testid="new-posts">
+          ${pending.length === 1 ? '1 new post' : `${pending.length} new posts`}
+        </button>
+      </div>`
+    }
+    <h2 class="visually-hidden">Timeline</h2>
+    <${PostList}
+      list=${list}
+      label="Timeline"
+      onReplied=${(r) => incoming(r, { own: true })}
+      empty="No posts yet. Write something, or follow someone to see their posts here."
+    />
+  </div>`;
 }

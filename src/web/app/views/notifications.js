@@ -21,12 +21,11 @@ function markRead() {
 function Quote({ quote }) {
   const whose = quote.author?.me ? 'Your post' : `${displayName(quote.author)}'s post`;
   const images = quote.attachments > 0 ? plural(quote.attachments, 'attachment') : '';
-  return html`
-    <a class="quote" href=${links.thread(quote.id)} data-testid="notification-quote">
-      <span class="quote-whose">${whose}</span>
-      ${quote.text ? html`<span class="quote-text">${quote.text}</span>` : html`<span class="quote-text muted">${images}</span>`}
-      ${quote.text && images && html`<span class="quote-extra muted">+ ${images}</span>`}
-    </a>`;
+  return html` <a class="quote" href=${links.thread(quote.id)} data-testid="notification-quote">
+    <span class="quote-whose">${whose}</span>
+    ${quote.text ? html`<span class="quote-text">${quote.text}</span>` : html`<span class="quote-text muted">${images}</span>`}
+    ${quote.text && images && html`<span class="quote-extra muted">+ ${images}</span>`}
+  </a>`;
 }
 
 export function Notifications() {
@@ -35,7 +34,9 @@ export function Notifications() {
   const timer = useRef(null);
 
   // Viewing the screen reads them; the unread styling stays until the next visit.
-  useEffect(() => { if (list.loaded && !list.error) markRead(); }, [list.loaded]);
+  useEffect(() => {
+    if (list.loaded && !list.error) markRead();
+  }, [list.loaded]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
   useEvent('notification', (n) => {
@@ -44,26 +45,33 @@ export function Notifications() {
     timer.current = setTimeout(markRead, 1500);
   });
 
-  const onReplied = (r) => list.setItems((xs) => xs.map((n) => {
-    const [p] = bumpParent([n.post], r);
-    return p === n.post ? n : { ...n, post: p };
-  }));
+  const onReplied = (r) =>
+    list.setItems((xs) =>
+      xs.map((n) => {
+        const [p] = bumpParent([n.post], r);
+        return p === n.post ? n : { ...n, post: p };
+      }),
+    );
 
-  return html`
-    <div class="screen" data-screen="notifications">
-      <h1 tabindex="-1">Notifications</h1>
-      <section class="notification-list" aria-label="Notifications">
-        ${list.items.map((n) => html`
-          <div key=${idOf(n)} class=${`notification ${n.unread ? 'notification--unread' : ''}`} data-testid="notification"
-            data-unread=${n.unread ? 'true' : 'false'}>
+  return html` <div class="screen" data-screen="notifications">
+    <h1 tabindex="-1">Notifications</h1>
+    <section class="notification-list" aria-label="Notifications">
+      ${list.items.map(
+        (n) =>
+          html` <div
+            key=${idOf(n)}
+            class=${`notification ${n.unread ? 'notification--unread' : ''}`}
+            data-testid="notification"
+            data-unread=${n.unread ? 'true' : 'false'}
+          >
             <p class="notification-what">
               ${n.unread && html`<span class="dot" aria-hidden="true"></span><span class="visually-hidden">New: </span>`}
               <strong>${displayName(n.post?.author)}</strong> ${WHAT[n.kind] ?? 'sent you something'}
             </p>
-            ${n.quote && html`<${Quote} quote=${n.quote} />`}
-            ${n.post && html`<${Post} post=${n.post} onReplied=${onReplied} showParent=${!n.quote} />`}
-          </div>`)}
-        <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies to your posts and mentions of you show up here." />
-      </section>
-    </div>`;
+            ${n.quote && html`<${Quote} quote=${n.quote} />`} ${n.post && html`<${Post} post=${n.post} onReplied=${onReplied} showParent=${!n.quote} />`}
+          </div>`,
+      )}
+      <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies to your posts and mentions of you show up here." />
+    </section>
+  </div>`;
 }

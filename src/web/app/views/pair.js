@@ -38,29 +38,49 @@ export function Pair({ code: fromLink }) {
     }
   }
 
-  return html`
-    <main id="main" class="gate" tabindex="-1">
-      <div class="screen card gate-card" data-screen="pair">
-        <img class="gate-logo" src="/icon.svg" alt="" width="56" height="56" />
-        <h1>Pair this device</h1>
-        <${Alert} message=${error || notice} kind=${error ? 'error' : 'notice'} />
-        <p>Run <code>kith pair</code> on your home node, or press “Pair a device” in Settings on a device already paired, and enter the code shown.</p>
-        <form class="form" onSubmit=${submit}>
-          <div class="field">
-            <label for="pair-code">Pairing code</label>
-            <input id="pair-code" class="code-input" type="text" data-testid="pair-code" value=${code} placeholder="ABCD-EFGH"
-              autocomplete="one-time-code" autocapitalize="characters" spellcheck=${false} maxlength="16" required
-              onInput=${(e) => setCode(e.currentTarget.value)} readOnly=${busy} />
-          </div>
-          <div class="field">
-            <label for="pair-name">Device name</label>
-            <input id="pair-name" type="text" data-testid="pair-name" value=${name} maxlength="64" required autocomplete="off"
-              onInput=${(e) => setName(e.currentTarget.value)} readOnly=${busy} />
-          </div>
-          <button type="submit" class="button button--primary button--wide" data-testid="pair-submit" disabled=${busy}>
-            ${busy ? 'Pairing…' : 'Pair this device'}
-          </button>
-        </form>
-      </div>
-    </main>`;
+  return html` <main id="main" class="gate" tabindex="-1">
+    <div class="screen card gate-card" data-screen="pair">
+      <img class="gate-logo" src="/icon.svg" alt="" width="56" height="56" />
+      <h1>Pair this device</h1>
+      <${Alert} message=${error || notice} kind=${error ? 'error' : 'notice'} />
+      <p>Run <code>kith pair</code> on your home node, or press “Pair a device” in Settings on a device already paired, and enter the code shown.</p>
+      <form class="form" onSubmit=${submit}>
+        <div class="field">
+          <label for="pair-code">Pairing code</label>
+          <input
+            id="pair-code"
+            class="code-input"
+            type="text"
+            data-testid="pair-code"
+            value=${code}
+            placeholder="ABCD-EFGH"
+            autocomplete="one-time-code"
+            autocapitalize="characters"
+            spellcheck=${false}
+            maxlength="16"
+            required
+            onInput=${(e) => setCode(e.currentTarget.value)}
+            readonly=${busy}
+          />
+        </div>
+        <div class="field">
+          <label for="pair-name">Device name</label>
+          <input
+            id="pair-name"
+            type="text"
+            data-testid="pair-name"
+            value=${name}
+            maxlength="64"
+            required
+            autocomplete="off"
+            onInput=${(e) => setName(e.currentTarget.value)}
+            readonly=${busy}
+          />
+        </div>
+        <button type="submit" class="button button--primary button--wide" data-testid="pair-submit" disabled=${busy}>
+          ${busy ? 'Pairing…' : 'Pair this device'}
+        </button>
+      </form>
+    </div>
+  </main>`;
 }

@@ -28,12 +28,11 @@ function CopyDid({ did }) {
     }
     setTimeout(() => setCopied(''), 4000);
   }
-  return html`
-    <div class="did-row">
-      <code ref=${code} class="did" data-testid="profile-did">${did}</code>
-      <button type="button" class="button button--quiet button--small" onClick=${copy} aria-label="Copy key">Copy</button>
-      <span class="muted" role="status">${copied}</span>
-    </div>`;
+  return html` <div class="did-row">
+    <code ref=${code} class="did" data-testid="profile-did">${did}</code>
+    <button type="button" class="button button--quiet button--small" onClick=${copy} aria-label="Copy key">Copy</button>
+    <span class="muted" role="status">${copied}</span>
+  </div>`;
 }
 
 /** What to say of a key of which nothing was found: likely mistyped, or its node not reached yet. */
@@ -42,7 +41,9 @@ function notFoundText(person) {
     "Nothing of this person's has been found yet: no node reached so far knows this key.",
     person.following ? 'Their posts arrive once their node, or someone holding them, is online.' : '',
     'If the key was typed by hand, check it for mistakes.',
-  ].filter(Boolean).join(' ');
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 export function Profile({ did, me }) {
@@ -55,11 +56,15 @@ export function Profile({ did, me }) {
   const [error, setError] = useState('');
   const editButton = useRef(null);
 
-  useEffect(() => { setOverride(null); setEditing(false); setError(''); }, [target]);
+  useEffect(() => {
+    setOverride(null);
+    setEditing(false);
+    setError('');
+  }, [target]);
 
   const person = override ?? list.extra?.person ?? (me ? myself?.actor : null);
   const isMe = me || person?.me || (myself && target === myself.did);
-  const name = person ? displayName(person) : (me ? 'Your profile' : 'Profile');
+  const name = person ? displayName(person) : me ? 'Your profile' : 'Profile';
   useTitle(name);
 
   async function act(label, fn) {
@@ -74,17 +79,19 @@ export function Profile({ did, me }) {
     }
   }
 
-  const follow = () => act('follow', async () => {
-    const res = await post('/api/follows', { target: person.did });
-    setOverride(res.person);
-    announce(`You now follow ${displayName(res.person)}.`);
-    list.reload();
-  });
-  const unfollow = () => act('unfollow', async () => {
-    await del(`/api/follows/${encodeURIComponent(person.did)}`);
-    setOverride({ ...person, following: false });
-    announce(`You no longer follow ${name}.`);
-  });
+  const follow = () =>
+    act('follow', async () => {
+      const res = await post('/api/follows', { target: person.did });
+      setOverride(res.person);
+      announce(`You now follow ${displayName(res.person)}.`);
+      list.reload();
+    });
+  const unfollow = () =>
+    act('unfollow', async () => {
+      await del(`/api/follows/${encodeURIComponent(person.did)}`);
+      setOverride({ ...person, following: false });
+      announce(`You no longer follow ${name}.`);
+    });
   const block = () => {
     if (!confirm(`Block ${name}? You won't see their posts, and they can't reply to you.`)) return;
     act('block', async () => {
@@ -93,12 +100,13 @@ export function Profile({ did, me }) {
       announce(`${name} is blocked.`);
     });
   };
-  const unblock = () => act('unblock', async () => {
-    await del(`/api/blocks/${encodeURIComponent(person.did)}`);
-    setOverride({ ...person, blocked: false });
-    announce(`${name} is no longer blocked.`);
-    list.reload();
-  });
+  const unblock = () =>
+    act('unblock', async () => {
+      await del(`/api/blocks/${encodeURIComponent(person.did)}`);
+      setOverride({ ...person, blocked: false });
+      announce(`${name} is no longer blocked.`);
+      list.reload();
+    });
 
   function saved(profile) {
     setOverride({ ...(person ?? {}), ...profile });
@@ -108,40 +116,67 @@ export function Profile({ did, me }) {
     requestAnimationFrame(() => editButton.current?.focus());
   }
 
-  return html`
-    <div class="screen" data-screen="profile">
-      <header class="card profile-head">
-        ${person ? html`<${Avatar} person=${person} size="xl" />` : html`<span class="avatar avatar--xl avatar--letter" aria-hidden="true"></span>`}
-        <div class="profile-info">
-          <h1 tabindex="-1">${name}${isMe && html` <span class="badge">You</span>`}</h1>
-          ${person?.summary && html`<${RichText} class="profile-summary" text=${person.summary} />`}
-          ${target && html`<${CopyDid} did=${target} />`}
-          <div class="profile-actions">
-            ${isMe && html`
-              <button type="button" ref=${editButton} class="button" aria-expanded=${editing ? 'true' : 'false'}
-                data-testid="edit-profile" onClick=${() => setEditing(!editing)}>Edit profile</button>`}
-            ${!isMe && person && html`
-              ${person.following
+  return html` <div class="screen" data-screen="profile">
+    <header class="card profile-head">
+      ${person ? html`<${Avatar} person=${person} size="xl" />` : html`<span class="avatar avatar--xl avatar--letter" aria-hidden="true"></span>`}
+      <div class="profile-info">
+        <h1 tabindex="-1">${name}${isMe && html` <span class="badge">You</span>`}</h1>
+        ${person?.summary && html`<${RichText} class="profile-summary" text=${person.summary} />`} ${target && html`<${CopyDid} did=${target} />`}
+        <div class="profile-actions">
+          ${
+            isMe &&
+            html` <button
+              type="button"
+              ref=${editButton}
+              class="button"
+              aria-expanded=${editing ? 'true' : 'false'}
+              data-testid="edit-profile"
+              onClick=${() => setEditing(!editing)}
+            >
+              Edit profile
+            </button>`
+          }
+          ${
+            !isMe &&
+            person &&
+            html` ${
+              person.following
                 ? html`<button type="button" class="button" data-testid="profile-follow" onClick=${unfollow} disabled=${!!busy}>
-                    ${busy === 'unfollow' ? 'Unfollowing…' : 'Unfollow'}</button>`
-                : !person.blocked && html`<button type="button" class="button button--primary" data-testid="profile-follow" onClick=${follow} disabled=${!!busy}>
-                    ${busy === 'follow' ? 'Following…' : 'Follow'}</button>`}
-              ${person.blocked
+                    ${busy === 'unfollow' ? 'Unfollowing…' : 'Unfollow'}
+                  </button>`
+                : !person.blocked &&
+                  html`<button type="button" class="button button--primary" data-testid="profile-follow" onClick=${follow} disabled=${!!busy}>
+                    ${busy === 'follow' ? 'Following…' : 'Follow'}
+                  </button>`
+            }
+            ${
+              person.blocked
                 ? html`<button type="button" class="button" data-testid="profile-block" onClick=${unblock} disabled=${!!busy}>Unblock</button>`
-                : html`<button type="button" class="button button--danger" data-testid="profile-block" onClick=${block} disabled=${!!busy}>Block</button>`}`}
-          </div>
-          ${busy === 'follow' && html`<p class="muted" role="status"><span class="spinner" aria-hidden="true"></span> Finding and syncing…</p>`}
-          ${!isMe && person && person.found === false && html`
-            <p class="alert alert--notice profile-not-found" data-testid="profile-not-found">${notFoundText(person)}</p>`}
-          <${Alert} message=${error} />
+                : html`<button type="button" class="button button--danger" data-testid="profile-block" onClick=${block} disabled=${!!busy}>Block</button>`
+            }`
+          }
         </div>
-      </header>
-      ${editing && person && html`<${ProfileForm} profile=${person} onSaved=${saved} onCancel=${() => setEditing(false)} />`}
-      <h2 class="section-title">Posts</h2>
-      ${person?.blocked
+        ${busy === 'follow' && html`<p class="muted" role="status"><span class="spinner" aria-hidden="true"></span> Finding and syncing…</p>`}
+        ${
+          !isMe &&
+          person &&
+          person.found === false &&
+          html` <p class="alert alert--notice profile-not-found" data-testid="profile-not-found">${notFoundText(person)}</p>`
+        }
+        <${Alert} message=${error} />
+      </div>
+    </header>
+    ${editing && person && html`<${ProfileForm} profile=${person} onSaved=${saved} onCancel=${() => setEditing(false)} />`}
+    <h2 class="section-title">Posts</h2>
+    ${
+      person?.blocked
         ? html`<p class="empty">You blocked ${name}. Their posts are hidden.</p>`
-        : html`<${PostList} list=${list} label=${`Posts by ${name}`}
+        : html`<${PostList}
+            list=${list}
+            label=${`Posts by ${name}`}
             onReplied=${(r) => list.setItems((xs) => (r.author?.did === target ? withNewPost(xs, r) : bumpParent(xs, r)))}
-            empty=${isMe ? "You haven't posted yet." : `${name} hasn't posted anything you can see yet.`} />`}
-    </div>`;
+            empty=${isMe ? "You haven't posted yet." : `${name} hasn't posted anything you can see yet.`}
+          />`
+    }
+  </div>`;
 }

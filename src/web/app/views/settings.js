@@ -23,25 +23,23 @@ function Session() {
       setBusy(false);
     }
   }
-  return html`
-    <${Section} id="session" title="This device">
-      <p class="muted">Logging out keeps this device paired: you can log in again here without a code. To stop it working altogether, remove it under Devices.</p>
-      <${Alert} message=${error} />
-      <button type="button" class="button" data-testid="logout" onClick=${out} disabled=${busy}>Log out on this device</button>
-    <//>`;
+  return html` <${Section} id="session" title="This device">
+    <p class="muted">Logging out keeps this device paired: you can log in again here without a code. To stop it working altogether, remove it under Devices.</p>
+    <${Alert} message=${error} />
+    <button type="button" class="button" data-testid="logout" onClick=${out} disabled=${busy}>Log out on this device</button>
+  <//>`;
 }
 
 export function Settings() {
   useTitle('Settings');
-  return html`
-    <div class="screen" data-screen="settings">
-      <h1 tabindex="-1">Settings</h1>
-      <${Devices} />
-      <${Preferences} />
-      <${Following} />
-      <${Peers} />
-      <${Storage} />
-      <${Blocks} />
-      <${Session} />
-    </div>`;
+  return html` <div class="screen" data-screen="settings">
+    <h1 tabindex="-1">Settings</h1>
+    <${Devices} />
+    <${Preferences} />
+    <${Following} />
+    <${Peers} />
+    <${Storage} />
+    <${Blocks} />
+    <${Session} />
+  </div>`;
 }

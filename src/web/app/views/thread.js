@@ -17,13 +17,22 @@ export function Thread({ id }) {
   useEffect(() => {
     setData(null);
     setError('');
-    if (!id) { setError('No post was given. Open a thread from a post.'); return undefined; }
+    if (!id) {
+      setError('No post was given. Open a thread from a post.');
+      return undefined;
+    }
     let live = true;
     get(`/api/thread${query({ id })}`).then(
-      (d) => { if (live) setData(d); },
-      (e) => { if (live) setError(errorText(e)); },
+      (d) => {
+        if (live) setData(d);
+      },
+      (e) => {
+        if (live) setError(errorText(e));
+      },
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [id]);
 
   /** A reply posted here or arriving live: add it if it belongs to this thread. */
@@ -40,25 +49,27 @@ export function Thread({ id }) {
   useEvent('post', addReply);
 
   const name = data ? displayName(data.post.author) : '';
-  return html`
-    <div class="screen" data-screen="thread">
-      <h1 tabindex="-1">Thread</h1>
-      <p class="back"><a href=${links.home}>← Back to Home</a></p>
-      <${Alert} message=${error} />
-      ${!data && !error && html`<p class="muted loading" role="status">Loading…</p>`}
-      ${data && html`
-        ${data.ancestors.length > 0 && html`
-          <section class="thread-ancestors" aria-label="Earlier in the thread">
+  return html` <div class="screen" data-screen="thread">
+    <h1 tabindex="-1">Thread</h1>
+    <p class="back"><a href=${links.home}>← Back to Home</a></p>
+    <${Alert} message=${error} />
+    ${!data && !error && html`<p class="muted loading" role="status">Loading…</p>`}
+    ${
+      data &&
+      html` ${
+          data.ancestors.length > 0 &&
+          html` <section class="thread-ancestors" aria-label="Earlier in the thread">
             ${data.ancestors.map((p) => html`<${Post} key=${p.id} post=${p} variant="ancestor" showParent=${false} onReplied=${addReply} />`)}
-          </section>`}
+          </section>`
+        }
         <${Post} post=${data.post} variant="focus" showParent=${data.ancestors.length === 0} onReplied=${addReply} />
         <section class="card" aria-label=${`Reply to ${name}`}>
-          <${Composer} inReplyTo=${data.post.id} label=${`Reply to ${name}`} placeholder=${`Reply to ${name}…`}
-            submitLabel="Reply" onPosted=${addReply} />
+          <${Composer} inReplyTo=${data.post.id} label=${`Reply to ${name}`} placeholder=${`Reply to ${name}…`} submitLabel="Reply" onPosted=${addReply} />
         </section>
         <section class="thread-replies" aria-labelledby="replies-h">
           <h2 id="replies-h">${data.replies.length ? `Replies (${data.replies.length})` : 'No replies yet'}</h2>
           ${data.replies.map((p) => html`<${Post} key=${p.id} post=${p} variant="reply" showParent=${p.inReplyTo !== data.post.id} onReplied=${addReply} />`)}
-        </section>`}
-    </div>`;
+        </section>`
+    }
+  </div>`;
 }

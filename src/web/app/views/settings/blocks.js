@@ -22,19 +22,21 @@ export function Blocks() {
     }
   }
   const list = blocks.data ?? [];
-  return html`
-    <${Section} id="blocked" title="Blocked people">
-      <${Alert} message=${blocks.error || error} />
-      ${blocks.data && list.length === 0 && html`<p class="muted">You haven't blocked anyone.</p>`}
-      ${list.length > 0 && html`
-        <ul class="person-list">
-          ${list.map((p) => html`
-            <li key=${p.did} class="person-row" data-testid="blocked">
+  return html` <${Section} id="blocked" title="Blocked people">
+    <${Alert} message=${blocks.error || error} />
+    ${blocks.data && list.length === 0 && html`<p class="muted">You haven't blocked anyone.</p>`}
+    ${
+      list.length > 0 &&
+      html` <ul class="person-list">
+        ${list.map(
+          (p) =>
+            html` <li key=${p.did} class="person-row" data-testid="blocked">
               <${Avatar} person=${p} size="sm" />
               <a href=${links.person(p.did)} class="ellipsis">${displayName(p)}</a>
-              <button type="button" class="button button--small" onClick=${() => unblock(p)}
-                aria-label=${`Unblock ${displayName(p)}`}>Unblock</button>
-            </li>`)}
-        </ul>`}
-    <//>`;
+              <button type="button" class="button button--small" onClick=${() => unblock(p)} aria-label=${`Unblock ${displayName(p)}`}>Unblock</button>
+            </li>`,
+        )}
+      </ul>`
+    }
+  <//>`;
 }

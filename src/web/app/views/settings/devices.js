@@ -16,17 +16,16 @@ function PairingPanel({ pairing, onClose }) {
   }, []);
   const left = countdown(pairing.expires, now);
   const qr = pairing.qrSvg ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pairing.qrSvg)}` : '';
-  return html`
-    <div class="pairing-panel" data-testid="pairing-panel">
-      <p>On the new device, open this app and enter the code, or scan the QR code with its camera.</p>
-      <p class="pairing-code" data-testid="pairing-code" aria-label=${`Pairing code ${pairing.code.split('').join(' ')}`}>${pairing.code}</p>
-      ${qr && html`<img class="pairing-qr" src=${qr} alt="QR code for pairing" width="220" height="220" />`}
-      ${pairing.url && html`<p class="pairing-url">Or open <a href=${pairing.url} target="_blank" rel="noopener">${pairing.url}</a> there.</p>`}
-      <p class=${left ? 'muted' : 'warning'}>
-        ${left ? html`Expires in ${left} (at ${mediumTime(pairing.expires)}).` : 'This code has expired. Make a new one to pair a device.'}
-      </p>
-      <button type="button" class="button" onClick=${onClose}>Done</button>
-    </div>`;
+  return html` <div class="pairing-panel" data-testid="pairing-panel">
+    <p>On the new device, open this app and enter the code, or scan the QR code with its camera.</p>
+    <p class="pairing-code" data-testid="pairing-code" aria-label=${`Pairing code ${pairing.code.split('').join(' ')}`}>${pairing.code}</p>
+    ${qr && html`<img class="pairing-qr" src=${qr} alt="QR code for pairing" width="220" height="220" />`}
+    ${pairing.url && html`<p class="pairing-url">Or open <a href=${pairing.url} target="_blank" rel="noopener">${pairing.url}</a> there.</p>`}
+    <p class=${left ? 'muted' : 'warning'}>
+      ${left ? html`Expires in ${left} (at ${mediumTime(pairing.expires)}).` : 'This code has expired. Make a new one to pair a device.'}
+    </p>
+    <button type="button" class="button" onClick=${onClose}>Done</button>
+  </div>`;
 }
 
 export function Devices() {
@@ -38,8 +37,9 @@ export function Devices() {
   const pairButton = useRef(null);
   useNow();
 
-  const active = (devices.data ?? []).filter((d) => !d.revoked)
-    .sort((a, b) => (b.current - a.current) || String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')));
+  const active = (devices.data ?? [])
+    .filter((d) => !d.revoked)
+    .sort((a, b) => b.current - a.current || String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')));
 
   // While a code is shown, look for the new device every few seconds.
   useEffect(() => {
@@ -78,7 +78,10 @@ export function Devices() {
     setError('');
     try {
       await del(`/api/devices/${encodeURIComponent(d.id)}`);
-      if (d.current) { await deviceRemoved(REVOKED_NOTICE); return; }
+      if (d.current) {
+        await deviceRemoved(REVOKED_NOTICE);
+        return;
+      }
       announce(`${d.name} was removed.`);
       devices.reload();
     } catch (e) {
@@ -91,29 +94,49 @@ export function Devices() {
     requestAnimationFrame(() => pairButton.current?.focus());
   }
 
-  return html`
-    <${Section} id="devices" title="Devices">
-      <p class="muted">Browsers and apps that can use your node.</p>
-      <${Alert} message=${devices.error || error} />
-      ${!devices.data && !devices.error && html`<p class="muted">Loading…</p>`}
-      <ul class="device-list">
-        ${active.map((d) => html`
-          <li key=${d.id} class="device" data-testid="device" data-id=${d.id} data-current=${d.current ? 'true' : 'false'}>
+  return html` <${Section} id="devices" title="Devices">
+    <p class="muted">Browsers and apps that can use your node.</p>
+    <${Alert} message=${devices.error || error} />
+    ${!devices.data && !devices.error && html`<p class="muted">Loading…</p>`}
+    <ul class="device-list">
+      ${active.map(
+        (d) =>
+          html` <li key=${d.id} class="device" data-testid="device" data-id=${d.id} data-current=${d.current ? 'true' : 'false'}>
             <div class="device-main">
               <p class="device-name"><strong>${d.name}</strong>${d.current && html` <span class="badge">This device</span>`}</p>
               <dl class="meta">
-                <div><dt>Added</dt><dd>${mediumTime(d.created)}</dd></div>
-                <div><dt>Expires</dt><dd>${mediumTime(d.expires)}</dd></div>
-                <div><dt>Last seen</dt><dd>${d.lastSeen ? html`<${Time} iso=${d.lastSeen} ago=${true} />` : 'Never'}</dd></div>
+                <div>
+                  <dt>Added</dt>
+                  <dd>${mediumTime(d.created)}</dd>
+                </div>
+                <div>
+                  <dt>Expires</dt>
+                  <dd>${mediumTime(d.expires)}</dd>
+                </div>
+                <div>
+                  <dt>Last seen</dt>
+                  <dd>${d.lastSeen ? html`<${Time} iso=${d.lastSeen} ago=${true} />` : 'Never'}</dd>
+                </div>
               </dl>
             </div>
-            <button type="button" class="button button--danger button--small" data-testid="device-remove"
-              aria-label=${`Remove ${d.name}`} onClick=${() => remove(d)}>Remove</button>
-          </li>`)}
-      </ul>
-      ${pairing
+            <button
+              type="button"
+              class="button button--danger button--small"
+              data-testid="device-remove"
+              aria-label=${`Remove ${d.name}`}
+              onClick=${() => remove(d)}
+            >
+              Remove
+            </button>
+          </li>`,
+      )}
+    </ul>
+    ${
+      pairing
         ? html`<${PairingPanel} pairing=${pairing} onClose=${closePairing} />`
         : html`<button type="button" ref=${pairButton} class="button button--primary" data-testid="pair-device" onClick=${startPairing} disabled=${busy}>
-            ${busy ? 'Making a code…' : 'Pair a device'}</button>`}
-    <//>`;
+            ${busy ? 'Making a code…' : 'Pair a device'}
+          </button>`
+    }
+  <//>`;
 }

@@ -23,25 +23,31 @@ export function Following() {
     }
   }
   const list = follows.data ?? [];
-  return html`
-    <${Section} id="following" title="Following">
-      <${Alert} message=${follows.error || error} />
-      ${follows.data && list.length === 0 && html`<p class="muted">You don't follow anyone yet. Follow people from Home.</p>`}
-      ${list.length > 0 && html`
-        <ul class="person-list">
-          ${list.map((p) => html`
-            <li key=${p.did} class="person-row" data-testid="followed" data-found=${p.found ? 'true' : 'false'}>
-              <${Avatar} person=${p} size="sm" />
-              <span class="person-row-main">
-                <a href=${links.person(p.did)} class="ellipsis">${displayName(p)}</a>
-                ${!p.found && html`<span class="badge badge--warning" title=${p.did}>Not found yet</span>`}
-                ${p.name && html`<span class="muted small ellipsis">${shortDid(p.did)}</span>`}
-              </span>
-              <button type="button" class="button button--small" onClick=${() => unfollow(p)}
-                aria-label=${`Unfollow ${displayName(p)}`}>Unfollow</button>
-            </li>`)}
+  return html` <${Section} id="following" title="Following">
+    <${Alert} message=${follows.error || error} />
+    ${follows.data && list.length === 0 && html`<p class="muted">You don't follow anyone yet. Follow people from Home.</p>`}
+    ${
+      list.length > 0 &&
+      html` <ul class="person-list">
+          ${list.map(
+            (p) =>
+              html` <li key=${p.did} class="person-row" data-testid="followed" data-found=${p.found ? 'true' : 'false'}>
+                <${Avatar} person=${p} size="sm" />
+                <span class="person-row-main">
+                  <a href=${links.person(p.did)} class="ellipsis">${displayName(p)}</a>
+                  ${!p.found && html`<span class="badge badge--warning" title=${p.did}>Not found yet</span>`}
+                  ${p.name && html`<span class="muted small ellipsis">${shortDid(p.did)}</span>`}
+                </span>
+                <button type="button" class="button button--small" onClick=${() => unfollow(p)} aria-label=${`Unfollow ${displayName(p)}`}>Unfollow</button>
+              </li>`,
+          )}
         </ul>
-        ${list.some((p) => !p.found) && html`
-          <p class="muted small">“Not found yet”: no node reached so far knows this key. Check it for typing mistakes; if it is right, their posts arrive once their node is online.</p>`}`}
-    <//>`;
+        ${
+          list.some((p) => !p.found) &&
+          html` <p class="muted small">
+            “Not found yet”: no node reached so far knows this key. Check it for typing mistakes; if it is right, their posts arrive once their node is online.
+          </p>`
+        }`
+    }
+  <//>`;
 }

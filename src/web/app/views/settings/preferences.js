@@ -32,28 +32,55 @@ export function Preferences() {
     if (n !== s.deviceLifetimeDays) save({ deviceLifetimeDays: n });
   }
 
-  return html`
-    <${Section} id="preferences" title="Preferences">
-      <${Alert} message=${settings.error || error} />
-      ${s && html`
-        <form class="form" onSubmit=${(e) => { e.preventDefault(); saveDays({ currentTarget: e.currentTarget.elements.lifetime }); }}>
-          <div class="check">
-            <input type="checkbox" id="pref-media" checked=${s.keepFollowedMedia} data-testid="pref-keep-media"
-              onChange=${(e) => save({ keepFollowedMedia: e.currentTarget.checked })} />
-            <label for="pref-media">Keep media of people I follow</label>
-          </div>
-          <div class="check">
-            <input type="checkbox" id="pref-discoverable" checked=${s.discoverable} data-testid="pref-discoverable"
-              onChange=${(e) => save({ discoverable: e.currentTarget.checked })} />
-            <label for="pref-discoverable">Let devices on this network find this node</label>
-          </div>
-          <div class="field field--inline">
-            <label for="pref-lifetime">New devices stay paired for (days)</label>
-            <input type="number" id="pref-lifetime" name="lifetime" min="1" max="730" step="1" inputmode="numeric"
-              data-testid="pref-lifetime" value=${days ?? s.deviceLifetimeDays}
-              onInput=${(e) => setDays(e.currentTarget.value)} onChange=${saveDays} />
-          </div>
-          <p class="muted small" role="status">${saved}</p>
-        </form>`}
-    <//>`;
+  return html` <${Section} id="preferences" title="Preferences">
+    <${Alert} message=${settings.error || error} />
+    ${
+      s &&
+      html` <form
+        class="form"
+        onSubmit=${(e) => {
+          e.preventDefault();
+          saveDays({ currentTarget: e.currentTarget.elements.lifetime });
+        }}
+      >
+        <div class="check">
+          <input
+            type="checkbox"
+            id="pref-media"
+            checked=${s.keepFollowedMedia}
+            data-testid="pref-keep-media"
+            onChange=${(e) => save({ keepFollowedMedia: e.currentTarget.checked })}
+          />
+          <label for="pref-media">Keep media of people I follow</label>
+        </div>
+        <div class="check">
+          <input
+            type="checkbox"
+            id="pref-discoverable"
+            checked=${s.discoverable}
+            data-testid="pref-discoverable"
+            onChange=${(e) => save({ discoverable: e.currentTarget.checked })}
+          />
+          <label for="pref-discoverable">Let devices on this network find this node</label>
+        </div>
+        <div class="field field--inline">
+          <label for="pref-lifetime">New devices stay paired for (days)</label>
+          <input
+            type="number"
+            id="pref-lifetime"
+            name="lifetime"
+            min="1"
+            max="730"
+            step="1"
+            inputmode="numeric"
+            data-testid="pref-lifetime"
+            value=${days ?? s.deviceLifetimeDays}
+            onInput=${(e) => setDays(e.currentTarget.value)}
+            onChange=${saveDays}
+          />
+        </div>
+        <p class="muted small" role="status">${saved}</p>
+      </form>`
+    }
+  <//>`;
 }
