@@ -10,7 +10,7 @@ import { attachBytes } from '../src/node/media.js';
 import { openSealed, sealObject } from '../src/node/sealed.js';
 import { AS_CONTEXT, buildCreate, buildNote } from '../src/core/as2.js';
 import { followersId } from '../src/core/apid.js';
-import { parseErisUrn } from '../src/core/eris.js';
+import { parseErisUrn } from '../src/core/eris-urn.js';
 import type { JsonObject } from '../src/core/types.js';
 
 /**

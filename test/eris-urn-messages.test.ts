@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { formatErisUrn, parseErisUrn, type ReadCapability } from '../src/core/eris.js';
+import { type ReadCapability } from '../src/core/eris.js';
+import { formatErisUrn, parseErisUrn } from '../src/core/eris-urn.js';
 import { refusedWith } from './helpers.js';
 
 /**

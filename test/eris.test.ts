@@ -13,10 +13,8 @@ import {
   encodeEris,
   erisReference,
   formatErisReference,
-  formatErisUrn,
   initEris,
   maxErisLevel,
-  parseErisUrn,
   readCapabilityFromBytes,
   readCapabilityToBytes,
   type ErisBlockSize,
@@ -24,6 +22,7 @@ import {
   type GetBlock,
   type ReadCapability,
 } from '../src/core/eris.js';
+import { formatErisUrn, parseErisUrn } from '../src/core/eris-urn.js';
 import { blake2b256, chacha20 } from '../src/core/eris-crypto.js';
 import type { ErrorCode } from '../src/core/errors.js';
 

@@ -3,7 +3,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { readContent } from '../node/media.js';
 import { postFields } from '../node/publishing.js';
-import { parseErisUrn } from '../core/eris.js';
+import { parseErisUrn } from '../core/eris-urn.js';
 import { fail, isKithError, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';

@@ -1,7 +1,8 @@
 import type { PeerId } from '@libp2p/interface';
 import { reasonOf, type Logger } from '../core/log.js';
 import { PROGRESS_LOG_INTERVAL_MS } from '../core/constants.js';
-import { initEris, parseErisUrn, type ReadCapability } from '../core/eris.js';
+import { initEris, type ReadCapability } from '../core/eris.js';
+import { parseErisUrn } from '../core/eris-urn.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
 import { BlockFetcher } from '../net/block-fetcher.js';

@@ -1,5 +1,5 @@
 import { isKithError, fail } from '../core/errors.js';
-import { parseErisUrn } from '../core/eris.js';
+import { parseErisUrn } from '../core/eris-urn.js';
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_NAME_CHARS } from '../core/constants.js';
 import type { JsonObject } from '../core/types.js';
 import type { KithNode } from './kith-node.js';

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { fail, KithError } from '../core/errors.js';
 import { encodeBase58btc } from '../core/multibase.js';
-import { decodeEris, encodeEris, formatErisUrn, initEris, parseErisUrn, recommendedBlockSize, type ReadCapability } from '../core/eris.js';
+import { decodeEris, encodeEris, initEris, recommendedBlockSize, type ReadCapability } from '../core/eris.js';
+import { formatErisUrn, parseErisUrn } from '../core/eris-urn.js';
 import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { Store } from '../store/store.js';
 

@@ -3,17 +3,8 @@ import { fail } from '../core/errors.js';
 import { canonicalize } from '../core/jcs.js';
 import { actorId } from '../core/apid.js';
 import { AS_CONTEXT, isoNow, newObjectId } from '../core/as2.js';
-import {
-  decodeErisToBytes,
-  encodeEris,
-  formatErisReference,
-  formatErisUrn,
-  initEris,
-  parseErisReference,
-  parseErisUrn,
-  type ErisBlockSize,
-  type ErisReference,
-} from '../core/eris.js';
+import { decodeErisToBytes, encodeEris, formatErisReference, initEris, parseErisReference, type ErisBlockSize, type ErisReference } from '../core/eris.js';
+import { formatErisUrn, parseErisUrn } from '../core/eris-urn.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';

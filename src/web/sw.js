@@ -13,7 +13,11 @@ self.addEventListener('install', (event) => {
     (async () => {
       const cache = await caches.open(VERSION);
       // One by one, so a single missing file does not stop the rest from being kept.
-      await Promise.all(SHELL.map((url) => cache.add(new Request(url, { cache: 'reload' })).catch(() => {})));
+      await Promise.all(
+        SHELL.map((url) =>
+          cache.add(new Request(url, { cache: 'reload' })).catch((e) => console.warn(`kith: could not keep ${url} for offline use: ${e.message}`)),
+        ),
+      );
       await self.skipWaiting();
     })(),
   );

@@ -14,7 +14,8 @@ const WHAT = { reply: 'replied to your post', mention: 'mentioned you' };
 
 function markRead() {
   unread.set({ count: 0 });
-  return post('/api/notifications/read', {}).catch(() => {});
+  // The badge is cleared here either way; the node keeps the mark for the next visit, or asks again then.
+  return post('/api/notifications/read', {}).catch((e) => console.warn(`kith: could not mark notifications read: ${e.message}`));
 }
 
 /** The start of the post a notification is about (yours, for a reply), linking to its thread. */

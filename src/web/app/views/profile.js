@@ -112,7 +112,7 @@ export function Profile({ did, me }) {
     setOverride({ ...(person ?? {}), ...profile });
     list.setItems((xs) => xs.map((p) => (p.author?.did === profile.did ? { ...p, author: { ...p.author, ...profile } } : p)));
     setEditing(false);
-    refreshMe().catch(() => {});
+    refreshMe().catch((e) => console.warn(`kith: could not refresh your profile: ${e.message}`));
     requestAnimationFrame(() => editButton.current?.focus());
   }
 
