@@ -1,6 +1,6 @@
 /**
  * npm run bench -- footprint [--objects N] [--follows F] [--starts K] [--idle-s S] [--requests R]
- *                             [--settle-s S] [--cpu-s W] [--soak-min M] [--json]
+ *                             [--settle-s S] [--cpu-s W] [--soak-min M] [--no-peers] [--json]
  *
  * What a running node costs the machine, each `kith start` its own process on 127.0.0.1:
  *  0. idle with peers, the network as people run it (mDNS, relay search):
@@ -8,7 +8,8 @@
  *     hub), left alone S seconds (default 30) and then measured for W seconds
  *     (default 60): CPU time as a share of one core, beside a bare `node`
  *     process measured over the same window; then, with 10 peers, memory
- *     each minute for M minutes (default 30), minute 1 against minute M;
+ *     each minute for M minutes (default 30), minute 1 against minute M
+ *     (--no-peers leaves this stage out, to compare stages 1 to 3 with older runs);
  *  1. idle: a fresh home (identity created on first run), left alone for S
  *     seconds (default 5): resident memory (VmRSS) and its high-water mark (VmHWM);
  *  2. loaded: a home holding N objects (default 100,000) by F authors (default
@@ -54,7 +55,7 @@ const PAGE = 20;
 const SETTLE_S = argValue(args, '--settle-s', 30);
 const CPU_S = argValue(args, '--cpu-s', 60);
 const SOAK_MIN = argValue(args, '--soak-min', 30);
-const PEER_COUNTS = [0, 1, 10];
+const PEER_COUNTS = args.includes('--no-peers') ? [] : [0, 1, 10];
 const AIMS = { idleMB: 120, loadedMB: 250, startS: 2, idleCore: 0.01, soakGrowth: 0.1 };
 
 const progress = progressLine(json);
@@ -353,7 +354,7 @@ try {
   say(`footprint benchmark: kith start on 127.0.0.1, Node ${process.version}`);
   say(`  bare node, idle              RSS ${fmtMB(bare.rssKb)}                              (the memory bound)`);
 
-  say(`  idle with peers (mDNS and relay search on, as people run it; ${SETTLE_S} s to settle, then ${CPU_S} s measured):`);
+  if (PEER_COUNTS.length > 0) say(`  idle with peers (mDNS and relay search on, as people run it; ${SETTLE_S} s to settle, then ${CPU_S} s measured):`);
   const pct = (core: number) => `${(core * 100).toFixed(2).padStart(5)}% of a core`;
   const idles: IdleCpu[] = [];
   let soaked: Soak | undefined;
