@@ -36,6 +36,8 @@ test('follow says when no node holding their posts was found, and kith following
   try {
     await runJson(homes.a, ['init', '--name', 'Alice']);
     await runJson(homes.a, ['post', 'hello from A']);
+    // A post that tries to drive the reader's terminal: a window title, a screen clear, a bidi override.
+    await runJson(homes.a, ['post', 'title \x1b]0;owned\x07 clear \x1b[2J \u009b31m name \u202egnp.exe']);
     const a = await startNode(homes.a);
     running.push(a);
     const b = await startNode(homes.b);
@@ -94,6 +96,15 @@ test('follow says when no node holding their posts was found, and kith following
     const human = await run(homes.b, ['following']);
     assert.match(human.stdout, new RegExp(`${nobody} +since .* +nothing received yet: no node holding their posts found`));
     assert.match(human.stdout, new RegExp(`${a.info.did} +since .* +${found.objects} objects, last synced .* with \\d+ peer\\(s\\)`));
+
+    // The follower reads it: every control and bidi character shown as a visible escape, none passed to the terminal.
+    const feed = await run(homes.b, ['feed']);
+    assert.equal(feed.code, 0, feed.stderr);
+    assert.ok(feed.stdout.includes('title \\u001b]0;owned\\u0007 clear \\u001b[2J \\u009b31m name \\u202egnp.exe'), feed.stdout);
+    assert.doesNotMatch(feed.stdout, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+    // Scripts get the text itself, JSON-escaped.
+    const items = (await runJson(homes.b, ['feed'])).items as { object: { object: { source: { content: string } } } }[];
+    assert.ok(items.some((i) => i.object.object.source?.content.includes('\x1b]0;owned\x07')));
   } finally {
     for (const n of running) await n.stop();
   }

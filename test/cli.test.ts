@@ -1,7 +1,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
@@ -800,10 +800,27 @@ describe('kith command refusals that protect the node', () => {
     const missingDir = join(tmp(), 'no', 'such', 'dir', 'backup.kith');
     assert.equal((await refused(['export', missingDir], { home })).code, 'io');
     assert.equal(existsSync(missingDir), false);
-    // An existing backup is replaced whole, by rename.
+    // Links are followed before deciding: neither a link to the key nor a link to the home lets a backup in.
+    const links = tmp();
+    symlinkSync(join(home, 'identity.key'), join(links, 'to-key.kith'));
+    symlinkSync(home, join(links, 'home-folder'));
+    symlinkSync(join(home, 'not-there-yet'), join(links, 'dangling.kith'));
+    for (const through of [join(links, 'to-key.kith'), join(links, 'home-folder', 'backup.kith'), join(links, 'dangling.kith')]) {
+      const r = await refused(['export', '--force', through], { home });
+      assert.equal(r.code, 'conflict', through);
+      assert.match(r.message, /inside the node's home/);
+    }
+    assert.deepEqual(readFileSync(join(home, 'identity.key')), keyBefore);
+    assert.equal(existsSync(join(home, 'backup.kith')), false);
+    assert.equal(existsSync(join(home, 'not-there-yet')), false);
+    // An existing file is replaced only when asked, and then whole, by rename.
     const target = join(tmp(), 'backup.kith');
     writeFileSync(target, 'old');
-    const out = await ok(['export', target], { home });
+    const kept = await refused(['export', target], { home });
+    assert.equal(kept.code, 'conflict');
+    assert.match(kept.message, /--force/);
+    assert.equal(readFileSync(target, 'utf8'), 'old');
+    const out = await ok(['export', '--force', target], { home });
     assert.equal(readFileSync(target).length, out.bytes);
     assert.equal(statSync(target).mode & 0o777, 0o600);
   });

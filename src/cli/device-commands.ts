@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import QRCode from 'qrcode';
 import { fail } from '../core/errors.js';
 import { homePaths } from '../node/home.js';
+import { forTerminal } from '../core/terminal-text.js';
 import { emit } from './output.js';
 import { action, type Opts } from './common.js';
 import { runningNode, type ControlClient } from './control-client.js';
@@ -25,18 +26,23 @@ export function addDeviceCommands(program: Command): void {
         // The QR code is terminal escape codes: only for a terminal, never for a file or a pipe.
         const qr =
           opts.json || !process.stdout.isTTY ? undefined : await QRCode.toString(offer.url, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
-        emit(opts, { code: offer.code, url: offer.url, expires: offer.expires }, () => [
-          `Pairing code:  ${offer.code}`,
-          '',
-          `On the new device, open ${offer.url}`,
-          ...(qr === undefined ? ['and enter the code if asked.', ''] : ['or scan this, then enter the code if asked:', qr]),
-          `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
-          ...(/^http:\/\/(127\.|\[::1\]|localhost)/.test(offer.url)
-            ? [
-                `The web app listens on this machine only; to pair a phone or tablet, restart with: ${kithCommand('start --api-host 0.0.0.0', opts.home as string | undefined)}`,
-              ]
-            : []),
-        ]);
+        emit(
+          opts,
+          { code: offer.code, url: offer.url, expires: offer.expires },
+          () => [
+            `Pairing code:  ${offer.code}`,
+            '',
+            `On the new device, open ${offer.url}`,
+            ...(qr === undefined ? ['and enter the code if asked.', ''] : ['or scan this, then enter the code if asked:', qr]),
+            `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
+            ...(/^http:\/\/(127\.|\[::1\]|localhost)/.test(offer.url)
+              ? [
+                  `The web app listens on this machine only; to pair a phone or tablet, restart with: ${kithCommand('start --api-host 0.0.0.0', opts.home as string | undefined)}`,
+                ]
+              : []),
+          ],
+          { ownEscapes: true },
+        );
       }),
     );
 
@@ -52,7 +58,7 @@ export function addDeviceCommands(program: Command): void {
             ? `No devices paired yet. Pair one with: ${kithCommand('pair', opts.home as string | undefined)}`
             : r.devices.map(
                 (d) =>
-                  `${d.id}  ${d.name.padEnd(24)} ${d.revoked ? `removed ${d.revoked.slice(0, 10)}` : `until ${d.expires.slice(0, 10)}, last seen ${d.lastSeen?.slice(0, 16).replace('T', ' ') ?? 'never'}`}`,
+                  `${d.id}  ${forTerminal(d.name).padEnd(24)} ${d.revoked ? `removed ${d.revoked.slice(0, 10)}` : `until ${d.expires.slice(0, 10)}, last seen ${d.lastSeen?.slice(0, 16).replace('T', ' ') ?? 'never'}`}`,
               ),
         );
       }),
@@ -64,7 +70,7 @@ export function addDeviceCommands(program: Command): void {
     .action(
       action(async ([id = ''], opts: Opts) => {
         const r = await (await running(opts)).call('POST /devices/revoke', { id });
-        emit(opts, r, () => `Removed ${r.device.name} (${r.device.id}); it can no longer reach this node.`);
+        emit(opts, r, () => `Removed ${forTerminal(r.device.name)} (${r.device.id}); it can no longer reach this node.`);
       }),
     );
 }

@@ -294,10 +294,11 @@ export function buildCli(): Command {
     .description('write a signed, portable backup of your objects and of your own files (photos, avatar, sealed objects)')
     .argument('<file>')
     .option('--no-media', 'leave your files out: objects only (a much smaller backup; the files cannot be restored from it)')
+    .option('--force', 'replace the file if it already exists')
     .action(
       action(([file = ''], opts) =>
         withNode(opts, (node) => {
-          const s = exportBackup(node, file, { media: opts.media !== false });
+          const s = exportBackup(node, file, { media: opts.media !== false, force: opts.force === true });
           emit(opts, { ok: true, file, ...s }, () =>
             opts.media === false
               ? `Exported ${s.objects} objects, without files (--no-media), ${s.bytes} bytes, to ${file}`

@@ -1,5 +1,4 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
 import { createHash } from 'node:crypto';
 import { fail, KithError } from '../core/errors.js';
 import { verifyDocument } from '../core/proof.js';
@@ -14,6 +13,7 @@ import {
   BACKUP_MAX_OBJECT_BYTES,
   BACKUP_TREE_LINE_MAX_BYTES,
 } from '../core/constants.js';
+import { exportTarget } from './export-target.js';
 import { blocksOf, countBlocksOf, pinnedTrees } from '../store/pinned-trees.js';
 import {
   BACKUP_VERSION,
@@ -44,6 +44,8 @@ import type { KithNode } from './kith-node.js';
 export interface ExportOptions {
   /** Carry the person's own blocks (default); false writes objects only. */
   readonly media?: boolean;
+  /** Replace a file already at the destination. */
+  readonly force?: boolean;
 }
 
 export interface BackupSummary {
@@ -71,10 +73,7 @@ export interface ImportSummary extends BackupSummary {
  * own home (where it could replace the key or the database).
  */
 export function exportBackup(node: KithNode, path: string, options: ExportOptions = {}): BackupSummary {
-  const target = resolve(path);
-  if (target === node.home.root || target.startsWith(node.home.root + sep)) {
-    fail('conflict', `will not write a backup inside the node's home (${node.home.root}); choose another place`);
-  }
+  const target = exportTarget(node.home.root, path, options.force === true);
   const partial = `${target}.partial-${process.pid}`;
   let fd: number;
   try {

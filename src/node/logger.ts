@@ -1,5 +1,7 @@
 import { fail } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
+// Text from peers reaches the log (error messages, names): one event stays one line, and nobody can forge a line of their own.
+import { forTerminal } from '../core/terminal-text.js';
 
 /**
  * The running node's log: one line per event on stderr, `HH:MM:SS  level  text`,
@@ -37,15 +39,6 @@ export function parseLogLevel(value: string, where: string): LogLevel {
 /** UTC wall-clock time, as `kith start` has always printed it. */
 const clock = (d: Date): string => d.toISOString().slice(11, 19);
 
-const ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': ' ' };
-
-/**
- * Text from peers reaches the log (error messages, names), so line breaks and
- * other control characters are shown escaped: one event stays one line, and
- * nobody can forge a line of their own.
- */
-const oneLine = (text: string): string => text.replace(/\p{Cc}/gu, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-
 export function createLogger(options: LoggerOptions = {}): Logger & { readonly level: LogLevel } {
   const fromEnv = options.env?.[LOG_LEVEL_VARIABLE];
   const level = options.level ?? (fromEnv !== undefined && fromEnv !== '' ? parseLogLevel(fromEnv, LOG_LEVEL_VARIABLE) : DEFAULT_LOG_LEVEL);
@@ -56,7 +49,7 @@ export function createLogger(options: LoggerOptions = {}): Logger & { readonly l
     (l: LogLevel) =>
     (text: string): void => {
       if (LOG_LEVELS.indexOf(l) < threshold) return;
-      write(`${clock(now())}  ${l.padEnd(5)}  ${oneLine(text)}\n`);
+      write(`${clock(now())}  ${l.padEnd(5)}  ${forTerminal(text)}\n`);
     };
   return Object.freeze({ level, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') });
 }
