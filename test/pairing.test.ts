@@ -56,6 +56,10 @@ test('migration 4 indexes replies already stored', () => {
   store.close();
 });
 
+/** Client addresses, as the owner API names them. */
+const HERE = '127.0.0.1';
+const ELSEWHERE = '192.0.2.7';
+
 test('devices: a code pairs once, sessions are hashed, a removed device is refused by name, preferences are checked whole', () => {
   const home = tempDir('kith-dev-');
   const { node } = KithNode.init(home);
@@ -66,7 +70,7 @@ test('devices: a code pairs once, sessions are hashed, a removed device is refus
   const sig = (text: string) => Buffer.from(sign(key, Buffer.from(text))).toString('base64url');
   const offer = pairing.offer();
   const code = normalizePairingCode(offer.code);
-  const { device, token, certificate } = pairing.pair({ code, name: 'Phone', publicKey, signature: sig(pairMessage(code, publicKey)) });
+  const { device, token, certificate } = pairing.pair({ code, name: 'Phone', publicKey, signature: sig(pairMessage(code, publicKey)) }, HERE);
   assert.equal(certificate.issuer, node.did);
   assert.equal(certificate.subject, device.did);
   assert.equal(pairing.authenticate(token).id, device.id);
@@ -75,13 +79,17 @@ test('devices: a code pairs once, sessions are hashed, a removed device is refus
   assert.ok(rows.every((r) => !r.token_hash.toString('base64url').includes(token) && r.token_hash.length === 32));
   // The certificate is in the owner's scope, so followers can check what the device signs.
   assert.ok(node.store.objects.byDigest(certificate.digest));
-  refusedWith(() => pairing.pair({ code, name: 'Again', publicKey, signature: sig(pairMessage(code, publicKey)) }), 'unauthorized', /wrong or has expired/);
+  refusedWith(
+    () => pairing.pair({ code, name: 'Again', publicKey, signature: sig(pairMessage(code, publicKey)) }, HERE),
+    'unauthorized',
+    /wrong or has expired/,
+  );
 
   // Log in again by signing a nonce; a nonce works once.
-  const ch = pairing.challenge();
-  const login = pairing.login({ publicKey, nonce: ch.nonce, signature: sig(sessionMessage(ch.nonce, publicKey)) });
+  const ch = pairing.challenge(HERE);
+  const login = pairing.login({ publicKey, nonce: ch.nonce, signature: sig(sessionMessage(ch.nonce, publicKey)) }, HERE);
   assert.equal(login.device.id, device.id);
-  refusedWith(() => pairing.login({ publicKey, nonce: ch.nonce, signature: sig(sessionMessage(ch.nonce, publicKey)) }), 'unauthenticated');
+  refusedWith(() => pairing.login({ publicKey, nonce: ch.nonce, signature: sig(sessionMessage(ch.nonce, publicKey)) }, HERE), 'unauthenticated');
 
   const { revocation } = pairing.revoke(device.id);
   assert.ok(node.store.objects.byDigest(revocation.digest), 'the revocation is stored and travels with the scope');
@@ -92,24 +100,41 @@ test('devices: a code pairs once, sessions are hashed, a removed device is refus
   const offer2 = normalizePairingCode(pairing.offer().code);
   const key2 = generateKeyPair();
   const pk2 = Buffer.from(key2.publicKey).toString('base64url');
-  const second = pairing.pair({
-    code: offer2,
-    name: 'Tablet',
-    publicKey: pk2,
-    signature: Buffer.from(sign(key2, Buffer.from(pairMessage(offer2, pk2)))).toString('base64url'),
-  });
+  const second = pairing.pair(
+    {
+      code: offer2,
+      name: 'Tablet',
+      publicKey: pk2,
+      signature: Buffer.from(sign(key2, Buffer.from(pairMessage(offer2, pk2)))).toString('base64url'),
+    },
+    HERE,
+  );
   now += 366 * 86_400_000;
   refusedWith(() => pairing.authenticate(second.token), 'unauthenticated', /expired|unknown/);
 
-  // Ten wrong codes void every offer for a while.
+  // Ten wrong codes hold back the address they came from for a while; the code shown still pairs from elsewhere.
   now = Date.now() + 400 * 86_400_000;
   const live = pairing.offer();
   for (let i = 0; i < 10; i++) {
-    refusedWith(() => pairing.pair({ code: 'ABCDEFGH', name: 'x', publicKey, signature: sig('x') }), 'unauthorized');
+    refusedWith(() => pairing.pair({ code: 'ABCDEFGH', name: 'x', publicKey, signature: sig('x') }, HERE), 'unauthorized');
   }
-  refusedWith(() => pairing.pair({ code: live.code, name: 'x', publicKey, signature: sig('x') }), 'rate-limited');
+  refusedWith(() => pairing.pair({ code: live.code, name: 'x', publicKey, signature: sig('x') }, HERE), 'rate-limited');
+  const key3 = generateKeyPair();
+  const pk3 = Buffer.from(key3.publicKey).toString('base64url');
+  const liveCode = normalizePairingCode(live.code);
+  const third = pairing.pair(
+    { code: liveCode, name: 'Laptop', publicKey: pk3, signature: Buffer.from(sign(key3, Buffer.from(pairMessage(liveCode, pk3)))).toString('base64url') },
+    ELSEWHERE,
+  );
+  assert.equal(third.device.name, 'Laptop');
 
-  assert.deepEqual(updatePreferences(node.store.settings, { discoverable: false }), { keepFollowedMedia: true, deviceLifetimeDays: 365, discoverable: false });
+  assert.deepEqual(updatePreferences(node.store.settings, { discoverable: false }), {
+    keepFollowedMedia: true,
+    deviceLifetimeDays: 365,
+    discoverable: false,
+    apiHosts: [],
+    trustedProxies: [],
+  });
   refusedWith(() => updatePreferences(node.store.settings, { discoverable: true, deviceLifetimeDays: 9999 }), 'malformed', /1 to 730/);
   assert.equal(loadPreferences(node.store.settings).discoverable, false, 'a refused update changes nothing, not even its good part');
   node.close();

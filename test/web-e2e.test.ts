@@ -426,6 +426,8 @@ step('a laptop pairs by link, a phone over plain http; removing the phone refuse
   await shot(laptop, 'timeline-desktop');
 
   // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
+  // The node answers to a name only once the owner allows it (a guard against DNS rebinding).
+  await kithJson(homes.a, ['settings', 'set', 'apiHosts', 'kith-home.test']);
   const lan = await browser.newContext({ viewport: PHONE });
   const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
   const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);
