@@ -140,7 +140,11 @@ test('one address guessing pairing codes or asking for challenges locks out only
   const offer = { code: await newCode() };
   // Wrong codes from one address, each claiming another client address in X-Forwarded-For (believed only from a trusted proxy).
   for (let i = 0; i < PAIRING_FAILURES_PER_CLIENT; i++) {
-    const r = await raw(base, 'POST', '/api/pair', { from: attacker, headers: { 'x-forwarded-for': `198.51.100.${i}` }, body: pairRequest(generateKeyPair(), 'ABCD-EFGH') });
+    const r = await raw(base, 'POST', '/api/pair', {
+      from: attacker,
+      headers: { 'x-forwarded-for': `198.51.100.${i}` },
+      body: pairRequest(generateKeyPair(), 'ABCD-EFGH'),
+    });
     assert.equal(r.status, 403, JSON.stringify(r.body));
   }
   const held = await raw(base, 'POST', '/api/pair', { from: attacker, body: pairRequest(generateKeyPair(), offer.code) });
@@ -159,7 +163,12 @@ test('one address guessing pairing codes or asking for challenges locks out only
 
   // A challenge the node did not make (one character changed) is refused; a captured answer does not log in twice.
   const ch = (await raw(base, 'GET', '/api/session/challenge')).body.nonce as string;
-  const answer = (nonce: string) => ({ publicKey: device.publicKey, nonce, signature: signText(device.key, sessionMessage(nonce, device.publicKey)), bearer: true });
+  const answer = (nonce: string) => ({
+    publicKey: device.publicKey,
+    nonce,
+    signature: signText(device.key, sessionMessage(nonce, device.publicKey)),
+    bearer: true,
+  });
   const forged = `${ch.slice(0, 10)}${ch[10] === 'A' ? 'B' : 'A'}${ch.slice(11)}`;
   assert.equal((await raw(base, 'POST', '/api/session', { body: answer(forged) })).status, 401);
   const first = await raw(base, 'POST', '/api/session', { body: answer(ch) });
@@ -242,7 +251,9 @@ test('GET of media the node does not hold neither fetches nor pins it; POST /api
   const nodeB = await startNode(homeB, ['--bootstrap', node.info.addresses[0]!]);
   running.push(nodeB);
   const src = `/api/media/${encodeURIComponent(urn)}?type=image%2Fpng`;
-  await waitFor('A connected to B', async () => (await device.call('GET', '/api/peers')).body.peers.some((p: { peerId: string }) => p.peerId === nodeB.info.peerId));
+  await waitFor('A connected to B', async () =>
+    (await device.call('GET', '/api/peers')).body.peers.some((p: { peerId: string }) => p.peerId === nodeB.info.peerId),
+  );
 
   const storage = (await device.call('GET', '/api/storage')).body;
   const got = await device.call('GET', src);
