@@ -12,6 +12,9 @@ import { openDatabase, schemaVersion } from '../src/store/database.js';
 import { Store } from '../src/store/store.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { DevicePairing } from '../src/node/devices.js';
+import { ClientThrottle } from '../src/node/client-throttle.js';
+import { LoginChallenges } from '../src/node/login-challenges.js';
+import { LOGIN_CHALLENGE_TTL_MS, MAX_USED_LOGIN_CHALLENGES } from '../src/core/constants.js';
 import { loadPreferences, updatePreferences } from '../src/node/preferences.js';
 import { pairMessage, sessionMessage } from '../src/core/pairing.js';
 import { Ingestor } from '../src/store/ingest.js';
@@ -138,4 +141,32 @@ test('devices: a code pairs once, sessions are hashed, a removed device is refus
   refusedWith(() => updatePreferences(node.store.settings, { discoverable: true, deviceLifetimeDays: 9999 }), 'malformed', /1 to 730/);
   assert.equal(loadPreferences(node.store.settings).discoverable, false, 'a refused update changes nothing, not even its good part');
   node.close();
+});
+
+test('attempt throttles keep a bounded number of addresses; login challenges hold no state until answered, and log in once', () => {
+  const throttle = new ClientThrottle(2, 1000, 3);
+  for (const client of ['a', 'b', 'c', 'd', 'e']) assert.equal(throttle.take(client, 0), true);
+  assert.equal(throttle.size, 3, 'the least recently seen addresses are forgotten');
+  assert.equal(throttle.take('e', 1), true);
+  assert.equal(throttle.take('e', 2), false, 'past the limit, nothing is counted and the attempt is refused');
+  assert.equal(throttle.take('e', 1000), true, 'the window slides');
+
+  const challenges = new LoginChallenges();
+  const now = Date.now();
+  const made = Array.from({ length: MAX_USED_LOGIN_CHALLENGES + 1 }, () => challenges.make(now).nonce);
+  for (const nonce of made.slice(0, -1)) challenges.spend(challenges.check(nonce, now), now);
+  refusedWith(() => challenges.check(made[0], now), 'unauthenticated', /used/);
+  const last = challenges.check(made.at(-1), now);
+  refusedWith(() => challenges.spend(last, now), 'rate-limited', /too many logins/);
+  refusedWith(() => challenges.check(made.at(-1), now + LOGIN_CHALLENGE_TTL_MS), 'unauthenticated', /expired/);
+  // Once the answered ones have expired, they are forgotten and logins go on.
+  const later = now + LOGIN_CHALLENGE_TTL_MS;
+  const fresh = challenges.make(later).nonce;
+  challenges.spend(challenges.check(fresh, later), later);
+  refusedWith(
+    () => new LoginChallenges().check(fresh, later),
+    'unauthenticated',
+    /unknown/,
+    'a challenge made under another secret (another start) is refused',
+  );
 });
