@@ -8,6 +8,7 @@ import { KithNode } from '../src/node/kith-node.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
 import { generateKeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
+import { attachBytes } from '../src/node/media.js';
 import { repoRoot, tempDir, waitFor } from './helpers.js';
 import { kithJson, startNode, type NodeProcess } from './node-process.js';
 
@@ -16,7 +17,7 @@ import { kithJson, startNode, type NodeProcess } from './node-process.js';
  * against real node processes: pair a device, write with the character
  * counter, post a described image and view it in the page, follow a second
  * node's person, see their posts arrive live (a long one folded), reply both
- * ways, follow a key nobody knows, check Settings (one row per peer, the real
+ * ways, load an image only the other node holds (the app asks for it), follow a key nobody knows, check Settings (one row per peer, the real
  * block count), remove the device from another paired device and be refused.
  * Screenshots of the screens go to test-output/screenshots/, those changed
  * with the phone and desktop widths both (name.png and name-desktop.png).
@@ -95,6 +96,14 @@ function seedPosts(home: string, name: string, count: number): { did: string } {
   const did = node.did;
   node.close();
   return { did };
+}
+
+/** An image (40 pixels: not one posted elsewhere, as ERIS gives the same bytes the same URN) kept in a home's store and linked from nothing, so no follower fetches it unasked. */
+async function seedFile(home: string): Promise<string> {
+  const node = KithNode.open(home);
+  const urn = String((await attachBytes(node.store, png(40), 'image/png')).url);
+  node.close();
+  return urn;
 }
 
 /** Fails the test on any script error or console error in the page. */
@@ -177,6 +186,8 @@ const errors: string[] = [];
 let nodeA: NodeProcess;
 let nodeB: NodeProcess;
 let bob: { did: string };
+/** An image only Bob's node holds. */
+let bobsFile: string;
 let browser: Browser;
 let phone: BrowserContext;
 let page: Page;
@@ -189,6 +200,7 @@ before(
     await kithJson(homes.a, ['init', '--name', 'Alice']);
     // Bob has posted a lot, so following him takes a sync long enough to watch.
     bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
+    bobsFile = await seedFile(homes.b);
     nodeB = await startNode(homes.b);
     running.push(nodeB);
     nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
@@ -361,6 +373,26 @@ step('follow Bob: his posts arrive, live too; replies say whom they answer; a lo
   await shot(page, 'profile-me');
 });
 
+step('an image the node does not hold loads once the app asks the node to fetch it (reading alone never fetches)', 60_000, async () => {
+  const src = `/api/media/${encodeURIComponent(bobsFile)}?type=image%2Fpng`;
+  assert.equal(await page.evaluate(async (s) => (await fetch(s)).status, src), 404);
+  // Runs in the page: an image of the app's kind, with the app's own error handler.
+  await page.evaluate(async (s) => {
+    const g = globalThis as any;
+    const { fetchMissingMedia } = await import('/app/media.js' as string);
+    const img = g.document.createElement('img');
+    img.dataset.testid = 'missing-media';
+    img.addEventListener('error', fetchMissingMedia);
+    img.src = s;
+    g.document.body.append(img);
+  }, src);
+  await page.waitForFunction(() => {
+    const im = (globalThis as any).document.querySelector('[data-testid="missing-media"]');
+    return im?.complete && im.naturalWidth === 40;
+  });
+  await page.evaluate(() => (globalThis as any).document.querySelector('[data-testid="missing-media"]').remove());
+});
+
 step('following a key nobody knows says that nothing was found yet', 120_000, async () => {
   // Following a key nobody knows says that nothing was found yet, there and in Settings.
   const stranger = didFromPublicKey(generateKeyPair().publicKey);
@@ -426,6 +458,8 @@ step('a laptop pairs by link, a phone over plain http; removing the phone refuse
   await shot(laptop, 'timeline-desktop');
 
   // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
+  // The node answers to a name only once the owner allows it (a guard against DNS rebinding).
+  await kithJson(homes.a, ['settings', 'set', 'apiHosts', 'kith-home.test']);
   const lan = await browser.newContext({ viewport: PHONE });
   const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
   const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);

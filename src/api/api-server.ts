@@ -37,7 +37,7 @@ export function lanAddress(): string | undefined {
 
 export async function startApiServer(service: KithService, opts: { port: number; host: string }): Promise<ApiServer> {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new KithError('malformed', `API port must be 0 to 65535, got ${opts.port}`);
-  const api = createOwnerApi({ service, web: loadWebApp() });
+  const api = createOwnerApi({ service, web: loadWebApp(), apiHost: opts.host });
   const server = createAdaptorServer({ fetch: api.app.fetch }) as Server;
   server.headersTimeout = API_HEADERS_TIMEOUT_MS;
   server.requestTimeout = 0; // event streams stay open; uploads are bounded by size instead

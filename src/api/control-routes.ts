@@ -2,6 +2,7 @@ import type { Did, JsonObject } from '../core/types.js';
 import type { Posted, PostInput, ProfileChanged, ProfileInput } from '../node/publishing.js';
 import type { Followed } from '../node/people.js';
 import type { PeerConnection, ServiceStatus } from '../node/service-status.js';
+import type { Preferences } from '../node/preferences.js';
 import type { DeviceView } from './owner-views.js';
 
 /**
@@ -23,6 +24,9 @@ export interface ControlRoutes {
   'POST /pair': { body: undefined; result: { code: string; url: string; expires: string } };
   'GET /devices': { body: undefined; result: { devices: DeviceView[] } };
   'POST /devices/revoke': { body: { id: string }; result: { device: DeviceView } };
+  'GET /settings': { body: undefined; result: Preferences };
+  /** A change to some settings, checked whole (as PATCH /api/settings takes it); the node applies it at once. */
+  'POST /settings': { body: JsonObject; result: Preferences };
 }
 
 export type ControlRoute = keyof ControlRoutes;

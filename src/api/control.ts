@@ -72,6 +72,8 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
       read: (b) => ({ id: textField(b, 'id') }),
       run: async (b) => ({ device: deviceView(await service.devices.revoke(b.id), undefined) }),
     },
+    'GET /settings': { read: noBody, run: () => service.settings() },
+    'POST /settings': { read: (b) => b, run: (b) => service.updateSettings(b) },
   };
 }
 

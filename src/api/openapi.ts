@@ -4,7 +4,7 @@
  * owner-api.ts without an entry here (or the other way round) shows up.
  */
 
-import { MAX_ALT_TEXT_CHARS } from '../core/constants.js';
+import { MAX_ALT_TEXT_CHARS, MAX_API_HOSTS, MAX_TRUSTED_PROXIES } from '../core/constants.js';
 
 type Schema = Record<string, unknown>;
 
@@ -56,7 +56,9 @@ export const OPENAPI = {
     description:
       "What the owner's devices use to run their home node. Every operation needs a paired device's credential (the HttpOnly `kith_session` cookie, or `Authorization: Bearer`), except pairing and logging in. " +
       'Device keys are Ed25519; `publicKey` is base64url of the 32 raw bytes and `signature` base64url of the Ed25519 signature of the UTF-8 message: ' +
-      '`kith-pair\\n<code without dash>\\n<publicKey>` to pair, `kith-session\\n<nonce>\\n<publicKey>` to log in. Errors are `{"error": {"code", "message"}}`.',
+      '`kith-pair\\n<code without dash>\\n<publicKey>` to pair, `kith-session\\n<nonce>\\n<publicKey>` to log in. Errors are `{"error": {"code", "message"}}`. ' +
+      "Requests naming a host the node does not answer to (not loopback, an IP address, this machine's name or a name in the apiHosts setting) get 421 Misdirected Request. " +
+      'Wrong pairing codes and login requests are counted per client address (behind a proxy in the trustedProxies setting, the address it forwards); too many get 429.',
   },
   servers: [{ url: '/' }],
   security: [{ session: [] }, { bearer: [] }],
@@ -130,9 +132,16 @@ export const OPENAPI = {
         responses: ok('Stored', obj({ attachment: ref('Attachment') }), '201'),
       }),
     },
+    '/api/media/fetch': {
+      post: op({
+        summary: 'Pin the content of an urn:eris read capability and fetch what is missing of it from peers',
+        body: body(obj({ urn: str })),
+        responses: ok('Fetched as far as peers had it', obj({ urn: str, complete: bool })),
+      }),
+    },
     '/api/media/{urn}': {
       get: op({
-        summary: 'The decrypted content of an urn:eris read capability (fetched from peers if not held)',
+        summary: 'The decrypted content of an urn:eris read capability this node holds (404 when it does not: POST /api/media/fetch first)',
         params: [
           { name: 'urn', in: 'path', required: true, schema: str },
           { name: 'type', in: 'query', required: false, schema: str },
@@ -255,6 +264,10 @@ export const OPENAPI = {
         activity: str,
         author: ref('Person'),
         published: str,
+        publishedClaim: {
+          type: ['string', 'null'],
+          description: "The author's own time when it lay in the future as the post arrived; `published` is then the time it arrived",
+        },
         text: str,
         inReplyTo: nullableStr,
         inReplyToAuthor: { oneOf: [ref('Person'), { type: 'null' }] },
@@ -280,7 +293,20 @@ export const OPENAPI = {
       }),
       SyncState: obj({ active: bool, scope: str, peer: str, phase: str, received: int, needed: int }),
       Storage: obj({ objects: int, databaseBytes: int, blocks: obj({ blocks: int, bytes: int, pinnedBytes: int, quotaBytes: int }) }),
-      Settings: obj({ keepFollowedMedia: bool, deviceLifetimeDays: { type: 'integer', minimum: 1, maximum: 730 }, discoverable: bool }, []),
+      Settings: obj(
+        {
+          keepFollowedMedia: bool,
+          deviceLifetimeDays: { type: 'integer', minimum: 1, maximum: 730 },
+          discoverable: bool,
+          apiHosts: { ...list(str), maxItems: MAX_API_HOSTS, description: "Host names the web app also answers to (a home DNS name, a reverse proxy's name)" },
+          trustedProxies: {
+            ...list(str),
+            maxItems: MAX_TRUSTED_PROXIES,
+            description: 'IP addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed',
+          },
+        },
+        [],
+      ),
     },
   },
 } as const;

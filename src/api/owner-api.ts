@@ -3,11 +3,13 @@ import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import QRCode from 'qrcode';
 import { EVENT_STREAM_PING_MS, MAX_UPLOAD_BYTES } from '../core/constants.js';
+import { isKithError, KithError } from '../core/errors.js';
 import { reasonOf } from '../core/log.js';
 import { isoOf } from '../core/statement.js';
 import type { Network } from '../node/network.js';
 import type { KithService } from '../node/service.js';
 import type { PairingOfferLink } from '../node/owner-devices.js';
+import type { Preferences } from '../node/preferences.js';
 import { AuthFailure, asAuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
 import { EventHub } from './owner-events.js';
 import { deviceView, mediaSrc, Views } from './owner-views.js';
@@ -17,6 +19,8 @@ import { decoded, jsonBody, limitedBody, nextOf, pageOf, pathParam, type C } fro
 import { errorBody, refusal } from './http-status.js';
 import { postInput, profileInput, textField } from './request-fields.js';
 import type { WebApp } from './web-static.js';
+import { clientOf } from './client-address.js';
+import { HostAllowlist, hostOf } from './host-allowlist.js';
 
 /**
  * The owner API (`/api/…`) and the web app (`/`): what the owner's own
@@ -28,6 +32,8 @@ import type { WebApp } from './web-static.js';
 export interface OwnerApiOptions {
   readonly service: KithService;
   readonly web: WebApp;
+  /** The address the API listens on (--api-host): a name given there is one it answers to. */
+  readonly apiHost?: string;
 }
 
 export interface OwnerApi {
@@ -52,6 +58,11 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const events = new EventHub(node, service.devices.pairing);
   const app = new Hono<{ Variables: AuthVariables }>();
   const views = (): Views => new Views(node);
+  // Read on every request (Host, proxies), so kept here and replaced when the owner changes them.
+  let prefs: Preferences = service.settings();
+  const stopPrefs = service.onPreferences((p) => (prefs = p));
+  const hosts = new HostAllowlist(opts.apiHost ?? '127.0.0.1', () => prefs.apiHosts);
+  const client = (c: C) => clientOf(c, prefs.trustedProxies);
 
   app.onError((err, c) => {
     if (err instanceof AuthFailure) return c.json(errorBody(err.code, err.message), 401);
@@ -59,6 +70,19 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     return c.json(body, status as ContentfulStatusCode);
   });
   app.notFound((c) => c.json(errorBody('not-found', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 100)}`), 404));
+
+  // Before everything else, the web app's files included: a page that rebound its own name to this machine reads nothing.
+  app.use('*', async (c, next) => {
+    if (hosts.allows(c.req.header('host'))) return next();
+    const name = hostOf(c.req.header('host'))?.slice(0, 100);
+    const message =
+      name === undefined
+        ? "this request names no host this node can check; open the web app by this machine's address"
+        : `this node does not answer to the name "${name}" (a guard against DNS rebinding); open it by this machine's address, ` +
+          `or add the name to the apiHosts setting (kith settings set apiHosts ${name})`;
+    c.header('cache-control', 'no-store');
+    return c.json(errorBody('unauthorized', message), 421);
+  });
 
   // ---- The web app ----
   const securityHeaders = (c: C): void => {
@@ -91,25 +115,28 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   // ---- Pairing and sessions ----
   app.post('/api/pair', async (c) => {
     const body = await jsonBody(c);
-    const r = await service.devices.pair({ code: body.code, name: body.name, publicKey: body.publicKey, signature: body.signature });
+    const from = client(c);
+    const r = await service.devices.pair({ code: body.code, name: body.name, publicKey: body.publicKey, signature: body.signature }, from.key);
     const reply = { device: deviceView(r.device, r.device.id), certificate: r.certificate.doc };
     if (body.bearer === true) return c.json({ ...reply, token: r.token }, 201);
-    startSession(c, r.token);
+    startSession(c, r.token, from.https);
     return c.json(reply, 201);
   });
   app.get('/api/session/challenge', (c) => {
-    const ch = service.devices.challenge();
+    const ch = service.devices.challenge(client(c).key);
     return c.json({ nonce: ch.nonce, expires: isoOf(ch.expires) });
   });
   app.post('/api/session', async (c) => {
     const body = await jsonBody(c);
-    const r = asAuthFailure(() => service.devices.login({ publicKey: body.publicKey, nonce: body.nonce, signature: body.signature }));
+    const from = client(c);
+    const r = asAuthFailure(() => service.devices.login({ publicKey: body.publicKey, nonce: body.nonce, signature: body.signature }, from.key));
     if (body.bearer === true) return c.json({ device: deviceView(r.device, r.device.id), token: r.token });
-    startSession(c, r.token);
+    startSession(c, r.token, from.https);
     return c.json({ device: deviceView(r.device, r.device.id) });
   });
   app.delete('/api/session', (c) => {
     service.devices.logout(c.get('token'));
+    events.closeSession(c.get('token'));
     endSession(c);
     return c.json({ ok: true });
   });
@@ -175,8 +202,16 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const a = await service.media.upload({ bytes, mediaType, name: rawName === undefined ? undefined : decoded(rawName, 'x-file-name') });
     return c.json({ attachment: { ...a, src: mediaSrc(String(a.url), a.mediaType) } }, 201);
   });
+  // Fetching from peers pins content and takes storage: a change, so a POST; reading (below) never fetches.
+  app.post('/api/media/fetch', async (c) => c.json(await service.media.fetch(textField(await jsonBody(c), 'urn'))));
   app.get('/api/media/:urn', async (c) => {
-    const bytes = await service.media.read(pathParam(c, 'urn'));
+    let bytes: Uint8Array;
+    try {
+      bytes = await service.media.read(pathParam(c, 'urn'));
+    } catch (e) {
+      if (!isKithError(e, 'not-found')) throw e;
+      throw new KithError('not-found', `${e.message}; POST /api/media/fetch with {"urn": …} fetches it from peers`);
+    }
     const type = c.req.query('type') ?? '';
     const serveAs = SERVE_TYPES.test(type) ? type : 'application/octet-stream';
     c.header('content-security-policy', "default-src 'none'; sandbox");
@@ -235,10 +270,12 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
 
   app.get('/api/events', (c) => {
     const device = c.get('device');
+    const token = c.get('token');
     return streamSSE(c, async (stream) => {
       let done = false;
       const remove = events.add(
         device.id,
+        token,
         (event, data) =>
           void stream
             .writeSSE({ event, data: JSON.stringify(data) })
@@ -255,7 +292,15 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
       await stream.writeSSE({ event: 'hello', data: JSON.stringify({ device: device.id }) });
       while (!done) {
         await stream.sleep(EVENT_STREAM_PING_MS);
-        if (!done) await stream.writeSSE({ event: 'ping', data: '{}' });
+        if (done) break;
+        // A session that expired or was dropped while the stream was open ends it here.
+        try {
+          service.devices.authenticate(token);
+        } catch (e) {
+          service.log.debug(`closing the live stream of device ${device.id}: ${reasonOf(e)}`);
+          break;
+        }
+        await stream.writeSSE({ event: 'ping', data: '{}' });
       }
       remove();
     });
@@ -265,6 +310,9 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     app,
     events,
     attach: (network) => events.attach(network),
-    close: () => events.close(),
+    close: () => {
+      stopPrefs();
+      events.close();
+    },
   };
 }

@@ -78,8 +78,8 @@ export function asAuthFailure<T>(fn: () => T): T {
   }
 }
 
-export function startSession(c: Context, token: string): void {
-  const secure = new URL(c.req.url).protocol === 'https:';
+/** Sets the session cookie; `secure` when the browser reached the node over https (directly, or through a trusted proxy). */
+export function startSession(c: Context, token: string, secure: boolean): void {
   setCookie(c, SESSION_COOKIE, token, { httpOnly: true, sameSite: 'Strict', path: '/api', maxAge: SESSION_MAX_AGE_S, secure });
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { outboxId } from '../core/apid.js';
 import type { ObjectRecord } from '../core/examine.js';
 import type { KithNode } from '../node/kith-node.js';
@@ -8,13 +9,19 @@ import { Views } from './owner-views.js';
 /**
  * Live updates for the owner's devices (server-sent events): new posts for
  * the timeline, notifications, sync progress and peer counts. A revoked
- * device's streams are closed the moment it is revoked.
+ * device's streams are closed the moment it is revoked, and a session's the
+ * moment it logs out (the stream itself checks its session at every ping, so
+ * one that expired closes too).
  */
 
 export type Send = (event: string, data: unknown) => void;
 
+const sessionKey = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
 interface Client {
   readonly device: string;
+  /** The session it was opened with, as a hash: the token itself is not kept. */
+  readonly session: string;
   readonly send: Send;
   readonly close: () => void;
 }
@@ -74,8 +81,9 @@ export class EventHub {
     });
   }
 
-  add(device: string, send: Send, close: () => void): () => void {
-    const client: Client = { device, send, close };
+  /** A stream opened by `device` with the session `token`. Returns what removes it. */
+  add(device: string, token: string, send: Send, close: () => void): () => void {
+    const client: Client = { device, session: sessionKey(token), send, close };
     this.clients.add(client);
     return () => this.clients.delete(client);
   }
@@ -85,8 +93,18 @@ export class EventHub {
   }
 
   closeDevice(device: string): void {
+    this.closeWhere((c) => c.device === device);
+  }
+
+  /** Closes the streams of a session that logged out. */
+  closeSession(token: string): void {
+    const session = sessionKey(token);
+    this.closeWhere((c) => c.session === session);
+  }
+
+  private closeWhere(match: (c: Client) => boolean): void {
     for (const c of [...this.clients]) {
-      if (c.device !== device) continue;
+      if (!match(c)) continue;
       this.clients.delete(c);
       c.close();
     }

@@ -1,5 +1,5 @@
 import { actorId, apIdKey, didOf, isApId, outboxId } from '../core/apid.js';
-import { MAX_ALT_TEXT_CHARS, MAX_QUOTE_CHARS } from '../core/constants.js';
+import { MAX_ALT_TEXT_CHARS, MAX_QUOTE_CHARS, VIEW_MAX_FUTURE_SKEW_MS } from '../core/constants.js';
 import { htmlToText } from '../core/html-text.js';
 import { isoOf } from '../core/statement.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from '../core/types.js';
@@ -32,7 +32,10 @@ export interface PostView {
   readonly digest: string;
   readonly activity: ApId;
   readonly author: PersonView;
+  /** When it was published: the author's claim, unless that lay in the future when it arrived (then when it arrived). */
   readonly published: string;
+  /** The author's claimed time when it is not shown as `published` (it was in the future), so the app can say so; null otherwise. */
+  readonly publishedClaim: string | null;
   readonly text: string;
   readonly inReplyTo: string | null;
   /** Whose post this one replies to (named by the DID in the parent's ap:// id), so a reply can say whom it answers. */
@@ -92,6 +95,21 @@ function attachmentsOf(note: JsonObject): JsonObject[] {
   return out;
 }
 
+/**
+ * A post's time to show. The activity's own time is checked on arrival, but
+ * the inner object's `published` is the author's word alone: one that was
+ * still in the future when the post arrived (beyond clock skew) would sit at
+ * the top of every list and read as a date to come, so the time it arrived
+ * is shown instead and the claim is kept beside it. One that is no date at
+ * all shows the activity's time.
+ */
+function publishedOf(note: JsonObject, o: StoredObject): { published: string; claim: string | null } {
+  const claimed = typeof note.published === 'string' ? Date.parse(note.published) : NaN;
+  if (Number.isNaN(claimed)) return { published: isoOf(o.created), claim: null };
+  if (claimed > o.received + VIEW_MAX_FUTURE_SKEW_MS) return { published: isoOf(o.received), claim: String(note.published).slice(0, 64) };
+  return { published: String(note.published), claim: null };
+}
+
 /** One view per request: people are looked up once however many of their posts it shows. */
 export class Views {
   private readonly people = new Map<Did, PersonView>();
@@ -131,13 +149,14 @@ export class Views {
     const id = apIdKey(note.id);
     const reply = repliesTo(note);
     const replyTo = reply !== undefined && isApId(reply) ? this.person(didOf(reply)) : null;
-    const published = typeof note.published === 'string' ? note.published : isoOf(o.created);
+    const { published, claim } = publishedOf(note, o);
     return {
       id,
       digest: o.digest,
       activity: o.id,
       author: this.person(o.owner),
       published,
+      publishedClaim: claim,
       text: text.slice(0, 20_000),
       inReplyTo: reply ?? null,
       inReplyToAuthor: replyTo,

@@ -20,6 +20,7 @@ import { action, addPageCommand, identitySummary, withNode, withService, type Op
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
+import { addSettingsCommand } from './settings-command.js';
 import { kithCommand } from './command-name.js';
 import { runningNode } from './control-client.js';
 
@@ -328,6 +329,7 @@ export function buildCli(): Command {
   addProfileCommand(program);
   addNodeCommands(program);
   addDeviceCommands(program);
+  addSettingsCommand(program);
 
   return program;
 }

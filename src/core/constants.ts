@@ -210,3 +210,33 @@ export const PEER_MAX_BAN_MS = 24 * 60 * MINUTE_MS;
 export const PEER_STRIKE_HALF_LIFE_MS = 5 * MINUTE_MS;
 /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
 export const PEER_MAX_TRACKED = 10_000;
+
+// ---- The owner API's doors: Host names, per-client throttles, login challenges (api/, node/devices.ts) ----
+
+/** Wrong pairing codes one client address may send per window; past it that address waits, and open codes stay valid for everyone else. */
+export const PAIRING_FAILURES_PER_CLIENT = 10;
+/**
+ * Wrong pairing codes from all addresses together per window: a bound on
+ * guesses however many addresses a guesser has (an eight-symbol code has 39
+ * bits). Past it pairing pauses until the window passes; no code is voided.
+ */
+export const PAIRING_FAILURES_TOTAL = 1000;
+export const PAIRING_FAILURE_WINDOW_MS = 10 * MINUTE_MS;
+/** Login requests (challenges and signed answers) one client address may make per window. */
+export const LOGIN_ATTEMPTS_PER_CLIENT = 60;
+export const LOGIN_ATTEMPT_WINDOW_MS = MINUTE_MS;
+/** Client addresses whose attempts are counted at once; past it the least recently seen are forgotten. */
+export const MAX_THROTTLED_CLIENTS = 4096;
+/** How long a login challenge may be answered. */
+export const LOGIN_CHALLENGE_TTL_MS = 2 * MINUTE_MS;
+/**
+ * Challenges answered by a successful login, remembered until they expire so
+ * a captured answer cannot log in twice. Only successful logins (each needs a
+ * paired device's key) add to it; past it logins wait for old ones to expire.
+ */
+export const MAX_USED_LOGIN_CHALLENGES = 4096;
+/** Names the owner may add for the web app (settings: apiHosts), and proxies they may trust (settings: trustedProxies). */
+export const MAX_API_HOSTS = 32;
+export const MAX_TRUSTED_PROXIES = 16;
+/** A post's own `published` later than its arrival by more than this is not shown: the time it arrived is, and the claim is marked. */
+export const VIEW_MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS;

@@ -1,6 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../core/errors.js';
+import {
+  LOGIN_ATTEMPT_WINDOW_MS,
+  LOGIN_ATTEMPTS_PER_CLIENT,
+  MAX_THROTTLED_CLIENTS,
+  PAIRING_FAILURE_WINDOW_MS,
+  PAIRING_FAILURES_PER_CLIENT,
+  PAIRING_FAILURES_TOTAL,
+} from '../core/constants.js';
 import { verify } from '../core/ed25519.js';
 import { didFromPublicKey } from '../core/didkey.js';
 import { isoOf } from '../core/statement.js';
@@ -10,6 +18,8 @@ import type { Revocation } from '../core/revocation.js';
 import type { Device } from '../store/devices.js';
 import type { KithNode } from './kith-node.js';
 import { loadPreferences } from './preferences.js';
+import { ClientThrottle } from './client-throttle.js';
+import { LoginChallenges, type LoginChallenge } from './login-challenges.js';
 
 /**
  * Pairing the owner's devices with their home node, and knowing them again.
@@ -21,16 +31,15 @@ import { loadPreferences } from './preferences.js';
  * fresh nonce, and holds a session token (an HttpOnly cookie in a browser).
  * Revoking a device signs a revocation of its certificate and refuses its
  * sessions at once.
+ *
+ * Whoever can reach the node may try codes and logins, so attempts are
+ * counted per client address (as the owner API tells it): one address that
+ * keeps guessing waits, and nobody else is locked out.
  */
 
 const OFFER_TTL_MS = 10 * 60_000;
 const MAX_OFFERS = 8;
-const CHALLENGE_TTL_MS = 2 * 60_000;
-const MAX_CHALLENGES = 256;
 const SESSION_TTL_MS = 30 * 24 * 3600_000;
-/** Wrong codes tolerated per window, across all offers; past that every offer is void until the window passes. */
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 10 * 60_000;
 const SEEN_EVERY_MS = 60_000;
 const MAX_NAME = 64;
 
@@ -64,8 +73,11 @@ const hashToken = (token: string): Buffer => createHash('sha256').update(token).
 
 export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [Device] }> {
   private readonly offers = new Map<string, number>();
-  private readonly challenges = new Map<string, number>();
-  private failures: number[] = [];
+  private readonly challenges = new LoginChallenges();
+  private readonly pairFailures = new ClientThrottle(PAIRING_FAILURES_PER_CLIENT, PAIRING_FAILURE_WINDOW_MS, MAX_THROTTLED_CLIENTS);
+  /** Wrong codes from everyone, as times: at most PAIRING_FAILURES_TOTAL of them. */
+  private allFailures: number[] = [];
+  private readonly logins = new ClientThrottle(LOGIN_ATTEMPTS_PER_CLIENT, LOGIN_ATTEMPT_WINDOW_MS, MAX_THROTTLED_CLIENTS);
   private readonly lastSeen = new Map<string, number>();
 
   constructor(
@@ -87,12 +99,13 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     return { code: formatPairingCode(code), expires };
   }
 
-  /** Claims a code for a device key; the device must sign the code with that key. */
-  pair(req: PairRequest): DeviceLogin & { certificate: Certificate } {
+  /** Claims a code for a device key; the device must sign the code with that key. `client` is the address it comes from. */
+  pair(req: PairRequest, client: string): DeviceLogin & { certificate: Certificate } {
     const now = this.now();
     this.sweep(now);
-    if (this.failures.length >= MAX_FAILURES) {
-      fail('rate-limited', 'too many wrong pairing codes; wait ten minutes, then ask your node for a new code');
+    if (this.pairFailures.left(client, now) <= 0) fail('rate-limited', 'too many wrong pairing codes from this address; wait ten minutes and try again');
+    if (this.allFailures.length >= PAIRING_FAILURES_TOTAL) {
+      fail('rate-limited', 'too many wrong pairing codes from many addresses; pairing pauses for ten minutes (the codes shown stay valid)');
     }
     const code = normalizePairingCode(req.code);
     const name = typeof req.name === 'string' ? req.name.trim() : '';
@@ -100,9 +113,9 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     const publicKey = base64url(req.publicKey, 32, 'publicKey');
     const signature = base64url(req.signature, 64, 'signature');
     if (!this.offers.has(code)) {
-      this.failures.push(now);
-      if (this.failures.length >= MAX_FAILURES) this.offers.clear();
-      const left = Math.max(0, MAX_FAILURES - this.failures.length);
+      this.pairFailures.take(client, now);
+      this.allFailures.push(now);
+      const left = Math.max(0, this.pairFailures.left(client, now));
       fail('unauthorized', `that pairing code is wrong or has expired; check it, or ask your node for a new one (${left} tries left)`);
     }
     if (!verify(publicKey, new TextEncoder().encode(pairMessage(code, req.publicKey as string)), signature)) {
@@ -121,33 +134,27 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     return { device, certificate, token: this.startSession(id, now) };
   }
 
-  /** A nonce for a paired device to sign. */
-  challenge(): { nonce: string; expires: number } {
+  /** A nonce for a paired device to sign; `client` is the address asking. */
+  challenge(client: string): LoginChallenge {
     const now = this.now();
-    this.sweep(now);
-    if (this.challenges.size >= MAX_CHALLENGES) fail('rate-limited', 'too many logins under way; try again in a minute');
-    const nonce = randomBytes(24).toString('base64url');
-    const expires = now + CHALLENGE_TTL_MS;
-    this.challenges.set(nonce, expires);
-    return { nonce, expires };
+    this.countLogin(client, now);
+    return this.challenges.make(now);
   }
 
-  /** A paired device logs in again by signing a nonce from challenge(). */
-  login(req: { publicKey: unknown; nonce: unknown; signature: unknown }): DeviceLogin {
+  /** A paired device logs in again by signing a nonce from challenge(); each challenge logs in once. */
+  login(req: { publicKey: unknown; nonce: unknown; signature: unknown }, client: string): DeviceLogin {
     const now = this.now();
-    this.sweep(now);
+    this.countLogin(client, now);
     const publicKey = base64url(req.publicKey, 32, 'publicKey');
     const signature = base64url(req.signature, 64, 'signature');
-    if (typeof req.nonce !== 'string' || !this.challenges.has(req.nonce)) {
-      fail('unauthenticated', 'that login challenge is unknown or has expired; ask for a new one');
-    }
-    this.challenges.delete(req.nonce);
-    if (!verify(publicKey, new TextEncoder().encode(sessionMessage(req.nonce, req.publicKey as string)), signature)) {
+    const challenge = this.challenges.check(req.nonce, now);
+    if (!verify(publicKey, new TextEncoder().encode(sessionMessage(req.nonce as string, req.publicKey as string)), signature)) {
       fail('bad-signature', 'the signature does not match the device key and challenge');
     }
     const device = this.node.store.devices.byDid(didFromPublicKey(publicKey));
     if (!device) fail('unauthenticated', 'this device is not paired with this node; pair it first');
     this.checkStanding(device, now);
+    this.challenges.spend(challenge, now);
     return { device, token: this.startSession(device.id, now) };
   }
 
@@ -197,9 +204,14 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     return token;
   }
 
+  private countLogin(client: string, now: number): void {
+    if (!this.logins.take(client, now)) fail('rate-limited', 'too many login requests from this address; wait a minute and try again');
+  }
+
   private sweep(now: number): void {
     for (const [k, exp] of this.offers) if (exp <= now) this.offers.delete(k);
-    for (const [k, exp] of this.challenges) if (exp <= now) this.challenges.delete(k);
-    this.failures = this.failures.filter((t) => now - t < FAILURE_WINDOW_MS);
+    if (this.allFailures.length > 0 && now - this.allFailures[0]! >= PAIRING_FAILURE_WINDOW_MS) {
+      this.allFailures = this.allFailures.filter((t) => now - t < PAIRING_FAILURE_WINDOW_MS);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { isKithError, fail } from '../core/errors.js';
+import { fail } from '../core/errors.js';
 import { parseErisUrn } from '../core/eris-urn.js';
 import { MAX_UPLOAD_BYTES, MAX_UPLOAD_NAME_CHARS } from '../core/constants.js';
 import type { JsonObject } from '../core/types.js';
@@ -6,7 +6,7 @@ import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import { attachBytes, attachFile, readContent } from './media.js';
 
-/** The owner's media: files stored as encrypted ERIS blocks, read back (from peers when missing here). */
+/** The owner's media: files stored as encrypted ERIS blocks, read back, and fetched from peers when asked. */
 
 /** What a device may upload: pictures, video and sound a browser plays inline. */
 const UPLOAD_TYPES = /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm)|audio\/(mpeg|ogg|mp4|wav|webm))$/;
@@ -42,17 +42,16 @@ export class MediaLibrary {
     return attachFile(this.node.store, path);
   }
 
-  /** The content of a read capability; what is not held here is fetched from peers first when the network is up. */
+  /**
+   * The content of a read capability, as far as this node holds it: reading
+   * never fetches (fetching pins content and takes storage, so it is asked
+   * for on its own, with fetch()). Content not held whole is refused as not found.
+   */
   async read(urn: string): Promise<Uint8Array> {
     parseErisUrn(urn);
-    try {
-      return await this.readHeld(urn);
-    } catch (e) {
-      const network = this.link.current;
-      if (!isKithError(e, 'not-found') || !network) throw e;
-      await network.fetchContent(urn);
-      return this.readHeld(urn);
-    }
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of readContent(this.node.store, urn)) chunks.push(chunk);
+    return Buffer.concat(chunks);
   }
 
   /** Pins content and fetches every block of it from peers, so it can be read here (`kith fetch`). */
@@ -60,12 +59,6 @@ export class MediaLibrary {
     const cap = parseErisUrn(urn);
     await this.link.need('fetching content from peers').fetchContent(urn);
     return { urn, complete: this.node.store.blocks.pinStatus(cap.rootReference)?.complete ?? false };
-  }
-
-  private async readHeld(urn: string): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    for await (const chunk of readContent(this.node.store, urn)) chunks.push(chunk);
-    return Buffer.concat(chunks);
   }
 }
 

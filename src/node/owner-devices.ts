@@ -5,6 +5,7 @@ import type { Device } from '../store/devices.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import { DevicePairing, type DeviceLogin, type PairRequest } from './devices.js';
+import type { LoginChallenge } from './login-challenges.js';
 
 /**
  * The owner's devices as operations: pairing (the certificate travels to
@@ -41,19 +42,22 @@ export class OwnerDevices {
     return { code: offer.code, url: `${baseUrl.replace(/\/$/, '')}/#pair=${normalizePairingCode(offer.code)}`, expires: offer.expires };
   }
 
-  /** Claims a code for a device key; the device's certificate is pushed to followers. */
-  async pair(req: PairRequest): Promise<DeviceLogin & { certificate: Certificate }> {
-    const r = this.pairing.pair(req);
+  /**
+   * Claims a code for a device key; the device's certificate is pushed to followers.
+   * `client` names where the request came from (an address), so one client's wrong guesses hold back only that client.
+   */
+  async pair(req: PairRequest, client: string): Promise<DeviceLogin & { certificate: Certificate }> {
+    const r = this.pairing.pair(req, client);
     await this.link.push(r.certificate.digest);
     return r;
   }
 
-  challenge(): { nonce: string; expires: number } {
-    return this.pairing.challenge();
+  challenge(client: string): LoginChallenge {
+    return this.pairing.challenge(client);
   }
 
-  login(req: { publicKey: unknown; nonce: unknown; signature: unknown }): DeviceLogin {
-    return this.pairing.login(req);
+  login(req: { publicKey: unknown; nonce: unknown; signature: unknown }, client: string): DeviceLogin {
+    return this.pairing.login(req, client);
   }
 
   /** The device a session token belongs to; refuses unknown, expired and revoked ones with the reason. */

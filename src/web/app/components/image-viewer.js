@@ -1,6 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { Icon } from './icons.js';
+import { fetchMissingMedia } from '../media.js';
 
 /**
  * A post's images, one at a time, over the page (a modal <dialog>): the
@@ -50,7 +51,7 @@ export function ImageViewer({ images, index, onIndex, onClose }) {
   >
     <figure class="viewer-figure">
       <div class="viewer-stage">
-        <img class="viewer-image" src=${a?.src} alt=${alt || 'Image without a description'} data-testid="viewer-image" />
+        <img class="viewer-image" src=${a?.src} alt=${alt || 'Image without a description'} data-testid="viewer-image" onError=${fetchMissingMedia} />
       </div>
       <figcaption class="viewer-caption">
         ${many && html`<span class="viewer-count">${index + 1} / ${images.length}</span>`}

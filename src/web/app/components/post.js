@@ -8,6 +8,7 @@ import { Icon } from './icons.js';
 import { ImageViewer } from './image-viewer.js';
 import { RichText } from './rich-text.js';
 import { Time } from './time.js';
+import { fetchMissingMedia } from '../media.js';
 
 const isImage = (a) => a.type === 'Image' || a.mediaType?.startsWith('image/');
 
@@ -27,14 +28,14 @@ function Attachment({ a, onView }) {
   if (isImage(a)) {
     // Opens the image viewer in the page, not the raw file in a new tab.
     return html`<button type="button" class="attachment attachment--image" onClick=${onView} data-testid="post-image-open" aria-haspopup="dialog">
-      <img src=${a.src} alt=${a.name || 'Image without a description'} loading="lazy" decoding="async" data-testid="post-image" />
+      <img src=${a.src} alt=${a.name || 'Image without a description'} loading="lazy" decoding="async" data-testid="post-image" onError=${fetchMissingMedia} />
     </button>`;
   }
   if (a.type === 'Video' || a.mediaType?.startsWith('video/')) {
-    return html`<video class="attachment" src=${a.src} controls preload="metadata" aria-label=${a.name || 'Video'}></video>`;
+    return html`<video class="attachment" src=${a.src} controls preload="metadata" aria-label=${a.name || 'Video'} onError=${fetchMissingMedia}></video>`;
   }
   if (a.type === 'Audio' || a.mediaType?.startsWith('audio/')) {
-    return html`<audio class="attachment" src=${a.src} controls preload="none" aria-label=${a.name || 'Audio'}></audio>`;
+    return html`<audio class="attachment" src=${a.src} controls preload="none" aria-label=${a.name || 'Audio'} onError=${fetchMissingMedia}></audio>`;
   }
   return html`<a class="attachment attachment--file" href=${a.src} download=${a.name || ''}>${a.name || 'Download file'}</a>`;
 }
