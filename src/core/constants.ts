@@ -210,3 +210,22 @@ export const PEER_MAX_BAN_MS = 24 * 60 * MINUTE_MS;
 export const PEER_STRIKE_HALF_LIFE_MS = 5 * MINUTE_MS;
 /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
 export const PEER_MAX_TRACKED = 10_000;
+
+// ---- Authority: certificates and revocations (store/authority.ts, store/ingest.ts) ----
+
+/**
+ * Certificates one issuer may have given one key, kept at most. A person
+ * certifies each device key once (pairing a device again makes a new key), so
+ * a handful covers renewals for years; past it a new one is refused and
+ * nothing changes. Without a cap a hostile followee could hand a follower
+ * thousands for one key, and each would weigh on every check of that key.
+ */
+export const CERTIFICATES_PER_ISSUER_AND_SUBJECT = 32;
+/**
+ * Chains from one root to one key weighed when checking what the key signed,
+ * those that expire last first: a bound on one check, whatever a store from
+ * before the cap (or from many issuers in between) holds.
+ */
+export const CHAINS_PER_CHECK = 64;
+/** Verdicts on chains (signer and owner) kept in memory; all are dropped when a certificate or revocation is stored. */
+export const CHAIN_VERDICTS_CACHED = 4096;
