@@ -2,6 +2,7 @@ import { KithError, fail } from '../core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { outboxId } from '../core/apid.js';
 import { canonicalize } from '../core/jcs.js';
+import { digestOf } from '../core/proof.js';
 import { checkCanonicalSize, examine, type Examined, type ObjectRecord } from '../core/examine.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import { checkGrantAt, describeLink, parseCertificate, type Certificate } from '../core/certificate.js';
@@ -265,8 +266,13 @@ export class Ingestor {
   }
 
   private admitCertificate(doc: JsonObject, pending: PendingCertificates | undefined): Admitted {
+    // The cap first, on the fields as they came: a flood past it costs a hash each, not a signature check.
+    const digest = digestOf(doc);
+    const isNew = !this.store.authority.hasCertificate(digest);
+    const key = `${String(doc.issuer)} ${String(doc.subject)}`;
+    if (isNew) this.checkCertificateCap(doc, digest, pending?.get(key));
     const cert = parseCertificate(doc);
-    if (!this.store.authority.hasCertificate(cert.digest)) this.checkCertificateCap(cert, pending);
+    if (isNew && pending !== undefined) pending.set(key, (pending.get(key) ?? new Set()).add(cert.digest));
     return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore), certificate: cert };
   }
 
@@ -276,19 +282,17 @@ export class Ingestor {
    * an expired certificate still proves what its key signed while it held, so
    * dropping one would void those objects.
    */
-  private checkCertificateCap(cert: Certificate, pending: PendingCertificates | undefined): void {
+  private checkCertificateCap(doc: JsonObject, digest: Digest, inBatch: ReadonlySet<Digest> | undefined): void {
+    const { issuer, subject } = doc;
+    if (typeof issuer !== 'string' || typeof subject !== 'string' || inBatch?.has(digest)) return;
     const cap = CERTIFICATES_PER_ISSUER_AND_SUBJECT;
-    const key = `${cert.issuer} ${cert.subject}`;
-    const inBatch = pending?.get(key);
-    if (inBatch?.has(cert.digest)) return;
-    const held = this.store.authority.issued(cert.issuer, cert.subject, cap) + (inBatch?.size ?? 0);
+    const held = this.store.authority.issued(issuer as Did, subject as Did, cap) + (inBatch?.size ?? 0);
     if (held >= cap) {
       fail(
         'conflict',
-        `${cert.issuer} has already certified ${cert.subject} ${cap} times; a key may hold at most ${cap} certificates from one issuer, so this one is not kept`,
+        `${issuer.slice(0, 80)} has already certified ${subject.slice(0, 80)} ${cap} times; a key may hold at most ${cap} certificates from one issuer, so this one is not kept`,
       );
     }
-    if (pending !== undefined) pending.set(key, (inBatch ?? new Set()).add(cert.digest));
   }
 
   private admitRevocation(doc: JsonObject): Admitted {
