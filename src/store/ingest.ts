@@ -56,7 +56,11 @@ interface Admitted {
 }
 
 /** Certificates admitted in one batch but not written yet, by issuer and subject, so the cap counts them too. */
-type PendingCertificates = Map<string, Set<Digest>>;
+type PendingCertificates = Map<string, BatchCertificates>;
+interface BatchCertificates {
+  readonly digests: Set<Digest>;
+  readonly ids: Set<string>;
+}
 
 /** An object arriving now comes after every revocation stored here. */
 const ARRIVING = Infinity;
@@ -161,11 +165,13 @@ export class Ingestor {
     opts: { holdUnauthorized?: boolean; scope?: string | undefined; revocationsLast?: boolean | undefined } = {},
   ): (Ingested | KithError | typeof HELD)[] {
     const results: (Ingested | KithError | typeof HELD)[] = new Array(examined.length);
+    // Counted together, each group in one transaction: a flood of refusals is not a commit each.
+    let refusals: KithError[] = [];
     const objects: number[] = [];
     const certificates: number[] = [];
     const revocations: number[] = [];
     examined.forEach((e, i) => {
-      if (e instanceof KithError) results[i] = this.refused(e);
+      if (e instanceof KithError) refusals.push((results[i] = e));
       else if (e.kind !== 'authority') objects.push(i);
       else (e.doc.type === 'KithRevocation' ? revocations : certificates).push(i);
     });
@@ -184,11 +190,15 @@ export class Ingestor {
           admitted.push({ index: i, a });
         } catch (err) {
           const noCertificateYet = err instanceof KithError && err.code === 'wrong-key' && e.kind === 'object' && e.record.signer !== e.record.owner;
-          results[i] = opts.holdUnauthorized && noCertificateYet ? HELD : this.refused(err);
+          results[i] = opts.holdUnauthorized && noCertificateYet ? HELD : asRefusal(err);
+          if (results[i] !== HELD) refusals.push(results[i] as KithError);
         }
       }
-      if (admitted.length > 0) {
+      if (admitted.length > 0 || refusals.length > 0) {
+        const counting = refusals;
+        refusals = [];
         this.store.transaction(() => {
+          for (const err of counting) this.store.refusals.record(err.code, err.message, this.now());
           for (const { index, a } of admitted) results[index] = this.write(a);
         });
         const stored = admitted.filter(({ index }) => (results[index] as Ingested).status === 'stored').map(({ a }) => a.record);
@@ -266,13 +276,15 @@ export class Ingestor {
   }
 
   private admitCertificate(doc: JsonObject, pending: PendingCertificates | undefined): Admitted {
-    // The cap first, on the fields as they came: a flood past it costs a hash each, not a signature check.
-    const digest = digestOf(doc);
-    const isNew = !this.store.authority.hasCertificate(digest);
     const key = `${String(doc.issuer)} ${String(doc.subject)}`;
-    if (isNew) this.checkCertificateCap(doc, digest, pending?.get(key));
+    this.checkCertificateCap(doc, pending?.get(key));
     const cert = parseCertificate(doc);
-    if (isNew && pending !== undefined) pending.set(key, (pending.get(key) ?? new Set()).add(cert.digest));
+    if (pending !== undefined && !this.store.authority.hasCertificate(cert.digest)) {
+      const inBatch: BatchCertificates = pending.get(key) ?? { digests: new Set(), ids: new Set() };
+      inBatch.digests.add(cert.digest);
+      inBatch.ids.add(cert.id);
+      pending.set(key, inBatch);
+    }
     return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore), certificate: cert };
   }
 
@@ -280,19 +292,24 @@ export class Ingestor {
    * A key holds at most CERTIFICATES_PER_ISSUER_AND_SUBJECT certificates from
    * one issuer. Past it a new one is refused rather than an old one replaced:
    * an expired certificate still proves what its key signed while it held, so
-   * dropping one would void those objects.
+   * dropping one would void those objects. Checked first, on the fields as
+   * they came, so a flood past the cap costs two index lookups a certificate,
+   * not a signature check: only a copy of one already held passes, and a copy
+   * has the same id, so only then is it worth hashing.
    */
-  private checkCertificateCap(doc: JsonObject, digest: Digest, inBatch: ReadonlySet<Digest> | undefined): void {
-    const { issuer, subject } = doc;
-    if (typeof issuer !== 'string' || typeof subject !== 'string' || inBatch?.has(digest)) return;
+  private checkCertificateCap(doc: JsonObject, inBatch: BatchCertificates | undefined): void {
+    const { issuer, subject, id } = doc;
+    if (typeof issuer !== 'string' || typeof subject !== 'string') return;
     const cap = CERTIFICATES_PER_ISSUER_AND_SUBJECT;
-    const held = this.store.authority.issued(issuer as Did, subject as Did, cap) + (inBatch?.size ?? 0);
-    if (held >= cap) {
-      fail(
-        'conflict',
-        `${issuer.slice(0, 80)} has already certified ${subject.slice(0, 80)} ${cap} times; a key may hold at most ${cap} certificates from one issuer, so this one is not kept`,
-      );
+    if (this.store.authority.issued(issuer as Did, subject as Did, cap) + (inBatch?.digests.size ?? 0) < cap) return;
+    if (typeof id === 'string' && (inBatch?.ids.has(id) || this.store.objects.byId(id as ApId) !== undefined)) {
+      const digest = digestOf(doc);
+      if (inBatch?.digests.has(digest) || this.store.authority.hasCertificate(digest)) return;
     }
+    fail(
+      'conflict',
+      `${issuer.slice(0, 80)} has already certified ${subject.slice(0, 80)} ${cap} times; a key may hold at most ${cap} certificates from one issuer, so this one is not kept`,
+    );
   }
 
   private admitRevocation(doc: JsonObject): Admitted {
@@ -326,11 +343,15 @@ export class Ingestor {
   }
 
   private refused(e: unknown): KithError {
-    // Every check throws a KithError for bad input; anything else is our bug, not the sender's fault.
-    const err = e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error).message}`);
+    const err = asRefusal(e);
     this.store.refusals.record(err.code, err.message, this.now());
     return err;
   }
+}
+
+/** Every check throws a KithError for bad input; anything else is our bug, not the sender's fault. */
+function asRefusal(e: unknown): KithError {
+  return e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error).message}`);
 }
 
 function revokedBecause(r: RevocationFact, created: number, row: number): string {
