@@ -23,7 +23,8 @@ export interface ControlRoutes {
   'POST /fetch': { body: { urn: string }; result: { urn: string; complete: boolean } };
   'POST /pair': { body: undefined; result: { code: string; url: string; expires: string } };
   'GET /devices': { body: undefined; result: { devices: DeviceView[] } };
-  'POST /devices/revoke': { body: { id: string }; result: { device: DeviceView } };
+  /** `cutOff`: an ISO 8601 time no later than now; what the device signed from then on is void too. */
+  'POST /devices/revoke': { body: { id: string; cutOff?: string }; result: { device: DeviceView } };
   'GET /settings': { body: undefined; result: Preferences };
   /** A change to some settings, checked whole (as PATCH /api/settings takes it); the node applies it at once. */
   'POST /settings': { body: JsonObject; result: Preferences };

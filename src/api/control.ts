@@ -69,8 +69,8 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
     },
     'GET /devices': { read: noBody, run: () => ({ devices: service.devices.list().map((d) => deviceView(d, undefined)) }) },
     'POST /devices/revoke': {
-      read: (b) => ({ id: textField(b, 'id') }),
-      run: async (b) => ({ device: deviceView(await service.devices.revoke(b.id), undefined) }),
+      read: (b) => ({ id: textField(b, 'id'), ...(b.cutOff === undefined ? {} : { cutOff: textField(b, 'cutOff') }) }),
+      run: async (b) => ({ device: deviceView(await service.devices.revoke(b.id, b.cutOff), undefined) }),
     },
     'GET /settings': { read: noBody, run: () => service.settings() },
     'POST /settings': { read: (b) => b, run: (b) => service.updateSettings(b) },

@@ -193,7 +193,16 @@ export const OPENAPI = {
     '/api/devices/{id}': {
       delete: op({
         summary: 'Remove a device: its certificate is revoked and it is refused at once',
-        params: [{ name: 'id', in: 'path', required: true, schema: str }],
+        params: [
+          { name: 'id', in: 'path', required: true, schema: str },
+          {
+            name: 'cutOff',
+            in: 'query',
+            required: false,
+            schema: str,
+            description: 'An ISO 8601 time no later than now (default: now): what the device signed from then on is void too',
+          },
+        ],
         responses: ok('Removed', obj({ device: ref('Device') })),
       }),
     },

@@ -247,7 +247,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     return c.json(await offerView(service.devices.offer(new URL(c.req.url).origin)), 201);
   });
   app.delete('/api/devices/:id', async (c) => {
-    const device = await service.devices.revoke(c.req.param('id'));
+    const device = await service.devices.revoke(c.req.param('id'), c.req.query('cutOff'));
     return c.json({ device: deviceView(device, c.get('device').id) });
   });
 

@@ -67,10 +67,15 @@ export function addDeviceCommands(program: Command): void {
     .command('revoke')
     .description('remove a device: its certificate is revoked and it is refused at once')
     .argument('<id>')
+    .option('--cut-off <time>', 'also void what the device signed from this time on, e.g. 2025-06-01T14:00:00Z for a phone stolen then (default: now)')
     .action(
       action(async ([id = ''], opts: Opts) => {
-        const r = await (await running(opts)).call('POST /devices/revoke', { id });
-        emit(opts, r, () => `Removed ${forTerminal(r.device.name)} (${r.device.id}); it can no longer reach this node.`);
+        const cutOff = opts.cutOff as string | undefined;
+        const r = await (await running(opts)).call('POST /devices/revoke', { id, ...(cutOff === undefined ? {} : { cutOff }) });
+        emit(opts, r, () => [
+          `Removed ${forTerminal(r.device.name)} (${r.device.id}); it can no longer reach this node, and nothing new signed with its key is taken in.`,
+          ...(cutOff === undefined ? [] : [`What it signed from ${cutOff} on is void.`]),
+        ]);
       }),
     );
 }

@@ -78,7 +78,7 @@ interface Running {
 }
 
 async function run(home: Home, opts: Opts, ports: Ports, log: Logger): Promise<Running> {
-  const node = KithNode.open(home.root);
+  const node = KithNode.open(home.root, { log });
   const service = new KithService(node, { log });
   let network: Network | undefined;
   let control: ControlServer | undefined;

@@ -283,7 +283,8 @@ export function issueCertificate(issuerKey: Ed25519KeyPair, request: Certificate
 
 // ---- Chains ----
 
-export interface ChainQuery {
+/** What a chain is asked to prove, apart from the resource, the time and the revocations. */
+export interface ChainShape {
   /** The key whose authority is in question: a person, a forum owner, a node owner. */
   readonly root: Did;
   /** Root first. Raw JSON links are parsed here, and a bad signature on one counts as forged. */
@@ -291,23 +292,26 @@ export interface ChainQuery {
   /** The key that acts; the last link must certify it. */
   readonly actor: Did;
   readonly capability: string;
-  /** The ap:// id acted on. Its query and fragment are ignored. */
-  readonly resource: string;
-  /** When the act happens, in ms; defaults to now. */
-  readonly at?: number;
   readonly maxDepth?: number;
-  /** All revocations known; only those made by a key at or above a link count against it. */
-  readonly revocations?: Iterable<Revocation>;
   /** For raw links. */
   readonly limits?: ParseLimits;
 }
 
-export interface VerifiedChain {
+export interface ChainQuery extends ChainShape {
+  /** The ap:// id acted on. Its query and fragment are ignored. */
+  readonly resource: string;
+  /** When the act happens, in ms; defaults to now. */
+  readonly at?: number;
+  /** All revocations known; only those made by a key at or above a link count against it. */
+  readonly revocations?: Iterable<Revocation>;
+}
+
+/** What a chain grants its actor, whatever the time: checkChain's answer. */
+export interface ChainGrant {
   readonly root: Did;
   readonly actor: Did;
-  /** What was asked and is now proven. */
+  /** What was asked and is granted. */
   readonly capability: string;
-  readonly resource: ApId;
   /** Everything the actor holds through this chain: 'all' when the actor is the root, acting on its own ids. */
   readonly grantedCapabilities: readonly string[] | 'all';
   readonly grantedResource: ApId;
@@ -315,6 +319,11 @@ export interface VerifiedChain {
   readonly notBefore: number;
   readonly expires: number;
   readonly links: readonly Certificate[];
+}
+
+export interface VerifiedChain extends ChainGrant {
+  /** What was acted on, as proven. */
+  readonly resource: ApId;
 }
 
 function linkOf(c: Certificate | JsonObject, i: number, limits: ParseLimits | undefined): Certificate {
@@ -328,48 +337,36 @@ function linkOf(c: Certificate | JsonObject, i: number, limits: ParseLimits | un
   }
 }
 
-/**
- * Does `chain` prove that `root` lets `actor` use `capability` on `resource`
- * at time `at`? Returns what was proven or throws a KithError whose code says
- * what is wrong (forged, widened, wrong-root, unauthorized, expired,
- * not-yet-valid, revoked, too-deep) and whose message names the link.
- */
-export function verifyChain(query: ChainQuery): VerifiedChain {
-  const at = query.at ?? Date.now();
-  if (!Number.isFinite(at)) fail('malformed', 'at must be a finite time in ms');
+interface Asked {
+  readonly root: Did;
+  readonly actor: Did;
+  readonly capability: string;
+  readonly maxDepth: number;
+}
+
+function askedOf(query: ChainShape): Asked {
   const maxDepth = query.maxDepth ?? DEFAULT_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 0) fail('malformed', 'maxDepth must be a whole number, 0 or more');
   const root = inField('root', () => parseDid(query.root));
   const actor = inField('actor', () => parseDid(query.actor));
   const capability = checkCapability(query.capability, 'requested capability');
-  const resource = requestedResource(query.resource);
-  // Before parsing anything, so a long chain costs nothing.
-  if (query.chain.length > maxDepth) {
-    fail('too-deep', `the chain has ${query.chain.length} links; at most ${maxDepth} are accepted here`);
-  }
+  return { root, actor, capability, maxDepth };
+}
 
-  if (query.chain.length === 0) {
+function grantOf(asked: Asked, chain: ChainShape['chain'], limits: ParseLimits | undefined): ChainGrant {
+  const { root, actor, capability, maxDepth } = asked;
+  // Before parsing anything, so a long chain costs nothing.
+  if (chain.length > maxDepth) fail('too-deep', `the chain has ${chain.length} links; at most ${maxDepth} are accepted here`);
+
+  if (chain.length === 0) {
     if (actor !== root) {
       fail('wrong-root', `${showDid(actor)} shows no certificate, so it can act only if it is the root, ${showDid(root)}`);
     }
-    if (parseApId(resource).did !== root) {
-      fail('unauthorized', `${showDid(root)} acts for itself only on its own ap:// ids, not on ${resource}`);
-    }
     const everything = `ap://${root}` as ApId;
-    return {
-      root,
-      actor,
-      capability,
-      resource,
-      grantedCapabilities: 'all',
-      grantedResource: everything,
-      notBefore: -Infinity,
-      expires: Infinity,
-      links: [],
-    };
+    return { root, actor, capability, grantedCapabilities: 'all', grantedResource: everything, notBefore: -Infinity, expires: Infinity, links: [] };
   }
 
-  const links = query.chain.map((c, i) => linkOf(c, i, query.limits));
+  const links = chain.map((c, i) => linkOf(c, i, limits));
   const first = links[0]!;
   if (first.issuer !== root) {
     fail('wrong-root', `link 0 is issued by ${showDid(first.issuer)}, but the chain must start at the root ${showDid(root)}`);
@@ -391,22 +388,10 @@ export function verifyChain(query: ChainQuery): VerifiedChain {
   if (!capabilitiesCover(last.capability, capability)) {
     fail('unauthorized', `${describe(`link ${lastIndex}`, last)} grants ${last.capability.join(', ')}, not "${capability}"`);
   }
-  if (!resourceCovers(last.resource, resource)) {
-    fail('unauthorized', `${describe(`link ${lastIndex}`, last)} applies to ${last.resource}, which does not include ${resource}`);
-  }
-
-  for (const [i, link] of links.entries()) {
-    const name = describe(`link ${i}`, link);
-    if (at < link.notBefore) fail('not-yet-valid', `${name} is not valid until ${isoOf(link.notBefore)}; checked at ${showTime(at)}`);
-    if (at >= link.expires) fail('expired', `${name} expired at ${isoOf(link.expires)}; checked at ${showTime(at)}`);
-  }
-
-  checkRevocations(root, links, at, query.revocations ?? []);
   return {
     root,
     actor,
     capability,
-    resource,
     grantedCapabilities: last.capability,
     grantedResource: last.resource,
     notBefore: last.notBefore,
@@ -415,32 +400,91 @@ export function verifyChain(query: ChainQuery): VerifiedChain {
   };
 }
 
-function checkRevocations(root: Did, links: readonly Certificate[], at: number, revocations: Iterable<Revocation>): void {
-  const byCertificate = new Map<string, Revocation[]>();
-  const bySubject = new Map<string, Revocation[]>();
-  for (const r of revocations) {
-    if (at < r.from) continue;
-    const t = r.target;
-    if ('certificate' in t) push(byCertificate, t.certificate, r);
-    else if (t.root === root) push(bySubject, t.subject, r);
+/**
+ * Does `chain` let `actor` use `capability` under `root` at all? Checks every
+ * link's signature, order and attenuation, but neither the resource, the time
+ * nor revocations: what it returns can be kept and asked again with
+ * checkGrantAt for each act (see store/authority.ts). Throws a KithError like
+ * verifyChain's.
+ */
+export function checkChain(query: ChainShape): ChainGrant {
+  return grantOf(askedOf(query), query.chain, query.limits);
+}
+
+/** Does a grant cover `resource` at time `at`? Throws unauthorized, not-yet-valid or expired, naming the link. */
+export function checkGrantAt(grant: ChainGrant, resource: string, at: number): ApId {
+  const wanted = requestedResource(resource);
+  const { links, root } = grant;
+  if (links.length === 0) {
+    if (parseApId(wanted).did !== root) fail('unauthorized', `${showDid(root)} acts for itself only on its own ap:// ids, not on ${wanted}`);
+    return wanted;
   }
-  if (byCertificate.size === 0 && bySubject.size === 0) return;
-  // A link answers to its issuer and every key above it, never to keys it (or its descendants) certified.
-  const above = new Set<Did>([root]);
+  const lastIndex = links.length - 1;
+  const last = links[lastIndex]!;
+  if (!resourceCovers(last.resource, wanted)) {
+    fail('unauthorized', `${describe(`link ${lastIndex}`, last)} applies to ${last.resource}, which does not include ${wanted}`);
+  }
   for (const [i, link] of links.entries()) {
-    const candidates = [...(byCertificate.get(link.digest) ?? []), ...(bySubject.get(link.subject) ?? [])];
-    const r = candidates.find((c) => above.has(c.issuer));
+    const name = describe(`link ${i}`, link);
+    if (at < link.notBefore) fail('not-yet-valid', `${name} is not valid until ${isoOf(link.notBefore)}; checked at ${showTime(at)}`);
+    if (at >= link.expires) fail('expired', `${name} expired at ${isoOf(link.expires)}; checked at ${showTime(at)}`);
+  }
+  return wanted;
+}
+
+/**
+ * Does `chain` prove that `root` lets `actor` use `capability` on `resource`
+ * at time `at`? Returns what was proven or throws a KithError whose code says
+ * what is wrong (forged, widened, wrong-root, unauthorized, expired,
+ * not-yet-valid, revoked, too-deep) and whose message names the link.
+ */
+export function verifyChain(query: ChainQuery): VerifiedChain {
+  const at = query.at ?? Date.now();
+  if (!Number.isFinite(at)) fail('malformed', 'at must be a finite time in ms');
+  const asked = askedOf(query);
+  requestedResource(query.resource);
+  const grant = grantOf(asked, query.chain, query.limits);
+  const resource = checkGrantAt(grant, query.resource, at);
+  if (grant.links.length > 0) checkRevocations(grant.root, grant.links, at, query.revocations ?? []);
+  return { ...grant, resource };
+}
+
+/**
+ * The keys whose revocations count against each link: its issuer and every
+ * key above it, never keys it (or its descendants) certified. A chain's
+ * holders cannot free themselves of a revocation, and a stranger cannot void
+ * what it never granted.
+ */
+export function revokersOf(root: Did, links: readonly Certificate[]): readonly (readonly Did[])[] {
+  const above: Did[] = [root];
+  return links.map((link) => {
+    const now = [...above];
+    above.push(link.subject);
+    return now;
+  });
+}
+
+/** Does this revocation, by its target alone, name this link of a chain under `root`? */
+export function revocationNames(r: Revocation, root: Did, link: Certificate): boolean {
+  const t = r.target;
+  return 'certificate' in t ? t.certificate === link.digest : t.root === root && t.subject === link.subject;
+}
+
+function checkRevocations(root: Did, links: readonly Certificate[], at: number, revocations: Iterable<Revocation>): void {
+  const inForce = [...revocations].filter((r) => at >= r.from);
+  if (inForce.length === 0) return;
+  const revokers = revokersOf(root, links);
+  for (const [i, link] of links.entries()) {
+    const r = inForce.find((c) => revocationNames(c, root, link) && revokers[i]!.includes(c.issuer));
     if (r !== undefined) {
       const what = 'certificate' in r.target ? 'this certificate' : `every certificate of ${showDid(link.subject)} under this root`;
       const by = showDid(r.issuer);
       fail('revoked', `${describe(`link ${i}`, link)}: ${by} revoked ${what} from ${isoOf(r.from)} (${r.id}); checked at ${showTime(at)}`);
     }
-    above.add(link.subject);
   }
 }
 
-function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
-  const list = m.get(k);
-  if (list === undefined) m.set(k, [v]);
-  else list.push(v);
+/** A link as messages name it: its place in the chain, its issuer and its subject. */
+export function describeLink(links: readonly Certificate[], i: number): string {
+  return describe(`link ${i}`, links[i]!);
 }

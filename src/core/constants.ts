@@ -240,3 +240,21 @@ export const MAX_API_HOSTS = 32;
 export const MAX_TRUSTED_PROXIES = 16;
 /** A post's own `published` later than its arrival by more than this is not shown: the time it arrived is, and the claim is marked. */
 export const VIEW_MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS;
+// ---- Authority: certificates and revocations (store/authority.ts, store/ingest.ts) ----
+
+/**
+ * Certificates one issuer may have given one key, kept at most. A person
+ * certifies each device key once (pairing a device again makes a new key), so
+ * a handful covers renewals for years; past it a new one is refused and
+ * nothing changes. Without a cap a hostile followee could hand a follower
+ * thousands for one key, and each would weigh on every check of that key.
+ */
+export const CERTIFICATES_PER_ISSUER_AND_SUBJECT = 32;
+/**
+ * Chains from one root to one key weighed when checking what the key signed,
+ * those that expire last first: a bound on one check, whatever a store from
+ * before the cap (or from many issuers in between) holds.
+ */
+export const CHAINS_PER_CHECK = 64;
+/** Verdicts on chains (signer and owner) kept in memory; all are dropped when a certificate or revocation is stored. */
+export const CHAIN_VERDICTS_CACHED = 4096;

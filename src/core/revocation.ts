@@ -24,9 +24,17 @@ import type { ApId, Did, Digest, JsonObject } from './types.js';
 
 /**
  * Revocations: how bans, blocks and lost devices are expressed. One voids a
- * certificate, or every certificate of a subject under a root, from a time
- * on. Anyone may sign one; verifyChain decides whether its issuer had the
- * standing to void a given link.
+ * certificate, or every certificate of a subject under a root. Anyone may
+ * sign one; verifyChain (and store/authority.ts) decide whether its issuer
+ * had the standing to void a given link.
+ *
+ * A revoked key's signature cannot be trusted for its time: whoever holds the
+ * key can claim any. So a revocation works two ways (README, "Removing a
+ * device"): wherever it is known, nothing new signed under the revoked link
+ * is taken in, whatever time it claims; and what was signed at or after its
+ * cut-off (`from`, by the revoker's clock) is void even where it was stored
+ * earlier. What a node stored before the revocation reached it, and claims a
+ * time before the cut-off, stays.
  */
 
 export const REVOCATION_TYPE = 'KithRevocation';
@@ -42,7 +50,10 @@ export class Revocation {
   readonly id: ApId;
   readonly issuer: Did;
   readonly target: RevocationTarget;
-  /** Takes effect at this time (ms since the epoch) and stays in effect. */
+  /**
+   * The cut-off, in ms since the epoch by the revoker's clock: whatever the
+   * revoked link signed at or after it is void, wherever it is stored.
+   */
   readonly from: number;
   readonly digest: Digest;
   /** The signed document, deep-frozen. */
@@ -91,7 +102,7 @@ export function parseRevocation(input: unknown, limits?: ParseLimits): Revocatio
 }
 
 export interface RevocationOptions {
-  /** When it takes effect; defaults to now. Rounded down to the second, so it never starts late. */
+  /** The cut-off; defaults to now. Rounded down to the second, so it never starts late. */
   readonly from?: Instant;
   readonly now?: Instant;
   /** ap://<issuer>/revocations/<uuid v4>; a fresh one by default. */

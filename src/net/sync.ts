@@ -2,7 +2,7 @@ import { decode as decodeVarint, encode as encodeVarint, encodingLength } from '
 import { KithError, fail } from '../core/errors.js';
 import { Reconciler, DIGEST_BYTES, DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../core/reconcile.js';
 import type { Store } from '../store/store.js';
-import type { ApId, Did } from '../core/types.js';
+import type { Servable } from '../store/objects.js';
 import type { Frames } from './frames.js';
 import { joinBytes, sha256Hex } from '../core/bytes.js';
 import {
@@ -154,7 +154,7 @@ export interface SyncServerOptions {
   readonly serves: (scope: string) => boolean;
   readonly limits?: SyncLimits;
   /** Re-checks an object on the way out; objects it refuses are not served. */
-  readonly stillValid?: (o: { owner: Did; signer: Did; id: ApId; created: number }) => boolean;
+  readonly stillValid?: (o: Servable) => boolean;
 }
 
 /** Answers one sync stream. Throws a KithError when the peer misbehaves; the caller then scores it down. */

@@ -162,7 +162,10 @@ export async function importBackup(node: KithNode, path: string): Promise<Import
   const examined = objects.length < 64 ? undefined : await node.pool.examine(objects);
   await initEris();
   node.store.transaction(() => {
-    const results = examined ? node.ingestor.ingestExamined(examined) : node.ingestor.ingestMany(objects);
+    // The signed manifest vouches that what the backup holds was taken in before its revocations.
+    const results = examined
+      ? node.ingestor.ingestExamined(examined, { revocationsLast: true })
+      : node.ingestor.ingestMany(objects, undefined, { revocationsLast: true });
     results.forEach((r, i) => {
       if (r instanceof KithError) throw new KithError(r.code, `object ${i + 1} of the backup was refused: ${r.message}`);
       if (r.owner !== actor) fail('wrong-key', `object ${i + 1} belongs to ${r.owner}, not to the backup's identity`);

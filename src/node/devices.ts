@@ -180,13 +180,25 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     return this.node.store.devices.list();
   }
 
-  /** Signs a revocation of the device's certificate, and refuses the device from this moment. */
-  revoke(id: string): { device: Device; revocation: Revocation } {
+  /**
+   * Signs a revocation of the device's certificate, and refuses the device
+   * from this moment. Nothing new its key signs is taken in any more, and
+   * what it signed at or after `cutOff` (ms; default now, never later) is void
+   * too, wherever it was stored: for a device lost or stolen some time ago.
+   */
+  revoke(id: string, opts: { cutOff?: number } = {}): { device: Device; revocation: Revocation } {
     const device = this.node.store.devices.get(id);
     if (!device) return fail('not-found', `no device ${id.slice(0, 20)} is paired with this node`);
     if (device.revoked !== null) fail('conflict', `${device.name} was already removed on ${isoOf(device.revoked)}`);
     const now = this.now();
-    const revocation = this.node.revokeCertificate(device.certificate);
+    const { cutOff } = opts;
+    if (cutOff !== undefined && !(cutOff <= now)) {
+      fail(
+        'malformed',
+        `the cut-off (${Number.isFinite(cutOff) ? isoOf(cutOff) : cutOff}) is later than now; name the time from which the device's posts are void`,
+      );
+    }
+    const revocation = this.node.revokeCertificate(device.certificate, cutOff);
     this.node.store.devices.revoke(id, now);
     const revoked = this.node.store.devices.get(id)!;
     this.emit('revoked', revoked);

@@ -156,9 +156,14 @@ export class KithNode {
     return cert;
   }
 
-  /** Revokes a certificate this person issued, from now on; the revocation is stored and travels with the scope. */
-  revokeCertificate(certificate: Digest): Revocation {
-    const rev = issueRevocation(this.identity.key, { certificate });
+  /**
+   * Revokes a certificate this person issued; the revocation is stored and
+   * travels with the scope. Nothing new signed under the certificate is taken
+   * in from then on, and what it signed at or after `cutOff` (default: now)
+   * is void wherever it is stored.
+   */
+  revokeCertificate(certificate: Digest, cutOff?: number): Revocation {
+    const rev = issueRevocation(this.identity.key, { certificate }, cutOff === undefined ? {} : { from: cutOff });
     this.ingestor.ingest(rev.doc as JsonObject);
     return rev;
   }

@@ -1,5 +1,6 @@
 import { fail } from '../core/errors.js';
 import { normalizePairingCode } from '../core/pairing.js';
+import { parseDateTime } from '../core/time.js';
 import type { Certificate } from '../core/certificate.js';
 import type { Device } from '../store/devices.js';
 import type { KithNode } from './kith-node.js';
@@ -15,6 +16,14 @@ import type { LoginChallenge } from './login-challenges.js';
 
 /** A device id as DevicePairing makes them: 6 random bytes in hex. */
 const DEVICE_ID = /^[0-9a-f]{12}$/;
+
+/** A cut-off as a person writes it: an ISO 8601 date-time with its zone. */
+function cutOffTime(v: string): number {
+  const ms = parseDateTime(v);
+  if (Number.isNaN(ms))
+    fail('malformed', `the cut-off "${v.slice(0, 40)}" must be a date and time with its zone, like 2025-06-01T14:00:00Z or 2025-06-01T16:00:00+02:00`);
+  return ms;
+}
 
 export interface PairingOfferLink {
   /** As shown: ABCD-EFGH. */
@@ -73,10 +82,14 @@ export class OwnerDevices {
     return this.pairing.list();
   }
 
-  /** Removes a device: its certificate is revoked (and the revocation pushed) and it is refused from now on. */
-  async revoke(id: string): Promise<Device> {
+  /**
+   * Removes a device: its certificate is revoked (and the revocation pushed)
+   * and it is refused from now on. `cutOff`, an ISO 8601 time no later than
+   * now, also voids what the device signed from then on (default: now).
+   */
+  async revoke(id: string, cutOff?: string): Promise<Device> {
     if (!DEVICE_ID.test(id)) fail('malformed', 'a device id is 12 hexadecimal characters (see: kith devices)');
-    const { device, revocation } = this.pairing.revoke(id);
+    const { device, revocation } = this.pairing.revoke(id, cutOff === undefined ? {} : { cutOff: cutOffTime(cutOff) });
     await this.link.push(revocation.digest);
     return device;
   }

@@ -1,67 +1,135 @@
 import type { Db } from './database.js';
-import { parseCertificate, type Certificate } from '../core/certificate.js';
-import { parseRevocation, type Revocation } from '../core/revocation.js';
-import type { Did, Digest } from '../core/types.js';
+import { KithError } from '../core/errors.js';
+import { checkChain, parseCertificate, revokersOf, type Certificate, type ChainGrant } from '../core/certificate.js';
+import { CHAINS_PER_CHECK, CHAIN_VERDICTS_CACHED } from '../core/constants.js';
+import type { Revocation } from '../core/revocation.js';
+import type { ApId, Did, Digest } from '../core/types.js';
 
 /**
  * Certificates and revocations, indexed for chain building. The signed
- * documents themselves live in `objects`; parsed certificates are cached,
- * since a chain is consulted for every object a certified key signs.
+ * documents themselves live in `objects`. A chain is consulted for every
+ * object a certified key signs, on the way in and on the way out, so what
+ * the store knows about one (signer, root) pair is worked out once and kept
+ * until a certificate or revocation is stored; and the work is bounded
+ * (CHAINS_PER_CHECK), whatever a hostile root piled up for one key.
  */
-const MAX_CACHE = 2048;
+const MAX_PARSED = 2048;
+
+/** A revocation with standing that voids one link of a chain, as this store knows it. */
+export interface RevocationFact {
+  /** The link it voids, 0 being the one the root issued. */
+  readonly link: number;
+  readonly id: ApId;
+  readonly issuer: Did;
+  /** Its cut-off by the revoker's clock (ms): what the link signed at or after it is void. */
+  readonly cutOff: number;
+  /**
+   * Its row in `objects`, this node's order of arrival: an object in a lower
+   * row was taken in before the revocation was known here.
+   */
+  readonly row: number;
+}
+
+/** One stored chain from a root to a key, judged once for everything the key signs. */
+export interface ChainVerdict {
+  /** What the chain grants whatever the time, or why it grants nothing. */
+  readonly grant: ChainGrant | KithError;
+  /**
+   * Revocations with standing that name one of its links: for each link and
+   * way of naming it, the one stored first and the one with the earliest
+   * cut-off (enough to decide, since either voids).
+   */
+  readonly revocations: readonly RevocationFact[];
+}
+
+const FACT = 'SELECT r.object AS row, r.effective AS cutOff, r.issuer AS issuer, o.id AS id FROM revocations r JOIN objects o ON o.n = r.object';
+const BY_REVOKERS = 'r.issuer IN (SELECT value FROM json_each(?))';
 
 export class AuthorityTable {
   private readonly insertCertStmt;
+  private readonly rootOfStmt;
+  private readonly adoptStmt;
   private readonly insertRevStmt;
   private readonly certBodyStmt;
+  private readonly hasCertStmt;
+  private readonly issuedStmt;
   private readonly leavesStmt;
-  private readonly revByCertStmt;
-  private readonly revBySubjectStmt;
-  private readonly cache = new Map<string, Certificate>();
+  private readonly byCertificateStmts;
+  private readonly bySubjectStmts;
+  private readonly parsed = new Map<string, Certificate>();
+  private readonly verdicts = new Map<string, ChainVerdict[]>();
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.insertCertStmt = db.prepare(
-      `INSERT OR IGNORE INTO certificates (object, digest, issuer, subject, parent, not_before, expires)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO certificates (object, digest, issuer, subject, parent, not_before, expires, root)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.rootOfStmt = db.prepare('SELECT root FROM certificates WHERE digest = ?').pluck();
+    // Links that arrived before this one, their ancestor, learn their root now.
+    this.adoptStmt = db.prepare(
+      `WITH RECURSIVE below (digest) AS (
+         SELECT digest FROM certificates WHERE parent = @parent
+         UNION SELECT c.digest FROM certificates c JOIN below b ON c.parent = b.digest
+       ) UPDATE certificates SET root = @root WHERE root IS NULL AND digest IN below`,
     );
     this.insertRevStmt = db.prepare(
       `INSERT OR IGNORE INTO revocations (object, issuer, certificate, subject, root, effective)
        VALUES (?, ?, ?, ?, ?, ?)`,
     );
     this.certBodyStmt = db.prepare('SELECT o.body FROM certificates c JOIN objects o ON o.n = c.object WHERE c.digest = ?');
-    this.leavesStmt = db.prepare('SELECT digest FROM certificates WHERE subject = ? ORDER BY expires DESC');
-    this.revByCertStmt = db.prepare('SELECT o.body FROM revocations r JOIN objects o ON o.n = r.object WHERE r.certificate = ?');
-    this.revBySubjectStmt = db.prepare('SELECT o.body FROM revocations r JOIN objects o ON o.n = r.object WHERE r.subject = ?');
+    this.hasCertStmt = db.prepare('SELECT 1 FROM certificates WHERE digest = ?').pluck();
+    this.issuedStmt = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM certificates WHERE subject = ? AND issuer = ? LIMIT ?)').pluck();
+    this.leavesStmt = db.prepare('SELECT digest FROM certificates WHERE root = ? AND subject = ? ORDER BY expires DESC LIMIT ?').pluck();
+    this.byCertificateStmts = ['r.object', 'r.effective'].map((first) =>
+      db.prepare(`${FACT} WHERE r.certificate = ? AND ${BY_REVOKERS} ORDER BY ${first} LIMIT 1`),
+    );
+    this.bySubjectStmts = ['r.object', 'r.effective'].map((first) =>
+      db.prepare(`${FACT} WHERE r.subject = ? AND r.root = ? AND ${BY_REVOKERS} ORDER BY ${first} LIMIT 1`),
+    );
   }
 
   /** Index a certificate whose object row is written in the same transaction. */
   addCertificate(object: number, c: Certificate): void {
-    this.insertCertStmt.run(object, c.digest, c.issuer, c.subject, c.parent ?? null, c.notBefore, c.expires);
+    const root = c.parent === undefined ? c.issuer : ((this.rootOfStmt.get(c.parent) as Did | null | undefined) ?? null);
+    const r = this.insertCertStmt.run(object, c.digest, c.issuer, c.subject, c.parent ?? null, c.notBefore, c.expires, root);
+    if (r.changes === 1 && root !== null) this.adoptStmt.run({ parent: c.digest, root });
+    this.verdicts.clear();
   }
 
   addRevocation(object: number, r: Revocation): void {
     const t = r.target;
     this.insertRevStmt.run(object, r.issuer, 'certificate' in t ? t.certificate : null, 'subject' in t ? t.subject : null, 'root' in t ? t.root : null, r.from);
+    this.verdicts.clear();
+  }
+
+  hasCertificate(digest: Digest): boolean {
+    return this.hasCertStmt.get(digest) !== undefined;
+  }
+
+  /** How many certificates `issuer` gave `subject` that are stored here, counted up to `upTo`. */
+  issued(issuer: Did, subject: Did, upTo: number): number {
+    return this.issuedStmt.get(subject, issuer, upTo) as number;
   }
 
   certificate(digest: Digest): Certificate | undefined {
-    const hit = this.cache.get(digest);
+    const hit = this.parsed.get(digest);
     if (hit) return hit;
     const row = this.certBodyStmt.get(digest) as { body: string } | undefined;
     if (!row) return undefined;
     const cert = parseCertificate(JSON.parse(row.body));
-    if (this.cache.size >= MAX_CACHE) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(digest, cert);
+    if (this.parsed.size >= MAX_PARSED) this.parsed.delete(this.parsed.keys().next().value as string);
+    this.parsed.set(digest, cert);
     return cert;
   }
 
   /**
-   * Every stored chain that ends at `actor` and starts at `root`, root first.
-   * A chain whose ancestors are missing is left out: it cannot be checked.
+   * Every stored chain (up to CHAINS_PER_CHECK, those expiring last first)
+   * that ends at `actor` and starts at `root`, root first. A chain whose
+   * ancestors are missing is left out: it cannot be checked.
    */
   chains(actor: Did, root: Did, maxDepth: number): Certificate[][] {
     const out: Certificate[][] = [];
-    for (const { digest } of this.leavesStmt.all(actor) as { digest: Digest }[]) {
+    for (const digest of this.leavesStmt.all(root, actor, CHAINS_PER_CHECK) as Digest[]) {
       const chain: Certificate[] = [];
       let cur = this.certificate(digest);
       while (cur && chain.length <= maxDepth) {
@@ -74,19 +142,48 @@ export class AuthorityTable {
     return out;
   }
 
-  /** Revocations that could touch any link of these chains. */
-  revocationsFor(chain: readonly Certificate[]): Revocation[] {
-    const out = new Map<string, Revocation>();
-    const add = (rows: unknown[]) => {
-      for (const { body } of rows as { body: string }[]) {
-        const r = parseRevocation(JSON.parse(body));
-        out.set(r.digest, r);
-      }
-    };
-    for (const c of chain) {
-      add(this.revByCertStmt.all(c.digest));
-      add(this.revBySubjectStmt.all(c.subject));
+  /**
+   * The verdict on every stored chain from `root` to `actor` for
+   * `capability`, kept until the next certificate or revocation is stored.
+   * Empty when the key holds no certificate from the root.
+   */
+  verdictsFor(actor: Did, root: Did, capability: string, maxDepth: number): readonly ChainVerdict[] {
+    const key = `${actor} ${root} ${capability} ${maxDepth}`;
+    const hit = this.verdicts.get(key);
+    if (hit) return hit;
+    const out = this.chains(actor, root, maxDepth).map((chain) => this.judge(chain, root, actor, capability, maxDepth));
+    // Inside a transaction the rows read may yet be rolled back: such a verdict is not kept.
+    if (!this.db.inTransaction) {
+      if (this.verdicts.size >= CHAIN_VERDICTS_CACHED) this.verdicts.delete(this.verdicts.keys().next().value as string);
+      this.verdicts.set(key, out);
     }
-    return [...out.values()];
+    return out;
+  }
+
+  private judge(chain: Certificate[], root: Did, actor: Did, capability: string, maxDepth: number): ChainVerdict {
+    try {
+      const grant = checkChain({ root, chain, actor, capability, maxDepth });
+      return { grant, revocations: this.revocationFacts(root, grant.links) };
+    } catch (e) {
+      if (!(e instanceof KithError)) throw e;
+      return { grant: e, revocations: [] };
+    }
+  }
+
+  private revocationFacts(root: Did, links: readonly Certificate[]): RevocationFact[] {
+    const facts: RevocationFact[] = [];
+    const revokers = revokersOf(root, links);
+    for (const [link, c] of links.entries()) {
+      const by = JSON.stringify(revokers[link]);
+      for (const stmt of this.byCertificateStmts) {
+        const f = stmt.get(c.digest, by) as Omit<RevocationFact, 'link'> | undefined;
+        if (f) facts.push({ link, ...f });
+      }
+      for (const stmt of this.bySubjectStmts) {
+        const f = stmt.get(c.subject, root, by) as Omit<RevocationFact, 'link'> | undefined;
+        if (f) facts.push({ link, ...f });
+      }
+    }
+    return facts;
   }
 }

@@ -2,10 +2,14 @@ import { KithError, fail } from '../core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import { outboxId } from '../core/apid.js';
 import { canonicalize } from '../core/jcs.js';
+import { digestOf } from '../core/proof.js';
 import { checkCanonicalSize, examine, type Examined, type ObjectRecord } from '../core/examine.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
-import { parseCertificate, verifyChain, type Certificate } from '../core/certificate.js';
+import { checkGrantAt, describeLink, parseCertificate, type Certificate } from '../core/certificate.js';
 import { parseRevocation, type Revocation } from '../core/revocation.js';
+import { CERTIFICATES_PER_ISSUER_AND_SUBJECT } from '../core/constants.js';
+import { reasonOf, silentLogger, type Logger } from '../core/log.js';
+import type { RevocationFact } from './authority.js';
 import type { Store } from './store.js';
 
 /**
@@ -26,6 +30,8 @@ export interface IngestOptions {
   readonly maxClockSkewMs?: number;
   /** Longest certificate chain accepted for a key acting for someone. */
   readonly maxChainDepth?: number;
+  /** Where trouble that is nobody's refusal goes (a failing listener, say). */
+  readonly log?: Logger;
 }
 
 export interface Ingested {
@@ -49,11 +55,22 @@ interface Admitted {
   readonly revocation?: Revocation;
 }
 
+/** Certificates admitted in one batch but not written yet, by issuer and subject, so the cap counts them too. */
+type PendingCertificates = Map<string, BatchCertificates>;
+interface BatchCertificates {
+  readonly digests: Set<Digest>;
+  readonly ids: Set<string>;
+}
+
+/** An object arriving now comes after every revocation stored here. */
+const ARRIVING = Infinity;
+
 export class Ingestor {
   readonly limits: Limits;
   private readonly now: () => number;
   private readonly maxSkew: number;
   private readonly maxDepth: number;
+  private readonly log: Logger;
 
   constructor(
     private readonly store: Store,
@@ -63,6 +80,7 @@ export class Ingestor {
     this.now = opts.now ?? Date.now;
     this.maxSkew = opts.maxClockSkewMs ?? 5 * 60_000;
     this.maxDepth = opts.maxChainDepth ?? 8;
+    this.log = opts.log ?? silentLogger;
   }
 
   /** Ingests one object; throws a KithError (and stores nothing) if it is refused. */
@@ -90,8 +108,9 @@ export class Ingestor {
     for (const fn of this.listeners) {
       try {
         fn(records);
-      } catch {
+      } catch (e) {
         // A listener's trouble is its own; ingest has already succeeded.
+        this.log.error(`a listener for stored objects failed (the objects are stored): ${reasonOf(e)}`);
       }
     }
   }
@@ -103,7 +122,7 @@ export class Ingestor {
   }
 
   /** Ingests many objects, examined here on this thread. */
-  ingestMany(inputs: readonly IngestInput[], scope?: string): (Ingested | KithError)[] {
+  ingestMany(inputs: readonly IngestInput[], scope?: string, order: { revocationsLast?: boolean } = {}): (Ingested | KithError)[] {
     return this.ingestExamined(
       inputs.map((input) => {
         try {
@@ -112,7 +131,7 @@ export class Ingestor {
           return e instanceof KithError ? e : new KithError('internal', `examining the object failed inside Kith: ${(e as Error).message}`);
         }
       }),
-      { scope },
+      { scope, ...order },
     );
   }
 
@@ -120,9 +139,17 @@ export class Ingestor {
    * Finishes ingest of objects already examined (here or on worker threads):
    * each is admitted or refused on its own, and all admitted are written in
    * one transaction. Certificates and revocations go first, so objects signed
-   * under them in the same batch pass.
+   * under them in the same batch pass, and objects signed by a key revoked in
+   * the same batch do not.
+   *
+   * With `revocationsLast`, revocations go after the objects instead: only
+   * for a person's own signed backup, which vouches that its objects were
+   * taken in before its revocations, and keeps that order here.
    */
-  ingestExamined(examined: readonly (Examined | KithError)[], opts?: { scope?: string | undefined }): (Ingested | KithError)[];
+  ingestExamined(
+    examined: readonly (Examined | KithError)[],
+    opts?: { scope?: string | undefined; revocationsLast?: boolean | undefined },
+  ): (Ingested | KithError)[];
   /**
    * With `holdUnauthorized`, an object signed by a key that holds no
    * certificate yet is neither stored nor refused but returned as HELD, so a
@@ -135,21 +162,27 @@ export class Ingestor {
   ): (Ingested | KithError | typeof HELD)[];
   ingestExamined(
     examined: readonly (Examined | KithError)[],
-    opts: { holdUnauthorized?: boolean; scope?: string | undefined } = {},
+    opts: { holdUnauthorized?: boolean; scope?: string | undefined; revocationsLast?: boolean | undefined } = {},
   ): (Ingested | KithError | typeof HELD)[] {
     const results: (Ingested | KithError | typeof HELD)[] = new Array(examined.length);
+    // Counted together, each group in one transaction: a flood of refusals is not a commit each.
+    let refusals: KithError[] = [];
     const objects: number[] = [];
-    const authority: number[] = [];
+    const certificates: number[] = [];
+    const revocations: number[] = [];
     examined.forEach((e, i) => {
-      if (e instanceof KithError) results[i] = this.refused(e);
-      else (e.kind === 'authority' ? authority : objects).push(i);
+      if (e instanceof KithError) refusals.push((results[i] = e));
+      else if (e.kind !== 'authority') objects.push(i);
+      else (e.doc.type === 'KithRevocation' ? revocations : certificates).push(i);
     });
-    for (const group of [authority, objects]) {
+    const groups = opts.revocationsLast ? [certificates, objects, revocations] : [[...certificates, ...revocations].sort((a, b) => a - b), objects];
+    for (const group of groups) {
       const admitted: { index: number; a: Admitted }[] = [];
+      const pending: PendingCertificates = new Map();
       for (const i of group) {
         const e = examined[i] as Examined;
         try {
-          const a = this.admit(e);
+          const a = this.admit(e, pending);
           // What a peer sends for one scope must belong to it, however well signed.
           if (opts.scope !== undefined && a.record.scope !== opts.scope) {
             fail('malformed', `${a.record.id} belongs to ${a.record.scope}, not to the scope being synced (${opts.scope})`);
@@ -157,11 +190,15 @@ export class Ingestor {
           admitted.push({ index: i, a });
         } catch (err) {
           const noCertificateYet = err instanceof KithError && err.code === 'wrong-key' && e.kind === 'object' && e.record.signer !== e.record.owner;
-          results[i] = opts.holdUnauthorized && noCertificateYet ? HELD : this.refused(err);
+          results[i] = opts.holdUnauthorized && noCertificateYet ? HELD : asRefusal(err);
+          if (results[i] !== HELD) refusals.push(results[i] as KithError);
         }
       }
-      if (admitted.length > 0) {
+      if (admitted.length > 0 || refusals.length > 0) {
+        const counting = refusals;
+        refusals = [];
         this.store.transaction(() => {
+          for (const err of counting) this.store.refusals.record(err.code, err.message, this.now());
           for (const { index, a } of admitted) results[index] = this.write(a);
         });
         const stored = admitted.filter(({ index }) => (results[index] as Ingested).status === 'stored').map(({ a }) => a.record);
@@ -172,16 +209,16 @@ export class Ingestor {
   }
 
   /** The checks that need the store or the clock. */
-  private admit(e: Examined): Admitted {
+  private admit(e: Examined, pending?: PendingCertificates): Admitted {
     if (e.kind === 'authority') {
-      const a = e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc) : this.admitRevocation(e.doc);
+      const a = e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc, pending) : this.admitRevocation(e.doc);
       this.checkNotBlocked(a.record.owner);
       return a;
     }
     const r = e.record;
     this.checkNotBlocked(r.owner);
     this.checkTime(r.created);
-    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created);
+    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, ARRIVING);
     return { record: r };
   }
 
@@ -197,35 +234,39 @@ export class Ingestor {
    * Checked again on the way out (DESIGN): an object signed by a key other
    * than its owner's stays valid only while that key's chain holds at the
    * object's time, given every revocation known now, including ones that
-   * arrived after the object did. Objects signed by their owner always are.
+   * arrived after the object did (see authorize). `n` is its row, this
+   * node's order of arrival. Objects signed by their owner always are.
    */
-  stillValid(o: { owner: Did; signer: Did; id: ApId; created: number }): boolean {
+  stillValid(o: { owner: Did; signer: Did; id: ApId; created: number; n: number }): boolean {
     if (o.signer === o.owner) return true;
     try {
-      this.authorize(o.signer, o.owner, o.id, o.created);
+      this.authorize(o.signer, o.owner, o.id, o.created, o.n);
       return true;
-    } catch {
+    } catch (e) {
+      if (!(e instanceof KithError)) this.log.error(`re-checking ${o.id} failed inside Kith, so it is not served: ${reasonOf(e)}`);
       return false;
     }
   }
 
-  /** A key other than the owner's may sign only with a valid chain from the owner granting `publish`. */
-  private authorize(signer: Did, owner: Did, id: ApId, at: number): void {
-    const chains = this.store.authority.chains(signer, owner, this.maxDepth);
-    if (chains.length === 0) fail('wrong-key', `signed by ${signer}, which holds no certificate from ${owner}`);
+  /**
+   * A key other than the owner's may sign only with a valid chain from the
+   * owner granting `publish` at the object's time. A revocation of a link
+   * voids what the link signed at or after its cut-off; and since a revoked
+   * key can claim any time, it also voids everything that reached this node
+   * after the revocation did (a row after the revocation's, or ARRIVING),
+   * whatever time it claims. What was stored before it, and claims a time
+   * before its cut-off, stays.
+   */
+  private authorize(signer: Did, owner: Did, id: ApId, created: number, row: number): void {
+    const verdicts = this.store.authority.verdictsFor(signer, owner, PUBLISH, this.maxDepth);
+    if (verdicts.length === 0) fail('wrong-key', `signed by ${signer}, which holds no certificate from ${owner}`);
     let last: unknown;
-    for (const chain of chains) {
+    for (const { grant, revocations } of verdicts) {
       try {
-        verifyChain({
-          root: owner,
-          chain,
-          actor: signer,
-          capability: PUBLISH,
-          resource: id,
-          at,
-          maxDepth: this.maxDepth,
-          revocations: this.store.authority.revocationsFor(chain),
-        });
+        if (grant instanceof KithError) throw grant;
+        checkGrantAt(grant, id, created);
+        const r = revocations.find((f) => created >= f.cutOff || row > f.row);
+        if (r !== undefined) fail('revoked', `${describeLink(grant.links, r.link)}: ${revokedBecause(r, created, row)}`);
         return;
       } catch (e) {
         last = e;
@@ -234,9 +275,41 @@ export class Ingestor {
     throw last;
   }
 
-  private admitCertificate(doc: JsonObject): Admitted {
+  private admitCertificate(doc: JsonObject, pending: PendingCertificates | undefined): Admitted {
+    const key = `${String(doc.issuer)} ${String(doc.subject)}`;
+    this.checkCertificateCap(doc, pending?.get(key));
     const cert = parseCertificate(doc);
+    if (pending !== undefined && !this.store.authority.hasCertificate(cert.digest)) {
+      const inBatch: BatchCertificates = pending.get(key) ?? { digests: new Set(), ids: new Set() };
+      inBatch.digests.add(cert.digest);
+      inBatch.ids.add(cert.id);
+      pending.set(key, inBatch);
+    }
     return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore), certificate: cert };
+  }
+
+  /**
+   * A key holds at most CERTIFICATES_PER_ISSUER_AND_SUBJECT certificates from
+   * one issuer. Past it a new one is refused rather than an old one replaced:
+   * an expired certificate still proves what its key signed while it held, so
+   * dropping one would void those objects. Checked first, on the fields as
+   * they came, so a flood past the cap costs two index lookups a certificate,
+   * not a signature check: only a copy of one already held passes, and a copy
+   * has the same id, so only then is it worth hashing.
+   */
+  private checkCertificateCap(doc: JsonObject, inBatch: BatchCertificates | undefined): void {
+    const { issuer, subject, id } = doc;
+    if (typeof issuer !== 'string' || typeof subject !== 'string') return;
+    const cap = CERTIFICATES_PER_ISSUER_AND_SUBJECT;
+    if (this.store.authority.issued(issuer as Did, subject as Did, cap) + (inBatch?.digests.size ?? 0) < cap) return;
+    if (typeof id === 'string' && (inBatch?.ids.has(id) || this.store.objects.byId(id as ApId) !== undefined)) {
+      const digest = digestOf(doc);
+      if (inBatch?.digests.has(digest) || this.store.authority.hasCertificate(digest)) return;
+    }
+    fail(
+      'conflict',
+      `${issuer.slice(0, 80)} has already certified ${subject.slice(0, 80)} ${cap} times; a key may hold at most ${cap} certificates from one issuer, so this one is not kept`,
+    );
   }
 
   private admitRevocation(doc: JsonObject): Admitted {
@@ -270,9 +343,22 @@ export class Ingestor {
   }
 
   private refused(e: unknown): KithError {
-    // Every check throws a KithError for bad input; anything else is our bug, not the sender's fault.
-    const err = e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error).message}`);
+    const err = asRefusal(e);
     this.store.refusals.record(err.code, err.message, this.now());
     return err;
   }
+}
+
+/** Every check throws a KithError for bad input; anything else is our bug, not the sender's fault. */
+function asRefusal(e: unknown): KithError {
+  return e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error).message}`);
+}
+
+function revokedBecause(r: RevocationFact, created: number, row: number): string {
+  const by = `${r.issuer} revoked it (${r.id})`;
+  if (created >= r.cutOff) {
+    return `${by} with a cut-off of ${new Date(r.cutOff).toISOString()}, and this was signed at ${new Date(created).toISOString()}, after it`;
+  }
+  const when = row === ARRIVING ? 'this arrived after that was known here' : 'this reached this node only after that had';
+  return `${by}, and ${when}: a revoked key can claim any time, so nothing new signed with it is taken in (this claims ${new Date(created).toISOString()})`;
 }

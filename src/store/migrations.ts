@@ -230,4 +230,31 @@ export const MIGRATIONS: readonly Migration[] = [
         ) WHERE t LIKE 'ap://did:key:%/%';
     `,
   },
+  {
+    version: 5,
+    name: 'certificates by root and subject, revocations by issuer',
+    sql: `
+      -- The root of a certificate's chain (its first link's issuer), so a check of a key's chain
+      -- reads that root's certificates of the key only, never every certificate the key holds.
+      -- NULL while a link above it has not arrived; it is filled in when it does.
+      ALTER TABLE certificates ADD COLUMN root TEXT;
+      CREATE TEMP TABLE certificate_roots (digest TEXT PRIMARY KEY, root TEXT NOT NULL) WITHOUT ROWID;
+      WITH RECURSIVE rooted (digest, root) AS (
+        SELECT digest, issuer FROM certificates WHERE parent IS NULL
+        UNION SELECT c.digest, r.root FROM certificates c JOIN rooted r ON c.parent = r.digest
+      ) INSERT OR IGNORE INTO certificate_roots SELECT digest, root FROM rooted;
+      UPDATE certificates SET root = (SELECT r.root FROM certificate_roots r WHERE r.digest = certificates.digest);
+      DROP TABLE certificate_roots;
+      DROP INDEX certificates_subject;
+      CREATE INDEX certificates_root_subject ON certificates (root, subject, expires);
+      -- How many certificates an issuer gave a key (capped), and the links waiting for a parent.
+      CREATE INDEX certificates_subject_issuer ON certificates (subject, issuer);
+      CREATE INDEX certificates_parent ON certificates (parent);
+      -- Only revocations by a key with standing count, so they are looked up with their issuer.
+      DROP INDEX revocations_certificate;
+      DROP INDEX revocations_subject;
+      CREATE INDEX revocations_certificate_issuer ON revocations (certificate, issuer);
+      CREATE INDEX revocations_subject_root_issuer ON revocations (subject, root, issuer);
+    `,
+  },
 ];

@@ -10,6 +10,9 @@ export interface StoredObject extends Omit<ObjectRecord, 'embedded'> {
   readonly received: number;
 }
 
+/** An object's signed bytes with what serving needs to re-check it; `n` is its row, its place in the order of arrival. */
+export type Servable = Pick<StoredObject, 'n' | 'body' | 'owner' | 'signer' | 'id' | 'created'>;
+
 /** What ingest writes: an examined, admitted object. */
 export type NewObject = ObjectRecord;
 
@@ -82,7 +85,7 @@ export class ObjectTable {
       AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
     this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
     this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    this.bodiesStmt = db.prepare('SELECT body, owner, signer, id, created FROM objects WHERE digest = ?');
+    this.bodiesStmt = db.prepare('SELECT n, body, owner, signer, id, created FROM objects WHERE digest = ?');
     this.byOwnerStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.owner = ? ORDER BY o.created, o.digest`);
     this.countStmt = db.prepare('SELECT COUNT(*) FROM objects').pluck();
     this.scopeCountStmt = db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck();
@@ -159,8 +162,8 @@ export class ObjectTable {
   }
 
   /** The signed bytes of an object by its raw digest, with what serving needs to re-check it. */
-  servable(digest: Uint8Array): { body: string; owner: Did; signer: Did; id: ApId; created: number } | undefined {
-    return this.bodiesStmt.get(digest) as { body: string; owner: Did; signer: Did; id: ApId; created: number } | undefined;
+  servable(digest: Uint8Array): Servable | undefined {
+    return this.bodiesStmt.get(digest) as Servable | undefined;
   }
 
   /** Every object owned by one identity, oldest first. */
