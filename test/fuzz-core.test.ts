@@ -90,9 +90,13 @@ const device = personFrom('device');
 const T0 = Date.UTC(2025, 0, 1);
 const YEAR = 365 * 86_400_000;
 
-const note = signDocument(buildCreate(author.did, buildNote(author.did, { text: 'hello <b>world</b>', inReplyTo: apId(author.did, '/objects/1') }, T0), T0), author.key, {
-  created: new Date(T0),
-});
+const note = signDocument(
+  buildCreate(author.did, buildNote(author.did, { text: 'hello <b>world</b>', inReplyTo: apId(author.did, '/objects/1') }, T0), T0),
+  author.key,
+  {
+    created: new Date(T0),
+  },
+);
 const deviceNote = signDocument(buildCreate(author.did, buildNote(author.did, { text: 'from the laptop' }, T0 + 1000), T0 + 1000), device.key, {
   created: new Date(T0 + 1000),
 });
@@ -122,22 +126,23 @@ function changed(doc: JsonObject, mutations: JsonMutation[], resign: Person | un
 
 const DID_PREFIXES = [Uint8Array.of(0xed, 0x01), Uint8Array.of(0xec, 0x01), Uint8Array.of(0x80, 0x26), Uint8Array.of(0xed), new Uint8Array(0)];
 
-const checks: Record<string, (input: unknown) => void | Promise<void>> = {
+/** JCS: a value canonicalizes to text that parses back to a value with the same canonical form. */
+function checkCanonical(value: unknown): void {
+  const c = decodes('canonicalize', () => canonicalize(value));
+  if (!c.ok) return;
+  const again = decodes('canonicalize of the parsed canonical form', () => canonicalize(JSON.parse(c.value)));
+  assert.ok(again.ok, 'canonical JSON parses and canonicalizes again');
+  assert.equal(again.value, c.value, 'JCS is idempotent');
+}
+
+const checks: Record<string, (input: unknown) => void> = {
   /** JSON text or bytes as examine reads them, and what it parsed, canonicalized and read back. */
   json(input) {
     const text = input instanceof Uint8Array ? input : String(input);
     const parsed = decodes('parseJsonLimited', () => parseJsonLimited(text, DEFAULT_LIMITS));
-    if (!parsed.ok) return;
-    checks.canonical!(parsed.value);
+    if (parsed.ok) checkCanonical(parsed.value);
   },
-  /** JCS: a value canonicalizes to text that parses back to a value with the same canonical form. */
-  canonical(value) {
-    const c = decodes('canonicalize', () => canonicalize(value));
-    if (!c.ok) return;
-    const again = decodes('canonicalize of the parsed canonical form', () => canonicalize(JSON.parse(c.value)));
-    assert.ok(again.ok, 'canonical JSON parses and canonicalizes again');
-    assert.equal(again.value, c.value, 'JCS is idempotent');
-  },
+  canonical: checkCanonical,
   did(input) {
     const s = input as string;
     const d = decodes('parseDid', () => parseDid(s));
@@ -206,7 +211,9 @@ const checks: Record<string, (input: unknown) => void | Promise<void>> = {
     }
     const wrongKey = new Uint8Array(32);
     wrongKey.set(bytes.subarray(0, 32));
-    decodes('openErisNode with a wrong key', () => openErisNode(bytes.length === 1024 ? bytes : block, 1024, { reference: key, key: wrongKey, level, rightmost: true, isRoot: true }));
+    decodes('openErisNode with a wrong key', () =>
+      openErisNode(bytes.length === 1024 ? bytes : block, 1024, { reference: key, key: wrongKey, level, rightmost: true, isRoot: true }),
+    );
   },
 };
 
@@ -217,7 +224,8 @@ async function checkErisDecode(cap: Uint8Array, blocks: Map<string, Uint8Array>,
   const out = await decodesAsync('decodeErisToBytes', () =>
     decodeErisToBytes(parsed.value, (ref) => blocks.get(Buffer.from(ref).toString('hex')), { maxBytes: 1 << 20 }),
   );
-  if (out.ok && original !== undefined && Buffer.compare(cap, originalCap) === 0) assert.deepEqual(out.value, original, 'unchanged blocks decode to the content');
+  if (out.ok && original !== undefined && Buffer.compare(cap, originalCap) === 0)
+    assert.deepEqual(out.value, original, 'unchanged blocks decode to the content');
 }
 
 // ---- Regressions: every input that once failed, by name, every run ----
@@ -227,7 +235,7 @@ test('regressions: every core input that once failed is refused cleanly, or read
   for (const c of cases) {
     const check = checks[c.target];
     assert.ok(check, `regression "${c.name}" names a target this file checks (${c.target})`);
-    await check(c.hex !== undefined ? regressionBytes(c) : c.input);
+    check(c.hex !== undefined ? regressionBytes(c) : c.input);
   }
 });
 
@@ -249,74 +257,111 @@ test('JCS and the JSON examine reads: text, bytes and values either parse or are
     fc.string({ unit: 'binary', maxLength: 200 }),
     fc.json({ maxDepth: 5, stringUnit: 'binary' }),
     fc.json({ maxDepth: 20 }),
-    fc.tuple(fc.json({ maxDepth: 4 }), fc.nat(), fc.string({ unit: 'binary', maxLength: 4 })).map(([j, at, s]) => j.slice(0, at % (j.length + 1)) + s + j.slice(at % (j.length + 1))),
+    fc
+      .tuple(fc.json({ maxDepth: 4 }), fc.nat(), fc.string({ unit: 'binary', maxLength: 4 }))
+      .map(([j, at, s]) => j.slice(0, at % (j.length + 1)) + s + j.slice(at % (j.length + 1))),
     fc.nat({ max: 200 }).map((n) => '['.repeat(n) + ']'.repeat(n)),
   );
-  await runProperty('JSON text', text, (t) => checks.json!(t), { seed, numRuns: 400, budgetMs: 4000 });
-  await runProperty('JSON bytes', outsideBytes(), (b) => checks.json!(b), { seed, numRuns: 200, budgetMs: 2000 });
+  await runProperty('JSON text', text, (t) => checks.json!(t), { seed, numRuns: 400, budgetMs: 1500 });
+  await runProperty('JSON bytes', outsideBytes(), (b) => checks.json!(b), { seed, numRuns: 200, budgetMs: 700 });
   await runProperty('canonicalize of JSON values', fc.jsonValue({ maxDepth: 5, stringUnit: 'binary' }), (v) => checks.canonical!(v), {
     seed,
     numRuns: 300,
-    budgetMs: 3000,
+    budgetMs: 1000,
   });
-  await runProperty('canonicalize of anything', fc.anything({ maxDepth: 3, withBigInt: true, withBoxedValues: true, withNullPrototype: true, withSparseArray: true }), (v) => {
-    decodes('canonicalize', () => canonicalize(v));
-  }, { seed, numRuns: 200, budgetMs: 2000 });
+  await runProperty(
+    'canonicalize of anything',
+    fc.anything({ maxDepth: 3, withBigInt: true, withBoxedValues: true, withNullPrototype: true, withSparseArray: true }),
+    (v) => {
+      decodes('canonicalize', () => canonicalize(v));
+    },
+    { seed, numRuns: 200, budgetMs: 700 },
+  );
 });
 
 test('did:key: strings of every near-miss shape either parse to their own key or are refused; keys round-trip', async () => {
-  await runProperty('did:key strings', didish, (s) => checks.did!(s), { seed, numRuns: 400, budgetMs: 4000 });
-  await runProperty('did:key round trip', fc.uint8Array({ minLength: 32, maxLength: 32 }), (key) => {
-    const did = didFromPublicKey(key);
-    assert.deepEqual(publicKeyFromDid(parseDid(did)), key);
-  }, { seed, numRuns: 200, budgetMs: 2000 });
+  await runProperty('did:key strings', didish, (s) => checks.did!(s), { seed, numRuns: 400, budgetMs: 1200 });
+  await runProperty(
+    'did:key round trip',
+    fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    (key) => {
+      const did = didFromPublicKey(key);
+      assert.deepEqual(publicKeyFromDid(parseDid(did)), key);
+    },
+    { seed, numRuns: 200, budgetMs: 400 },
+  );
 });
 
 test('ap:// ids: any text either parses or is refused; what parses has a canonical form that parses the same', async () => {
-  const segment = fc.string({ unit: fc.constantFrom(...'abcXYZ019-._~!$&\'()*+,;=:@%/?#[] éあ\u0000'), maxLength: 30 });
+  const segment = fc.string({ unit: fc.constantFrom(..."abcXYZ019-._~!$&'()*+,;=:@%/?#[] éあ\u0000"), maxLength: 30 });
   const id = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 120 }),
     fc.tuple(fc.constantFrom('ap://', 'AP://', 'ap+ef61://', 'Ap+EF61://', 'ap:/', 'https://'), didish, segment).map(([s, d, p]) => `${s}${d}${p}`),
     fc
-      .tuple(fc.constantFrom('ap://', 'ap+ef61://'), fc.constantFrom(author.did, encodeURIComponent(author.did), author.did.replace(':', '%3a')), segment, segment)
+      .tuple(
+        fc.constantFrom('ap://', 'ap+ef61://'),
+        fc.constantFrom(author.did, encodeURIComponent(author.did), author.did.replace(':', '%3a')),
+        segment,
+        segment,
+      )
       .map(([s, d, p, q]) => `${s}${d}/${p}${q}`),
     fc.webPath().map((p) => `ap://${author.did}${p}`),
   );
-  await runProperty('ap:// ids', id, (s) => checks.apid!(s), { seed, numRuns: 500, budgetMs: 4000 });
-  await runProperty('ap:// ids built from segments', fc.array(fc.webSegment(), { minLength: 1, maxLength: 5 }), (segments) => {
-    const path = `/${segments.join('/')}`;
-    const built = decodes('apId', () => apId(author.did, path));
-    if (built.ok) assert.equal(parseApId(built.value).path, path, 'an id built from a path keeps it');
-  }, { seed, numRuns: 200, budgetMs: 2000 });
+  await runProperty('ap:// ids', id, (s) => checks.apid!(s), { seed, numRuns: 500, budgetMs: 1000 });
+  await runProperty(
+    'ap:// ids built from segments',
+    fc.array(fc.webSegment(), { minLength: 1, maxLength: 5 }),
+    (segments) => {
+      const path = `/${segments.join('/')}`;
+      const built = decodes('apId', () => apId(author.did, path));
+      if (built.ok) assert.equal(parseApId(built.value).path, path, 'an id built from a path keeps it');
+    },
+    { seed, numRuns: 200, budgetMs: 400 },
+  );
 });
 
 test('proofs: changed documents, signed again or not, verify or are refused with a KithError; fresh ones verify', async () => {
   const input = fc.oneof(
-    fc.tuple(jsonMutations(['proof', 'proofValue', 'verificationMethod', 'cryptosuite', 'created', 'expires', '@context', 'type']), fc.boolean()).map(([m, resign]) =>
-      changed(note, m, resign ? author : undefined),
-    ),
+    fc
+      .tuple(jsonMutations(['proof', 'proofValue', 'verificationMethod', 'cryptosuite', 'created', 'expires', '@context', 'type']), fc.boolean())
+      .map(([m, resign]) => changed(note, m, resign ? author : undefined)),
     fc.jsonValue({ maxDepth: 4 }),
-    fc.tuple(fc.jsonValue({ maxDepth: 3 }), fc.string({ unit: 'binary', maxLength: 120 })).map(([v, pv]) => ({ ...note, proof: { ...(note.proof as JsonObject), proofValue: pv, created: v } })),
+    fc
+      .tuple(fc.jsonValue({ maxDepth: 3 }), fc.string({ unit: 'binary', maxLength: 120 }))
+      .map(([v, pv]) => ({ ...note, proof: { ...(note.proof as JsonObject), proofValue: pv, created: v } })),
   );
-  await runProperty('proofs', input, (d) => checks.proof!(d), { seed, numRuns: 400, budgetMs: 5000 });
-  await runProperty('sign then verify', fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== 'proof'), fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }), { maxKeys: 6 }), (doc) => {
-    const signed = decodes('signDocument', () => signDocument(doc as JsonObject, author.key));
-    if (signed.ok) assert.equal(verifyDocument(signed.value).signer, author.did, 'what Kith signs verifies');
-  }, { seed, numRuns: 200, budgetMs: 3000 });
+  await runProperty('proofs', input, (d) => checks.proof!(d), { seed, numRuns: 400, budgetMs: 1500 });
+  await runProperty(
+    'sign then verify',
+    fc.dictionary(
+      fc.string({ maxLength: 8 }).filter((k) => k !== 'proof'),
+      fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }),
+      { maxKeys: 6 },
+    ),
+    (doc) => {
+      const signed = decodes('signDocument', () => signDocument(doc as JsonObject, author.key));
+      if (signed.ok) assert.equal(verifyDocument(signed.value).signer, author.did, 'what Kith signs verifies');
+    },
+    { seed, numRuns: 200, budgetMs: 1000 },
+  );
 });
 
 test('certificates and revocations: changed ones, signed again by their issuer or not, parse or are refused; chains of them too', async () => {
   const keys = ['issuer', 'subject', 'capability', 'resource', 'notBefore', 'expires', 'parent', 'id', 'certificate', 'root', 'from', 'proof'];
   const input = fc.oneof(
-    fc.tuple(jsonMutations(keys), fc.boolean()).map(([m, resign]) => changed(certificate.doc as JsonObject, m, resign ? author : undefined, CERTIFICATE_PROOF_PURPOSE)),
-    fc.tuple(jsonMutations(keys), fc.boolean()).map(([m, resign]) => changed(revocation.doc as JsonObject, m, resign ? author : undefined, REVOCATION_PROOF_PURPOSE)),
-    fc.array(fc.tuple(jsonMutations(keys), fc.boolean()), { minLength: 1, maxLength: 3 }).map((links) =>
-      links.map(([m, resign]) => changed(certificate.doc as JsonObject, m, resign ? author : undefined, CERTIFICATE_PROOF_PURPOSE)),
-    ),
+    fc
+      .tuple(jsonMutations(keys), fc.boolean())
+      .map(([m, resign]) => changed(certificate.doc as JsonObject, m, resign ? author : undefined, CERTIFICATE_PROOF_PURPOSE)),
+    fc
+      .tuple(jsonMutations(keys), fc.boolean())
+      .map(([m, resign]) => changed(revocation.doc as JsonObject, m, resign ? author : undefined, REVOCATION_PROOF_PURPOSE)),
+    fc
+      .array(fc.tuple(jsonMutations(keys), fc.boolean()), { minLength: 1, maxLength: 3 })
+      .map((links) => links.map(([m, resign]) => changed(certificate.doc as JsonObject, m, resign ? author : undefined, CERTIFICATE_PROOF_PURPOSE))),
     fc.string({ unit: 'binary', maxLength: 200 }),
     fc.jsonValue({ maxDepth: 4 }),
   );
-  await runProperty('certificates and revocations', input, (d) => checks.statement!(d), { seed, numRuns: 400, budgetMs: 6000 });
+  await runProperty('certificates and revocations', input, (d) => checks.statement!(d), { seed, numRuns: 400, budgetMs: 1500 });
 });
 
 test('ERIS URNs and binary capabilities: near-misses are refused with a KithError; what parses reads back as written', async () => {
@@ -328,30 +373,45 @@ test('ERIS URNs and binary capabilities: near-misses are refused with a KithErro
     fc.uint8Array({ minLength: ERIS_READ_CAPABILITY_BYTES, maxLength: ERIS_READ_CAPABILITY_BYTES }).map((b) => {
       b[0] = b[0]! % 2 === 0 ? 0x0a : 0x0f;
       b[1] = b[1]! % 16;
-      return `urn:eris:${Buffer.from(b).toString('base64').replace(/[^A-Z2-7]/g, 'A').padEnd(106, 'A').slice(0, 106)}`;
+      return `urn:eris:${Buffer.from(b)
+        .toString('base64')
+        .replace(/[^A-Z2-7]/g, 'A')
+        .padEnd(106, 'A')
+        .slice(0, 106)}`;
     }),
   );
-  await runProperty('ERIS URNs', urn, (s) => checks['eris-urn']!(s), { seed, numRuns: 400, budgetMs: 3000 });
+  await runProperty('ERIS URNs', urn, (s) => checks['eris-urn']!(s), { seed, numRuns: 400, budgetMs: 600 });
   const capBytes = fc.oneof(
     fc.uint8Array({ maxLength: 80 }),
     fc.uint8Array({ minLength: ERIS_READ_CAPABILITY_BYTES, maxLength: ERIS_READ_CAPABILITY_BYTES }),
-    fc.tuple(fc.constantFrom(0x0a, 0x0f, 0x0b, 0), fc.nat({ max: 255 }), fc.uint8Array({ minLength: 64, maxLength: 64 })).map(([c, l, rest]) => Uint8Array.from([c, l, ...rest])),
+    fc
+      .tuple(fc.constantFrom(0x0a, 0x0f, 0x0b, 0), fc.nat({ max: 255 }), fc.uint8Array({ minLength: 64, maxLength: 64 }))
+      .map(([c, l, rest]) => Uint8Array.from([c, l, ...rest])),
   );
-  await runProperty('ERIS binary capabilities', capBytes, (b) => checks['eris-capability']!(b), { seed, numRuns: 300, budgetMs: 2000 });
+  await runProperty('ERIS binary capabilities', capBytes, (b) => checks['eris-capability']!(b), { seed, numRuns: 300, budgetMs: 400 });
   const capability: fc.Arbitrary<ReadCapability> = fc.record({
     blockSize: fc.constantFrom<ErisBlockSize>(1024, 32768),
     level: fc.nat({ max: 6 }),
     rootReference: fc.uint8Array({ minLength: 32, maxLength: 32 }),
     rootKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
   });
-  await runProperty('ERIS URN round trip', capability, (cap) => {
-    const back = parseErisUrn(formatErisUrn(cap));
-    assert.deepEqual(readCapabilityToBytes(back), readCapabilityToBytes(cap));
-  }, { seed, numRuns: 200, budgetMs: 2000 });
+  await runProperty(
+    'ERIS URN round trip',
+    capability,
+    (cap) => {
+      const back = parseErisUrn(formatErisUrn(cap));
+      assert.deepEqual(readCapabilityToBytes(back), readCapabilityToBytes(cap));
+    },
+    { seed, numRuns: 200, budgetMs: 400 },
+  );
 });
 
 test('ERIS nodes and blocks: internal nodes of any content, and trees with changed blocks or capabilities, are refused with a KithError', async () => {
-  await runProperty('ERIS internal nodes', fc.uint8Array({ minLength: 0, maxLength: 1025 }), (b) => checks['eris-node']!(b), { seed, numRuns: 300, budgetMs: 3000 });
+  await runProperty('ERIS internal nodes', fc.uint8Array({ minLength: 0, maxLength: 1025 }), (b) => checks['eris-node']!(b), {
+    seed,
+    numRuns: 300,
+    budgetMs: 800,
+  });
   // Content of 1 to 40 small blocks (a tree two levels deep past 16), changed here and there.
   const tree = fc.record({
     content: fc.uint8Array({ minLength: 0, maxLength: 40 * 1024 }),
@@ -382,7 +442,7 @@ test('ERIS nodes and blocks: internal nodes of any content, and trees with chang
         assert.deepEqual(await decodeErisToBytes(cap, (ref) => blocks.get(Buffer.from(ref).toString('hex'))), content, 'ERIS round trip');
       }
     },
-    { seed, numRuns: 120, budgetMs: 6000 },
+    { seed, numRuns: 120, budgetMs: 1000 },
   );
 });
 
@@ -403,12 +463,12 @@ test('ingest: changed, re-signed and random objects are stored or refused with a
     const signers = [author, device, { key: someone, did: didFromPublicKey(someone.publicKey) }];
     const input = fc.oneof(
       fc.tuple(jsonMutations(objectKeys), fc.nat({ max: 3 }), fc.constantFrom(note, deviceNote, actor)).map(([m, who, doc]) => changed(doc, m, signers[who])),
-      fc.tuple(jsonMutations(['issuer', 'subject', 'capability', 'resource', 'notBefore', 'expires', 'root', 'from']), fc.boolean()).map(([m, resign]) =>
-        changed(certificate.doc as JsonObject, m, resign ? author : undefined, CERTIFICATE_PROOF_PURPOSE),
-      ),
-      fc.tuple(jsonMutations(['subject', 'root', 'certificate', 'from']), fc.boolean()).map(([m, resign]) =>
-        changed(revocation.doc as JsonObject, m, resign ? author : undefined, REVOCATION_PROOF_PURPOSE),
-      ),
+      fc
+        .tuple(jsonMutations(['issuer', 'subject', 'capability', 'resource', 'notBefore', 'expires', 'root', 'from']), fc.boolean())
+        .map(([m, resign]) => changed(certificate.doc as JsonObject, m, resign ? author : undefined, CERTIFICATE_PROOF_PURPOSE)),
+      fc
+        .tuple(jsonMutations(['subject', 'root', 'certificate', 'from']), fc.boolean())
+        .map(([m, resign]) => changed(revocation.doc as JsonObject, m, resign ? author : undefined, REVOCATION_PROOF_PURPOSE)),
       outsideBytes(),
     );
     // What the cases came to, printed: a fuzz that only ever reaches the JSON parser proves little.
@@ -431,7 +491,7 @@ test('ingest: changed, re-signed and random objects are stored or refused with a
         const e = decodes('examine', () => examine(text, DEFAULT_LIMITS));
         if (!e.ok) assert.equal(e.error.code, r.error.code, 'examine and ingest refuse for the same reason');
       },
-      { seed, numRuns: 300, budgetMs: 8000 },
+      { seed, numRuns: 300, budgetMs: 3000 },
     );
     console.log(`ingest outcomes: ${JSON.stringify(outcomes)}`);
     assertRefused(
@@ -443,4 +503,3 @@ test('ingest: changed, re-signed and random objects are stored or refused with a
     store.close();
   }
 });
-
