@@ -145,12 +145,13 @@ export function assertRefused<T>(o: Outcome<T>, label: string, codes?: readonly 
 
 /**
  * A digest of every row of every table (order-free: row digests are sorted),
- * by table, with its row count; tables named in `skip` are left out.
+ * by table, with its row count. `skip` leaves out whole tables ("refusals")
+ * or single columns ("devices.last_seen"): what changes by design whatever
+ * the input, like a count of refusals or when a device was last seen.
  */
 export function tableDigests(db: Database.Database, skip: ReadonlySet<string> = new Set()): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, all] of tableReaders(db)) {
-    if (skip.has(name)) continue;
+  for (const [name, all] of tableReaders(db, skip)) {
     const rows = all();
     const rowDigests = rows.map((row) => {
       const h = createHash('sha256');
@@ -167,17 +168,26 @@ export function tableDigests(db: Database.Database, skip: ReadonlySet<string> = 
   return out;
 }
 
-/** A reader of all rows per table, prepared once per database (a property takes digests hundreds of times). */
-const readers = new WeakMap<Database.Database, [string, () => unknown[][]][]>();
-function tableReaders(db: Database.Database): [string, () => unknown[][]][] {
-  let list = readers.get(db);
+type TableReader = [name: string, all: () => unknown[][]];
+
+/** Readers of all rows, per table, prepared once per database and skip list (a property takes digests hundreds of times). */
+const readers = new WeakMap<Database.Database, Map<string, TableReader[]>>();
+function tableReaders(db: Database.Database, skip: ReadonlySet<string>): TableReader[] {
+  const key = [...skip].sort().join(',');
+  let byDb = readers.get(db);
+  if (byDb === undefined) readers.set(db, (byDb = new Map()));
+  let list = byDb.get(key);
   if (list === undefined) {
+    const quote = (id: string): string => `"${id.replaceAll('"', '""')}"`;
     const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[];
-    list = names.map((name) => {
-      const stmt = db.prepare(`SELECT * FROM "${name.replaceAll('"', '""')}"`).raw();
-      return [name, () => stmt.all() as unknown[][]];
-    });
-    readers.set(db, list);
+    list = names
+      .filter((name) => !skip.has(name))
+      .map((name): TableReader => {
+        const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(name) as string[]).filter((c) => !skip.has(`${name}.${c}`));
+        const stmt = db.prepare(`SELECT ${columns.map(quote).join(', ')} FROM ${quote(name)}`).raw();
+        return [name, () => stmt.all() as unknown[][]];
+      });
+    byDb.set(key, list);
   }
   return list;
 }
