@@ -411,7 +411,7 @@ test(
         const status = await checkCall(server.url, device.token!, call);
         statuses[status] = (statuses[status] ?? 0) + 1;
       },
-      { seed, numRuns: 250, budgetMs: 4000 },
+      { seed, numRuns: 250, budgetMs: 3500 },
     );
     console.log(`owner API statuses: ${JSON.stringify(statuses)}`);
     // Still paired and working after all of it.
@@ -445,7 +445,7 @@ test(
         const status = await checkCall(control.info.url, control.info.token, call);
         statuses[status] = (statuses[status] ?? 0) + 1;
       },
-      { seed, numRuns: 200, budgetMs: 3000 },
+      { seed, numRuns: 200, budgetMs: 2500 },
     );
     console.log(`control statuses: ${JSON.stringify(statuses)}`);
   },
@@ -459,7 +459,7 @@ test('backup lines: any bytes are refused with a KithError or read; what the for
       .tuple(fc.constantFrom(...backupLines), fc.nat(), fc.string({ unit: 'binary', maxLength: 4 }))
       .map(([l, at, s]) => l.slice(0, at % (l.length + 1)) + s + l.slice(at % (l.length + 1))),
   );
-  await runProperty('backup lines', line, (l) => checks['backup-line']!(l), { seed, numRuns: 400, budgetMs: 2000 });
+  await runProperty('backup lines', line, (l) => checks['backup-line']!(l), { seed, numRuns: 400, budgetMs: 1500 });
   const tree = fc.record({
     root: fc.uint8Array({ minLength: 32, maxLength: 32 }),
     blockSize: fc.constantFrom<1024 | 32768>(1024, 32768),
@@ -546,7 +546,7 @@ test(
       { weight: 1, arbitrary: fc.nat().map((cut) => (backupLines.join('\n') + '\n').slice(0, cut % (backupLines.join('\n').length + 1))) },
       { weight: 1, arbitrary: outsideBytes(300).map((b) => Buffer.from(b).toString('utf8')) },
     );
-    await runProperty('backup files', file, (text) => checks['backup-file']!(text), { seed, numRuns: 150, budgetMs: 4000 });
+    await runProperty('backup files', file, (text) => checks['backup-file']!(text), { seed, numRuns: 150, budgetMs: 3000 });
     console.log(`backup outcomes: ${JSON.stringify(backupOutcomes)}`);
 
     // Round trip: a node restored from the same seed takes the backup whole.

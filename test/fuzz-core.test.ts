@@ -491,7 +491,7 @@ test('ingest: changed, re-signed and random objects are stored or refused with a
         const e = decodes('examine', () => examine(text, DEFAULT_LIMITS));
         if (!e.ok) assert.equal(e.error.code, r.error.code, 'examine and ingest refuse for the same reason');
       },
-      { seed, numRuns: 300, budgetMs: 3000 },
+      { seed, numRuns: 300, budgetMs: 2500 },
     );
     console.log(`ingest outcomes: ${JSON.stringify(outcomes)}`);
     assertRefused(
