@@ -118,7 +118,12 @@ export function resolveVerificationMethod(vm: unknown): { did: Did; publicKey: U
 
 /** The X25519 public key birationally equivalent to an Ed25519 public key (RFC 7748 §4.1). */
 export function x25519PublicFromEd25519(publicKey: Uint8Array): Uint8Array {
-  return ed25519.utils.toMontgomery(publicKey);
+  try {
+    return ed25519.utils.toMontgomery(publicKey);
+  } catch (e) {
+    // Any 32 bytes make a did:key, but only a point on the curve has a key-agreement key.
+    return fail('bad-encoding', `the Ed25519 public key is not a point on the curve, so no X25519 key follows from it (${(e as Error).message})`);
+  }
 }
 
 /** The X25519 private scalar for an Ed25519 seed: clamped first half of SHA-512(seed). */

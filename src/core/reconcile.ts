@@ -224,6 +224,8 @@ class Reader {
       // uint8-varint reads past the end as continuation bytes, so a cut-off varint lands here too.
       return fail('malformed', 'a varint in a reconciliation message is cut off or longer than 8 bytes');
     }
+    // Eight bytes hold up to 2^56: past 2^53 no count or time is meant, and encodingLength throws a RangeError.
+    if (!Number.isSafeInteger(value)) fail('malformed', 'a varint in a reconciliation message is larger than 2^53');
     const size = encodingLength(value);
     // Minimal encodings only: the byte that should end this one must not say more follow.
     if ((this.buf[this.pos + size - 1]! & 0x80) !== 0) fail('malformed', 'a varint in a reconciliation message is not minimally encoded');

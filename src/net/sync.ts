@@ -97,7 +97,9 @@ async function read(frames: Frames, max: number, limits: SyncLimits, what: strin
   const body = f.subarray(1);
   if (type === SyncFrame.Error) {
     const e = parseJsonBody(body, 'error frame');
-    const reason = String(e.message ?? e.code ?? 'no reason given').slice(0, MAX_PEER_REASON_CHARS);
+    const said = e.message ?? e.code ?? 'no reason given';
+    // Not String(): a peer's {"toString": 1} makes it throw a TypeError. Parsed JSON always stringifies.
+    const reason = (typeof said === 'string' ? said : JSON.stringify(said)).slice(0, MAX_PEER_REASON_CHARS);
     // "I do not keep that scope" is an answer, not a failure.
     throw new KithError(e.code === 'not-found' ? 'not-found' : 'io', `the peer refused: ${reason}`);
   }
@@ -135,6 +137,8 @@ function readPackedLength(body: Uint8Array, pos: number): number {
     // uint8-varint reads past the end as continuation bytes, so a cut-off varint lands here too.
     return fail('malformed', "a packed object's length is cut off or longer than 8 bytes");
   }
+  // Eight bytes hold up to 2^56: past 2^53 encodingLength throws a RangeError, and no object is that long anyway.
+  if (!Number.isSafeInteger(len)) fail('too-large', "a packed object's length is larger than 2^53 bytes");
   // Not minimal: the byte that should end the varint says more follow.
   if ((body[pos + encodingLength(len) - 1]! & 0x80) !== 0) fail('malformed', "a packed object's length is not minimally encoded");
   return len;

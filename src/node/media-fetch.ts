@@ -64,7 +64,17 @@ export class MediaFetch {
 
   /** Announces in the DHT that this node holds some content (say, the attachments of a new post). */
   announce(urns: readonly string[]): void {
-    for (const urn of urns) void this.discovery.announceContent(parseErisUrn(urn).rootReference);
+    for (const urn of urns) {
+      // Called once the object is stored: a URN that does not parse must not turn that into a refusal.
+      let root;
+      try {
+        root = parseErisUrn(urn).rootReference;
+      } catch (e) {
+        this.log.warn(`not announcing ${urn.slice(0, 60)}: ${reasonOf(e)}`);
+        continue;
+      }
+      void this.discovery.announceContent(root);
+    }
   }
 
   /**
