@@ -210,3 +210,29 @@ export const PEER_MAX_BAN_MS = 24 * 60 * MINUTE_MS;
 export const PEER_STRIKE_HALF_LIFE_MS = 5 * MINUTE_MS;
 /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
 export const PEER_MAX_TRACKED = 10_000;
+
+// ---- Finding the way back after a restart or a lost connection (node/redial.ts, node/replication.ts) ----
+
+/** Redialling what the node knows (follow hints, the peer table, the DHT): the wait after the first failure, doubling up to the maximum. */
+export const REDIAL = Object.freeze({
+  MIN_MS: SECOND_MS,
+  MAX_MS: 10 * MINUTE_MS,
+  /** After a connection drops, wait this long before a round, so a peer that is restarting has time to listen again and several drops make one round. */
+  AFTER_DROP_MS: 500,
+  /** Dials under way at once in one round. */
+  CONCURRENCY: 4,
+  /** Candidates (distinct peers or addresses) tried per followed person in one round. */
+  PER_PERSON: 6,
+  /** Addresses taken from one actor document or peer record. */
+  ADDRESSES_PER_PEER: 8,
+  /** Peers that once served a scope, remembered as candidates for it. */
+  HOLDERS_PER_SCOPE: 4,
+  /** DHT lookups for scopes no known peer answers, per round (each waits up to DHT_FIND_TIMEOUT_MS). */
+  DHT_LOOKUPS: 4,
+  /** One dial gives up after this. */
+  DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+});
+
+/** A sync cut short (a lost stream, a timeout) while its peer stays connected is tried again after this, doubling up to the maximum. */
+export const RESUME_SYNC_MIN_MS = 2 * SECOND_MS;
+export const RESUME_SYNC_MAX_MS = 10 * MINUTE_MS;
