@@ -33,9 +33,9 @@ export class StoreView {
     return this.db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck().get(scope) as number;
   }
 
-  /** The digests (hex) of a scope's objects, sorted. */
+  /** The digests (lowercase hex, as Kith writes them) of a scope's objects, sorted. */
   digests(scope: string): string[] {
-    return this.db.prepare('SELECT hex(digest) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1').pluck().all(scope) as string[];
+    return this.db.prepare('SELECT lower(hex(digest)) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1').pluck().all(scope) as string[];
   }
 
   /** Whether an object (by digest, hex) is held. */
@@ -50,7 +50,7 @@ export class StoreView {
 
   /** The references (hex, sorted) a pinned tree is known to have, and how many of them are stored. */
   tree(root: Uint8Array): { refs: string[]; present: number } {
-    const refs = this.db.prepare('SELECT hex(ref) FROM pin_blocks WHERE root = ? ORDER BY 1').pluck().all(Buffer.from(root)) as string[];
+    const refs = this.db.prepare('SELECT lower(hex(ref)) FROM pin_blocks WHERE root = ? ORDER BY 1').pluck().all(Buffer.from(root)) as string[];
     const present = this.db.prepare('SELECT COUNT(*) FROM pin_blocks p JOIN blocks b ON b.ref = p.ref WHERE p.root = ?').pluck().get(Buffer.from(root)) as number;
     return { refs, present };
   }

@@ -22,10 +22,14 @@ import { StoreView, below, integrity, jitter, reach } from './fault-helpers.js';
  * exactly the author's set.
  */
 
-/** Objects land in transactions of one WANT batch (512): 14 batches leave room for ten kills that each let one or two land. */
-const POSTS = 7000;
+/**
+ * Objects land in transactions of one WANT batch (512); each kill lets one
+ * land, or two when its random delay outlasts a batch: 17 batches leave room
+ * for ten kills and seven such overruns.
+ */
+const POSTS = 9000;
 const KILLS = 10;
-const MAX_JITTER_MS = 30;
+const MAX_JITTER_MS = 60;
 
 test('sync: a follower killed ten times mid-sync restarts clean and, with no bootstrap and no mDNS, finds the author by itself and completes', { timeout: 300_000 }, async (t) => {
   const rnd = seededRandom('fault-kill-sync');
