@@ -38,6 +38,11 @@ export class StoreView {
     return this.db.prepare('SELECT lower(hex(digest)) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1').pluck().all(scope) as string[];
   }
 
+  /** The digests of every object held, sorted. */
+  allDigests(): string[] {
+    return this.db.prepare('SELECT lower(hex(digest)) FROM objects ORDER BY 1').pluck().all() as string[];
+  }
+
   /** Whether an object (by digest, hex) is held. */
   has(digest: string): boolean {
     return this.db.prepare('SELECT 1 FROM objects WHERE digest = ?').pluck().get(Buffer.from(digest, 'hex')) !== undefined;
@@ -53,6 +58,11 @@ export class StoreView {
     const refs = this.db.prepare('SELECT lower(hex(ref)) FROM pin_blocks WHERE root = ? ORDER BY 1').pluck().all(Buffer.from(root)) as string[];
     const present = this.db.prepare('SELECT COUNT(*) FROM pin_blocks p JOIN blocks b ON b.ref = p.ref WHERE p.root = ?').pluck().get(Buffer.from(root)) as number;
     return { refs, present };
+  }
+
+  /** PRAGMA integrity_check through this read-only view (for a store whose node still runs): 'ok', or what is wrong. */
+  integrity(): string {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('; ');
   }
 
   close(): void {

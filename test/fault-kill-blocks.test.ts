@@ -7,7 +7,7 @@ import { KithNode } from '../src/node/kith-node.js';
 import { attachFile, readContent } from '../src/node/media.js';
 import { parseErisUrn } from '../src/core/eris-urn.js';
 import { tempDir } from './helpers.js';
-import { kith, kithJson, startNode, type NodeProcess } from './node-process.js';
+import { kith, startNode, type NodeProcess } from './node-process.js';
 import { seededRandom } from './seeded-random.js';
 import { StoreView, below, integrity, jitter, reach } from './fault-helpers.js';
 
@@ -62,7 +62,7 @@ test('blocks: a follower killed ten times mid-transfer restarts clean, resumes b
     assert.equal(authorTree.present, total, 'the author holds its whole tree');
     const inTree = new Set(authorTree.refs);
 
-    await kithJson(homes.follower, ['init']);
+    KithNode.init(homes.follower).node.close();
     let follower = await start(homes.follower);
     // The follow syncs the post, whose attachment the follower pins and fetches; the first kill cuts that short.
     const following = kith(homes.follower, ['follow', author.info.addresses[0]!]);

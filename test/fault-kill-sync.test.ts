@@ -6,7 +6,7 @@ import { buildCreate, buildNote } from '../src/core/as2.js';
 import { outboxId } from '../src/core/apid.js';
 import { KithError } from '../src/core/errors.js';
 import { tempDir } from './helpers.js';
-import { kith, kithJson, startNode, type NodeProcess } from './node-process.js';
+import { kith, startNode, type NodeProcess } from './node-process.js';
 import { seededRandom } from './seeded-random.js';
 import { StoreView, below, integrity, jitter, reach } from './fault-helpers.js';
 
@@ -61,7 +61,7 @@ test('sync: a follower killed ten times mid-sync restarts clean and, with no boo
     const authorHas = new Set(authorSet);
     const total = authorSet.length;
 
-    await kithJson(homes.follower, ['init']);
+    KithNode.init(homes.follower).node.close();
     let follower = await start(homes.follower);
     // The only address the follower is ever given; the follow syncs at once, and the first kill cuts it short.
     const following = kith(homes.follower, ['follow', author.info.addresses[0]!]);

@@ -53,10 +53,7 @@ export function storageError(e: unknown, path: string): unknown {
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || e instanceof KithError) return e;
   if (code === 'SQLITE_FULL') {
-    return new KithError(
-      'storage-full',
-      `the disk holding ${path} is full, so nothing was written; free some space on it (or lower the block quota), then try again`,
-    );
+    return new KithError('storage-full', `the disk holding ${path} is full, so nothing was written; free some space on it, then try again`);
   }
   if (code.startsWith('SQLITE_IOERR')) {
     return new KithError('io', `the database at ${path} could not be written (${code}: ${(e as Error).message}); nothing was written. Check the disk it is on`);
