@@ -33,7 +33,9 @@ test('a store that is full refuses every write with storage-full, changes nothin
     const did = didFromPublicKey(author.publicKey);
     node.follow(did);
     const since = Date.now() - 86_400_000;
-    const batch = Array.from({ length: 300 }, (_, i) => JSON.stringify(signDocument(buildCreate(did, buildNote(did, { text: `theirs ${i}` }, since + i)), author)));
+    const batch = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify(signDocument(buildCreate(did, buildNote(did, { text: `theirs ${i}` }, since + i)), author)),
+    );
     const before = Array.from({ length: 20 }, (_, i) => node.post({ text: `mine ${i}` }).digest);
 
     const pages = node.store.db.pragma('page_count', { simple: true }) as number;
@@ -126,7 +128,11 @@ test('a running node whose disk fills says so, keeps running and loses nothing w
     // Everything from before is there, and the store is sound.
     const view = new StoreView(home);
     try {
-      assert.deepEqual(before.filter((d) => !view.has(d)), [], 'every object stored before the disk filled is there');
+      assert.deepEqual(
+        before.filter((d) => !view.has(d)),
+        [],
+        'every object stored before the disk filled is there',
+      );
       assert.equal(view.integrity(), 'ok');
     } finally {
       view.close();
@@ -140,7 +146,10 @@ test('a running node whose disk fills says so, keeps running and loses nothing w
     assert.equal(integrity(home), 'ok');
     const reopened = new StoreView(home);
     try {
-      assert.deepEqual([...before, after.digest as string].filter((d) => !reopened.has(d)), []);
+      assert.deepEqual(
+        [...before, after.digest as string].filter((d) => !reopened.has(d)),
+        [],
+      );
     } finally {
       reopened.close();
     }

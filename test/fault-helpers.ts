@@ -35,7 +35,10 @@ export class StoreView {
 
   /** The digests (lowercase hex, as Kith writes them) of a scope's objects, sorted. */
   digests(scope: string): string[] {
-    return this.db.prepare('SELECT lower(hex(digest)) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1').pluck().all(scope) as string[];
+    return this.db
+      .prepare('SELECT lower(hex(digest)) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY 1')
+      .pluck()
+      .all(scope) as string[];
   }
 
   /** The digests of every object held, sorted. */
@@ -56,7 +59,10 @@ export class StoreView {
   /** The references (hex, sorted) a pinned tree is known to have, and how many of them are stored. */
   tree(root: Uint8Array): { refs: string[]; present: number } {
     const refs = this.db.prepare('SELECT lower(hex(ref)) FROM pin_blocks WHERE root = ? ORDER BY 1').pluck().all(Buffer.from(root)) as string[];
-    const present = this.db.prepare('SELECT COUNT(*) FROM pin_blocks p JOIN blocks b ON b.ref = p.ref WHERE p.root = ?').pluck().get(Buffer.from(root)) as number;
+    const present = this.db
+      .prepare('SELECT COUNT(*) FROM pin_blocks p JOIN blocks b ON b.ref = p.ref WHERE p.root = ?')
+      .pluck()
+      .get(Buffer.from(root)) as number;
     return { refs, present };
   }
 

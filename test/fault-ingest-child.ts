@@ -17,7 +17,9 @@ const [home, file, fromArg, batchArg] = process.argv.slice(2);
 if (home === undefined || file === undefined) throw new Error('usage: fault-ingest-child <home> <objects file> [from] [batch]');
 const from = Number(fromArg ?? 0);
 const batch = Number(batchArg ?? 100);
-const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+const lines = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter((l) => l.length > 0);
 const node = KithNode.open(home);
 node.store.db.pragma('wal_autocheckpoint = 100');
 process.stdout.write('ready\n');

@@ -82,65 +82,69 @@ function run(home: string, file: string, from: number): Run {
   };
 }
 
-test('ingest: a store killed ten times mid-ingest restarts clean, loses nothing committed and ends with exactly the set sent', { timeout: 180_000 }, async (t) => {
-  const rnd = seededRandom('fault-kill-ingest');
-  const home = tempDir('kith-fki-');
-  try {
-    const author = generateKeyPair();
-    const did = didFromPublicKey(author.publicKey);
-    const scope = outboxId(did);
-    const since = Date.now() - 30 * 86_400_000;
-    const docs = Array.from({ length: POSTS }, (_, i) => signDocument(buildCreate(did, buildNote(did, { text: `post ${i}` }, since + i * 1000)), author));
-    const digests = docs.map((d) => digestOf(d));
-    const sent = new Set<string>(digests);
-    const file = join(home, 'stream.jsonl');
-    writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
-    const { node } = KithNode.init(home);
-    node.follow(did);
-    node.close();
-
-    let upTo = 0;
-    const own: string[] = [];
-    for (let k = 0; k < KILLS; k++) {
-      const r = run(home, file, upTo);
-      await r.committed(1 + below(rnd, MAX_EXTRA_BATCHES + 1));
-      // Anywhere in the next batch: a random part of the time the last one took.
-      await jitter(uniform(rnd) * r.progress.lastBatchMs);
-      await r.kill();
-      upTo = r.progress.upTo;
-      own.push(...r.progress.own);
-
-      assert.equal(integrity(home), 'ok', `integrity after kill ${k + 1}`);
-      const view = new StoreView(home);
-      const held = view.digests(scope);
-      const lost = [...digests.slice(0, upTo), ...own].filter((d) => !view.has(d));
-      view.close();
-      assert.ok(upTo < POSTS, `kill ${k + 1} landed during the stream (${upTo} of ${POSTS} committed)`);
-      assert.deepEqual(lost, [], `kill ${k + 1}: everything reported committed is there`);
-      assert.deepEqual(
-        held.filter((d) => !sent.has(d)),
-        [],
-        'nothing is held that was not sent',
-      );
-      t.diagnostic(`kill ${k + 1}: ${held.length} of ${POSTS} held, ${upTo} reported committed`);
-    }
-
-    const last = run(home, file, upTo);
-    assert.equal(await last.exited, 0, 'the last run ends cleanly');
-    own.push(...last.progress.own);
-    assert.equal(integrity(home), 'ok');
-    const view = new StoreView(home);
+test(
+  'ingest: a store killed ten times mid-ingest restarts clean, loses nothing committed and ends with exactly the set sent',
+  { timeout: 180_000 },
+  async (t) => {
+    const rnd = seededRandom('fault-kill-ingest');
+    const home = tempDir('kith-fki-');
     try {
-      assert.deepEqual(view.digests(scope), [...sent].sort(), 'the store holds exactly the set sent');
-      assert.deepEqual(
-        own.filter((d) => !view.has(d)),
-        [],
-        "every one of the owner's posts is there",
-      );
+      const author = generateKeyPair();
+      const did = didFromPublicKey(author.publicKey);
+      const scope = outboxId(did);
+      const since = Date.now() - 30 * 86_400_000;
+      const docs = Array.from({ length: POSTS }, (_, i) => signDocument(buildCreate(did, buildNote(did, { text: `post ${i}` }, since + i * 1000)), author));
+      const digests = docs.map((d) => digestOf(d));
+      const sent = new Set<string>(digests);
+      const file = join(home, 'stream.jsonl');
+      writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+      const { node } = KithNode.init(home);
+      node.follow(did);
+      node.close();
+
+      let upTo = 0;
+      const own: string[] = [];
+      for (let k = 0; k < KILLS; k++) {
+        const r = run(home, file, upTo);
+        await r.committed(1 + below(rnd, MAX_EXTRA_BATCHES + 1));
+        // Anywhere in the next batch: a random part of the time the last one took.
+        await jitter(uniform(rnd) * r.progress.lastBatchMs);
+        await r.kill();
+        upTo = r.progress.upTo;
+        own.push(...r.progress.own);
+
+        assert.equal(integrity(home), 'ok', `integrity after kill ${k + 1}`);
+        const view = new StoreView(home);
+        const held = view.digests(scope);
+        const lost = [...digests.slice(0, upTo), ...own].filter((d) => !view.has(d));
+        view.close();
+        assert.ok(upTo < POSTS, `kill ${k + 1} landed during the stream (${upTo} of ${POSTS} committed)`);
+        assert.deepEqual(lost, [], `kill ${k + 1}: everything reported committed is there`);
+        assert.deepEqual(
+          held.filter((d) => !sent.has(d)),
+          [],
+          'nothing is held that was not sent',
+        );
+        t.diagnostic(`kill ${k + 1}: ${held.length} of ${POSTS} held, ${upTo} reported committed`);
+      }
+
+      const last = run(home, file, upTo);
+      assert.equal(await last.exited, 0, 'the last run ends cleanly');
+      own.push(...last.progress.own);
+      assert.equal(integrity(home), 'ok');
+      const view = new StoreView(home);
+      try {
+        assert.deepEqual(view.digests(scope), [...sent].sort(), 'the store holds exactly the set sent');
+        assert.deepEqual(
+          own.filter((d) => !view.has(d)),
+          [],
+          "every one of the owner's posts is there",
+        );
+      } finally {
+        view.close();
+      }
     } finally {
-      view.close();
+      rmSync(home, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-  }
-});
+  },
+);

@@ -219,6 +219,13 @@ export const REDIAL = Object.freeze({
   MAX_MS: 10 * MINUTE_MS,
   /** After a connection drops, wait this long before a round, so a peer that is restarting has time to listen again and several drops make one round. */
   AFTER_DROP_MS: 500,
+  /**
+   * Past this many open connections (half libp2p's limit of 100, so
+   * redialling never fights the connection manager's pruning), a scope that
+   * a connected peer holds a copy of is left at that, and its person's own
+   * node is not dialled as well. A scope nobody connected holds is still dialled.
+   */
+  CONNECTION_BUDGET: 50,
   /** Dials under way at once in one round. */
   CONCURRENCY: 4,
   /** Candidates (distinct peers or addresses) tried per followed person in one round. */

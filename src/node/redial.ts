@@ -38,6 +38,8 @@ interface Candidate {
   readonly key: string;
   readonly peer: PeerId | undefined;
   readonly addrs: readonly Multiaddr[];
+  /** The followed person's own node (by the follow's address, their actor document, or what it said it was), not a peer holding a copy. */
+  readonly theirs: boolean;
 }
 
 /** Bounds the holders remembered between rounds; each round starts the set afresh. */
@@ -120,10 +122,20 @@ export class Redial {
     return this.running;
   }
 
+  /**
+   * Which scopes need a dial, and to whom. A scope is in reach when its
+   * person's own node is connected: peers holding copies may be as cut off as
+   * this node (two halves of a network each syncing among themselves). Copies
+   * do when the person's node is not known at all, or when this node already
+   * has as many connections as redialling may open. With nobody connected who
+   * holds the scope, any holder is worth a dial.
+   */
   private async runRound(): Promise<void> {
     if (this.stopped || this.host.status !== 'started') return;
     const connected = new Set(this.host.getPeers().map((p) => p.toString()));
-    const uncovered: { follow: Follow; candidates: Candidate[] }[] = [];
+    const crowded = connected.size >= REDIAL.CONNECTION_BUDGET;
+    const isConnected = (c: Candidate): boolean => c.peer !== undefined && connected.has(c.key);
+    const uncovered: { follow: Follow; candidates: Candidate[]; holderConnected: boolean }[] = [];
     const known = new Set<string>();
     this.holders.clear();
     for (const follow of this.node.following()) {
@@ -133,8 +145,10 @@ export class Redial {
         known.add(c.key);
         if (c.peer !== undefined) this.noteHolder(c.peer);
       }
-      if (candidates.some((c) => c.peer !== undefined && connected.has(c.key))) continue;
-      uncovered.push({ follow, candidates });
+      const theirs = candidates.filter((c) => c.theirs);
+      const holderConnected = candidates.some(isConnected);
+      if (theirs.some(isConnected) || (holderConnected && (theirs.length === 0 || crowded))) continue;
+      uncovered.push({ follow, candidates: holderConnected ? theirs : candidates, holderConnected });
     }
     // Failures of candidates nobody needs any more (an unfollowed person's node) are forgotten.
     for (const key of this.failures.keys()) if (!known.has(key)) this.failures.delete(key);
@@ -165,8 +179,8 @@ export class Redial {
     };
     await Promise.all(Array.from({ length: REDIAL.CONCURRENCY }, worker));
 
-    // Nobody known answered for these: ask the DHT, which needs someone connected to ask.
-    const stillUncovered = uncovered.filter(({ candidates }) => !candidates.some((c) => reached.has(c.key)));
+    // Nobody known answered for these, and nobody holding them is here: ask the DHT, which needs someone connected to ask.
+    const stillUncovered = uncovered.filter(({ candidates, holderConnected }) => !holderConnected && !candidates.some((c) => reached.has(c.key)));
     if (stillUncovered.length > 0 && this.host.getPeers().length > 0) await this.askDht(stillUncovered.map((u) => u.follow));
     this.scheduleNext();
   }
@@ -222,8 +236,8 @@ export class Redial {
 
   /** Where a followed person's scope may be had, best first, deduplicated by peer (or by address when no peer id is known). */
   private candidatesFor(follow: Follow): Candidate[] {
-    const byKey = new Map<string, { peer: PeerId | undefined; addrs: Multiaddr[] }>();
-    const add = (addr: string, peerHint?: string): void => {
+    const byKey = new Map<string, { peer: PeerId | undefined; addrs: Multiaddr[]; theirs: boolean }>();
+    const add = (addr: string, theirs: boolean, peerHint?: string): void => {
       let ma: Multiaddr;
       try {
         ma = multiaddr(addr);
@@ -241,16 +255,19 @@ export class Redial {
         return;
       }
       const key = peer?.toString() ?? ma.toString();
-      const entry = byKey.get(key) ?? { peer, addrs: [] };
+      const entry = byKey.get(key) ?? { peer, addrs: [], theirs };
+      entry.theirs ||= theirs;
       if (entry.addrs.length < REDIAL.ADDRESSES_PER_PEER && !entry.addrs.some((a) => a.equals(ma))) entry.addrs.push(ma);
       byKey.set(key, entry);
     };
-    if (follow.hint !== null) add(follow.hint);
-    for (const a of this.advertised(follow.did)) add(a);
+    if (follow.hint !== null) add(follow.hint, true);
+    for (const a of this.advertised(follow.did)) add(a, true);
     for (const p of this.node.store.peers.holdersOf(follow.did, follow.scope, REDIAL.HOLDERS_PER_SCOPE)) {
-      for (const a of p.addrs.slice(0, REDIAL.ADDRESSES_PER_PEER)) add(a, p.peerId);
+      for (const a of p.addrs.slice(0, REDIAL.ADDRESSES_PER_PEER)) add(a, p.did === follow.did, p.peerId);
     }
-    return [...byKey.entries()].slice(0, REDIAL.PER_PERSON).map(([key, { peer, addrs }]) => ({ key, peer, addrs }));
+    // Their own node first: it has everything they posted.
+    const all = [...byKey.entries()].map(([key, { peer, addrs, theirs }]) => ({ key, peer, addrs, theirs }));
+    return [...all.filter((c) => c.theirs), ...all.filter((c) => !c.theirs)].slice(0, REDIAL.PER_PERSON);
   }
 
   /** The peer addresses a person's newest stored actor document lists (`endpoints.kithPeers`). */
