@@ -4,7 +4,6 @@ import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
 import type { Did } from '../core/types.js';
-import { outboxId } from '../core/apid.js';
 import type { KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
 import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
@@ -168,13 +167,10 @@ export class Replication {
     return results;
   }
 
-  /**
-   * Pulls everything this node follows from one peer (one that does not keep
-   * a scope just says so), and this node's own scope: what a power cut took
-   * from the store comes back from followers that got it (README, "Crash safety").
-   */
+  /** Pulls everything this node follows from one peer (one that does not keep a scope just says so). */
   async catchUp(peer: PeerId): Promise<void> {
-    await this.syncWith(peer, [outboxId(this.node.did), ...this.node.following().map((f) => f.scope)]);
+    const scopes = this.node.following().map((f) => f.scope);
+    if (scopes.length > 0) await this.syncWith(peer, scopes);
   }
 
   private async runSync(peer: PeerId, scopes: readonly string[]): Promise<SyncSummary[]> {
