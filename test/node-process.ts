@@ -29,9 +29,15 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs one `kith` command to completion (stdin closed, time-limited). */
-export function kith(home: string, args: string[], timeoutMs = COMMAND_TIMEOUT_MS): Promise<RunResult> {
-  const child = spawn(process.execPath, [KITH, ...args], { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
+/** The command line of a node process, inside a network namespace when one is named (`ip netns exec` execs it, so the pid stays the node's). */
+function command(args: string[], netns: string | undefined): [string, string[]] {
+  return netns === undefined ? [process.execPath, args] : ['ip', ['netns', 'exec', netns, process.execPath, ...args]];
+}
+
+/** Runs one `kith` command to completion (stdin closed, time-limited), inside a network namespace if one is named. */
+export function kith(home: string, args: string[], timeoutMs = COMMAND_TIMEOUT_MS, netns?: string): Promise<RunResult> {
+  const [file, argv] = command([KITH, ...args], netns);
+  const child = spawn(file, argv, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -49,8 +55,8 @@ export function kith(home: string, args: string[], timeoutMs = COMMAND_TIMEOUT_M
 }
 
 /** Runs a command with --json that must succeed, and returns its output. */
-export async function kithJson(home: string, args: string[]): Promise<any> {
-  const r = await kith(home, [...args, '--json']);
+export async function kithJson(home: string, args: string[], netns?: string): Promise<any> {
+  const r = await kith(home, [...args, '--json'], COMMAND_TIMEOUT_MS, netns);
   if (r.code !== 0) throw new Error(`kith ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -92,12 +98,15 @@ export interface StartOptions {
   readonly networkDefaults?: boolean;
   /** How long the node may take to report it started; longer for benchmarks on a busy machine. */
   readonly startTimeoutMs?: number;
+  /** Run inside this Linux network namespace (`ip netns exec`); the node then listens where `--host` in `extra` says. */
+  readonly netns?: string;
 }
 
 export async function startNode(home: string, extra: string[] = [], opts: StartOptions = {}): Promise<NodeProcess> {
   const quiet = opts.networkDefaults === true ? [] : ['--no-mdns', '--no-relay'];
   const args = [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--port', '0', '--api-port', '0', ...quiet, ...extra];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
+  const [file, argv] = command(args, opts.netns);
+  const child = spawn(file, argv, { cwd: repoRoot, env: env(home), stdio: ['ignore', 'pipe', 'pipe'] });
   alive.add(child);
   let stdout = '';
   let stderr = '';

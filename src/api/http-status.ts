@@ -19,6 +19,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'rate-limited': 429,
   io: 502,
   timeout: 504,
+  'storage-full': 507,
 };
 
 export function statusOf(code: ErrorCode): number {

@@ -258,3 +258,35 @@ export const CERTIFICATES_PER_ISSUER_AND_SUBJECT = 32;
 export const CHAINS_PER_CHECK = 64;
 /** Verdicts on chains (signer and owner) kept in memory; all are dropped when a certificate or revocation is stored. */
 export const CHAIN_VERDICTS_CACHED = 4096;
+// ---- Finding the way back after a restart or a lost connection (node/redial.ts, node/replication.ts) ----
+
+/** Redialling what the node knows (follow hints, the peer table, the DHT): the wait after the first failure, doubling up to the maximum. */
+export const REDIAL = Object.freeze({
+  MIN_MS: SECOND_MS,
+  MAX_MS: 10 * MINUTE_MS,
+  /** After a connection drops, wait this long before a round, so a peer that is restarting has time to listen again and several drops make one round. */
+  AFTER_DROP_MS: 500,
+  /**
+   * Past this many open connections (half libp2p's limit of 100, so
+   * redialling never fights the connection manager's pruning), a scope that
+   * a connected peer holds a copy of is left at that, and its person's own
+   * node is not dialled as well. A scope nobody connected holds is still dialled.
+   */
+  CONNECTION_BUDGET: 50,
+  /** Dials under way at once in one round. */
+  CONCURRENCY: 4,
+  /** Candidates (distinct peers or addresses) tried per followed person in one round. */
+  PER_PERSON: 6,
+  /** Addresses taken from one actor document or peer record. */
+  ADDRESSES_PER_PEER: 8,
+  /** Peers that once served a scope, remembered as candidates for it. */
+  HOLDERS_PER_SCOPE: 4,
+  /** DHT lookups for scopes no known peer answers, per round (each waits up to DHT_FIND_TIMEOUT_MS). */
+  DHT_LOOKUPS: 4,
+  /** One dial gives up after this. */
+  DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+});
+
+/** A sync cut short (a lost stream, a timeout) while its peer stays connected is tried again after this, doubling up to the maximum. */
+export const RESUME_SYNC_MIN_MS = 2 * SECOND_MS;
+export const RESUME_SYNC_MAX_MS = 10 * MINUTE_MS;

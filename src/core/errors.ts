@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'conflict'
   | 'timeout' // a peer or operation did not answer in time
   | 'io'
+  | 'storage-full' // the disk holding the store is full: nothing was written; free space and try again
   | 'internal'; // a bug in Kith, not a fault of the input or of whoever sent it
 
 export class KithError extends Error {

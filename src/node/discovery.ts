@@ -101,6 +101,10 @@ export class Discovery {
     // The actor document proves itself: its id names the DID and its proof is by that key.
     const r = this.node.ingest(body);
     if (r.type !== 'Person' && r.type !== 'Service' && r.type !== 'Group') fail('malformed', `the node at ${addr} sent a ${r.type}, not an actor`);
+    // Remembered, so a restarted node finds this person's node again (see Redial).
+    const peer = conn.remotePeer.toString();
+    const listening = this.node.store.peers.get(peer)?.addrs ?? [];
+    this.node.store.peers.seen(peer, listening.length > 0 ? listening : [addr], r.owner);
     return { did: r.owner, peer: conn.remotePeer };
   }
 

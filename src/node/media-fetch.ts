@@ -1,7 +1,7 @@
 import type { PeerId } from '@libp2p/interface';
 import { reasonOf, type Logger } from '../core/log.js';
-import { PROGRESS_LOG_INTERVAL_MS } from '../core/constants.js';
-import { initEris, type ReadCapability } from '../core/eris.js';
+import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS } from '../core/constants.js';
+import { initEris, type ErisReference, type ReadCapability } from '../core/eris.js';
 import { parseErisUrn } from '../core/eris-urn.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
@@ -18,10 +18,14 @@ import { short } from './network-log.js';
  * Media on the network: serving the ERIS blocks this node holds, fetching
  * content trees from whoever has them, and keeping what the people we follow
  * link (friends host each other's media), announcing each tree once held.
+ * A tree pinned but not all here (a fetch cut short by a crash, or by peers
+ * that went away) is fetched again whenever a peer connects.
  */
 export class MediaFetch {
   /** Trees being fetched, by root: one fetch per tree at a time. */
   private readonly fetching = new Map<string, Promise<void>>();
+  /** Roots (hex) of pinned trees not all here, to fetch again on the next contact. */
+  private readonly incomplete = new Map<string, ErisReference>();
   private readonly fetcher: BlockFetcher;
 
   constructor(
@@ -45,6 +49,27 @@ export class MediaFetch {
       log: this.log,
       onError: (peer, e) => this.discipline.blame(peer, e),
     });
+    for (const root of this.node.store.blocks.pinnedRoots()) {
+      const status = this.node.store.blocks.pinStatus(root);
+      if (status !== undefined && !status.complete && status.broken === null) this.incomplete.set(Buffer.from(root).toString('hex'), root);
+    }
+    this.host.addEventListener('peer:connect', () => {
+      if (this.incomplete.size > 0) setTimeout(() => this.resumeIncomplete(), CONTACT_SYNC_DELAY_MS).unref();
+    });
+  }
+
+  /** Fetches again every pinned tree not all here, from whoever is connected now (and whom the DHT names). */
+  private resumeIncomplete(): void {
+    for (const [key, root] of this.incomplete) {
+      if (this.fetching.has(key)) continue;
+      const p = this.fetchPinned(root)
+        .then(() => {
+          this.incomplete.delete(key);
+        })
+        .catch((e: unknown) => this.log.info(`resuming a fetch of media pinned here failed: ${reasonOf(e)}`))
+        .finally(() => this.fetching.delete(key));
+      this.fetching.set(key, p);
+    }
   }
 
   /**
@@ -57,7 +82,15 @@ export class MediaFetch {
     const key = Buffer.from(cap.rootReference).toString('hex');
     const running = this.fetching.get(key);
     if (running) return running;
-    const p = this.fetchTree(cap, reason).finally(() => this.fetching.delete(key));
+    const p = this.fetchTree(cap, reason)
+      .then(() => {
+        this.incomplete.delete(key);
+      })
+      .catch((e: unknown) => {
+        if (this.node.store.blocks.pinStatus(cap.rootReference)?.broken === null) this.incomplete.set(key, cap.rootReference);
+        throw e;
+      })
+      .finally(() => this.fetching.delete(key));
     this.fetching.set(key, p);
     return p;
   }
@@ -102,12 +135,17 @@ export class MediaFetch {
 
   private async fetchTree(cap: ReadCapability, reason: string): Promise<void> {
     this.node.store.blocks.pin(cap, reason);
-    if (this.node.store.blocks.pinStatus(cap.rootReference)?.complete) return;
+    await this.fetchPinned(cap.rootReference);
+  }
+
+  /** Fetches what a pinned tree lacks (the pin holds what opening it needs), then announces it. */
+  private async fetchPinned(root: ErisReference): Promise<void> {
+    if (this.node.store.blocks.pinStatus(root)?.complete) return;
     const peers = new Map<string, PeerId>();
     for (const p of this.host.getPeers()) peers.set(p.toString(), p);
-    for (const p of await this.discovery.findContentHolders(cap.rootReference)) peers.set(p.toString(), p);
+    for (const p of await this.discovery.findContentHolders(root)) peers.set(p.toString(), p);
     let lastLog = 0;
-    await this.fetcher.fetchTree(cap, [...peers.values()], {
+    await this.fetcher.fetchTree(root, [...peers.values()], {
       onProgress: (p) => {
         if (Date.now() - lastLog > PROGRESS_LOG_INTERVAL_MS) {
           lastLog = Date.now();
@@ -115,7 +153,7 @@ export class MediaFetch {
         }
       },
     });
-    void this.discovery.announceContent(cap.rootReference);
+    void this.discovery.announceContent(root);
   }
 
   /** Keeps the blocks of a sealed object of someone we follow: ciphertext we serve and cannot read. */

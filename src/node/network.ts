@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Connection, PeerId } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { fail } from '../core/errors.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
 import { BOOTSTRAP_RETRY_MS, RESYNC_INTERVAL_MS } from '../core/constants.js';
@@ -17,6 +18,7 @@ import { LivePush } from './live-push.js';
 import { MediaFetch, linkedContent } from './media-fetch.js';
 import { PeerDiscipline } from './peer-discipline.js';
 import { Replication, type ScopeSyncProgress, type SyncSummary } from './replication.js';
+import { Redial } from './redial.js';
 import { nodeStatus, type NodeStatus } from './node-status.js';
 
 /**
@@ -26,7 +28,8 @@ import { nodeStatus, type NodeStatus } from './node-status.js';
  * - LivePush: a gossip topic per scope, every message checked before it spreads;
  * - Discovery: the DHT (who keeps what) and asking an address whose node it is;
  * - MediaFetch: serving, fetching and keeping ERIS content;
- * - PeerDiscipline: rates, bans, and the record of both.
+ * - PeerDiscipline: rates, bans, and the record of both;
+ * - Redial: finding the way back to followed scopes after a restart or a lost connection.
  */
 
 export { ACTOR_PROTOCOL } from './discovery.js';
@@ -66,6 +69,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly media: MediaFetch;
   private readonly replication: Replication;
   private readonly live: LivePush;
+  private readonly redial: Redial;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -79,10 +83,14 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.discovery = new Discovery(node, host, log);
     this.media = new MediaFetch(node, host, log, this.discipline, this.discovery);
     this.replication = new Replication(node, host, log, opts.syncLimits ?? node.config.sync, this.discipline, this.discovery, {
-      synced: (s) => this.emit('synced', s),
+      synced: (s) => {
+        this.redial.noteHolder(peerIdFromString(s.peer));
+        this.emit('synced', s);
+      },
       progress: (p) => this.emit('sync-progress', p),
       stored: (owner, body) => this.media.keep(owner, body),
     });
+    this.redial = new Redial(node, host, log, this.discovery, this.replication);
     this.live = new LivePush(node, host, log, {
       arrived: (r, body) => {
         this.emit('object', r);
@@ -110,6 +118,8 @@ export class Network extends EventEmitter<NetworkEvents> {
     // Dialled once the protocols are in place, so the first sync on contact finds them; redialled when lost.
     if (opts.bootstrap && opts.bootstrap.length > 0) await startBootstrap(host, [...opts.bootstrap], BOOTSTRAP_RETRY_MS, log);
     node.publishEndpoints(net.addresses());
+    // No bootstrap, no mDNS: what the store remembers of where followed scopes are is the way back.
+    net.redial.start();
     net.resyncTimer = setInterval(() => void net.resync(), opts.resyncMs ?? RESYNC_INTERVAL_MS);
     net.resyncTimer.unref();
     return net;
@@ -124,17 +134,23 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.host.addEventListener('peer:disconnect', (evt) => this.log.info(`disconnected from ${evt.detail.toString()}`));
     this.host.addEventListener('peer:identify', (evt) => {
       const { peerId, listenAddrs } = evt.detail;
-      this.node.store.peers.seen(
-        peerId.toString(),
-        listenAddrs.map((a) => a.toString()),
-        null,
-      );
+      try {
+        this.node.store.peers.seen(
+          peerId.toString(),
+          listenAddrs.map((a) => a.toString()),
+          null,
+        );
+      } catch (e) {
+        // A full disk, say: the peer is still met, only not remembered for the next start.
+        this.log.warn(`could not record where ${peerId.toString()} listens: ${reasonOf(e)}`);
+      }
     });
   }
 
-  /** The periodic round: pull what we follow again, then announce what could not be announced before. */
+  /** The periodic round: find holders of what we follow that are not connected, pull it all again, then announce what could not be announced before. */
   private async resync(): Promise<void> {
     try {
+      await this.redial.round();
       await this.replication.resyncAll();
       await this.discovery.retryAnnouncements();
     } catch (e) {
@@ -153,6 +169,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   /** Stops at once: syncs under way end with their streams, and what they stored stays (each batch is one transaction). */
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
+    this.redial.stop();
     this.discovery.stop();
     await this.host.stop();
     await this.replication.stop();
@@ -188,6 +205,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     else if (/^ap(\+ef61)?:\/\//i.test(target)) did = didOf(target);
     else return fail('malformed', `follow takes a did:key, an ap:// id or a multiaddr, not "${target.slice(0, 60)}"`);
     const added = this.node.follow(did, hintAddr);
+    if (hint !== undefined) this.redial.noteHolder(hint);
     const scope = outboxId(did);
     this.live.subscribe(scope);
     const synced = await this.replication.syncEverywhere(scope, hint);

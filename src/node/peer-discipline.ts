@@ -43,7 +43,8 @@ export class PeerDiscipline {
     // A stream we give up on is dropped either way: left open, a peer that stalled it would keep
     // its buffers (and its slot among the streams libp2p allows) for as long as the connection lasts.
     reset?.();
-    if (e instanceof KithError && e.code !== 'io' && e.code !== 'timeout' && e.code !== 'internal') {
+    // A full disk is ours, not the peer's doing.
+    if (e instanceof KithError && e.code !== 'io' && e.code !== 'timeout' && e.code !== 'internal' && e.code !== 'storage-full') {
       this.punish(peer, e.message);
     } else if (e instanceof KithError && e.code === 'internal') {
       this.log.error(`sync with ${peer.toString()} stopped by a fault of ours: ${e.message}`);

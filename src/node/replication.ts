@@ -1,7 +1,8 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { KithError, isPeerFault } from '../core/errors.js';
+import { KithError, isPeerFault, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
-import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
+import { backoffDelay } from '../core/backoff.js';
+import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
 import type { Did } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
@@ -15,6 +16,9 @@ import { short } from './network-log.js';
  * Replication of scopes by set reconciliation: serving the scopes this node
  * keeps, and pulling the ones it follows from peers — on contact, on a timer
  * (see Network), and from everyone who keeps a scope when it is first followed.
+ * A sync cut short while its peer stays connected is tried again, waiting
+ * longer after each failure; one cut short by a lost connection resumes on
+ * the next contact (see Redial).
  */
 
 export interface SyncSummary {
@@ -23,6 +27,8 @@ export interface SyncSummary {
   readonly ok: boolean;
   readonly result?: SyncResult;
   readonly error?: string;
+  /** Why it failed, when a KithError said ('not-found': the peer does not keep the scope). */
+  readonly code?: ErrorCode;
 }
 
 /** A sync under way: how far it is, from whom, of what. */
@@ -38,6 +44,8 @@ export interface ReplicationHooks {
 export class Replication {
   private readonly syncing = new Map<string, Promise<SyncSummary[]>>();
   private readonly progress = new Map<string, ScopeSyncProgress>();
+  /** Syncs cut short with peers still connected, by peer: how often in a row, and the timer of the next try. */
+  private readonly unfinished = new Map<string, { failures: number; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly node: KithNode,
@@ -55,13 +63,15 @@ export class Replication {
       // New contact: catch up on everything we follow (a peer that does not keep a scope just says so).
       const peer = evt.detail;
       setTimeout(() => {
-        this.syncAllWith(peer).catch((e: unknown) => this.log.warn(`syncing with ${short(peer.toString())} on contact failed: ${reasonOf(e)}`));
+        this.catchUp(peer).catch((e: unknown) => this.log.warn(`syncing with ${short(peer.toString())} on contact failed: ${reasonOf(e)}`));
       }, CONTACT_SYNC_DELAY_MS).unref();
     });
   }
 
   /** Waits for syncs under way; they end with their streams once the host stops, and what they stored stays. */
   async stop(): Promise<void> {
+    for (const { timer } of this.unfinished.values()) clearTimeout(timer);
+    this.unfinished.clear();
     await Promise.allSettled(this.syncing.values());
   }
 
@@ -93,14 +103,42 @@ export class Replication {
     const key = `${peer.toString()} ${scopes.join(' ')}`;
     const running = this.syncing.get(key);
     if (running) return running;
-    const p = this.runSync(peer, scopes).finally(() => this.syncing.delete(key));
+    const p = this.runSync(peer, scopes)
+      .then((summaries) => {
+        this.resumeLater(peer, summaries);
+        return summaries;
+      })
+      .finally(() => this.syncing.delete(key));
     this.syncing.set(key, p);
     return p;
   }
 
+  /**
+   * Schedules another try of the scopes a sync left unfinished, while the
+   * peer stays connected and unpunished; a lost connection is Redial's part
+   * (the next contact syncs everything). A full success ends the retries.
+   */
+  private resumeLater(peer: PeerId, summaries: readonly SyncSummary[]): void {
+    const key = peer.toString();
+    const previous = this.unfinished.get(key);
+    clearTimeout(previous?.timer);
+    this.unfinished.delete(key);
+    const scopes = summaries.filter((s) => !s.ok && s.code !== 'not-found').map((s) => s.scope);
+    if (scopes.length === 0 || this.host.status !== 'started') return;
+    if (this.host.getConnections(peer).length === 0 || this.host.services.penalties.isDenied(peer)) return;
+    const failures = (previous?.failures ?? 0) + 1;
+    const wait = backoffDelay(failures, RESUME_SYNC_MIN_MS, RESUME_SYNC_MAX_MS);
+    const timer = setTimeout(() => {
+      this.syncWith(peer, scopes).catch((e: unknown) => this.log.info(`resuming the sync with ${short(key)} failed: ${reasonOf(e)}`));
+    }, wait);
+    timer.unref();
+    this.unfinished.set(key, { failures, timer });
+    this.log.info(`sync of ${scopes.length} scope(s) with ${short(key)} unfinished; trying again in ${Math.round(wait / 1000)} s`);
+  }
+
   /** Pulls everything this node follows from every connected peer, one peer at a time. */
   async resyncAll(): Promise<void> {
-    for (const peer of this.host.getPeers()) await this.syncAllWith(peer);
+    for (const peer of this.host.getPeers()) await this.catchUp(peer);
   }
 
   /**
@@ -129,7 +167,8 @@ export class Replication {
     return results;
   }
 
-  private async syncAllWith(peer: PeerId): Promise<void> {
+  /** Pulls everything this node follows from one peer (one that does not keep a scope just says so). */
+  async catchUp(peer: PeerId): Promise<void> {
     const scopes = this.node.following().map((f) => f.scope);
     if (scopes.length > 0) await this.syncWith(peer, scopes);
   }
@@ -157,7 +196,7 @@ export class Replication {
         this.hooks.synced(summary);
         out.push(summary);
       } catch (e) {
-        out.push({ peer: who, scope, ok: false, error: reasonOf(e) });
+        out.push({ peer: who, scope, ok: false, error: reasonOf(e), ...(e instanceof KithError ? { code: e.code } : {}) });
         // The peer does not keep this scope: ask about the next one on the same stream.
         if (e instanceof KithError && e.code === 'not-found') continue;
         this.discipline.blame(peer, e, () => frames.reset('protocol violation'));

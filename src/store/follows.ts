@@ -63,6 +63,7 @@ export class PeerTable {
   private readonly listStmt;
   private readonly syncStmt;
   private readonly syncListStmt;
+  private readonly holdersStmt;
 
   constructor(db: Db) {
     this.seenStmt = db.prepare(
@@ -81,6 +82,12 @@ export class PeerTable {
        ON CONFLICT (scope, peer_id) DO UPDATE SET last_ok = excluded.last_ok, received = excluded.received, bytes = excluded.bytes`,
     );
     this.syncListStmt = db.prepare('SELECT scope, peer_id AS peerId, last_ok AS lastOk, received, bytes FROM sync_state ORDER BY last_ok DESC');
+    this.holdersStmt = db.prepare(
+      `SELECT ${cols} FROM peers
+       WHERE banned_until <= ? AND addrs <> '[]'
+         AND (did = ? OR peer_id IN (SELECT peer_id FROM sync_state WHERE scope = ?))
+       ORDER BY last_seen DESC LIMIT ?`,
+    );
   }
 
   seen(peerId: string, addrs: string[], did: string | null, now = Date.now()): void {
@@ -98,6 +105,19 @@ export class PeerTable {
 
   list(limit = 100): PeerRecord[] {
     return (this.listStmt.all(limit) as (Omit<PeerRecord, 'addrs'> & { addrs: string })[]).map((r) => ({ ...r, addrs: JSON.parse(r.addrs) as string[] }));
+  }
+
+  /**
+   * Where a person's scope may be had again, as this node saw it: peers that
+   * said they were that person's node, and peers a sync of the scope
+   * completed with; not banned, with the addresses they listened on, the
+   * most recently seen first.
+   */
+  holdersOf(did: string, scope: string, limit: number, now = Date.now()): PeerRecord[] {
+    return (this.holdersStmt.all(now, did, scope, limit) as (Omit<PeerRecord, 'addrs'> & { addrs: string })[]).map((r) => ({
+      ...r,
+      addrs: JSON.parse(r.addrs) as string[],
+    }));
   }
 
   synced(scope: string, peerId: string, received: number, bytes: number, now = Date.now()): void {

@@ -91,6 +91,11 @@ export class ObjectTable {
     this.scopeCountStmt = db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck();
   }
 
+  /** A transaction that wrote here was rolled back (a full disk, say): numbers of scopes created in it name rows that are gone. */
+  rolledBack(): void {
+    this.scopeIds.clear();
+  }
+
   /** The interned number of a scope, created on first use. Call inside the writing transaction. */
   private scopeId(name: string): number {
     let n = this.scopeIds.get(name);

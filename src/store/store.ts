@@ -45,7 +45,12 @@ export class Store {
 
   /** Runs fn in one write transaction: all of it lands, or none. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      this.objects.rolledBack();
+      throw e;
+    }
   }
 
   close(): void {
