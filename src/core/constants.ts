@@ -210,3 +210,14 @@ export const PEER_MAX_BAN_MS = 24 * 60 * MINUTE_MS;
 export const PEER_STRIKE_HALF_LIFE_MS = 5 * MINUTE_MS;
 /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
 export const PEER_MAX_TRACKED = 10_000;
+
+// ---- Peer discipline: not redialling a peer that refuses us (issue 11) ----
+
+/**
+ * A peer that refused our connection (it banned us) is dialled again after
+ * this, then after twice as long for each refusal in a row. Each try costs it
+ * one of the few inbound connections a second libp2p takes from an address.
+ */
+export const PEER_REDIAL_MIN_MS = 2 * SECOND_MS;
+/** The longest wait between dials of a peer that keeps refusing us: a first ban's length. */
+export const PEER_REDIAL_MAX_MS = PEER_BASE_BAN_MS;
