@@ -7,9 +7,16 @@ import Database from 'better-sqlite3';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { PeerId } from '@libp2p/interface';
+import { generateKeyPair as generatePeerKey } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { generateKeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { digestOf, signDocument } from '../src/core/proof.js';
+import { KithError } from '../src/core/errors.js';
+import { examine } from '../src/core/examine.js';
+import { DEFAULT_LIMITS } from '../src/core/limits.js';
+import { PeerPenalties } from '../src/net/peers.js';
+import { whoAnswersFor } from '../src/node/peer-discipline.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
 import { outboxId } from '../src/core/apid.js';
 import { canonicalize } from '../src/core/jcs.js';
@@ -220,3 +227,69 @@ test(
     }
   },
 );
+
+test('who answers for a refused object: its author when the author\u2019s signature holds, the sender otherwise', () => {
+  const pKey = generateKeyPair();
+  const p = didFromPublicKey(pKey.publicKey);
+  const deviceKey = generateKeyPair();
+  const scope = outboxId(p);
+  const picture = [{ type: 'Image', mediaType: 'image/png', url: TRUNCATED_URN, size: 3 }];
+  const bad = signDocument(buildCreate(p, buildNote(p, { text: 'a picture', attachment: picture })), pKey);
+  const refusalOf = (doc: JsonObject): KithError => {
+    try {
+      examine(doc, DEFAULT_LIMITS);
+    } catch (e) {
+      assert.ok(e instanceof KithError);
+      return e;
+    }
+    return assert.fail('examine must refuse it');
+  };
+  const refusal = refusalOf(bad);
+  assert.equal(refusal.code, 'malformed');
+  assert.match(refusal.message, BAD_URN_REASON);
+  const judge = (e: KithError, doc: JsonObject, certified = false, inScope = scope) =>
+    whoAnswersFor(e, canonicalize(doc), { limits: DEFAULT_LIMITS, stillValid: () => certified, scope: inScope }).who;
+
+  // Signed by its author (or a key the author certified): not the relay's doing.
+  assert.equal(judge(refusal, bad), 'author');
+  const onDevice = signDocument(buildCreate(p, buildNote(p, { text: 'from a phone', attachment: picture })), deviceKey);
+  assert.equal(judge(refusalOf(onDevice), onDevice, true), 'author');
+  // A key the author never certified, a change made after signing, an object of another scope: the sender's.
+  assert.equal(judge(refusalOf(onDevice), onDevice, false), 'sender');
+  const tampered = { ...bad, published: '2020-01-01T00:00:00Z' };
+  assert.equal(judge(refusal, tampered), 'sender');
+  assert.equal(judge(refusal, bad, false, outboxId(didFromPublicKey(deviceKey.publicKey))), 'sender');
+  // Past our limits is the sender's to know; revoked or expired it may hold in good faith.
+  assert.equal(judge(new KithError('too-large', 'object is too large'), bad), 'sender');
+  assert.equal(judge(new KithError('revoked', 'the signing key was revoked'), bad), 'nobody');
+});
+
+test('a peer that refuses us is redialled after a wait that doubles, until it answers; bans go by peer id only', async () => {
+  let now = 1_000_000;
+  const penalties = new PeerPenalties({ now: () => now, redialMinMs: 2000, redialMaxMs: 8000 });
+  const gater = penalties.connectionGater();
+  const peer = peerIdFromPrivateKey(await generatePeerKey('Ed25519'));
+  const dialAllowed = async () => !(await gater.denyDialPeer!(peer));
+
+  assert.equal(await dialAllowed(), true, 'the first dial goes');
+  // No connection came of it: the next dial waits 2 s, then 4, then 8, and no longer.
+  for (const wait of [2000, 4000, 8000, 8000]) {
+    assert.equal(await dialAllowed(), false);
+    now += wait - 1;
+    assert.equal(await dialAllowed(), false, `still waiting, ${wait - 1} ms on`);
+    now += 1;
+    assert.equal(await dialAllowed(), true, `dialled again after ${wait} ms`);
+  }
+  // The peer answering us on a connection, whichever side opened it, ends the wait.
+  penalties.answered(peer);
+  assert.equal(penalties.redialWait(peer), 0);
+  assert.equal(await dialAllowed(), true);
+  assert.equal(penalties.redialWait(peer), 2000, 'counted as refused until the peer answers');
+
+  // A ban refuses the peer wherever it comes from; nothing is refused by address, which others may share.
+  penalties.penalize(peer, 'test');
+  assert.equal(await gater.denyInboundEncryptedConnection!(peer, {} as never), true);
+  assert.equal(await dialAllowed(), false);
+  assert.equal(gater.denyInboundConnection, undefined);
+  assert.equal(gater.denyDialMultiaddr, undefined);
+});

@@ -22,7 +22,7 @@ import type { KithHost } from './host.js';
  * takes only a few a second per address: a node that kept trying would
  * lock out everyone behind the same address (a household NAT). So after a
  * dial that did not connect, the next waits, twice as long after each
- * failure in a row, until a connection with the peer opens (either way).
+ * failure in a row, until the peer answers us on a connection (either way).
  *
  * Everything is in memory: a restart forgives, which is acceptable because
  * peer ids are cheap to make anyway; the point is to stop the damage now.
@@ -133,8 +133,8 @@ export class PeerPenalties {
   }
 
   /**
-   * A dial to the peer starts: until a connection opens (which clears this),
-   * count it as refused. Whether the peer hung up once it saw who we are (a
+   * A dial to the peer starts: until the peer answers on a connection (which
+   * clears this), count it as refused. Whether the peer hung up once it saw who we are (a
    * ban), its libp2p turned us away before that (too many tries from our
    * address) or nothing answered, trying again at once would not do better.
    */
@@ -147,8 +147,13 @@ export class PeerPenalties {
     this.evict(this.redials, (r) => r.notBefore <= now);
   }
 
-  /** A connection with the peer opened (either way): it does not refuse us. */
-  private reached(peer: PeerId): void {
+  /**
+   * The peer answered us on a connection (libp2p's identify, run on every new
+   * one, either way): it does not refuse us. Not merely a connection that
+   * opened: a dialler may see one open for a moment before the peer's gater
+   * hangs up on it, as the stream muxer is chosen optimistically.
+   */
+  answered(peer: PeerId): void {
     this.redials.delete(peer.toString());
   }
 
@@ -202,17 +207,8 @@ export class PeerPenalties {
         this.dialling(peerId);
         return false;
       },
-      denyInboundEncryptedConnection: (peerId) => {
-        if (this.isDenied(peerId)) return true;
-        this.reached(peerId);
-        return false;
-      },
+      denyInboundEncryptedConnection: (peerId) => this.isDenied(peerId),
       denyOutboundEncryptedConnection: (peerId) => this.isDenied(peerId),
-      denyOutboundUpgradedConnection: (peerId) => {
-        if (this.isDenied(peerId)) return true;
-        this.reached(peerId);
-        return false;
-      },
       denyInboundRelayReservation: (source) => this.isDenied(source),
       denyOutboundRelayedConnection: (source, destination) => this.isDenied(source) || this.isDenied(destination),
       denyInboundRelayedConnection: (relay, remotePeer) => this.isDenied(relay) || this.isDenied(remotePeer),
