@@ -214,10 +214,11 @@ export const PEER_MAX_TRACKED = 10_000;
 // ---- Peer discipline: not redialling a peer that refuses us (issue 11) ----
 
 /**
- * A peer that refused our connection (it banned us) is dialled again after
- * this, then after twice as long for each refusal in a row. Each try costs it
- * one of the few inbound connections a second libp2p takes from an address.
+ * A peer that did not answer a dial (it banned us, turned us away, or is
+ * down) is dialled again after this, then after twice as long for each dial
+ * in a row it did not answer. Each try costs it one of the few inbound
+ * connections a second libp2p takes from an address.
  */
 export const PEER_REDIAL_MIN_MS = 2 * SECOND_MS;
-/** The longest wait between dials of a peer that keeps refusing us: a first ban's length. */
+/** The longest wait between dials of a peer that keeps not answering: a first ban's length. */
 export const PEER_REDIAL_MAX_MS = PEER_BASE_BAN_MS;

@@ -46,7 +46,7 @@ export interface PeerPenaltiesOptions {
   strikeHalfLifeMs?: number;
   /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
   maxTracked?: number;
-  /** How long dials to a peer that refused us wait after its first refusal; doubling after each one, up to the maximum. */
+  /** How long the next dial of a peer waits after one it did not answer; doubling after each, up to the maximum. */
   redialMinMs?: number;
   redialMaxMs?: number;
   now?: () => number;
@@ -66,7 +66,7 @@ interface StrikeRecord {
 }
 
 interface RedialRecord {
-  /** Dials in a row that did not become a connection. */
+  /** Dials in a row that the peer did not answer. */
   failures: number;
   /** No dial before this. */
   notBefore: number;
@@ -134,9 +134,10 @@ export class PeerPenalties {
 
   /**
    * A dial to the peer starts: until the peer answers on a connection (which
-   * clears this), count it as refused. Whether the peer hung up once it saw who we are (a
-   * ban), its libp2p turned us away before that (too many tries from our
-   * address) or nothing answered, trying again at once would not do better.
+   * clears this), count it as refused. Whether the peer hung up once it saw
+   * who we are (a ban), its libp2p turned us away before that (too many tries
+   * from our address) or nothing answered, trying again at once would not do
+   * better.
    */
   private dialling(peer: PeerId): void {
     const id = peer.toString();

@@ -66,15 +66,12 @@ export class MediaFetch {
   /** Announces in the DHT that this node holds some content (say, the attachments of a new post). */
   announce(urns: readonly string[]): void {
     for (const urn of urns) {
-      let root;
       try {
-        root = parseErisUrn(urn).rootReference;
+        void this.discovery.announceContent(parseErisUrn(urn).rootReference);
       } catch (e) {
         // Only an object stored before URNs were checked at ingest can link one that does not parse.
         this.log.warn(`not announcing ${urn.slice(0, 40)}: ${reasonOf(e)}`);
-        continue;
       }
-      void this.discovery.announceContent(root);
     }
   }
 

@@ -187,7 +187,9 @@ export class Replication {
           if (r instanceof KithError) {
             refused++;
             // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
-            // what is revoked or expired, the peer may hold in good faith.
+            // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
+            // judging the rest (a proof checked again for each) changes nothing.
+            if (firstError !== undefined) return;
             const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
             if (blame.who === 'sender') firstError ??= r;
             else if (blame.who === 'author') {
