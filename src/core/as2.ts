@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { fail } from './errors.js';
+import { KithError, fail } from './errors.js';
+import { claimsErisUrn, parseErisUrn } from './eris-urn.js';
 import { parseDateTime } from './time.js';
 import { actorId, apId, apIdKey, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
@@ -195,6 +196,52 @@ function checkReference(v: Json | undefined, field: string): void {
   if (!isObjectReference(refId(v))) fail('malformed', `${field} must be an ap:// id or an http(s) URL`);
 }
 
+/** Fields whose links a node fetches and pins for the people it follows (FEP-ef61 media). */
+const MEDIA_FIELDS = ['attachment', 'icon', 'image'] as const;
+
+function checkErisUrl(v: Json | undefined, path: string): void {
+  if (!claimsErisUrn(v)) return;
+  try {
+    parseErisUrn(v);
+  } catch (e) {
+    if (!(e instanceof KithError)) throw e;
+    fail('malformed', `${path} is not a usable ERIS read capability: ${e.message}`);
+  }
+}
+
+/** An AS2 url: a string, a Link (its href), or a list of either. */
+function checkUrlValue(url: Json | undefined, path: string): void {
+  if (Array.isArray(url)) url.forEach((u, j) => checkUrlValue(u, `${path}[${j}]`));
+  else if (isJsonObject(url)) checkErisUrl(url.href, `${path}.href`);
+  else checkErisUrl(url, path);
+}
+
+/**
+ * Every link in an attachment, icon or image that claims to be an ERIS URN
+ * parses: a node pins and fetches these as soon as the object arrives, and a
+ * URN that cannot be read is the author's mistake, refused here with the
+ * field it is in rather than found later. `prefix` names the embedding
+ * (`object.` for the Note a Create carries).
+ */
+export function checkMediaLinks(obj: JsonObject, prefix = ''): void {
+  for (const field of MEDIA_FIELDS) {
+    const value = obj[field];
+    const items: [Json, string][] = Array.isArray(value)
+      ? value.map((x, i) => [x, `${prefix}${field}[${i}]`])
+      : value === undefined
+        ? []
+        : [[value, prefix + field]];
+    for (const [item, path] of items) {
+      if (isJsonObject(item)) {
+        checkErisUrl(item.href, `${path}.href`);
+        checkUrlValue(item.url, `${path}.url`);
+      } else {
+        checkErisUrl(item, path);
+      }
+    }
+  }
+}
+
 export function parseTime(v: Json | undefined, field: string): number | undefined {
   if (v === undefined) return undefined;
   const t = parseDateTime(v);
@@ -216,6 +263,7 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
   checkOwnedRef(doc.actor, owner, 'actor');
   checkOwnedRef(doc.attributedTo, owner, 'attributedTo');
   checkReference(doc.inReplyTo, 'inReplyTo');
+  checkMediaLinks(doc);
   if (ACTOR_TYPES.has(type) && path !== '/actor') fail('malformed', 'an actor id must be ap://<did>/actor');
   const embedded: ApId[] = [];
   let links = linksOf(doc);
@@ -227,6 +275,7 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
     primaryType(obj.type, 'embedded object');
     checkOwnedRef(obj.attributedTo, owner, 'embedded attributedTo');
     checkReference(obj.inReplyTo, 'embedded inReplyTo');
+    checkMediaLinks(obj, 'object.');
     parseTime(obj.published, 'embedded published');
     embedded.push(inner);
     links = [...links, ...linksOf(obj)];

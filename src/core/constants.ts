@@ -290,3 +290,14 @@ export const REDIAL = Object.freeze({
 /** A sync cut short (a lost stream, a timeout) while its peer stays connected is tried again after this, doubling up to the maximum. */
 export const RESUME_SYNC_MIN_MS = 2 * SECOND_MS;
 export const RESUME_SYNC_MAX_MS = 10 * MINUTE_MS;
+// ---- Peer discipline: not redialling a peer that refuses us (issue 11) ----
+
+/**
+ * A peer that did not answer a dial (it banned us, turned us away, or is
+ * down) is dialled again after this, then after twice as long for each dial
+ * in a row it did not answer. Each try costs it one of the few inbound
+ * connections a second libp2p takes from an address.
+ */
+export const PEER_REDIAL_MIN_MS = 2 * SECOND_MS;
+/** The longest wait between dials of a peer that keeps not answering: a first ban's length. */
+export const PEER_REDIAL_MAX_MS = PEER_BASE_BAN_MS;

@@ -17,6 +17,14 @@ export function formatErisUrn(cap: ReadCapability): string {
   return URN_PREFIX + base32nopad.encode(readCapabilityToBytes(cap));
 }
 
+/**
+ * Whether a value says it is an ERIS URN (the prefix, in any case, as RFC 8141
+ * allows): such a value is fetched and pinned, so it must then parse.
+ */
+export function claimsErisUrn(v: unknown): v is string {
+  return typeof v === 'string' && v.slice(0, URN_PREFIX.length).toLowerCase() === URN_PREFIX;
+}
+
 export function parseErisUrn(urn: string): ReadCapability {
   if (typeof urn !== 'string') fail('malformed', 'an ERIS URN must be a string');
   // URN scheme and namespace are case-insensitive (RFC 8141); the base32 body is not.

@@ -1,8 +1,10 @@
-import { fail } from './errors.js';
+import { KithError, fail } from './errors.js';
 import { checkShape, parseJsonLimited, byteLength, type Limits } from './limits.js';
 import { verifyDocument } from './proof.js';
 import { objectFacts, type ObjectLink } from './as2.js';
-import { outboxId } from './apid.js';
+import { apIdParts, outboxId } from './apid.js';
+import { parseDid } from './didkey.js';
+import { parseDateTime } from './time.js';
 import { isJsonObject, type ApId, type Did, type Digest, type Json, type JsonObject } from './types.js';
 
 /**
@@ -68,4 +70,35 @@ export function examine(input: string | Uint8Array | Json, limits: Limits): Exam
   if (!isJsonObject(doc)) fail('malformed', 'an object must be a JSON object');
   if (typeof doc.type === 'string' && AUTHORITY_TYPES.has(doc.type)) return { kind: 'authority', doc };
   return { kind: 'object', record: examineObject(doc, limits) };
+}
+
+/** Whose an object is and whose key signed it, as its proof shows. */
+export interface Provenance {
+  readonly owner: Did;
+  readonly signer: Did;
+  readonly id: ApId;
+  /** Its `published` time, when it has a readable one. */
+  readonly created: number | undefined;
+}
+
+/**
+ * Whose signature an object carries, if its proof holds, whatever else is
+ * wrong with it: a peer that passes on what an author signed is not to blame
+ * for what the author wrote. Undefined when it does not parse, names no
+ * owner, or its proof fails. Not part of ingest: only for judging a refusal.
+ */
+export function provenanceOf(input: string | Uint8Array, limits: Limits): Provenance | undefined {
+  try {
+    const doc = parseJsonLimited(input, limits);
+    if (!isJsonObject(doc)) return undefined;
+    const authority = typeof doc.type === 'string' && AUTHORITY_TYPES.has(doc.type);
+    const owner = authority ? parseDid(doc.issuer) : apIdParts(doc.id).did;
+    const id = authority ? (doc.id as ApId) : apIdParts(doc.id).key;
+    const { signer } = verifyDocument(doc);
+    const published = parseDateTime(doc.published);
+    return { owner, signer, id, created: Number.isNaN(published) ? undefined : published };
+  } catch (e) {
+    if (e instanceof KithError) return undefined;
+    throw e;
+  }
 }

@@ -195,6 +195,9 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
     throw new KithError('io', `cannot start the network on ${listen.join(', ')}: ${(e as Error).message}`);
   }
 
+  // Only a peer that answers ends the wait on redialling it (see PeerPenalties).
+  node.addEventListener('peer:identify', (evt) => penalties.answered(evt.detail.peerId));
+
   onLocalPeer = (info) => {
     if (node.status !== 'started' || penalties.isDenied(info.id)) return;
     if (node.getConnections(info.id).length > 0) return;

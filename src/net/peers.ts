@@ -1,6 +1,7 @@
 import type { ConnectionGater, PeerId } from '@libp2p/interface';
 import { silentLogger, type Logger } from '../core/log.js';
-import { PEER_BASE_BAN_MS, PEER_MAX_BAN_MS, PEER_MAX_TRACKED, PEER_STRIKE_HALF_LIFE_MS } from '../core/constants.js';
+import { backoffDelay } from '../core/backoff.js';
+import { PEER_BASE_BAN_MS, PEER_MAX_BAN_MS, PEER_MAX_TRACKED, PEER_REDIAL_MAX_MS, PEER_REDIAL_MIN_MS, PEER_STRIKE_HALF_LIFE_MS } from '../core/constants.js';
 import type { KithHost } from './host.js';
 
 /**
@@ -13,6 +14,15 @@ import type { KithHost } from './host.js';
  *   relaying a gossip message we then reject (it may know less than we do).
  *   They decay, and only lower the peer's gossipsub score, which past the
  *   thresholds stops gossip to it, then its publishes, then all its RPCs.
+ *
+ * And the other way round: a peer that refuses us (it banned us, rightly or
+ * not) is not redialled at once. Every part of a node dials on its own (the
+ * DHT, libp2p's reconnects, bootstrap, syncs, media fetches), and each try
+ * costs the peer an inbound connection from our address, of which libp2p
+ * takes only a few a second per address: a node that kept trying would
+ * lock out everyone behind the same address (a household NAT). So after a
+ * dial that did not connect, the next waits, twice as long after each
+ * failure in a row, until the peer answers us on a connection (either way).
  *
  * Everything is in memory: a restart forgives, which is acceptable because
  * peer ids are cheap to make anyway; the point is to stop the damage now.
@@ -36,6 +46,9 @@ export interface PeerPenaltiesOptions {
   strikeHalfLifeMs?: number;
   /** Peers remembered at most (per kind), so a swarm of fresh ids cannot exhaust memory. */
   maxTracked?: number;
+  /** How long the next dial of a peer waits after one it did not answer; doubling after each, up to the maximum. */
+  redialMinMs?: number;
+  redialMaxMs?: number;
   now?: () => number;
 }
 
@@ -52,9 +65,19 @@ interface StrikeRecord {
   at: number;
 }
 
+interface RedialRecord {
+  /** Dials in a row that the peer did not answer. */
+  failures: number;
+  /** No dial before this. */
+  notBefore: number;
+}
+
 export class PeerPenalties {
   private readonly bans = new Map<string, BanRecord>();
   private readonly strikeRecords = new Map<string, StrikeRecord>();
+  private readonly redials = new Map<string, RedialRecord>();
+  private readonly redialMinMs: number;
+  private readonly redialMaxMs: number;
   private readonly baseBanMs: number;
   private readonly maxBanMs: number;
   private readonly halfLifeMs: number;
@@ -66,6 +89,8 @@ export class PeerPenalties {
     this.maxBanMs = options.maxBanMs ?? PEER_MAX_BAN_MS;
     this.halfLifeMs = options.strikeHalfLifeMs ?? PEER_STRIKE_HALF_LIFE_MS;
     this.maxTracked = options.maxTracked ?? PEER_MAX_TRACKED;
+    this.redialMinMs = options.redialMinMs ?? PEER_REDIAL_MIN_MS;
+    this.redialMaxMs = options.redialMaxMs ?? PEER_REDIAL_MAX_MS;
     this.now = options.now ?? Date.now;
   }
 
@@ -99,6 +124,38 @@ export class PeerPenalties {
   forgive(peer: PeerId | string): void {
     this.bans.delete(String(peer));
     this.strikeRecords.delete(String(peer));
+  }
+
+  /** How long dials to a peer that has been refusing us still wait (0: dial away). */
+  redialWait(peer: PeerId | string): number {
+    const r = this.redials.get(String(peer));
+    return r === undefined ? 0 : Math.max(0, r.notBefore - this.now());
+  }
+
+  /**
+   * A dial to the peer starts: until the peer answers on a connection (which
+   * clears this), count it as refused. Whether the peer hung up once it saw
+   * who we are (a ban), its libp2p turned us away before that (too many tries
+   * from our address) or nothing answered, trying again at once would not do
+   * better.
+   */
+  private dialling(peer: PeerId): void {
+    const id = peer.toString();
+    const now = this.now();
+    const failures = (this.redials.get(id)?.failures ?? 0) + 1;
+    this.redials.delete(id);
+    this.redials.set(id, { failures, notBefore: now + backoffDelay(failures, this.redialMinMs, this.redialMaxMs) });
+    this.evict(this.redials, (r) => r.notBefore <= now);
+  }
+
+  /**
+   * The peer answered us on a connection (libp2p's identify, run on every new
+   * one, either way): it does not refuse us. Not merely a connection that
+   * opened: a dialler may see one open for a moment before the peer's gater
+   * hangs up on it, as the stream muxer is chosen optimistically.
+   */
+  answered(peer: PeerId): void {
+    this.redials.delete(peer.toString());
   }
 
   /** Every ban in force. */
@@ -140,11 +197,17 @@ export class PeerPenalties {
   /**
    * Gater hooks that refuse banned peers at every point libp2p asks: before
    * dialling them, and once the handshake reveals who an inbound or outbound
-   * connection really is (a banned peer may come from a new address).
+   * connection really is (a banned peer may come from a new address). Always
+   * by peer id, never by address: others may share a banned peer's address.
+   * They also hold back dials to a peer that keeps refusing us (see above).
    */
   connectionGater(): ConnectionGater {
     return {
-      denyDialPeer: (peerId) => this.isDenied(peerId),
+      denyDialPeer: (peerId) => {
+        if (this.isDenied(peerId) || this.redialWait(peerId) > 0) return true;
+        this.dialling(peerId);
+        return false;
+      },
       denyInboundEncryptedConnection: (peerId) => this.isDenied(peerId),
       denyOutboundEncryptedConnection: (peerId) => this.isDenied(peerId),
       denyInboundRelayReservation: (source) => this.isDenied(source),

@@ -1,4 +1,4 @@
-import { KithError, fail, isPeerFault } from '../core/errors.js';
+import { KithError, fail } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { didOf, outboxId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
@@ -8,6 +8,7 @@ import { setTopicValidator, removeTopicValidator, type GossipMessage, type Gossi
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import { short } from './network-log.js';
+import { whoAnswersFor } from './peer-discipline.js';
 
 /**
  * Live push: one gossipsub topic per scope. This node publishes its new
@@ -84,10 +85,16 @@ export class LivePush {
       return 'accept';
     } catch (e) {
       if (!(e instanceof KithError)) throw e;
-      // Forged or broken: the peer that passed it on answers for it. Revoked, or signed under a
-      // certificate we do not hold yet: not its fault; sync will bring what is missing.
-      this.log.debug(`live: refused an object of ${short(owner)} from ${from}: ${e.message}`);
-      return isPeerFault(e) ? 'reject' : 'ignore';
+      // Forged or broken: the peer that passed it on answers for it. Well signed by its author, revoked,
+      // or signed under a certificate we do not hold yet: not its fault; sync will bring what is missing.
+      const ingestor = this.node.ingestor;
+      const blame = whoAnswersFor(e, msg.data, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
+      if (blame.who === 'author') {
+        this.log.warn(`live: refused an object of ${short(owner)} from ${from}, as its author signed it (not held against ${from}): ${e.message}`);
+      } else {
+        this.log.debug(`live: refused an object of ${short(owner)} from ${from}: ${e.message}`);
+      }
+      return blame.who === 'sender' ? 'reject' : 'ignore';
     }
   }
 }

@@ -77,7 +77,8 @@ export class MediaFetch {
    * (connected peers, and those the DHT names), then announces that this node
    * holds it too. Resumable: what arrived stays.
    */
-  fetchContent(urn: string, reason = 'fetched'): Promise<void> {
+  async fetchContent(urn: string, reason = 'fetched'): Promise<void> {
+    // Async, so a URN that does not parse rejects like every other failure instead of throwing past a caller's .catch.
     const cap = parseErisUrn(urn);
     const key = Buffer.from(cap.rootReference).toString('hex');
     const running = this.fetching.get(key);
@@ -98,22 +99,20 @@ export class MediaFetch {
   /** Announces in the DHT that this node holds some content (say, the attachments of a new post). */
   announce(urns: readonly string[]): void {
     for (const urn of urns) {
-      // Called once the object is stored: a URN that does not parse must not turn that into a refusal.
-      let root;
       try {
-        root = parseErisUrn(urn).rootReference;
+        void this.discovery.announceContent(parseErisUrn(urn).rootReference);
       } catch (e) {
-        this.log.warn(`not announcing ${urn.slice(0, 60)}: ${reasonOf(e)}`);
-        continue;
+        // Only an object stored before URNs were checked at ingest can link one that does not parse.
+        this.log.warn(`not announcing ${urn.slice(0, 40)}: ${reasonOf(e)}`);
       }
-      void this.discovery.announceContent(root);
     }
   }
 
   /**
    * Friends host each other's media: the ERIS attachments of someone we
    * follow are pinned and fetched (within the block quota), and then served.
-   * Runs beside ingest and never throws into it: the object is stored either way.
+   * Runs beside ingest and never throws into it: the object is stored either way,
+   * and a failure here is the object's (its author's), never the peer's that sent it.
    */
   keep(owner: Did, body: string | Uint8Array): void {
     if (owner === this.node.did || !this.node.store.follows.get(owner)) return;
@@ -125,6 +124,7 @@ export class MediaFetch {
         this.keepSealed(owner, sealed).catch((e: unknown) => this.log.warn(`could not keep a sealed object of ${short(owner)}: ${reasonOf(e)}`));
         return;
       }
+      // One attachment that cannot be kept does not keep the others from being kept.
       for (const urn of erisAttachments(isJsonObject(doc.object) ? doc.object : doc)) {
         this.fetchContent(urn, `follow:${owner}`).catch((e: unknown) => this.log.warn(`could not keep media of ${short(owner)}: ${reasonOf(e)}`));
       }

@@ -1,6 +1,10 @@
 import type { PeerId } from '@libp2p/interface';
-import { KithError } from '../core/errors.js';
+import { KithError, isPeerFault } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
+import { outboxId } from '../core/apid.js';
+import { provenanceOf } from '../core/examine.js';
+import type { Limits } from '../core/limits.js';
+import type { ApId, Did } from '../core/types.js';
 import { MAX_RATE_COUNTED_PEERS, SYNC_RATE_WINDOW_MS } from '../core/constants.js';
 import type { KithHost } from '../net/host.js';
 import { disconnectPeer } from '../net/peers.js';
@@ -66,4 +70,42 @@ export class PeerDiscipline {
     const penalty = disconnectPeer(this.host, peer, reason, { log: this.log });
     this.peers.penalise(peer.toString(), reason, penalty.until);
   }
+}
+
+export interface RefusalContext {
+  readonly limits: Limits;
+  /** Whether a key other than the owner's may sign for it, by the store's certificate chains (`n`: as if stored at that row). */
+  readonly stillValid: (o: { owner: Did; signer: Did; id: ApId; created: number; n: number }) => boolean;
+  /** The scope the sender was asked for: an object of another is the sender's doing, however well signed. */
+  readonly scope?: string;
+}
+
+/**
+ * Who answers for an object a peer handed us that ingest refused:
+ * - `sender`: the peer itself broke or bloated it, forged its proof, or sent
+ *   it where it does not belong; it is punished.
+ * - `author`: the author's own signature (or a key the author certified)
+ *   holds, so whatever is wrong with it was written by the author; a relay
+ *   that passed it on (a node of an older version may have taken it in)
+ *   did nothing wrong. Logged, counted among the refusals, never punished.
+ * - `nobody`: refused for what a peer may hold in good faith (revoked,
+ *   expired, a certificate we lack yet).
+ */
+export function whoAnswersFor(
+  refusal: KithError,
+  body: string | Uint8Array,
+  ctx: RefusalContext,
+): { who: 'sender' | 'nobody' } | { who: 'author'; owner: Did } {
+  if (!isPeerFault(refusal)) return { who: 'nobody' };
+  // Our limits are the sender's to respect before it sends anything.
+  if (refusal.code === 'too-large') return { who: 'sender' };
+  const p = provenanceOf(body, ctx.limits);
+  if (p === undefined) return { who: 'sender' };
+  if (ctx.scope !== undefined && outboxId(p.owner) !== ctx.scope) return { who: 'sender' };
+  // Judged as if the relay had stored it before any revocation arrived (row 0): it may have, in good faith, so only
+  // a revocation's cut-off counts against the author's key here; a new arrival is refused as revoked, not blamed.
+  if (p.signer === p.owner || ctx.stillValid({ owner: p.owner, signer: p.signer, id: p.id, created: p.created ?? Date.now(), n: 0 })) {
+    return { who: 'author', owner: p.owner };
+  }
+  return { who: 'sender' };
 }

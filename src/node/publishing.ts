@@ -1,8 +1,8 @@
 import { fail } from '../core/errors.js';
 import { apIdKey, isApId } from '../core/apid.js';
-import { textToHtml, type NoteFields } from '../core/as2.js';
+import { checkMediaLinks, textToHtml, type NoteFields } from '../core/as2.js';
 import { MAX_ALT_TEXT_CHARS, MAX_POST_CHARS } from '../core/constants.js';
-import type { JsonObject } from '../core/types.js';
+import { isJsonObject, type JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
@@ -54,6 +54,8 @@ export interface Accepted {
  * (its alt text, AS2's `name`) is kept, trimmed, within its cap.
  */
 function postedAttachments(attachments: readonly JsonObject[]): JsonObject[] {
+  // As ingest will check them, but first, so a bad URN is refused naming the attachment it is in.
+  if (Array.isArray(attachments)) checkMediaLinks({ attachment: [...attachments] });
   return checkAttachments(attachments).map(({ src: _src, name, ...a }, i) => {
     if (name === undefined || name === null) return a;
     if (typeof name !== 'string' || name.length > MAX_ALT_TEXT_CHARS) {
@@ -111,6 +113,7 @@ export class Publishing {
 
   /** Signs a new version of the owner's actor with these fields changed, and pushes it. */
   async updateProfile(input: ProfileInput): Promise<ProfileChanged> {
+    if (isJsonObject(input.icon)) checkMediaLinks({ icon: input.icon });
     const change = checkProfileChange(input);
     if (change.name === undefined && change.summary === undefined && change.icon === undefined) fail('malformed', 'nothing to change in the profile');
     const r = this.node.updateProfile({

@@ -1,5 +1,5 @@
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { KithError, isPeerFault, type ErrorCode } from '../core/errors.js';
+import { KithError, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
@@ -9,7 +9,7 @@ import { frameStream } from '../net/frames.js';
 import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
 import type { KithNode } from './kith-node.js';
 import type { Discovery } from './discovery.js';
-import type { PeerDiscipline } from './peer-discipline.js';
+import { whoAnswersFor, type PeerDiscipline } from './peer-discipline.js';
 import { short } from './network-log.js';
 
 /**
@@ -220,16 +220,32 @@ export class Replication {
         let stored = 0;
         let refused = 0;
         let firstError: KithError | undefined;
+        const authors: { owner: Did; reason: string; count: number }[] = [];
+        const ingestor = this.node.ingestor;
         results.forEach((r, i) => {
           if (r instanceof KithError) {
             refused++;
-            // Forged, broken or off-scope objects are the peer's doing; a revoked or expired one it may hold in good faith.
-            if (isPeerFault(r)) firstError ??= r;
+            // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
+            // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
+            // judging the rest (a proof checked again for each) changes nothing.
+            if (firstError !== undefined) return;
+            const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
+            if (blame.who === 'sender') firstError ??= r;
+            else if (blame.who === 'author') {
+              const seen = authors.find((a) => a.owner === blame.owner);
+              if (seen) seen.count++;
+              else authors.push({ owner: blame.owner, reason: r.message, count: 1 });
+            }
           } else if (r.status === 'stored') {
             stored++;
             this.hooks.stored(r.owner, bodies[i]!);
           }
         });
+        for (const a of authors) {
+          this.log.warn(
+            `refused ${a.count} object(s) of ${short(a.owner)} from ${short(peer)}, as their author signed them (not held against the peer): ${a.reason}`,
+          );
+        }
         return firstError ? { stored, refused, firstError } : { stored, refused };
       },
       onProgress: (p) => {
