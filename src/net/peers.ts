@@ -120,10 +120,11 @@ export class PeerPenalties {
     return this.penaltyOf(peer) !== undefined;
   }
 
-  /** Lifts a ban and clears strikes (an operator's decision, or a test's). */
+  /** Lifts a ban, clears strikes and the wait before redialling it (an operator's decision, or a test's): a clean slate. */
   forgive(peer: PeerId | string): void {
     this.bans.delete(String(peer));
     this.strikeRecords.delete(String(peer));
+    this.redials.delete(String(peer));
   }
 
   /** How long dials to a peer that has been refusing us still wait (0: dial away). */
