@@ -216,10 +216,14 @@ test(
       hostile = await loopbackHost();
       for (const n of [a, b]) await hostile.dial(multiaddr(loopbackAddr(n)), { signal: AbortSignal.timeout(10_000) });
       const topic = topicOf(scope);
-      await waitFor('the hostile peer to see A and B listen to A\u2019s topic', () => {
-        const listeners = hostile!.services.pubsub.getSubscribers(topic).map(String);
-        return listeners.includes(a.info.peerId) && listeners.includes(b.info.peerId);
-      });
+      await waitFor(
+        'the hostile peer to see A and B listen to A\u2019s topic',
+        () => {
+          const listeners = hostile!.services.pubsub.getSubscribers(topic).map(String);
+          return listeners.includes(a.info.peerId) && listeners.includes(b.info.peerId);
+        },
+        30_000,
+      );
       const before = { a: refusals(homes.a, 'revoked'), b: refusals(homes.b, 'revoked') };
       const sent = await hostile.services.pubsub.publish(topic, Buffer.from(JSON.stringify(forged)));
       assert.equal(sent.recipients.length, 2, 'the forged post reached both nodes');

@@ -17,7 +17,12 @@ import { KithError } from '../src/core/errors.js';
 import type { ApId, Did, Digest, JsonObject } from '../src/core/types.js';
 import { canonicalize } from '../src/core/jcs.js';
 import { examineObject } from '../src/core/examine.js';
-import { tempDir, refusedWith } from './helpers.js';
+import { KithNode } from '../src/node/kith-node.js';
+import { OwnerDevices } from '../src/node/owner-devices.js';
+import { NetworkLink } from '../src/node/network-link.js';
+import type { PairRequest } from '../src/node/devices.js';
+import { pairRequest } from './device-client.js';
+import { tempDir, refusedWith, rejectsWith } from './helpers.js';
 
 /**
  * The rules of authority as the store applies them (README, "Removing a
@@ -254,4 +259,34 @@ test('a link that arrives before its parent gets its root when the parent comes;
   );
   refusedWith(() => ingest.ingest(post(alice, 'outside', phone.key, now)), 'wrong-key');
   store.close();
+});
+
+test('removing a device with a cut-off: a real time, no later than now, becomes the revocation’s cut-off', async () => {
+  const { node } = KithNode.init(tempDir());
+  try {
+    const devices = new OwnerDevices(node, new NetworkLink());
+    const pair = () => {
+      const offer = devices.offer('http://127.0.0.1:1');
+      return devices.pair(pairRequest(generateKeyPair(), offer.code, 'Phone') as unknown as PairRequest);
+    };
+    const { device } = await pair();
+    const before = snapshot(node.store);
+    await rejectsWith(devices.revoke(device.id, 'yesterday at two'), 'malformed', /date and time with its zone/);
+    await rejectsWith(devices.revoke(device.id, new Date(Date.now() + HOUR).toISOString()), 'malformed', /later than now/);
+    assert.equal(snapshot(node.store), before, 'a refused removal changes nothing');
+    assert.equal(node.store.devices.get(device.id)!.revoked, null);
+
+    const cutOff = '2020-06-01T16:00:00+02:00';
+    await devices.revoke(device.id, cutOff);
+    const effective = node.store.db.prepare('SELECT effective FROM revocations').pluck().all();
+    assert.deepEqual(effective, [Date.parse(cutOff)]);
+    // Without one, the cut-off is the moment of removal.
+    const second = await pair();
+    const removedAt = Date.now();
+    await devices.revoke(second.device.id);
+    const latest = node.store.db.prepare('SELECT effective FROM revocations ORDER BY object DESC LIMIT 1').pluck().get() as number;
+    assert.ok(latest <= removedAt && removedAt - latest < 5000, `cut-off ${latest} at the removal ${removedAt}`);
+  } finally {
+    node.close();
+  }
 });
