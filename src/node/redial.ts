@@ -16,21 +16,21 @@ import { short } from './network-log.js';
 
 /**
  * Finding the way back. A node that restarts, or loses its connections, does
- * not wait to be contacted: for every person it follows with nobody connected
- * who holds their scope, it dials what it knows of where that scope is —
- * the address given to `kith follow`, the addresses the person's actor
- * document lists, the peers that said they were that person's node or that a
- * sync of the scope completed with (the peer table), and, once anyone at all
- * is connected, whoever the DHT names. Each candidate that fails waits longer
- * before the next try (core/backoff.ts), so a person whose node is gone costs
- * a dial every few minutes, not a stream of them. A new connection starts a
- * sync of everything followed (see Replication), which resumes whatever a
- * crash or a lost connection cut short: what arrived stays, and
- * reconciliation finds the rest.
+ * not wait to be contacted: for every person it follows whose node is not
+ * connected, it dials what it knows of where their scope is — the address
+ * given to `kith follow`, the addresses their actor document lists, the peers
+ * that said they were that person's node or that a sync of the scope
+ * completed with (the peer table), and, once anyone at all is connected,
+ * whoever the DHT names. Each candidate that fails waits longer before the
+ * next try (core/backoff.ts), so a person whose node is gone costs a dial
+ * every few minutes, not a stream of them. A new connection starts a sync of
+ * everything followed (see Replication), which resumes whatever a crash or a
+ * lost connection cut short: what arrived stays, and reconciliation finds
+ * the rest.
  *
- * Rounds run at start, a moment after a connection drops, when a waiting
- * candidate is due, and with the periodic resync; when every followed scope
- * has a holder connected, nothing runs.
+ * Rounds run at start, a moment after a peer holding something followed
+ * drops, when a waiting candidate is due, and with the periodic resync; when
+ * every followed scope is in reach (see runRound), nothing runs.
  */
 
 interface Candidate {
@@ -56,6 +56,8 @@ export class Redial {
   /** Peers known to hold a followed scope (candidates of the last round, and peers a followed scope was synced with since). */
   private readonly holders = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the pending timer fires (epoch ms). */
+  private timerAt = 0;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -99,8 +101,6 @@ export class Redial {
     }, delayMs);
     this.timer.unref();
   }
-
-  private timerAt = 0;
 
   /** One round; a round asked for while one runs follows it, so a drop during a round is not missed. Never throws. */
   async round(): Promise<void> {

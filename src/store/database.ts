@@ -10,16 +10,17 @@ export type Db = Database.Database;
  * brings its schema up to date. WAL lets readers (the CLI while a node runs)
  * work beside the one writer.
  *
- * What a crash may cost (README, "Crash safety"): a crash of the process
- * loses nothing committed, since every commit is in the WAL file before it
- * returns. A power cut or an OS crash may lose the commits made since the
- * WAL was last flushed to the disk (by the kernel within about half a
- * minute, by SQLite at each checkpoint), never more, and never corrupts the database: with
- * synchronous = NORMAL the WAL is fsynced before a checkpoint writes it into
- * the database, and recovery drops frames whose checksums do not hold. FULL
- * would fsync every commit; measured on the test machine, a block fetched and stored costs
- * 5.4 ms instead of 1.5 ms, which on a phone's flash caps a media transfer at
- * a few MB/s, for data that reconciliation fetches again anyway.
+ * What a crash may cost (README, "Crashes, power cuts, a full disk, lost
+ * peers"): a crash of the process loses nothing committed, since every
+ * commit is in the WAL file before it returns. A power cut or an OS crash
+ * may lose the commits made since the WAL last reached the disk (the kernel
+ * writes it out within about half a minute; SQLite fsyncs it before each
+ * checkpoint), and never corrupts the database: the database file is only
+ * written from a WAL already fsynced, and recovery drops frames whose
+ * checksums do not hold. FULL would fsync every commit: a fetched block took
+ * 5.4 ms to store instead of 1.5 ms on the test machine, which on a phone's
+ * flash caps a media transfer at a few MB/s, for data reconciliation fetches
+ * again anyway.
  */
 export function openDatabase(path: string, migrations: readonly Migration[] = MIGRATIONS): Db {
   let db: Db;
