@@ -267,7 +267,7 @@ test('removing a device with a cut-off: a real time, no later than now, becomes 
     const devices = new OwnerDevices(node, new NetworkLink());
     const pair = () => {
       const offer = devices.offer('http://127.0.0.1:1');
-      return devices.pair(pairRequest(generateKeyPair(), offer.code, 'Phone') as unknown as PairRequest);
+      return devices.pair(pairRequest(generateKeyPair(), offer.code, 'Phone') as unknown as PairRequest, '127.0.0.1');
     };
     const { device } = await pair();
     const before = snapshot(node.store);
