@@ -79,7 +79,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
       name === undefined
         ? "this request names no host this node can check; open the web app by this machine's address"
         : `this node does not answer to the name "${name}" (a guard against DNS rebinding); open it by this machine's address, ` +
-          `or add the name to the apiHosts setting (kith settings set apiHosts ${name})`;
+          `or add "${name}" to the apiHosts setting (kith settings set apiHosts, followed by every name it should answer to)`;
     c.header('cache-control', 'no-store');
     return c.json(errorBody('unauthorized', message), 421);
   });
