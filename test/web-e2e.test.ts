@@ -98,6 +98,16 @@ function seedPosts(home: string, name: string, count: number): { did: string } {
   return { did };
 }
 
+/** A post whose author dated it far ahead (the Create that carries it is dated now, as a node accepts only then). */
+function seedPostDatedAhead(home: string, text: string): void {
+  const node = KithNode.open(home);
+  const note = { ...buildNote(node.did, { text }), published: '2999-01-01T00:00:00Z' };
+  const create = { ...buildCreate(node.did, note), published: new Date().toISOString() };
+  const r = node.ingestor.ingestMany([JSON.stringify(node.sign(create))])[0];
+  node.close();
+  if (r instanceof Error) throw r;
+}
+
 /** An image (40 pixels: not one posted elsewhere, as ERIS gives the same bytes the same URN) kept in a home's store and linked from nothing, so no follower fetches it unasked. */
 async function seedFile(home: string): Promise<string> {
   const node = KithNode.open(home);
@@ -201,6 +211,7 @@ before(
     // Bob has posted a lot, so following him takes a sync long enough to watch.
     bob = seedPosts(homes.b, 'Bob', OLD_POSTS);
     bobsFile = await seedFile(homes.b);
+    seedPostDatedAhead(homes.b, 'Dated far ahead by Bob');
     nodeB = await startNode(homes.b);
     running.push(nodeB);
     nodeA = await startNode(homes.a, ['--bootstrap', nodeB.info.addresses[0]!]);
@@ -313,6 +324,15 @@ step('follow Bob: his posts arrive, live too; replies say whom they answer; a lo
   await page.getByTestId('nav-home').click();
   await page.locator('[data-screen="home"]').waitFor();
   await page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' }).waitFor({ timeout: 60_000 });
+  // A post Bob dated far ahead shows when it arrived, marked, and the date he claimed is there for anyone who asks.
+  const ahead = page.getByTestId('post').filter({ hasText: 'Dated far ahead by Bob' });
+  const mark = ahead.getByTestId('post-claimed-date');
+  await mark.waitFor();
+  assert.match((await mark.getAttribute('title')) ?? '', /2999.*future when it arrived/);
+  assert.notEqual(await ahead.locator('time').getAttribute('datetime'), '2999-01-01T00:00:00Z');
+  await shots(page, 'post-dated-ahead', ahead);
+  // Back at the top, where a new post is shown at once rather than announced above the fold.
+  await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
 
   // Bob posts again: it appears live, without a reload.
   const navigations: string[] = [];
@@ -459,7 +479,26 @@ step('a laptop pairs by link, a phone over plain http; removing the phone refuse
 
   // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
   // The node answers to a name only once the owner allows it (a guard against DNS rebinding).
-  await kithJson(homes.a, ['settings', 'set', 'apiHosts', 'kith-home.test']);
+  // The owner allows the name in Settings › Web access; an address that is not an IP is refused there, with the reason.
+  await laptop.getByTestId('nav-settings').click();
+  const hosts = laptop.getByTestId('web-hosts');
+  await hosts.waitFor();
+  await hosts.fill('kith-home.test');
+  await laptop.getByTestId('web-proxies').fill('my-proxy');
+  await laptop.getByTestId('web-access-save').click();
+  await laptop
+    .locator('#web-access')
+    .getByTestId('alert')
+    .filter({ hasText: /trustedProxies lists IP addresses/ })
+    .waitFor();
+  await shots(laptop, 'settings-web-access-refused', laptop.locator('#web-access'));
+  assert.deepEqual((await kithJson(homes.a, ['settings'])).apiHosts, [], 'a refused change changes nothing');
+  await laptop.getByTestId('web-proxies').fill('');
+  await laptop.getByTestId('web-access-save').click();
+  await laptop.locator('#web-access').getByText('Saved.').waitFor();
+  await shots(laptop, 'settings-web-access', laptop.locator('#web-access'));
+  assert.deepEqual((await kithJson(homes.a, ['settings'])).apiHosts, ['kith-home.test']);
+  await laptop.setViewportSize(DESKTOP);
   const lan = await browser.newContext({ viewport: PHONE });
   const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
   const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);

@@ -7,7 +7,7 @@ import { Composer } from './composer.js';
 import { Icon } from './icons.js';
 import { ImageViewer } from './image-viewer.js';
 import { RichText } from './rich-text.js';
-import { Time } from './time.js';
+import { ClaimedDate, Time } from './time.js';
 import { fetchMissingMedia } from '../media.js';
 
 const isImage = (a) => a.type === 'Image' || a.mediaType?.startsWith('image/');
@@ -95,6 +95,7 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
         <a class="post-author" href=${links.person(author.did)} data-testid="post-author">${name}</a>
         ${author.name && html`<span class="post-did muted" title=${author.did}>${shortDid(author.did)}</span>`}
         <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
+        ${post.publishedClaim && html`<${ClaimedDate} iso=${post.publishedClaim} />`}
       </div>
     </header>
     ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}

@@ -9,6 +9,7 @@ import { Storage } from './settings/storage.js';
 import { Blocks } from './settings/blocks.js';
 import { Following } from './settings/following.js';
 import { Preferences } from './settings/preferences.js';
+import { WebAccess } from './settings/web-access.js';
 import { Section } from './settings/section.js';
 
 function Session() {
@@ -38,6 +39,7 @@ export function Settings() {
     <${Preferences} />
     <${Following} />
     <${Peers} />
+    <${WebAccess} />
     <${Storage} />
     <${Blocks} />
     <${Session} />
