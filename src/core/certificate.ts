@@ -171,6 +171,21 @@ export class Certificate implements Grant {
  */
 export function parseCertificate(input: unknown, limits?: ParseLimits): Certificate {
   const d = snapshotJson(input, limits, 'certificate');
+  return certificateOf(d, (issuer) => verifySignedBy(d, issuer, CERTIFICATE_PROOF_PURPOSE, 'certificate'));
+}
+
+/**
+ * A certificate read back from a store that checked it in full (signature
+ * included) when it stored it, under `digest`. Its shape is checked again,
+ * its signature is not: a chain check reads up to CHAINS_PER_CHECK of them,
+ * and verifying each again cost a hostile root's flood tens of milliseconds
+ * on the thread that answers the owner.
+ */
+export function storedCertificate(input: unknown, digest: Digest): Certificate {
+  return certificateOf(snapshotJson(input, undefined, 'certificate'), () => digest);
+}
+
+function certificateOf(d: JsonObject, signed: (issuer: Did) => Digest): Certificate {
   checkMembers(d, CERTIFICATE_MEMBERS, 'certificate');
   checkHeader(d, CERTIFICATE_TYPE, 'certificate');
   const issuer = inField('issuer', () => parseDid(d.issuer));
@@ -191,7 +206,7 @@ export function parseCertificate(input: unknown, limits?: ParseLimits): Certific
     // A root's authority is its own namespace; anything wider is a grant it never had.
     fail('widened', `a first-link certificate may only grant over its issuer's own ap:// ids, not ${resource}`);
   }
-  const digest = verifySignedBy(d, issuer, CERTIFICATE_PROOF_PURPOSE, 'certificate');
+  const digest = signed(issuer);
   return new Certificate(sealed, { id, issuer, subject, capability, resource, notBefore, expires, parent, digest, doc: deepFreeze(d) });
 }
 

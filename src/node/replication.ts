@@ -1,3 +1,4 @@
+import { nextTurn, WORK_SLICE } from './next-turn.js';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { KithError, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
@@ -222,13 +223,15 @@ export class Replication {
         let firstError: KithError | undefined;
         const authors: { owner: Did; reason: string; count: number }[] = [];
         const ingestor = this.node.ingestor;
-        results.forEach((r, i) => {
+        let judged = 0;
+        for (const [i, r] of results.entries()) {
           if (r instanceof KithError) {
             refused++;
             // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
             // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
             // judging the rest (a proof checked again for each) changes nothing.
-            if (firstError !== undefined) return;
+            if (firstError !== undefined) continue;
+            if (++judged % WORK_SLICE === 0) await nextTurn();
             const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
             if (blame.who === 'sender') firstError ??= r;
             else if (blame.who === 'author') {
@@ -240,7 +243,7 @@ export class Replication {
             stored++;
             this.hooks.stored(r.owner, bodies[i]!);
           }
-        });
+        }
         for (const a of authors) {
           this.log.warn(
             `refused ${a.count} object(s) of ${short(a.owner)} from ${short(peer)}, as their author signed them (not held against the peer): ${a.reason}`,

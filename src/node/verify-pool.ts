@@ -1,3 +1,4 @@
+import { nextTurn, WORK_SLICE } from './next-turn.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { KithError } from '../core/errors.js';
@@ -89,10 +90,14 @@ export async function ingestParallel(
   for (let i = 0; i < inputs.length; i += PIPELINE_BATCH) {
     const examined = await next;
     if (i + PIPELINE_BATCH < inputs.length) next = pool.examine(inputs.slice(i + PIPELINE_BATCH, i + 2 * PIPELINE_BATCH));
-    ingestor.ingestExamined(examined, { holdUnauthorized: true, scope: opts.scope }).forEach((r, j) => {
-      if (r === HELD) held.push({ index: i + j, examined: examined[j] as Examined });
-      else results[i + j] = r;
-    });
+    for (let s = 0; s < examined.length; s += WORK_SLICE) {
+      if (s > 0) await nextTurn();
+      const slice = examined.slice(s, s + WORK_SLICE);
+      ingestor.ingestExamined(slice, { holdUnauthorized: true, scope: opts.scope }).forEach((r, j) => {
+        if (r === HELD) held.push({ index: i + s + j, examined: slice[j] as Examined });
+        else results[i + s + j] = r;
+      });
+    }
     opts.onProgress?.(Math.min(i + PIPELINE_BATCH, inputs.length), inputs.length);
   }
   ingestor

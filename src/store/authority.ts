@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 import { KithError } from '../core/errors.js';
-import { checkChain, parseCertificate, revokersOf, type Certificate, type ChainGrant } from '../core/certificate.js';
+import { checkChain, revokersOf, storedCertificate, type Certificate, type ChainGrant } from '../core/certificate.js';
 import { CHAINS_PER_CHECK, CHAIN_VERDICTS_CACHED } from '../core/constants.js';
 import type { Revocation } from '../core/revocation.js';
 import type { ApId, Did, Digest } from '../core/types.js';
@@ -116,7 +116,7 @@ export class AuthorityTable {
     if (hit) return hit;
     const row = this.certBodyStmt.get(digest) as { body: string } | undefined;
     if (!row) return undefined;
-    const cert = parseCertificate(JSON.parse(row.body));
+    const cert = storedCertificate(JSON.parse(row.body), digest);
     if (this.parsed.size >= MAX_PARSED) this.parsed.delete(this.parsed.keys().next().value as string);
     this.parsed.set(digest, cert);
     return cert;
