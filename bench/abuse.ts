@@ -134,9 +134,9 @@ function plantCertificates(db: Database.Database, certificates: readonly JsonObj
 
 interface CheckCost {
   certificates: number;
-  /** The first check after the node starts: the chains are read and their signatures checked. */
+  /** The first check after the node starts: the chains are read from the store and parsed (their signatures were checked when stored). */
   firstMs: number;
-  /** After any certificate or revocation arrives, every verdict is judged again (signatures already checked). */
+  /** After any certificate or revocation arrives, every verdict is judged again (the parsed certificates kept). */
   afterChangeMs: number;
   /** With the verdict kept. */
   keptMs: number;
