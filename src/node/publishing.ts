@@ -1,13 +1,15 @@
 import { fail } from '../core/errors.js';
 import { apIdKey, isApId } from '../core/apid.js';
 import { checkMediaLinks, textToHtml, type NoteFields } from '../core/as2.js';
-import { MAX_ALT_TEXT_CHARS, MAX_POST_CHARS } from '../core/constants.js';
-import { isJsonObject, type JsonObject } from '../core/types.js';
+import { MAX_ALT_TEXT_CHARS, MAX_CONTENT_WARNING_CHARS, MAX_POST_CHARS } from '../core/constants.js';
+import { composeText, type PetnameResolver } from '../core/post-text.js';
+import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import { checkAttachments } from './media.js';
 import { checkProfileChange, profileView, type ProfileView } from './profile.js';
+import { petnameTarget } from './petnames.js';
 
 /** What the owner signs in their own name: posts and replies, activities signed on a device, their profile. */
 
@@ -17,6 +19,10 @@ export interface PostInput {
   readonly inReplyTo?: string | null | undefined;
   /** Attachments as the media upload (or `kith post --attach`) described them. */
   readonly attachment?: readonly JsonObject[] | undefined;
+  /** A content warning (plain text): readers see it, and open the post to read it. '' or absent for none. */
+  readonly summary?: string | null | undefined;
+  /** Hides the post behind a warning even without warning text (sensitive media). */
+  readonly sensitive?: boolean | undefined;
 }
 
 export interface Posted extends Ingested {
@@ -33,6 +39,8 @@ export interface ProfileInput {
   readonly summary?: string | undefined;
   /** An image attachment, or null to remove the avatar. */
   readonly icon?: JsonObject | null | undefined;
+  /** An image attachment, or null to remove the header. */
+  readonly image?: JsonObject | null | undefined;
 }
 
 export interface ProfileChanged {
@@ -66,20 +74,39 @@ function postedAttachments(attachments: readonly JsonObject[]): JsonObject[] {
   });
 }
 
+/** A content warning as the post carries it: trimmed, one of its length; '' is none. */
+function warningOf(summary: string | null | undefined): string | undefined {
+  if (summary === undefined || summary === null) return undefined;
+  if (summary.length > MAX_CONTENT_WARNING_CHARS) {
+    fail('malformed', `a content warning is at most ${MAX_CONTENT_WARNING_CHARS} characters; this one has ${summary.length}`);
+  }
+  const warning = summary.trim();
+  return warning.length > 0 ? warning : undefined;
+}
+
 /**
  * The checked fields of a post, whichever way it arrives: text within its
  * cap, the post it answers as a canonical ap:// id, attachments without the
- * links a device's view adds. Refuses with the reason before anything is stored.
+ * links a device's view adds, a content warning within its cap, and the
+ * text's hashtags and mentions as tags and links (`@petname` resolved by
+ * `resolve`). Refuses with the reason before anything is stored.
  */
-export function postFields(input: PostInput): NoteFields {
+export function postFields(input: PostInput, resolve?: PetnameResolver): NoteFields & { mentioned: Did[] } {
   const { text, inReplyTo, attachment } = input;
   if (text.trim().length === 0) fail('malformed', 'a post needs some text');
   if (text.length > MAX_POST_CHARS) fail('malformed', `a post is at most ${MAX_POST_CHARS} characters; this one has ${text.length}`);
   if (inReplyTo !== undefined && inReplyTo !== null && !isApId(inReplyTo)) {
     fail('malformed', `a reply names the ap:// id of the post it answers, not "${inReplyTo.slice(0, 60)}"`);
   }
+  const summary = warningOf(input.summary);
+  const composed = composeText(text, resolve);
   return {
     text,
+    html: composed.html,
+    mentioned: composed.mentioned,
+    ...(composed.tags.length > 0 ? { tag: composed.tags } : {}),
+    ...(summary !== undefined ? { summary } : {}),
+    ...(input.sensitive === true ? { sensitive: true } : {}),
     ...(typeof inReplyTo === 'string' ? { inReplyTo: apIdKey(inReplyTo) } : {}),
     ...(attachment !== undefined && attachment.length > 0 ? { attachment: postedAttachments(attachment) } : {}),
   };
@@ -93,7 +120,7 @@ export class Publishing {
 
   /** Signs a post (or a reply) with the owner's key and pushes it to followers. */
   async post(input: PostInput): Promise<Posted> {
-    const r = this.node.post(postFields(input));
+    const r = this.node.post(postFields(input, (handle) => petnameTarget(this.node.store, handle)));
     return { ...r, pushedTo: await this.link.push(r.digest) };
   }
 
@@ -114,14 +141,16 @@ export class Publishing {
   /** Signs a new version of the owner's actor with these fields changed, and pushes it. */
   async updateProfile(input: ProfileInput): Promise<ProfileChanged> {
     if (isJsonObject(input.icon)) checkMediaLinks({ icon: input.icon });
+    if (isJsonObject(input.image)) checkMediaLinks({ image: input.image });
     const change = checkProfileChange(input);
-    if (change.name === undefined && change.summary === undefined && change.icon === undefined) fail('malformed', 'nothing to change in the profile');
+    if (Object.keys(change).length === 0) fail('malformed', 'nothing to change in the profile');
     const r = this.node.updateProfile({
       ...(change.name !== undefined ? { name: change.name } : {}),
       // AS2 summaries are HTML; what a person types is text.
       ...(change.summary !== undefined ? { summary: change.summary === '' ? '' : textToHtml(change.summary) } : {}),
       // The node's updateProfile removes the field for null.
       ...(change.icon !== undefined ? { icon: change.icon as JsonObject } : {}),
+      ...(change.image !== undefined ? { image: change.image as JsonObject } : {}),
     });
     return { digest: r.digest, pushedTo: await this.link.push(r.digest), profile: profileView(this.node) };
   }
