@@ -95,11 +95,6 @@ export async function storeProfileImage(store: Store, path: string, what = 'an a
   return image;
 }
 
-/** An avatar from an image file (see storeProfileImage). */
-export function storeAvatar(store: Store, path: string): Promise<JsonObject> {
-  return storeProfileImage(store, path, 'an avatar');
-}
-
 function imageView(v: unknown): ImageView | null {
   if (!isJsonObject(v) || typeof v.url !== 'string') return null;
   return { url: v.url, mediaType: String(v.mediaType), size: typeof v.size === 'number' ? v.size : null };

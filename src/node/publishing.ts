@@ -56,6 +56,16 @@ export interface Accepted {
   readonly status: Ingested['status'];
 }
 
+/** An image's description (its alt text) as it is signed: trimmed, within its cap; undefined when empty. */
+export function altTextOf(name: unknown, i: number): string | undefined {
+  if (name === undefined || name === null) return undefined;
+  if (typeof name !== 'string' || name.length > MAX_ALT_TEXT_CHARS) {
+    fail('malformed', `the description of attachment ${i} (its name, the alt text) must be text of at most ${MAX_ALT_TEXT_CHARS} characters`);
+  }
+  const described = name.trim();
+  return described.length > 0 ? described : undefined;
+}
+
 /**
  * Attachments as they are signed: a device's view links media through its
  * node (`src`), which is not posted; the description a person gave an image
@@ -65,12 +75,8 @@ function postedAttachments(attachments: readonly JsonObject[]): JsonObject[] {
   // As ingest will check them, but first, so a bad URN is refused naming the attachment it is in.
   if (Array.isArray(attachments)) checkMediaLinks({ attachment: [...attachments] });
   return checkAttachments(attachments).map(({ src: _src, name, ...a }, i) => {
-    if (name === undefined || name === null) return a;
-    if (typeof name !== 'string' || name.length > MAX_ALT_TEXT_CHARS) {
-      fail('malformed', `the description of attachment ${i} (its name) must be text of at most ${MAX_ALT_TEXT_CHARS} characters`);
-    }
-    const described = name.trim();
-    return described.length > 0 ? { ...a, name: described } : a;
+    const described = altTextOf(name, i);
+    return described !== undefined ? { ...a, name: described } : a;
   });
 }
 
