@@ -168,10 +168,7 @@ test('posts carry warnings, alt text, hashtags and mentions; petnames name peopl
 
     // A blocked person's posts are not found; a removed entry is not found either.
     bob.petnames.set(alice.node.did, 'Alice from the garden');
-    assert.deepEqual(
-      bob.search.search('garden').people,
-      [alice.node.did],
-    );
+    assert.deepEqual(bob.search.search('garden').people, [alice.node.did]);
     assert.deepEqual(
       bob.search.search('#madhatter').posts.map((o) => o.digest),
       [posted.digest],
@@ -202,8 +199,14 @@ test('a header image beside the avatar; a store from before the search index is 
     const changed = await s.publishing.updateProfile({ image: { ...header, src: '/api/media/x' } });
     assert.equal(changed.profile.image?.url, header.url);
     assert.equal(changed.profile.icon, null);
-    assert.deepEqual(s.node.actor().image, { type: 'Image', mediaType: 'image/png', url: header.url, size: header.size, digestMultibase: header.digestMultibase });
-    assert.match(String(new Views(s.node).person(s.node.did).header), /^\/api\/media\/urn%3Aeris%3A/);
+    assert.deepEqual(s.node.actor().image, {
+      type: 'Image',
+      mediaType: 'image/png',
+      url: header.url,
+      size: header.size,
+      digestMultibase: header.digestMultibase,
+    });
+    assert.match(String(new Views(s.node).person(s.node.did).image), /^\/api\/media\/urn%3Aeris%3A/);
     await s.publishing.updateProfile({ image: null });
     assert.equal(profileView(s.node).image, null);
 

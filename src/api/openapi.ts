@@ -198,7 +198,10 @@ export const OPENAPI = {
       }),
     },
     '/api/petnames': {
-      get: op({ summary: 'The names the owner gave keys', responses: ok('Petnames', obj({ petnames: list(obj({ name: str, since: str, person: ref('Person') })) })) }),
+      get: op({
+        summary: 'The names the owner gave keys',
+        responses: ok('Petnames', obj({ petnames: list(obj({ name: str, since: str, person: ref('Person') })) })),
+      }),
     },
     '/api/petnames/{did}': {
       put: op({
@@ -292,7 +295,7 @@ export const OPENAPI = {
         name: nullableStr,
         summary: nullableStr,
         icon: nullableStr,
-        header: nullableStr,
+        image: { type: ['string', 'null'], description: 'The header image shown above their profile' },
         petname: { type: ['string', 'null'], description: 'The name the owner gave them; `name` is the one they chose' },
         following: bool,
         blocked: bool,

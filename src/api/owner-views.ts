@@ -21,8 +21,8 @@ export interface PersonView {
   readonly name: string | null;
   readonly summary: string | null;
   readonly icon: string | null;
-  /** The header image shown above their profile. */
-  readonly header: string | null;
+  /** The header image shown above their profile (AS2 `image`). */
+  readonly image: string | null;
   /** The name the owner gave them (shown first; `name` is the one they chose). */
   readonly petname: string | null;
   readonly following: boolean;
@@ -137,7 +137,7 @@ export class Views {
       name: str(actor.name)?.slice(0, 200) ?? null,
       summary: typeof actor.summary === 'string' ? htmlToText(actor.summary).slice(0, 2000) : null,
       icon: imageSrc(actor.icon),
-      header: imageSrc(actor.image),
+      image: imageSrc(actor.image),
       petname: this.node.store.petnames.get(did)?.name ?? null,
       following: this.node.store.follows.get(did) !== undefined,
       blocked: this.node.store.blockedPeople.has(did),

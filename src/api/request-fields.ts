@@ -39,7 +39,8 @@ export function postInput(body: JsonObject): PostInput {
 const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'summary', 'icon', 'image']);
 
 export function profileInput(body: JsonObject): ProfileInput {
-  for (const k of Object.keys(body)) if (!PROFILE_FIELDS.has(k)) fail('malformed', `"${k.slice(0, 40)}" is not a profile field; use name, summary, icon or image`);
+  for (const k of Object.keys(body))
+    if (!PROFILE_FIELDS.has(k)) fail('malformed', `"${k.slice(0, 40)}" is not a profile field; use name, summary, icon or image`);
   const { icon, image } = body;
   if (icon !== undefined && icon !== null && !isJsonObject(icon)) fail('malformed', 'icon must be an image attachment, or null to remove it');
   if (image !== undefined && image !== null && !isJsonObject(image)) fail('malformed', 'image (the header) must be an image attachment, or null to remove it');

@@ -44,7 +44,9 @@ export function addContentCommands(program: Command): void {
               lines.push('Posts');
               for (const p of posts) {
                 const note = noteOf(p.object) ?? p.object;
-                const text = postText(note, opts.showSensitive === true).replace(/\s+/g, ' ').slice(0, 72);
+                const text = postText(note, opts.showSensitive === true)
+                  .replace(/\s+/g, ' ')
+                  .slice(0, 72);
                 lines.push(`  ${when(p.created)}  ${personLabel(store, p.owner)}  ${text}`, `  ${' '.repeat(22)}${String(p.id)}`);
               }
             }
@@ -69,9 +71,15 @@ export function addContentCommands(program: Command): void {
             emit(opts, { ok: true, ...r }, () => (r.removed ? `${r.did} has no petname now.` : `${r.did} had no petname.`));
             return;
           }
-          if (name === undefined) fail('malformed', `name them: ${kithCommand(`petname ${did.slice(0, 60)} "Name"`, opts.home as string | undefined)}, or take a petname away with --remove`);
+          if (name === undefined)
+            fail(
+              'malformed',
+              `name them: ${kithCommand(`petname ${did.slice(0, 60)} "Name"`, opts.home as string | undefined)}, or take a petname away with --remove`,
+            );
           const r = service.petnames.set(did, name);
-          emit(opts, { ok: true, ...r }, () => (r.previous === null ? `${r.did} is "${r.name}" to you now.` : `${r.did} is "${r.name}" to you now (was "${r.previous}").`));
+          emit(opts, { ok: true, ...r }, () =>
+            r.previous === null ? `${r.did} is "${r.name}" to you now.` : `${r.did} is "${r.name}" to you now (was "${r.previous}").`,
+          );
         }),
       ),
     );

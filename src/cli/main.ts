@@ -28,7 +28,6 @@ import { runningNode } from './control-client.js';
 /** Size of a document `kith sign` / `kith verify` will read. */
 const MAX_DOCUMENT_BYTES = 1024 * 1024;
 
-
 /**
  * Content that is not all here. Without even its first block, a URN with one
  * character changed is the likely cause (it names other content, which
@@ -171,7 +170,8 @@ export function buildCli(): Command {
         };
         const files = (opts.attach as string[] | undefined) ?? [];
         const alts = (opts.alt as string[] | undefined) ?? [];
-        if (alts.length > files.length) fail('malformed', `${alts.length} descriptions (--alt) for ${files.length} attached files (--attach): give one per file, in order`);
+        if (alts.length > files.length)
+          fail('malformed', `${alts.length} descriptions (--alt) for ${files.length} attached files (--attach): give one per file, in order`);
         // Refused by the node's own rules before any file is stored for it.
         alts.forEach((alt, i) => altTextOf(alt, i));
         postFields(input);

@@ -23,7 +23,12 @@ export function personLabel(store: Store, did: Did): string {
 
 /** The text of a post, or its content warning in place of it unless `showSensitive`. */
 export function postText(note: JsonObject, showSensitive: boolean): string {
-  const text = isJsonObject(note.source) && typeof note.source.content === 'string' ? note.source.content : typeof note.content === 'string' ? htmlToText(note.content) : '';
+  const text =
+    isJsonObject(note.source) && typeof note.source.content === 'string'
+      ? note.source.content
+      : typeof note.content === 'string'
+        ? htmlToText(note.content)
+        : '';
   const warning = typeof note.summary === 'string' && note.summary.trim() !== '' ? note.summary.trim() : note.sensitive === true ? 'sensitive' : undefined;
   if (warning === undefined) return text;
   return showSensitive ? `[CW: ${warning}] ${text}` : `[CW: ${warning}] (hidden; --show-sensitive shows it)`;

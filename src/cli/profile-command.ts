@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { homePaths } from '../node/home.js';
-import { checkProfileChange, profileView, storeProfileImage, type ImageView, type ProfileView } from '../node/profile.js';
+import { checkProfileChange, checkProfileImageFile, profileView, storeProfileImage, type ImageView, type ProfileView } from '../node/profile.js';
 import type { ProfileInput } from '../node/publishing.js';
 import { emit } from './output.js';
 import { action, withNode, withService, type Opts } from './common.js';
@@ -41,10 +41,14 @@ export function addProfileCommand(program: Command): void {
         if (opts.summary !== undefined) text.summary = textArgument(String(opts.summary), 'a few words about you');
         // Name and summary are checked before the avatar's blocks are stored, so a refusal leaves the store as it was.
         checkProfileChange(text);
-        const image = async (file: unknown, what: string) =>
-          file === '' ? null : file === undefined ? undefined : await withNode(opts, (node) => storeProfileImage(node.store, String(file), what));
-        const icon = await image(opts.avatar, 'an avatar');
-        const header = await image(opts.header, 'a header');
+        // Both files are checked before either is stored, so a refusal stores no block.
+        const checked = (file: unknown, what: string) => (file === '' || file === undefined ? file : checkProfileImageFile(String(file), what));
+        const avatarFile = checked(opts.avatar, 'an avatar');
+        const headerFile = checked(opts.header, 'a header');
+        const image = async (file: typeof avatarFile) =>
+          file === '' ? null : file === undefined ? undefined : await withNode(opts, (node) => storeProfileImage(node.store, file));
+        const icon = await image(avatarFile);
+        const header = await image(headerFile);
         const fields: ProfileInput = { ...text, ...(icon !== undefined ? { icon } : {}), ...(header !== undefined ? { image: header } : {}) };
         if (Object.keys(fields).length === 0) {
           const shown = await withNode(opts, (node) => profileView(node));

@@ -53,7 +53,13 @@ export function searchableOf(body: string): Searchable | undefined {
   const tags = listOf(post.tag)
     .slice(0, 64)
     .flatMap((t) => (isJsonObject(t) && t.type === 'Hashtag' && typeof t.name === 'string' ? [hashtagKey(t.name.replace(/^#/, ''))] : []));
-  return { text: words.filter((w) => w.length > 0).join('\n').slice(0, MAX_INDEXED_CHARS), tags: tags.join(' ') };
+  return {
+    text: words
+      .filter((w) => w.length > 0)
+      .join('\n')
+      .slice(0, MAX_INDEXED_CHARS),
+    tags: tags.join(' '),
+  };
 }
 
 export interface SearchQuery {

@@ -76,12 +76,8 @@ function checkedImage(v: JsonObject | null | undefined, what: string): JsonObjec
   return plain;
 }
 
-/**
- * Stores an image file as ERIS for an avatar or a header and returns the
- * object the actor carries. The file is checked before any block is stored.
- * Its file name stays here: a name like "IMG_2041.jpg" says nothing others need.
- */
-export async function storeProfileImage(store: Store, path: string, what = 'an avatar'): Promise<JsonObject> {
+/** Checks an image file for an avatar or a header, before any of its blocks (or another file's) is stored. */
+export function checkProfileImageFile(path: string, what = 'an avatar'): { path: string; mediaType: string } {
   const mediaType = mediaTypeOf(path);
   if (!mediaType.startsWith('image/')) fail('malformed', `${what} must be an image (.png, .jpg, .gif, .webp, .avif or .svg), not ${path}`);
   let size: number;
@@ -91,7 +87,16 @@ export async function storeProfileImage(store: Store, path: string, what = 'an a
     return fail('io', `cannot read ${path}: ${(e as Error).message}`);
   }
   if (size > MAX_UPLOAD_BYTES) fail('too-large', `${path} is ${size} bytes; ${what} may have at most ${MAX_UPLOAD_BYTES}`);
-  const { name: _name, ...image } = await attachFile(store, path, mediaType);
+  return { path, mediaType };
+}
+
+/**
+ * Stores an image file as ERIS for an avatar or a header and returns the
+ * object the actor carries. Its file name stays here: a name like
+ * "IMG_2041.jpg" says nothing others need.
+ */
+export async function storeProfileImage(store: Store, file: { path: string; mediaType: string }): Promise<JsonObject> {
+  const { name: _name, ...image } = await attachFile(store, file.path, file.mediaType);
   return image;
 }
 

@@ -25,4 +25,3 @@ export function registerSearchFunctions(db: Db): void {
   db.function('kith_post_text', { deterministic: true }, (body: unknown) => searchable(body)?.text ?? null);
   db.function('kith_post_tags', { deterministic: true }, (body: unknown) => searchable(body)?.tags ?? null);
 }
-
