@@ -178,6 +178,13 @@ test('posts carry warnings, alt text, hashtags and mentions; petnames name peopl
     assert.equal(alice.node.store.search.forget(apIdKey(posted.noteId)), 1, 'forget by the post id finds the activity that carries it');
     assert.deepEqual(ids('today'), []);
     assert.deepEqual(ids('rabbit'), [pictured.digest], 'only that post went');
+    // An edit: the row shown for a post is found by its edited words, no longer by the old ones.
+    const row = alice.node.store.objects.byDigest(pictured.digest)!;
+    const edited = JSON.parse(row.body);
+    edited.object.source.content = 'a dormouse asleep';
+    alice.node.store.search.index(row.n, JSON.stringify(edited));
+    assert.deepEqual(ids('picture'), []);
+    assert.deepEqual(ids('dormouse'), [pictured.digest]);
 
     // A petname taken away is no longer searched, and @name no longer mentions anyone.
     assert.equal(alice.petnames.remove(bob.node.did).removed, true);

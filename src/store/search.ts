@@ -18,6 +18,7 @@ export class SearchTable {
   private readonly didPrefixStmt;
   private readonly forgetStmt;
   private readonly forgetIdStmt;
+  private readonly indexStmt;
 
   constructor(db: Db) {
     // Newest first, as a timeline reads; the index finds the rows, the objects table orders them.
@@ -30,6 +31,9 @@ export class SearchTable {
       .pluck();
     this.didPrefixStmt = db.prepare(`SELECT did FROM search_people WHERE did >= ? AND did < ? ORDER BY did LIMIT ?`).pluck();
     this.forgetStmt = db.prepare('DELETE FROM post_search WHERE rowid = ?');
+    this.indexStmt = db.prepare(
+      `INSERT INTO post_search (rowid, text, tags) SELECT ?, t, kith_post_tags(?) FROM (SELECT kith_post_text(?) AS t) WHERE t IS NOT NULL`,
+    );
     this.forgetIdStmt = db.prepare(
       `DELETE FROM post_search WHERE rowid IN (SELECT n FROM objects WHERE id = ? UNION SELECT object FROM embedded WHERE id = ?)`,
     );
@@ -58,5 +62,16 @@ export class SearchTable {
    */
   forget(target: number | ApId): number {
     return typeof target === 'number' ? this.forgetStmt.run(target).changes : this.forgetIdStmt.run(target, target).changes;
+  }
+
+  /**
+   * Indexes row `n` by the words of `body` (a post or an activity carrying
+   * one) in place of what it was indexed by: for an edit, the row shown for a
+   * post is found by its edited text. A body that is no post leaves the row
+   * out of the index. Call inside the transaction that stores the edit.
+   */
+  index(n: number, body: string): void {
+    this.forgetStmt.run(n);
+    this.indexStmt.run(n, body, body);
   }
 }
