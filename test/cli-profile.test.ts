@@ -45,14 +45,25 @@ describe('kith profile', { concurrency: 2 }, () => {
   test('without a running node: show, set name, summary and avatar, remove them; refusals change nothing', async () => {
     const home = tmp();
     const id = await runJson(home, ['init']);
-    assert.deepEqual(await runJson(home, ['profile']), { did: id.did, actor: id.actor, name: null, summary: null, icon: null });
+    assert.deepEqual(await runJson(home, ['profile']), { did: id.did, actor: id.actor, name: null, summary: null, icon: null, image: null });
     const shown = await run(home, ['profile']);
     assert.match(shown.stdout, /^name +\(none\)\n/);
     assert.match(shown.stdout, /Set a display name with: npx kith profile --name "Your Name" --home /);
 
     const files = tmp();
     const avatar = image(files);
-    const set = await runJson(home, ['profile', '--name', '  Alice Example ', '--summary', 'Gardener.\n\nLikes <b>tags</b> & trains', '--avatar', avatar.path]);
+    const header = image(files, 'header.png');
+    const set = await runJson(home, [
+      'profile',
+      '--name',
+      '  Alice Example ',
+      '--summary',
+      'Gardener.\n\nLikes <b>tags</b> & trains',
+      '--avatar',
+      avatar.path,
+      '--header',
+      header.path,
+    ]);
     assert.equal(set.ok, true);
     assert.equal(set.pushed, false);
     assert.equal(set.name, 'Alice Example');
@@ -60,6 +71,8 @@ describe('kith profile', { concurrency: 2 }, () => {
     assert.equal(set.icon.mediaType, 'image/png');
     assert.equal(set.icon.size, avatar.bytes.length);
     assert.match(set.icon.url, /^urn:eris:[A-Z2-7]{106}$/);
+    assert.equal(set.image.mediaType, 'image/png');
+    assert.match(set.image.url, /^urn:eris:[A-Z2-7]{106}$/);
 
     // The signed actor: a name, an HTML summary with the markup escaped, an Image icon without the file's name.
     const actor = await runJson(home, ['show', id.actor]);
@@ -68,6 +81,8 @@ describe('kith profile', { concurrency: 2 }, () => {
     assert.equal(actor.icon.type, 'Image');
     assert.equal(actor.icon.url, set.icon.url);
     assert.equal(actor.icon.name, undefined);
+    assert.equal(actor.image.type, 'Image');
+    assert.equal(actor.image.url, set.image.url);
     assert.equal((await runJson(home, ['verify', '-'], { input: JSON.stringify(actor) })).valid, true);
     // The avatar reads back byte for byte.
     const out = join(files, 'back.png');
@@ -89,6 +104,7 @@ describe('kith profile', { concurrency: 2 }, () => {
     writeFileSync(notImage, 'not a picture');
     const refusals: [string[], string, RegExp][] = [
       [['--avatar', notImage], 'malformed', /an avatar must be an image/],
+      [['--avatar', image(files, 'unused-avatar.png').path, '--header', notImage], 'malformed', /a header must be an image/],
       [['--avatar', join(files, 'missing.png')], 'io', /cannot read/],
       [['--name', 'x'.repeat(101)], 'malformed', /a display name is at most 100 characters; this one has 101/],
       [['--name', 'two\nlines', '--avatar', image(files, 'unused.png').path], 'malformed', /one line/],
@@ -105,9 +121,10 @@ describe('kith profile', { concurrency: 2 }, () => {
     // "-" reads the summary from standard input; "" removes a field.
     const fromStdin = await runJson(home, ['profile', '--summary', '-'], { input: 'Written in a pipe.\n' });
     assert.equal(fromStdin.summary, 'Written in a pipe.');
-    const cleared = await runJson(home, ['profile', '--name', '', '--avatar', '']);
+    const cleared = await runJson(home, ['profile', '--name', '', '--avatar', '', '--header', '']);
     assert.equal(cleared.name, null);
     assert.equal(cleared.icon, null);
+    assert.equal(cleared.image, null);
     assert.equal(cleared.summary, 'Written in a pipe.');
     const after = await runJson(home, ['show', id.actor]);
     assert.equal(after.name, undefined);

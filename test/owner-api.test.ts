@@ -68,9 +68,17 @@ function operations(): { method: string; path: string; route: string }[] {
 /** What a device can see of the node's state: compared before and after each refused call. */
 async function snapshot(): Promise<unknown> {
   const parts = await Promise.all(
-    ['/api/timeline?limit=50', '/api/devices', '/api/follows', '/api/blocks', '/api/settings', '/api/profile', '/api/notifications', '/api/storage'].map(
-      async (p) => [p, (await device.call('GET', p)).body] as const,
-    ),
+    [
+      '/api/timeline?limit=50',
+      '/api/devices',
+      '/api/follows',
+      '/api/blocks',
+      '/api/settings',
+      '/api/profile',
+      '/api/notifications',
+      '/api/storage',
+      '/api/petnames',
+    ].map(async (p) => [p, (await device.call('GET', p)).body] as const),
   );
   return Object.fromEntries(parts.map(([p, b]) => [p, p === '/api/devices' ? b.devices.map((d: any) => ({ ...d, lastSeen: null })) : b]));
 }
@@ -160,6 +168,18 @@ test('bad input gets a 4xx with a reason and changes nothing', async () => {
     ['GET', '/api/thread?id=nope', undefined, 400],
     ['GET', `/api/thread?id=${encodeURIComponent(`ap://${own}/objects/none`)}`, undefined, 404],
     ['GET', '/api/people/did:web:example.com', undefined, 400],
+    ['POST', '/api/posts', { text: 'hi', contentWarning: 'x'.repeat(501) }, 400],
+    ['POST', '/api/posts', { text: 'hi', summary: 'one', contentWarning: 'two' }, 400],
+    ['POST', '/api/posts', { text: 'hi', sensitive: 'yes' }, 400],
+    ['POST', '/api/posts', { text: 'hi @did:key:z6MkNotAKey' }, 400],
+    ['PUT', '/api/profile', { image: { url: 'urn:eris:x', mediaType: 'image/png', size: 1 } }, 400],
+    ['GET', '/api/search?q=%22%20*%20(', undefined, 400],
+    ['GET', `/api/search?q=${'x'.repeat(201)}`, undefined, 400],
+    ['GET', '/api/search?q=tea&limit=0', undefined, 400],
+    ['PUT', `/api/petnames/${encodeURIComponent(strangerDid)}`, { name: 'two\nlines' }, 400],
+    ['PUT', `/api/petnames/${encodeURIComponent(strangerDid)}`, { name: 'Sam', colour: 'red' }, 400],
+    ['PUT', `/api/petnames/${encodeURIComponent(own)}`, { name: 'Me' }, 409],
+    ['PUT', '/api/petnames/did:key:zNotAKey', { name: 'Sam' }, 400],
     ['POST', '/api/outbox', { type: 'Create' }, 400],
     ['POST', '/api/pair', { code: 'not a code!', name: 'x', publicKey: 'AA', signature: 'AA' }, 400],
     // A page elsewhere cannot make a logged-in browser change anything.
@@ -282,6 +302,43 @@ test('a device posts with an image, replies, changes the profile and settings; m
   const paired = await api(base, 'POST', '/api/pair', pairRequest(generateKeyPair(), (await kithJson(home, ['pair'])).code, 'Short-lived'));
   const days = (Date.parse(paired.body.device.expires) - Date.parse(paired.body.device.created)) / 86_400_000;
   assert.ok(Math.abs(days - 30) < 0.01, `a new device is paired for 30 days, not ${days}`);
+});
+
+test('a device searches, names people, posts behind a content warning with hashtags and mentions, and sets a header', async () => {
+  const path = `/api/petnames/${encodeURIComponent(strangerDid)}`;
+  const named = await device.call('PUT', path, { name: 'Sam' });
+  assert.equal(named.status, 200, JSON.stringify(named.body));
+  assert.equal(named.body.person.petname, 'Sam');
+  const posted = await device.call('POST', '/api/posts', { text: 'Mind the #Gap, @sam', contentWarning: 'trains' });
+  assert.equal(posted.status, 201, JSON.stringify(posted.body));
+  const post = posted.body.post;
+  assert.equal(post.summary, 'trains');
+  assert.equal(post.sensitive, true);
+  assert.deepEqual(post.hashtags, ['gap']);
+  assert.deepEqual(post.mentions, [{ handle: '@sam', did: strangerDid }]);
+
+  const byTag = await device.call('GET', '/api/search?q=%23GAP');
+  assert.deepEqual(
+    byTag.body.posts.map((p: { id: string }) => p.id),
+    [post.id],
+  );
+  const byPetname = await device.call('GET', '/api/search?q=sam');
+  assert.deepEqual(
+    byPetname.body.people.map((p: { did: string; petname: string }) => [p.did, p.petname]),
+    [[strangerDid, 'Sam']],
+  );
+  assert.deepEqual(
+    (await device.call('GET', '/api/petnames')).body.petnames.map((p: { name: string; person: { did: string } }) => [p.name, p.person.did]),
+    [['Sam', strangerDid]],
+  );
+  const removedName = await device.call('DELETE', path);
+  assert.deepEqual([removedName.body.removed, removedName.body.person.petname], [true, null]);
+
+  const upload = await device.call('POST', '/api/media', PNG_1PX, { 'content-type': 'image/png', 'x-file-name': 'wide.png' });
+  const profile = await device.call('PUT', '/api/profile', { image: upload.body.attachment });
+  assert.equal(profile.status, 200, JSON.stringify(profile.body));
+  assert.match(profile.body.image, /^\/api\/media\/urn%3Aeris%3A/);
+  assert.equal((await kithJson(home, ['show', profile.body.id])).image.url, upload.body.attachment.url);
 });
 
 test('FEP-ae97: an activity signed on the device with its certified key is taken, and not once the device is removed', async () => {

@@ -4,7 +4,16 @@
  * owner-api.ts without an entry here (or the other way round) shows up.
  */
 
-import { MAX_ALT_TEXT_CHARS, MAX_API_HOSTS, MAX_TRUSTED_PROXIES } from '../core/constants.js';
+import {
+  MAX_ALT_TEXT_CHARS,
+  MAX_API_HOSTS,
+  MAX_CONTENT_WARNING_CHARS,
+  MAX_PETNAME_CHARS,
+  MAX_SEARCH_QUERY_CHARS,
+  MAX_TRUSTED_PROXIES,
+  SEARCH_DEFAULT_LIMIT,
+  SEARCH_MAX_LIMIT,
+} from '../core/constants.js';
 
 type Schema = Record<string, unknown>;
 
@@ -92,8 +101,10 @@ export const OPENAPI = {
     '/api/profile': {
       get: op({ summary: "The owner's profile", responses: ok('Profile', ref('Person')) }),
       put: op({
-        summary: 'Change name, summary or avatar (a new signed actor version)',
-        body: body(obj({ name: str, summary: str, icon: { oneOf: [ref('Attachment'), { type: 'null' }] } }, [])),
+        summary: 'Change name, summary, avatar (icon) or header (image): a new signed actor version',
+        body: body(
+          obj({ name: str, summary: str, icon: { oneOf: [ref('Attachment'), { type: 'null' }] }, image: { oneOf: [ref('Attachment'), { type: 'null' }] } }, []),
+        ),
         responses: ok('Profile', ref('Person')),
       }),
     },
@@ -102,8 +113,20 @@ export const OPENAPI = {
     },
     '/api/posts': {
       post: op({
-        summary: 'Post (signed by the node for the owner)',
-        body: body(obj({ text: str, inReplyTo: str, attachment: list(ref('Attachment')) }, ['text'])),
+        summary: 'Post (signed by the node for the owner); #hashtags and @did:key or @petname mentions in the text become tags and links',
+        body: body(
+          obj(
+            {
+              text: str,
+              inReplyTo: str,
+              attachment: list(ref('Attachment')),
+              summary: { type: 'string', maxLength: MAX_CONTENT_WARNING_CHARS, description: 'A content warning; the post is then sensitive' },
+              contentWarning: { type: 'string', maxLength: MAX_CONTENT_WARNING_CHARS, description: 'The same as summary, by the name people look for' },
+              sensitive: bool,
+            },
+            ['text'],
+          ),
+        ),
         responses: ok('Posted', obj({ post: ref('Post') }), '201'),
       }),
     },
@@ -163,6 +186,31 @@ export const OPENAPI = {
         body: body(obj({ target: str })),
         responses: ok('Following', obj({ person: ref('Person'), added: bool, received: int })),
       }),
+    },
+    '/api/search': {
+      get: op({
+        summary: "Search this node's store: posts by words and #hashtags (newest first), people by name, petname or DID",
+        params: [
+          { name: 'q', in: 'query', required: true, schema: { type: 'string', maxLength: MAX_SEARCH_QUERY_CHARS } },
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: SEARCH_MAX_LIMIT, default: SEARCH_DEFAULT_LIMIT } },
+        ],
+        responses: ok('Found', obj({ terms: list(str), people: list(ref('Person')), posts: list(ref('Post')) })),
+      }),
+    },
+    '/api/petnames': {
+      get: op({
+        summary: 'The names the owner gave keys',
+        responses: ok('Petnames', obj({ petnames: list(obj({ name: str, since: str, person: ref('Person') })) })),
+      }),
+    },
+    '/api/petnames/{did}': {
+      put: op({
+        summary: 'Give a key a petname (unique: a name points at one key), or rename it',
+        params: [didParam],
+        body: body(obj({ name: { type: 'string', maxLength: MAX_PETNAME_CHARS } })),
+        responses: ok('Named', obj({ name: str, previous: nullableStr, person: ref('Person') })),
+      }),
+      delete: op({ summary: 'Take a petname away', params: [didParam], responses: ok('Done', obj({ removed: bool, person: ref('Person') })) }),
     },
     '/api/follows/{did}': { delete: op({ summary: 'Unfollow', params: [didParam], responses: ok('Done', obj({ removed: bool })) }) },
     '/api/notifications': {
@@ -247,6 +295,8 @@ export const OPENAPI = {
         name: nullableStr,
         summary: nullableStr,
         icon: nullableStr,
+        image: { type: ['string', 'null'], description: 'The header image shown above their profile' },
+        petname: { type: ['string', 'null'], description: 'The name the owner gave them; `name` is the one they chose' },
         following: bool,
         blocked: bool,
         me: bool,
@@ -281,6 +331,10 @@ export const OPENAPI = {
         inReplyTo: nullableStr,
         inReplyToAuthor: { oneOf: [ref('Person'), { type: 'null' }] },
         attachment: list(ref('Attachment')),
+        summary: { type: ['string', 'null'], description: 'The content warning: show it, and the post only when the reader asks' },
+        sensitive: bool,
+        hashtags: { ...list(str), description: 'Hashtags, lower-cased, without #' },
+        mentions: list(obj({ handle: nullableStr, did: str })),
         replies: int,
         mine: bool,
       }),

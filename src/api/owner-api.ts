@@ -21,6 +21,7 @@ import { postInput, profileInput, textField } from './request-fields.js';
 import type { WebApp } from './web-static.js';
 import { clientOf } from './client-address.js';
 import { HostAllowlist, hostOf } from './host-allowlist.js';
+import { addContentRoutes } from './content-routes.js';
 
 /**
  * The owner API (`/api/…`) and the web app (`/`): what the owner's own
@@ -239,6 +240,9 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     return c.json({ person: views().person(did) });
   });
   app.delete('/api/blocks/:did', (c) => c.json({ removed: service.people.unblock(pathParam(c, 'did')).removed }));
+
+  // ---- Search and petnames ----
+  addContentRoutes(app, service, views);
 
   // ---- Devices ----
   app.get('/api/devices', (c) => c.json({ devices: service.devices.list().map((d) => deviceView(d, c.get('device').id)) }));

@@ -7,6 +7,7 @@ import { parseBody, type StoredObject } from '../store/objects.js';
 import type { Device } from '../store/devices.js';
 import type { KithNode } from '../node/kith-node.js';
 import { postOf, repliesTo } from '../node/reading.js';
+import { postExtras, type PostExtras } from './post-extras.js';
 
 /**
  * How the owner API shows people, posts and devices: plain JSON for the web
@@ -20,6 +21,10 @@ export interface PersonView {
   readonly name: string | null;
   readonly summary: string | null;
   readonly icon: string | null;
+  /** The header image shown above their profile (AS2 `image`). */
+  readonly image: string | null;
+  /** The name the owner gave them (shown first; `name` is the one they chose). */
+  readonly petname: string | null;
   readonly following: boolean;
   readonly blocked: boolean;
   readonly me: boolean;
@@ -27,7 +32,7 @@ export interface PersonView {
   readonly found: boolean;
 }
 
-export interface PostView {
+export interface PostView extends PostExtras {
   readonly id: ApId;
   readonly digest: string;
   readonly activity: ApId;
@@ -73,6 +78,11 @@ const MEDIA_SRC_TYPES = /^(image|video|audio)\/[\w.+-]+$/;
 export function mediaSrc(urn: string, mediaType: unknown): string {
   const type = typeof mediaType === 'string' && MEDIA_SRC_TYPES.test(mediaType) ? `?type=${encodeURIComponent(mediaType)}` : '';
   return `/api/media/${encodeURIComponent(urn)}${type}`;
+}
+
+/** An avatar or header the actor links as ERIS, through this node. */
+function imageSrc(v: Json | undefined): string | null {
+  return isJsonObject(v) && typeof v.url === 'string' && v.url.startsWith('urn:eris:') ? mediaSrc(v.url, v.mediaType) : null;
 }
 
 function str(v: Json | undefined): string | null {
@@ -121,16 +131,14 @@ export class Views {
     if (hit) return hit;
     const stored = this.node.store.objects.byId(actorId(did));
     const actor = stored ? parseBody(stored) : {};
-    const icon =
-      isJsonObject(actor.icon) && typeof actor.icon.url === 'string' && actor.icon.url.startsWith('urn:eris:')
-        ? mediaSrc(actor.icon.url, actor.icon.mediaType)
-        : null;
     const view: PersonView = {
       did,
       id: actorId(did),
       name: str(actor.name)?.slice(0, 200) ?? null,
       summary: typeof actor.summary === 'string' ? htmlToText(actor.summary).slice(0, 2000) : null,
-      icon,
+      icon: imageSrc(actor.icon),
+      image: imageSrc(actor.image),
+      petname: this.node.store.petnames.get(did)?.name ?? null,
       following: this.node.store.follows.get(did) !== undefined,
       blocked: this.node.store.blockedPeople.has(did),
       me: did === this.node.did,
@@ -161,6 +169,7 @@ export class Views {
       inReplyTo: reply ?? null,
       inReplyToAuthor: replyTo,
       attachment: attachmentsOf(note),
+      ...postExtras(note),
       replies: this.node.store.links.replyCount(id),
       mine: o.owner === this.node.did,
     };

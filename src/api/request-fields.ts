@@ -27,14 +27,22 @@ export function postInput(body: JsonObject): PostInput {
   const attachment = body.attachment;
   if (attachment !== undefined && (!Array.isArray(attachment) || !attachment.every(isJsonObject)))
     fail('malformed', 'attachment must be a list of attachment objects');
-  return { text: textField(body, 'text'), inReplyTo, attachment };
+  // `contentWarning` is the name a person would look for; `summary` is the AS2 field it becomes.
+  if (body.summary !== undefined && body.contentWarning !== undefined) fail('malformed', 'send the content warning once, as summary or as contentWarning');
+  const summary = body.summary ?? body.contentWarning;
+  if (summary !== undefined && summary !== null && typeof summary !== 'string') fail('malformed', 'a content warning (summary) must be text');
+  const sensitive = body.sensitive;
+  if (sensitive !== undefined && typeof sensitive !== 'boolean') fail('malformed', 'sensitive must be true or false');
+  return { text: textField(body, 'text'), inReplyTo, attachment, summary, sensitive };
 }
 
-const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'summary', 'icon']);
+const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'summary', 'icon', 'image']);
 
 export function profileInput(body: JsonObject): ProfileInput {
-  for (const k of Object.keys(body)) if (!PROFILE_FIELDS.has(k)) fail('malformed', `"${k.slice(0, 40)}" is not a profile field; use name, summary or icon`);
-  const icon = body.icon;
+  for (const k of Object.keys(body))
+    if (!PROFILE_FIELDS.has(k)) fail('malformed', `"${k.slice(0, 40)}" is not a profile field; use name, summary, icon or image`);
+  const { icon, image } = body;
   if (icon !== undefined && icon !== null && !isJsonObject(icon)) fail('malformed', 'icon must be an image attachment, or null to remove it');
-  return { name: optionalText(body, 'name'), summary: optionalText(body, 'summary'), icon };
+  if (image !== undefined && image !== null && !isJsonObject(image)) fail('malformed', 'image (the header) must be an image attachment, or null to remove it');
+  return { name: optionalText(body, 'name'), summary: optionalText(body, 'summary'), icon, image };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { fail } from '../core/errors.js';
 import { isDigest } from '../core/bytes.js';
-import { isJsonObject, type Digest } from '../core/types.js';
+import type { Did, Digest } from '../core/types.js';
 import { KithNode, type OutboxItem } from '../node/kith-node.js';
 import { KithService } from '../node/service.js';
 import type { Page } from '../store/objects.js';
@@ -9,6 +9,7 @@ import { hasIdentity } from '../node/identity.js';
 import { homePaths } from '../node/home.js';
 import { emit, report, when, type OutputOptions } from './output.js';
 import { kithCommand } from './command-name.js';
+import { noteOf, personLabel, postText } from './post-lines.js';
 
 /** What every command shares: option handling, error reporting, opening the node, printing pages. */
 
@@ -78,26 +79,27 @@ export function addPageCommand(
     .description(description)
     .option('--limit <n>', 'items per page', '20')
     .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
+    .option('--show-sensitive', 'show posts behind a content warning (otherwise only the warning is shown)')
     .action(
       action((_args, opts) =>
         withNode(opts, (node) => {
           const page = pageOptions(opts);
-          printPage(opts, list(node, page), page.limit, name, empty(opts.home as string | undefined));
+          printPage(opts, list(node, page), page.limit, name, empty(opts.home as string | undefined), (did) => personLabel(node.store, did));
         }),
       ),
     );
 }
 
 /** Prints a page of activities, newest first, with the cursor for the next page. */
-export function printPage(opts: Opts, items: OutboxItem[], limit: number, command: string, empty: string): void {
+export function printPage(opts: Opts, items: OutboxItem[], limit: number, command: string, empty: string, label: (did: Did) => string): void {
   const last = items.at(-1);
   const next = items.length === limit && last ? `${last.created}:${last.digest}` : null;
   emit(opts, { items, next }, () => {
     if (items.length === 0) return empty;
     const lines = items.map((i) => {
-      const inner = isJsonObject(i.object.object) ? i.object.object : undefined;
-      const text = inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
-      const who = command === 'feed' ? `${i.owner.slice(8, 20)}…  ` : '';
+      const inner = noteOf(i.object);
+      const text = inner && i.type === 'Create' ? postText(inner, opts.showSensitive === true) : i.type;
+      const who = command === 'feed' ? `${label(i.owner)}  ` : '';
       return `${when(i.created)}  ${who}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
     });
     if (next) lines.push(`more: ${kithCommand(`${command} --before ${next}`, opts.home as string | undefined)}`);

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { readContent } from '../node/media.js';
-import { postFields } from '../node/publishing.js';
+import { altTextOf, postFields } from '../node/publishing.js';
 import { parseErisUrn } from '../core/eris-urn.js';
 import { fail, isKithError, KithError } from '../core/errors.js';
 import { phraseToSeed } from '../core/mnemonic.js';
@@ -21,6 +21,7 @@ import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
 import { addSettingsCommand } from './settings-command.js';
+import { addContentCommands } from './content-commands.js';
 import { kithCommand } from './command-name.js';
 import { runningNode } from './control-client.js';
 
@@ -155,15 +156,28 @@ export function buildCli(): Command {
     .argument('<text>', 'what to say, or - to read it from standard input')
     .option('--reply-to <ap-id>', 'the post this one answers')
     .option('--attach <file...>', 'attach files (stored encrypted as ERIS; the post carries their read capability)')
+    .option('--alt <text...>', 'a description of each attached image, in the order of --attach (alt text, for people who cannot see it)')
+    .option('--cw <text>', 'a content warning: readers see it, and open the post to read it')
+    .option('--sensitive', 'hide the post (its images) behind a warning even without warning text')
     .action(
       action(async ([given = ''], opts) => {
         const text = textArgument(given, 'the post');
-        const input = { text, inReplyTo: opts.replyTo === undefined ? undefined : String(opts.replyTo) };
+        const input = {
+          text,
+          inReplyTo: opts.replyTo === undefined ? undefined : String(opts.replyTo),
+          ...(opts.cw !== undefined ? { summary: String(opts.cw) } : {}),
+          ...(opts.sensitive === true ? { sensitive: true } : {}),
+        };
+        const files = (opts.attach as string[] | undefined) ?? [];
+        const alts = (opts.alt as string[] | undefined) ?? [];
+        if (alts.length > files.length)
+          fail('malformed', `${alts.length} descriptions (--alt) for ${files.length} attached files (--attach): give one per file, in order`);
         // Refused by the node's own rules before any file is stored for it.
+        alts.forEach((alt, i) => altTextOf(alt, i));
         postFields(input);
         // The blocks go straight into the store (the running node, if any, shares it); the post names them.
-        const files = (opts.attach as string[] | undefined) ?? [];
-        const attachment = files.length === 0 ? undefined : await withService(opts, (s) => Promise.all(files.map((f) => s.media.attachFile(f))));
+        const stored = files.length === 0 ? undefined : await withService(opts, (s) => Promise.all(files.map((f) => s.media.attachFile(f))));
+        const attachment = stored?.map((a, i) => (alts[i] === undefined ? a : { ...a, name: alts[i] }));
         // A running node signs it and pushes it live to followers; otherwise it waits in the store for the next sync.
         const running = await runningNode(homePaths(opts.home as string | undefined));
         const r = running
@@ -330,6 +344,7 @@ export function buildCli(): Command {
   addNodeCommands(program);
   addDeviceCommands(program);
   addSettingsCommand(program);
+  addContentCommands(program);
 
   return program;
 }

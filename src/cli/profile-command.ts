@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { homePaths } from '../node/home.js';
-import { checkProfileChange, profileView, storeAvatar, type ProfileView } from '../node/profile.js';
+import { checkProfileChange, checkProfileImageFile, profileView, storeProfileImage, type ImageView, type ProfileView } from '../node/profile.js';
 import type { ProfileInput } from '../node/publishing.js';
 import { emit } from './output.js';
 import { action, withNode, withService, type Opts } from './common.js';
@@ -10,11 +10,16 @@ import { textArgument } from './read-input.js';
 
 /** `kith profile`: shows the profile, or signs a new version of it; with a running node, through it, so followers get it live. */
 
+function imageLine(i: ImageView | null): string {
+  return i === null ? '(none)' : `${i.mediaType}${i.size === null ? '' : `, ${i.size} bytes`} ${i.url}`;
+}
+
 function lines(p: ProfileView, home: string | undefined, indent = ''): string[] {
   const rows = [
     `name         ${p.name ?? '(none)'}`,
     `summary      ${p.summary === null ? '(none)' : p.summary.replace(/\n/g, `\n${indent}             `)}`,
-    `avatar       ${p.icon === null ? '(none)' : `${p.icon.mediaType}${p.icon.size === null ? '' : `, ${p.icon.size} bytes`} ${p.icon.url}`}`,
+    `avatar       ${imageLine(p.icon)}`,
+    `header       ${imageLine(p.image)}`,
     `DID          ${p.did}`,
   ].map((l) => indent + l);
   return [...rows, ...(p.name === null ? ['', `Set a display name with: ${kithCommand('profile --name "Your Name"', home)}`] : [])];
@@ -23,10 +28,11 @@ function lines(p: ProfileView, home: string | undefined, indent = ''): string[] 
 export function addProfileCommand(program: Command): void {
   program
     .command('profile')
-    .description('show your profile, or change its display name, summary or avatar')
+    .description('show your profile, or change its display name, summary, avatar or header image')
     .option('--name <name>', 'the name others see ("" removes it)')
     .option('--summary <text>', 'a few words about you ("" removes it, - reads standard input)')
     .option('--avatar <file>', 'an image shown beside your name ("" removes it)')
+    .option('--header <file>', 'a wide image shown above your profile ("" removes it)')
     .action(
       action(async (_args, opts: Opts) => {
         const home = opts.home as string | undefined;
@@ -35,9 +41,15 @@ export function addProfileCommand(program: Command): void {
         if (opts.summary !== undefined) text.summary = textArgument(String(opts.summary), 'a few words about you');
         // Name and summary are checked before the avatar's blocks are stored, so a refusal leaves the store as it was.
         checkProfileChange(text);
-        let fields: ProfileInput = text;
-        if (opts.avatar === '') fields = { ...text, icon: null };
-        else if (opts.avatar !== undefined) fields = { ...text, icon: await withNode(opts, (node) => storeAvatar(node.store, String(opts.avatar))) };
+        // Both files are checked before either is stored, so a refusal stores no block.
+        const checked = (file: unknown, what: string) => (file === '' || file === undefined ? file : checkProfileImageFile(String(file), what));
+        const avatarFile = checked(opts.avatar, 'an avatar');
+        const headerFile = checked(opts.header, 'a header');
+        const image = async (file: typeof avatarFile) =>
+          file === '' ? null : file === undefined ? undefined : await withNode(opts, (node) => storeProfileImage(node.store, file));
+        const icon = await image(avatarFile);
+        const header = await image(headerFile);
+        const fields: ProfileInput = { ...text, ...(icon !== undefined ? { icon } : {}), ...(header !== undefined ? { image: header } : {}) };
         if (Object.keys(fields).length === 0) {
           const shown = await withNode(opts, (node) => profileView(node));
           emit(opts, shown, () => lines(shown, home));

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { KithError, fail } from './errors.js';
 import { claimsErisUrn, parseErisUrn } from './eris-urn.js';
 import { parseDateTime } from './time.js';
+import { escapeHtml } from './post-text.js';
 import { actorId, apId, apIdKey, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
@@ -25,10 +26,6 @@ export function isoNow(now = Date.now()): string {
   return new Date(now).toISOString();
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 /** Plain text to the small HTML subset fediverse servers expect in `content`. */
 export function textToHtml(text: string): string {
   return text
@@ -46,6 +43,8 @@ export interface ProfileFields {
   gateways?: string[];
   /** An Image attachment (an ERIS read capability) for the avatar. */
   icon?: JsonObject;
+  /** An Image attachment (an ERIS read capability) for the header shown above the profile. */
+  image?: JsonObject;
 }
 
 /** An FEP-ef61 portable actor with its key as a FEP-521a Multikey. Unsigned. */
@@ -74,6 +73,7 @@ export function buildActor(did: Did, profile: ProfileFields = {}, now = Date.now
   if (profile.name !== undefined) actor.name = profile.name;
   if (profile.summary !== undefined) actor.summary = profile.summary;
   if (profile.icon !== undefined) actor.icon = profile.icon;
+  if (profile.image !== undefined) actor.image = profile.image;
   return actor;
 }
 
@@ -85,6 +85,12 @@ export interface NoteFields {
   cc?: string[];
   attachment?: JsonObject[];
   tag?: JsonObject[];
+  /** The `content` HTML when it was made with its links (core/post-text.ts); otherwise made from `text`. */
+  html?: string;
+  /** A content warning: shown instead of the post until the reader opens it. */
+  summary?: string;
+  /** Whether the post (or its media) is hidden behind a warning; true whenever `summary` is given. */
+  sensitive?: boolean;
 }
 
 export function newObjectId(did: Did): ApId {
@@ -96,13 +102,15 @@ export function buildNote(did: Did, fields: NoteFields, now = Date.now()): JsonO
     id: newObjectId(did),
     type: 'Note',
     attributedTo: actorId(did),
-    content: textToHtml(fields.text),
+    content: fields.html ?? textToHtml(fields.text),
     source: { content: fields.text, mediaType: 'text/plain' },
     published: isoNow(now),
     to: fields.to ?? [AS_PUBLIC],
     cc: fields.cc ?? [followersId(did)],
   };
   if (fields.inReplyTo !== undefined) note.inReplyTo = fields.inReplyTo;
+  if (fields.summary !== undefined) note.summary = fields.summary;
+  if (fields.sensitive === true || fields.summary !== undefined) note.sensitive = true;
   if (fields.attachment !== undefined) note.attachment = fields.attachment;
   if (fields.tag !== undefined && fields.tag.length > 0) note.tag = fields.tag;
   return note;

@@ -301,3 +301,19 @@ export const RESUME_SYNC_MAX_MS = 10 * MINUTE_MS;
 export const PEER_REDIAL_MIN_MS = 2 * SECOND_MS;
 /** The longest wait between dials of a peer that keeps not answering: a first ban's length. */
 export const PEER_REDIAL_MAX_MS = PEER_BASE_BAN_MS;
+// ---- What posts carry, petnames and search (issue 12, items 4 and 5) ----
+
+/** Longest content warning (a post's `summary`), plain text. */
+export const MAX_CONTENT_WARNING_CHARS = 500;
+/** Most hashtags and mentions one post carries; a post naming more is refused, not cut. */
+export const MAX_POST_TAGS = 50;
+/** Longest hashtag, without its '#'. */
+export const MAX_HASHTAG_CHARS = 100;
+/** Longest petname; one line, no control or formatting characters. */
+export const MAX_PETNAME_CHARS = 64;
+/** Longest search query, and the most words in it that count. */
+export const MAX_SEARCH_QUERY_CHARS = 200;
+export const MAX_SEARCH_TERMS = 12;
+/** Results of one search: posts and people each, by default and at most. */
+export const SEARCH_DEFAULT_LIMIT = 20;
+export const SEARCH_MAX_LIMIT = 100;

@@ -346,7 +346,7 @@ function actorIn(text: string, actor: Did, what: string): JsonObject | undefined
   return v.type === 'Person' && v.id === actorId(actor) ? v : undefined;
 }
 
-const PROFILE_FIELDS = ['name', 'summary', 'icon'] as const;
+const PROFILE_FIELDS = ['name', 'summary', 'icon', 'image'] as const;
 
 /**
  * `kith init --recover` starts the restored identity with a blank profile, newer than anything in
@@ -357,11 +357,11 @@ const PROFILE_FIELDS = ['name', 'summary', 'icon'] as const;
 function restoreProfile(node: KithNode, backupActor: JsonObject | undefined): string[] {
   if (backupActor === undefined) return [];
   const current = node.actor();
-  const fields: { name?: string; summary?: string; icon?: JsonObject } = {};
+  const fields: { name?: string; summary?: string; icon?: JsonObject; image?: JsonObject } = {};
   for (const k of PROFILE_FIELDS) {
     if (current[k] !== undefined) continue;
     const v = backupActor[k];
-    if (k === 'icon' ? isJsonObject(v) : typeof v === 'string') Object.assign(fields, { [k]: v });
+    if (k === 'icon' || k === 'image' ? isJsonObject(v) : typeof v === 'string') Object.assign(fields, { [k]: v });
   }
   const restored = Object.keys(fields);
   if (restored.length > 0) node.updateProfile(fields);

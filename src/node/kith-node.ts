@@ -132,10 +132,10 @@ export class KithNode {
   }
 
   /** A new signed version of the actor with these profile fields; the peer addresses and gateways it lists stay. */
-  updateProfile(profile: Pick<ProfileFields, 'name' | 'summary' | 'icon'>): Ingested {
+  updateProfile(profile: Pick<ProfileFields, 'name' | 'summary' | 'icon' | 'image'>): Ingested {
     return this.reviseActor((current) => {
       const next: JsonObject = { ...current };
-      for (const k of ['name', 'summary', 'icon'] as const) {
+      for (const k of ['name', 'summary', 'icon', 'image'] as const) {
         const v = profile[k];
         if (v === undefined) continue;
         if (v === '' || v === null) delete next[k];
@@ -181,14 +181,29 @@ export class KithNode {
     return parseBody(o);
   }
 
-  /** Signs a Create of a Note into the outbox. A reply mentions the author replied to, so their node can tell them. */
-  post(fields: NoteFields): Ingested & { noteId: ApId } {
+  /**
+   * Signs a Create of a Note into the outbox. Everyone it mentions is a Mention
+   * in its tags and copied (`cc`), as AS2 addresses them; a reply mentions the
+   * author replied to as well, so their node can tell them.
+   */
+  post(fields: NoteFields & { mentioned?: readonly Did[] }): Ingested & { noteId: ApId } {
     if (fields.text.trim().length === 0) fail('malformed', 'a post needs some text');
+    const { mentioned = [], ...note } = fields;
     const repliedTo = fields.inReplyTo !== undefined && isApId(fields.inReplyTo) ? didOf(fields.inReplyTo) : undefined;
-    const tag = repliedTo !== undefined && repliedTo !== this.did ? [{ type: 'Mention', href: actorId(repliedTo) }] : undefined;
-    const note = buildNote(this.did, { ...fields, ...(tag ? { tag, cc: [followersId(this.did), actorId(repliedTo!)] } : {}) });
-    const result = this.ingestor.ingest(this.sign(buildCreate(this.did, note)));
-    return { ...result, noteId: note.id as ApId };
+    const tag = [...(fields.tag ?? [])];
+    const addressed = [...mentioned];
+    if (repliedTo !== undefined && repliedTo !== this.did && !addressed.includes(repliedTo)) {
+      addressed.push(repliedTo);
+      tag.push({ type: 'Mention', href: actorId(repliedTo) });
+    }
+    const others = addressed.filter((d) => d !== this.did);
+    const built = buildNote(this.did, {
+      ...note,
+      ...(tag.length > 0 ? { tag } : {}),
+      ...(others.length > 0 ? { cc: [followersId(this.did), ...others.map(actorId)] } : {}),
+    });
+    const result = this.ingestor.ingest(this.sign(buildCreate(this.did, built)));
+    return { ...result, noteId: built.id as ApId };
   }
 
   /** The outbox, newest first. `before` is the last item of the previous page. */

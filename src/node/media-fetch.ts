@@ -125,7 +125,7 @@ export class MediaFetch {
         return;
       }
       // One attachment that cannot be kept does not keep the others from being kept.
-      for (const urn of erisAttachments(isJsonObject(doc.object) ? doc.object : doc)) {
+      for (const urn of linkedContent(doc)) {
         this.fetchContent(urn, `follow:${owner}`).catch((e: unknown) => this.log.warn(`could not keep media of ${short(owner)}: ${reasonOf(e)}`));
       }
     } catch (e) {
@@ -164,9 +164,9 @@ export class MediaFetch {
   }
 }
 
-/** The ERIS content a stored object links (attachments, an avatar), as read-capability URNs. */
+/** The ERIS content a stored object links (attachments, an avatar and a header), as read-capability URNs. */
 export function linkedContent(doc: JsonObject): string[] {
   const inner = isJsonObject(doc.object) ? doc.object : doc;
-  const icon = isJsonObject(doc.icon) && typeof doc.icon.url === 'string' && doc.icon.url.startsWith('urn:eris:') ? [doc.icon.url] : [];
-  return [...erisAttachments(inner), ...icon];
+  const images = [doc.icon, doc.image].flatMap((i) => (isJsonObject(i) && typeof i.url === 'string' && i.url.startsWith('urn:eris:') ? [i.url] : []));
+  return [...erisAttachments(inner), ...images];
 }

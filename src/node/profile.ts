@@ -10,8 +10,9 @@ import type { ProfileInput } from './publishing.js';
 
 /**
  * A person's profile as they edit it: a display name, a few words about
- * them (typed as text, published as HTML), and an avatar image stored as
- * ERIS like any attachment. "" (or null for the avatar) removes a field.
+ * them (typed as text, published as HTML), an avatar (`icon`) and a header
+ * (`image`), images stored as ERIS like any attachment. "" (or null for an
+ * image) removes a field.
  */
 
 /** What a person sees of their profile, as text. */
@@ -20,7 +21,15 @@ export interface ProfileView {
   readonly actor: string;
   readonly name: string | null;
   readonly summary: string | null;
-  readonly icon: { readonly url: string; readonly mediaType: string; readonly size: number | null } | null;
+  readonly icon: ImageView | null;
+  /** The header image shown above the profile. */
+  readonly image: ImageView | null;
+}
+
+export interface ImageView {
+  readonly url: string;
+  readonly mediaType: string;
+  readonly size: number | null;
 }
 
 /** A profile change whose values passed the rules: what the actor document will carry. */
@@ -29,6 +38,7 @@ export interface ProfileChange {
   /** Plain text; the actor carries it as HTML. */
   readonly summary?: string;
   readonly icon?: JsonObject | null;
+  readonly image?: JsonObject | null;
 }
 
 function checkedText(v: string | undefined, field: string, max: number): string | undefined {
@@ -46,45 +56,63 @@ export function checkProfileChange(input: ProfileInput): ProfileChange {
   const name = checkedText(input.name, 'a display name', MAX_PROFILE_NAME_CHARS);
   if (name !== undefined && /[\n\r]/.test(name)) fail('malformed', 'a display name is one line');
   const summary = checkedText(input.summary, 'a summary', MAX_PROFILE_SUMMARY_CHARS);
-  let icon: JsonObject | null | undefined;
-  if (input.icon === null) icon = null;
-  else if (input.icon !== undefined) {
-    const [a] = checkAttachments([input.icon]);
-    if (!String(a!.mediaType).startsWith('image/')) fail('malformed', `an avatar must be an image, not ${String(a!.mediaType)}`);
-    // The file name of an avatar ("IMG_2041.jpg") says nothing others need; the view link is this node's own.
-    const { src: _src, name: _name, ...plain } = a!;
-    icon = plain;
-  }
-  return { ...(name !== undefined ? { name } : {}), ...(summary !== undefined ? { summary } : {}), ...(icon !== undefined ? { icon } : {}) };
+  const icon = checkedImage(input.icon, 'an avatar');
+  const image = checkedImage(input.image, 'a header');
+  return {
+    ...(name !== undefined ? { name } : {}),
+    ...(summary !== undefined ? { summary } : {}),
+    ...(icon !== undefined ? { icon } : {}),
+    ...(image !== undefined ? { image } : {}),
+  };
 }
 
-/**
- * Stores an image file as ERIS for an avatar and returns the icon object the
- * actor carries. The file is checked before any block is stored. Its file
- * name stays here: a name like "IMG_2041.jpg" says nothing others need.
- */
-export async function storeAvatar(store: Store, path: string): Promise<JsonObject> {
+/** An avatar or header as the actor carries it: an image, without the links a device's view adds. */
+function checkedImage(v: JsonObject | null | undefined, what: string): JsonObject | null | undefined {
+  if (v === null || v === undefined) return v;
+  const [a] = checkAttachments([v]);
+  if (!String(a!.mediaType).startsWith('image/')) fail('malformed', `${what} must be an image, not ${String(a!.mediaType)}`);
+  // The file name ("IMG_2041.jpg") says nothing others need; the view link is this node's own.
+  const { src: _src, name: _name, ...plain } = a!;
+  return plain;
+}
+
+/** Checks an image file for an avatar or a header, before any of its blocks (or another file's) is stored. */
+export function checkProfileImageFile(path: string, what = 'an avatar'): { path: string; mediaType: string } {
   const mediaType = mediaTypeOf(path);
-  if (!mediaType.startsWith('image/')) fail('malformed', `an avatar must be an image (.png, .jpg, .gif, .webp, .avif or .svg), not ${path}`);
+  if (!mediaType.startsWith('image/')) fail('malformed', `${what} must be an image (.png, .jpg, .gif, .webp, .avif or .svg), not ${path}`);
   let size: number;
   try {
     size = statSync(path).size;
   } catch (e) {
     return fail('io', `cannot read ${path}: ${(e as Error).message}`);
   }
-  if (size > MAX_UPLOAD_BYTES) fail('too-large', `${path} is ${size} bytes; an avatar may have at most ${MAX_UPLOAD_BYTES}`);
-  const { name: _name, ...icon } = await attachFile(store, path, mediaType);
-  return icon;
+  if (size > MAX_UPLOAD_BYTES) fail('too-large', `${path} is ${size} bytes; ${what} may have at most ${MAX_UPLOAD_BYTES}`);
+  return { path, mediaType };
+}
+
+/**
+ * Stores an image file as ERIS for an avatar or a header and returns the
+ * object the actor carries. Its file name stays here: a name like
+ * "IMG_2041.jpg" says nothing others need.
+ */
+export async function storeProfileImage(store: Store, file: { path: string; mediaType: string }): Promise<JsonObject> {
+  const { name: _name, ...image } = await attachFile(store, file.path, file.mediaType);
+  return image;
+}
+
+function imageView(v: unknown): ImageView | null {
+  if (!isJsonObject(v) || typeof v.url !== 'string') return null;
+  return { url: v.url, mediaType: String(v.mediaType), size: typeof v.size === 'number' ? v.size : null };
 }
 
 export function profileView(node: KithNode): ProfileView {
   const actor = node.actor();
-  const icon = isJsonObject(actor.icon) && typeof actor.icon.url === 'string' ? actor.icon : undefined;
   return {
     did: node.did,
     actor: node.actorId,
     name: typeof actor.name === 'string' && actor.name !== '' ? actor.name : null,
     summary: typeof actor.summary === 'string' && actor.summary !== '' ? htmlToText(actor.summary) : null,
-    icon: icon ? { url: String(icon.url), mediaType: String(icon.mediaType), size: typeof icon.size === 'number' ? icon.size : null } : null,
+    icon: imageView(actor.icon),
+    image: imageView(actor.image),
   };
 }

@@ -8,6 +8,8 @@ import { Reading } from './reading.js';
 import { People } from './people.js';
 import { OwnerDevices } from './owner-devices.js';
 import { MediaLibrary } from './media-library.js';
+import { Petnames } from './petnames.js';
+import { Search } from './search.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
@@ -20,7 +22,8 @@ import { loadPreferences, updatePreferences, type Preferences } from './preferen
  *
  * Its parts by area: publishing (posts, replies, device-signed activities,
  * profile), reading (timeline, people, threads, notifications), people
- * (follows and blocks), devices (pairing), media; status and settings here.
+ * (follows and blocks), petnames, search, devices (pairing), media; status
+ * and settings here.
  */
 
 export type PreferencesListener = (p: Preferences) => void;
@@ -37,6 +40,8 @@ export class KithService {
   readonly people: People;
   readonly devices: OwnerDevices;
   readonly media: MediaLibrary;
+  readonly petnames: Petnames;
+  readonly search: Search;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -53,6 +58,8 @@ export class KithService {
     this.people = new People(node, this.link);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);
+    this.petnames = new Petnames(node, now);
+    this.search = new Search(node);
     this.report = new NodeReport(node, this.link);
   }
 

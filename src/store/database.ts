@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
 import { KithError } from '../core/errors.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
+import { registerSearchFunctions } from './search-functions.js';
 
 export type Db = Database.Database;
 
@@ -42,6 +43,8 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
     db.pragma('wal_autocheckpoint = 10000');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Before migrating: migration 8 and the search triggers it makes call these.
+    registerSearchFunctions(db);
     migrate(db, migrations);
   } catch (e) {
     db.close();

@@ -257,4 +257,89 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX revocations_subject_root_issuer ON revocations (subject, root, issuer);
     `,
   },
+  {
+    version: 8,
+    name: 'petnames, search over posts and people',
+    sql: `
+      -- Names the owner gives keys (DESIGN, principle 2): local, never published. "folded" is the
+      -- name as compared (NFKC, lower case), unique, so one name never points at two keys.
+      CREATE TABLE petnames (
+        did    TEXT PRIMARY KEY,
+        name   TEXT NOT NULL,
+        folded TEXT NOT NULL UNIQUE,
+        since  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Posts by their words and hashtags; the rowid is the object's row. Contentless: the words
+      -- are in the objects' bodies already, so the index holds only what finds them.
+      CREATE VIRTUAL TABLE post_search USING fts5 (
+        text, tags, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
+      );
+      -- Kept in step with objects in the writing transaction, whichever way a row is written;
+      -- kith_post_text and kith_post_tags (store/search-functions.ts) read a post out of its body.
+      CREATE TRIGGER post_search_add AFTER INSERT ON objects
+        WHEN NEW.type IN ('Create', 'Note', 'Article', 'Question', 'Page', 'Event') BEGIN
+        INSERT INTO post_search (rowid, text, tags)
+          SELECT NEW.n, t, kith_post_tags(NEW.body) FROM (SELECT kith_post_text(NEW.body) AS t) WHERE t IS NOT NULL;
+      END;
+      -- A body replaced (a delete that keeps a tombstone) is indexed as it now is.
+      CREATE TRIGGER post_search_change AFTER UPDATE OF body ON objects BEGIN
+        DELETE FROM post_search WHERE rowid = OLD.n;
+        INSERT INTO post_search (rowid, text, tags)
+          SELECT NEW.n, t, kith_post_tags(NEW.body) FROM (SELECT kith_post_text(NEW.body) AS t)
+          WHERE t IS NOT NULL AND NEW.type IN ('Create', 'Note', 'Article', 'Question', 'Page', 'Event');
+      END;
+      CREATE TRIGGER post_search_remove AFTER DELETE ON objects BEGIN
+        DELETE FROM post_search WHERE rowid = OLD.n;
+      END;
+      -- Posts stored before this index existed.
+      INSERT INTO post_search (rowid, text, tags)
+        SELECT n, t, kith_post_tags(body) FROM (
+          SELECT n, body, kith_post_text(body) AS t FROM objects WHERE type IN ('Create', 'Note', 'Article', 'Question', 'Page', 'Event')
+        ) WHERE t IS NOT NULL;
+
+      -- People by the name they give themselves (from their newest actor document) and the
+      -- petname the owner gave them; the FTS table reads its words from this one.
+      CREATE TABLE search_people (
+        n       INTEGER PRIMARY KEY,
+        did     TEXT NOT NULL UNIQUE,
+        name    TEXT NOT NULL DEFAULT '',
+        petname TEXT NOT NULL DEFAULT ''
+      );
+      CREATE VIRTUAL TABLE people_search USING fts5 (
+        name, petname, content = 'search_people', content_rowid = 'n', tokenize = 'unicode61 remove_diacritics 2'
+      );
+      CREATE TRIGGER search_people_add AFTER INSERT ON search_people BEGIN
+        INSERT INTO people_search (rowid, name, petname) VALUES (NEW.n, NEW.name, NEW.petname);
+      END;
+      CREATE TRIGGER search_people_change AFTER UPDATE ON search_people BEGIN
+        INSERT INTO people_search (people_search, rowid, name, petname) VALUES ('delete', OLD.n, OLD.name, OLD.petname);
+        INSERT INTO people_search (rowid, name, petname) VALUES (NEW.n, NEW.name, NEW.petname);
+      END;
+      -- A version of an actor that is the newest held names the person; an older one arriving late does not.
+      CREATE TRIGGER search_people_actor AFTER INSERT ON objects
+        WHEN NEW.type IN ('Person', 'Service', 'Application', 'Group', 'Organization') AND NEW.id = 'ap://' || NEW.owner || '/actor'
+          AND NOT EXISTS (SELECT 1 FROM objects p WHERE p.id = NEW.id AND p.n != NEW.n AND (p.created, p.digest) > (NEW.created, NEW.digest)) BEGIN
+        INSERT INTO search_people (did, name)
+          VALUES (NEW.owner, CASE WHEN json_type(NEW.body, '$.name') = 'text' THEN substr(json_extract(NEW.body, '$.name'), 1, 200) ELSE '' END)
+          ON CONFLICT (did) DO UPDATE SET name = excluded.name;
+      END;
+      CREATE TRIGGER petnames_search_add AFTER INSERT ON petnames BEGIN
+        INSERT INTO search_people (did, petname) VALUES (NEW.did, NEW.name) ON CONFLICT (did) DO UPDATE SET petname = excluded.petname;
+      END;
+      CREATE TRIGGER petnames_search_change AFTER UPDATE ON petnames BEGIN
+        UPDATE search_people SET petname = NEW.name WHERE did = NEW.did;
+      END;
+      CREATE TRIGGER petnames_search_remove AFTER DELETE ON petnames BEGIN
+        UPDATE search_people SET petname = '' WHERE did = OLD.did;
+      END;
+      -- People whose actor documents were stored before this index existed.
+      INSERT INTO search_people (did, name)
+        SELECT o.owner, CASE WHEN json_type(o.body, '$.name') = 'text' THEN substr(json_extract(o.body, '$.name'), 1, 200) ELSE '' END
+        FROM objects o
+        WHERE o.type IN ('Person', 'Service', 'Application', 'Group', 'Organization') AND o.id = 'ap://' || o.owner || '/actor'
+          AND NOT EXISTS (SELECT 1 FROM objects p WHERE p.id = o.id AND (p.created, p.digest) > (o.created, o.digest))
+        ON CONFLICT (did) DO NOTHING;
+    `,
+  },
 ];

@@ -8,6 +8,8 @@ import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
 import { LinkTable } from './links.js';
+import { PetnameTable } from './petnames.js';
+import { SearchTable } from './search.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -23,6 +25,8 @@ export class Store {
   readonly devices: DeviceTable;
   readonly blockedPeople: BlockedPeopleTable;
   readonly links: LinkTable;
+  readonly petnames: PetnameTable;
+  readonly search: SearchTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -37,6 +41,8 @@ export class Store {
     this.devices = new DeviceTable(db);
     this.blockedPeople = new BlockedPeopleTable(db);
     this.links = new LinkTable(db);
+    this.petnames = new PetnameTable(db);
+    this.search = new SearchTable(db);
   }
 
   static open(path: string): Store {

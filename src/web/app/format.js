@@ -6,9 +6,10 @@ export function shortDid(did) {
   return key.length > 16 ? `${key.slice(0, 10)}…${key.slice(-4)}` : key;
 }
 
+/** How a person is named: your petname for them, else the name they chose, else the start of their key. */
 export function displayName(person) {
   if (!person) return 'Someone';
-  return person.name?.trim() || shortDid(person.did);
+  return person.petname?.trim() || person.name?.trim() || shortDid(person.did);
 }
 
 const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });

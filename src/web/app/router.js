@@ -1,4 +1,4 @@
-// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/settings, #pair=CODE.
+// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #pair=CODE.
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -23,6 +23,8 @@ export function parseHash(hash) {
       return { name: 'notifications' };
     case 'settings':
       return { name: 'settings' };
+    case 'search':
+      return { name: 'search', q: params.get('q') || '' };
     default:
       return { name: 'notfound' };
   }
@@ -53,6 +55,7 @@ export const links = {
   settings: '#/settings',
   thread: (id) => `#/thread?id=${encodeURIComponent(id)}`,
   person: (did) => `#/people/${did}`,
+  search: (q) => (q ? `#/search?q=${encodeURIComponent(q)}` : '#/search'),
 };
 
 export function go(href) {

@@ -4,6 +4,7 @@ import { Thread } from './views/thread.js';
 import { Profile } from './views/profile.js';
 import { Notifications } from './views/notifications.js';
 import { Settings } from './views/settings.js';
+import { Search } from './views/search.js';
 import { links } from './router.js';
 
 function NotFound() {
@@ -27,6 +28,8 @@ export function Screen({ route }) {
       return html`<${Notifications} />`;
     case 'settings':
       return html`<${Settings} />`;
+    case 'search':
+      return html`<${Search} q=${route.q} />`;
     default:
       return html`<${NotFound} />`;
   }

@@ -4,6 +4,7 @@ import { post as apiPost, uploadMedia } from '../api.js';
 import { announce } from '../state.js';
 import { Alert, errorText } from './alert.js';
 import { Icon } from './icons.js';
+import { WarningInput, WarningToggle } from './content-warning.js';
 
 const MAX_FILES = 4;
 const MAX_BYTES = 16 * 1024 * 1024;
@@ -11,6 +12,8 @@ const MAX_BYTES = 16 * 1024 * 1024;
 const MAX_CHARS = 5000;
 /** Image descriptions as long as the node keeps. */
 const MAX_ALT_CHARS = 1500;
+/** Content warnings as long as the node keeps. */
+const MAX_WARNING_CHARS = 500;
 /** The counter turns to a warning this close to the limit. */
 const WARN_LEFT = 100;
 let counter = 0;
@@ -49,6 +52,8 @@ export function Composer({
   const [id] = useState(() => `composer-${++counter}`);
   const [text, setText] = useState('');
   const [files, setFiles] = useState([]);
+  const [warning, setWarning] = useState('');
+  const [warned, setWarned] = useState(false);
   const [posting, setPosting] = useState(false);
   const [error, setError] = useState('');
   const area = useRef(null);
@@ -136,10 +141,13 @@ export function Composer({
       const payload = { text: body };
       if (inReplyTo) payload.inReplyTo = inReplyTo;
       if (attachment.length) payload.attachment = attachment;
+      if (warned && warning.trim()) payload.summary = warning.trim();
       const res = await apiPost('/api/posts', payload);
       files.forEach((f) => URL.revokeObjectURL(f.url));
       setFiles([]);
       setText('');
+      setWarning('');
+      setWarned(false);
       announce(inReplyTo ? 'Reply posted.' : 'Posted.');
       onPosted?.(res.post);
     } catch (err) {
@@ -155,6 +163,7 @@ export function Composer({
   }
 
   return html` <form class="composer" onSubmit=${submit} aria-busy=${posting ? 'true' : 'false'}>
+    ${warned && html`<${WarningInput} id=${id} testid=${testid} value=${warning} max=${MAX_WARNING_CHARS} readonly=${posting} onInput=${setWarning} />`}
     <label class="visually-hidden" for=${id}>${label}</label>
     <textarea
       id=${id}
@@ -223,6 +232,7 @@ export function Composer({
         />
         <${Icon} name="image" /><span>Add image</span>
       </label>
+      <${WarningToggle} open=${warned} testid=${testid} onToggle=${() => setWarned(!warned)} />
       <span class="composer-end">
         <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
         ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { displayName, plural, shortDid } from '../format.js';
+import { displayName, plural } from '../format.js';
 import { links } from '../router.js';
 import { Avatar } from './avatar.js';
 import { Composer } from './composer.js';
@@ -9,6 +9,8 @@ import { ImageViewer } from './image-viewer.js';
 import { RichText } from './rich-text.js';
 import { ClaimedDate, Time } from './time.js';
 import { fetchMissingMedia } from '../media.js';
+import { Sensitive } from './content-warning.js';
+import { NameNote } from './person-name.js';
 
 const isImage = (a) => a.type === 'Image' || a.mediaType?.startsWith('image/');
 
@@ -54,12 +56,13 @@ function ReplyContext({ post }) {
 }
 
 /** The post's text; a long one folds behind "Show more" (never in a thread, where it is the point). */
-function PostText({ text, fold }) {
+function PostText({ text, fold, post }) {
   const [open, setOpen] = useState(false);
   const long = fold && isLong(text);
-  if (!long) return html`<${RichText} class="post-text" testid="post-text" text=${text} />`;
+  const rich = html`<${RichText} class="post-text" testid="post-text" text=${text} hashtags=${post.hashtags} mentions=${post.mentions} />`;
+  if (!long) return rich;
   return html` <div class=${open ? 'post-fold is-open' : 'post-fold'}>
-    <${RichText} class="post-text" testid="post-text" text=${text} />
+    ${rich}
     <button
       type="button"
       class="button button--quiet button--small post-more"
@@ -93,19 +96,21 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
       <span class="post-avatar"><${Avatar} person=${author} /></span>
       <div class="post-meta">
         <a class="post-author" href=${links.person(author.did)} data-testid="post-author">${name}</a>
-        ${author.name && html`<span class="post-did muted" title=${author.did}>${shortDid(author.did)}</span>`}
+        <${NameNote} person=${author} />
         <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
         ${post.publishedClaim && html`<${ClaimedDate} iso=${post.publishedClaim} />`}
       </div>
     </header>
     ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}
-    ${post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} />`}
-    ${
-      attachments.length > 0 &&
-      html` <div class=${`attachments attachments--${Math.min(attachments.length, 4)}`}>
-        ${attachments.map((a, i) => html`<${Attachment} key=${a.url || i} a=${a} onView=${() => setViewing(images.indexOf(a))} />`)}
-      </div>`
-    }
+    <${Sensitive} post=${post}>
+      ${post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} post=${post} />`}
+      ${
+        attachments.length > 0 &&
+        html` <div class=${`attachments attachments--${Math.min(attachments.length, 4)}`}>
+          ${attachments.map((a, i) => html`<${Attachment} key=${a.url || i} a=${a} onView=${() => setViewing(images.indexOf(a))} />`)}
+        </div>`
+      }
+    <//>
     ${viewing !== null && html`<${ImageViewer} images=${images} index=${viewing} onIndex=${setViewing} onClose=${() => setViewing(null)} />`}
     <footer class="post-actions">
       <button

@@ -5,12 +5,14 @@ import { announce } from '../state.js';
 import { Alert, errorText } from './alert.js';
 import { Avatar } from './avatar.js';
 
-/** Edit your name, summary and picture (PUT /api/profile). onSaved(profile). */
+/** Edit your name, summary, picture and header image (PUT /api/profile). onSaved(profile). */
 export function ProfileForm({ profile, onSaved, onCancel }) {
   const [name, setName] = useState(profile.name ?? '');
   const [summary, setSummary] = useState(profile.summary ?? '');
   const [icon, setIcon] = useState(undefined); // undefined: unchanged, null: removed, Attachment: new
   const [preview, setPreview] = useState('');
+  const [header, setHeader] = useState(undefined); // as icon, for the header image
+  const [headerPreview, setHeaderPreview] = useState('');
   const [uploading, setUploading] = useState(false);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState('');
@@ -25,28 +27,37 @@ export function ProfileForm({ profile, onSaved, onCancel }) {
     },
     [preview],
   );
+  useEffect(
+    () => () => {
+      if (headerPreview) URL.revokeObjectURL(headerPreview);
+    },
+    [headerPreview],
+  );
 
-  async function pick(e) {
+  /** Uploads the image picked for the picture (setIcon) or the header (setHeader), showing it meanwhile. */
+  const pickInto = (setImage, setShown, what) => async (e) => {
     const file = e.currentTarget.files?.[0];
     e.currentTarget.value = '';
     if (!file) return;
     if (!file.type.startsWith('image/')) {
-      setError('Choose an image for your picture.');
+      setError(`Choose an image for your ${what}.`);
       return;
     }
     setError('');
     setUploading(true);
-    setPreview(URL.createObjectURL(file));
+    setShown(URL.createObjectURL(file));
     try {
-      setIcon(await uploadMedia(file));
+      setImage(await uploadMedia(file));
     } catch (err) {
-      setPreview('');
-      setIcon(undefined);
-      setError(`Couldn't upload the picture: ${errorText(err)}`);
+      setShown('');
+      setImage(undefined);
+      setError(`Couldn't upload the ${what}: ${errorText(err)}`);
     } finally {
       setUploading(false);
     }
-  }
+  };
+  const pick = pickInto(setIcon, setPreview, 'picture');
+  const pickHeader = pickInto(setHeader, setHeaderPreview, 'header');
 
   async function save(e) {
     e.preventDefault();
@@ -55,6 +66,7 @@ export function ProfileForm({ profile, onSaved, onCancel }) {
     try {
       const body = { name: name.trim(), summary: summary.trim() };
       if (icon !== undefined) body.icon = icon;
+      if (header !== undefined) body.image = header;
       const saved = await put('/api/profile', body);
       announce('Profile saved.');
       onSaved?.(saved);
@@ -66,6 +78,7 @@ export function ProfileForm({ profile, onSaved, onCancel }) {
   }
 
   const shown = icon === null ? { ...profile, icon: null } : preview ? { ...profile, icon: preview } : profile;
+  const headerShown = header === null ? null : headerPreview || profile.image;
   return html` <form class="card form profile-form" onSubmit=${save} aria-labelledby="edit-profile-h">
     <h2 id="edit-profile-h">Edit profile</h2>
     <div class="field">
@@ -114,6 +127,29 @@ export function ProfileForm({ profile, onSaved, onCancel }) {
           </button>`
         }
         ${uploading && html`<span class="muted" role="status">Uploading…</span>`}
+      </div>
+    </fieldset>
+    <fieldset class="field">
+      <legend>Header</legend>
+      ${headerShown && html`<img class="profile-banner profile-banner--preview" src=${headerShown} alt="" data-testid="profile-header-preview" />`}
+      <div class="row">
+        <label class="button button--quiet file-button">
+          <input type="file" accept="image/*" class="visually-hidden" data-testid="profile-header" onChange=${pickHeader} />
+          <span>${headerShown ? 'Change header' : 'Add header'}</span>
+        </label>
+        ${
+          headerShown &&
+          html`<button
+            type="button"
+            class="button button--quiet"
+            onClick=${() => {
+              setHeader(null);
+              setHeaderPreview('');
+            }}
+          >
+            Remove header
+          </button>`
+        }
       </div>
     </fieldset>
     <${Alert} message=${error} />

@@ -11,6 +11,9 @@ import { Avatar } from '../components/avatar.js';
 import { PostList, bumpParent, withNewPost } from '../components/post-list.js';
 import { ProfileForm } from '../components/profile-form.js';
 import { RichText } from '../components/rich-text.js';
+import { NameNote } from '../components/person-name.js';
+import { PetnameForm } from '../components/petname-form.js';
+import { fetchMissingMedia } from '../media.js';
 
 function CopyDid({ did }) {
   const [copied, setCopied] = useState('');
@@ -117,10 +120,12 @@ export function Profile({ did, me }) {
   }
 
   return html` <div class="screen" data-screen="profile">
+    ${person?.image && html`<img class="profile-banner" src=${person.image} alt="" data-testid="profile-banner" onError=${fetchMissingMedia} />`}
     <header class="card profile-head">
       ${person ? html`<${Avatar} person=${person} size="xl" />` : html`<span class="avatar avatar--xl avatar--letter" aria-hidden="true"></span>`}
       <div class="profile-info">
         <h1 tabindex="-1">${name}${isMe && html` <span class="badge">You</span>`}</h1>
+        ${person?.petname && html`<p class="profile-self-name"><${NameNote} person=${person} class="muted" /></p>`}
         ${person?.summary && html`<${RichText} class="profile-summary" text=${person.summary} />`} ${target && html`<${CopyDid} did=${target} />`}
         <div class="profile-actions">
           ${
@@ -164,6 +169,7 @@ export function Profile({ did, me }) {
           html` <p class="alert alert--notice profile-not-found" data-testid="profile-not-found">${notFoundText(person)}</p>`
         }
         <${Alert} message=${error} />
+        ${!isMe && person && html`<${PetnameForm} key=${person.did} person=${person} onSaved=${(p) => setOverride({ ...person, ...p })} />`}
       </div>
     </header>
     ${editing && person && html`<${ProfileForm} profile=${person} onSaved=${saved} onCancel=${() => setEditing(false)} />`}
