@@ -9,6 +9,7 @@ import { People } from './people.js';
 import { OwnerDevices } from './owner-devices.js';
 import { MediaLibrary } from './media-library.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
+import { Inbox } from './inbox.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -37,6 +38,7 @@ export class KithService {
   readonly people: People;
   readonly devices: OwnerDevices;
   readonly media: MediaLibrary;
+  readonly inbox: Inbox;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -48,7 +50,8 @@ export class KithService {
   ) {
     const now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
-    this.publishing = new Publishing(node, this.link);
+    this.inbox = new Inbox(node, this.link, this.log);
+    this.publishing = new Publishing(node, this.link, this.inbox);
     this.reading = new Reading(node, now);
     this.people = new People(node, this.link);
     this.devices = new OwnerDevices(node, this.link, now);

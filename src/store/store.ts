@@ -8,6 +8,7 @@ import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
 import { LinkTable } from './links.js';
+import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -23,6 +24,8 @@ export class Store {
   readonly devices: DeviceTable;
   readonly blockedPeople: BlockedPeopleTable;
   readonly links: LinkTable;
+  readonly held: HeldDeliveries;
+  readonly outgoing: OutgoingDeliveries;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -37,6 +40,8 @@ export class Store {
     this.devices = new DeviceTable(db);
     this.blockedPeople = new BlockedPeopleTable(db);
     this.links = new LinkTable(db);
+    this.held = new HeldDeliveries(db);
+    this.outgoing = new OutgoingDeliveries(db);
   }
 
   static open(path: string): Store {
