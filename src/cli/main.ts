@@ -21,6 +21,7 @@ import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
 import { addSettingsCommand } from './settings-command.js';
+import { addNotificationsCommand } from './notifications-command.js';
 import { kithCommand } from './command-name.js';
 import { runningNode } from './control-client.js';
 
@@ -330,6 +331,7 @@ export function buildCli(): Command {
   addNodeCommands(program);
   addDeviceCommands(program);
   addSettingsCommand(program);
+  addNotificationsCommand(program);
 
   return program;
 }
