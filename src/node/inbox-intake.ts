@@ -88,7 +88,7 @@ export class InboxIntake {
   }
 
   private admit(input: string | Uint8Array | JsonObject, counted: boolean, sender: Did | undefined): Ingested {
-    const doc = isJsonObject(input as Json) ? (input as JsonObject) : parseJsonLimited(input as string | Uint8Array, this.node.ingestor.limits);
+    const doc = typeof input === 'string' || input instanceof Uint8Array ? parseJsonLimited(input, this.node.ingestor.limits) : input;
     if (!isJsonObject(doc)) fail('malformed', 'a delivery is one signed activity, a JSON object');
     // Cheap checks first, on what the activity claims; ingest then proves the claim (a forged author is refused there).
     const author = apIdParts(doc.id).did;
