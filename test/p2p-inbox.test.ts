@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readKeyFile } from '../src/store/keyfile.js';
+import { KithNode } from '../src/node/kith-node.js';
+import { KithService } from '../src/node/service.js';
+import { postOf } from '../src/node/reading.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
 import { actorId, followersId } from '../src/core/apid.js';
-import type { Did } from '../src/core/types.js';
 import { tempDir } from './helpers.js';
 import { pairDevice } from './device-client.js';
 import { kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
@@ -35,13 +37,24 @@ function assertNowhere(dir: string, text: string): void {
 test('three nodes: replies and mentions reach a stranger\u2019s node, and wait sealed with a follower while it is away', { timeout: 180_000 }, async () => {
   const homes = { a: tempDir('kith-ia-'), b: tempDir('kith-ib-'), c: tempDir('kith-ic-') };
   const running: NodeProcess[] = [];
-  const notificationsOf = (home: string): Promise<{ items: { kind: string; from: string; text: string | null }[] }> =>
-    kithJson(home, ['notifications', '--limit', '50']);
+  // Polled in this process, as `kith notifications` reads them (the store of a running node, beside it); the command itself once at the end.
+  const notificationsOf = async (home: string): Promise<{ kind: string; from: string; text: string | null }[]> => {
+    const service = KithService.open(home);
+    try {
+      return service.reading.notifications({ limit: 50 }).items.map((i) => {
+        const source = postOf(i.object)?.source as { content?: string } | undefined;
+        return { kind: i.kind, from: i.object.owner, text: source?.content ?? null };
+      });
+    } finally {
+      service.close();
+    }
+  };
   try {
-    const a = await kithJson(homes.a, ['init', '--name', 'Alice']);
-    await kithJson(homes.b, ['init']);
-    const c = await kithJson(homes.c, ['init']);
-    const question = await kithJson(homes.a, ['post', 'A asks: who is there?']);
+    // Made here rather than by `kith init` and `kith post`: the same code, without a process each on a busy machine.
+    const made = [homes.a, homes.b, homes.c].map((h) => KithNode.init(h).node);
+    const [a, c] = [made[0]!, made[2]!];
+    const question = a.post({ text: 'A asks: who is there?' });
+    for (const n of made) n.close();
 
     let nodeA = await startNode(homes.a);
     running.push(nodeA);
@@ -63,8 +76,8 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
     assert.equal(didFromPublicKey(key.publicKey), c.did);
     const mention = signDocument(
       buildCreate(
-        c.did as Did,
-        buildNote(c.did as Did, { text: 'C mentions A', tag: [{ type: 'Mention', href: actorId(a.did) }], cc: [followersId(c.did as Did), actorId(a.did)] }),
+        c.did,
+        buildNote(c.did, { text: 'C mentions A', tag: [{ type: 'Mention', href: actorId(a.did) }], cc: [followersId(c.did), actorId(a.did)] }),
       ),
       key,
     );
@@ -78,14 +91,14 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
     const got = await eventually(
       'A to be notified of C\u2019s reply and mention',
       () => notificationsOf(homes.a),
-      (n) => n.items.length >= expected.length,
+      (n) => n.length >= expected.length,
       30_000,
     );
     assert.deepEqual(
-      got.items.map((i) => [i.kind, i.text]).sort(),
+      got.map((i) => [i.kind, i.text]).sort(),
       [...expected].sort(),
     );
-    assert.ok(got.items.every((i) => i.from === c.did));
+    assert.ok(got.every((i) => i.from === c.did));
 
     // A goes away; C replies again. B, which keeps A's scope, holds it sealed to A.
     assert.equal(await nodeA.stop(), 0);
@@ -102,12 +115,20 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
     const after = await eventually(
       'A to get the held reply from B',
       () => notificationsOf(homes.a),
-      (n) => n.items.some((i) => i.text === marker),
+      (n) => n.some((i) => i.text === marker),
       30_000,
     );
-    assert.equal(after.items.find((i) => i.text === marker)?.kind, 'reply');
+    assert.equal(after.find((i) => i.text === marker)?.kind, 'reply');
     await nodeB.waitForLog(/inbox: handed 1 held delivery/, 30_000);
     assertNowhere(homes.b, marker);
+
+    // `kith notifications --json`, newest first: who, what, when.
+    const listed = await kithJson(homes.a, ['notifications']);
+    assert.deepEqual(
+      listed.items.map((i: { kind: string; from: string; text: string }) => [i.kind, i.from, i.text]),
+      [['reply', c.did, marker], ...got.map((i) => [i.kind, i.from, i.text])],
+    );
+    assert.ok(listed.items.every((i: { at: string }) => !Number.isNaN(Date.parse(i.at))));
   } catch (e) {
     for (const n of running) console.error(`---- ${n.home}\n${n.log().split('\n').filter((l) => /inbox|connected|identif/.test(l)).join('\n')}`);
     throw e;
