@@ -312,6 +312,8 @@ export const INBOX = Object.freeze({
   FRAME_TIMEOUT_MS: 10 * SECOND_MS,
   /** Opening an inbox stream to a peer gives up after this. */
   DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+  /** Deliveries (or holds) answered on one stream before it is closed; a sender with more opens another. */
+  REQUESTS_PER_STREAM: 256,
   /** Deliveries one sender (by the key that signed them) may have stored here per minute; past it they are refused as rate-limited. */
   PER_SENDER_PER_MINUTE: 60,
   /** Requests one peer may make per minute, whoever they are from: bounds the signatures a peer can make this node check. */

@@ -15,8 +15,10 @@ import type { PeerDiscipline } from './peer-discipline.js';
 import { short } from './network-log.js';
 
 /**
- * /kith/inbox/1.0.0: one request per stream, each a JSON frame, answered
- * with `{ok: true, status}` or `{ok: false, code, message}`:
+ * /kith/inbox/1.0.0: requests as JSON frames, each answered with
+ * `{ok: true, status}` or `{ok: false, code, message}`. Deliveries and holds
+ * may follow one another on one stream (up to INBOX.REQUESTS_PER_STREAM, so a
+ * busy sender pays for a stream once); a claim or an offer ends it.
  * - `{t: "deliver", to, activity}`: a signed activity for the person `to`;
  *   their node takes it in (see InboxIntake.receive), any other node says
  *   `not-found` (it is not theirs).
@@ -76,42 +78,43 @@ export class InboxProtocol {
     const peer = connection.remotePeer;
     const frames = frameStream(stream);
     try {
-      if (this.byPeer.add(peer.toString()) > INBOX.PER_PEER_PER_MINUTE) {
-        await this.send(frames, { ok: false, code: 'rate-limited', message: `more than ${INBOX.PER_PEER_PER_MINUTE} inbox requests a minute; try again later` });
-        await frames.close();
-        return;
-      }
-      let req: JsonObject;
-      try {
-        req = await this.readJson(frames);
-      } catch (e) {
-        // Framing trouble (an oversize frame, a bad prefix): say why, then hold the peer to account.
-        await this.send(frames, refusal(e)).catch((err: unknown) => this.log.debug(`answering ${short(peer.toString())} failed: ${reasonOf(err)}`));
-        await frames.close().catch((err: unknown) => this.log.debug(`closing an inbox stream failed: ${reasonOf(err)}`));
-        this.fault(peer, frames, e);
-        return;
-      }
-      switch (req.t) {
-        case 'deliver':
-          await this.answerDeliver(frames, req, peer);
+      for (let n = 0; n < INBOX.REQUESTS_PER_STREAM; n++) {
+        let req: JsonObject | null;
+        try {
+          req = await this.readRequest(frames);
+        } catch (e) {
+          // Framing trouble (an oversize frame, a bad prefix): say why, then hold the peer to account.
+          await this.send(frames, refusal(e)).catch((err: unknown) => this.log.debug(`answering ${short(peer.toString())} failed: ${reasonOf(err)}`));
+          await frames.close().catch((err: unknown) => this.log.debug(`closing an inbox stream failed: ${reasonOf(err)}`));
+          this.fault(peer, frames, e);
+          return;
+        }
+        if (req === null) break;
+        if (this.byPeer.add(peer.toString()) > INBOX.PER_PEER_PER_MINUTE) {
+          await this.send(frames, { ok: false, code: 'rate-limited', message: `more than ${INBOX.PER_PEER_PER_MINUTE} inbox requests a minute; try again later` });
           break;
-        case 'hold':
-          await this.answerHold(frames, req, peer);
-          break;
-        case 'claim':
+        }
+        if (req.t === 'deliver') await this.answerDeliver(frames, req, peer);
+        else if (req.t === 'hold') await this.answerHold(frames, req, peer);
+        else if (req.t === 'claim') {
           await this.keep(frames, parseDid(req.did), peer, true);
           break;
-        case 'offer':
+        } else if (req.t === 'offer') {
           await this.claim(frames, req, peer);
           break;
-        default:
-          fail('malformed', `an inbox request is deliver, hold, claim or offer, not ${JSON.stringify(req.t)?.slice(0, 20)}`);
+        } else fail('malformed', `an inbox request is deliver, hold, claim or offer, not ${JSON.stringify(req.t)?.slice(0, 20)}`);
       }
       await frames.close();
     } catch (e) {
       await this.send(frames, refusal(e)).catch((err: unknown) => this.log.debug(`answering ${short(peer.toString())} failed: ${reasonOf(err)}`));
       this.fault(peer, frames, e);
     }
+  }
+
+  /** The next request on a stream, or null when the peer ended it cleanly between requests. */
+  private async readRequest(frames: FrameStream): Promise<JsonObject | null> {
+    const body = await frames.readFrame(INBOX.MAX_FRAME_BYTES, INBOX.FRAME_TIMEOUT_MS);
+    return body === null ? null : parseFrame(body);
   }
 
   /** A broken or forged request costs the peer (PeerDiscipline); anything else (a lost stream, a refusal) only ends the stream. */
@@ -324,13 +327,17 @@ export class InboxProtocol {
   private async readJson(frames: FrameStream): Promise<JsonObject> {
     const body = await frames.readFrame(INBOX.MAX_FRAME_BYTES, INBOX.FRAME_TIMEOUT_MS);
     if (body === null) fail('io', 'the peer closed the inbox stream early');
-    let v: unknown;
-    try {
-      v = JSON.parse(Buffer.from(body).toString('utf8'));
-    } catch (e) {
-      return fail('malformed', `an inbox frame is one JSON object (${reasonOf(e)})`);
-    }
-    if (!isJsonObject(v as Json)) fail('malformed', 'an inbox frame is one JSON object');
-    return v as JsonObject;
+    return parseFrame(body);
   }
+}
+
+function parseFrame(body: Uint8Array): JsonObject {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(body).toString('utf8'));
+  } catch (e) {
+    return fail('malformed', `an inbox frame is one JSON object (${reasonOf(e)})`);
+  }
+  if (!isJsonObject(v as Json)) fail('malformed', 'an inbox frame is one JSON object');
+  return v as JsonObject;
 }
