@@ -40,7 +40,8 @@ const SENDING_PEERS = 4;
 const IN_FLIGHT = 16;
 const perSender = argValue(args, '--per-sender', 20);
 const rounds = argValue(args, '--rounds', 3);
-if (2 * perSender > INBOX.PER_SENDER_PER_MINUTE) throw new Error(`--per-sender is at most ${INBOX.PER_SENDER_PER_MINUTE / 2} (two runs within the per-sender rate)`);
+if (2 * perSender > INBOX.PER_SENDER_PER_MINUTE)
+  throw new Error(`--per-sender is at most ${INBOX.PER_SENDER_PER_MINUTE / 2} (two runs within the per-sender rate)`);
 const progress = progressLine(json);
 const netOpts = { listenHost: '127.0.0.1', mdns: false, relayListen: false } as const;
 const dirs: string[] = [];
@@ -174,8 +175,10 @@ try {
     nodes.push(recipient);
     holder.follow(recipient.did);
     const activity = mention(sender, recipient.did, `held for round ${r}`);
-    const envelope = await sealDelivery(Buffer.from(JSON.stringify(activity), 'utf8'), { recipient: recipient.did, sender: sender.did, created: Date.now() }, (m) =>
-      sign(sender.key, m),
+    const envelope = await sealDelivery(
+      Buffer.from(JSON.stringify(activity), 'utf8'),
+      { recipient: recipient.did, sender: sender.did, created: Date.now() },
+      (m) => sign(sender.key, m),
     );
     const held = await request(sendingPeer, holderNet.peerId, { t: 'hold', envelope });
     if (held.status !== 'held') throw new Error(`the holder did not hold it: ${held.code}: ${held.message}`);
@@ -192,7 +195,10 @@ try {
     const start = performance.now();
     const rnet = await Network.start(recipient, { ...netOpts, bootstrap: [holderNet.addresses()[0]!] });
     nets.push(rnet);
-    const at = await Promise.race([arrived, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the held delivery did not arrive in 60 s')), 60_000))]);
+    const at = await Promise.race([
+      arrived,
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the held delivery did not arrive in 60 s')), 60_000)),
+    ]);
     holderNet.host.removeEventListener('peer:connect', onContact);
     if (contact === 0) throw new Error('the holder never saw the recipient connect');
     arrivals.push({ fromStartMs: at - start, fromContactMs: at - contact });
@@ -224,7 +230,9 @@ try {
     console.log(`inbox benchmark: ${total} deliveries from ${SENDERS} senders over ${SENDING_PEERS} peers, ${IN_FLIGHT} in flight`);
     const pct = (x: number): string => `${((x / result.rawIngestPerSec) * 100).toFixed(0)}% of raw ingest`;
     console.log(`  deliveries accepted, a stream each      ${String(result.deliveriesPerSec).padStart(7)} /s   ${pct(result.deliveriesPerSec)}`);
-    console.log(`  deliveries accepted, on open streams    ${String(result.deliveriesOnOpenStreamsPerSec).padStart(7)} /s   ${pct(result.deliveriesOnOpenStreamsPerSec)}`);
+    console.log(
+      `  deliveries accepted, on open streams    ${String(result.deliveriesOnOpenStreamsPerSec).padStart(7)} /s   ${pct(result.deliveriesOnOpenStreamsPerSec)}`,
+    );
     console.log(`  raw ingest, one per commit              ${String(result.rawIngestPerSec).padStart(7)} /s   (the same node, the same kind of object)`);
     console.log(`  held delivery reaches its recipient (median of ${rounds}):`);
     console.log(`    from the start of its network   ${String(result.heldArrivalFromStartMs).padStart(6)} ms`);

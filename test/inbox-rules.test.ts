@@ -74,8 +74,14 @@ test('core: whom an activity addresses', () => {
   const postId = (post.object as JsonObject).id as string;
   assert.deepEqual(recipientsOf(note(c, 'a reply', { inReplyTo: postId })), [a.did], 'a reply addresses the author of the post');
   assert.deepEqual(recipientsOf(note(c, 'hi', { mention: a.did })), [a.did], 'a mention addresses whom it mentions');
-  assert.ok(isAddressedTo({ '@context': [], id: `ap://${c.did}/objects/1`, type: 'Like', actor: actorId(c.did), object: postId }, a.did), 'a Like, its object\u2019s owner');
-  assert.ok(isAddressedTo({ '@context': [], id: `ap://${c.did}/objects/2`, type: 'Follow', actor: actorId(c.did), object: actorId(a.did) }, a.did), 'a Follow, whom it follows');
+  assert.ok(
+    isAddressedTo({ '@context': [], id: `ap://${c.did}/objects/1`, type: 'Like', actor: actorId(c.did), object: postId }, a.did),
+    'a Like, its object\u2019s owner',
+  );
+  assert.ok(
+    isAddressedTo({ '@context': [], id: `ap://${c.did}/objects/2`, type: 'Follow', actor: actorId(c.did), object: actorId(a.did) }, a.did),
+    'a Follow, whom it follows',
+  );
   assert.deepEqual(recipientsOf(note(c, 'just talking')), [], 'a plain post addresses nobody');
   assert.deepEqual(recipientsOf(note(c, 'self', { mention: c.did })), [], 'the author is never their own recipient');
 });
@@ -147,8 +153,10 @@ test('inbox: delivered, duplicate, blocked, flood, not addressed, unsealable, wr
     // A holder (the double) offers A a delivery sealed to someone else's key: A proves it is A's node, refuses the blob, lets it go.
     const afterFlood = objects();
     const other = person();
-    const sealed = await sealDelivery(Buffer.from(JSON.stringify(note(c, 'sealed for another', { mention: a.did }))), { recipient: other.did, sender: c.did, created: Date.now() }, (m) =>
-      sign(c.key, m),
+    const sealed = await sealDelivery(
+      Buffer.from(JSON.stringify(note(c, 'sealed for another', { mention: a.did }))),
+      { recipient: other.did, sender: c.did, created: Date.now() },
+      (m) => sign(c.key, m),
     );
     // Re-addressed to A and signed again by the sender: the envelope checks, the ciphertext does not open with A's key.
     const { sig: _drop, ...unsigned } = { ...sealed, recipient: a.did };
@@ -156,7 +164,10 @@ test('inbox: delivered, duplicate, blocked, flood, not addressed, unsealable, wr
     const refusalsBefore = a.store.refusals.list().find((x) => x.code === 'malformed')?.count ?? 0;
     const offer = await request(double, net.peerId, { t: 'offer', did: a.did, nonce: 'n0nce' });
     const proof = Buffer.from(offer.answer.sig as string, 'base64');
-    assert.ok(verify(publicKeyFromDid(a.did), claimMessage(a.did, double.peerId.toString(), net.peerId, 'n0nce'), proof), 'A signs the claim naming both peers');
+    assert.ok(
+      verify(publicKeyFromDid(a.did), claimMessage(a.did, double.peerId.toString(), net.peerId, 'n0nce'), proof),
+      'A signs the claim naming both peers',
+    );
     await offer.frames.writeFrame(encode({ n: 7, envelope: bad }));
     await offer.frames.writeFrame(encode({ end: true, more: false }));
     const ack = JSON.parse(Buffer.from((await offer.frames.readFrame(INBOX.MAX_FRAME_BYTES, 10_000))!).toString('utf8'));

@@ -94,10 +94,7 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
       (n) => n.length >= expected.length,
       30_000,
     );
-    assert.deepEqual(
-      got.map((i) => [i.kind, i.text]).sort(),
-      [...expected].sort(),
-    );
+    assert.deepEqual(got.map((i) => [i.kind, i.text]).sort(), [...expected].sort());
     assert.ok(got.every((i) => i.from === c.did));
 
     // A goes away; C replies again. B, which keeps A's scope, holds it sealed to A.
@@ -130,7 +127,14 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
     );
     assert.ok(listed.items.every((i: { at: string }) => !Number.isNaN(Date.parse(i.at))));
   } catch (e) {
-    for (const n of running) console.error(`---- ${n.home}\n${n.log().split('\n').filter((l) => /inbox|connected|identif/.test(l)).join('\n')}`);
+    for (const n of running)
+      console.error(
+        `---- ${n.home}\n${n
+          .log()
+          .split('\n')
+          .filter((l) => /inbox|connected|identif/.test(l))
+          .join('\n')}`,
+      );
     throw e;
   } finally {
     await Promise.all(running.map((n) => n.stop()));

@@ -106,7 +106,10 @@ export async function openDelivery(e: HeldEnvelope, x25519Secret: Uint8Array): P
     return new Uint8Array(pt);
   } catch (err) {
     if (err instanceof OpenError) {
-      throw new KithError('malformed', `the delivery held for ${e.recipient} from ${e.sender} does not open with the recipient's key (sealed to another key, or altered)`);
+      throw new KithError(
+        'malformed',
+        `the delivery held for ${e.recipient} from ${e.sender} does not open with the recipient's key (sealed to another key, or altered)`,
+      );
     }
     throw err;
   }

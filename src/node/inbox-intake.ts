@@ -95,7 +95,10 @@ export class InboxIntake {
     if (sender !== undefined && author !== sender) fail('wrong-key', `a delivery sealed by ${sender} carries an activity of ${author}`);
     if (this.node.store.blockedPeople.has(author)) fail('blocked', `${author} is blocked on this node; nothing of theirs is taken in`);
     if (!isAddressedTo(doc, this.node.did)) {
-      fail('not-addressed', `this activity does not address ${this.node.did} (by to/cc, a mention, a reply to their post, or acting on their object), so this node does not take it in`);
+      fail(
+        'not-addressed',
+        `this activity does not address ${this.node.did} (by to/cc, a mention, a reply to their post, or acting on their object), so this node does not take it in`,
+      );
     }
     if (counted && this.bySender.current(author) >= this.perSenderPerMinute) {
       fail('rate-limited', `${author} has delivered ${this.perSenderPerMinute} activities here this minute; try again in a minute`);
@@ -130,9 +133,11 @@ export class InboxIntake {
     const e = checkEnvelope(envelope, maxSealedBytes(this.node));
     const now = this.now();
     if (e.recipient === this.node.did) fail('conflict', 'this is the recipient\u2019s own node: deliver the activity itself, not a sealed copy');
-    if (this.node.store.follows.get(e.recipient) === undefined) fail('not-found', `this node does not keep ${e.recipient}'s scope, so it holds nothing for them`);
+    if (this.node.store.follows.get(e.recipient) === undefined)
+      fail('not-found', `this node does not keep ${e.recipient}'s scope, so it holds nothing for them`);
     if (this.node.store.blockedPeople.has(e.sender)) fail('blocked', `${e.sender} is blocked on this node; nothing of theirs is held`);
-    if (e.created > now + INBOX.HELD_CLOCK_SKEW_MS) fail('not-yet-valid', `the held delivery claims a time in the future (${new Date(e.created).toISOString()})`);
+    if (e.created > now + INBOX.HELD_CLOCK_SKEW_MS)
+      fail('not-yet-valid', `the held delivery claims a time in the future (${new Date(e.created).toISOString()})`);
     if (e.created < now - INBOX.HELD_EXPIRY_MS) fail('expired', 'the held delivery is older than holders keep anything');
     if (this.bySender.current(e.sender) >= this.perSenderPerMinute) {
       fail('rate-limited', `${e.sender} has left ${this.perSenderPerMinute} deliveries here this minute; try again in a minute`);
@@ -143,7 +148,8 @@ export class InboxIntake {
       { perRecipient: INBOX.HELD_PER_RECIPIENT, perSender: INBOX.HELD_PER_SENDER },
       now,
     );
-    if (r === 'recipient-full') fail('rate-limited', `this node already holds ${INBOX.HELD_PER_RECIPIENT} deliveries for ${e.recipient}; try again once they have claimed them`);
+    if (r === 'recipient-full')
+      fail('rate-limited', `this node already holds ${INBOX.HELD_PER_RECIPIENT} deliveries for ${e.recipient}; try again once they have claimed them`);
     if (r === 'sender-full') fail('rate-limited', `this node already holds ${INBOX.HELD_PER_SENDER} deliveries from ${e.sender}`);
     if (r === 'held') this.bySender.add(e.sender);
     return r;
@@ -169,7 +175,8 @@ export class InboxIntake {
   }
 
   private refused(e: unknown): KithError {
-    const err = e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error)?.message ?? String(e)}`);
+    const err =
+      e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error)?.message ?? String(e)}`);
     // Ingest counts its own refusals; these are the inbox's.
     if (!ingestCounted.has(err)) this.node.store.refusals.record(err.code, err.message, this.now());
     return err;

@@ -91,7 +91,11 @@ export class InboxProtocol {
         }
         if (req === null) break;
         if (this.byPeer.add(peer.toString()) > INBOX.PER_PEER_PER_MINUTE) {
-          await this.send(frames, { ok: false, code: 'rate-limited', message: `more than ${INBOX.PER_PEER_PER_MINUTE} inbox requests a minute; try again later` });
+          await this.send(frames, {
+            ok: false,
+            code: 'rate-limited',
+            message: `more than ${INBOX.PER_PEER_PER_MINUTE} inbox requests a minute; try again later`,
+          });
           break;
         }
         if (req.t === 'deliver') await this.answerDeliver(frames, req, peer);
@@ -157,7 +161,8 @@ export class InboxProtocol {
     let answer: Answer;
     try {
       answer = { ok: true, status: this.intake.hold(req.envelope as Json) };
-      if (answer.status === 'held') this.log.info(`inbox: holding a sealed delivery for ${short(String((req.envelope as JsonObject).recipient))} from ${short(peer.toString())}`);
+      if (answer.status === 'held')
+        this.log.info(`inbox: holding a sealed delivery for ${short(String((req.envelope as JsonObject).recipient))} from ${short(peer.toString())}`);
     } catch (e) {
       answer = refusal(e);
       this.log.info(`inbox: refused to hold a delivery from ${short(peer.toString())}: ${reasonOf(e)}`);

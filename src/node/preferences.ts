@@ -31,7 +31,14 @@ export interface Preferences {
   readonly filterStrangers: boolean;
 }
 
-export const DEFAULT_PREFERENCES: Preferences = { keepFollowedMedia: true, deviceLifetimeDays: 365, discoverable: true, apiHosts: [], trustedProxies: [], filterStrangers: false };
+export const DEFAULT_PREFERENCES: Preferences = {
+  keepFollowedMedia: true,
+  deviceLifetimeDays: 365,
+  discoverable: true,
+  apiHosts: [],
+  trustedProxies: [],
+  filterStrangers: false,
+};
 
 const KEY = 'preferences';
 const MAX_LIFETIME_DAYS = 730;

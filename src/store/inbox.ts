@@ -31,9 +31,7 @@ export class HeldDeliveries {
   private readonly hasStmt;
 
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare(
-      'INSERT OR IGNORE INTO held_deliveries (recipient, sender, created, received, hash, envelope) VALUES (?, ?, ?, ?, ?, ?)',
-    );
+    this.insertStmt = db.prepare('INSERT OR IGNORE INTO held_deliveries (recipient, sender, created, received, hash, envelope) VALUES (?, ?, ?, ?, ?, ?)');
     this.byRecipientStmt = db.prepare('SELECT n, recipient, sender, created, envelope FROM held_deliveries WHERE recipient = ? ORDER BY n LIMIT ?');
     this.countRecipientStmt = db.prepare('SELECT COUNT(*) FROM held_deliveries WHERE recipient = ?').pluck();
     this.countSenderStmt = db.prepare('SELECT COUNT(*) FROM held_deliveries WHERE sender = ?').pluck();

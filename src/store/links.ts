@@ -47,7 +47,11 @@ export class LinkTable {
     const linked = (f: NotificationFilter): string => `SELECT ${COLUMNS}, CASE WHEN max(l.kind = 'reply') THEN 'reply' ELSE 'mention' END AS kind
        FROM object_links l JOIN objects o ON o.n = l.object JOIN scopes s ON s.n = o.scope
        WHERE l.target_owner = ? AND o.owner != l.target_owner AND ${NOT_BLOCKED} ${FILTERS[f]}`;
-    const each = <T>(make: (f: NotificationFilter) => T): Record<NotificationFilter, T> => ({ all: make('all'), known: make('known'), strangers: make('strangers') });
+    const each = <T>(make: (f: NotificationFilter) => T): Record<NotificationFilter, T> => ({
+      all: make('all'),
+      known: make('known'),
+      strangers: make('strangers'),
+    });
     this.mentionsStmt = each((f) => db.prepare(`${linked(f)} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`));
     this.mentionsBeforeStmt = each((f) => db.prepare(`${linked(f)} AND ${OLDER_THAN} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`));
     this.unreadStmt = each((f) =>
@@ -73,9 +77,7 @@ export class LinkTable {
   addressedTo(owner: Did, page: Page, filter: NotificationFilter = 'all'): LinkedObject[] {
     const b = page.before;
     return (
-      b === undefined
-        ? this.mentionsStmt[filter].all(owner, page.limit)
-        : this.mentionsBeforeStmt[filter].all(owner, b.created, raw(b.digest), page.limit)
+      b === undefined ? this.mentionsStmt[filter].all(owner, page.limit) : this.mentionsBeforeStmt[filter].all(owner, b.created, raw(b.digest), page.limit)
     ) as LinkedObject[];
   }
 

@@ -32,7 +32,10 @@ function Quote({ quote }) {
 export function Notifications() {
   useTitle('Notifications');
   const [filtered, setFiltered] = useState(false);
-  const list = usePaged((before) => get(`/api/notifications${query({ before, limit: 20, ...(filtered ? { filtered: 'true' } : {}) })}`), `notifications${filtered ? '-filtered' : ''}`);
+  const list = usePaged(
+    (before) => get(`/api/notifications${query({ before, limit: 20, ...(filtered ? { filtered: 'true' } : {}) })}`),
+    `notifications${filtered ? '-filtered' : ''}`,
+  );
   const timer = useRef(null);
 
   // Viewing the screen reads them; the unread styling stays until the next visit.
@@ -58,10 +61,18 @@ export function Notifications() {
 
   return html` <div class="screen" data-screen="notifications">
     <h1 tabindex="-1">Notifications</h1>
-    ${(list.extra?.filtering || filtered) &&
-    html`<button type="button" class="button button--quiet" data-testid="notifications-filtered" aria-pressed=${filtered} onClick=${() => setFiltered((f) => !f)}>
-      ${filtered ? 'Back to notifications' : 'Filtered: from people you don\u2019t know'}
-    </button>`}
+    ${
+      (list.extra?.filtering || filtered) &&
+      html`<button
+        type="button"
+        class="button button--quiet"
+        data-testid="notifications-filtered"
+        aria-pressed=${filtered}
+        onClick=${() => setFiltered((f) => !f)}
+      >
+        ${filtered ? 'Back to notifications' : 'Filtered: from people you don\u2019t know'}
+      </button>`
+    }
     <section class="notification-list" aria-label="Notifications">
       ${list.items.map(
         (n) =>
