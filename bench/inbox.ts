@@ -202,6 +202,8 @@ try {
     holderNet.host.removeEventListener('peer:connect', onContact);
     if (contact === 0) throw new Error('the holder never saw the recipient connect');
     arrivals.push({ fromStartMs: at - start, fromContactMs: at - contact });
+    // The hand-over ends with the holder dropping it; stopping before that would cut the last frames.
+    for (const until = Date.now() + 30_000; holder.store.held.countFor(recipient.did) > 0 && Date.now() < until;) await new Promise((r) => setTimeout(r, 20));
     await rnet.stop();
     nets.splice(nets.indexOf(rnet), 1);
   }
