@@ -32,7 +32,7 @@ import { short } from './network-log.js';
  *   drops those.
  * - `{t: "offer", did, nonce}`: the same hand-over started by the holder
  *   when the recipient's node connects: the recipient answers `{sig}`.
- * Frames are capped (INBOX.MAX_FRAME_BYTES), each waits at most
+ * Frames are capped (INBOX.MAX_FRAME_BYTES, or what the object limit needs), each waits at most
  * INBOX.FRAME_TIMEOUT_MS, and each peer has a request rate.
  */
 
@@ -57,8 +57,13 @@ function refusal(e: unknown): Answer {
 
 const encode = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v), 'utf8');
 
+/** Room in a frame beside the sealed object: the envelope's other fields, the request around it. */
+const FRAME_OVERHEAD_BYTES = 4096;
+
 export class InboxProtocol {
   private readonly byPeer = new WindowCounter(60_000, INBOX.MAX_COUNTED);
+  /** INBOX.MAX_FRAME_BYTES, or more when the operator lets objects be larger (a sealed one travels as base64). */
+  private readonly maxFrame: number;
 
   constructor(
     private readonly node: KithNode,
@@ -66,7 +71,9 @@ export class InboxProtocol {
     private readonly log: Logger,
     readonly intake: InboxIntake,
     private readonly discipline: PeerDiscipline,
-  ) {}
+  ) {
+    this.maxFrame = Math.max(INBOX.MAX_FRAME_BYTES, Math.ceil(((node.ingestor.limits.maxObjectBytes + 16) * 4) / 3) + FRAME_OVERHEAD_BYTES);
+  }
 
   async start(): Promise<void> {
     await this.host.handle(INBOX_PROTOCOL, (stream, connection) => this.serve(stream, connection));
@@ -117,7 +124,7 @@ export class InboxProtocol {
 
   /** The next request on a stream, or null when the peer ended it cleanly between requests. */
   private async readRequest(frames: FrameStream): Promise<JsonObject | null> {
-    const body = await frames.readFrame(INBOX.MAX_FRAME_BYTES, INBOX.FRAME_TIMEOUT_MS);
+    const body = await frames.readFrame(this.maxFrame, INBOX.FRAME_TIMEOUT_MS);
     return body === null ? null : parseFrame(body);
   }
 
@@ -330,7 +337,7 @@ export class InboxProtocol {
   }
 
   private async readJson(frames: FrameStream): Promise<JsonObject> {
-    const body = await frames.readFrame(INBOX.MAX_FRAME_BYTES, INBOX.FRAME_TIMEOUT_MS);
+    const body = await frames.readFrame(this.maxFrame, INBOX.FRAME_TIMEOUT_MS);
     if (body === null) fail('io', 'the peer closed the inbox stream early');
     return parseFrame(body);
   }
