@@ -347,4 +347,6 @@ export const INBOX = Object.freeze({
   DHT_FIND_TIMEOUT_MS: 5 * SECOND_MS,
   /** Wait after a peer identifies before asking it for deliveries held for us (its protocols are known by then). */
   CLAIM_DELAY_MS: 300,
+  /** A peer identifies again whenever its addresses change: it is asked (and offered) held deliveries at most this often. */
+  RECONTACT_MIN_MS: 60 * SECOND_MS,
 });

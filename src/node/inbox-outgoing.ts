@@ -208,7 +208,7 @@ export class DeliveryQueue {
     }
   }
 
-  /** Where the recipient's own node may be: peers that said they were it, and the addresses their actor document lists. */
+  /** Where the recipient's own node may be: the address this node followed them by, peers that said they were it, the addresses their actor document lists. */
   private homeCandidates(did: Did): Candidate[] {
     const byKey = new Map<string, Candidate>();
     const add = (addr: string, peerHint?: string): void => {
@@ -227,6 +227,8 @@ export class DeliveryQueue {
       if (!entry.addrs.some((a) => a.equals(ma))) entry.addrs.push(ma);
       byKey.set(key, entry);
     };
+    const hint = this.node.store.follows.get(did)?.hint;
+    if (hint !== undefined && hint !== null) add(hint);
     for (const p of this.node.store.peers.holdersOf(did, outboxId(did), INBOX.CANDIDATES_PER_ATTEMPT)) {
       if (p.did === did) for (const a of p.addrs) add(a, p.peerId);
     }

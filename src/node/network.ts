@@ -77,6 +77,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly redial: Redial;
   readonly inbox: InboxProtocol;
   readonly deliveries: DeliveryQueue;
+  /** When each peer was last asked for held deliveries (see inboxContact). */
+  private readonly inboxContacts = new Map<string, number>();
   private resyncTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -168,6 +170,13 @@ export class Network extends EventEmitter<NetworkEvents> {
    */
   private async inboxContact(peer: PeerId): Promise<void> {
     if (this.host.status !== 'started' || this.host.getConnections(peer).length === 0) return;
+    const now = Date.now();
+    const key = peer.toString();
+    if (now - (this.inboxContacts.get(key) ?? 0) < INBOX.RECONTACT_MIN_MS) return;
+    if (this.inboxContacts.size >= INBOX.MAX_COUNTED) {
+      for (const [k, at] of this.inboxContacts) if (now - at >= INBOX.RECONTACT_MIN_MS) this.inboxContacts.delete(k);
+    }
+    this.inboxContacts.set(key, now);
     const who = short(peer.toString());
     const pull = this.inbox.claimFrom(peer).catch((e: unknown) => this.log.info(`inbox: asking ${who} for held deliveries failed: ${reasonOf(e)}`));
     try {
