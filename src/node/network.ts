@@ -23,7 +23,7 @@ import { nodeStatus, type NodeStatus } from './node-status.js';
 import { InboxIntake } from './inbox-intake.js';
 import { INBOX_PROTOCOL, InboxProtocol } from './inbox-protocol.js';
 import { DeliveryQueue } from './inbox-outgoing.js';
-import { short } from './network-log.js';
+import { InboxContact } from './inbox-contact.js';
 
 /**
  * The node on the network: a libp2p host and the parts that run Kith on it,
@@ -34,7 +34,7 @@ import { short } from './network-log.js';
  * - MediaFetch: serving, fetching and keeping ERIS content;
  * - PeerDiscipline: rates, bans, and the record of both;
  * - Redial: finding the way back to followed scopes after a restart or a lost connection;
- * - InboxProtocol and DeliveryQueue: activities addressed to a person, to their node or held for it.
+ * - InboxProtocol, DeliveryQueue, InboxContact: activities addressed to a person, to their node or held for it.
  */
 
 export { ACTOR_PROTOCOL } from './discovery.js';
@@ -77,8 +77,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly redial: Redial;
   readonly inbox: InboxProtocol;
   readonly deliveries: DeliveryQueue;
-  /** When each peer was last asked for held deliveries (see inboxContact). */
-  private readonly inboxContacts = new Map<string, number>();
+  private readonly inboxContact: InboxContact;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -102,6 +101,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     this.redial = new Redial(node, host, log, this.discovery, this.replication);
     this.inbox = new InboxProtocol(node, host, log, new InboxIntake(node), this.discipline);
     this.deliveries = new DeliveryQueue(node, host, log, this.discovery, this.inbox);
+    this.inboxContact = new InboxContact(node, host, log, this.discovery, this.inbox, this.deliveries);
     this.live = new LivePush(node, host, log, {
       arrived: (r, body) => {
         this.emit('object', r);
@@ -158,42 +158,9 @@ export class Network extends EventEmitter<NetworkEvents> {
         this.log.warn(`could not record where ${peerId.toString()} listens: ${reasonOf(e)}`);
       }
       if (evt.detail.protocols.includes(INBOX_PROTOCOL)) {
-        setTimeout(() => void this.inboxContact(peerId), INBOX.CLAIM_DELAY_MS).unref();
+        setTimeout(() => void this.inboxContact.met(peerId), INBOX.CLAIM_DELAY_MS).unref();
       }
     });
-  }
-
-  /**
-   * A Kith node came into reach: ask it for anything held for us (pull);
-   * offer it what we hold for its owner (push; it must prove it is theirs);
-   * send what waits for its owner. Logged, never thrown.
-   */
-  private async inboxContact(peer: PeerId): Promise<void> {
-    if (this.host.status !== 'started' || this.host.getConnections(peer).length === 0) return;
-    const now = Date.now();
-    const key = peer.toString();
-    if (now - (this.inboxContacts.get(key) ?? 0) < INBOX.RECONTACT_MIN_MS) return;
-    if (this.inboxContacts.size >= INBOX.MAX_COUNTED) {
-      for (const [k, at] of this.inboxContacts) if (now - at >= INBOX.RECONTACT_MIN_MS) this.inboxContacts.delete(k);
-    }
-    this.inboxContacts.set(key, now);
-    const who = short(peer.toString());
-    const pull = this.inbox.claimFrom(peer).catch((e: unknown) => this.log.info(`inbox: asking ${who} for held deliveries failed: ${reasonOf(e)}`));
-    try {
-      let did = this.node.store.peers.get(peer.toString())?.did ?? undefined;
-      // Only a node holding something asks whose a peer is: it costs the peer a stream.
-      if (did === undefined && this.node.store.held.count() > 0) {
-        const conn = this.host.getConnections(peer)[0];
-        if (conn !== undefined) did = await this.discovery.whoseNode(conn);
-      }
-      if (did !== undefined) {
-        this.deliveries.wake(did as Did);
-        if (this.node.store.held.countFor(did as Did) > 0) await this.inbox.offerTo(peer, did as Did);
-      }
-    } catch (e) {
-      this.log.info(`inbox: offering ${who} what is held for its owner failed: ${reasonOf(e)}`);
-    }
-    await pull;
   }
 
   /** The periodic round: find holders of what we follow that are not connected, pull it all again, then announce what could not be announced before. */
