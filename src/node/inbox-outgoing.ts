@@ -84,9 +84,11 @@ export class DeliveryQueue {
 
   /** Tries whatever is due, a few at a time, then sleeps until the next is. Never throws (it runs from timers). */
   private async runDue(): Promise<void> {
+    let ran = 0;
     try {
       const now = Date.now();
       const due = this.node.store.outgoing.due(now, INBOX.CONCURRENCY * 8).filter((r) => !this.inFlight.has(r.n));
+      ran = due.length;
       const worker = async (): Promise<void> => {
         for (let r = due.shift(); r !== undefined && !this.stopped; r = due.shift()) await this.tryRow(r);
       };
@@ -95,7 +97,9 @@ export class DeliveryQueue {
       if (!this.stopped) this.log.warn(`inbox: sending waiting deliveries failed: ${reasonOf(e)}`);
     }
     const next = this.node.store.outgoing.nextDue();
-    if (next !== undefined && !this.stopped) this.soon(next - Date.now());
+    if (next === undefined || this.stopped) return;
+    // What is due but already being tried (by attempt()) is settled by that try: wait for it rather than spin.
+    this.soon(ran > 0 ? next - Date.now() : Math.max(next - Date.now(), INBOX.RETRY_MIN_MS));
   }
 
   private tryRow(row: OutgoingRow): Promise<DeliveryOutcome> {
