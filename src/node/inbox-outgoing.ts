@@ -94,6 +94,8 @@ export class DeliveryQueue {
       };
       await Promise.all(Array.from({ length: INBOX.CONCURRENCY }, worker));
     } catch (e) {
+      // A store that cannot record how a try went (a full disk) is given a moment, not a loop.
+      ran = 0;
       if (!this.stopped) this.log.warn(`inbox: sending waiting deliveries failed: ${reasonOf(e)}`);
     }
     const next = this.node.store.outgoing.nextDue();
