@@ -84,7 +84,7 @@ export class DeliveryQueue {
 
   /** Tries whatever is due, a few at a time, then sleeps until the next is. Never throws (it runs from timers). */
   private async runDue(): Promise<void> {
-    let ran = 0;
+    let ran: number;
     try {
       const now = Date.now();
       const due = this.node.store.outgoing.due(now, INBOX.CONCURRENCY * 8).filter((r) => !this.inFlight.has(r.n));
