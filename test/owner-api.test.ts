@@ -298,7 +298,14 @@ test('a device posts with an image, replies, changes the profile and settings; m
   assert.ok(actor.endpoints.kithPeers.length > 0, 'the new actor version keeps its peer addresses');
 
   const settings = await device.call('PATCH', '/api/settings', { deviceLifetimeDays: 30 });
-  assert.deepEqual(settings.body, { keepFollowedMedia: true, deviceLifetimeDays: 30, discoverable: true, apiHosts: [], trustedProxies: [] });
+  assert.deepEqual(settings.body, {
+    keepFollowedMedia: true,
+    deviceLifetimeDays: 30,
+    discoverable: true,
+    apiHosts: [],
+    trustedProxies: [],
+    filterStrangers: false,
+  });
   const paired = await api(base, 'POST', '/api/pair', pairRequest(generateKeyPair(), (await kithJson(home, ['pair'])).code, 'Short-lived'));
   const days = (Date.parse(paired.body.device.expires) - Date.parse(paired.body.device.created)) / 86_400_000;
   assert.ok(Math.abs(days - 30) < 0.01, `a new device is paired for 30 days, not ${days}`);

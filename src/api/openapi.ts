@@ -215,9 +215,26 @@ export const OPENAPI = {
     '/api/follows/{did}': { delete: op({ summary: 'Unfollow', params: [didParam], responses: ok('Done', obj({ removed: bool })) }) },
     '/api/notifications': {
       get: op({
-        summary: 'Replies and mentions, newest first',
-        params: pageParams,
-        responses: ok('A page', obj({ items: list(ref('Notification')), unread: int, next: nullableStr })),
+        summary: 'Replies and mentions (and, as they arrive, likes, boosts and follows), newest first',
+        params: [
+          ...pageParams,
+          {
+            name: 'filtered',
+            in: 'query',
+            required: false,
+            schema: { enum: ['true', 'false'], default: 'false' },
+            description: 'true: only those from people the owner neither follows nor is followed by, kept apart while the filterStrangers setting is on',
+          },
+        ],
+        responses: ok(
+          'A page',
+          obj({
+            items: list(ref('Notification')),
+            unread: int,
+            filtering: { ...bool, description: 'Whether the filterStrangers setting keeps strangers out of the main list' },
+            next: nullableStr,
+          }),
+        ),
       }),
     },
     '/api/notifications/read': { post: op({ summary: 'Mark every notification read', body: body(obj({}, [])), responses: ok('Done', obj({ unread: int })) }) },
@@ -340,11 +357,12 @@ export const OPENAPI = {
       }),
       Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
       Notification: obj({
-        kind: { enum: ['reply', 'mention'] },
+        kind: { type: 'string', description: 'reply, mention, like, boost or follow; a client shows a kind it does not know by its name' },
         post: ref('Post'),
         at: str,
         unread: bool,
         quote: { oneOf: [ref('Quote'), { type: 'null' }], description: 'For a reply, the start of the post it answers' },
+        filtered: { ...bool, description: 'From a stranger, while the owner filters those' },
       }),
       Peer: obj({
         peerId: str,
@@ -367,6 +385,7 @@ export const OPENAPI = {
             maxItems: MAX_TRUSTED_PROXIES,
             description: 'IP addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed',
           },
+          filterStrangers: { ...bool, description: 'Keep notifications from people the owner neither follows nor is followed by apart (filtered, not lost)' },
         },
         [],
       ),

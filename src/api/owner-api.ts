@@ -175,15 +175,16 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   });
   app.get('/api/notifications', (c) => {
     const page = pageOf(c);
-    const n = service.reading.notifications(page);
+    const n = service.reading.notifications(page, { filtered: c.req.query('filtered') === 'true' });
     const v = views();
     const items = n.items.flatMap((i) => {
       const post = v.post(i.object);
-      return post ? [v.notification(i.kind, post, i.unread)] : [];
+      return post ? [v.notification(i.kind, post, i.unread, i.filtered)] : [];
     });
     return c.json({
       items,
       unread: n.unread,
+      filtering: n.filtering,
       next: nextOf(
         n.items.map((i) => i.object),
         page,

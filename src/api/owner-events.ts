@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { filteredOut } from '../node/reading.js';
 import { outboxId } from '../core/apid.js';
 import type { ObjectRecord } from '../core/examine.js';
 import type { KithNode } from '../node/kith-node.js';
@@ -142,6 +143,8 @@ export class EventHub {
       const post = postOf(r);
       if (!post) continue;
       const kind = links.some((l) => l.kind === 'reply') ? 'reply' : 'mention';
+      // Kept apart while the owner filters strangers: listed under the filtered view, not announced.
+      if (filteredOut(this.node, r.owner)) continue;
       this.broadcast('notification', views.notification(kind, post, true));
     }
   }

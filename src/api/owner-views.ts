@@ -1,4 +1,5 @@
 import { actorId, apIdKey, didOf, isApId, outboxId } from '../core/apid.js';
+import type { NotificationKind } from '../node/reading.js';
 import { MAX_ALT_TEXT_CHARS, MAX_QUOTE_CHARS, VIEW_MAX_FUTURE_SKEW_MS } from '../core/constants.js';
 import { htmlToText } from '../core/html-text.js';
 import { isoOf } from '../core/statement.js';
@@ -61,11 +62,13 @@ export interface QuoteView {
 }
 
 export interface NotificationView {
-  readonly kind: 'reply' | 'mention';
+  readonly kind: NotificationKind;
   readonly post: PostView;
   readonly at: string;
   readonly unread: boolean;
   readonly quote: QuoteView | null;
+  /** From a stranger, while the owner filters those: listed apart (GET /api/notifications?filtered=true). */
+  readonly filtered: boolean;
 }
 
 function quoteOf(p: PostView): QuoteView {
@@ -182,9 +185,9 @@ export class Views {
   }
 
   /** A notification: the post, and for a reply the start of the post it answers, so the notice says what it is about. */
-  notification(kind: 'reply' | 'mention', post: PostView, unread: boolean): NotificationView {
+  notification(kind: NotificationKind, post: PostView, unread: boolean, filtered = false): NotificationView {
     const parent = kind === 'reply' && post.inReplyTo !== null && isApId(post.inReplyTo) ? this.find(apIdKey(post.inReplyTo)) : undefined;
-    return { kind, post, at: post.published, unread, quote: parent ? quoteOf(parent) : null };
+    return { kind, post, at: post.published, unread, quote: parent ? quoteOf(parent) : null, filtered };
   }
 
   posts(objects: readonly StoredObject[]): PostView[] {

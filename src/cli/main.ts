@@ -22,6 +22,7 @@ import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
 import { addSettingsCommand } from './settings-command.js';
 import { addContentCommands } from './content-commands.js';
+import { addNotificationsCommand } from './notifications-command.js';
 import { kithCommand } from './command-name.js';
 import { runningNode } from './control-client.js';
 
@@ -345,6 +346,7 @@ export function buildCli(): Command {
   addDeviceCommands(program);
   addSettingsCommand(program);
   addContentCommands(program);
+  addNotificationsCommand(program);
 
   return program;
 }

@@ -317,3 +317,52 @@ export const MAX_SEARCH_TERMS = 12;
 /** Results of one search: posts and people each, by default and at most. */
 export const SEARCH_DEFAULT_LIMIT = 20;
 export const SEARCH_MAX_LIMIT = 100;
+
+// ---- Inbox delivery (issue 12, item 1: node/inbox*.ts, store/inbox.ts) ----
+
+/** Delivering activities addressed to a person to their node, and holding them (sealed) while it is away. */
+export const INBOX = Object.freeze({
+  /** Largest frame on an inbox stream: an object at the ingest limit, sealed and base64'd, with room for its envelope. */
+  MAX_FRAME_BYTES: 96 * 1024,
+  /** Deadline for each frame on an inbox stream, both ways. */
+  FRAME_TIMEOUT_MS: 10 * SECOND_MS,
+  /** Opening an inbox stream to a peer gives up after this. */
+  DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+  /** Deliveries (or holds) answered on one stream before it is closed; a sender with more opens another. */
+  REQUESTS_PER_STREAM: 256,
+  /** Deliveries one sender (by the key that signed them) may have stored here per minute; past it they are refused as rate-limited. */
+  PER_SENDER_PER_MINUTE: 60,
+  /** Requests one peer may make per minute, whoever they are from: bounds the signatures a peer can make this node check. */
+  PER_PEER_PER_MINUTE: 1200,
+  /** Senders (and peers) counted at once; past it, counts from older windows are forgotten. */
+  MAX_COUNTED: 10_000,
+  /** Sealed deliveries a holder keeps for one recipient at most. */
+  HELD_PER_RECIPIENT: 500,
+  /** Sealed deliveries a holder keeps from one sender at most (across recipients). */
+  HELD_PER_SENDER: 100,
+  /** A held delivery nobody claimed is dropped after this. */
+  HELD_EXPIRY_MS: 14 * 24 * HOUR_MS,
+  /** How far in the future a held delivery's time may claim to be. */
+  HELD_CLOCK_SKEW_MS: 5 * MINUTE_MS,
+  /** Held deliveries handed over per claim; the recipient claims again for more. */
+  HANDOVER_BATCH: 100,
+  /** Holders a delivery is left with when the recipient's node cannot be reached. */
+  HOLDERS_PER_DELIVERY: 2,
+  /** Home-node addresses (and holders) tried per delivery attempt. */
+  CANDIDATES_PER_ATTEMPT: 6,
+  /** A delivery that failed waits this long before the next try, doubling up to the maximum. */
+  RETRY_MIN_MS: 5 * SECOND_MS,
+  RETRY_MAX_MS: 30 * MINUTE_MS,
+  /** A delivery neither made nor held within this is given up (and logged). */
+  QUEUE_EXPIRY_MS: 7 * 24 * HOUR_MS,
+  /** Deliveries waiting to go out at most; a new one past it is refused. */
+  QUEUE_MAX: 10_000,
+  /** Deliveries attempted at once. */
+  CONCURRENCY: 4,
+  /** Looking up holders of a recipient's scope in the DHT gives up after this. */
+  DHT_FIND_TIMEOUT_MS: 5 * SECOND_MS,
+  /** Wait after a peer identifies before asking it for deliveries held for us (its protocols are known by then). */
+  CLAIM_DELAY_MS: 300,
+  /** A peer identifies again whenever its addresses change: it is asked (and offered) held deliveries at most this often. */
+  RECONTACT_MIN_MS: 60 * SECOND_MS,
+});

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'not-yet-valid'
   | 'revoked'
   | 'blocked' // from someone the owner blocked
+  | 'not-addressed' // a delivery that names nobody this node is for
   | 'unauthenticated' // no credential, or one this node does not know
   | 'rate-limited' // too many attempts; wait and try again
   | 'too-deep'

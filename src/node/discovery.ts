@@ -88,6 +88,20 @@ export class Discovery {
   /** Dials a multiaddr and asks the node there whose it is. */
   async whoIsAt(addr: string): Promise<{ did: Did; peer: PeerId }> {
     const conn = await this.dial(addr);
+    const did = await this.whoseNode(conn, addr);
+    // Remembered, so a restarted node finds this person's node again (see Redial).
+    const peer = conn.remotePeer.toString();
+    const listening = this.node.store.peers.get(peer)?.addrs ?? [];
+    this.node.store.peers.seen(peer, listening.length > 0 ? listening : [addr], did);
+    return { did, peer: conn.remotePeer };
+  }
+
+  /**
+   * Asks a connected peer whose node it is (the DID of the actor document it
+   * answers with, which proves itself). A claim, not a proof that the peer
+   * holds that person's key: whatever needs that asks for a signature.
+   */
+  async whoseNode(conn: Connection, addr = conn.remoteAddr.toString()): Promise<Did> {
     let stream;
     try {
       stream = await conn.newStream(ACTOR_PROTOCOL, { signal: AbortSignal.timeout(ACTOR_TIMEOUT_MS) });
@@ -101,11 +115,7 @@ export class Discovery {
     // The actor document proves itself: its id names the DID and its proof is by that key.
     const r = this.node.ingest(body);
     if (r.type !== 'Person' && r.type !== 'Service' && r.type !== 'Group') fail('malformed', `the node at ${addr} sent a ${r.type}, not an actor`);
-    // Remembered, so a restarted node finds this person's node again (see Redial).
-    const peer = conn.remotePeer.toString();
-    const listening = this.node.store.peers.get(peer)?.addrs ?? [];
-    this.node.store.peers.seen(peer, listening.length > 0 ? listening : [addr], r.owner);
-    return { did: r.owner, peer: conn.remotePeer };
+    return r.owner;
   }
 
   // ---- the DHT ----

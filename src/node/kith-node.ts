@@ -3,7 +3,8 @@ import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type Profi
 import { actorId, apIdKey, didOf, followersId, isApId, outboxId } from '../core/apid.js';
 import { issueCertificate, type Certificate } from '../core/certificate.js';
 import { issueRevocation, type Revocation } from '../core/revocation.js';
-import { keyFingerprint } from '../core/didkey.js';
+import { keyFingerprint, x25519PrivateFromEd25519Seed } from '../core/didkey.js';
+import { sign as signEd25519 } from '../core/ed25519.js';
 import { signDocument } from '../core/proof.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { Store } from '../store/store.js';
@@ -104,6 +105,16 @@ export class KithNode {
 
   get fingerprint(): string {
     return keyFingerprint(this.identity.key.publicKey);
+  }
+
+  /** Signs raw bytes with this person's key: for messages that are not documents (a claim of held deliveries, an envelope). */
+  signBytes(message: Uint8Array): Uint8Array {
+    return signEd25519(this.identity.key, message);
+  }
+
+  /** The X25519 secret of this person's did:key, which opens what was sealed to them. Never log or send it. */
+  keyAgreementSecret(): Uint8Array {
+    return x25519PrivateFromEd25519Seed(this.identity.key.seed);
   }
 
   /** Signs a document with this person's key (it must not carry a proof yet). */

@@ -4,7 +4,7 @@ import type { Connection, PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fail } from '../core/errors.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
-import { BOOTSTRAP_RETRY_MS, RESYNC_INTERVAL_MS } from '../core/constants.js';
+import { BOOTSTRAP_RETRY_MS, INBOX, RESYNC_INTERVAL_MS } from '../core/constants.js';
 import { didOf, outboxId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
 import type { Did, Digest, JsonObject } from '../core/types.js';
@@ -20,6 +20,10 @@ import { PeerDiscipline } from './peer-discipline.js';
 import { Replication, type ScopeSyncProgress, type SyncSummary } from './replication.js';
 import { Redial } from './redial.js';
 import { nodeStatus, type NodeStatus } from './node-status.js';
+import { InboxIntake } from './inbox-intake.js';
+import { INBOX_PROTOCOL, InboxProtocol } from './inbox-protocol.js';
+import { DeliveryQueue } from './inbox-outgoing.js';
+import { InboxContact } from './inbox-contact.js';
 
 /**
  * The node on the network: a libp2p host and the parts that run Kith on it,
@@ -29,7 +33,8 @@ import { nodeStatus, type NodeStatus } from './node-status.js';
  * - Discovery: the DHT (who keeps what) and asking an address whose node it is;
  * - MediaFetch: serving, fetching and keeping ERIS content;
  * - PeerDiscipline: rates, bans, and the record of both;
- * - Redial: finding the way back to followed scopes after a restart or a lost connection.
+ * - Redial: finding the way back to followed scopes after a restart or a lost connection;
+ * - InboxProtocol, DeliveryQueue, InboxContact: activities addressed to a person, to their node or held for it.
  */
 
 export { ACTOR_PROTOCOL } from './discovery.js';
@@ -70,6 +75,9 @@ export class Network extends EventEmitter<NetworkEvents> {
   private readonly replication: Replication;
   private readonly live: LivePush;
   private readonly redial: Redial;
+  readonly inbox: InboxProtocol;
+  readonly deliveries: DeliveryQueue;
+  private readonly inboxContact: InboxContact;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -91,6 +99,9 @@ export class Network extends EventEmitter<NetworkEvents> {
       stored: (owner, body) => this.media.keep(owner, body),
     });
     this.redial = new Redial(node, host, log, this.discovery, this.replication);
+    this.inbox = new InboxProtocol(node, host, log, new InboxIntake(node), this.discipline);
+    this.deliveries = new DeliveryQueue(node, host, log, this.discovery, this.inbox);
+    this.inboxContact = new InboxContact(node, host, log, this.discovery, this.inbox, this.deliveries);
     this.live = new LivePush(node, host, log, {
       arrived: (r, body) => {
         this.emit('object', r);
@@ -120,6 +131,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     node.publishEndpoints(net.addresses());
     // No bootstrap, no mDNS: what the store remembers of where followed scopes are is the way back.
     net.redial.start();
+    net.deliveries.start();
     net.resyncTimer = setInterval(() => void net.resync(), opts.resyncMs ?? RESYNC_INTERVAL_MS);
     net.resyncTimer.unref();
     return net;
@@ -129,6 +141,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     await this.replication.start();
     await this.discovery.start();
     await this.media.start();
+    await this.inbox.start();
     this.live.start();
     this.host.addEventListener('peer:connect', (evt) => this.log.info(`connected to ${evt.detail.toString()}`));
     this.host.addEventListener('peer:disconnect', (evt) => this.log.info(`disconnected from ${evt.detail.toString()}`));
@@ -144,12 +157,17 @@ export class Network extends EventEmitter<NetworkEvents> {
         // A full disk, say: the peer is still met, only not remembered for the next start.
         this.log.warn(`could not record where ${peerId.toString()} listens: ${reasonOf(e)}`);
       }
+      if (evt.detail.protocols.includes(INBOX_PROTOCOL)) {
+        setTimeout(() => void this.inboxContact.met(peerId), INBOX.CLAIM_DELAY_MS).unref();
+      }
     });
   }
 
   /** The periodic round: find holders of what we follow that are not connected, pull it all again, then announce what could not be announced before. */
   private async resync(): Promise<void> {
     try {
+      const expired = this.inbox.intake.expireHeld();
+      if (expired > 0) this.log.info(`inbox: dropped ${expired} held delivery(ies) nobody claimed in time`);
       await this.redial.round();
       await this.replication.resyncAll();
       await this.discovery.retryAnnouncements();
@@ -170,6 +188,7 @@ export class Network extends EventEmitter<NetworkEvents> {
   async stop(): Promise<void> {
     clearInterval(this.resyncTimer);
     this.redial.stop();
+    this.deliveries.stop();
     this.discovery.stop();
     await this.host.stop();
     await this.replication.stop();

@@ -24,9 +24,21 @@ export interface Preferences {
    * address (for throttling) and whether it came over https (Secure cookies).
    */
   readonly trustedProxies: readonly string[];
+  /**
+   * Keep notifications from people the owner neither follows nor is
+   * followed by out of the main list: they are kept, listed apart as filtered.
+   */
+  readonly filterStrangers: boolean;
 }
 
-export const DEFAULT_PREFERENCES: Preferences = { keepFollowedMedia: true, deviceLifetimeDays: 365, discoverable: true, apiHosts: [], trustedProxies: [] };
+export const DEFAULT_PREFERENCES: Preferences = {
+  keepFollowedMedia: true,
+  deviceLifetimeDays: 365,
+  discoverable: true,
+  apiHosts: [],
+  trustedProxies: [],
+  filterStrangers: false,
+};
 
 const KEY = 'preferences';
 const MAX_LIFETIME_DAYS = 730;

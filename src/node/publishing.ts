@@ -7,6 +7,7 @@ import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
+import type { Inbox } from './inbox.js';
 import { checkAttachments } from './media.js';
 import { checkProfileChange, profileView, type ProfileView } from './profile.js';
 import { petnameTarget } from './petnames.js';
@@ -122,11 +123,14 @@ export class Publishing {
   constructor(
     private readonly node: KithNode,
     private readonly link: NetworkLink,
+    /** Where what the owner publishes goes to the people it addresses (a reply's author, whoever it mentions). */
+    private readonly inbox?: Inbox,
   ) {}
 
-  /** Signs a post (or a reply) with the owner's key and pushes it to followers. */
+  /** Signs a post (or a reply) with the owner's key, pushes it to followers and delivers it to whoever it addresses. */
   async post(input: PostInput): Promise<Posted> {
     const r = this.node.post(postFields(input, (handle) => petnameTarget(this.node.store, handle)));
+    this.inbox?.deliverLater(r.digest);
     return { ...r, pushedTo: await this.link.push(r.digest) };
   }
 
@@ -135,6 +139,7 @@ export class Publishing {
     const checked = this.node.check(activity);
     if (checked.owner !== this.node.did) fail('unauthorized', `this outbox takes activities of ${this.node.did} only, not of ${checked.owner}`);
     const r = this.node.ingest(activity);
+    if (r.status === 'stored') this.inbox?.deliverLater(r.digest);
     await this.link.push(r.digest);
     return { id: r.id, digest: r.digest, status: r.status };
   }

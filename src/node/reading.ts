@@ -3,9 +3,10 @@ import { apIdKey, isApId, outboxId } from '../core/apid.js';
 import { MAX_THREAD_ANCESTORS } from '../core/constants.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
-import type { LinkedObject } from '../store/links.js';
+import type { LinkedObject, NotificationFilter } from '../store/links.js';
 import type { KithNode } from './kith-node.js';
 import { personOf } from './people.js';
+import { loadPreferences } from './preferences.js';
 
 /** What the owner reads: their timeline, a person's posts, a thread, their notifications. */
 
@@ -39,17 +40,42 @@ export interface Thread {
   readonly replies: StoredObject[];
 }
 
+/**
+ * What a notification is about. Replies and mentions come from the link
+ * index; the interactions (likes, boosts, follows) add theirs as they arrive,
+ * and the surfaces show a kind they do not know by its name.
+ */
+export type NotificationKind = LinkedObject['kind'] | 'like' | 'boost' | 'follow';
+
 export interface Notification {
   readonly object: LinkedObject;
-  readonly kind: LinkedObject['kind'];
+  readonly kind: NotificationKind;
   readonly unread: boolean;
+  /** From someone the owner neither follows nor is followed by, while the owner filters those (see Preferences.filterStrangers). */
+  readonly filtered: boolean;
 }
 
 export interface Notifications {
   /** Newest first, one per stored object (pages are cut on these). */
   readonly items: Notification[];
-  /** How many are unread in all, not only on this page. */
+  /** How many are unread in all, not only on this page (of this list: the filtered ones are counted apart). */
   readonly unread: number;
+  /** Whether notifications from strangers are filtered out of the main list (the owner's setting). */
+  readonly filtering: boolean;
+}
+
+/**
+ * Whether the owner knows a person, for the notification filter: they follow
+ * them. Followers join here once this node learns of them (follow requests,
+ * issue 12 item 2), as they do in the store's KNOWN_PEOPLE (store/links.ts).
+ */
+export function knowsPerson(node: KithNode, did: Did): boolean {
+  return did === node.did || node.store.follows.get(did) !== undefined;
+}
+
+/** Whether a notification from this person is kept out of the main list now. */
+export function filteredOut(node: KithNode, did: Did): boolean {
+  return loadPreferences(node.store.settings).filterStrangers && !knowsPerson(node, did);
 }
 
 const SEEN_SETTING = 'notifications.seen';
@@ -88,20 +114,29 @@ export class Reading {
     return { ancestors, post: found.stored, replies: this.node.store.links.replies(key) };
   }
 
-  /** Replies to the owner and posts that mention them, newest first. */
-  notifications(page: Page): Notifications {
+  /**
+   * Replies to the owner and posts that mention them, newest first. While
+   * the owner filters strangers, those from people they neither follow nor
+   * are followed by are kept apart: `filtered` lists only those.
+   */
+  notifications(page: Page, opts: { filtered?: boolean } = {}): Notifications {
     const since = this.seen();
-    const rows = this.node.store.links.addressedTo(this.node.did, page);
+    const filtering = loadPreferences(this.node.store.settings).filterStrangers;
+    const filter: NotificationFilter = opts.filtered === true ? 'strangers' : filtering ? 'known' : 'all';
+    // Without the setting nothing is filtered: the filtered view is empty, not a second copy of the list.
+    const rows = opts.filtered === true && !filtering ? [] : this.node.store.links.addressedTo(this.node.did, page, filter);
     return {
-      items: rows.map((object) => ({ object, kind: object.kind, unread: object.created > since })),
-      unread: this.node.store.links.unread(this.node.did, since),
+      items: rows.map((object) => ({ object, kind: object.kind, unread: object.created > since, filtered: opts.filtered === true })),
+      unread: opts.filtered === true && !filtering ? 0 : this.node.store.links.unread(this.node.did, since, filter),
+      filtering,
     };
   }
 
   /** Marks every notification so far read. */
   markNotificationsRead(): { unread: number } {
     this.node.store.settings.set(SEEN_SETTING, String(this.now()));
-    return { unread: this.node.store.links.unread(this.node.did, this.seen()) };
+    const filtering = loadPreferences(this.node.store.settings).filterStrangers;
+    return { unread: this.node.store.links.unread(this.node.did, this.seen(), filtering ? 'known' : 'all') };
   }
 
   private seen(): number {

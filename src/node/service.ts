@@ -11,6 +11,7 @@ import { MediaLibrary } from './media-library.js';
 import { Petnames } from './petnames.js';
 import { Search } from './search.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
+import { Inbox } from './inbox.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -42,6 +43,7 @@ export class KithService {
   readonly media: MediaLibrary;
   readonly petnames: Petnames;
   readonly search: Search;
+  readonly inbox: Inbox;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -53,7 +55,8 @@ export class KithService {
   ) {
     const now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
-    this.publishing = new Publishing(node, this.link);
+    this.inbox = new Inbox(node, this.link, this.log);
+    this.publishing = new Publishing(node, this.link, this.inbox);
     this.reading = new Reading(node, now);
     this.people = new People(node, this.link);
     this.devices = new OwnerDevices(node, this.link, now);

@@ -9,6 +9,22 @@ export interface LinkedObject extends StoredObject {
 
 const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
 
+/**
+ * People the owner knows: those they follow. Those who follow the owner
+ * join here once this node learns of them (follow requests, issue 12 item 2);
+ * today it knows only its own follows.
+ */
+const KNOWN_PEOPLE = 'SELECT did FROM follows';
+
+/** Which notifications a list takes: all, those from people the owner knows, or those from strangers (the filtered ones). */
+export type NotificationFilter = 'all' | 'known' | 'strangers';
+
+const FILTERS: Record<NotificationFilter, string> = {
+  all: '',
+  known: `AND o.owner IN (${KNOWN_PEOPLE})`,
+  strangers: `AND o.owner NOT IN (${KNOWN_PEOPLE})`,
+};
+
 /** Replies and mentions, as indexed at ingest: threads, reply counts and notifications. */
 export class LinkTable {
   private readonly repliesStmt;
@@ -28,17 +44,24 @@ export class LinkTable {
        WHERE l.target = ? AND l.kind = 'reply' AND ${NOT_BLOCKED}`,
       )
       .pluck();
-    const linked = `SELECT ${COLUMNS}, CASE WHEN max(l.kind = 'reply') THEN 'reply' ELSE 'mention' END AS kind
+    const linked = (f: NotificationFilter): string => `SELECT ${COLUMNS}, CASE WHEN max(l.kind = 'reply') THEN 'reply' ELSE 'mention' END AS kind
        FROM object_links l JOIN objects o ON o.n = l.object JOIN scopes s ON s.n = o.scope
-       WHERE l.target_owner = ? AND o.owner != l.target_owner AND ${NOT_BLOCKED}`;
-    this.mentionsStmt = db.prepare(`${linked} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`);
-    this.mentionsBeforeStmt = db.prepare(`${linked} AND ${OLDER_THAN} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`);
-    this.unreadStmt = db
-      .prepare(
-        `SELECT COUNT(DISTINCT l.object) FROM object_links l JOIN objects o ON o.n = l.object
-       WHERE l.target_owner = ? AND o.owner != l.target_owner AND o.created > ? AND ${NOT_BLOCKED}`,
-      )
-      .pluck();
+       WHERE l.target_owner = ? AND o.owner != l.target_owner AND ${NOT_BLOCKED} ${FILTERS[f]}`;
+    const each = <T>(make: (f: NotificationFilter) => T): Record<NotificationFilter, T> => ({
+      all: make('all'),
+      known: make('known'),
+      strangers: make('strangers'),
+    });
+    this.mentionsStmt = each((f) => db.prepare(`${linked(f)} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`));
+    this.mentionsBeforeStmt = each((f) => db.prepare(`${linked(f)} AND ${OLDER_THAN} GROUP BY o.n ${NEWEST_FIRST} LIMIT ?`));
+    this.unreadStmt = each((f) =>
+      db
+        .prepare(
+          `SELECT COUNT(DISTINCT l.object) FROM object_links l JOIN objects o ON o.n = l.object
+       WHERE l.target_owner = ? AND o.owner != l.target_owner AND o.created > ? AND ${NOT_BLOCKED} ${FILTERS[f]}`,
+        )
+        .pluck(),
+    );
   }
 
   /** Replies to an object, oldest first. */
@@ -51,15 +74,15 @@ export class LinkTable {
   }
 
   /** Objects by others that reply to or mention `owner`, newest first. */
-  addressedTo(owner: Did, page: Page): LinkedObject[] {
+  addressedTo(owner: Did, page: Page, filter: NotificationFilter = 'all'): LinkedObject[] {
     const b = page.before;
     return (
-      b === undefined ? this.mentionsStmt.all(owner, page.limit) : this.mentionsBeforeStmt.all(owner, b.created, raw(b.digest), page.limit)
+      b === undefined ? this.mentionsStmt[filter].all(owner, page.limit) : this.mentionsBeforeStmt[filter].all(owner, b.created, raw(b.digest), page.limit)
     ) as LinkedObject[];
   }
 
   /** How many of those arrived (by their time) after `since`. */
-  unread(owner: Did, since: number): number {
-    return this.unreadStmt.get(owner, since) as number;
+  unread(owner: Did, since: number, filter: NotificationFilter = 'all'): number {
+    return this.unreadStmt[filter].get(owner, since) as number;
   }
 }

@@ -258,6 +258,40 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'inbox: deliveries held for others, deliveries going out',
+    sql: `
+      -- Deliveries this node holds for a person whose node was away: sealed to them, so only
+      -- sender, recipient, size and time are readable here. hash (of the sealed bytes) makes a
+      -- delivery left twice one row.
+      CREATE TABLE held_deliveries (
+        n         INTEGER PRIMARY KEY,
+        recipient TEXT NOT NULL,
+        sender    TEXT NOT NULL,
+        created   INTEGER NOT NULL,
+        received  INTEGER NOT NULL,
+        hash      TEXT NOT NULL UNIQUE,
+        envelope  TEXT NOT NULL
+      );
+      CREATE INDEX held_deliveries_recipient ON held_deliveries (recipient, n);
+      CREATE INDEX held_deliveries_sender ON held_deliveries (sender);
+      CREATE INDEX held_deliveries_received ON held_deliveries (received);
+      -- Activities of the owner's on their way to the people they address, until delivered or held.
+      CREATE TABLE outgoing_deliveries (
+        n          INTEGER PRIMARY KEY,
+        recipient  TEXT NOT NULL,
+        digest     TEXT NOT NULL,
+        body       TEXT NOT NULL,
+        queued     INTEGER NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_at    INTEGER NOT NULL,
+        last_error TEXT,
+        UNIQUE (digest, recipient)
+      );
+      CREATE INDEX outgoing_deliveries_due ON outgoing_deliveries (next_at);
+    `,
+  },
+  {
     version: 8,
     name: 'petnames, search over posts and people',
     sql: `

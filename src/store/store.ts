@@ -10,6 +10,7 @@ import { BlockedPeopleTable } from './blocked-people.js';
 import { LinkTable } from './links.js';
 import { PetnameTable } from './petnames.js';
 import { SearchTable } from './search.js';
+import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -27,6 +28,8 @@ export class Store {
   readonly links: LinkTable;
   readonly petnames: PetnameTable;
   readonly search: SearchTable;
+  readonly held: HeldDeliveries;
+  readonly outgoing: OutgoingDeliveries;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -43,6 +46,8 @@ export class Store {
     this.links = new LinkTable(db);
     this.petnames = new PetnameTable(db);
     this.search = new SearchTable(db);
+    this.held = new HeldDeliveries(db);
+    this.outgoing = new OutgoingDeliveries(db);
   }
 
   static open(path: string): Store {

@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, post, query } from '../api.js';
 import { displayName, plural } from '../format.js';
 import { links } from '../router.js';
@@ -10,7 +10,7 @@ import { More } from '../components/more.js';
 import { Post } from '../components/post.js';
 import { bumpParent } from '../components/post-list.js';
 
-const WHAT = { reply: 'replied to your post', mention: 'mentioned you' };
+const WHAT = { reply: 'replied to your post', mention: 'mentioned you', like: 'liked your post', boost: 'boosted your post', follow: 'followed you' };
 
 function markRead() {
   unread.set({ count: 0 });
@@ -31,7 +31,11 @@ function Quote({ quote }) {
 
 export function Notifications() {
   useTitle('Notifications');
-  const list = usePaged((before) => get(`/api/notifications${query({ before, limit: 20 })}`), 'notifications');
+  const [filtered, setFiltered] = useState(false);
+  const list = usePaged(
+    (before) => get(`/api/notifications${query({ before, limit: 20, ...(filtered ? { filtered: 'true' } : {}) })}`),
+    `notifications${filtered ? '-filtered' : ''}`,
+  );
   const timer = useRef(null);
 
   // Viewing the screen reads them; the unread styling stays until the next visit.
@@ -41,6 +45,7 @@ export function Notifications() {
   useEffect(() => () => clearTimeout(timer.current), []);
 
   useEvent('notification', (n) => {
+    if (filtered) return;
     list.setItems((xs) => (xs.some((x) => idOf(x) === idOf(n)) ? xs : [{ ...n, unread: true }, ...xs]));
     clearTimeout(timer.current);
     timer.current = setTimeout(markRead, 1500);
@@ -56,6 +61,18 @@ export function Notifications() {
 
   return html` <div class="screen" data-screen="notifications">
     <h1 tabindex="-1">Notifications</h1>
+    ${
+      (list.extra?.filtering || filtered) &&
+      html`<button
+        type="button"
+        class="button button--quiet"
+        data-testid="notifications-filtered"
+        aria-pressed=${filtered}
+        onClick=${() => setFiltered((f) => !f)}
+      >
+        ${filtered ? 'Back to notifications' : 'Filtered: from people you don\u2019t know'}
+      </button>`
+    }
     <section class="notification-list" aria-label="Notifications">
       ${list.items.map(
         (n) =>

@@ -63,6 +63,16 @@ export function Preferences() {
           />
           <label for="pref-discoverable">Let devices on this network find this node</label>
         </div>
+        <div class="check">
+          <input
+            type="checkbox"
+            id="pref-filter-strangers"
+            checked=${s.filterStrangers}
+            data-testid="pref-filter-strangers"
+            onChange=${(e) => save({ filterStrangers: e.currentTarget.checked })}
+          />
+          <label for="pref-filter-strangers">Keep notifications from people I don't know apart</label>
+        </div>
         <div class="field field--inline">
           <label for="pref-lifetime">New devices stay paired for (days)</label>
           <input

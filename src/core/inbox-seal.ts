@@ -1,0 +1,125 @@
+import { Aes128Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256, OpenError } from '@hpke/core';
+import { KithError, fail } from './errors.js';
+import { sha256Hex } from './bytes.js';
+import { parseDid, publicKeyFromDid, x25519PublicFromEd25519 } from './didkey.js';
+import { verify } from './ed25519.js';
+import { isJsonObject, type Did, type Json } from './types.js';
+
+/**
+ * A delivery left with a holder while its recipient's node is away: the
+ * signed activity sealed to the recipient with HPKE (RFC 9180, base mode) to
+ * the X25519 key their Ed25519 did:key gives (RFC 7748 §4.1), in an envelope
+ * the sender signs. The holder checks the sender's signature (so it knows
+ * whom to count against the per-sender cap) and learns only sender,
+ * recipient, size and time; only the recipient can open it.
+ *
+ * Suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM. (@hpke/core
+ * has no ChaCha20-Poly1305 of its own; AES-128-GCM is the suite RFC 9180's
+ * X25519 test vectors are given for first, and what WebCrypto offers everywhere.)
+ */
+
+export interface HeldEnvelope {
+  readonly v: 1;
+  readonly recipient: Did;
+  readonly sender: Did;
+  /** When the sender sealed it (ms since epoch). */
+  readonly created: number;
+  /** The HPKE encapsulated key, base64. */
+  readonly enc: string;
+  /** The sealed activity, base64. */
+  readonly ct: string;
+  /** The sender's Ed25519 signature over what the holder may know of it (see envelopeMessage), base64. */
+  readonly sig: string;
+}
+
+const INFO = new TextEncoder().encode('kith inbox delivery v1');
+const ENC_BYTES = 32;
+const SIG_BYTES = 64;
+
+let suite: CipherSuite | undefined;
+function hpke(): CipherSuite {
+  return (suite ??= new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() }));
+}
+
+/** Binds the ciphertext to its sender, recipient and time: a holder cannot pass it off as someone else's. */
+function associatedData(recipient: Did, sender: Did, created: number): Uint8Array {
+  return new TextEncoder().encode(`${recipient}\n${sender}\n${created}`);
+}
+
+/** What the sender signs: everything in the envelope but the signature, the ciphertext by its hash. */
+export function envelopeMessage(e: Omit<HeldEnvelope, 'sig'>): Uint8Array {
+  return new TextEncoder().encode(`kith-inbox-held/1\n${e.recipient}\n${e.sender}\n${e.created}\n${sha256Hex(`${e.enc}.${e.ct}`)}`);
+}
+
+/** Seals a signed activity's bytes to `recipient`; `sign` makes the sender's Ed25519 signature. */
+export async function sealDelivery(
+  activity: Uint8Array,
+  to: { recipient: Did; sender: Did; created: number },
+  sign: (message: Uint8Array) => Uint8Array,
+): Promise<HeldEnvelope> {
+  const s = hpke();
+  const recipientPublicKey = await s.kem.importKey('raw', toArrayBuffer(x25519PublicFromEd25519(publicKeyFromDid(to.recipient))), true);
+  const { enc, ct } = await s.seal({ recipientPublicKey, info: INFO }, activity, associatedData(to.recipient, to.sender, to.created));
+  const unsigned = { v: 1 as const, ...to, enc: Buffer.from(enc).toString('base64'), ct: Buffer.from(ct).toString('base64') };
+  return { ...unsigned, sig: Buffer.from(sign(envelopeMessage(unsigned))).toString('base64') };
+}
+
+function base64Field(v: Json | undefined, field: string, maxBytes: number): string {
+  if (typeof v !== 'string' || v.length > Math.ceil(maxBytes / 3) * 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
+    fail('malformed', `a held delivery's ${field} must be base64 of at most ${maxBytes} bytes`);
+  }
+  return v;
+}
+
+/** Checks an envelope's shape and its sender's signature (what a holder can check); throws malformed, bad-encoding or bad-signature. */
+export function checkEnvelope(doc: Json, maxSealedBytes: number): HeldEnvelope {
+  if (!isJsonObject(doc) || doc.v !== 1) return fail('malformed', 'a held delivery is an envelope of version 1');
+  const recipient = parseDid(doc.recipient);
+  const sender = parseDid(doc.sender);
+  if (typeof doc.created !== 'number' || !Number.isSafeInteger(doc.created) || doc.created < 0) fail('malformed', "a held delivery's time is ms since 1970");
+  const e = {
+    v: 1 as const,
+    recipient,
+    sender,
+    created: doc.created,
+    enc: base64Field(doc.enc, 'enc', ENC_BYTES),
+    ct: base64Field(doc.ct, 'ct', maxSealedBytes),
+    sig: base64Field(doc.sig, 'sig', SIG_BYTES),
+  };
+  if (Buffer.from(e.enc, 'base64').length !== ENC_BYTES) fail('malformed', `a held delivery's enc is an X25519 key of ${ENC_BYTES} bytes`);
+  if (!verify(publicKeyFromDid(sender), envelopeMessage(e), Buffer.from(e.sig, 'base64'))) {
+    fail('bad-signature', `the held delivery is not signed by its sender ${sender}`);
+  }
+  return e;
+}
+
+/** Opens an envelope with the recipient's X25519 secret; one that does not open is refused as malformed. */
+export async function openDelivery(e: HeldEnvelope, x25519Secret: Uint8Array): Promise<Uint8Array> {
+  const s = hpke();
+  const recipientKey = await s.kem.importKey('raw', toArrayBuffer(x25519Secret), false);
+  try {
+    const pt = await s.open(
+      { recipientKey, enc: toArrayBuffer(Buffer.from(e.enc, 'base64')), info: INFO },
+      Buffer.from(e.ct, 'base64'),
+      associatedData(e.recipient, e.sender, e.created),
+    );
+    return new Uint8Array(pt);
+  } catch (err) {
+    if (err instanceof OpenError) {
+      throw new KithError(
+        'malformed',
+        `the delivery held for ${e.recipient} from ${e.sender} does not open with the recipient's key (sealed to another key, or altered)`,
+      );
+    }
+    throw err;
+  }
+}
+
+/** What a node signs to show a holder it is the recipient's node: the DID, both peers of this connection and the holder's nonce. */
+export function claimMessage(did: Did, keeper: string, claimant: string, nonce: string): Uint8Array {
+  return new TextEncoder().encode(`kith-inbox-claim/1\n${did}\n${keeper}\n${claimant}\n${nonce}`);
+}
+
+function toArrayBuffer(b: Uint8Array): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+}

@@ -1,0 +1,187 @@
+import { KithError, fail } from '../core/errors.js';
+import { INBOX } from '../core/constants.js';
+import { isAddressedTo } from '../core/inbox-address.js';
+import { checkEnvelope, openDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
+import { sha256Hex } from '../core/bytes.js';
+import { parseJsonLimited } from '../core/limits.js';
+import { apIdParts } from '../core/apid.js';
+import { isJsonObject, type Did, type Json, type JsonObject } from '../core/types.js';
+import type { Ingested } from '../store/ingest.js';
+import type { KithNode } from './kith-node.js';
+
+/**
+ * What a node takes in through its inbox, whoever carried it: activities
+ * addressed to its owner (checked like everything else, then stored through
+ * ingest, so replies and mentions are indexed and notified), and sealed
+ * deliveries it holds for people whose scope it keeps. Each refusal is a
+ * KithError with its code, counted among the store's refusals, and changes
+ * nothing stored. No network here: the protocol (inbox-protocol.ts) and
+ * in-process callers share these rules.
+ */
+
+export type DeliveryStatus = Ingested['status'];
+
+/** Largest sealed activity a holder keeps: an object at the ingest limit plus the AEAD tag. */
+function maxSealedBytes(node: KithNode): number {
+  return node.ingestor.limits.maxObjectBytes + 16;
+}
+
+/** Counts per key in one-minute windows, bounded in how many keys it remembers. */
+export class WindowCounter {
+  private readonly counts = new Map<string, { window: number; count: number }>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxKeys: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  current(key: string): number {
+    const c = this.counts.get(key);
+    return c !== undefined && c.window === this.window() ? c.count : 0;
+  }
+
+  add(key: string): number {
+    const window = this.window();
+    const c = this.counts.get(key);
+    if (c === undefined && this.counts.size >= this.maxKeys) {
+      // Forget keys not counted this window, so a swarm of fresh keys cannot grow this without bound.
+      for (const [k, v] of this.counts) if (v.window !== window) this.counts.delete(k);
+    }
+    const count = c !== undefined && c.window === window ? c.count + 1 : 1;
+    this.counts.set(key, { window, count });
+    return count;
+  }
+
+  private window(): number {
+    return Math.floor(this.now() / this.windowMs);
+  }
+}
+
+const MINUTE_MS = 60_000;
+
+export class InboxIntake {
+  /** Deliveries stored (or held) per sender this minute. */
+  private readonly bySender: WindowCounter;
+
+  constructor(
+    private readonly node: KithNode,
+    private readonly now: () => number = Date.now,
+    private readonly perSenderPerMinute: number = INBOX.PER_SENDER_PER_MINUTE,
+  ) {
+    this.bySender = new WindowCounter(MINUTE_MS, INBOX.MAX_COUNTED, now);
+  }
+
+  /**
+   * Takes in an activity delivered to the owner: 'stored', or 'duplicate'
+   * when it is here already. Refused (nothing stored): blocked (its author
+   * is blocked), not-addressed (it names nobody here), rate-limited (its
+   * author sent too many this minute), and whatever ingest refuses. `counted`
+   * false for deliveries a holder kept (the holder's per-sender cap bounded them).
+   */
+  receive(input: string | Uint8Array | JsonObject, opts: { counted?: boolean; sender?: Did } = {}): Ingested {
+    try {
+      return this.admit(input, opts.counted ?? true, opts.sender);
+    } catch (e) {
+      throw this.refused(e);
+    }
+  }
+
+  private admit(input: string | Uint8Array | JsonObject, counted: boolean, sender: Did | undefined): Ingested {
+    const doc = typeof input === 'string' || input instanceof Uint8Array ? parseJsonLimited(input, this.node.ingestor.limits) : input;
+    if (!isJsonObject(doc)) fail('malformed', 'a delivery is one signed activity, a JSON object');
+    // Cheap checks first, on what the activity claims; ingest then proves the claim (a forged author is refused there).
+    const author = apIdParts(doc.id).did;
+    if (sender !== undefined && author !== sender) fail('wrong-key', `a delivery sealed by ${sender} carries an activity of ${author}`);
+    if (this.node.store.blockedPeople.has(author)) fail('blocked', `${author} is blocked on this node; nothing of theirs is taken in`);
+    if (!isAddressedTo(doc, this.node.did)) {
+      fail(
+        'not-addressed',
+        `this activity does not address ${this.node.did} (by to/cc, a mention, a reply to their post, or acting on their object), so this node does not take it in`,
+      );
+    }
+    if (counted && this.bySender.current(author) >= this.perSenderPerMinute) {
+      fail('rate-limited', `${author} has delivered ${this.perSenderPerMinute} activities here this minute; try again in a minute`);
+    }
+    let r: Ingested;
+    try {
+      r = this.node.ingest(doc);
+    } catch (e) {
+      if (e instanceof KithError) ingestCounted.add(e);
+      throw e;
+    }
+    if (r.status === 'stored' && counted) this.bySender.add(author);
+    return r;
+  }
+
+  /**
+   * Keeps a sealed delivery for a person whose scope this node keeps:
+   * 'held', or 'duplicate' when the same sealed bytes are here. Refused:
+   * malformed or bad-signature (the envelope), not-found (this node does not
+   * keep the recipient's scope), blocked (the sender is blocked here),
+   * rate-limited (the sender's rate, or a cap reached).
+   */
+  hold(envelope: Json): 'held' | 'duplicate' {
+    try {
+      return this.keep(envelope);
+    } catch (e) {
+      throw this.refused(e);
+    }
+  }
+
+  private keep(envelope: Json): 'held' | 'duplicate' {
+    const e = checkEnvelope(envelope, maxSealedBytes(this.node));
+    const now = this.now();
+    if (e.recipient === this.node.did) fail('conflict', 'this is the recipient\u2019s own node: deliver the activity itself, not a sealed copy');
+    if (this.node.store.follows.get(e.recipient) === undefined)
+      fail('not-found', `this node does not keep ${e.recipient}'s scope, so it holds nothing for them`);
+    if (this.node.store.blockedPeople.has(e.sender)) fail('blocked', `${e.sender} is blocked on this node; nothing of theirs is held`);
+    if (e.created > now + INBOX.HELD_CLOCK_SKEW_MS)
+      fail('not-yet-valid', `the held delivery claims a time in the future (${new Date(e.created).toISOString()})`);
+    if (e.created < now - INBOX.HELD_EXPIRY_MS) fail('expired', 'the held delivery is older than holders keep anything');
+    if (this.bySender.current(e.sender) >= this.perSenderPerMinute) {
+      fail('rate-limited', `${e.sender} has left ${this.perSenderPerMinute} deliveries here this minute; try again in a minute`);
+    }
+    const body = JSON.stringify(e);
+    const r = this.node.store.held.hold(
+      { recipient: e.recipient, sender: e.sender, created: e.created, hash: sha256Hex(`${e.enc}.${e.ct}`), envelope: body },
+      { perRecipient: INBOX.HELD_PER_RECIPIENT, perSender: INBOX.HELD_PER_SENDER },
+      now,
+    );
+    if (r === 'recipient-full')
+      fail('rate-limited', `this node already holds ${INBOX.HELD_PER_RECIPIENT} deliveries for ${e.recipient}; try again once they have claimed them`);
+    if (r === 'sender-full') fail('rate-limited', `this node already holds ${INBOX.HELD_PER_SENDER} deliveries from ${e.sender}`);
+    if (r === 'held') this.bySender.add(e.sender);
+    return r;
+  }
+
+  /** Opens a delivery a holder kept for the owner and takes it in like any other (its author must be its sender). */
+  async openHeld(envelope: Json): Promise<Ingested> {
+    let e: HeldEnvelope;
+    let bytes: Uint8Array;
+    try {
+      e = checkEnvelope(envelope, maxSealedBytes(this.node));
+      if (e.recipient !== this.node.did) fail('not-addressed', `the held delivery is for ${e.recipient}, not for this node's ${this.node.did}`);
+      bytes = await openDelivery(e, this.node.keyAgreementSecret());
+    } catch (err) {
+      throw this.refused(err);
+    }
+    return this.receive(bytes, { counted: false, sender: e.sender });
+  }
+
+  /** Drops held deliveries nobody claimed in time; returns how many. */
+  expireHeld(): number {
+    return this.node.store.held.expire(this.now() - INBOX.HELD_EXPIRY_MS);
+  }
+
+  private refused(e: unknown): KithError {
+    const err =
+      e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error)?.message ?? String(e)}`);
+    // Ingest counts its own refusals; these are the inbox's.
+    if (!ingestCounted.has(err)) this.node.store.refusals.record(err.code, err.message, this.now());
+    return err;
+  }
+}
+
+/** Refusals ingest already counted (it records every refusal it throws), so they are not counted twice. */
+const ingestCounted = new WeakSet<KithError>();
