@@ -4,6 +4,7 @@ import { isDigest } from '../core/bytes.js';
 import { isJsonObject, type Digest } from '../core/types.js';
 import { KithNode, type OutboxItem } from '../node/kith-node.js';
 import { KithService } from '../node/service.js';
+import { summarize, type PostSummary } from '../node/interactions.js';
 import type { Page } from '../store/objects.js';
 import { hasIdentity } from '../node/identity.js';
 import { homePaths } from '../node/home.js';
@@ -82,23 +83,31 @@ export function addPageCommand(
       action((_args, opts) =>
         withNode(opts, (node) => {
           const page = pageOptions(opts);
-          printPage(opts, list(node, page), page.limit, name, empty(opts.home as string | undefined));
+          const items = list(node, page).map((i) => {
+            const post = summarize(node, i);
+            return post ? { ...i, post } : i;
+          });
+          printPage(opts, items, page.limit, name, empty(opts.home as string | undefined));
         }),
       ),
     );
 }
 
 /** Prints a page of activities, newest first, with the cursor for the next page. */
-export function printPage(opts: Opts, items: OutboxItem[], limit: number, command: string, empty: string): void {
+export function printPage(opts: Opts, items: (OutboxItem & { post?: PostSummary })[], limit: number, command: string, empty: string): void {
   const last = items.at(-1);
   const next = items.length === limit && last ? `${last.created}:${last.digest}` : null;
   emit(opts, { items, next }, () => {
     if (items.length === 0) return empty;
     const lines = items.map((i) => {
       const inner = isJsonObject(i.object.object) ? i.object.object : undefined;
-      const text = inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
+      const text = i.post ? i.post.text || '(a post not held here yet)' : inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
       const who = command === 'feed' ? `${i.owner.slice(8, 20)}…  ` : '';
-      return `${when(i.created)}  ${who}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
+      const pad = ' '.repeat(22);
+      const p = i.post;
+      const counts = p && `\n${pad}${p.replies} repl${p.replies === 1 ? 'y' : 'ies'}, ${p.likes} like(s)${p.liked ? ' (you too)' : ''}, ${p.boosts} boost(s)${p.edited ? `, edited ${p.edited}` : ''}`;
+      const boosted = p?.boostedBy ? 'boosted: ' : '';
+      return `${when(i.created)}  ${who}${boosted}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${pad}${p?.id ?? (inner?.id as string) ?? i.id}${counts ?? ''}`;
     });
     if (next) lines.push(`more: ${kithCommand(`${command} --before ${next}`, opts.home as string | undefined)}`);
     return lines;

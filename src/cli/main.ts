@@ -17,6 +17,7 @@ import { checkProfileChange } from '../node/profile.js';
 import { emit } from './output.js';
 import { readInput, readPhrase, textArgument } from './read-input.js';
 import { action, addPageCommand, identitySummary, withNode, withService, type Opts } from './common.js';
+import { addInteractionCommands } from './interaction-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
@@ -328,6 +329,7 @@ export function buildCli(): Command {
 
   addProfileCommand(program);
   addNodeCommands(program);
+  addInteractionCommands(program);
   addDeviceCommands(program);
   addSettingsCommand(program);
 

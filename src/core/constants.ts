@@ -301,3 +301,8 @@ export const RESUME_SYNC_MAX_MS = 10 * MINUTE_MS;
 export const PEER_REDIAL_MIN_MS = 2 * SECOND_MS;
 /** The longest wait between dials of a peer that keeps not answering: a first ban's length. */
 export const PEER_REDIAL_MAX_MS = PEER_BASE_BAN_MS;
+
+// ---- Interactions: likes, boosts, edits, deletes (issue 12) ----
+
+/** Versions of one post (its Create and the Updates that edit it) read when choosing the newest to show. */
+export const MAX_POST_VERSIONS = 100;

@@ -2,22 +2,15 @@ import { fail } from '../core/errors.js';
 import { apIdKey, isApId, outboxId } from '../core/apid.js';
 import { MAX_THREAD_ANCESTORS } from '../core/constants.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
-import { parseBody, type Page, type StoredObject } from '../store/objects.js';
+import type { Page, StoredObject } from '../store/objects.js';
 import type { LinkedObject } from '../store/links.js';
 import type { KithNode } from './kith-node.js';
 import { personOf } from './people.js';
+import { newestVersion, originalOf } from './post-versions.js';
 
 /** What the owner reads: their timeline, a person's posts, a thread, their notifications. */
 
-/** Types of post a timeline shows; other activities (Update, Delete, Like) are not posts. */
-const POST_TYPES: ReadonlySet<string> = new Set(['Note', 'Article', 'Question', 'Page', 'Event']);
-
-/** The post a stored object is (a Note itself, or the object its Create carries), or undefined for anything else. */
-export function postOf(o: StoredObject): JsonObject | undefined {
-  const doc = parseBody(o);
-  const note = o.type === 'Create' ? doc.object : doc;
-  return isJsonObject(note) && typeof note.type === 'string' && POST_TYPES.has(note.type) && isApId(note.id) ? note : undefined;
-}
+export { postOf } from './post-versions.js';
 
 /** The id a post answers, as it wrote it (an id, or an object with one). */
 export function repliesTo(note: JsonObject): string | undefined {
@@ -108,10 +101,9 @@ export class Reading {
     return Number(this.node.store.settings.get(SEEN_SETTING) ?? 0);
   }
 
-  /** A post stored whole, or carried by a stored activity. */
+  /** A post stored whole, or carried by a stored Create, with its newest version (an edit may say what it answers). */
   private postAt(key: ApId): { stored: StoredObject; note: JsonObject } | undefined {
-    const stored = this.node.store.objects.byId(key) ?? this.node.store.objects.carrierOf(key);
-    const note = stored && postOf(stored);
-    return stored && note ? { stored, note } : undefined;
+    const original = originalOf(this.node.store, key);
+    return original && { stored: original.stored, note: newestVersion(this.node.store, key)?.note ?? original.note };
   }
 }

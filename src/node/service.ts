@@ -5,6 +5,7 @@ import type { Network } from './network.js';
 import { NetworkLink } from './network-link.js';
 import { Publishing } from './publishing.js';
 import { Reading } from './reading.js';
+import { Interactions } from './interactions.js';
 import { People } from './people.js';
 import { OwnerDevices } from './owner-devices.js';
 import { MediaLibrary } from './media-library.js';
@@ -19,7 +20,7 @@ import { loadPreferences, updatePreferences, type Preferences } from './preferen
  * so each surface is a thin adapter that reads a request and shapes a reply.
  *
  * Its parts by area: publishing (posts, replies, device-signed activities,
- * profile), reading (timeline, people, threads, notifications), people
+ * profile), interactions (likes, boosts, edits, deletes), reading (timeline, people, threads, notifications), people
  * (follows and blocks), devices (pairing), media; status and settings here.
  */
 
@@ -34,6 +35,7 @@ export interface ServiceOptions {
 export class KithService {
   readonly publishing: Publishing;
   readonly reading: Reading;
+  readonly interactions: Interactions;
   readonly people: People;
   readonly devices: OwnerDevices;
   readonly media: MediaLibrary;
@@ -50,6 +52,7 @@ export class KithService {
     this.log = opts.log ?? silentLogger;
     this.publishing = new Publishing(node, this.link);
     this.reading = new Reading(node, now);
+    this.interactions = new Interactions(node, this.link);
     this.people = new People(node, this.link);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);

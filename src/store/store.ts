@@ -8,6 +8,8 @@ import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
 import { LinkTable } from './links.js';
+import { InteractionTable } from './interactions.js';
+import { TombstoneTable } from './tombstones.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -23,6 +25,8 @@ export class Store {
   readonly devices: DeviceTable;
   readonly blockedPeople: BlockedPeopleTable;
   readonly links: LinkTable;
+  readonly interactions: InteractionTable;
+  readonly tombstones: TombstoneTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -37,6 +41,8 @@ export class Store {
     this.devices = new DeviceTable(db);
     this.blockedPeople = new BlockedPeopleTable(db);
     this.links = new LinkTable(db);
+    this.interactions = new InteractionTable(db);
+    this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
   }
 
   static open(path: string): Store {
