@@ -179,7 +179,7 @@ export class Views {
       attachment: attachmentsOf(note),
       replies: this.node.store.links.replyCount(id),
       ...this.interactions(id),
-      edited: newest !== undefined && newest.stored.type === 'Update' ? isoOf(newest.at) : null,
+      edited: newest !== undefined && newest.stored.type === 'Update' ? new Date(newest.at).toISOString() : null,
       boostedBy: null,
       missing: false,
       mine: o.owner === this.node.did,
