@@ -319,15 +319,18 @@ export const OPENAPI = {
         missing: { type: 'boolean', description: 'A boost of a post this node does not hold yet: only id and author are known' },
         mine: bool,
       }),
-      Activity: obj({
-        id: str,
-        digest: str,
-        status: { enum: ['stored', 'duplicate'] },
-        post: str,
-        concerns: { type: ['string', 'null'], description: 'The DID of the post author it concerns (null for your own post)' },
-        pushedTo: int,
-        updated: str,
-      }, ['id', 'digest', 'status', 'post', 'concerns', 'pushedTo']),
+      Activity: obj(
+        {
+          id: str,
+          digest: str,
+          status: { enum: ['stored', 'duplicate'] },
+          post: str,
+          concerns: { type: ['string', 'null'], description: 'The DID of the post author it concerns (null for your own post)' },
+          pushedTo: int,
+          updated: str,
+        },
+        ['id', 'digest', 'status', 'post', 'concerns', 'pushedTo'],
+      ),
       Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
       Notification: obj({
         kind: { enum: ['reply', 'mention'] },

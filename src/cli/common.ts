@@ -105,7 +105,9 @@ export function printPage(opts: Opts, items: (OutboxItem & { post?: PostSummary 
       const who = command === 'feed' ? `${i.owner.slice(8, 20)}…  ` : '';
       const pad = ' '.repeat(22);
       const p = i.post;
-      const counts = p && `\n${pad}${p.replies} repl${p.replies === 1 ? 'y' : 'ies'}, ${p.likes} like(s)${p.liked ? ' (you too)' : ''}, ${p.boosts} boost(s)${p.edited ? `, edited ${p.edited}` : ''}`;
+      const counts =
+        p &&
+        `\n${pad}${p.replies} repl${p.replies === 1 ? 'y' : 'ies'}, ${p.likes} like(s)${p.liked ? ' (you too)' : ''}, ${p.boosts} boost(s)${p.edited ? `, edited ${p.edited}` : ''}`;
       const boosted = p?.boostedBy ? 'boosted: ' : '';
       return `${when(i.created)}  ${who}${boosted}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${pad}${p?.id ?? (inner?.id as string) ?? i.id}${counts ?? ''}`;
     });

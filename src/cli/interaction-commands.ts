@@ -25,7 +25,9 @@ const SIMPLE: readonly { name: Simple; description: string; done: string; again:
 function lines(r: Interacted, done: string, again: string, running: boolean): string[] {
   return [
     `${r.status === 'duplicate' ? again : done} ${r.post}`,
-    ...(r.status === 'duplicate' ? [] : [`  activity ${r.id}`, running ? `  pushed live to ${r.pushedTo} peer(s)` : '  (node not running: followers get it at the next sync)']),
+    ...(r.status === 'duplicate'
+      ? []
+      : [`  activity ${r.id}`, running ? `  pushed live to ${r.pushedTo} peer(s)` : '  (node not running: followers get it at the next sync)']),
   ];
 }
 

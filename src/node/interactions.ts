@@ -162,7 +162,10 @@ export interface PostSummary {
 }
 
 /** The post a listed activity is (a Create), or boosts (an Announce not taken back), summarized; undefined for other activities. */
-export function summarize(node: KithNode, item: { readonly type: string; readonly owner: Did; readonly id: ApId; readonly object: JsonObject }): PostSummary | undefined {
+export function summarize(
+  node: KithNode,
+  item: { readonly type: string; readonly owner: Did; readonly id: ApId; readonly object: JsonObject },
+): PostSummary | undefined {
   const named = item.object.object;
   const ref = typeof named === 'object' && named !== null && !Array.isArray(named) ? named.id : named;
   if ((item.type !== 'Create' && item.type !== 'Announce') || !isApId(ref)) return undefined;

@@ -37,7 +37,9 @@ export class InteractionTable {
        FROM interactions i WHERE i.target = ? AND ${NOT_UNDONE} AND ${NOT_BLOCKED}`,
     );
     this.activeStmt = db
-      .prepare(`SELECT i.id FROM interactions i JOIN objects o ON o.n = i.object WHERE i.actor = ? AND i.kind = ? AND i.target = ? AND ${NOT_UNDONE} ${NEWEST_FIRST}`)
+      .prepare(
+        `SELECT i.id FROM interactions i JOIN objects o ON o.n = i.object WHERE i.actor = ? AND i.kind = ? AND i.target = ? AND ${NOT_UNDONE} ${NEWEST_FIRST}`,
+      )
       .pluck();
     this.undoneStmt = db.prepare('SELECT 1 FROM undone WHERE id = ? LIMIT 1').pluck();
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM interactions i JOIN objects o ON o.n = i.object JOIN scopes s ON s.n = o.scope WHERE i.id = ? LIMIT 1`);
