@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { actorId, apId, outboxId } from '../src/core/apid.js';
 import { AS_CONTEXT } from '../src/core/as2.js';
@@ -8,6 +9,7 @@ import { isJsonObject, type ApId, type JsonObject } from '../src/core/types.js';
 import { parseBody } from '../src/store/objects.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
+import { exportBackup, importBackup } from '../src/node/backup.js';
 import { whoAnswersFor } from '../src/node/peer-discipline.js';
 import { Views } from '../src/api/owner-views.js';
 import { refusedWith, rejectsWith, tempDir } from './helpers.js';
@@ -173,6 +175,8 @@ test('deletes: content, versions, links and media pins go, a tombstone stays; th
     assert.deepEqual(snapshot(a, post), before, 'a refused Delete changes nothing');
     await rejectsWith(a.interactions.delete(post), 'unauthorized', /only your own posts/);
 
+    const backup = join(tempDir('kith-interact-backup-'), 'b.kith');
+    exportBackup(b.node, backup, { media: false, force: false });
     const root = parseErisUrn(String(image.url));
     assert.ok(b.node.store.blocks.pinStatus(root)?.reasons.some((r) => r.reason === 'own'));
     const deleted = await b.interactions.delete(post);
@@ -180,6 +184,9 @@ test('deletes: content, versions, links and media pins go, a tombstone stays; th
     await rejectsWith(b.interactions.edit(post, 'back?'), 'deleted');
     assert.equal(b.node.store.blocks.pinStatus(root), undefined, 'the image only the post used is no longer pinned');
     await syncOutbox(b, a);
+    // A backup made before the delete restores everything else; the tombstone keeps the post out.
+    const restored = await importBackup(b.node, backup);
+    assert.equal(restored.deleted, 2, 'its Create and its Update are left out');
 
     for (const s of [a, b]) {
       const store = s.node.store;
@@ -189,7 +196,7 @@ test('deletes: content, versions, links and media pins go, a tombstone stays; th
       assert.equal(store.tombstones.get(post)?.digest, deleted.digest);
       assert.equal(new Views(s.node).find(post), undefined);
       assert.equal(store.links.replyCount(parent.noteId as ApId), 0, 'its links went with it');
-      await rejectsWith(async () => s.reading.thread(post), 'not-found');
+      await rejectsWith(async () => s.reading.thread(post), 'deleted', /deleted this post/);
     }
 
     // An old peer hands the old versions back: refused quietly (nobody punished), nothing stored.

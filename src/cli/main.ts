@@ -319,7 +319,8 @@ export function buildCli(): Command {
         withNode(opts, async (node) => {
           const s = await importBackup(node, file);
           emit(opts, { ok: true, file, ...s }, () => [
-            `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here`,
+            `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here` +
+              (s.deleted > 0 ? `, ${s.deleted} of posts deleted since (left out)` : ''),
             `  and ${s.files} files (${s.blocks} blocks, ${s.blocksStored} of them new here)`,
             ...(s.profileRestored.length > 0 ? [`  your profile's ${s.profileRestored.join(', ')} came back from the backup`] : []),
           ]);

@@ -69,6 +69,7 @@ export class Reading {
     if (!isApId(id)) fail('malformed', `a thread is named by the ap:// id of one of its posts, not "${id.slice(0, 60)}"`);
     const key = apIdKey(id);
     const found = this.postAt(key);
+    if (!found && this.node.store.tombstones.get(key)) fail('deleted', 'its author deleted this post');
     if (!found) return fail('not-found', 'this node does not hold that post (follow its author to get their posts)');
     const ancestors: StoredObject[] = [];
     let up = repliesTo(found.note);
