@@ -351,7 +351,9 @@ export class Ingestor {
     const n = this.store.objects.insert(a.record, this.now());
     if (n !== undefined && a.record.activity) {
       this.store.interactions.index(n, a.record);
-      this.store.tombstones.bury(a.record);
+      // Only an object stored before URNs were checked at ingest can link one that does not parse; nothing was pinned for it.
+      for (const link of this.store.tombstones.bury(a.record).unreadable)
+        this.log.warn(`deleted ${a.record.activity.target}, which linked media that cannot be read: ${link}`);
     }
     if (n !== undefined && a.certificate) this.store.authority.addCertificate(n, a.certificate);
     if (n !== undefined && a.revocation) this.store.authority.addRevocation(n, a.revocation);

@@ -65,11 +65,13 @@ export class TombstoneTable {
    * Applies a Delete just stored (its author's, as ingest checked): the
    * tombstone, then every version of what it names. A Delete that arrives
    * before the post leaves the tombstone alone, which keeps the post out when
-   * it comes. Call inside the writing transaction. Returns how many versions went.
+   * it comes. Call inside the writing transaction. Returns how many versions
+   * went, and the links to media among them that could not be read (so
+   * nothing was pinned for them), for the caller to log.
    */
-  bury(r: ObjectRecord): number {
+  bury(r: ObjectRecord): { removed: number; unreadable: string[] } {
     const target = r.activity?.target;
-    if (r.activity?.kind !== 'delete' || target === undefined) return 0;
+    if (r.activity?.kind !== 'delete' || target === undefined) return { removed: 0, unreadable: [] };
     this.buryStmt.run(target, r.created, raw(r.digest));
     const versions = this.versionsStmt.all(target, target, r.owner) as StoredObject[];
     const media = new Set<string>();
@@ -77,13 +79,13 @@ export class TombstoneTable {
       for (const urn of erisLinks(parseBody(v))) media.add(urn);
       this.objects.remove(v.n, v.scope);
     }
-    this.unpinUnused(r.owner, media);
-    return versions.length;
+    return { removed: versions.length, unreadable: this.unpinUnused(r.owner, media) };
   }
 
-  /** Media the removed versions linked that nothing else of the owner's still does is no longer kept for them. */
-  private unpinUnused(owner: Did, media: ReadonlySet<string>): void {
-    if (media.size === 0) return;
+  /** Media the removed versions linked that nothing else of the owner's still does is no longer kept for them. Returns the links that do not parse. */
+  private unpinUnused(owner: Did, media: ReadonlySet<string>): string[] {
+    const unreadable: string[] = [];
+    if (media.size === 0) return unreadable;
     const scope = outboxId(owner);
     const own = this.keys.byRole('identity').some((k) => k.did === owner);
     for (const urn of media) {
@@ -92,13 +94,14 @@ export class TombstoneTable {
       try {
         cap = parseErisUrn(urn);
       } catch (e) {
-        // Only an object stored before URNs were checked at ingest can link one that does not parse: nothing was pinned for it.
-        if (e instanceof KithError) continue;
-        throw e;
+        if (!(e instanceof KithError)) throw e;
+        unreadable.push(`${urn.slice(0, 60)}: ${e.message}`);
+        continue;
       }
       this.blocks.unpin(cap, followReason(owner));
       if (own) this.blocks.unpin(cap, OWN_REASON);
     }
+    return unreadable;
   }
 }
 
