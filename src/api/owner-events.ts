@@ -133,6 +133,9 @@ export class EventHub {
     for (const r of timeline.length <= MAX_LIVE_POSTS ? timeline : []) {
       const post = postOf(r);
       if (post) this.broadcast('post', post);
+      // An edit or a delete changes a post already on screen: its newest version, or null once it is gone.
+      const changed = r.type === 'Update' ? r.embedded[0] : r.activity?.kind === 'delete' ? r.activity.target : undefined;
+      if (changed !== undefined) this.broadcast('post-changed', { id: changed, post: views.find(changed) ?? null });
     }
     // Every reply and mention goes out, however large the batch: there are few of them.
     for (const r of records) {

@@ -9,6 +9,7 @@ import { ImageViewer } from './image-viewer.js';
 import { RichText } from './rich-text.js';
 import { Time } from './time.js';
 import { fetchMissingMedia } from '../media.js';
+import { useEvent } from '../hooks.js';
 import { PostActions, PostEditor } from './post-actions.js';
 
 const isImage = (a) => a.type === 'Image' || a.mediaType?.startsWith('image/');
@@ -88,7 +89,17 @@ export function Post({ post: given, variant = '', onReplied, showParent = true }
   const [deleted, setDeleted] = useState(false);
   const [replying, setReplying] = useState(false);
   const [viewing, setViewing] = useState(null);
-  if (deleted) return html`<p class="post post--deleted muted" role="status" data-testid="post-deleted">You deleted this post.</p>`;
+  // Its author edited or deleted it (here or on another device, or on their node): show the newest version, or that it is gone.
+  useEvent('post-changed', (e) => {
+    if (e.id !== post.id) return;
+    if (e.post) setPost((p) => ({ ...p, text: e.post.text, edited: e.post.edited, attachment: e.post.attachment }));
+    else setDeleted(true);
+  });
+  if (deleted) {
+    return html`<p class="post post--deleted muted" role="status" data-testid="post-deleted">
+      ${post.mine ? 'You deleted this post.' : 'Its author deleted this post.'}
+    </p>`;
+  }
   const count = post.replies ?? 0;
   const author = post.author ?? {};
   const name = displayName(author);
