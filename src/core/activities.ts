@@ -1,62 +1,18 @@
-import { fail } from './errors.js';
-import { actorId, apIdParts, followersId, isApId } from './apid.js';
-import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
+import { actorId, apIdParts, followersId } from './apid.js';
+import { AS_CONTEXT, AS_PUBLIC } from './as2.js';
+import type { ApId, Did, Json, JsonObject } from './types.js';
 
-/**
- * Activities about other objects: Like and Announce (boost) of a post, Undo
- * of one's own Like or Announce, Delete of one's own object. Builders for
- * what the owner signs, and the rule every incoming one meets: what an Undo
- * or a Delete names must belong to the same identity as the activity, since
- * only its author may take something back.
- */
-
-export const AS_PUBLIC_AUDIENCE = 'https://www.w3.org/ns/activitystreams#Public';
-const CONTEXT = ['https://www.w3.org/ns/activitystreams', 'https://w3id.org/security/data-integrity/v1'];
-
-export type ActivityKind = 'like' | 'boost' | 'undo' | 'delete';
-
-const KINDS: Readonly<Record<string, ActivityKind>> = { Like: 'like', Announce: 'boost', Undo: 'undo', Delete: 'delete' };
-
-/** What such an activity is about: the store indexes it for counts, undos and tombstones. */
-export interface ActivityTarget {
-  readonly kind: ActivityKind;
-  /** The canonical ap:// id it names. */
-  readonly target: ApId;
-}
-
-function refId(v: Json | undefined): Json | undefined {
-  return isJsonObject(v) ? v.id : v;
-}
-
-/**
- * The target of a Like, Announce, Undo or Delete, checked; undefined for any
- * other type, and for a Like or Announce of something that is not a Kith
- * object (a classic fediverse URL: not Kith's to count).
- */
-export function activityTargetOf(doc: JsonObject, type: string, id: ApId, owner: Did): ActivityTarget | undefined {
-  const kind = KINDS[type];
-  if (kind === undefined) return undefined;
-  const named = refId(doc.object);
-  if (named === undefined || named === null) fail('malformed', `${type} must name the object it is about`);
-  if (kind === 'like' || kind === 'boost') return isApId(named) ? { kind, target: apIdParts(named).key } : undefined;
-  if (!isApId(named)) fail('malformed', `${type} must name an ap:// id`);
-  const { key: target, did, path } = apIdParts(named);
-  // Signed by the owner of the activity's id (the proof says so); only what is theirs can they take back.
-  if (did !== owner) fail('wrong-key', `a ${type} by ${owner} names ${target}, which belongs to ${did}: only its author may ${kind} it`);
-  if (target === id) fail('malformed', `a ${type} cannot name itself`);
-  if (kind === 'delete' && path === '/actor') fail('malformed', 'a Delete of an actor is not something Kith does; delete posts one by one');
-  return { kind, target };
-}
+/** Builders of what the owner signs about posts: likes, boosts, undos, deletes and edits (see ./activity-target.ts for what they may name). */
 
 function activity(did: Did, id: ApId, type: string, object: Json, now: number, extra: JsonObject = {}): JsonObject {
   return {
-    '@context': [...CONTEXT],
+    '@context': [...AS_CONTEXT],
     id,
     type,
     actor: actorId(did),
     object,
     published: new Date(now).toISOString(),
-    to: [AS_PUBLIC_AUDIENCE],
+    to: [AS_PUBLIC],
     cc: [followersId(did)],
     ...extra,
   };
@@ -86,13 +42,13 @@ export function buildDelete(did: Did, id: ApId, deleted: ApId, now = Date.now())
 export function buildUpdate(did: Did, id: ApId, note: JsonObject, now = Date.now()): JsonObject {
   const at = new Date(now).toISOString();
   return {
-    '@context': [...CONTEXT],
+    '@context': [...AS_CONTEXT],
     id,
     type: 'Update',
     actor: actorId(did),
     object: { ...note, updated: at },
     published: at,
-    to: note.to ?? [AS_PUBLIC_AUDIENCE],
+    to: note.to ?? [AS_PUBLIC],
     cc: note.cc ?? [followersId(did)],
   };
 }

@@ -5,7 +5,7 @@ import { parseDateTime } from './time.js';
 import { actorId, apId, apIdKey, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
-import { activityTargetOf, type ActivityTarget } from './activities.js';
+import { activityTargetOf, type ActivityTarget } from './activity-target.js';
 
 /**
  * The ActivityStreams 2.0 model Kith produces and accepts: builders for the

@@ -2,7 +2,7 @@ import { KithError, fail } from './errors.js';
 import { checkShape, parseJsonLimited, byteLength, type Limits } from './limits.js';
 import { verifyDocument } from './proof.js';
 import { objectFacts, type ObjectLink } from './as2.js';
-import type { ActivityTarget } from './activities.js';
+import type { ActivityTarget } from './activity-target.js';
 import { apIdParts, outboxId } from './apid.js';
 import { parseDid } from './didkey.js';
 import { parseDateTime } from './time.js';
