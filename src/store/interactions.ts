@@ -27,6 +27,7 @@ export class InteractionTable {
   private readonly activeStmt;
   private readonly undoneStmt;
   private readonly byIdStmt;
+  private readonly targetStmt;
 
   constructor(db: Db) {
     this.addStmt = db.prepare('INSERT OR IGNORE INTO interactions (object, id, kind, target, actor) VALUES (?, ?, ?, ?, ?)');
@@ -42,6 +43,7 @@ export class InteractionTable {
       )
       .pluck();
     this.undoneStmt = db.prepare('SELECT 1 FROM undone WHERE id = ? LIMIT 1').pluck();
+    this.targetStmt = db.prepare('SELECT target FROM interactions WHERE id = ? LIMIT 1').pluck();
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM interactions i JOIN objects o ON o.n = i.object JOIN scopes s ON s.n = o.scope WHERE i.id = ? LIMIT 1`);
   }
 
@@ -65,6 +67,11 @@ export class InteractionTable {
   /** Whether an Undo of this id is stored. */
   isUndone(id: ApId): boolean {
     return this.undoneStmt.get(id) !== undefined;
+  }
+
+  /** The post a stored Like or Announce is about. */
+  targetOf(id: ApId): ApId | undefined {
+    return this.targetStmt.get(id) as ApId | undefined;
   }
 
   /** A stored Like or Announce by its id. */

@@ -89,10 +89,11 @@ export function Post({ post: given, variant = '', onReplied, showParent = true }
   const [deleted, setDeleted] = useState(false);
   const [replying, setReplying] = useState(false);
   const [viewing, setViewing] = useState(null);
-  // Its author edited or deleted it (here or on another device, or on their node): show the newest version, or that it is gone.
+  // Edited, liked or boosted (here, on another device, or on another node), or deleted: show it as it is now, or that it is gone.
   useEvent('post-changed', (e) => {
     if (e.id !== post.id) return;
-    if (e.post) setPost((p) => ({ ...p, text: e.post.text, edited: e.post.edited, attachment: e.post.attachment }));
+    const { text, edited, attachment, likes, boosts, liked, boosted } = e.post ?? {};
+    if (e.post) setPost((p) => ({ ...p, text, edited, attachment, likes, boosts, liked, boosted }));
     else setDeleted(true);
   });
   if (deleted) {
