@@ -101,7 +101,15 @@ export function printPage(opts: Opts, items: (OutboxItem & { post?: PostSummary 
     if (items.length === 0) return empty;
     const lines = items.map((i) => {
       const inner = isJsonObject(i.object.object) ? i.object.object : undefined;
-      const text = i.post ? i.post.text || '(a post not held here yet)' : inner && isJsonObject(inner.source) ? String(inner.source.content) : i.type;
+      const carried = inner && isJsonObject(inner.source) ? String(inner.source.content) : undefined;
+      // An Update carries a post's new text: said so, lest it read as a post of its own.
+      const text = i.post
+        ? i.post.text || '(a post not held here yet)'
+        : carried === undefined
+          ? i.type
+          : i.type === 'Create'
+            ? carried
+            : `${i.type}: ${carried}`;
       const who = command === 'feed' ? `${i.owner.slice(8, 20)}…  ` : '';
       const pad = ' '.repeat(22);
       const p = i.post;
