@@ -1,6 +1,7 @@
 import type { Did, JsonObject } from '../core/types.js';
 import type { Posted, PostInput, ProfileChanged, ProfileInput } from '../node/publishing.js';
 import type { Followed } from '../node/people.js';
+import type { Edited, Interacted } from '../node/interactions.js';
 import type { PeerConnection, ServiceStatus } from '../node/service-status.js';
 import type { Preferences } from '../node/preferences.js';
 import type { DeviceView } from './owner-views.js';
@@ -17,6 +18,13 @@ export interface ControlRoutes {
   'GET /peers': { body: undefined; result: { peers: PeerConnection[] } };
   'POST /post': { body: PostInput; result: Posted };
   'POST /profile': { body: ProfileInput; result: ProfileChanged };
+  /** `id`: the ap:// id of a post (or of the Create that carries it). */
+  'POST /like': { body: { id: string }; result: Interacted };
+  'POST /unlike': { body: { id: string }; result: Interacted };
+  'POST /boost': { body: { id: string }; result: Interacted };
+  'POST /unboost': { body: { id: string }; result: Interacted };
+  'POST /edit': { body: { id: string; text: string }; result: Edited };
+  'POST /delete': { body: { id: string }; result: Interacted };
   'POST /follow': { body: { target: string }; result: Followed };
   /** `did` is a did:key or an ap:// id of the person. */
   'POST /unfollow': { body: { did: string }; result: { did: Did; removed: boolean } };

@@ -15,6 +15,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   blocked: 403,
   'not-found': 404,
   conflict: 409,
+  deleted: 410,
   'too-large': 413,
   'rate-limited': 429,
   io: 502,

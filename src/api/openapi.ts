@@ -35,6 +35,8 @@ const pageParams = [
   { name: 'before', in: 'query', required: false, schema: str, description: 'The `next` value of the previous page' },
   { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 50, default: 20 } },
 ];
+const idQuery = [{ name: 'id', in: 'query', required: true, schema: str, description: "The post's ap:// id" }];
+const interacted = (description: string): Schema => ok(description, obj({ post: { oneOf: [ref('Post'), { type: 'null' }] }, activity: ref('Activity') }));
 const didParam = { name: 'did', in: 'path', required: true, schema: str, description: 'A did:key' };
 
 interface Op {
@@ -129,6 +131,32 @@ export const OPENAPI = {
         ),
         responses: ok('Posted', obj({ post: ref('Post') }), '201'),
       }),
+      patch: op({
+        summary: 'Edit one of your posts: an Update carrying its new version (same id, an `updated` time)',
+        body: body(obj({ id: str, text: str })),
+        responses: interacted('Edited'),
+      }),
+      delete: op({
+        summary: 'Delete one of your posts: a Delete every node holding it honours (its content goes; a tombstone keeps it from coming back)',
+        params: idQuery,
+        responses: ok('Deleted', obj({ activity: ref('Activity') })),
+      }),
+    },
+    '/api/likes': {
+      post: op({
+        summary: 'Like a post (a signed Like in the outbox); liking it again changes nothing',
+        body: body(obj({ id: str })),
+        responses: interacted('Liked'),
+      }),
+      delete: op({ summary: 'Take back your like of a post (an Undo); 404 if you have not liked it', params: idQuery, responses: interacted('Undone') }),
+    },
+    '/api/boosts': {
+      post: op({
+        summary: "Boost a post (an Announce) to your followers' timelines; boosting it again changes nothing",
+        body: body(obj({ id: str })),
+        responses: interacted('Boosted'),
+      }),
+      delete: op({ summary: 'Take back your boost of a post (an Undo); 404 if you have not boosted it', params: idQuery, responses: interacted('Undone') }),
     },
     '/api/outbox': {
       post: op({
@@ -353,8 +381,27 @@ export const OPENAPI = {
         hashtags: { ...list(str), description: 'Hashtags, lower-cased, without #' },
         mentions: list(obj({ handle: nullableStr, did: str })),
         replies: int,
+        likes: int,
+        boosts: int,
+        liked: bool,
+        boosted: bool,
+        edited: { type: ['string', 'null'], description: 'When the version shown was made, for a post its author edited' },
+        boostedBy: { oneOf: [ref('Person'), { type: 'null' }], description: 'Shown because this person boosted it' },
+        missing: { type: 'boolean', description: 'A boost of a post this node does not hold yet: only id and author are known' },
         mine: bool,
       }),
+      Activity: obj(
+        {
+          id: str,
+          digest: str,
+          status: { enum: ['stored', 'duplicate'] },
+          post: str,
+          concerns: { type: ['string', 'null'], description: 'The DID of the post author it concerns (null for your own post)' },
+          pushedTo: int,
+          updated: str,
+        },
+        ['id', 'digest', 'status', 'post', 'concerns', 'pushedTo'],
+      ),
       Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
       Notification: obj({
         kind: { type: 'string', description: 'reply, mention, like, boost or follow; a client shows a kind it does not know by its name' },

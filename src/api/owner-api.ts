@@ -9,6 +9,7 @@ import { isoOf } from '../core/statement.js';
 import type { Network } from '../node/network.js';
 import type { KithService } from '../node/service.js';
 import type { PairingOfferLink } from '../node/owner-devices.js';
+import type { Interacted } from '../node/interactions.js';
 import type { Preferences } from '../node/preferences.js';
 import { AuthFailure, asAuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
 import { EventHub } from './owner-events.js';
@@ -154,6 +155,17 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const stored = node.store.objects.byDigest(r.digest);
     return c.json({ post: stored && views().post(stored) }, 201);
   });
+  // A like or boost answers with the post as it is now (its counts, and that the owner did it); `activity` is what was signed.
+  const interacted = (r: Interacted) => ({ post: views().find(r.post) ?? null, activity: r });
+  app.post('/api/likes', async (c) => c.json(interacted(await service.interactions.like(textField(await jsonBody(c), 'id')))));
+  app.delete('/api/likes', async (c) => c.json(interacted(await service.interactions.unlike(c.req.query('id') ?? ''))));
+  app.post('/api/boosts', async (c) => c.json(interacted(await service.interactions.boost(textField(await jsonBody(c), 'id')))));
+  app.delete('/api/boosts', async (c) => c.json(interacted(await service.interactions.unboost(c.req.query('id') ?? ''))));
+  app.patch('/api/posts', async (c) => {
+    const body = await jsonBody(c);
+    return c.json(interacted(await service.interactions.edit(textField(body, 'id'), textField(body, 'text'))));
+  });
+  app.delete('/api/posts', async (c) => c.json({ activity: await service.interactions.delete(c.req.query('id') ?? '') }));
   app.post('/api/outbox', async (c) => c.json(await service.publishing.acceptSigned(await jsonBody(c)), 201));
 
   // ---- Reading ----

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { filteredOut } from '../node/reading.js';
 import { outboxId } from '../core/apid.js';
 import type { ObjectRecord } from '../core/examine.js';
+import type { ApId } from '../core/types.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import type { DevicePairing } from '../node/devices.js';
@@ -121,6 +122,14 @@ export class EventHub {
     for (const c of this.clients) c.send(event, data);
   }
 
+  /** The post an activity changes, if it changes one. */
+  private changedBy(r: ObjectRecord): ApId | undefined {
+    if (r.type === 'Update') return r.embedded[0];
+    const a = r.activity;
+    if (a === undefined) return undefined;
+    return a.kind === 'undo' ? this.node.store.interactions.targetOf(a.target) : a.target;
+  }
+
   private stored(records: readonly ObjectRecord[]): void {
     if (this.clients.size === 0) return;
     const own = outboxId(this.node.did);
@@ -134,6 +143,9 @@ export class EventHub {
     for (const r of timeline.length <= MAX_LIVE_POSTS ? timeline : []) {
       const post = postOf(r);
       if (post) this.broadcast('post', post);
+      // An edit, a delete, a like or a boost (or its undo) changes a post already on screen: its newest version and counts, or null once it is gone.
+      const changed = this.changedBy(r);
+      if (changed !== undefined) this.broadcast('post-changed', { id: changed, post: views.find(changed) ?? null });
     }
     // Every reply and mention goes out, however large the batch: there are few of them.
     for (const r of records) {

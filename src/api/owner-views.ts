@@ -9,6 +9,7 @@ import type { Device } from '../store/devices.js';
 import type { KithNode } from '../node/kith-node.js';
 import { postOf, repliesTo } from '../node/reading.js';
 import { postExtras, type PostExtras } from './post-extras.js';
+import { newestVersion, originalOf } from '../node/post-versions.js';
 
 /**
  * How the owner API shows people, posts and devices: plain JSON for the web
@@ -48,6 +49,18 @@ export interface PostView extends PostExtras {
   readonly inReplyToAuthor: PersonView | null;
   readonly attachment: JsonObject[];
   readonly replies: number;
+  /** People who like it and who boosted it, not counting undone ones or people the owner blocked. */
+  readonly likes: number;
+  readonly boosts: number;
+  /** Whether the owner likes it, and has boosted it. */
+  readonly liked: boolean;
+  readonly boosted: boolean;
+  /** When the version shown was made, if its author edited it; null for a post never edited. */
+  readonly edited: string | null;
+  /** Shown because this person boosted it (the entry is their Announce); null for the post itself. */
+  readonly boostedBy: PersonView | null;
+  /** A boost of a post this node does not hold: only its id and author are known until it is fetched. */
+  readonly missing: boolean;
   readonly mine: boolean;
 }
 
@@ -151,16 +164,19 @@ export class Views {
     return view;
   }
 
-  /** A stored activity as a post, or undefined when it is not one (an Update, a Like…). */
+  /** A stored activity as a post (its newest version), a boost as the post it boosts, or undefined when it is neither (an Update, a Like…). */
   post(o: StoredObject): PostView | undefined {
-    const note = postOf(o);
-    if (!note) return undefined;
+    if (o.type === 'Announce') return this.boost(o);
+    const original = postOf(o);
+    if (!original) return undefined;
+    const id = apIdKey(original.id);
+    const newest = newestVersion(this.node.store, id);
+    const note = newest?.note ?? original;
     const source = isJsonObject(note.source) && typeof note.source.content === 'string' ? note.source.content : undefined;
     const text = source ?? (typeof note.content === 'string' ? htmlToText(note.content) : '');
-    const id = apIdKey(note.id);
     const reply = repliesTo(note);
     const replyTo = reply !== undefined && isApId(reply) ? this.person(didOf(reply)) : null;
-    const { published, claim } = publishedOf(note, o);
+    const { published, claim } = publishedOf(original, o);
     return {
       id,
       digest: o.digest,
@@ -174,13 +190,60 @@ export class Views {
       attachment: attachmentsOf(note),
       ...postExtras(note),
       replies: this.node.store.links.replyCount(id),
+      ...this.interactions(id),
+      edited: newest !== undefined && newest.stored.type === 'Update' ? new Date(newest.at).toISOString() : null,
+      boostedBy: null,
+      missing: false,
       mine: o.owner === this.node.did,
+    };
+  }
+
+  private interactions(id: ApId): Pick<PostView, 'likes' | 'boosts' | 'liked' | 'boosted'> {
+    const { likes, boosts } = this.node.store.interactions.counts(id);
+    const mine = (kind: 'like' | 'boost') => this.node.store.interactions.active(this.node.did, kind, id).length > 0;
+    return { likes, boosts, liked: mine('like'), boosted: mine('boost') };
+  }
+
+  /**
+   * A boost, shown as the post it boosts with who boosted it; nothing for one
+   * its booster took back or of a post its author deleted. A post not held
+   * here shows as its id and author, honestly, until it is fetched.
+   */
+  private boost(o: StoredObject): PostView | undefined {
+    const doc = parseBody(o);
+    const named = isJsonObject(doc.object) ? doc.object.id : doc.object;
+    if (!isApId(named) || this.node.store.interactions.isUndone(o.id)) return undefined;
+    const target = apIdKey(named);
+    if (this.node.store.tombstones.get(target)) return undefined;
+    const by = { boostedBy: this.person(o.owner), digest: o.digest, activity: o.id };
+    const held = originalOf(this.node.store, target);
+    const post = held && this.post(held.stored);
+    if (post) return { ...post, ...by };
+    return {
+      id: target,
+      ...by,
+      author: this.person(didOf(target)),
+      published: isoOf(o.created),
+      publishedClaim: null,
+      text: '',
+      inReplyTo: null,
+      inReplyToAuthor: null,
+      attachment: [],
+      summary: null,
+      sensitive: false,
+      hashtags: [],
+      mentions: [],
+      replies: this.node.store.links.replyCount(target),
+      ...this.interactions(target),
+      edited: null,
+      missing: true,
+      mine: didOf(target) === this.node.did,
     };
   }
 
   /** A post held here by its ap:// id, whether stored on its own or inside the activity that carried it. */
   find(id: ApId): PostView | undefined {
-    const o = this.node.store.objects.byId(id) ?? this.node.store.objects.carrierOf(id);
+    const o = originalOf(this.node.store, id)?.stored;
     return o ? this.post(o) : undefined;
   }
 

@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { fail } from '../core/errors.js';
 import { isDigest } from '../core/bytes.js';
-import type { Did, Digest } from '../core/types.js';
+import { isJsonObject, type Did, type Digest } from '../core/types.js';
 import { KithNode, type OutboxItem } from '../node/kith-node.js';
 import { KithService } from '../node/service.js';
+import { summarize, type PostSummary } from '../node/interactions.js';
 import type { Page } from '../store/objects.js';
 import { hasIdentity } from '../node/identity.js';
 import { homePaths } from '../node/home.js';
 import { emit, report, when, type OutputOptions } from './output.js';
 import { kithCommand } from './command-name.js';
-import { noteOf, personLabel, postText } from './post-lines.js';
+import { personLabel, postText, withWarning } from './post-lines.js';
 
 /** What every command shares: option handling, error reporting, opening the node, printing pages. */
 
@@ -84,23 +85,45 @@ export function addPageCommand(
       action((_args, opts) =>
         withNode(opts, (node) => {
           const page = pageOptions(opts);
-          printPage(opts, list(node, page), page.limit, name, empty(opts.home as string | undefined), (did) => personLabel(node.store, did));
+          const items = list(node, page).map((i) => {
+            const post = summarize(node, i);
+            return post ? { ...i, post } : i;
+          });
+          printPage(opts, items, page.limit, name, empty(opts.home as string | undefined), (did) => personLabel(node.store, did));
         }),
       ),
     );
 }
 
 /** Prints a page of activities, newest first, with the cursor for the next page. */
-export function printPage(opts: Opts, items: OutboxItem[], limit: number, command: string, empty: string, label: (did: Did) => string): void {
+export function printPage(
+  opts: Opts,
+  items: (OutboxItem & { post?: PostSummary })[],
+  limit: number,
+  command: string,
+  empty: string,
+  label: (did: Did) => string,
+): void {
   const last = items.at(-1);
   const next = items.length === limit && last ? `${last.created}:${last.digest}` : null;
   emit(opts, { items, next }, () => {
     if (items.length === 0) return empty;
     const lines = items.map((i) => {
-      const inner = noteOf(i.object);
-      const text = inner && i.type === 'Create' ? postText(inner, opts.showSensitive === true) : i.type;
+      const show = opts.showSensitive === true;
+      const p = i.post;
+      const carried = isJsonObject(i.object.object) ? i.object.object : undefined;
+      // An Update carries a post's new text: said so, lest it read as a post of its own.
+      let text: string = i.type;
+      if (p) text = p.text ? withWarning(p.text, p.warning, show) : '(a post not held here yet)';
+      else if (carried && i.type === 'Create') text = postText(carried, show);
+      else if (carried && i.type === 'Update') text = `Update: ${postText(carried, show)}`;
       const who = command === 'feed' ? `${label(i.owner)}  ` : '';
-      return `${when(i.created)}  ${who}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${' '.repeat(22)}${(inner?.id as string) ?? i.id}`;
+      const pad = ' '.repeat(22);
+      const counts =
+        p &&
+        `\n${pad}${p.replies} repl${p.replies === 1 ? 'y' : 'ies'}, ${p.likes} like(s)${p.liked ? ' (you too)' : ''}, ${p.boosts} boost(s)${p.edited ? `, edited ${p.edited}` : ''}`;
+      const boosted = p?.boostedBy ? 'boosted: ' : '';
+      return `${when(i.created)}  ${who}${boosted}${text.replace(/\s+/g, ' ').slice(0, 72)}\n${pad}${p?.id ?? (carried?.id as string | undefined) ?? i.id}${counts ?? ''}`;
     });
     if (next) lines.push(`more: ${kithCommand(`${command} --before ${next}`, opts.home as string | undefined)}`);
     return lines;

@@ -17,6 +17,7 @@ import { checkProfileChange } from '../node/profile.js';
 import { emit } from './output.js';
 import { readInput, readPhrase, textArgument } from './read-input.js';
 import { action, addPageCommand, identitySummary, withNode, withService, type Opts } from './common.js';
+import { addInteractionCommands } from './interaction-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
@@ -333,7 +334,8 @@ export function buildCli(): Command {
         withNode(opts, async (node) => {
           const s = await importBackup(node, file);
           emit(opts, { ok: true, file, ...s }, () => [
-            `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here`,
+            `Imported ${s.objects} objects of ${s.actor}: ${s.stored} new, ${s.duplicates} already here` +
+              (s.deleted > 0 ? `, ${s.deleted} of posts deleted since (left out)` : ''),
             `  and ${s.files} files (${s.blocks} blocks, ${s.blocksStored} of them new here)`,
             ...(s.profileRestored.length > 0 ? [`  your profile's ${s.profileRestored.join(', ')} came back from the backup`] : []),
           ]);
@@ -343,6 +345,7 @@ export function buildCli(): Command {
 
   addProfileCommand(program);
   addNodeCommands(program);
+  addInteractionCommands(program);
   addDeviceCommands(program);
   addSettingsCommand(program);
   addContentCommands(program);

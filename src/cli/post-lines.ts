@@ -1,5 +1,6 @@
 import { actorId } from '../core/apid.js';
 import { htmlToText } from '../core/html-text.js';
+import { contentWarningOf } from '../core/post-text.js';
 import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
 import type { Store } from '../store/store.js';
 
@@ -29,8 +30,12 @@ export function postText(note: JsonObject, showSensitive: boolean): string {
       : typeof note.content === 'string'
         ? htmlToText(note.content)
         : '';
-  const warning = typeof note.summary === 'string' && note.summary.trim() !== '' ? note.summary.trim() : note.sensitive === true ? 'sensitive' : undefined;
-  if (warning === undefined) return text;
+  return withWarning(text, contentWarningOf(note), showSensitive);
+}
+
+/** The text as a list shows it: behind its warning unless asked for. */
+export function withWarning(text: string, warning: string | null, showSensitive: boolean): string {
+  if (warning === null) return text;
   return showSensitive ? `[CW: ${warning}] ${text}` : `[CW: ${warning}] (hidden; --show-sensitive shows it)`;
 }
 

@@ -6,6 +6,7 @@ import { escapeHtml } from './post-text.js';
 import { actorId, apId, apIdKey, apIdParts, followersId, followingId, inboxId, isApId, outboxId, parseApId } from './apid.js';
 import { ed25519Multikey, publicKeyFromDid, verificationMethodOf } from './didkey.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from './types.js';
+import { activityTargetOf, type ActivityTarget } from './activity-target.js';
 
 /**
  * The ActivityStreams 2.0 model Kith produces and accepts: builders for the
@@ -143,6 +144,8 @@ export interface ObjectFacts {
   readonly embedded: readonly ApId[];
   /** What it replies to and whom it mentions (portable ids only), for threads and notifications. */
   readonly links: readonly ObjectLink[];
+  /** What a Like, Announce, Undo or Delete is about. */
+  readonly activity?: ActivityTarget | undefined;
 }
 
 export interface ObjectLink {
@@ -286,11 +289,13 @@ export function objectFacts(doc: JsonObject): ObjectFacts {
     checkMediaLinks(obj, 'object.');
     parseTime(obj.published, 'embedded published');
     embedded.push(inner);
-    links = [...links, ...linksOf(obj)];
+    // An edit keeps the post where it was: its Update is no second reply or mention (nor a second notification).
+    if (type !== 'Update') links = [...links, ...linksOf(obj)];
   }
   const proof = doc.proof;
   const proofCreated = isJsonObject(proof) ? parseTime(proof.created, 'proof.created') : undefined;
   const created = parseTime(doc.published, 'published') ?? proofCreated;
   if (created === undefined) fail('malformed', 'object needs a published time or a proof creation time');
-  return { id, owner, type, created, embedded, links };
+  const activity = activityTargetOf(doc, type, id, owner);
+  return { id, owner, type, created, embedded, links, activity };
 }

@@ -366,3 +366,8 @@ export const INBOX = Object.freeze({
   /** A peer identifies again whenever its addresses change: it is asked (and offered) held deliveries at most this often. */
   RECONTACT_MIN_MS: 60 * SECOND_MS,
 });
+
+// ---- Interactions: likes, boosts, edits, deletes (issue 12) ----
+
+/** Versions of one post (its Create and the Updates that edit it) read when choosing the newest to show. */
+export const MAX_POST_VERSIONS = 100;

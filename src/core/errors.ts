@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'wrong-root'
   | 'not-found'
   | 'conflict'
+  | 'deleted' // its author deleted it: a tombstone keeps it from coming back (a relay that still had it is not to blame)
   | 'timeout' // a peer or operation did not answer in time
   | 'io'
   | 'storage-full' // the disk holding the store is full: nothing was written; free space and try again

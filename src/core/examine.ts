@@ -2,6 +2,7 @@ import { KithError, fail } from './errors.js';
 import { checkShape, parseJsonLimited, byteLength, type Limits } from './limits.js';
 import { verifyDocument } from './proof.js';
 import { objectFacts, type ObjectLink } from './as2.js';
+import type { ActivityTarget } from './activity-target.js';
 import { apIdParts, outboxId } from './apid.js';
 import { parseDid } from './didkey.js';
 import { parseDateTime } from './time.js';
@@ -28,6 +29,8 @@ export interface ObjectRecord {
   readonly body: string;
   readonly embedded: readonly ApId[];
   readonly links: readonly ObjectLink[];
+  /** What a Like, Announce, Undo or Delete is about (absent for everything else). */
+  readonly activity?: ActivityTarget | undefined;
 }
 
 /** Certificates and revocations are checked against the store's chains, so they are examined where the store is. */
@@ -62,6 +65,7 @@ export function examineObject(doc: JsonObject, limits: Limits): ObjectRecord {
     body: proof.canonical,
     embedded: facts.embedded,
     links: facts.links,
+    ...(facts.activity ? { activity: facts.activity } : {}),
   };
 }
 

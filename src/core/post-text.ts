@@ -106,3 +106,9 @@ export function composeText(text: string, resolve: PetnameResolver = () => undef
     .join('');
   return { html, tags: list.tags, mentioned: list.mentioned };
 }
+
+/** A post's content warning as lists show it: its summary, or "sensitive" when it is marked so without one; null for none. */
+export function contentWarningOf(note: JsonObject): string | null {
+  if (typeof note.summary === 'string' && note.summary.trim() !== '') return note.summary.trim();
+  return note.sensitive === true ? 'sensitive' : null;
+}

@@ -61,6 +61,8 @@ export interface ImportSummary extends BackupSummary {
   /** Objects new to this node, and those it already held. */
   readonly stored: number;
   readonly duplicates: number;
+  /** Posts in the backup deleted since it was made: their tombstones keep them out. */
+  readonly deleted: number;
   /** Blocks new to this node. */
   readonly blocksStored: number;
   /** Profile fields (name, summary, avatar) taken back from the backup into a new actor version. */
@@ -156,6 +158,7 @@ export async function importBackup(node: KithNode, path: string): Promise<Import
   const actor = header.actor;
   let stored = 0;
   let duplicates = 0;
+  let deleted = 0;
   let blocksStored = 0;
   let profileRestored: string[] = [];
   // Signatures are checked on every core first; then one transaction admits and writes it all, or nothing.
@@ -167,6 +170,10 @@ export async function importBackup(node: KithNode, path: string): Promise<Import
       ? node.ingestor.ingestExamined(examined, { revocationsLast: true })
       : node.ingestor.ingestMany(objects, undefined, { revocationsLast: true });
     results.forEach((r, i) => {
+      if (r instanceof KithError && r.code === 'deleted') {
+        deleted++;
+        return;
+      }
       if (r instanceof KithError) throw new KithError(r.code, `object ${i + 1} of the backup was refused: ${r.message}`);
       if (r.owner !== actor) fail('wrong-key', `object ${i + 1} belongs to ${r.owner}, not to the backup's identity`);
       if (r.status === 'stored') stored++;
@@ -182,7 +189,7 @@ export async function importBackup(node: KithNode, path: string): Promise<Import
     profileRestored = restoreProfile(node, checked.actor);
   });
   const files = new Set(trees.map((t) => Buffer.from(t.root).toString('hex'))).size;
-  return { actor, objects: objects.length, files, blocks: counts.blocks, bytes: checked.bytes, stored, duplicates, blocksStored, profileRestored };
+  return { actor, objects: objects.length, files, blocks: counts.blocks, bytes: checked.bytes, stored, duplicates, deleted, blocksStored, profileRestored };
 }
 
 /**

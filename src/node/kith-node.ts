@@ -9,12 +9,14 @@ import { signDocument } from '../core/proof.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { Store } from '../store/store.js';
 import { Ingestor, PUBLISH, type Ingested, type IngestOptions, type IngestInput } from '../store/ingest.js';
+import type { ObjectRecord } from '../core/examine.js';
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
 import type { Follow } from '../store/follows.js';
 import { createIdentity, hasIdentity, loadIdentity, recoveryPhrase, type Identity } from './identity.js';
 import { ensureHome, homePaths, type Home } from './home.js';
 import { VerifyPool, ingestParallel } from './verify-pool.js';
 import { loadConfig, type NodeConfig } from './config.js';
+import { newestVersion, originalOf } from './post-versions.js';
 
 const ACTOR_SETTING = 'identity.actor';
 const PARALLEL_THRESHOLD = 64;
@@ -48,6 +50,20 @@ export class KithNode {
     this.did = identity.did;
     this.actorId = actorId(identity.did);
     this.ingestor = new Ingestor(store, opts);
+    this.ingestor.onStored((records) => {
+      for (const r of records) if (r.type === 'Update') this.reindexEdited(r);
+    });
+  }
+
+  /** Search finds an edited post by its newest words: the row lists show it by is indexed with them. */
+  private reindexEdited(update: ObjectRecord): void {
+    const doc = JSON.parse(update.body) as JsonObject;
+    const target = isJsonObject(doc.object) ? doc.object.id : undefined;
+    if (!isApId(target)) return;
+    const id = apIdKey(target);
+    const original = originalOf(this.store, id);
+    const newest = newestVersion(this.store, id);
+    if (original && newest) this.store.search.index(original.stored.n, JSON.stringify(newest.note));
   }
 
   /** Creates a new identity (or restores one from its seed) in an empty home and publishes its actor. */

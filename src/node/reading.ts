@@ -2,23 +2,16 @@ import { fail } from '../core/errors.js';
 import { apIdKey, isApId, outboxId } from '../core/apid.js';
 import { MAX_THREAD_ANCESTORS } from '../core/constants.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
-import { parseBody, type Page, type StoredObject } from '../store/objects.js';
+import type { Page, StoredObject } from '../store/objects.js';
 import type { LinkedObject, NotificationFilter } from '../store/links.js';
 import type { KithNode } from './kith-node.js';
 import { personOf } from './people.js';
 import { loadPreferences } from './preferences.js';
+import { newestVersion, originalOf } from './post-versions.js';
 
 /** What the owner reads: their timeline, a person's posts, a thread, their notifications. */
 
-/** Types of post a timeline shows; other activities (Update, Delete, Like) are not posts. */
-const POST_TYPES: ReadonlySet<string> = new Set(['Note', 'Article', 'Question', 'Page', 'Event']);
-
-/** The post a stored object is (a Note itself, or the object its Create carries), or undefined for anything else. */
-export function postOf(o: StoredObject): JsonObject | undefined {
-  const doc = parseBody(o);
-  const note = o.type === 'Create' ? doc.object : doc;
-  return isJsonObject(note) && typeof note.type === 'string' && POST_TYPES.has(note.type) && isApId(note.id) ? note : undefined;
-}
+export { postOf } from './post-versions.js';
 
 /** The id a post answers, as it wrote it (an id, or an object with one). */
 export function repliesTo(note: JsonObject): string | undefined {
@@ -102,6 +95,7 @@ export class Reading {
     if (!isApId(id)) fail('malformed', `a thread is named by the ap:// id of one of its posts, not "${id.slice(0, 60)}"`);
     const key = apIdKey(id);
     const found = this.postAt(key);
+    if (!found && this.node.store.tombstones.get(key)) fail('deleted', 'its author deleted this post');
     if (!found) return fail('not-found', 'this node does not hold that post (follow its author to get their posts)');
     const ancestors: StoredObject[] = [];
     let up = repliesTo(found.note);
@@ -143,10 +137,9 @@ export class Reading {
     return Number(this.node.store.settings.get(SEEN_SETTING) ?? 0);
   }
 
-  /** A post stored whole, or carried by a stored activity. */
+  /** A post stored whole, or carried by a stored Create, with its newest version (an edit may say what it answers). */
   private postAt(key: ApId): { stored: StoredObject; note: JsonObject } | undefined {
-    const stored = this.node.store.objects.byId(key) ?? this.node.store.objects.carrierOf(key);
-    const note = stored && postOf(stored);
-    return stored && note ? { stored, note } : undefined;
+    const original = originalOf(this.node.store, key);
+    return original && { stored: original.stored, note: newestVersion(this.node.store, key)?.note ?? original.note };
   }
 }

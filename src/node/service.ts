@@ -5,6 +5,7 @@ import type { Network } from './network.js';
 import { NetworkLink } from './network-link.js';
 import { Publishing } from './publishing.js';
 import { Reading } from './reading.js';
+import { Interactions } from './interactions.js';
 import { People } from './people.js';
 import { OwnerDevices } from './owner-devices.js';
 import { MediaLibrary } from './media-library.js';
@@ -22,9 +23,9 @@ import { loadPreferences, updatePreferences, type Preferences } from './preferen
  * so each surface is a thin adapter that reads a request and shapes a reply.
  *
  * Its parts by area: publishing (posts, replies, device-signed activities,
- * profile), reading (timeline, people, threads, notifications), people
- * (follows and blocks), petnames, search, devices (pairing), media; status
- * and settings here.
+ * profile), interactions (likes, boosts, edits, deletes), reading (timeline,
+ * people, threads, notifications), people (follows and blocks), petnames,
+ * search, devices (pairing), media; status and settings here.
  */
 
 export type PreferencesListener = (p: Preferences) => void;
@@ -38,6 +39,7 @@ export interface ServiceOptions {
 export class KithService {
   readonly publishing: Publishing;
   readonly reading: Reading;
+  readonly interactions: Interactions;
   readonly people: People;
   readonly devices: OwnerDevices;
   readonly media: MediaLibrary;
@@ -58,6 +60,7 @@ export class KithService {
     this.inbox = new Inbox(node, this.link, this.log);
     this.publishing = new Publishing(node, this.link, this.inbox);
     this.reading = new Reading(node, now);
+    this.interactions = new Interactions(node, this.link);
     this.people = new People(node, this.link);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);

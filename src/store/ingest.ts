@@ -197,11 +197,17 @@ export class Ingestor {
       if (admitted.length > 0 || refusals.length > 0) {
         const counting = refusals;
         refusals = [];
+        // Deletes last: a post and its Delete in one batch end deleted, as they would arriving one by one.
+        const deletes = admitted.filter(({ a }) => a.record.activity?.kind === 'delete');
+        const writing = deletes.length === 0 ? admitted : [...admitted.filter(({ a }) => a.record.activity?.kind !== 'delete'), ...deletes];
         this.store.transaction(() => {
           for (const err of counting) this.store.refusals.record(err.code, err.message, this.now());
-          for (const { index, a } of admitted) results[index] = this.write(a);
+          for (const { index, a } of writing) results[index] = this.write(a);
         });
-        const stored = admitted.filter(({ index }) => (results[index] as Ingested).status === 'stored').map(({ a }) => a.record);
+        const stored = admitted
+          .filter(({ index }) => (results[index] as Ingested).status === 'stored')
+          .map(({ a }) => a.record)
+          .filter((r) => deletes.length === 0 || this.store.objects.has(r.digest));
         if (stored.length > 0) this.notify(stored);
       }
     }
@@ -217,6 +223,7 @@ export class Ingestor {
     }
     const r = e.record;
     this.checkNotBlocked(r.owner);
+    this.checkNotDeleted(r);
     this.checkTime(r.created);
     if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, ARRIVING);
     return { record: r };
@@ -224,6 +231,12 @@ export class Ingestor {
 
   private checkNotBlocked(owner: Did): void {
     if (this.store.blockedPeople.has(owner)) fail('blocked', `${owner} is blocked on this node; nothing of theirs is taken in`);
+  }
+
+  /** A version of something its author deleted, or an activity carrying one: an honest peer may still hold it, so this blames nobody. */
+  private checkNotDeleted(r: ObjectRecord): void {
+    const deleted = this.store.tombstones.deletedAmong([r.id, ...r.embedded]);
+    if (deleted !== undefined) fail('deleted', `${deleted} was deleted by its author; no version of it is taken in again`);
   }
 
   private checkTime(created: number): void {
@@ -336,6 +349,12 @@ export class Ingestor {
 
   private write(a: Admitted): Ingested {
     const n = this.store.objects.insert(a.record, this.now());
+    if (n !== undefined && a.record.activity) {
+      this.store.interactions.index(n, a.record);
+      // Only an object stored before URNs were checked at ingest can link one that does not parse; nothing was pinned for it.
+      for (const link of this.store.tombstones.bury(a.record).unreadable)
+        this.log.warn(`deleted ${a.record.activity.target}, which linked media that cannot be read: ${link}`);
+    }
     if (n !== undefined && a.certificate) this.store.authority.addCertificate(n, a.certificate);
     if (n !== undefined && a.revocation) this.store.authority.addRevocation(n, a.revocation);
     const { digest, id, type, owner, created } = a.record;

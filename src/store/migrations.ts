@@ -292,6 +292,36 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 7,
+    name: 'likes, boosts, undos and tombstones',
+    sql: `
+      -- Likes and boosts (Announce) of a post, by the activity's row: counts and "did I like it".
+      CREATE TABLE interactions (
+        object INTEGER PRIMARY KEY REFERENCES objects (n) ON DELETE CASCADE,
+        id     TEXT NOT NULL,
+        kind   TEXT NOT NULL CHECK (kind IN ('like', 'boost')),
+        target TEXT NOT NULL,
+        actor  TEXT NOT NULL
+      );
+      CREATE INDEX interactions_target ON interactions (target, kind, actor);
+      CREATE INDEX interactions_actor ON interactions (actor, kind, target);
+      CREATE INDEX interactions_id ON interactions (id);
+      -- What an Undo took back (a Like's or Announce's id), by the Undo's row; an Undo may arrive first.
+      CREATE TABLE undone (
+        id     TEXT NOT NULL,
+        object INTEGER NOT NULL REFERENCES objects (n) ON DELETE CASCADE,
+        PRIMARY KEY (id, object)
+      ) WITHOUT ROWID;
+      -- Ids their authors deleted: no version of them is taken in again. The Delete (its digest here) stays
+      -- in the author's outbox, so it travels wherever the scope does, and may arrive before the post.
+      CREATE TABLE tombstones (
+        id         TEXT PRIMARY KEY,
+        deleted_at INTEGER NOT NULL,
+        digest     BLOB NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
     version: 8,
     name: 'petnames, search over posts and people',
     sql: `

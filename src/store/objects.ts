@@ -46,6 +46,7 @@ export class ObjectTable {
   private readonly byDigestStmt;
   private readonly byIdStmt;
   private readonly embeddedStmt;
+  private readonly carriersStmt;
   private readonly pageStmt;
   private readonly pageBeforeStmt;
   private readonly outboxStmt;
@@ -58,6 +59,8 @@ export class ObjectTable {
   private readonly bodiesStmt;
   private readonly countStmt;
   private readonly scopeCountStmt;
+  private readonly unlinkStmt;
+  private readonly removeStmt;
 
   constructor(db: Db) {
     this.scopeGetStmt = db.prepare('SELECT n FROM scopes WHERE name = ?').pluck();
@@ -72,6 +75,8 @@ export class ObjectTable {
     this.byIdStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.id = ? ${NEWEST_FIRST} LIMIT 1`);
     this.embeddedStmt = db.prepare(`SELECT ${COLUMNS} FROM embedded e JOIN objects o ON o.n = e.object JOIN scopes s ON s.n = o.scope
        WHERE e.id = ? ${NEWEST_FIRST} LIMIT 1`);
+    this.carriersStmt = db.prepare(`SELECT ${COLUMNS} FROM embedded e JOIN objects o ON o.n = e.object JOIN scopes s ON s.n = o.scope
+       WHERE e.id = ? ${NEWEST_FIRST} LIMIT ?`);
     this.pageStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.name = ? ${NEWEST_FIRST} LIMIT ?`);
     this.pageBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.name = ? AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     const activities = `s.name = ? AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
@@ -89,6 +94,8 @@ export class ObjectTable {
     this.byOwnerStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE o.owner = ? ORDER BY o.created, o.digest`);
     this.countStmt = db.prepare('SELECT COUNT(*) FROM objects').pluck();
     this.scopeCountStmt = db.prepare('SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ?').pluck();
+    this.unlinkStmt = db.prepare('DELETE FROM object_links WHERE object = ?');
+    this.removeStmt = db.prepare('DELETE FROM objects WHERE n = ?');
   }
 
   /** A transaction that wrote here was rolled back (a full disk, say): numbers of scopes created in it name rows that are gone. */
@@ -117,6 +124,16 @@ export class ObjectTable {
     return n;
   }
 
+  /**
+   * Removes one stored version whose author deleted it; what indexes it (embedded ids, links)
+   * goes with it, and in-memory indexes of its scope are stale. Call inside a transaction.
+   */
+  remove(n: number, scope: string): void {
+    this.unlinkStmt.run(n);
+    this.removeStmt.run(n);
+    this.generations.set(scope, (this.generations.get(scope) ?? 0) + 1);
+  }
+
   generation(scope: string): number {
     return this.generations.get(scope) ?? 0;
   }
@@ -137,6 +154,11 @@ export class ObjectTable {
   /** The newest stored object that embeds this id. */
   carrierOf(id: ApId): StoredObject | undefined {
     return this.embeddedStmt.get(id) as StoredObject | undefined;
+  }
+
+  /** Every stored object that embeds this id (a post's Create and the Updates that edit it), newest first. */
+  carriersOf(id: ApId, limit: number): StoredObject[] {
+    return this.carriersStmt.all(id, limit) as StoredObject[];
   }
 
   page(scope: string, page: Page): StoredObject[] {

@@ -11,6 +11,8 @@ import { LinkTable } from './links.js';
 import { PetnameTable } from './petnames.js';
 import { SearchTable } from './search.js';
 import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
+import { InteractionTable } from './interactions.js';
+import { TombstoneTable } from './tombstones.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -30,6 +32,8 @@ export class Store {
   readonly search: SearchTable;
   readonly held: HeldDeliveries;
   readonly outgoing: OutgoingDeliveries;
+  readonly interactions: InteractionTable;
+  readonly tombstones: TombstoneTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -48,6 +52,8 @@ export class Store {
     this.search = new SearchTable(db);
     this.held = new HeldDeliveries(db);
     this.outgoing = new OutgoingDeliveries(db);
+    this.interactions = new InteractionTable(db);
+    this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
   }
 
   static open(path: string): Store {

@@ -17,7 +17,7 @@ export function withNewPost(items, p) {
 /** Posts from a paged list (see paged.js), loading more at the end. */
 export function PostList({ list, empty, onReplied, label }) {
   return html` <section class="post-list" aria-label=${label} aria-busy=${list.loading ? 'true' : 'false'}>
-    ${list.items.map((p) => html`<${Post} key=${p.id} post=${p} onReplied=${onReplied} />`)}
+    ${list.items.map((p) => html`<${Post} key=${p.boostedBy ? p.activity : p.id} post=${p} onReplied=${onReplied} />`)}
     <${More} list=${list} count=${list.items.length} empty=${empty} />
   </section>`;
 }

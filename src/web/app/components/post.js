@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
-import { displayName, plural } from '../format.js';
+import { useEffect, useState } from 'preact/hooks';
+import { displayName, fullTime, plural } from '../format.js';
 import { links } from '../router.js';
 import { Avatar } from './avatar.js';
 import { Composer } from './composer.js';
@@ -11,6 +11,8 @@ import { ClaimedDate, Time } from './time.js';
 import { fetchMissingMedia } from '../media.js';
 import { Sensitive } from './content-warning.js';
 import { NameNote } from './person-name.js';
+import { useEvent } from '../hooks.js';
+import { PostActions, PostEditor } from './post-actions.js';
 
 const isImage = (a) => a.type === 'Image' || a.mediaType?.startsWith('image/');
 
@@ -75,9 +77,33 @@ function PostText({ text, fold, post }) {
   </div>`;
 }
 
-export function Post({ post, variant = '', onReplied, showParent = true }) {
+/** "Boosted by Ada", above a post shown because someone boosted it. */
+function BoostContext({ by }) {
+  return html` <p class="post-context muted" data-testid="post-boosted-by">
+    <${Icon} name="boost" /><span>Boosted by <a href=${links.person(by.did)}>${by.me ? 'you' : displayName(by)}</a></span>
+  </p>`;
+}
+
+export function Post({ post: given, variant = '', onReplied, showParent = true }) {
+  // Liking, boosting and editing change the post here at once; a new post from above replaces it.
+  const [post, setPost] = useState(given);
+  useEffect(() => setPost(given), [given]);
+  const [editing, setEditing] = useState(false);
+  const [deleted, setDeleted] = useState(false);
   const [replying, setReplying] = useState(false);
   const [viewing, setViewing] = useState(null);
+  // Edited, liked or boosted (here, on another device, or on another node), or deleted: show it as it is now, or that it is gone.
+  useEvent('post-changed', (e) => {
+    if (e.id !== post.id) return;
+    const { text, edited, attachment, likes, boosts, liked, boosted } = e.post ?? {};
+    if (e.post) setPost((p) => ({ ...p, text, edited, attachment, likes, boosts, liked, boosted }));
+    else setDeleted(true);
+  });
+  if (deleted) {
+    return html`<p class="post post--deleted muted" role="status" data-testid="post-deleted">
+      ${post.mine ? 'You deleted this post.' : 'Its author deleted this post.'}
+    </p>`;
+  }
   const count = post.replies ?? 0;
   const author = post.author ?? {};
   const name = displayName(author);
@@ -92,6 +118,7 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
     aria-label=${`Post by ${name}`}
     aria-current=${variant === 'focus' ? 'true' : undefined}
   >
+    ${post.boostedBy && html`<${BoostContext} by=${post.boostedBy} />`}
     <header class="post-header">
       <span class="post-avatar"><${Avatar} person=${author} /></span>
       <div class="post-meta">
@@ -99,11 +126,29 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
         <${NameNote} person=${author} />
         <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
         ${post.publishedClaim && html`<${ClaimedDate} iso=${post.publishedClaim} />`}
+        ${post.edited && html`<span class="post-edited muted" title=${`Edited ${fullTime(post.edited)}`} data-testid="post-edited">edited</span>`}
       </div>
     </header>
     ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}
+    ${
+      post.missing &&
+      html`<p class="post-missing muted" data-testid="post-missing">
+        Your node doesn't hold this post yet; it shows here once it arrives. <code>${post.id}</code>
+      </p>`
+    }
     <${Sensitive} post=${post}>
-      ${post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} post=${post} />`}
+      ${
+        editing
+          ? html`<${PostEditor}
+              post=${post}
+              onCancel=${() => setEditing(false)}
+              onSaved=${(p) => {
+                setPost(p);
+                setEditing(false);
+              }}
+            />`
+          : post.text && html`<${PostText} text=${post.text} fold=${variant !== 'focus'} post=${post} />`
+      }
       ${
         attachments.length > 0 &&
         html` <div class=${`attachments attachments--${Math.min(attachments.length, 4)}`}>
@@ -122,6 +167,7 @@ export function Post({ post, variant = '', onReplied, showParent = true }) {
       >
         <${Icon} name="reply" /><span>Reply</span>
       </button>
+      ${!post.missing && html`<${PostActions} post=${post} onChange=${setPost} onEdit=${() => setEditing(true)} onDeleted=${() => setDeleted(true)} />`}
       <a class="post-replies" href=${threadHref} data-testid="post-thread"> ${count > 0 ? plural(count, 'reply', 'replies') : 'View thread'} </a>
     </footer>
     ${
