@@ -43,10 +43,10 @@ export class Inbox {
   }
 
   /** Queues the deliveries of an activity and starts them without waiting (publishing must not wait on the network). Logged, never thrown. */
-  deliverLater(activity: Digest): void {
+  deliverLater(activity: Digest, recipients?: readonly Did[]): void {
     let rows: OutgoingRow[];
     try {
-      rows = this.queue(activity);
+      rows = this.queue(activity, recipients);
     } catch (e) {
       this.log.warn(`inbox: could not queue the deliveries of ${activity}: ${reasonOf(e)}`);
       return;

@@ -1,3 +1,4 @@
+import type { Inbox } from './inbox.js';
 import { contentWarningOf } from '../core/post-text.js';
 import { fail } from '../core/errors.js';
 import { apIdKey, didOf, isApId } from '../core/apid.js';
@@ -46,6 +47,8 @@ export class Interactions {
   constructor(
     private readonly node: KithNode,
     private readonly link: NetworkLink,
+    /** Hands a like, a boost or their undo to the post's author (absent where nothing is delivered, as in tests of the rules). */
+    private readonly inbox?: Inbox,
   ) {}
 
   like(id: string): Promise<Interacted> {
@@ -112,7 +115,10 @@ export class Interactions {
   }
 
   private async published(r: Ingested, post: ApId): Promise<Interacted> {
-    return { id: r.id, digest: r.digest, status: r.status, post, concerns: this.concerns(post), pushedTo: await this.link.push(r.digest) };
+    const concerns = this.concerns(post);
+    // The author hears of it in their inbox, whether or not they follow the owner; followers get it by the outbox.
+    if (concerns !== null && r.status === 'stored') this.inbox?.deliverLater(r.digest, [concerns]);
+    return { id: r.id, digest: r.digest, status: r.status, post, concerns, pushedTo: await this.link.push(r.digest) };
   }
 
   private concerns(post: ApId): Did | null {

@@ -60,7 +60,7 @@ export class KithService {
     this.inbox = new Inbox(node, this.link, this.log);
     this.publishing = new Publishing(node, this.link, this.inbox);
     this.reading = new Reading(node, now);
-    this.interactions = new Interactions(node, this.link);
+    this.interactions = new Interactions(node, this.link, this.inbox);
     this.people = new People(node, this.link);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);
