@@ -22,8 +22,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_API_PORT = 7420;
-
 const isWildcard = (host: string): boolean => host === '0.0.0.0' || host === '::';
 const urlHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 

@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { fail } from '../core/errors.js';
 import { homePaths } from '../node/home.js';
-import { loadOrCreateNodeKey } from '../net/node-key.js';
 import { emit, when } from './output.js';
 import { action, addPageCommand, withService, type Opts } from './common.js';
 import { runningNode } from './control-client.js';
@@ -28,7 +26,7 @@ export function addNodeCommands(program: Command): void {
           : await withService(opts, async (service) => {
               // Not running: the peer id it will have, if it ever ran here.
               const keyFile = join(home.root, 'node.key');
-              const peerId = existsSync(keyFile) ? peerIdFromPrivateKey(await loadOrCreateNodeKey(keyFile)).toString() : null;
+              const peerId = existsSync(keyFile) ? await peerIdOf(keyFile) : null;
               return { running: false, ...service.status(), peerId };
             });
         emit(opts, status, () => [
@@ -124,4 +122,10 @@ export function addNodeCommands(program: Command): void {
     (node, page) => node.feed(page),
     (home) => `Your feed is empty. Follow people with: ${kithCommand('follow <did>', home)}`,
   );
+}
+
+/** The peer id a node key file gives; libp2p is loaded only here, as most commands never need it. */
+async function peerIdOf(keyFile: string): Promise<string> {
+  const [{ peerIdFromPrivateKey }, { loadOrCreateNodeKey }] = await Promise.all([import('@libp2p/peer-id'), import('../net/node-key.js')]);
+  return peerIdFromPrivateKey(await loadOrCreateNodeKey(keyFile)).toString();
 }

@@ -371,3 +371,7 @@ export const INBOX = Object.freeze({
 
 /** Versions of one post (its Create and the Updates that edit it) read when choosing the newest to show. */
 export const MAX_POST_VERSIONS = 100;
+
+// ---- The web app and owner API (api/api-server.ts, cli/start-command.ts) ----
+/** Where the web app listens unless told otherwise (any free port when another node holds it). */
+export const DEFAULT_API_PORT = 7420;
