@@ -174,13 +174,7 @@ export function parseCertificate(input: unknown, limits?: ParseLimits): Certific
   return certificateOf(d, (issuer) => verifySignedBy(d, issuer, CERTIFICATE_PROOF_PURPOSE, 'certificate'));
 }
 
-/**
- * A certificate read back from a store that checked it in full (signature
- * included) when it stored it, under `digest`. Its shape is checked again,
- * its signature is not: a chain check reads up to CHAINS_PER_CHECK of them,
- * and verifying each again cost a hostile root's flood tens of milliseconds
- * on the thread that answers the owner.
- */
+/** A certificate our store verified in full when storing it under `digest`: its shape is checked again, its signature not (a chain check reads up to 64). */
 export function storedCertificate(input: unknown, digest: Digest): Certificate {
   return certificateOf(snapshotJson(input, undefined, 'certificate'), () => digest);
 }
