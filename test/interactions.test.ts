@@ -100,6 +100,10 @@ test('likes and boosts: idempotent, counted once a person, undone only by their 
     assert.equal(boostView.length, 1, "A's outbox shows the boost (not the like or the undo)");
     assert.equal(boostView[0]!.id, post);
     assert.equal(boostView[0]!.boostedBy?.did, a.node.did);
+    // A page of posts reads its counts together: the same as the post shown alone.
+    const alone = new Views(b.node).find(post)!;
+    const onPage = new Views(b.node).posts(b.reading.timeline({ limit: 20 })).find((p) => p.id === post)!;
+    for (const v of [alone, onPage, boostView[0]!]) assert.deepEqual([v.replies, v.likes, v.boosts, v.liked, v.boosted], [0, 1, 1, true, false]);
     await rejectsWith(a.interactions.like('https://example.com/x'), 'malformed');
     await rejectsWith(a.interactions.like(apId(b.node.did, '/objects/never-posted')), 'not-found');
   } finally {
@@ -129,6 +133,10 @@ test('edits: the newest version everywhere; an Update of someone else’s post i
     assert.equal(view.inReplyTo, parent.noteId, 'an edit keeps what the post answers');
     const thread = a.reading.thread(post);
     assert.equal(new Views(a.node).post(thread.post)!.text, 'best words', 'the thread shows the newest version');
+    const onPage = new Views(a.node).posts(a.reading.timeline({ limit: 20 })).find((p) => p.id === post)!;
+    assert.deepEqual([onPage.text, onPage.edited], ['best words', view.edited], 'a page of the timeline shows the newest version');
+    const unedited = new Views(a.node).posts(a.reading.timeline({ limit: 20 })).find((p) => p.id === parent.noteId)!;
+    assert.deepEqual([unedited.text, unedited.edited, unedited.replies], ['the parent', null, 1], 'a post never edited shows its only version');
     assert.equal(a.node.store.links.replyCount(parent.noteId as ApId), 1, 'an edited reply is still one reply');
     // Search finds the post by its newest words only, on the author's node and on the follower's.
     for (const n of [a, b]) {

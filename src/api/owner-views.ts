@@ -9,6 +9,7 @@ import type { Device } from '../store/devices.js';
 import type { KithNode } from '../node/kith-node.js';
 import { postOf, repliesTo } from '../node/reading.js';
 import { postExtras, type PostExtras } from './post-extras.js';
+import type { PostFacts } from '../store/post-facts.js';
 import { newestVersion, originalOf } from '../node/post-versions.js';
 
 /**
@@ -136,9 +137,16 @@ function publishedOf(note: JsonObject, o: StoredObject): { published: string; cl
   return { published: String(note.published), claim: null };
 }
 
+function countsOf(f: PostFacts): Pick<PostView, 'replies' | 'likes' | 'boosts' | 'liked' | 'boosted'> {
+  return { replies: f.replies, likes: f.likes, boosts: f.boosts, liked: f.liked, boosted: f.boosted };
+}
+
 /** One view per request: people are looked up once however many of their posts it shows. */
 export class Views {
   private readonly people = new Map<Did, PersonView>();
+  /** Counts and marks of the posts of the page being shown, read at once (store/post-facts.ts). */
+  private facts = new Map<ApId, PostFacts>();
+  private readonly parsed = new WeakMap<StoredObject, JsonObject | undefined>();
 
   constructor(private readonly node: KithNode) {}
 
@@ -167,10 +175,12 @@ export class Views {
   /** A stored activity as a post (its newest version), a boost as the post it boosts, or undefined when it is neither (an Update, a Like…). */
   post(o: StoredObject): PostView | undefined {
     if (o.type === 'Announce') return this.boost(o);
-    const original = postOf(o);
+    const original = this.postIn(o);
     if (!original) return undefined;
-    const id = apIdKey(original.id);
-    const newest = newestVersion(this.node.store, id);
+    const id = apIdKey(original.id as ApId);
+    const facts = this.factsOf(id);
+    // A post only its Create holds is shown from it; weighing versions costs two more reads per post.
+    const newest = facts.single && o.type === 'Create' ? undefined : newestVersion(this.node.store, id);
     const note = newest?.note ?? original;
     const source = isJsonObject(note.source) && typeof note.source.content === 'string' ? note.source.content : undefined;
     const text = source ?? (typeof note.content === 'string' ? htmlToText(note.content) : '');
@@ -189,8 +199,7 @@ export class Views {
       inReplyToAuthor: replyTo,
       attachment: attachmentsOf(note),
       ...postExtras(note),
-      replies: this.node.store.links.replyCount(id),
-      ...this.interactions(id),
+      ...countsOf(facts),
       edited: newest !== undefined && newest.stored.type === 'Update' ? new Date(newest.at).toISOString() : null,
       boostedBy: null,
       missing: false,
@@ -198,10 +207,26 @@ export class Views {
     };
   }
 
-  private interactions(id: ApId): Pick<PostView, 'likes' | 'boosts' | 'liked' | 'boosted'> {
-    const { likes, boosts } = this.node.store.interactions.counts(id);
-    const mine = (kind: 'like' | 'boost') => this.node.store.interactions.active(this.node.did, kind, id).length > 0;
-    return { likes, boosts, liked: mine('like'), boosted: mine('boost') };
+  /** The counts and marks of a post: read with its page's, or on their own for a post shown alone. */
+  private factsOf(id: ApId): PostFacts {
+    return this.facts.get(id) ?? this.node.store.postFacts.of([id], this.node.did).get(id)!;
+  }
+
+  /** The post a stored object is or carries, parsed once however often a request asks. */
+  private postIn(o: StoredObject): JsonObject | undefined {
+    if (!this.parsed.has(o)) this.parsed.set(o, postOf(o));
+    return this.parsed.get(o);
+  }
+
+  /** The id of the post a listed object shows: the post it is or carries, or the one it boosts. */
+  private shownId(o: StoredObject): ApId | undefined {
+    if (o.type !== 'Announce') {
+      const note = this.postIn(o);
+      return note && apIdKey(note.id as ApId);
+    }
+    const doc = parseBody(o);
+    const named = isJsonObject(doc.object) ? doc.object.id : doc.object;
+    return isApId(named) ? apIdKey(named) : undefined;
   }
 
   /**
@@ -233,8 +258,7 @@ export class Views {
       sensitive: false,
       hashtags: [],
       mentions: [],
-      replies: this.node.store.links.replyCount(target),
-      ...this.interactions(target),
+      ...countsOf(this.factsOf(target)),
       edited: null,
       missing: true,
       mine: didOf(target) === this.node.did,
@@ -254,6 +278,10 @@ export class Views {
   }
 
   posts(objects: readonly StoredObject[]): PostView[] {
+    this.facts = this.node.store.postFacts.of(
+      objects.flatMap((o) => this.shownId(o) ?? []),
+      this.node.did,
+    );
     const out: PostView[] = [];
     for (const o of objects) {
       const p = this.post(o);

@@ -17,8 +17,8 @@ export interface InteractionCounts {
   readonly boosts: number;
 }
 
-const NOT_UNDONE = 'NOT EXISTS (SELECT 1 FROM undone u WHERE u.id = i.id)';
-const NOT_BLOCKED = 'i.actor NOT IN (SELECT did FROM blocked_people)';
+export const NOT_UNDONE = 'NOT EXISTS (SELECT 1 FROM undone u WHERE u.id = i.id)';
+export const NOT_BLOCKED_ACTOR = 'i.actor NOT IN (SELECT did FROM blocked_people)';
 
 export class InteractionTable {
   private readonly addStmt;
@@ -35,7 +35,7 @@ export class InteractionTable {
     // One person counts once, however many devices or nodes signed a like of theirs.
     this.countStmt = db.prepare(
       `SELECT COUNT(DISTINCT CASE WHEN i.kind = 'like' THEN i.actor END) AS likes, COUNT(DISTINCT CASE WHEN i.kind = 'boost' THEN i.actor END) AS boosts
-       FROM interactions i WHERE i.target = ? AND ${NOT_UNDONE} AND ${NOT_BLOCKED}`,
+       FROM interactions i WHERE i.target = ? AND ${NOT_UNDONE} AND ${NOT_BLOCKED_ACTOR}`,
     );
     this.activeStmt = db
       .prepare(

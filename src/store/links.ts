@@ -7,7 +7,7 @@ export interface LinkedObject extends StoredObject {
   readonly kind: 'reply' | 'mention';
 }
 
-const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
+export const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
 
 /**
  * People the owner knows: those they follow. Those who follow the owner

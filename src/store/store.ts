@@ -12,6 +12,7 @@ import { PetnameTable } from './petnames.js';
 import { SearchTable } from './search.js';
 import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
 import { InteractionTable } from './interactions.js';
+import { PostFactsReader } from './post-facts.js';
 import { TombstoneTable } from './tombstones.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
@@ -33,6 +34,7 @@ export class Store {
   readonly held: HeldDeliveries;
   readonly outgoing: OutgoingDeliveries;
   readonly interactions: InteractionTable;
+  readonly postFacts: PostFactsReader;
   readonly tombstones: TombstoneTable;
 
   private constructor(readonly db: Db) {
@@ -53,6 +55,7 @@ export class Store {
     this.held = new HeldDeliveries(db);
     this.outgoing = new OutgoingDeliveries(db);
     this.interactions = new InteractionTable(db);
+    this.postFacts = new PostFactsReader(db);
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
   }
 
