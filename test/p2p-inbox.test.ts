@@ -40,13 +40,13 @@ test('three nodes: replies, mentions and likes reach a stranger\u2019s node, and
   const running: NodeProcess[] = [];
   // Polled in this process, as `kith notifications` reads them (the store of a running node, beside it); the command itself once at the end.
   // The text is the post's: the reply or mention itself, or for a like the owner's post it is about.
-  const notificationsOf = async (home: string): Promise<{ kind: string; from: string; text: string | null }[]> => {
+  const notificationsOf = async (home: string): Promise<{ kind: string; from: string; name: string | null; text: string | null }[]> => {
     const service = KithService.open(home);
     try {
       return service.reading.notifications({ limit: 50 }).items.map((i) => {
         const note = i.target === null ? postOf(i.object) : newestVersion(service.node.store, i.target)?.note;
         const source = note?.source as { content?: string } | undefined;
-        return { kind: i.kind, from: i.by.did, text: source?.content ?? null };
+        return { kind: i.kind, from: i.by.did, name: i.by.name, text: source?.content ?? null };
       });
     } finally {
       service.close();
@@ -54,7 +54,8 @@ test('three nodes: replies, mentions and likes reach a stranger\u2019s node, and
   };
   try {
     // Made here rather than by `kith init` and `kith post`: the same code, without a process each on a busy machine.
-    const made = [homes.a, homes.b, homes.c].map((h) => KithNode.init(h).node);
+    // C names itself; A, which does not follow C, learns the name from C's actor document, carried with each delivery.
+    const made = [homes.a, homes.b, homes.c].map((h) => KithNode.init(h, h === homes.c ? { profile: { name: 'Cee' } } : {}).node);
     const [a, c] = [made[0]!, made[2]!];
     const question = a.post({ text: 'A asks: who is there?' });
     for (const n of made) n.close();
@@ -107,6 +108,10 @@ test('three nodes: replies, mentions and likes reach a stranger\u2019s node, and
       ['A asks: who is there?', 'C mentions A', 'C answers: me!'],
     );
     assert.ok(got.every((i) => i.from === c.did));
+    assert.ok(
+      got.every((i) => i.name === 'Cee'),
+      'each says who it is from by the name C gave itself',
+    );
 
     // A goes away; C replies again. B, which keeps A's scope, holds it sealed to A.
     assert.equal(await nodeA.stop(), 0);
