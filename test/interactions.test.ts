@@ -252,7 +252,9 @@ test('notifications: likes and boosts of the owner\u2019s posts, until undone; u
     await c.interactions.boost(post);
     await b.interactions.like(post);
     // A Like of a post B never made, and one of someone else's post: neither is B's to hear of.
-    c.node.ingest(signedBy(c, { id: apId(c.node.did, '/objects/like-nothing'), type: 'Like', actor: actorId(c.node.did), object: apId(b.node.did, '/objects/none') }));
+    c.node.ingest(
+      signedBy(c, { id: apId(c.node.did, '/objects/like-nothing'), type: 'Like', actor: actorId(c.node.did), object: apId(b.node.did, '/objects/none') }),
+    );
     c.node.ingest(signedBy(c, { id: apId(c.node.did, '/objects/like-own'), type: 'Like', actor: actorId(c.node.did), object: apId(c.node.did, '/objects/x') }));
     await syncOutbox(a, b);
     await syncOutbox(c, b);
@@ -271,7 +273,10 @@ test('notifications: likes and boosts of the owner\u2019s posts, until undone; u
     // Paged like the rest: newest first, a page of one and then the next.
     const top = b.reading.notifications({ limit: 1 }).items[0]!;
     const next = b.reading.notifications({ limit: 1, before: { created: top.object.created, digest: top.object.digest } }).items;
-    assert.deepEqual([top, ...next].map((i) => i.object.digest), first.items.map((i) => i.object.digest));
+    assert.deepEqual(
+      [top, ...next].map((i) => i.object.digest),
+      first.items.map((i) => i.object.digest),
+    );
     const view = new Views(b.node).notification(first.items.find((i) => i.kind === 'like')!)!;
     assert.deepEqual([view.kind, view.by.did, view.post, view.quote?.id, view.quote?.text], ['like', a.node.did, null, post, 'tell me who likes this']);
 

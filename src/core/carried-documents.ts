@@ -80,7 +80,10 @@ function chainOf(certificates: readonly Certificate[], of: CarriedCheck): Certif
   }
   for (const c of certificates) {
     if (!chain.includes(c)) {
-      fail('wrong-key', `the delivery from ${of.owner} carries a certificate of ${c.subject} by ${c.issuer}, which is no link from ${of.owner} to ${of.signer}: ${NOT_OWN}`);
+      fail(
+        'wrong-key',
+        `the delivery from ${of.owner} carries a certificate of ${c.subject} by ${c.issuer}, which is no link from ${of.owner} to ${of.signer}: ${NOT_OWN}`,
+      );
     }
     const own = `ap://${of.owner}`;
     if (c.resource !== own && !c.resource.startsWith(`${own}/`)) {
