@@ -121,7 +121,13 @@ export class InboxIntake {
     return r;
   }
 
-  /** Checks what a delivery carries (all of it, before storing any), then takes it in: certificates and revocations, then the actor. */
+  /**
+   * Checks what a delivery carries (all of it, before storing any), then
+   * takes it in: certificates and revocations, then the actor. What passes
+   * stays even if the activity is then refused on its own account (a time
+   * in the future, a revoked key): each is the sender's own and valid, as a
+   * sync of their scope would bring it.
+   */
   private takeCarried(activity: JsonObject, author: Did, carried: Json): void {
     const limits = this.node.ingestor.limits;
     const e = examine(activity, limits);
