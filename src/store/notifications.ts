@@ -34,7 +34,9 @@ function union(f: NotificationFilter, extra: string): string {
     SELECT o.n, i.kind, i.target
       FROM interactions i JOIN objects o ON o.n = i.object
       -- The owner's object ids are exactly those between "ap://<did>/" and "ap://<did>0" ('0' follows '/').
-      WHERE i.target >= @mine AND i.target < @beyond AND o.owner != @owner AND ${NOT_BLOCKED} ${FILTERS[f]} ${extra} AND ${STANDING}`;
+      WHERE i.target >= @mine AND i.target < @beyond AND o.owner != @owner AND ${NOT_BLOCKED} ${FILTERS[f]} ${extra} AND ${STANDING}
+        -- One row per object, since pages are cut on objects: a boost that also mentions the owner is told of as the mention.
+        AND NOT EXISTS (SELECT 1 FROM object_links l WHERE l.object = o.n AND l.target_owner = @owner)`;
 }
 
 function each<T>(make: (f: NotificationFilter) => T): Record<NotificationFilter, T> {
