@@ -13,9 +13,11 @@ import { InboxIntake } from '../src/node/inbox-intake.js';
 import { generateKeyPair, sign, verify, type Ed25519KeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey, publicKeyFromDid } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
-import { buildCreate, buildNote } from '../src/core/as2.js';
+import { buildActor, buildCreate, buildNote } from '../src/core/as2.js';
 import { actorId, followersId } from '../src/core/apid.js';
-import { claimMessage, envelopeMessage, sealDelivery, type HeldEnvelope } from '../src/core/inbox-seal.js';
+import { claimMessage, deliveryBytes, envelopeMessage, sealDelivery, type HeldEnvelope } from '../src/core/inbox-seal.js';
+import { carriedFor } from '../src/node/inbox-carried.js';
+import { parseBody } from '../src/store/objects.js';
 import { isAddressedTo, recipientsOf } from '../src/core/inbox-address.js';
 import { INBOX } from '../src/core/constants.js';
 import type { Did, JsonObject } from '../src/core/types.js';
@@ -137,6 +139,11 @@ test('inbox: delivered, duplicate, blocked, flood, not addressed, unsealable, wr
     assert.equal(r.answer.code, 'not-addressed', JSON.stringify(r.answer));
     r = { answer: await ask(double, net.peerId, { t: 'deliver', to: d.did, activity: note(c, 'for D', { mention: d.did }) }) };
     assert.equal(r.answer.code, 'not-found', 'a node that is not the recipient\u2019s says so');
+    // A delivery carrying someone else's actor document: refused whole, the peer that carried it not blamed (wrong-key is no peer fault).
+    const posing = signDocument(buildActor(d.did, { name: 'not C' }), d.key);
+    r = { answer: await ask(double, net.peerId, { t: 'deliver', to: a.did, activity: note(c, 'C, carrying D', { mention: a.did }), carried: [posing] }) };
+    assert.equal(r.answer.code, 'wrong-key', JSON.stringify(r.answer));
+    assert.match(r.answer.message, /a delivery carries only its sender\u2019s own actor document/);
     assert.equal(objects(), before, 'nothing refused was stored');
 
     // A flood from one sender: up to the rate, then refused; only what was accepted is stored.
@@ -232,5 +239,71 @@ test('service: a delivery waits in the queue while no network runs, and survives
     again.close();
   } finally {
     rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('carried documents: a stranger\u2019s reply signed by a device key is taken in with its chain and names its sender; another\u2019s documents are refused', async () => {
+  const homes = [tempDir('kith-carry-a-'), tempDir('kith-carry-c-'), tempDir('kith-carry-b-'), tempDir('kith-carry-d-')];
+  const [a, c, b, d] = homes.map((h, i) => KithNode.init(h, { profile: { name: ['Ay', 'Cee from afar', 'Bee', 'Dee'][i]! } }).node) as [
+    KithNode,
+    KithNode,
+    KithNode,
+    KithNode,
+  ];
+  try {
+    const question = a.post({ text: 'A asks' });
+    // C signs its reply with one of its devices' keys, which C certified; C's own node holds the certificate.
+    const device = generateKeyPair();
+    const cert = c.certifyDevice(didFromPublicKey(device.publicKey), Date.now() + 86_400_000);
+    const reply = signDocument(buildCreate(c.did, buildNote(c.did, { text: 'C answers from a phone', inReplyTo: question.noteId })), device);
+    const sent = c.ingest(reply);
+    const carried = carriedFor(c, sent.digest);
+    assert.deepEqual(
+      carried.map((x) => [x.type, x.id]),
+      [
+        ['KithCertificate', cert.id],
+        ['Person', actorId(c.did)],
+      ],
+      'the chain of the signing key, then the sender\u2019s actor',
+    );
+
+    const intake = new InboxIntake(a);
+    const stored = (): number => a.store.objects.count();
+    const before = stored();
+    refusedWith(() => intake.receive(reply), 'wrong-key', /holds no certificate/);
+    // Someone else's actor, or a certificate of someone else's key: the whole delivery is refused, nothing of it stored.
+    const bActor = parseBody(b.store.objects.byId(actorId(b.did))!);
+    refusedWith(() => intake.receive(reply, { carried: [carried[0]!, bActor] }), 'wrong-key', /carries .*\/actor: a delivery carries only its sender/);
+    const other = b.certifyDevice(didFromPublicKey(generateKeyPair().publicKey), Date.now() + 86_400_000);
+    refusedWith(() => intake.receive(reply, { carried: [other.doc as JsonObject, ...carried] }), 'wrong-key', /no link from/);
+    assert.equal(stored(), before, 'nothing refused was stored');
+    assert.equal(a.store.authority.hasCertificate(cert.digest), false);
+    assert.equal(a.store.objects.byId(actorId(c.did)), undefined);
+
+    // With its own chain and actor: taken in, and the notification names C as C named themselves.
+    assert.equal(intake.receive(reply, { carried }).status, 'stored');
+    assert.equal(stored(), before + 3);
+    const service = new KithService(a);
+    assert.deepEqual(
+      service.reading.notifications({ limit: 10 }).items.map((i) => [i.kind, i.by.did, i.by.name]),
+      [['reply', c.did, 'Cee from afar']],
+    );
+
+    // Sealed and held for D while D's node is away: what it carries travels sealed with it.
+    const dPost = d.post({ text: 'D asks too' });
+    const toD = signDocument(buildCreate(c.did, buildNote(c.did, { text: 'C answers D', inReplyTo: dPost.noteId })), device);
+    const sentToD = c.ingest(toD);
+    const body = c.store.objects.byDigest(sentToD.digest)!.body;
+    const envelope = await sealDelivery(deliveryBytes(body, carriedFor(c, sentToD.digest)), { recipient: d.did, sender: c.did, created: Date.now() }, (m) =>
+      c.signBytes(m),
+    );
+    assert.equal((await new InboxIntake(d).openHeld(envelope as unknown as JsonObject)).status, 'stored');
+    assert.deepEqual(
+      new KithService(d).reading.notifications({ limit: 10 }).items.map((i) => [i.kind, i.by.name]),
+      [['reply', 'Cee from afar']],
+    );
+  } finally {
+    for (const n of [a, c, b, d]) n.close();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
   }
 });

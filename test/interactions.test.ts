@@ -247,3 +247,59 @@ test('deletes: content, versions, links and media pins go, a tombstone stays; th
     for (const s of [a, b, c, d]) s.close();
   }
 });
+
+test('notifications: likes and boosts of the owner\u2019s posts, until undone; unread counts them; the owner\u2019s own like does not', async () => {
+  const [a, b, c] = [person(), person(), person()];
+  try {
+    const post = (await b.publishing.post({ text: 'tell me who likes this' })).noteId as ApId;
+    for (const s of [a, c]) {
+      s.node.follow(b.node.did);
+      await syncOutbox(b, s);
+    }
+    await a.interactions.like(post);
+    await c.interactions.boost(post);
+    await b.interactions.like(post);
+    // A Like of a post B never made, and one of someone else's post: neither is B's to hear of.
+    c.node.ingest(
+      signedBy(c, { id: apId(c.node.did, '/objects/like-nothing'), type: 'Like', actor: actorId(c.node.did), object: apId(b.node.did, '/objects/none') }),
+    );
+    c.node.ingest(signedBy(c, { id: apId(c.node.did, '/objects/like-own'), type: 'Like', actor: actorId(c.node.did), object: apId(c.node.did, '/objects/x') }));
+    await syncOutbox(a, b);
+    await syncOutbox(c, b);
+
+    const listed = (opts?: { filtered?: boolean }) => b.reading.notifications({ limit: 10 }, opts);
+    const rows = (n: ReturnType<typeof listed>) => n.items.map((i) => [i.kind, i.by.did, i.target]);
+    const first = listed();
+    assert.deepEqual(
+      rows(first).sort(),
+      [
+        ['boost', c.node.did, post],
+        ['like', a.node.did, post],
+      ].sort(),
+    );
+    assert.equal(first.unread, 2, 'likes and boosts count as unread');
+    // Paged like the rest: newest first, a page of one and then the next.
+    const top = b.reading.notifications({ limit: 1 }).items[0]!;
+    const next = b.reading.notifications({ limit: 1, before: { created: top.object.created, digest: top.object.digest } }).items;
+    assert.deepEqual(
+      [top, ...next].map((i) => i.object.digest),
+      first.items.map((i) => i.object.digest),
+    );
+    const view = new Views(b.node).notification(first.items.find((i) => i.kind === 'like')!)!;
+    assert.deepEqual([view.kind, view.by.did, view.post, view.quote?.id, view.quote?.text], ['like', a.node.did, null, post, 'tell me who likes this']);
+
+    // A takes the like back: it is no longer a notification, nor unread.
+    await a.interactions.unlike(post);
+    await syncOutbox(a, b);
+    assert.deepEqual(rows(listed()), [['boost', c.node.did, post]]);
+    assert.equal(listed().unread, 1);
+    assert.equal(b.reading.markNotificationsRead().unread, 0);
+
+    // Strangers' boosts are kept apart like their replies while B filters them.
+    b.updateSettings({ filterStrangers: true });
+    assert.deepEqual(rows(listed()), []);
+    assert.deepEqual(rows(listed({ filtered: true })), [['boost', c.node.did, post]]);
+  } finally {
+    for (const s of [a, b, c]) s.close();
+  }
+});

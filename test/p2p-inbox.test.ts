@@ -6,6 +6,7 @@ import { readKeyFile } from '../src/store/keyfile.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { postOf } from '../src/node/reading.js';
+import { newestVersion } from '../src/node/post-versions.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
@@ -17,7 +18,7 @@ import { kithJson, startNode, eventually, type NodeProcess } from './node-proces
 /**
  * Inbox delivery between three real node processes on 127.0.0.1. A posts; B
  * follows A (so keeps A's scope); C follows A, and A does not follow C. C
- * replies to A and mentions A: A is notified of both. Then A stops, C
+ * replies to A, mentions A and likes A's post: A is notified of all three. Then A stops, C
  * replies again: B holds it, sealed to A; A starts, gets it from B, and
  * nothing in B's home ever holds the reply's text.
  */
@@ -34,16 +35,18 @@ function assertNowhere(dir: string, text: string): void {
   for (const f of filesUnder(dir)) assert.equal(f.bytes.indexOf(text), -1, `the plain text is in ${f.path}`);
 }
 
-test('three nodes: replies and mentions reach a stranger\u2019s node, and wait sealed with a follower while it is away', { timeout: 180_000 }, async () => {
+test('three nodes: replies, mentions, likes reach a stranger\u2019s node, and wait sealed with a follower while away', { timeout: 180_000 }, async () => {
   const homes = { a: tempDir('kith-ia-'), b: tempDir('kith-ib-'), c: tempDir('kith-ic-') };
   const running: NodeProcess[] = [];
   // Polled in this process, as `kith notifications` reads them (the store of a running node, beside it); the command itself once at the end.
-  const notificationsOf = async (home: string): Promise<{ kind: string; from: string; text: string | null }[]> => {
+  // The text is the post's: the reply or mention itself, or for a like the owner's post it is about.
+  const notificationsOf = async (home: string): Promise<{ kind: string; from: string; name: string | null; text: string | null }[]> => {
     const service = KithService.open(home);
     try {
       return service.reading.notifications({ limit: 50 }).items.map((i) => {
-        const source = postOf(i.object)?.source as { content?: string } | undefined;
-        return { kind: i.kind, from: i.object.owner, text: source?.content ?? null };
+        const note = i.target === null ? postOf(i.object) : newestVersion(service.node.store, i.target)?.note;
+        const source = note?.source as { content?: string } | undefined;
+        return { kind: i.kind, from: i.by.did, name: i.by.name, text: source?.content ?? null };
       });
     } finally {
       service.close();
@@ -51,7 +54,8 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
   };
   try {
     // Made here rather than by `kith init` and `kith post`: the same code, without a process each on a busy machine.
-    const made = [homes.a, homes.b, homes.c].map((h) => KithNode.init(h).node);
+    // C names itself; A, which does not follow C, learns the name from C's actor document, carried with each delivery.
+    const made = [homes.a, homes.b, homes.c].map((h) => KithNode.init(h, h === homes.c ? { profile: { name: 'Cee' } } : {}).node);
     const [a, c] = [made[0]!, made[2]!];
     const question = a.post({ text: 'A asks: who is there?' });
     for (const n of made) n.close();
@@ -84,18 +88,30 @@ test('three nodes: replies and mentions reach a stranger\u2019s node, and wait s
     const accepted = await device.call('POST', '/api/outbox', mention);
     assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
 
-    const expected = [
-      ['mention', 'C mentions A'],
-      ['reply', 'C answers: me!'],
-    ];
+    // And likes A's post, though A does not follow C: A hears of it all the same.
+    const liked = await kithJson(homes.c, ['like', question.noteId]);
+    assert.equal(liked.concerns, a.did);
+
     const got = await eventually(
-      'A to be notified of C\u2019s reply and mention',
+      'A to be notified of C\u2019s reply, mention and like',
       () => notificationsOf(homes.a),
-      (n) => n.length >= expected.length,
+      (n) => n.length >= 3,
       30_000,
     );
-    assert.deepEqual(got.map((i) => [i.kind, i.text]).sort(), [...expected].sort());
+    // Newest first: exactly these three, in the order C did them, the last first.
+    assert.deepEqual(
+      got.map((i) => i.kind),
+      ['like', 'mention', 'reply'],
+    );
+    assert.deepEqual(
+      got.map((i) => i.text),
+      ['A asks: who is there?', 'C mentions A', 'C answers: me!'],
+    );
     assert.ok(got.every((i) => i.from === c.did));
+    assert.ok(
+      got.every((i) => i.name === 'Cee'),
+      'each says who it is from by the name C gave itself',
+    );
 
     // A goes away; C replies again. B, which keeps A's scope, holds it sealed to A.
     assert.equal(await nodeA.stop(), 0);

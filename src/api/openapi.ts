@@ -404,11 +404,16 @@ export const OPENAPI = {
       ),
       Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
       Notification: obj({
-        kind: { type: 'string', description: 'reply, mention, like, boost or follow; a client shows a kind it does not know by its name' },
-        post: ref('Post'),
+        id: { ...str, description: 'The activity it tells of (the reply, mention, Like or Announce)' },
+        kind: { type: 'string', description: 'reply, mention, like or boost (more may come); a client shows a kind it does not know by its name' },
+        by: ref('Person'),
+        post: { oneOf: [ref('Post'), { type: 'null' }], description: 'The reply or the post that mentions you; null for a like or boost' },
         at: str,
         unread: bool,
-        quote: { oneOf: [ref('Quote'), { type: 'null' }], description: 'For a reply, the start of the post it answers' },
+        quote: {
+          oneOf: [ref('Quote'), { type: 'null' }],
+          description: 'For a reply, the start of the post it answers; for a like or boost, the start of your post it is about',
+        },
         filtered: { ...bool, description: 'From a stranger, while the owner filters those' },
       }),
       Peer: obj({

@@ -189,10 +189,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const page = pageOf(c);
     const n = service.reading.notifications(page, { filtered: c.req.query('filtered') === 'true' });
     const v = views();
-    const items = n.items.flatMap((i) => {
-      const post = v.post(i.object);
-      return post ? [v.notification(i.kind, post, i.unread, i.filtered)] : [];
-    });
+    const items = n.items.flatMap((i) => v.notification(i) ?? []);
     return c.json({
       items,
       unread: n.unread,

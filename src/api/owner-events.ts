@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { filteredOut } from '../node/reading.js';
+import { filteredOut, type NotificationKind } from '../node/reading.js';
 import { outboxId } from '../core/apid.js';
 import type { ObjectRecord } from '../core/examine.js';
 import type { ApId } from '../core/types.js';
@@ -130,6 +130,17 @@ export class EventHub {
     return a.kind === 'undo' ? this.node.store.interactions.targetOf(a.target) : a.target;
   }
 
+  /** What a record just stored tells the owner of (as store/notifications.ts lists it), if anything. */
+  private notifies(r: ObjectRecord, mine: string): { kind: NotificationKind; target: ApId | null } | undefined {
+    const links = r.links.filter((l) => l.target.startsWith(mine));
+    if (links.length > 0) return { kind: links.some((l) => l.kind === 'reply') ? 'reply' : 'mention', target: null };
+    const a = r.activity;
+    if ((a?.kind === 'like' || a?.kind === 'boost') && a.target.startsWith(mine) && !this.node.store.interactions.isUndone(r.id)) {
+      return { kind: a.kind, target: a.target };
+    }
+    return undefined;
+  }
+
   private stored(records: readonly ObjectRecord[]): void {
     if (this.clients.size === 0) return;
     const own = outboxId(this.node.did);
@@ -147,17 +158,15 @@ export class EventHub {
       const changed = this.changedBy(r);
       if (changed !== undefined) this.broadcast('post-changed', { id: changed, post: views.find(changed) ?? null });
     }
-    // Every reply and mention goes out, however large the batch: there are few of them.
+    // Every reply, mention, like and boost of the owner's goes out, however large the batch: there are few of them.
     for (const r of records) {
       if (r.owner === this.node.did) continue;
-      const links = r.links.filter((l) => l.target.startsWith(mine));
-      if (links.length === 0) continue;
-      const post = postOf(r);
-      if (!post) continue;
-      const kind = links.some((l) => l.kind === 'reply') ? 'reply' : 'mention';
+      const about = this.notifies(r, mine);
       // Kept apart while the owner filters strangers: listed under the filtered view, not announced.
-      if (filteredOut(this.node, r.owner)) continue;
-      this.broadcast('notification', views.notification(kind, post, true));
+      if (about === undefined || filteredOut(this.node, r.owner)) continue;
+      const stored = this.node.store.objects.byDigest(r.digest);
+      const view = stored && views.notification({ object: stored, ...about, unread: true });
+      if (view) this.broadcast('notification', view);
     }
   }
 }

@@ -76,10 +76,16 @@ export interface QuoteView {
 }
 
 export interface NotificationView {
+  /** The activity it tells of (the reply, the mention, the Like or Announce): stable across pages and live events. */
+  readonly id: ApId;
   readonly kind: NotificationKind;
-  readonly post: PostView;
+  /** Who did it. */
+  readonly by: PersonView;
+  /** The reply or the post that mentions the owner; null for a like or boost (its post is the quote). */
+  readonly post: PostView | null;
   readonly at: string;
   readonly unread: boolean;
+  /** For a reply, the start of the post it answers; for a like or boost, of the owner's post it is about. */
   readonly quote: QuoteView | null;
   /** From a stranger, while the owner filters those: listed apart (GET /api/notifications?filtered=true). */
   readonly filtered: boolean;
@@ -271,10 +277,28 @@ export class Views {
     return o ? this.post(o) : undefined;
   }
 
-  /** A notification: the post, and for a reply the start of the post it answers, so the notice says what it is about. */
-  notification(kind: NotificationKind, post: PostView, unread: boolean, filtered = false): NotificationView {
+  /**
+   * A notification: for a reply or mention the post, with the start of the
+   * post a reply answers; for a like or boost the start of the owner's post
+   * it is about. Undefined when what it is about is not shown (gone meanwhile).
+   */
+  notification(n: {
+    readonly object: StoredObject;
+    readonly kind: NotificationKind;
+    readonly target: ApId | null;
+    readonly unread: boolean;
+    readonly filtered?: boolean;
+  }): NotificationView | undefined {
+    const { object, kind, unread } = n;
+    const base = { id: object.id, kind, by: this.person(object.owner), unread, filtered: n.filtered ?? false };
+    if (n.target !== null) {
+      const liked = this.find(n.target);
+      return liked && { ...base, post: null, at: isoOf(object.created), quote: quoteOf(liked) };
+    }
+    const post = this.post(object);
+    if (!post) return undefined;
     const parent = kind === 'reply' && post.inReplyTo !== null && isApId(post.inReplyTo) ? this.find(apIdKey(post.inReplyTo)) : undefined;
-    return { kind, post, at: post.published, unread, quote: parent ? quoteOf(parent) : null, filtered };
+    return { ...base, post, at: post.published, quote: parent ? quoteOf(parent) : null };
   }
 
   posts(objects: readonly StoredObject[]): PostView[] {

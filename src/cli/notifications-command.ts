@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { repliesTo, postOf } from '../node/reading.js';
+import { newestVersion } from '../node/post-versions.js';
+import type { JsonObject } from '../core/types.js';
+import { personLabel } from './post-lines.js';
 import { emit, when } from './output.js';
 import { action, pageOptions, withService, type Opts } from './common.js';
 import { kithCommand } from './command-name.js';
 
 /**
- * `kith notifications`: replies to the owner, mentions of them (and the
- * kinds interactions add), newest first, with who, what and when. It reads
+ * `kith notifications`: replies to the owner, mentions of them, likes and
+ * boosts of their posts, newest first, with who, what and when (for a like
+ * or boost, the post it is about). It reads
  * the store, so it works whether the node runs or not. `--filtered` lists
  * those kept apart from strangers while the filterStrangers setting is on.
  */
@@ -22,7 +26,7 @@ const WHAT: Record<string, string> = {
 export function addNotificationsCommand(program: Command): void {
   program
     .command('notifications')
-    .description('replies to you and mentions of you, newest first')
+    .description('replies to you, mentions of you, likes and boosts of your posts, newest first')
     .option('--filtered', 'only those kept apart: from people you neither follow nor are followed by (setting filterStrangers)')
     .option('--limit <n>', 'items per page', '20')
     .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
@@ -31,18 +35,19 @@ export function addNotificationsCommand(program: Command): void {
         withService(opts, (service) => {
           const page = pageOptions(opts);
           const n = service.reading.notifications(page, { filtered: opts.filtered === true });
+          const store = service.node.store;
           const items = n.items.map((i) => {
-            const note = postOf(i.object);
-            const source = note?.source;
-            const text = source !== null && typeof source === 'object' && !Array.isArray(source) ? String(source.content) : undefined;
+            // A reply or mention is the post itself; a like or boost is about the owner's post it names.
+            const note = i.target === null ? postOf(i.object) : newestVersion(store, i.target)?.note;
             return {
               kind: i.kind,
-              from: i.object.owner,
-              id: (note?.id as string | undefined) ?? i.object.id,
+              from: i.by.did,
+              by: i.by,
+              id: i.target ?? (note?.id as string | undefined) ?? i.object.id,
               activity: i.object.id,
               digest: i.object.digest,
-              inReplyTo: note ? (repliesTo(note) ?? null) : null,
-              text: text ?? null,
+              inReplyTo: note && i.target === null ? (repliesTo(note) ?? null) : null,
+              text: textOf(note),
               created: i.object.created,
               at: new Date(i.object.created).toISOString(),
               unread: i.unread,
@@ -58,11 +63,11 @@ export function addNotificationsCommand(program: Command): void {
                 ? n.filtering
                   ? 'Nothing filtered.'
                   : `Nothing is filtered: turn it on with ${kithCommand('settings set filterStrangers true', home)}`
-                : 'No notifications yet. Replies to your posts and mentions of you show up here.';
+                : 'No notifications yet. Replies, mentions, likes and boosts of your posts show up here.';
             }
             const lines = items.map(
               (i) =>
-                `${when(i.created)}  ${i.unread ? '*' : ' '} ${i.from.slice(8, 20)}… ${WHAT[i.kind] ?? i.kind}: ${(i.text ?? '').replace(/\s+/g, ' ').slice(0, 60)}\n${' '.repeat(24)}${i.id}`,
+                `${when(i.created)}  ${i.unread ? '*' : ' '} ${personLabel(store, i.from)} ${WHAT[i.kind] ?? i.kind}: ${(i.text ?? '').replace(/\s+/g, ' ').slice(0, 60)}\n${' '.repeat(24)}${i.id}`,
             );
             if (n.unread > 0) lines.unshift(`${n.unread} unread`);
             if (next) lines.push(`more: ${kithCommand(`notifications${opts.filtered === true ? ' --filtered' : ''} --before ${next}`, home)}`);
@@ -71,4 +76,9 @@ export function addNotificationsCommand(program: Command): void {
         }),
       ),
     );
+}
+
+function textOf(note: JsonObject | undefined): string | null {
+  const source = note?.source;
+  return source !== null && typeof source === 'object' && !Array.isArray(source) ? String(source.content) : null;
 }

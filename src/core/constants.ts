@@ -322,8 +322,8 @@ export const SEARCH_MAX_LIMIT = 100;
 
 /** Delivering activities addressed to a person to their node, and holding them (sealed) while it is away. */
 export const INBOX = Object.freeze({
-  /** Largest frame on an inbox stream: an object at the ingest limit, sealed and base64'd, with room for its envelope. */
-  MAX_FRAME_BYTES: 96 * 1024,
+  /** Largest frame on an inbox stream: an object at the ingest limit with what it carries (INBOX_CARRIED), sealed and base64'd, with room for its envelope. */
+  MAX_FRAME_BYTES: 128 * 1024,
   /** Deadline for each frame on an inbox stream, both ways. */
   FRAME_TIMEOUT_MS: 10 * SECOND_MS,
   /** Opening an inbox stream to a peer gives up after this. */
@@ -365,6 +365,17 @@ export const INBOX = Object.freeze({
   CLAIM_DELAY_MS: 300,
   /** A peer identifies again whenever its addresses change: it is asked (and offered) held deliveries at most this often. */
   RECONTACT_MIN_MS: 60 * SECOND_MS,
+});
+
+// ---- Inbox: what a delivery carries beside its activity, for a recipient that does not follow the sender (issue 12) ----
+
+export const INBOX_CARRIED = Object.freeze({
+  /** Documents one delivery carries at most: the sender's actor, the certificates from the sender to the signing key, their revocations. */
+  MAX_DOCUMENTS: 8,
+  /** Their bytes together (as JSON) at most; a sender whose chain does not fit sends the activity alone. */
+  MAX_BYTES: 24 * 1024,
+  /** Room for the wrapping of a sealed delivery that carries documents (its type and member names). */
+  WRAPPING_BYTES: 256,
 });
 
 // ---- Interactions: likes, boosts, edits, deletes (issue 12) ----

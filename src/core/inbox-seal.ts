@@ -3,7 +3,9 @@ import { KithError, fail } from './errors.js';
 import { sha256Hex } from './bytes.js';
 import { parseDid, publicKeyFromDid, x25519PublicFromEd25519 } from './didkey.js';
 import { verify } from './ed25519.js';
-import { isJsonObject, type Did, type Json } from './types.js';
+import { isJsonObject, type Did, type Json, type JsonObject } from './types.js';
+import { INBOX_CARRIED } from './constants.js';
+import { parseJsonLimited, type Limits } from './limits.js';
 
 /**
  * A delivery left with a holder while its recipient's node is away: the
@@ -113,6 +115,33 @@ export async function openDelivery(e: HeldEnvelope, x25519Secret: Uint8Array): P
     }
     throw err;
   }
+}
+
+/**
+ * What a sealed delivery holds: the signed activity alone, or, when it
+ * carries documents for the recipient to check it by (core/carried-documents.ts),
+ * a KithDelivery wrapping both. Sealed whole, so a holder learns nothing more.
+ */
+export const DELIVERY_TYPE = 'KithDelivery';
+
+/** The bytes to seal: `activity` is the activity's signed JSON text, kept byte for byte. */
+export function deliveryBytes(activity: string, carried: readonly JsonObject[]): Uint8Array {
+  const text = carried.length === 0 ? activity : `{"type":"${DELIVERY_TYPE}","activity":${activity},"carried":${JSON.stringify(carried)}}`;
+  return new TextEncoder().encode(text);
+}
+
+/** The largest sealed delivery: an activity at the object limit, what it carries, their wrapping. */
+export function maxDeliveryBytes(limits: Limits): number {
+  return limits.maxObjectBytes + INBOX_CARRIED.MAX_BYTES + INBOX_CARRIED.WRAPPING_BYTES;
+}
+
+/** Opens what deliveryBytes made (an activity alone, or wrapped with what it carries), within the limits. */
+export function unwrapDelivery(bytes: Uint8Array, limits: Limits): { activity: Json; carried: Json | undefined } {
+  // Two levels more than an activity may nest: the wrapping and its list.
+  const doc = parseJsonLimited(bytes, { ...limits, maxObjectBytes: maxDeliveryBytes(limits), maxDepth: limits.maxDepth + 2 });
+  if (!isJsonObject(doc) || doc.type !== DELIVERY_TYPE) return { activity: doc, carried: undefined };
+  if (doc.activity === undefined) fail('malformed', `a ${DELIVERY_TYPE} wraps one activity`);
+  return { activity: doc.activity, carried: doc.carried ?? [] };
 }
 
 /** What a node signs to show a holder it is the recipient's node: the DID, both peers of this connection and the holder's nonce. */

@@ -1,7 +1,9 @@
 import { KithError, fail } from '../core/errors.js';
 import { INBOX } from '../core/constants.js';
 import { isAddressedTo } from '../core/inbox-address.js';
-import { checkEnvelope, openDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
+import { checkEnvelope, maxDeliveryBytes, openDelivery, unwrapDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
+import { checkCarried } from '../core/carried-documents.js';
+import { examine } from '../core/examine.js';
 import { sha256Hex } from '../core/bytes.js';
 import { parseJsonLimited } from '../core/limits.js';
 import { apIdParts } from '../core/apid.js';
@@ -21,9 +23,9 @@ import type { KithNode } from './kith-node.js';
 
 export type DeliveryStatus = Ingested['status'];
 
-/** Largest sealed activity a holder keeps: an object at the ingest limit plus the AEAD tag. */
+/** Largest sealed delivery a holder keeps: an object at the ingest limit with what it carries, plus the AEAD tag. */
 function maxSealedBytes(node: KithNode): number {
-  return node.ingestor.limits.maxObjectBytes + 16;
+  return maxDeliveryBytes(node.ingestor.limits) + 16;
 }
 
 /** Counts per key in one-minute windows, bounded in how many keys it remembers. */
@@ -78,16 +80,20 @@ export class InboxIntake {
    * is blocked), not-addressed (it names nobody here), rate-limited (its
    * author sent too many this minute), and whatever ingest refuses. `counted`
    * false for deliveries a holder kept (the holder's per-sender cap bounded them).
+   * `carried`: the documents the delivery carries to check it by (its
+   * sender's actor, the certificates of a device key; core/carried-documents.ts),
+   * taken in first; one that is not the sender's own refuses the whole
+   * delivery (wrong-key), and nothing of it is stored.
    */
-  receive(input: string | Uint8Array | JsonObject, opts: { counted?: boolean; sender?: Did } = {}): Ingested {
+  receive(input: string | Uint8Array | Json, opts: { counted?: boolean; sender?: Did; carried?: Json | undefined } = {}): Ingested {
     try {
-      return this.admit(input, opts.counted ?? true, opts.sender);
+      return this.admit(input, opts.counted ?? true, opts.sender, opts.carried);
     } catch (e) {
       throw this.refused(e);
     }
   }
 
-  private admit(input: string | Uint8Array | JsonObject, counted: boolean, sender: Did | undefined): Ingested {
+  private admit(input: string | Uint8Array | Json, counted: boolean, sender: Did | undefined, carried: Json | undefined): Ingested {
     const doc = typeof input === 'string' || input instanceof Uint8Array ? parseJsonLimited(input, this.node.ingestor.limits) : input;
     if (!isJsonObject(doc)) fail('malformed', 'a delivery is one signed activity, a JSON object');
     // Cheap checks first, on what the activity claims; ingest then proves the claim (a forged author is refused there).
@@ -103,6 +109,7 @@ export class InboxIntake {
     if (counted && this.bySender.current(author) >= this.perSenderPerMinute) {
       fail('rate-limited', `${author} has delivered ${this.perSenderPerMinute} activities here this minute; try again in a minute`);
     }
+    if (carried !== undefined) this.takeCarried(doc, author, carried);
     let r: Ingested;
     try {
       r = this.node.ingest(doc);
@@ -112,6 +119,26 @@ export class InboxIntake {
     }
     if (r.status === 'stored' && counted) this.bySender.add(author);
     return r;
+  }
+
+  /**
+   * Checks what a delivery carries (all of it, before storing any), then
+   * takes it in: certificates and revocations, then the actor. What passes
+   * stays even if the activity is then refused on its own account (a time
+   * in the future, a revoked key): each is the sender's own and valid, as a
+   * sync of their scope would bring it.
+   */
+  private takeCarried(activity: JsonObject, author: Did, carried: Json): void {
+    const limits = this.node.ingestor.limits;
+    const e = examine(activity, limits);
+    if (e.kind !== 'object') fail('malformed', 'a delivery carries an activity, not a certificate or revocation');
+    const docs = checkCarried(carried, { owner: author, signer: e.record.signer }, limits);
+    for (const r of docs.length === 0 ? [] : this.node.ingestor.ingestExamined(docs)) {
+      if (r instanceof KithError) {
+        ingestCounted.add(r);
+        throw r;
+      }
+    }
   }
 
   /**
@@ -166,7 +193,13 @@ export class InboxIntake {
     } catch (err) {
       throw this.refused(err);
     }
-    return this.receive(bytes, { counted: false, sender: e.sender });
+    let opened: ReturnType<typeof unwrapDelivery>;
+    try {
+      opened = unwrapDelivery(bytes, this.node.ingestor.limits);
+    } catch (err) {
+      throw this.refused(err);
+    }
+    return this.receive(opened.activity, { counted: false, sender: e.sender, carried: opened.carried });
   }
 
   /** Drops held deliveries nobody claimed in time; returns how many. */

@@ -5,8 +5,8 @@ import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { INBOX } from '../core/constants.js';
 import { actorId, outboxId } from '../core/apid.js';
-import { sealDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
-import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { deliveryBytes, sealDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
+import { isJsonObject, type Did, type Digest, type JsonObject } from '../core/types.js';
 import type { OutgoingRow } from '../store/inbox.js';
 import { parseBody } from '../store/objects.js';
 import type { KithHost } from '../net/host.js';
@@ -14,6 +14,7 @@ import type { KithNode } from './kith-node.js';
 import type { Discovery } from './discovery.js';
 import type { InboxProtocol } from './inbox-protocol.js';
 import { short } from './network-log.js';
+import { carriedFor } from './inbox-carried.js';
 
 /**
  * Deliveries going out, from the queue in the store (store/inbox.ts), so
@@ -139,6 +140,8 @@ export class DeliveryQueue {
   private async reach(row: OutgoingRow): Promise<DeliveryOutcome> {
     const recipient = row.recipient;
     const activity = JSON.parse(row.body) as JsonObject;
+    // A recipient that does not follow the owner may lack their actor (their name) and a device key's certificates.
+    const carried = carriedFor(this.node, row.digest as Digest, this.log);
     const tried = new Set<string>([this.host.peerId.toString()]);
     let lastReason = `no address of ${recipient}'s node is known, and nobody keeping their scope was found`;
     let envelope: HeldEnvelope | undefined;
@@ -153,7 +156,7 @@ export class DeliveryQueue {
       if (tried.has(peer.toString())) return undefined;
       tried.add(peer.toString());
       try {
-        const a = await this.inbox.deliver(peer, recipient, activity);
+        const a = await this.inbox.deliver(peer, recipient, activity, carried);
         if (a.ok) return { recipient, status: 'delivered', duplicate: a.status === 'duplicate' };
         if (a.code !== 'not-found') {
           if (!TRANSIENT.has(a.code)) return { recipient, status: 'failed', code: a.code, reason: a.message };
@@ -161,7 +164,7 @@ export class DeliveryQueue {
           return undefined;
         }
         if (!hold) return undefined;
-        envelope ??= await this.seal(row);
+        envelope ??= await this.seal(row, carried);
         const h = await this.inbox.hold(peer, envelope);
         if (h.ok) holders++;
         else lastReason = `${short(peer.toString())} would not hold it: ${h.message}`;
@@ -195,8 +198,10 @@ export class DeliveryQueue {
     return { recipient, status: 'queued', reason: lastReason };
   }
 
-  private seal(row: OutgoingRow): Promise<HeldEnvelope> {
-    return sealDelivery(Buffer.from(row.body, 'utf8'), { recipient: row.recipient, sender: this.node.did, created: Date.now() }, (m) => this.node.signBytes(m));
+  private seal(row: OutgoingRow, carried: readonly JsonObject[]): Promise<HeldEnvelope> {
+    return sealDelivery(deliveryBytes(row.body, carried), { recipient: row.recipient, sender: this.node.did, created: Date.now() }, (m) =>
+      this.node.signBytes(m),
+    );
   }
 
   /** Dials a candidate (by peer id, with its addresses; or by address); the peer reached, or undefined. */

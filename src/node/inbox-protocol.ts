@@ -3,7 +3,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { KithError, fail, isPeerFault, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { INBOX } from '../core/constants.js';
-import { claimMessage, type HeldEnvelope } from '../core/inbox-seal.js';
+import { claimMessage, maxDeliveryBytes, type HeldEnvelope } from '../core/inbox-seal.js';
 import { parseDid, publicKeyFromDid } from '../core/didkey.js';
 import { verify } from '../core/ed25519.js';
 import { isJsonObject, type Did, type Json, type JsonObject } from '../core/types.js';
@@ -19,9 +19,11 @@ import { short } from './network-log.js';
  * `{ok: true, status}` or `{ok: false, code, message}`. Deliveries and holds
  * may follow one another on one stream (up to INBOX.REQUESTS_PER_STREAM, so a
  * busy sender pays for a stream once); a claim or an offer ends it.
- * - `{t: "deliver", to, activity}`: a signed activity for the person `to`;
- *   their node takes it in (see InboxIntake.receive), any other node says
- *   `not-found` (it is not theirs).
+ * - `{t: "deliver", to, activity, carried?}`: a signed activity for the
+ *   person `to`, with what it carries to be checked by (its sender's actor,
+ *   the certificates of a device key; core/carried-documents.ts); their node
+ *   takes it in (see InboxIntake.receive), any other node says `not-found`
+ *   (it is not theirs).
  * - `{t: "hold", envelope}`: a delivery sealed to a person whose scope this
  *   node keeps, held until their node claims it (InboxIntake.hold).
  * - `{t: "claim", did}`: "anything held for me?" from a node that says it is
@@ -72,7 +74,7 @@ export class InboxProtocol {
     readonly intake: InboxIntake,
     private readonly discipline: PeerDiscipline,
   ) {
-    this.maxFrame = Math.max(INBOX.MAX_FRAME_BYTES, Math.ceil(((node.ingestor.limits.maxObjectBytes + 16) * 4) / 3) + FRAME_OVERHEAD_BYTES);
+    this.maxFrame = Math.max(INBOX.MAX_FRAME_BYTES, Math.ceil(((maxDeliveryBytes(node.ingestor.limits) + 16) * 4) / 3) + FRAME_OVERHEAD_BYTES);
   }
 
   async start(): Promise<void> {
@@ -147,7 +149,7 @@ export class InboxProtocol {
     if (!isJsonObject(req.activity)) fail('malformed', 'a delivery carries one signed activity');
     let answer: Answer;
     try {
-      const r = this.intake.receive(req.activity);
+      const r = this.intake.receive(req.activity, { carried: req.carried });
       answer = { ok: true, status: r.status };
       if (r.status === 'stored') this.log.info(`inbox: ${r.type} ${r.id} from ${short(r.owner)} by ${short(peer.toString())}`);
     } catch (e) {
@@ -280,9 +282,9 @@ export class InboxProtocol {
     }
   }
 
-  /** Delivers a signed activity to `to`'s node at `peer`. */
-  deliver(peer: PeerId, to: Did, activity: JsonObject): Promise<Answer> {
-    return this.ask(peer, { t: 'deliver', to, activity });
+  /** Delivers a signed activity (with what it carries, if anything) to `to`'s node at `peer`. */
+  deliver(peer: PeerId, to: Did, activity: JsonObject, carried: readonly JsonObject[] = []): Promise<Answer> {
+    return this.ask(peer, { t: 'deliver', to, activity, ...(carried.length > 0 ? { carried: [...carried] } : {}) });
   }
 
   /** Leaves a sealed delivery with a peer that keeps the recipient's scope. */

@@ -1,9 +1,10 @@
 import { fail } from '../core/errors.js';
-import { apIdKey, isApId, outboxId } from '../core/apid.js';
+import { actorId, apIdKey, isApId, outboxId } from '../core/apid.js';
 import { MAX_THREAD_ANCESTORS } from '../core/constants.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
-import type { Page, StoredObject } from '../store/objects.js';
-import type { LinkedObject, NotificationFilter } from '../store/links.js';
+import { parseBody, type Page, type StoredObject } from '../store/objects.js';
+import type { NotificationFilter } from '../store/links.js';
+import type { NotificationKind, NotificationRow } from '../store/notifications.js';
 import type { KithNode } from './kith-node.js';
 import { personOf } from './people.js';
 import { loadPreferences } from './preferences.js';
@@ -33,16 +34,24 @@ export interface Thread {
   readonly replies: StoredObject[];
 }
 
-/**
- * What a notification is about. Replies and mentions come from the link
- * index; the interactions (likes, boosts, follows) add theirs as they arrive,
- * and the surfaces show a kind they do not know by its name.
- */
-export type NotificationKind = LinkedObject['kind'] | 'like' | 'boost' | 'follow';
+export type { NotificationKind } from '../store/notifications.js';
+
+/** Who did what a notification tells of, with the names the owner knows them by. */
+export interface NotifyingPerson {
+  readonly did: Did;
+  /** The name they chose (their actor document), when this node holds it. */
+  readonly name: string | null;
+  /** The name the owner gave them. */
+  readonly petname: string | null;
+}
 
 export interface Notification {
-  readonly object: LinkedObject;
+  /** The activity it tells of: the reply or mention, the Like or Announce. */
+  readonly object: NotificationRow;
   readonly kind: NotificationKind;
+  readonly by: NotifyingPerson;
+  /** For a like or boost, the owner's post it is about; null for a reply or mention (the object is the post). */
+  readonly target: ApId | null;
   readonly unread: boolean;
   /** From someone the owner neither follows nor is followed by, while the owner filters those (see Preferences.filterStrangers). */
   readonly filtered: boolean;
@@ -109,7 +118,8 @@ export class Reading {
   }
 
   /**
-   * Replies to the owner and posts that mention them, newest first. While
+   * Replies to the owner, posts that mention them, likes and boosts of their
+   * posts (not taken back), newest first. While
    * the owner filters strangers, those from people they neither follow nor
    * are followed by are kept apart: `filtered` lists only those.
    */
@@ -118,10 +128,19 @@ export class Reading {
     const filtering = loadPreferences(this.node.store.settings).filterStrangers;
     const filter: NotificationFilter = opts.filtered === true ? 'strangers' : filtering ? 'known' : 'all';
     // Without the setting nothing is filtered: the filtered view is empty, not a second copy of the list.
-    const rows = opts.filtered === true && !filtering ? [] : this.node.store.links.addressedTo(this.node.did, page, filter);
+    const rows = opts.filtered === true && !filtering ? [] : this.node.store.notifications.page(this.node.did, page, filter);
+    const people = new Map<Did, NotifyingPerson>();
+    const by = (did: Did): NotifyingPerson => people.get(did) ?? people.set(did, this.namesOf(did)).get(did)!;
     return {
-      items: rows.map((object) => ({ object, kind: object.kind, unread: object.created > since, filtered: opts.filtered === true })),
-      unread: opts.filtered === true && !filtering ? 0 : this.node.store.links.unread(this.node.did, since, filter),
+      items: rows.map((object) => ({
+        object,
+        kind: object.kind,
+        by: by(object.owner),
+        target: object.target,
+        unread: object.created > since,
+        filtered: opts.filtered === true,
+      })),
+      unread: opts.filtered === true && !filtering ? 0 : this.node.store.notifications.unread(this.node.did, since, filter),
       filtering,
     };
   }
@@ -130,7 +149,17 @@ export class Reading {
   markNotificationsRead(): { unread: number } {
     this.node.store.settings.set(SEEN_SETTING, String(this.now()));
     const filtering = loadPreferences(this.node.store.settings).filterStrangers;
-    return { unread: this.node.store.links.unread(this.node.did, this.seen(), filtering ? 'known' : 'all') };
+    return { unread: this.node.store.notifications.unread(this.node.did, this.seen(), filtering ? 'known' : 'all') };
+  }
+
+  private namesOf(did: Did): NotifyingPerson {
+    const actor = this.node.store.objects.byId(actorId(did));
+    const name = actor === undefined ? undefined : parseBody(actor).name;
+    return {
+      did,
+      name: typeof name === 'string' && name.trim() !== '' ? name.trim().slice(0, 200) : null,
+      petname: this.node.store.petnames.get(did)?.name ?? null,
+    };
   }
 
   private seen(): number {

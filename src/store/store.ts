@@ -8,6 +8,7 @@ import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
 import { LinkTable } from './links.js';
+import { NotificationTable } from './notifications.js';
 import { PetnameTable } from './petnames.js';
 import { SearchTable } from './search.js';
 import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
@@ -29,6 +30,7 @@ export class Store {
   readonly devices: DeviceTable;
   readonly blockedPeople: BlockedPeopleTable;
   readonly links: LinkTable;
+  readonly notifications: NotificationTable;
   readonly petnames: PetnameTable;
   readonly search: SearchTable;
   readonly held: HeldDeliveries;
@@ -50,6 +52,7 @@ export class Store {
     this.devices = new DeviceTable(db);
     this.blockedPeople = new BlockedPeopleTable(db);
     this.links = new LinkTable(db);
+    this.notifications = new NotificationTable(db);
     this.petnames = new PetnameTable(db);
     this.search = new SearchTable(db);
     this.held = new HeldDeliveries(db);

@@ -29,6 +29,12 @@ function Quote({ quote }) {
   </a>`;
 }
 
+/** Who did it, linking to their profile. */
+function By({ person }) {
+  const name = html`<strong>${displayName(person)}</strong>`;
+  return person?.did ? html`<a class="notification-by" href=${links.person(person.did)} data-testid="notification-by">${name}</a>` : name;
+}
+
 export function Notifications() {
   useTitle('Notifications');
   const [filtered, setFiltered] = useState(false);
@@ -54,6 +60,7 @@ export function Notifications() {
   const onReplied = (r) =>
     list.setItems((xs) =>
       xs.map((n) => {
+        if (!n.post) return n;
         const [p] = bumpParent([n.post], r);
         return p === n.post ? n : { ...n, post: p };
       }),
@@ -78,18 +85,19 @@ export function Notifications() {
         (n) =>
           html` <div
             key=${idOf(n)}
-            class=${`notification ${n.unread ? 'notification--unread' : ''}`}
+            class=${`notification ${n.unread ? 'notification--unread' : ''} ${n.post ? '' : 'notification--interaction'}`}
             data-testid="notification"
+            data-kind=${n.kind}
             data-unread=${n.unread ? 'true' : 'false'}
           >
-            <p class="notification-what">
+            <p class="notification-what" data-testid=${`notification-${n.kind}`}>
               ${n.unread && html`<span class="dot" aria-hidden="true"></span><span class="visually-hidden">New: </span>`}
-              <strong>${displayName(n.post?.author)}</strong> ${WHAT[n.kind] ?? 'sent you something'}
+              <${By} person=${n.by ?? n.post?.author} /> ${WHAT[n.kind] ?? 'sent you something'}
             </p>
             ${n.quote && html`<${Quote} quote=${n.quote} />`} ${n.post && html`<${Post} post=${n.post} onReplied=${onReplied} showParent=${!n.quote} />`}
           </div>`,
       )}
-      <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies to your posts and mentions of you show up here." />
+      <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies, mentions, likes and boosts of your posts show up here." />
     </section>
   </div>`;
 }
