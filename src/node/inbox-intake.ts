@@ -1,4 +1,5 @@
 import { KithError, fail } from '../core/errors.js';
+import { ClientThrottle } from './client-throttle.js';
 import { INBOX } from '../core/constants.js';
 import { isAddressedTo } from '../core/inbox-address.js';
 import { checkEnvelope, maxDeliveryBytes, openDelivery, unwrapDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
@@ -63,15 +64,18 @@ export class WindowCounter {
 const MINUTE_MS = 60_000;
 
 export class InboxIntake {
-  /** Deliveries stored (or held) per sender this minute. */
-  private readonly bySender: WindowCounter;
+  /**
+   * Deliveries stored (or held) per sender over the last minute: a sliding
+   * window, so a sender cannot double its rate across a minute's boundary.
+   */
+  private readonly bySender: ClientThrottle;
 
   constructor(
     private readonly node: KithNode,
     private readonly now: () => number = Date.now,
     private readonly perSenderPerMinute: number = INBOX.PER_SENDER_PER_MINUTE,
   ) {
-    this.bySender = new WindowCounter(MINUTE_MS, INBOX.MAX_COUNTED, now);
+    this.bySender = new ClientThrottle(perSenderPerMinute, MINUTE_MS, INBOX.MAX_COUNTED);
   }
 
   /**
@@ -106,7 +110,7 @@ export class InboxIntake {
         `this activity does not address ${this.node.did} (by to/cc, a mention, a reply to their post, or acting on their object), so this node does not take it in`,
       );
     }
-    if (counted && this.bySender.current(author) >= this.perSenderPerMinute) {
+    if (counted && this.bySender.left(author, this.now()) <= 0) {
       fail('rate-limited', `${author} has delivered ${this.perSenderPerMinute} activities here this minute; try again in a minute`);
     }
     if (carried !== undefined) this.takeCarried(doc, author, carried);
@@ -117,7 +121,7 @@ export class InboxIntake {
       if (e instanceof KithError) ingestCounted.add(e);
       throw e;
     }
-    if (r.status === 'stored' && counted) this.bySender.add(author);
+    if (r.status === 'stored' && counted) this.bySender.take(author, this.now());
     return r;
   }
 
@@ -166,7 +170,7 @@ export class InboxIntake {
     if (e.created > now + INBOX.HELD_CLOCK_SKEW_MS)
       fail('not-yet-valid', `the held delivery claims a time in the future (${new Date(e.created).toISOString()})`);
     if (e.created < now - INBOX.HELD_EXPIRY_MS) fail('expired', 'the held delivery is older than holders keep anything');
-    if (this.bySender.current(e.sender) >= this.perSenderPerMinute) {
+    if (this.bySender.left(e.sender, now) <= 0) {
       fail('rate-limited', `${e.sender} has left ${this.perSenderPerMinute} deliveries here this minute; try again in a minute`);
     }
     const body = JSON.stringify(e);
@@ -178,7 +182,7 @@ export class InboxIntake {
     if (r === 'recipient-full')
       fail('rate-limited', `this node already holds ${INBOX.HELD_PER_RECIPIENT} deliveries for ${e.recipient}; try again once they have claimed them`);
     if (r === 'sender-full') fail('rate-limited', `this node already holds ${INBOX.HELD_PER_SENDER} deliveries from ${e.sender}`);
-    if (r === 'held') this.bySender.add(e.sender);
+    if (r === 'held') this.bySender.take(e.sender, now);
     return r;
   }
 
