@@ -18,7 +18,10 @@ import { kithJson, startNode, type NodeProcess } from './node-process.js';
  * counter, post a described image and view it in the page, follow a second
  * node's person, see their posts arrive live (a long one folded), reply both
  * ways, load an image only the other node holds (the app asks for it), follow a key nobody knows, check Settings (one row per peer, the real
- * block count), remove the device from another paired device and be refused.
+ * block count), name people (petnames), post with a hashtag and a mention,
+ * like, unlike and boost, post behind a content warning and open it, edit and
+ * delete, search by hashtag, word and name, upload a picture and a header,
+ * remove the device from another paired device and be refused.
  * Screenshots of the screens go to test-output/screenshots/, those changed
  * with the phone and desktop widths both (name.png and name-desktop.png).
  */
@@ -546,7 +549,10 @@ step('a hashtag and a mention by petname are linked; like, unlike and boost show
   assert.equal(await hashtag.getAttribute('href'), `#/search?q=${encodeURIComponent('#Garden')}`);
 
   // Like, take it back, like again and boost: the buttons and counts follow, and so does the node.
-  const bobsPost = page.getByTestId('post').filter({ hasText: 'Live from Bob' }).filter({ hasNot: page.getByTestId('post-boosted-by') });
+  const bobsPost = page
+    .getByTestId('post')
+    .filter({ hasText: 'Live from Bob' })
+    .filter({ hasNot: page.getByTestId('post-boosted-by') });
   const bobsId = (await bobsPost.getAttribute('data-id'))!;
   const like = bobsPost.getByTestId('post-like');
   const boost = bobsPost.getByTestId('post-boost');
@@ -639,9 +645,7 @@ step('search finds a post by a hashtag (its link) and by a word of its edit, and
   const results = page.getByTestId('search-posts').getByTestId('post');
   await results.first().waitFor();
   assert.equal(await page.getByTestId('search-input').inputValue(), '#Garden');
-  assert.deepEqual(await results.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id)), [
-    seedsId,
-  ]);
+  assert.deepEqual(await results.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id)), [seedsId]);
   await shots(page, 'search-hashtag');
 
   const search = async (q: string) => {
@@ -659,17 +663,15 @@ step('search finds a post by a hashtag (its link) and by a word of its edit, and
   assert.equal(await people.count(), 1);
   assert.equal(await people.locator('a').getAttribute('href'), `#/people/${bob.did}`);
   assert.match(await people.innerText(), /bobby/);
-  // At phone width the name keeps to one line; the key and the badge beside it wrap below when they must.
-  const nameLines = await people
-    .locator('.person-row-name')
-    .evaluate((e) => {
-      const range = (globalThis as any).document.createRange();
-      range.selectNodeContents(e);
-      return range.getClientRects().length as number;
-    });
-  assert.equal(nameLines, 1);
   await search('Mystery');
   await people.filter({ hasText: 'Mystery' }).waitFor();
+  // At phone width the name keeps to one line; the key and the badge beside it wrap below when they must.
+  const nameLines = await people.locator('.person-row-name').evaluate((e) => {
+    const range = (globalThis as any).document.createRange();
+    range.selectNodeContents(e);
+    return range.getClientRects().length as number;
+  });
+  assert.equal(nameLines, 1);
   assert.equal(await people.locator('a').getAttribute('href'), `#/people/${stranger}`);
   await shots(page, 'search-people');
 });
@@ -693,8 +695,9 @@ step('a picture and a header uploaded in the profile form show on the profile an
   assert.match(me.image ?? '', /^\/api\/media\/urn%3Aeris%3A/);
   assert.equal(await avatar.getAttribute('src'), me.icon);
   assert.equal(await page.getByTestId('profile-banner').getAttribute('src'), me.image);
-  // The deleted post is gone from her profile too.
-  assert.equal(await page.getByTestId('post').filter({ has: page.getByTestId('post-cw') }).count(), 0);
+  // The deleted post (the one behind a warning) is gone from her profile too.
+  const warned = page.getByTestId('post').filter({ has: page.getByTestId('post-cw') });
+  assert.equal(await warned.count(), 0);
   await toTop(page);
   await shots(page, 'profile-avatar');
 });
