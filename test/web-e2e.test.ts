@@ -590,7 +590,7 @@ let seedsId: string;
 const WARNING = 'Garden show results';
 const EDITED = 'Seeds for @bobby: the #Garden wants them, and sunflowers';
 
-step('a content warning hides a post until it is opened; Alice edits one post and deletes another', 60_000, async () => {
+step('a content warning hides a post until it is opened; Alice edits one post and deletes another; Bob\u2019s edit and delete show live', 60_000, async () => {
   await toTop(page);
   await page.getByTestId('compose-cw-toggle').click();
   await page.getByTestId('compose-cw').fill(WARNING);
@@ -635,6 +635,16 @@ step('a content warning hides a post until it is opened; Alice edits one post an
   await page.getByTestId('post-deleted').waitFor();
   assert.equal(await postById(warnedId).count(), 0);
   assert.equal((await postState(warnedId)).error?.code, 'deleted');
+
+  // Bob edits and then deletes a post of his from his node: Alice's screen follows each without a reload.
+  const hello = page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' });
+  const helloId = (await hello.getAttribute('data-id'))!;
+  await kithJson(homes.b, ['edit', helloId, 'Hello again from Bob\u2019s node']);
+  await postById(helloId).getByTestId('post-text').filter({ hasText: 'Hello again from Bob\u2019s node' }).waitFor({ timeout: 30_000 });
+  await postById(helloId).getByTestId('post-edited').waitFor();
+  await kithJson(homes.b, ['delete', helloId]);
+  await page.getByTestId('post-deleted').filter({ hasText: 'Its author deleted this post.' }).waitFor({ timeout: 30_000 });
+  assert.equal(await postById(helloId).count(), 0);
 });
 
 step('search finds a post by a hashtag (its link) and by a word of its edit, and people by Alice\u2019s names for them', 60_000, async () => {
