@@ -137,7 +137,7 @@ async function centre(el: Locator): Promise<void> {
   await el.evaluate((e) => (e as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'center' }));
 }
 
-/** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each. */
+/** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each, and neither is wider than its window. */
 async function shots(page: Page, name: string, on?: Locator): Promise<void> {
   for (const [size, file] of [
     [PHONE, name],
@@ -146,6 +146,12 @@ async function shots(page: Page, name: string, on?: Locator): Promise<void> {
     await page.setViewportSize(size);
     if (on) await centre(on);
     await shot(page, file);
+    // Nothing on the screen is wider than the phone: no sideways scrolling.
+    const wider = await page.evaluate(() => {
+      const g = globalThis as any;
+      return g.document.documentElement.scrollWidth - g.innerWidth;
+    });
+    assert.ok(wider <= 0, `${file}: the page is ${wider} px wider than the window`);
   }
   await page.setViewportSize(PHONE);
 }
