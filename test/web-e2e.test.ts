@@ -494,6 +494,7 @@ function postState(id: string): Promise<any> {
   }, id);
 }
 
+/** A post on the screen by its id (found so while its text is in the editor, or hidden behind a warning). */
 function postById(id: string): Locator {
   return page.locator(`[data-testid="post"][data-id="${id}"]`);
 }
