@@ -18,7 +18,10 @@ import { kithJson, startNode, type NodeProcess } from './node-process.js';
  * counter, post a described image and view it in the page, follow a second
  * node's person, see their posts arrive live (a long one folded), reply both
  * ways, load an image only the other node holds (the app asks for it), follow a key nobody knows, check Settings (one row per peer, the real
- * block count), remove the device from another paired device and be refused.
+ * block count), name people (petnames), post with a hashtag and a mention,
+ * like, unlike and boost, post behind a content warning and open it, edit and
+ * delete, search by hashtag, word and name, upload a picture and a header,
+ * remove the device from another paired device and be refused.
  * Screenshots of the screens go to test-output/screenshots/, those changed
  * with the phone and desktop widths both (name.png and name-desktop.png).
  */
@@ -134,7 +137,7 @@ async function centre(el: Locator): Promise<void> {
   await el.evaluate((e) => (e as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'center' }));
 }
 
-/** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each. */
+/** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each, and neither is wider than its window. */
 async function shots(page: Page, name: string, on?: Locator): Promise<void> {
   for (const [size, file] of [
     [PHONE, name],
@@ -143,6 +146,12 @@ async function shots(page: Page, name: string, on?: Locator): Promise<void> {
     await page.setViewportSize(size);
     if (on) await centre(on);
     await shot(page, file);
+    // Nothing on the screen is wider than the phone: no sideways scrolling.
+    const wider = await page.evaluate(() => {
+      const g = globalThis as any;
+      return g.document.documentElement.scrollWidth - g.innerWidth;
+    });
+    assert.ok(wider <= 0, `${file}: the page is ${wider} px wider than the window`);
   }
   await page.setViewportSize(PHONE);
 }
@@ -203,6 +212,8 @@ let phone: BrowserContext;
 let page: Page;
 /** Alice's first post, with its image. */
 let mine: Locator;
+/** A key nobody knows, which Alice follows. */
+let stranger: string;
 
 before(
   async () => {
@@ -415,7 +426,7 @@ step('an image the node does not hold loads once the app asks the node to fetch 
 
 step('following a key nobody knows says that nothing was found yet', 120_000, async () => {
   // Following a key nobody knows says that nothing was found yet, there and in Settings.
-  const stranger = didFromPublicKey(generateKeyPair().publicKey);
+  stranger = didFromPublicKey(generateKeyPair().publicKey);
   await page.getByTestId('nav-home').click();
   await page.locator('[data-screen="home"]').waitFor();
   await page.getByTestId('follow-target').fill(stranger);
@@ -470,11 +481,251 @@ step('Settings: one row per peer, named by its person, however many connections;
   await shots(page, 'settings-storage', page.locator('#storage'));
 });
 
+/** Scrolls to the top of the page, where a new post shows at once rather than being announced above the fold. */
+async function toTop(p: Page): Promise<void> {
+  await p.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+}
+
+/** A post as Alice's node shows it now (its text, counts and warning), or the error it answers with, read through the owner API. */
+function postState(id: string): Promise<any> {
+  return page.evaluate(async (i) => {
+    const body = (await (await fetch(`/api/thread?id=${encodeURIComponent(i)}`)).json()) as { post?: unknown; error?: unknown };
+    return body.post ?? body;
+  }, id);
+}
+
+/** A post on the screen by its id (found so while its text is in the editor, or hidden behind a warning). */
+function postById(id: string): Locator {
+  return page.locator(`[data-testid="post"][data-id="${id}"]`);
+}
+
+/** Waits until an <img> has loaded a picture `width` pixels wide (scrolled into view, as the app's images load lazily). */
+async function loaded(img: Locator, width: number): Promise<void> {
+  await img.waitFor();
+  await centre(img);
+  await page.waitForFunction(
+    ([el, w]) => {
+      const im = el as unknown as { complete: boolean; naturalWidth: number };
+      return im.complete && im.naturalWidth === w;
+    },
+    [await img.elementHandle(), width] as const,
+  );
+}
+
+step('petnames: Alice names a bare key and Bob; her name shows instead of the key, the key or their own name beside it', 60_000, async () => {
+  // A key of which nothing is known shows as the start of the key, until Alice names it.
+  await page.goto(`${nodeA.info.api}/#/people/${stranger}`);
+  const heading = page.locator('[data-screen="profile"] h1');
+  await heading.filter({ hasText: stranger.slice(8, 18) }).waitFor();
+  await page.getByTestId('petname-input').fill('Mystery');
+  await page.getByTestId('petname-save').click();
+  await heading.filter({ hasText: 'Mystery' }).waitFor();
+  assert.equal(await heading.innerText(), 'Mystery');
+  assert.match(await page.locator('.profile-self-name').innerText(), new RegExp(`^${stranger.slice(8, 18)}`), 'the key moves beside the name');
+  const person = (did: string) => page.evaluate(async (d) => ((await (await fetch(`/api/people/${d}`)).json()) as { person: any }).person, did);
+  assert.equal((await person(stranger)).petname, 'Mystery');
+
+  // Bob chose a name; Alice's own name for him comes first, and his own is quoted beside it.
+  await page.goto(`${nodeA.info.api}/#/people/${bob.did}`);
+  await heading.filter({ hasText: 'Bob' }).waitFor();
+  await page.getByTestId('petname-input').fill('bobby');
+  await page.getByTestId('petname-save').click();
+  await heading.filter({ hasText: 'bobby' }).waitFor();
+  assert.equal(await page.locator('.profile-self-name').getByTestId('self-name').textContent(), '\u201cBob\u201d (their own name)');
+  assert.equal((await person(bob.did)).petname, 'bobby');
+  // His posts below take the new name at once.
+  await page.getByTestId('post-author').first().waitFor();
+  assert.deepEqual([...new Set(await page.getByTestId('post-author').allInnerTexts())], ['bobby']);
+  await shots(page, 'petname', page.getByTestId('petname-form'));
+});
+
+step('a hashtag and a mention by petname are linked; like, unlike and boost show their counts; Bob\u2019s like arrives live', 60_000, async () => {
+  await page.getByTestId('nav-home').click();
+  await page.locator('[data-screen="home"]').waitFor();
+  await toTop(page);
+  await page.getByTestId('compose-text').fill('Seeds for @bobby: the #Garden wants them');
+  await page.getByTestId('compose-submit').click();
+  const seeds = page.getByTestId('post').filter({ hasText: 'Seeds for' });
+  await seeds.waitFor();
+  seedsId = (await seeds.getAttribute('data-id'))!;
+  const mention = seeds.getByTestId('post-mention');
+  assert.equal(await mention.innerText(), '@bobby');
+  assert.equal(await mention.getAttribute('href'), `#/people/${bob.did}`);
+  const hashtag = seeds.getByTestId('post-hashtag');
+  assert.equal(await hashtag.innerText(), '#Garden');
+  assert.equal(await hashtag.getAttribute('href'), `#/search?q=${encodeURIComponent('#Garden')}`);
+
+  // Like, take it back, like again and boost: the buttons and counts follow, and so does the node.
+  const bobsPost = page
+    .getByTestId('post')
+    .filter({ hasText: 'Live from Bob' })
+    .filter({ hasNot: page.getByTestId('post-boosted-by') });
+  const bobsId = (await bobsPost.getAttribute('data-id'))!;
+  const like = bobsPost.getByTestId('post-like');
+  const boost = bobsPost.getByTestId('post-boost');
+  const pressed = (button: Locator, on: boolean) => button.and(page.locator(`[aria-pressed="${on}"]`)).waitFor();
+  await like.click();
+  await pressed(like, true);
+  assert.equal(await bobsPost.getByTestId('post-likes').innerText(), '1');
+  assert.deepEqual(pick(await postState(bobsId)), { likes: 1, liked: true, boosts: 0, boosted: false });
+  await like.click();
+  await pressed(like, false);
+  assert.equal(await bobsPost.getByTestId('post-likes').innerText(), '');
+  assert.deepEqual(pick(await postState(bobsId)), { likes: 0, liked: false, boosts: 0, boosted: false });
+  await like.click();
+  await pressed(like, true);
+  await boost.click();
+  await pressed(boost, true);
+  assert.equal(await bobsPost.getByTestId('post-boosts').innerText(), '1');
+  assert.equal(await bobsPost.getByTestId('post-likes').innerText(), '1');
+  assert.deepEqual(pick(await postState(bobsId)), { likes: 1, liked: true, boosts: 1, boosted: true });
+  await shots(page, 'post-actions', bobsPost);
+
+  // Bob likes Alice's first post from his node: its count rises on her screen without a reload.
+  await kithJson(homes.b, ['like', (await mine.getAttribute('data-id'))!]);
+  await mine.getByTestId('post-likes').filter({ hasText: '1' }).waitFor({ timeout: 30_000 });
+  assert.equal(await mine.getByTestId('post-like').getAttribute('aria-pressed'), 'false', 'the like is Bob\u2019s, not Alice\u2019s');
+});
+
+/** The counts of a post and whether the owner liked or boosted it. */
+function pick(p: any): { likes: number; liked: boolean; boosts: number; boosted: boolean } {
+  return { likes: p.likes, liked: p.liked, boosts: p.boosts, boosted: p.boosted };
+}
+
+/** Alice's post with a hashtag and a mention, which she edits. */
+let seedsId: string;
+const WARNING = 'Garden show results';
+const EDITED = 'Seeds for @bobby: the #Garden wants them, and sunflowers';
+
+step('a content warning hides a post until it is opened; Alice edits one post and deletes another; Bob\u2019s edit and delete show live', 60_000, async () => {
+  await toTop(page);
+  await page.getByTestId('compose-cw-toggle').click();
+  await page.getByTestId('compose-cw').fill(WARNING);
+  await page.getByTestId('compose-text').fill('The tomatoes won the #garden show');
+  await shots(page, 'compose-cw', page.getByTestId('compose-cw'));
+  await page.getByTestId('compose-submit').click();
+  await page.getByTestId('compose-cw').waitFor({ state: 'detached' });
+  const warned = page.getByTestId('post').filter({ has: page.getByTestId('post-cw-text').filter({ hasText: WARNING }) });
+  await warned.waitFor();
+  const warnedId = (await warned.getAttribute('data-id'))!;
+  assert.equal(await warned.getByTestId('post-cw-text').innerText(), WARNING);
+  assert.equal(await warned.getByTestId('post-text').count(), 0, 'the post itself is not in the page until opened');
+  const state = await postState(warnedId);
+  assert.deepEqual([state.sensitive, state.summary, state.text], [true, WARNING, 'The tomatoes won the #garden show']);
+  const open = warned.getByTestId('post-cw-toggle');
+  assert.equal(await open.getAttribute('aria-expanded'), 'false');
+  await shots(page, 'post-cw', warned);
+  await open.click();
+  assert.equal(await open.getAttribute('aria-expanded'), 'true');
+  assert.equal(await warned.getByTestId('post-text').innerText(), 'The tomatoes won the #garden show');
+  await shots(page, 'post-cw-open', warned);
+
+  // Edit: the new text shows, marked edited, and the node holds it. (While the editor is open, the text is in a field, so the post is found by its id.)
+  const seeds = postById(seedsId);
+  await seeds.getByTestId('post-edit').click();
+  const editor = seeds.getByTestId('post-edit-text');
+  assert.equal(await editor.inputValue(), 'Seeds for @bobby: the #Garden wants them');
+  await editor.fill(EDITED);
+  await shots(page, 'post-edit', seeds);
+  await seeds.getByTestId('post-edit-save').click();
+  await seeds.getByTestId('post-editor').waitFor({ state: 'detached' });
+  assert.equal(await seeds.getByTestId('post-text').innerText(), EDITED);
+  await seeds.getByTestId('post-edited').waitFor();
+  assert.equal(await seeds.getByTestId('post-hashtag').innerText(), '#Garden', 'the edited post keeps its links');
+  const edited = await postState(seedsId);
+  assert.equal(edited.text, EDITED);
+  assert.ok(edited.edited, 'the node marks the post edited');
+
+  // Delete, confirmed with a second press: the post leaves the page and the node.
+  await warned.getByTestId('post-delete').click();
+  await warned.getByTestId('post-delete-confirm').click();
+  await page.getByTestId('post-deleted').waitFor();
+  assert.equal(await postById(warnedId).count(), 0);
+  assert.equal((await postState(warnedId)).error?.code, 'deleted');
+
+  // Bob edits and then deletes a post of his from his node: Alice's screen follows each without a reload.
+  const hello = page.getByTestId('post').filter({ hasText: 'Hello from Bob\u2019s node' });
+  const helloId = (await hello.getAttribute('data-id'))!;
+  await kithJson(homes.b, ['edit', helloId, 'Hello again from Bob\u2019s node']);
+  await postById(helloId).getByTestId('post-text').filter({ hasText: 'Hello again from Bob\u2019s node' }).waitFor({ timeout: 30_000 });
+  await postById(helloId).getByTestId('post-edited').waitFor();
+  await kithJson(homes.b, ['delete', helloId]);
+  await page.getByTestId('post-deleted').filter({ hasText: 'Its author deleted this post.' }).waitFor({ timeout: 30_000 });
+  assert.equal(await postById(helloId).count(), 0);
+});
+
+step('search finds a post by a hashtag (its link) and by a word of its edit, and people by Alice\u2019s names for them', 60_000, async () => {
+  // The hashtag's link searches for it; the deleted post that carried the same tag is not found.
+  await toTop(page);
+  await postById(seedsId).getByTestId('post-hashtag').click();
+  await page.locator('[data-screen="search"]').waitFor();
+  const results = page.getByTestId('search-posts').getByTestId('post');
+  await results.first().waitFor();
+  assert.equal(await page.getByTestId('search-input').inputValue(), '#Garden');
+  assert.deepEqual(await results.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id)), [seedsId]);
+  await shots(page, 'search-hashtag');
+
+  const search = async (q: string) => {
+    await page.getByTestId('search-input').fill(q);
+    await page.getByTestId('search-submit').click();
+    await page.waitForURL((u) => u.hash === `#/search?q=${encodeURIComponent(q)}`);
+  };
+  await search('sunflowers');
+  await results.filter({ hasText: EDITED }).waitFor();
+  assert.equal(await results.count(), 1);
+
+  await search('bobby');
+  const people = page.getByTestId('search-person');
+  await people.first().waitFor();
+  assert.equal(await people.count(), 1);
+  assert.equal(await people.locator('a').getAttribute('href'), `#/people/${bob.did}`);
+  assert.match(await people.innerText(), /bobby/);
+  await search('Mystery');
+  await people.filter({ hasText: 'Mystery' }).waitFor();
+  // At phone width the name keeps to one line; the key and the badge beside it wrap below when they must.
+  const nameLines = await people.locator('.person-row-name').evaluate((e) => {
+    const range = (globalThis as any).document.createRange();
+    range.selectNodeContents(e);
+    return range.getClientRects().length as number;
+  });
+  assert.equal(nameLines, 1);
+  assert.equal(await people.locator('a').getAttribute('href'), `#/people/${stranger}`);
+  await shots(page, 'search-people');
+});
+
+step('a picture and a header uploaded in the profile form show on the profile and on Alice\u2019s posts', 60_000, async () => {
+  await page.getByTestId('nav-me').click();
+  await page.locator('[data-screen="profile"]').waitFor();
+  await page.getByTestId('edit-profile').click();
+  await page.getByTestId('profile-avatar').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: png(56) });
+  await page.getByTestId('profile-header').setInputFiles({ name: 'header.png', mimeType: 'image/png', buffer: png(64) });
+  await page.getByTestId('profile-header-preview').waitFor();
+  await page.getByTestId('profile-save').click();
+  await page.getByTestId('profile-save').waitFor({ state: 'detached' });
+  const avatar = page.locator('[data-screen="profile"] .profile-head').getByTestId('avatar');
+  await loaded(avatar, 56);
+  await loaded(page.getByTestId('profile-banner'), 64);
+  const seeds = page.getByTestId('post').filter({ hasText: 'Seeds for' });
+  await loaded(seeds.getByTestId('avatar'), 56);
+  const me = await page.evaluate(async () => ((await (await fetch('/api/me')).json()) as { actor: { icon?: string; image?: string } }).actor);
+  assert.match(me.icon ?? '', /^\/api\/media\/urn%3Aeris%3A/);
+  assert.match(me.image ?? '', /^\/api\/media\/urn%3Aeris%3A/);
+  assert.equal(await avatar.getAttribute('src'), me.icon);
+  assert.equal(await page.getByTestId('profile-banner').getAttribute('src'), me.image);
+  // The deleted post (the one behind a warning) is gone from her profile too.
+  const warned = page.getByTestId('post').filter({ has: page.getByTestId('post-cw') });
+  assert.equal(await warned.count(), 0);
+  await toTop(page);
+  await shots(page, 'profile-avatar');
+});
+
 step('a laptop pairs by link, a phone over plain http; removing the phone refuses it at once', 180_000, async () => {
   // A desktop-sized window of the same app; the pairing card is centred.
   const desktop = await browser.newContext({ viewport: DESKTOP });
   const laptop = await pairIn(desktop, nodeA.info.api, homes.a, 'Laptop browser', errors, 'pair-desktop', true);
-  await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
+  // Bob's post shows twice, as he posted it and, on top, as Alice boosted it.
+  await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).first().waitFor();
+  assert.equal(await laptop.getByTestId('post').filter({ hasText: 'Live from Bob' }).first().getByTestId('post-boosted-by').innerText(), 'Boosted by you');
   await shot(laptop, 'timeline-desktop');
 
   // Over plain http by a network name, browsers withhold WebCrypto; pairing still works (Ed25519 in JavaScript).
@@ -503,7 +754,7 @@ step('a laptop pairs by link, a phone over plain http; removing the phone refuse
   const lanBase = nodeA.info.api.replace('127.0.0.1', 'kith-home.test');
   const lanPage = await pairIn(lan, lanBase, homes.a, 'Phone over http', errors);
   assert.equal(await lanPage.evaluate(() => (globalThis as unknown as { isSecureContext: boolean }).isSecureContext), false);
-  await lanPage.getByTestId('post').filter({ hasText: 'Live from Bob' }).waitFor();
+  await lanPage.getByTestId('post').filter({ hasText: 'Live from Bob' }).first().waitFor();
   await lan.close();
 
   // From the laptop, remove the phone; the phone is refused at once and sent back to pairing.

@@ -119,6 +119,12 @@ export function Profile({ did, me }) {
     requestAnimationFrame(() => editButton.current?.focus());
   }
 
+  /** A new petname: the heading and their posts below take it at once. */
+  function named(p) {
+    setOverride({ ...person, ...p });
+    list.setItems((xs) => xs.map((x) => (x.author?.did === p.did ? { ...x, author: { ...x.author, petname: p.petname } } : x)));
+  }
+
   return html` <div class="screen" data-screen="profile">
     ${person?.image && html`<img class="profile-banner" src=${person.image} alt="" data-testid="profile-banner" onError=${fetchMissingMedia} />`}
     <header class="card profile-head">
@@ -169,7 +175,7 @@ export function Profile({ did, me }) {
           html` <p class="alert alert--notice profile-not-found" data-testid="profile-not-found">${notFoundText(person)}</p>`
         }
         <${Alert} message=${error} />
-        ${!isMe && person && html`<${PetnameForm} key=${person.did} person=${person} onSaved=${(p) => setOverride({ ...person, ...p })} />`}
+        ${!isMe && person && html`<${PetnameForm} key=${person.did} person=${person} onSaved=${named} />`}
       </div>
     </header>
     ${editing && person && html`<${ProfileForm} profile=${person} onSaved=${saved} onCancel=${() => setEditing(false)} />`}
