@@ -12,6 +12,8 @@ import { KithService } from '../src/node/service.js';
 import { exportBackup, importBackup } from '../src/node/backup.js';
 import { whoAnswersFor } from '../src/node/peer-discipline.js';
 import { Views } from '../src/api/owner-views.js';
+import { InboxIntake } from '../src/node/inbox-intake.js';
+import { recipientsOf } from '../src/core/inbox-address.js';
 import { refusedWith, rejectsWith, tempDir } from './helpers.js';
 
 /**
@@ -88,6 +90,10 @@ test('likes and boosts: idempotent, counted once a person, undone only by their 
 
     // A takes the like back: counted nowhere once the Undo arrives; undoing again is a clear error.
     await a.interactions.unlike(post);
+    // The Undo names only A's like, and copies B in: B's node takes it in from its inbox though B does not follow A.
+    const undo = a.node.store.objects.page(outboxId(a.node.did), { limit: 1 }).map(parseBody)[0]!;
+    assert.equal(undo.type, 'Undo');
+    assert.equal(new InboxIntake(b.node).receive(undo).status, 'stored');
     await rejectsWith(a.interactions.unlike(post), 'not-found', /you have not liked/);
     await rejectsWith(c.interactions.unboost(post), 'not-found', /you have not boosted/);
     await syncOutbox(a, b);
@@ -162,6 +168,14 @@ test('edits: the newest version everywhere; an Update of someone else’s post i
     const posing = signedBy(c, { id: apId(b.node.did, '/objects/u2'), type: 'Update', actor: actorId(b.node.did), object: changed });
     refusedWith(() => a.node.ingest(posing), 'wrong-key');
     assert.deepEqual(snapshot(a, post), before, 'a refused Update changes nothing');
+
+    // An edit is parsed as a new post is: its new hashtag and mention are tagged, linked and addressed.
+    const tagged = await b.interactions.edit(post, `best words #fresh @${c.node.did}`);
+    const update = parseBody(b.node.store.objects.byDigest(tagged.digest)!);
+    const shown = new Views(b.node).find(post)!;
+    assert.deepEqual([shown.hashtags, shown.mentions.map((m) => m.did)], [['fresh'], [c.node.did]]);
+    assert.match(String((update.object as JsonObject).content), /<a [^>]*class="mention hashtag"[^>]*>#<span>fresh<\/span><\/a>/);
+    assert.deepEqual(recipientsOf(update), [c.node.did], 'the person the edit mentions hears of it');
   } finally {
     for (const s of [a, b, c]) s.close();
   }
@@ -180,6 +194,8 @@ test('deletes: content, versions, links and media pins go, a tombstone stays; th
     const oldBodies = b.node.store.objects.page(outboxId(b.node.did), { limit: 100 }).map((o) => o.body);
     const versions = oldBodies.filter((x) => x.includes(post));
     assert.equal(versions.length, 2, 'a Create and an Update');
+    const update = JSON.parse(versions.find((v) => v.includes('"type":"Update"'))!) as JsonObject;
+    assert.deepEqual(recipientsOf(update), [a.node.did], 'an edit of a reply still addresses the author replied to');
     assert.equal(a.node.store.links.replyCount(parent.noteId as ApId), 1);
 
     // A Delete of B's post by C (under C's id, or posing as B) is refused and changes nothing.

@@ -28,9 +28,13 @@ export function buildAnnounce(did: Did, id: ApId, post: ApId, now = Date.now()):
   return activity(did, id, 'Announce', post, now, { cc: [followersId(did), actorId(apIdParts(post).did)] });
 }
 
-/** Takes back one's own Like or Announce (named by its id). Unsigned. */
-export function buildUndo(did: Did, id: ApId, undone: ApId, now = Date.now()): JsonObject {
-  return activity(did, id, 'Undo', undone, now);
+/**
+ * Takes back one's own Like or Announce (named by its id). The author of the
+ * post it was about is copied in, as on the Like: the Undo names only the
+ * like, so without them their node could not tell it is for them. Unsigned.
+ */
+export function buildUndo(did: Did, id: ApId, undone: ApId, concerns: Did | null = null, now = Date.now()): JsonObject {
+  return activity(did, id, 'Undo', undone, now, concerns === null ? {} : { cc: [followersId(did), actorId(concerns)] });
 }
 
 /** Deletes one's own post, named by its id. Unsigned. */

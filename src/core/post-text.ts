@@ -1,5 +1,5 @@
 import { fail, KithError } from './errors.js';
-import { actorId } from './apid.js';
+import { actorId, didOf, followersId, isApId } from './apid.js';
 import { parseDid } from './didkey.js';
 import { MAX_HASHTAG_CHARS, MAX_POST_TAGS } from './constants.js';
 import type { Did, JsonObject } from './types.js';
@@ -111,4 +111,25 @@ export function composeText(text: string, resolve: PetnameResolver = () => undef
 export function contentWarningOf(note: JsonObject): string | null {
   if (typeof note.summary === 'string' && note.summary.trim() !== '') return note.summary.trim();
   return note.sensitive === true ? 'sensitive' : null;
+}
+
+/**
+ * Whom a post is for beside the public: everyone it mentions is a Mention in
+ * its tags and copied (`cc`), as AS2 addresses them; a reply mentions the
+ * author replied to as well, so their node can tell them. The same for a new
+ * post and an edit of one, so an edit's new mentions reach their people too.
+ */
+export function postAddressing(author: Did, tags: readonly JsonObject[], mentioned: readonly Did[], inReplyTo: unknown): { tag?: JsonObject[]; cc?: string[] } {
+  const repliedTo = typeof inReplyTo === 'string' && isApId(inReplyTo) ? didOf(inReplyTo) : undefined;
+  const tag = [...tags];
+  const addressed = [...mentioned];
+  if (repliedTo !== undefined && repliedTo !== author && !addressed.includes(repliedTo)) {
+    addressed.push(repliedTo);
+    tag.push({ type: 'Mention', href: actorId(repliedTo) });
+  }
+  const others = addressed.filter((d) => d !== author);
+  return {
+    ...(tag.length > 0 ? { tag } : {}),
+    ...(others.length > 0 ? { cc: [followersId(author), ...others.map(actorId)] } : {}),
+  };
 }

@@ -1,8 +1,8 @@
 import type { Inbox } from './inbox.js';
-import { contentWarningOf } from '../core/post-text.js';
+import { composeText, contentWarningOf, postAddressing } from '../core/post-text.js';
 import { fail } from '../core/errors.js';
-import { apIdKey, didOf, isApId } from '../core/apid.js';
-import { newObjectId, textToHtml } from '../core/as2.js';
+import { apIdKey, didOf, followersId, isApId } from '../core/apid.js';
+import { newObjectId } from '../core/as2.js';
 import { buildAnnounce, buildDelete, buildLike, buildUndo, buildUpdate } from '../core/activities.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
@@ -11,6 +11,7 @@ import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import { postFields } from './publishing.js';
 import { newestVersion, originalOf } from './post-versions.js';
+import { petnameTarget } from './petnames.js';
 
 /**
  * What the owner does to posts: like and boost (and take either back), edit
@@ -74,11 +75,22 @@ export class Interactions {
     if (this.node.store.tombstones.get(post)) fail('deleted', `${post} is deleted; a deleted post cannot be edited`);
     const current = newestVersion(this.node.store, post);
     if (!current) return fail('not-found', `this node does not hold ${post}, so there is nothing to edit`);
-    const { updated: _previous, ...note } = current.note;
-    const next = { ...note, content: textToHtml(text), source: { content: text, mediaType: 'text/plain' } };
+    // The new text is parsed as a new post's is: its hashtags and mentions are the version's own, not the old one's.
+    const { updated: _previous, tag: _tags, cc: _cc, ...note } = current.note;
+    const composed = composeText(text, (handle) => petnameTarget(this.node.store, handle));
+    const addressing = postAddressing(this.node.did, composed.tags, composed.mentioned, note.inReplyTo);
+    const next: JsonObject = {
+      ...note,
+      content: composed.html,
+      source: { content: text, mediaType: 'text/plain' },
+      ...(addressing.tag ? { tag: addressing.tag } : {}),
+      cc: addressing.cc ?? [followersId(this.node.did)],
+    };
     // A version must come after the one it replaces, whatever the clocks that signed the others said.
     const at = Math.max(Date.now(), current.at + 1);
     const r = this.node.ingest(this.node.sign(buildUpdate(this.node.did, newObjectId(this.node.did), next, at)));
+    // Whoever the new version mentions or answers hears of it, as of a new post.
+    if (r.status === 'stored') this.inbox?.deliverLater(r.digest);
     return { ...(await this.published(r, post)), updated: new Date(at).toISOString() };
   }
 
@@ -109,7 +121,7 @@ export class Interactions {
     if (standing.length === 0) fail('not-found', `you have not ${VERBS[kind].done} ${post}, so there is nothing to undo`);
     let last: Interacted | undefined;
     for (const done of standing) {
-      last = await this.published(this.node.ingest(this.node.sign(buildUndo(this.node.did, newObjectId(this.node.did), done))), post);
+      last = await this.published(this.node.ingest(this.node.sign(buildUndo(this.node.did, newObjectId(this.node.did), done, this.concerns(post)))), post);
     }
     return last!;
   }

@@ -1,11 +1,12 @@
 import { fail, type KithError } from '../core/errors.js';
 import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type ProfileFields } from '../core/as2.js';
-import { actorId, apIdKey, didOf, followersId, isApId, outboxId } from '../core/apid.js';
+import { actorId, apIdKey, isApId, outboxId } from '../core/apid.js';
 import { issueCertificate, type Certificate } from '../core/certificate.js';
 import { issueRevocation, type Revocation } from '../core/revocation.js';
 import { keyFingerprint, x25519PrivateFromEd25519Seed } from '../core/didkey.js';
 import { sign as signEd25519 } from '../core/ed25519.js';
 import { signDocument } from '../core/proof.js';
+import { postAddressing } from '../core/post-text.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { Store } from '../store/store.js';
 import { Ingestor, PUBLISH, type Ingested, type IngestOptions, type IngestInput } from '../store/ingest.js';
@@ -208,27 +209,11 @@ export class KithNode {
     return parseBody(o);
   }
 
-  /**
-   * Signs a Create of a Note into the outbox. Everyone it mentions is a Mention
-   * in its tags and copied (`cc`), as AS2 addresses them; a reply mentions the
-   * author replied to as well, so their node can tell them.
-   */
+  /** Signs a Create of a Note into the outbox, addressed as core/post-text.ts postAddressing says. */
   post(fields: NoteFields & { mentioned?: readonly Did[] }): Ingested & { noteId: ApId } {
     if (fields.text.trim().length === 0) fail('malformed', 'a post needs some text');
-    const { mentioned = [], ...note } = fields;
-    const repliedTo = fields.inReplyTo !== undefined && isApId(fields.inReplyTo) ? didOf(fields.inReplyTo) : undefined;
-    const tag = [...(fields.tag ?? [])];
-    const addressed = [...mentioned];
-    if (repliedTo !== undefined && repliedTo !== this.did && !addressed.includes(repliedTo)) {
-      addressed.push(repliedTo);
-      tag.push({ type: 'Mention', href: actorId(repliedTo) });
-    }
-    const others = addressed.filter((d) => d !== this.did);
-    const built = buildNote(this.did, {
-      ...note,
-      ...(tag.length > 0 ? { tag } : {}),
-      ...(others.length > 0 ? { cc: [followersId(this.did), ...others.map(actorId)] } : {}),
-    });
+    const { mentioned = [], tag = [], ...note } = fields;
+    const built = buildNote(this.did, { ...note, ...postAddressing(this.did, tag, mentioned, fields.inReplyTo) });
     const result = this.ingestor.ingest(this.sign(buildCreate(this.did, built)));
     return { ...result, noteId: built.id as ApId };
   }
