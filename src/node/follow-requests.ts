@@ -88,21 +88,21 @@ export class FollowRequests {
   }
 
   /** Accepts a pending request. */
-  approve(target: string): Promise<FollowerAnswered> {
+  async approve(target: string): Promise<FollowerAnswered> {
     const row = this.follower(target);
     if (row.state !== 'pending') fail('conflict', `${row.did} ${row.state === 'accepted' ? 'already follows you' : 'was rejected; they can ask again'}`);
     return this.answer(row, 'Accept');
   }
 
   /** Rejects a pending request (or removes a follower: the same answer). */
-  reject(target: string): Promise<FollowerAnswered> {
+  async reject(target: string): Promise<FollowerAnswered> {
     const row = this.follower(target);
     if (row.state === 'rejected') fail('conflict', `${row.did}'s request was rejected already`);
     return this.answer(row, 'Reject');
   }
 
   /** Ends an accepted follower's follow: a Reject of their Follow, so their node stops following. */
-  remove(target: string): Promise<FollowerAnswered> {
+  async remove(target: string): Promise<FollowerAnswered> {
     const row = this.follower(target);
     if (row.state !== 'accepted') fail('not-found', `${row.did} does not follow you${row.state === 'pending' ? ' yet (reject their request instead)' : ''}`);
     return this.answer(row, 'Reject');
