@@ -85,7 +85,10 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
     refusedWith(() => new InboxIntake(b.node).receive(forged), 'wrong-key', /must come from them/);
     // A Reject by A naming someone else's Follow (X's), addressed to B: refused, nothing changes.
     const othersFollow = apId(x.node.did, '/objects/x-follow') as ApId;
-    const misnamed = a.node.sign({ ...buildFollowAnswer(a.node.did, apId(a.node.did, '/objects/r1'), 'Reject', othersFollow, x.node.did), to: [actorId(b.node.did)] });
+    const misnamed = a.node.sign({
+      ...buildFollowAnswer(a.node.did, apId(a.node.did, '/objects/r1'), 'Reject', othersFollow, x.node.did),
+      to: [actorId(b.node.did)],
+    });
     refusedWith(() => new InboxIntake(b.node).receive(misnamed), 'not-addressed', /not by/);
     // A Reject by A naming a Follow of B's that B never signed: refused, nothing changes.
     const unknown = a.node.sign(buildFollowAnswer(a.node.did, apId(a.node.did, '/objects/r2'), 'Reject', apId(b.node.did, '/objects/never'), b.node.did));
