@@ -108,7 +108,7 @@ export function addNodeCommands(program: Command): void {
               ? `You follow nobody yet. Follow with: ${kithCommand('follow <did>', opts.home as string | undefined)}`
               : follows.map(
                   (f) =>
-                    `${f.did}  ${FOLLOW_STATES[f.state]}  since ${when(f.since)}  ` +
+                    `${f.did}  since ${when(f.since)}  ${FOLLOW_STATES[f.state]}  ` +
                     (f.state === 'rejected'
                       ? ''
                       : f.found
