@@ -169,11 +169,10 @@ export class FollowRequests {
   private followed(did: Did, followId: ApId): void {
     const known = this.node.store.followers.get(did);
     if (known?.followId === followId) return;
-    if (loadPreferences(this.node.store.settings).locked) {
-      this.node.store.followers.put(did, followId, 'pending');
-      return;
-    }
+    // A sync may bring a Follow together with its Undo, in either order: one taken back asks nothing.
+    if (this.node.store.interactions.isUndone(followId)) return;
     this.node.store.followers.put(did, followId, 'pending');
+    if (loadPreferences(this.node.store.settings).locked) return;
     this.answer({ did, followId, state: 'pending', since: Date.now() }, 'Accept').catch((e: unknown) =>
       this.log.warn(`follows: accepting ${did}'s follow failed: ${reasonOf(e)}`),
     );
