@@ -1,5 +1,6 @@
 import type { Db } from './database.js';
 import type { ApId, Did } from '../core/types.js';
+import { MAX_FOLLOWERS_LISTED } from '../core/constants.js';
 
 /** Where a request to follow the owner stands: waiting for them (a locked account), accepted, or rejected. */
 export type FollowerState = 'pending' | 'accepted' | 'rejected';
@@ -59,7 +60,7 @@ export class FollowerTable {
   }
 
   /** Requests in one state, oldest first. */
-  list(state: FollowerState, limit = 1000): Follower[] {
+  list(state: FollowerState, limit = MAX_FOLLOWERS_LISTED): Follower[] {
     return this.listStmt.all(state, limit) as Follower[];
   }
 
