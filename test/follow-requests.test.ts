@@ -78,6 +78,12 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
     assert.ok(knowsPerson(a.node, b.node.did), 'an accepted follower is someone the owner knows');
     assert.deepEqual(deliver(a, b), ['Accept']);
     assert.equal(stateOf(b, a.node.did), 'accepted');
+    // A reply from B, whom A does not follow: from someone A knows, since A accepted B's follow.
+    const spoken = await a.publishing.post({ text: 'A speaks' });
+    await b.publishing.post({ text: 'B answers', inReplyTo: spoken.noteId });
+    assert.deepEqual(deliver(b, a), ['Create']);
+    const notified = (filter: 'known' | 'strangers'): number => a.node.store.links.addressedTo(a.node.did, { limit: 10 }, filter).length;
+    assert.deepEqual([notified('known'), notified('strangers')], [1, 0]);
 
     // An Accept of B's Follow signed by X, not by A: refused, nothing changes.
     const before = snapshot(b);
@@ -130,6 +136,7 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
     assert.deepEqual(deliver(b, a), ['Undo']);
     assert.deepEqual(a.follows.followers(), []);
     assert.ok(!knowsPerson(a.node, b.node.did));
+    assert.deepEqual([notified('known'), notified('strangers')], [0, 1], 'B is a stranger to A again');
   } finally {
     a.close();
     b.close();
