@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { tempDir } from './helpers.js';
-import { startNode, type NodeProcess } from './node-process.js';
+import { eventually, startNode, type NodeProcess } from './node-process.js';
 import { run, runJson, runRefused } from './cli-run.js';
 import { keyPairFromSeed } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
@@ -79,23 +79,23 @@ test('follow says when no node holding their posts was found, and kith following
     assert.ok(found.objects >= 2, `A's actor and post: ${found.objects}`);
     assert.ok(found.synced.some((s: { ok: boolean; peer: string }) => s.ok && s.peer === a.info.peerId));
 
-    const list = (await runJson(homes.b, ['following'])).following as {
-      did: string;
-      found: boolean;
-      objects: number;
-      lastSync: number | null;
-      syncedWith: number;
-    }[];
+    type Listed = { did: string; state: string; found: boolean; objects: number; lastSync: number | null; syncedWith: number };
+    // A (not locked) accepts the follow at once: its Accept, signed into A's scope after the sync, is one object more.
+    const list = await eventually(
+      'A to accept the follow',
+      async () => (await runJson(homes.b, ['following'])).following as Listed[],
+      (l) => l.find((f) => f.did === a.info.did)?.state === 'accepted',
+    );
     const ofA = list.find((f) => f.did === a.info.did)!;
     const ofNobody = list.find((f) => f.did === nobody)!;
     assert.equal(ofA.found, true);
-    assert.equal(ofA.objects, found.objects);
+    assert.equal(ofA.objects, found.objects + 1, 'what the follow fetched, and A\u2019s Accept of it');
     assert.equal(typeof ofA.lastSync, 'number');
     assert.ok(ofA.syncedWith >= 1);
     assert.deepEqual({ found: ofNobody.found, objects: ofNobody.objects }, { found: false, objects: 0 });
     const human = await run(homes.b, ['following']);
     assert.match(human.stdout, new RegExp(`${nobody} +since .* +nothing received yet: no node holding their posts found`));
-    assert.match(human.stdout, new RegExp(`${a.info.did} +since .* +${found.objects} objects, last synced .* with \\d+ peer\\(s\\)`));
+    assert.match(human.stdout, new RegExp(`${a.info.did} +since .* +accepted +${found.objects + 1} objects, last synced .* with \\d+ peer\\(s\\)`));
 
     // The follower reads it: every control and bidi character shown as a visible escape, none passed to the terminal.
     const feed = await run(homes.b, ['feed']);

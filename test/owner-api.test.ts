@@ -305,7 +305,13 @@ test('a device posts with an image, replies, changes the profile and settings; m
     apiHosts: [],
     trustedProxies: [],
     filterStrangers: false,
+    locked: false,
   });
+  // Nobody asked to follow this node's owner: empty lists, and an answer to nobody's request is refused.
+  assert.deepEqual((await device.call('GET', '/api/followers')).body, { followers: [] });
+  assert.deepEqual((await device.call('GET', '/api/follow-requests')).body, { requests: [], locked: false });
+  refused(await device.call('POST', `/api/follow-requests/${encodeURIComponent(strangerDid)}/approve`), 404, 'not-found');
+  refused(await device.call('DELETE', `/api/followers/${encodeURIComponent(strangerDid)}`), 404, 'not-found');
   const paired = await api(base, 'POST', '/api/pair', pairRequest(generateKeyPair(), (await kithJson(home, ['pair'])).code, 'Short-lived'));
   const days = (Date.parse(paired.body.device.expires) - Date.parse(paired.body.device.created)) / 86_400_000;
   assert.ok(Math.abs(days - 30) < 0.01, `a new device is paired for 30 days, not ${days}`);

@@ -151,6 +151,7 @@ test('devices: a code pairs once, sessions are hashed, a removed device is refus
     apiHosts: [],
     trustedProxies: [],
     filterStrangers: false,
+    locked: false,
   });
   refusedWith(() => updatePreferences(node.store.settings, { discoverable: true, deviceLifetimeDays: 9999 }), 'malformed', /1 to 730/);
   assert.equal(loadPreferences(node.store.settings).discoverable, false, 'a refused update changes nothing, not even its good part');

@@ -1,6 +1,7 @@
 import type { Did, JsonObject } from '../core/types.js';
 import type { Posted, PostInput, ProfileChanged, ProfileInput } from '../node/publishing.js';
 import type { Followed } from '../node/people.js';
+import type { FollowerAnswered } from '../node/follow-requests.js';
 import type { Edited, Interacted } from '../node/interactions.js';
 import type { PeerConnection, ServiceStatus } from '../node/service-status.js';
 import type { Preferences } from '../node/preferences.js';
@@ -28,6 +29,10 @@ export interface ControlRoutes {
   'POST /follow': { body: { target: string }; result: Followed };
   /** `did` is a did:key or an ap:// id of the person. */
   'POST /unfollow': { body: { did: string }; result: { did: Did; removed: boolean } };
+  /** `did` is a did:key or an ap:// id of the person who asked to follow the owner. */
+  'POST /approve': { body: { did: string }; result: FollowerAnswered };
+  'POST /reject': { body: { did: string }; result: FollowerAnswered };
+  'POST /remove-follower': { body: { did: string }; result: FollowerAnswered };
   'POST /fetch': { body: { urn: string }; result: { urn: string; complete: boolean } };
   'POST /pair': { body: undefined; result: { code: string; url: string; expires: string } };
   'GET /devices': { body: undefined; result: { devices: DeviceView[] } };

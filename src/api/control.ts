@@ -64,6 +64,9 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
     'POST /delete': { read: (b) => ({ id: textField(b, 'id') }), run: (b) => service.interactions.delete(b.id) },
     'POST /follow': { read: (b) => ({ target: textField(b, 'target') }), run: (b) => service.people.follow(b.target) },
     'POST /unfollow': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.people.unfollow(b.did) },
+    'POST /approve': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.follows.approve(b.did) },
+    'POST /reject': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.follows.reject(b.did) },
+    'POST /remove-follower': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.follows.remove(b.did) },
     'POST /fetch': { read: (b) => ({ urn: textField(b, 'urn') }), run: (b) => service.media.fetch(b.urn) },
     'POST /pair': {
       read: noBody,

@@ -208,7 +208,10 @@ export const OPENAPI = {
       }),
     },
     '/api/follows': {
-      get: op({ summary: 'Everyone followed', responses: ok('Following', obj({ following: list(ref('Person')) })) }),
+      get: op({
+        summary: 'Everyone followed, each with how the follow stands (followState: requested, accepted, or rejected by them and ended)',
+        responses: ok('Following', obj({ following: list(ref('FollowedPerson')) })),
+      }),
       post: op({
         summary: 'Follow someone by did:key, ap:// actor id or peer address; finds their node and syncs',
         body: body(obj({ target: str })),
@@ -240,7 +243,29 @@ export const OPENAPI = {
       }),
       delete: op({ summary: 'Take a petname away', params: [didParam], responses: ok('Done', obj({ removed: bool, person: ref('Person') })) }),
     },
-    '/api/follows/{did}': { delete: op({ summary: 'Unfollow', params: [didParam], responses: ok('Done', obj({ removed: bool })) }) },
+    '/api/follows/{did}': {
+      delete: op({ summary: 'Unfollow (an Undo of the Follow goes to them)', params: [didParam], responses: ok('Done', obj({ removed: bool })) }),
+    },
+    '/api/followers': { get: op({ summary: 'People whose follow the owner accepted', responses: ok('Followers', obj({ followers: list(ref('Follower')) })) }) },
+    '/api/followers/{did}': {
+      delete: op({
+        summary: 'Remove a follower: a Reject of their Follow ends it on their node',
+        params: [didParam],
+        responses: ok('Removed', ref('FollowAnswer')),
+      }),
+    },
+    '/api/follow-requests': {
+      get: op({
+        summary: 'Requests to follow the owner waiting for an answer (the account is locked)',
+        responses: ok('Requests', obj({ requests: list(ref('Follower')), locked: bool })),
+      }),
+    },
+    '/api/follow-requests/{did}/approve': {
+      post: op({ summary: 'Accept a request to follow the owner', params: [didParam], responses: ok('Accepted', ref('FollowAnswer')) }),
+    },
+    '/api/follow-requests/{did}/reject': {
+      post: op({ summary: 'Reject a request to follow the owner', params: [didParam], responses: ok('Rejected', ref('FollowAnswer')) }),
+    },
     '/api/notifications': {
       get: op({
         summary: 'Replies and mentions (and, as they arrive, likes, boosts and follows), newest first',
@@ -350,6 +375,11 @@ export const OPENAPI = {
           description: 'Whether this node holds anything of theirs (actor document or posts); false for a key nobody has answered for yet',
         },
       }),
+      FollowedPerson: {
+        allOf: [ref('Person'), obj({ followState: { type: 'string', enum: ['requested', 'accepted', 'rejected'] }, followStateAt: nullableStr })],
+      },
+      Follower: obj({ person: ref('Person'), since: str }),
+      FollowAnswer: obj({ person: ref('Person'), state: { type: 'string', enum: ['accepted', 'rejected'] }, activity: str }),
       Attachment: obj(
         {
           type: str,
@@ -438,6 +468,7 @@ export const OPENAPI = {
             description: 'IP addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed',
           },
           filterStrangers: { ...bool, description: 'Keep notifications from people the owner neither follows nor is followed by apart (filtered, not lost)' },
+          locked: { ...bool, description: 'Requests to follow the owner wait for approval; unlocked, every Follow is accepted at once' },
         },
         [],
       ),

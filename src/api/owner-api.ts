@@ -23,6 +23,7 @@ import type { WebApp } from './web-static.js';
 import { clientOf } from './client-address.js';
 import { HostAllowlist, hostOf } from './host-allowlist.js';
 import { addContentRoutes } from './content-routes.js';
+import { addFollowerRoutes } from './follower-routes.js';
 
 /**
  * The owner API (`/api/…`) and the web app (`/`): what the owner's own
@@ -232,10 +233,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   });
 
   // ---- People ----
-  app.get('/api/follows', (c) => {
-    const v = views();
-    return c.json({ following: service.people.following().map((f) => v.person(f.did)) });
-  });
+  addFollowerRoutes(app, service, views);
   app.post('/api/follows', async (c) => {
     const r = await service.people.follow(textField(await jsonBody(c), 'target'));
     return c.json({ person: views().person(r.did), added: r.added, received: r.received });

@@ -18,6 +18,7 @@ import { emit } from './output.js';
 import { readInput, readPhrase, textArgument } from './read-input.js';
 import { action, addPageCommand, identitySummary, withNode, withService, type Opts } from './common.js';
 import { addInteractionCommands } from './interaction-commands.js';
+import { addFollowerCommands } from './follower-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addProfileCommand } from './profile-command.js';
@@ -346,6 +347,7 @@ export function buildCli(): Command {
   addProfileCommand(program);
   addNodeCommands(program);
   addInteractionCommands(program);
+  addFollowerCommands(program);
   addDeviceCommands(program);
   addSettingsCommand(program);
   addContentCommands(program);

@@ -11,6 +11,9 @@ import { addStartCommand } from './start-command.js';
 
 /** Commands about the node on the network: running it, following people, reading the feed. */
 
+/** A follow's state as `kith following` shows it. */
+const FOLLOW_STATES = { requested: 'asked', accepted: 'accepted', rejected: 'rejected by them (ended)' } as const;
+
 export function addNodeCommands(program: Command): void {
   addStartCommand(program);
 
@@ -105,10 +108,12 @@ export function addNodeCommands(program: Command): void {
               ? `You follow nobody yet. Follow with: ${kithCommand('follow <did>', opts.home as string | undefined)}`
               : follows.map(
                   (f) =>
-                    `${f.did}  since ${when(f.since)}  ` +
-                    (f.found
-                      ? `${f.objects} objects${f.lastSync === null ? '' : `, last synced ${when(f.lastSync)} with ${f.syncedWith} peer(s)`}`
-                      : 'nothing received yet: no node holding their posts found'),
+                    `${f.did}  since ${when(f.since)}  ${FOLLOW_STATES[f.state]}  ` +
+                    (f.state === 'rejected'
+                      ? ''
+                      : f.found
+                        ? `${f.objects} objects${f.lastSync === null ? '' : `, last synced ${when(f.lastSync)} with ${f.syncedWith} peer(s)`}`
+                        : 'nothing received yet: no node holding their posts found'),
                 ),
           );
         }),

@@ -2,7 +2,11 @@ import { actorId, apIdParts, followersId } from './apid.js';
 import { AS_CONTEXT, AS_PUBLIC } from './as2.js';
 import type { ApId, Did, Json, JsonObject } from './types.js';
 
-/** Builders of what the owner signs about posts: likes, boosts, undos, deletes and edits (see ./activity-target.ts for what they may name). */
+/**
+ * Builders of what the owner signs about posts (likes, boosts, undos, deletes
+ * and edits; see ./activity-target.ts for what they may name) and about
+ * people (a Follow, the followee's Accept or Reject of it, its Undo).
+ */
 
 function activity(did: Did, id: ApId, type: string, object: Json, now: number, extra: JsonObject = {}): JsonObject {
   return {
@@ -55,4 +59,27 @@ export function buildUpdate(did: Did, id: ApId, note: JsonObject, now = Date.now
     to: note.to ?? [AS_PUBLIC],
     cc: note.cc ?? [followersId(did)],
   };
+}
+
+/**
+ * Asks to follow a person: addressed to them alone (not to the public), so
+ * their node hears of it and answers with an Accept or a Reject. Unsigned.
+ */
+export function buildFollow(did: Did, id: ApId, followee: Did, now = Date.now()): JsonObject {
+  return activity(did, id, 'Follow', actorId(followee), now, { to: [actorId(followee)], cc: [] });
+}
+
+/**
+ * The followee's answer to a Follow, named by its id: an Accept, or a Reject
+ * (of a request, or of a follower removed later). The Follow's id is in the
+ * follower's namespace, so acting on it addresses the follower
+ * (core/inbox-address.ts); `to` names them as well. Unsigned.
+ */
+export function buildFollowAnswer(did: Did, id: ApId, answer: 'Accept' | 'Reject', follow: ApId, follower: Did, now = Date.now()): JsonObject {
+  return activity(did, id, answer, follow, now, { to: [actorId(follower)], cc: [] });
+}
+
+/** Takes back one's own Follow of a person, addressed to them so their node drops the follower. Unsigned. */
+export function buildUndoFollow(did: Did, id: ApId, follow: ApId, followee: Did, now = Date.now()): JsonObject {
+  return activity(did, id, 'Undo', follow, now, { to: [actorId(followee)], cc: [] });
 }

@@ -383,6 +383,11 @@ export const INBOX_CARRIED = Object.freeze({
 /** Versions of one post (its Create and the Updates that edit it) read when choosing the newest to show. */
 export const MAX_POST_VERSIONS = 100;
 
+// ---- Follows both sides know: followers and follow requests (issue 12, item 2) ----
+
+/** Followers (or requests waiting) listed at once: a list longer than this is a flood, not a crowd to scroll. */
+export const MAX_FOLLOWERS_LISTED = 1000;
+
 // ---- The web app and owner API (api/api-server.ts, cli/start-command.ts) ----
 /** Where the web app listens unless told otherwise (any free port when another node holds it). */
 export const DEFAULT_API_PORT = 7420;

@@ -11,6 +11,7 @@ import { apIdParts } from '../core/apid.js';
 import { isJsonObject, type Did, type Json, type JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
+import { checkFollowAnswer, isFollowAnswerType } from './follow-answers.js';
 
 /**
  * What a node takes in through its inbox, whoever carried it: activities
@@ -82,7 +83,8 @@ export class InboxIntake {
    * Takes in an activity delivered to the owner: 'stored', or 'duplicate'
    * when it is here already. Refused (nothing stored): blocked (its author
    * is blocked), not-addressed (it names nobody here), rate-limited (its
-   * author sent too many this minute), and whatever ingest refuses. `counted`
+   * author sent too many this minute), not-found or wrong-key (an Accept or
+   * Reject of no Follow of the owner's, or not by its followee), and whatever ingest refuses. `counted`
    * false for deliveries a holder kept (the holder's per-sender cap bounded them).
    * `carried`: the documents the delivery carries to check it by (its
    * sender's actor, the certificates of a device key; core/carried-documents.ts),
@@ -110,6 +112,8 @@ export class InboxIntake {
         `this activity does not address ${this.node.did} (by to/cc, a mention, a reply to their post, or acting on their object), so this node does not take it in`,
       );
     }
+    // An answer to a Follow must answer one of the owner's, and come from its followee (follow-answers.ts).
+    if (isFollowAnswerType(doc.type)) checkFollowAnswer(this.node.store, this.node.did, doc);
     if (counted && this.bySender.left(author, this.now()) <= 0) {
       fail('rate-limited', `${author} has delivered ${this.perSenderPerMinute} activities here this minute; try again in a minute`);
     }

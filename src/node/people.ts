@@ -3,7 +3,8 @@ import { didOf, outboxId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
 import { MAX_FOLLOW_TARGET_CHARS } from '../core/constants.js';
 import type { Did } from '../core/types.js';
-import type { Follow } from '../store/follows.js';
+import type { Follow, FollowState } from '../store/follows.js';
+import type { FollowRequests } from './follow-requests.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import type { Network } from './network.js';
@@ -39,8 +40,10 @@ export interface Followed {
   readonly found: boolean;
 }
 
-/** A person followed, with what has arrived of theirs. */
-export interface FollowingStatus extends Follow {
+/** A person followed (or whose rejection of the owner's follow is remembered), with what has arrived of theirs. */
+export interface FollowingStatus extends Omit<Follow, 'state'> {
+  /** Asked, accepted by them, or rejected by them (the follow ended: their scope is no longer kept). */
+  readonly state: FollowState | 'rejected';
   readonly objects: number;
   readonly found: boolean;
   /** When a sync last succeeded with any peer for them (epoch ms), or null. */
@@ -53,6 +56,8 @@ export class People {
   constructor(
     private readonly node: KithNode,
     private readonly link: NetworkLink,
+    /** Tells followees of follows and unfollows (absent where nothing is delivered, as in tests of the rules). */
+    private readonly requests?: FollowRequests,
   ) {}
 
   /**
@@ -68,6 +73,7 @@ export class People {
     const network = this.link.current;
     if (!network) {
       const added = this.node.follow(did);
+      this.requests?.request(did);
       return { did, added, synced: [], received: 0, ...this.held(did) };
     }
     return this.followThrough(network, did);
@@ -75,6 +81,8 @@ export class People {
 
   private async followThrough(network: Network, target: string): Promise<Followed> {
     const r = await network.follow(target);
+    // Their scope is kept from now on whatever they answer; the Follow asks them to count the owner among their followers.
+    this.requests?.request(r.did);
     const synced = r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 }));
     return { did: r.did, added: r.added, synced, received: synced.reduce((n, s) => n + s.received, 0), ...this.held(r.did) };
   }
@@ -85,25 +93,41 @@ export class People {
     return { objects, found: objects > 0 };
   }
 
-  /** Stops following a person; false when they were not followed. */
+  /** Stops following a person (telling them, when they were told of the follow); false when they were not followed. */
   unfollow(target: string): { did: Did; removed: boolean } {
     const did = personOf(target);
+    const rejected = this.node.store.follows.rejection(did) !== undefined;
+    this.requests?.withdraw(did);
     const network = this.link.current;
-    return { did, removed: network ? network.unfollow(did) : this.node.unfollow(did) };
+    return { did, removed: (network ? network.unfollow(did) : this.node.unfollow(did)) || rejected };
   }
 
   following(): Follow[] {
     return this.node.following();
   }
 
-  /** Everyone followed, with what has arrived of each and when a sync last brought it. */
+  /** Everyone followed, with what has arrived of each and when a sync last brought it; then the follows they rejected. */
   followingStatus(): FollowingStatus[] {
     const syncs = this.node.store.peers.syncState();
-    return this.node.following().map((f) => {
+    const kept: FollowingStatus[] = this.node.following().map((f) => {
       const mine = syncs.filter((s) => s.scope === f.scope);
       const objects = this.node.store.objects.count(f.scope);
       return { ...f, objects, found: objects > 0, lastSync: mine.length === 0 ? null : Math.max(...mine.map((s) => s.lastOk)), syncedWith: mine.length };
     });
+    const ended: FollowingStatus[] = this.node.store.follows.rejections().map((r) => ({
+      did: r.did,
+      scope: outboxId(r.did),
+      since: r.rejectedAt,
+      hint: null,
+      followId: r.followId,
+      state: 'rejected',
+      stateAt: r.rejectedAt,
+      objects: this.node.store.objects.count(outboxId(r.did)),
+      found: false,
+      lastSync: null,
+      syncedWith: 0,
+    }));
+    return [...kept, ...ended];
   }
 
   /** Takes in nothing more of theirs and stops following them. */
@@ -113,6 +137,7 @@ export class People {
     // Unsubscribes from their live posts as well as forgetting the follow.
     this.link.current?.unfollow(did);
     this.node.block(did);
+    this.requests?.forget(did);
     return did;
   }
 

@@ -29,6 +29,8 @@ export interface Preferences {
    * followed by out of the main list: they are kept, listed apart as filtered.
    */
   readonly filterStrangers: boolean;
+  /** A locked account approves each follower (`kith approve`); an unlocked one accepts every Follow at once. */
+  readonly locked: boolean;
 }
 
 export const DEFAULT_PREFERENCES: Preferences = {
@@ -38,6 +40,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   apiHosts: [],
   trustedProxies: [],
   filterStrangers: false,
+  locked: false,
 };
 
 const KEY = 'preferences';

@@ -68,11 +68,10 @@ export interface Notifications {
 
 /**
  * Whether the owner knows a person, for the notification filter: they follow
- * them. Followers join here once this node learns of them (follow requests,
- * issue 12 item 2), as they do in the store's KNOWN_PEOPLE (store/links.ts).
+ * them, or the owner accepted their follow (as the store's KNOWN_PEOPLE, store/links.ts).
  */
 export function knowsPerson(node: KithNode, did: Did): boolean {
-  return did === node.did || node.store.follows.get(did) !== undefined;
+  return did === node.did || node.store.follows.get(did) !== undefined || node.store.followers.get(did)?.state === 'accepted';
 }
 
 /** Whether a notification from this person is kept out of the main list now. */

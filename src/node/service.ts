@@ -13,6 +13,7 @@ import { Petnames } from './petnames.js';
 import { Search } from './search.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
 import { Inbox } from './inbox.js';
+import { FollowRequests } from './follow-requests.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -46,10 +47,13 @@ export class KithService {
   readonly petnames: Petnames;
   readonly search: Search;
   readonly inbox: Inbox;
+  /** Follows both sides know: the owner's followers and requests, and the answers to the owner's follows. */
+  readonly follows: FollowRequests;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
   private readonly preferenceListeners = new Set<PreferencesListener>();
+  private readonly stopFollows: () => void;
 
   constructor(
     readonly node: KithNode,
@@ -61,7 +65,10 @@ export class KithService {
     this.publishing = new Publishing(node, this.link, this.inbox);
     this.reading = new Reading(node, now);
     this.interactions = new Interactions(node, this.link, this.inbox);
-    this.people = new People(node, this.link);
+    this.follows = new FollowRequests(node, this.link, this.inbox, this.log);
+    // Whichever way a Follow, an answer or an Undo arrives (the inbox, a sync), it moves the follow it is about.
+    this.stopFollows = node.ingestor.onStored((records) => this.follows.stored(records));
+    this.people = new People(node, this.link, this.follows);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);
     this.petnames = new Petnames(node, now);
@@ -75,6 +82,7 @@ export class KithService {
   }
 
   close(): void {
+    this.stopFollows();
     this.node.close();
   }
 

@@ -1,19 +1,49 @@
 import type { Db } from './database.js';
-import type { Did } from '../core/types.js';
+import type { ApId, Did } from '../core/types.js';
+
+/** Where a follow stands with the followee: asked, or accepted by their node. */
+export type FollowState = 'requested' | 'accepted';
 
 export interface Follow {
   readonly did: Did;
   readonly scope: string;
   readonly since: number;
   readonly hint: string | null;
+  /** The Follow the owner signed for it; null for a follow made before followees were told. */
+  readonly followId: ApId | null;
+  readonly state: FollowState;
+  /** When the state last changed (the followee's answer arrived), or null. */
+  readonly stateAt: number | null;
 }
 
-/** Whom this node follows. Following a person means keeping, serving and syncing their scope. */
+/** A follow the followee rejected (or ended by removing the owner from their followers). */
+export interface RejectedFollow {
+  readonly did: Did;
+  readonly followId: ApId;
+  readonly rejectedAt: number;
+}
+
+const FOLLOW_COLUMNS = 'did, scope, since, hint, follow_id AS followId, state, state_at AS stateAt';
+
+/**
+ * Whom this node follows. Following a person means keeping, serving and
+ * syncing their scope; the Follow told to them and their answer ride along.
+ * A rejected follow leaves this table (their scope is no longer kept) and is
+ * remembered apart, so the owner sees why it ended.
+ */
 export class FollowTable {
   private readonly addStmt;
   private readonly removeStmt;
   private readonly listStmt;
   private readonly getStmt;
+  private readonly byFollowIdStmt;
+  private readonly requestedStmt;
+  private readonly acceptedStmt;
+  private readonly rejectStmt;
+  private readonly rejectedStmt;
+  private readonly rejectedGetStmt;
+  private readonly rejectedByIdStmt;
+  private readonly forgetRejectedStmt;
 
   constructor(db: Db) {
     this.addStmt = db.prepare(
@@ -21,8 +51,20 @@ export class FollowTable {
        ON CONFLICT (did) DO UPDATE SET hint = COALESCE(excluded.hint, follows.hint)`,
     );
     this.removeStmt = db.prepare('DELETE FROM follows WHERE did = ?');
-    this.listStmt = db.prepare('SELECT did, scope, since, hint FROM follows ORDER BY since');
-    this.getStmt = db.prepare('SELECT did, scope, since, hint FROM follows WHERE did = ?');
+    this.listStmt = db.prepare(`SELECT ${FOLLOW_COLUMNS} FROM follows ORDER BY since`);
+    this.getStmt = db.prepare(`SELECT ${FOLLOW_COLUMNS} FROM follows WHERE did = ?`);
+    this.byFollowIdStmt = db.prepare(`SELECT ${FOLLOW_COLUMNS} FROM follows WHERE follow_id = ?`);
+    this.requestedStmt = db.prepare("UPDATE follows SET follow_id = ?, state = 'requested', state_at = ? WHERE did = ?");
+    this.acceptedStmt = db.prepare("UPDATE follows SET state = 'accepted', state_at = ? WHERE did = ? AND follow_id = ?");
+    this.rejectStmt = db.prepare(
+      `INSERT INTO follows_rejected (did, follow_id, rejected_at) VALUES (?, ?, ?)
+       ON CONFLICT (did) DO UPDATE SET follow_id = excluded.follow_id, rejected_at = excluded.rejected_at`,
+    );
+    this.rejectedStmt = db.prepare('SELECT did, follow_id AS followId, rejected_at AS rejectedAt FROM follows_rejected ORDER BY rejected_at');
+    const rejectedColumns = 'did, follow_id AS followId, rejected_at AS rejectedAt';
+    this.rejectedGetStmt = db.prepare(`SELECT ${rejectedColumns} FROM follows_rejected WHERE did = ?`);
+    this.rejectedByIdStmt = db.prepare(`SELECT ${rejectedColumns} FROM follows_rejected WHERE follow_id = ?`);
+    this.forgetRejectedStmt = db.prepare('DELETE FROM follows_rejected WHERE did = ?');
   }
 
   /** Returns true when this is a new follow. */
@@ -42,6 +84,48 @@ export class FollowTable {
 
   list(): Follow[] {
     return this.listStmt.all() as Follow[];
+  }
+
+  /** The follow a Follow of the owner's was signed for. */
+  byFollowId(followId: ApId): Follow | undefined {
+    return this.byFollowIdStmt.get(followId) as Follow | undefined;
+  }
+
+  /** Records the Follow just signed for a person followed; a new request forgets an old rejection. */
+  requested(did: Did, followId: ApId, now = Date.now()): void {
+    this.requestedStmt.run(followId, now, did);
+    this.forgetRejectedStmt.run(did);
+  }
+
+  /** The followee accepted this Follow; false when it is not the follow's current one. */
+  accepted(did: Did, followId: ApId, now = Date.now()): boolean {
+    return this.acceptedStmt.run(now, did, followId).changes === 1;
+  }
+
+  /** The followee rejected this Follow: the follow ends and the rejection is remembered. Call in a transaction. */
+  rejected(did: Did, followId: ApId, now = Date.now()): void {
+    this.removeStmt.run(did);
+    this.rejectStmt.run(did, followId, now);
+  }
+
+  /** Follows that ended in a rejection, oldest first. */
+  rejections(): RejectedFollow[] {
+    return this.rejectedStmt.all() as RejectedFollow[];
+  }
+
+  /** The rejection of a person's follow. */
+  rejection(did: Did): RejectedFollow | undefined {
+    return this.rejectedGetStmt.get(did) as RejectedFollow | undefined;
+  }
+
+  /** The rejection of this Follow. */
+  rejectionOf(followId: ApId): RejectedFollow | undefined {
+    return this.rejectedByIdStmt.get(followId) as RejectedFollow | undefined;
+  }
+
+  /** Forgets that a follow was rejected (the owner unfollowed or asked again). */
+  forgetRejection(did: Did): boolean {
+    return this.forgetRejectedStmt.run(did).changes === 1;
   }
 }
 

@@ -4,12 +4,8 @@ import { COLUMNS, type StoredObject } from './objects.js';
 
 export const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
 
-/**
- * People the owner knows: those they follow. Those who follow the owner
- * join here once this node learns of them (follow requests, issue 12 item 2);
- * today it knows only its own follows.
- */
-const KNOWN_PEOPLE = 'SELECT did FROM follows';
+/** People the owner knows: those they follow, and those whose follow of the owner was accepted. */
+const KNOWN_PEOPLE = "SELECT did FROM follows UNION SELECT did FROM followers WHERE state = 'accepted'";
 
 /** Which notifications a list takes: all, those from people the owner knows, or those from strangers (the filtered ones). */
 export type NotificationFilter = 'all' | 'known' | 'strangers';

@@ -406,4 +406,32 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT (did) DO NOTHING;
     `,
   },
+  {
+    version: 9,
+    name: 'follows both sides know: follow requests, followers',
+    sql: `
+      -- The Follow the owner signed for each person followed, and what the followee answered.
+      -- Follows made before this (follow_id NULL) were never told to the followee.
+      ALTER TABLE follows ADD COLUMN follow_id TEXT;
+      ALTER TABLE follows ADD COLUMN state TEXT NOT NULL DEFAULT 'requested' CHECK (state IN ('requested', 'accepted'));
+      ALTER TABLE follows ADD COLUMN state_at INTEGER;
+      CREATE UNIQUE INDEX follows_follow_id ON follows (follow_id) WHERE follow_id IS NOT NULL;
+      -- Follows the followee rejected (or ended by removing the owner): their scope is no longer kept,
+      -- so they are not in follows, but the owner still sees why the follow ended.
+      CREATE TABLE follows_rejected (
+        did         TEXT PRIMARY KEY,
+        follow_id   TEXT NOT NULL,
+        rejected_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- People who asked to follow the owner: one row per person, their newest Follow.
+      CREATE TABLE followers (
+        did       TEXT PRIMARY KEY,
+        follow_id TEXT NOT NULL,
+        state     TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'rejected')),
+        since     INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX followers_state ON followers (state, since);
+      CREATE INDEX followers_follow_id ON followers (follow_id);
+    `,
+  },
 ];

@@ -25,6 +25,8 @@ export interface Page {
 
 /** Types that share an actor's scope but are not posts of its outbox. */
 export const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Organization', 'KithCertificate', 'KithRevocation'];
+/** Left out of outbox listings, feeds and timelines: those, and the bookkeeping of follows (a Follow, the followee's answer). */
+const NOT_LISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject'].map((t) => `'${t}'`).join(',');
 export const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
 const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
 export const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
@@ -79,15 +81,15 @@ export class ObjectTable {
        WHERE e.id = ? ${NEWEST_FIRST} LIMIT ?`);
     this.pageStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.name = ? ${NEWEST_FIRST} LIMIT ?`);
     this.pageBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.name = ? AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    const activities = `s.name = ? AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+    const activities = `s.name = ? AND o.type NOT IN (${NOT_LISTED})`;
     this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
     this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     // `+o.scope`: not by the scope index, so SQLite walks objects newest first and stops at the page's end.
-    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_LISTED})`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     const timeline = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
-      AND o.type NOT IN (${NOT_ACTIVITIES.map((t) => `'${t}'`).join(',')})`;
+      AND o.type NOT IN (${NOT_LISTED})`;
     this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
     this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     this.bodiesStmt = db.prepare('SELECT n, body, owner, signer, id, created FROM objects WHERE digest = ?');

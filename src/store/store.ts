@@ -3,6 +3,7 @@ import { ObjectTable } from './objects.js';
 import { AuthorityTable } from './authority.js';
 import { KeyTable, RefusalCounter, SettingsTable } from './settings.js';
 import { FollowTable, PeerTable } from './follows.js';
+import { FollowerTable } from './followers.js';
 import { ScopeIndexes } from './scope-index.js';
 import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
@@ -24,6 +25,7 @@ export class Store {
   readonly refusals: RefusalCounter;
   readonly keys: KeyTable;
   readonly follows: FollowTable;
+  readonly followers: FollowerTable;
   readonly peers: PeerTable;
   readonly scopeIndexes: ScopeIndexes;
   readonly blocks: BlockTable;
@@ -46,6 +48,7 @@ export class Store {
     this.refusals = new RefusalCounter(db);
     this.keys = new KeyTable(db);
     this.follows = new FollowTable(db);
+    this.followers = new FollowerTable(db);
     this.peers = new PeerTable(db);
     this.scopeIndexes = new ScopeIndexes(db, this.objects);
     this.blocks = new BlockTable(db);

@@ -5,6 +5,7 @@ import { displayName } from '../format.js';
 import { useStore, useTitle } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { auth, announce } from '../state.js';
+import { links } from '../router.js';
 import { refreshMe } from '../session.js';
 import { Alert, errorText } from '../components/alert.js';
 import { Avatar } from '../components/avatar.js';
@@ -147,6 +148,7 @@ export function Profile({ did, me }) {
               Edit profile
             </button>`
           }
+          ${isMe && html`<a class="button" href=${`${links.settings}?section=followers`} data-testid="profile-followers">Followers and following</a>`}
           ${
             !isMe &&
             person &&

@@ -1,5 +1,5 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useTitle } from '../hooks.js';
 import { logOut } from '../session.js';
 import { Alert, errorText } from '../components/alert.js';
@@ -8,6 +8,7 @@ import { Peers } from './settings/network.js';
 import { Storage } from './settings/storage.js';
 import { Blocks } from './settings/blocks.js';
 import { Following } from './settings/following.js';
+import { Followers } from './settings/followers.js';
 import { Preferences } from './settings/preferences.js';
 import { WebAccess } from './settings/web-access.js';
 import { Section } from './settings/section.js';
@@ -33,10 +34,16 @@ function Session() {
 
 export function Settings() {
   useTitle('Settings');
+  // A link may name a section (#/settings?section=followers, from the profile): show it.
+  useEffect(() => {
+    const section = new URLSearchParams(location.hash.split('?')[1] ?? '').get('section');
+    if (section) document.getElementById(section)?.scrollIntoView();
+  }, []);
   return html` <div class="screen" data-screen="settings">
     <h1 tabindex="-1">Settings</h1>
     <${Devices} />
     <${Preferences} />
+    <${Followers} />
     <${Following} />
     <${Peers} />
     <${WebAccess} />

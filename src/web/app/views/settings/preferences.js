@@ -73,6 +73,10 @@ export function Preferences() {
           />
           <label for="pref-filter-strangers">Keep notifications from people I don't know apart</label>
         </div>
+        <div class="check">
+          <input type="checkbox" id="pref-locked" checked=${s.locked} data-testid="pref-locked" onChange=${(e) => save({ locked: e.currentTarget.checked })} />
+          <label for="pref-locked">Locked account: approve each follower myself</label>
+        </div>
         <div class="field field--inline">
           <label for="pref-lifetime">New devices stay paired for (days)</label>
           <input
