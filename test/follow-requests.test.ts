@@ -8,6 +8,7 @@ import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
 import { knowsPerson } from '../src/node/reading.js';
+import { Views } from '../src/api/owner-views.js';
 import { refusedWith, tempDir } from './helpers.js';
 
 /**
@@ -82,8 +83,8 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
     const spoken = await a.publishing.post({ text: 'A speaks' });
     await b.publishing.post({ text: 'B answers', inReplyTo: spoken.noteId });
     assert.deepEqual(deliver(b, a), ['Create']);
-    const notified = (filter: 'known' | 'strangers'): number => a.node.store.notifications.page(a.node.did, { limit: 10 }, filter).length;
-    assert.deepEqual([notified('known'), notified('strangers')], [1, 0]);
+    const notified = (filter: 'known' | 'strangers'): string[] => a.node.store.notifications.page(a.node.did, { limit: 10 }, filter).map((n) => n.kind);
+    assert.deepEqual([notified('known'), notified('strangers')], [['reply', 'follow'], []]);
 
     // An Accept of B's Follow signed by X, not by A: refused, nothing changes.
     const before = snapshot(b);
@@ -114,8 +115,16 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
       [x.node.did],
     );
     assert.ok(!knowsPerson(a.node, x.node.did), 'a pending follower is not someone the owner knows yet');
+    // The request is told of in the main list though X is a stranger: it waits for A's answer.
+    assert.deepEqual([notified('known'), notified('strangers')], [['follow-request', 'reply', 'follow'], []]);
+    const shown = a.reading.notifications({ limit: 1 }).items.map((i) => new Views(a.node).notification(i));
+    assert.deepEqual(
+      shown.map((v) => v && [v.kind, v.by.did, v.post, v.quote]),
+      [['follow-request', x.node.did, null, null]],
+    );
     const approved = await a.follows.approve(x.node.did);
     assert.equal(approved.state, 'accepted');
+    assert.deepEqual(notified('known'), ['follow', 'reply', 'follow'], 'an approved request is told of as a follow');
     deliver(a, x);
     assert.equal(stateOf(x, a.node.did), 'accepted');
     await assert.rejects(a.follows.approve(x.node.did), (e: Error & { code?: string }) => e.code === 'conflict');
@@ -136,7 +145,7 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
     assert.deepEqual(deliver(b, a), ['Undo']);
     assert.deepEqual(a.follows.followers(), []);
     assert.ok(!knowsPerson(a.node, b.node.did));
-    assert.deepEqual([notified('known'), notified('strangers')], [0, 1], 'B is a stranger to A again');
+    assert.deepEqual([notified('known'), notified('strangers')], [[], ['reply']], 'B is a stranger to A again, and no follow is left to tell of');
   } finally {
     a.close();
     b.close();

@@ -268,7 +268,7 @@ export const OPENAPI = {
     },
     '/api/notifications': {
       get: op({
-        summary: 'Replies and mentions (and, as they arrive, likes, boosts and follows), newest first',
+        summary: 'Replies, mentions, likes and boosts of your posts, follows and follow requests, newest first',
         params: [
           ...pageParams,
           {
@@ -434,10 +434,13 @@ export const OPENAPI = {
       ),
       Quote: obj({ id: str, author: ref('Person'), published: str, text: str, attachments: int }),
       Notification: obj({
-        id: { ...str, description: 'The activity it tells of (the reply, mention, Like or Announce)' },
-        kind: { type: 'string', description: 'reply, mention, like or boost (more may come); a client shows a kind it does not know by its name' },
+        id: { ...str, description: 'The activity it tells of (the reply, mention, Like, Announce or Follow)' },
+        kind: {
+          type: 'string',
+          description: 'reply, mention, like, boost, follow or follow-request (more may come); a client shows a kind it does not know by its name',
+        },
         by: ref('Person'),
-        post: { oneOf: [ref('Post'), { type: 'null' }], description: 'The reply or the post that mentions you; null for a like or boost' },
+        post: { oneOf: [ref('Post'), { type: 'null' }], description: 'The reply or the post that mentions you; null for a like, a boost or a follow' },
         at: str,
         unread: bool,
         quote: {

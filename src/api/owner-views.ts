@@ -291,6 +291,8 @@ export class Views {
   }): NotificationView | undefined {
     const { object, kind, unread } = n;
     const base = { id: object.id, kind, by: this.person(object.owner), unread, filtered: n.filtered ?? false };
+    // A follow is about the owner, not a post: who it is says it all.
+    if (kind === 'follow' || kind === 'follow-request') return { ...base, post: null, at: isoOf(object.created), quote: null };
     if (n.target !== null) {
       const liked = this.find(n.target);
       return liked && { ...base, post: null, at: isoOf(object.created), quote: quoteOf(liked) };

@@ -21,12 +21,13 @@ const WHAT: Record<string, string> = {
   like: 'liked your post',
   boost: 'boosted your post',
   follow: 'followed you',
+  'follow-request': 'asks to follow you (kith approve or kith reject)',
 };
 
 export function addNotificationsCommand(program: Command): void {
   program
     .command('notifications')
-    .description('replies to you, mentions of you, likes and boosts of your posts, newest first')
+    .description('replies to you, mentions of you, likes and boosts of your posts, follows, newest first')
     .option('--filtered', 'only those kept apart: from people you neither follow nor are followed by (setting filterStrangers)')
     .option('--limit <n>', 'items per page', '20')
     .option('--before <cursor>', 'continue after the "next" cursor of a previous page')
@@ -67,7 +68,7 @@ export function addNotificationsCommand(program: Command): void {
             }
             const lines = items.map(
               (i) =>
-                `${when(i.created)}  ${i.unread ? '*' : ' '} ${personLabel(store, i.from)} ${WHAT[i.kind] ?? i.kind}: ${(i.text ?? '').replace(/\s+/g, ' ').slice(0, 60)}\n${' '.repeat(24)}${i.id}`,
+                `${when(i.created)}  ${i.unread ? '*' : ' '} ${personLabel(store, i.from)} ${WHAT[i.kind] ?? i.kind}${i.text ? `: ${i.text.replace(/\s+/g, ' ').slice(0, 60)}` : ''}\n${' '.repeat(24)}${i.kind.startsWith('follow') ? i.from : i.id}`,
             );
             if (n.unread > 0) lines.unshift(`${n.unread} unread`);
             if (next) lines.push(`more: ${kithCommand(`notifications${opts.filtered === true ? ' --filtered' : ''} --before ${next}`, home)}`);

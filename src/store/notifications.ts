@@ -6,12 +6,14 @@ import { NOTIFICATION_FILTERS as FILTERS, type NotificationFilter } from './link
 /**
  * What the owner is notified of, one row per stored activity: replies to
  * them and mentions of them (the link index), likes and boosts of their
- * posts (the interaction index). Each kind is one branch of a union, so a
- * new kind (a follow request) is one more branch and one more name in
- * NotificationKind.
+ * posts (the interaction index), and people's Follows of them (the
+ * followers table: 'follow' once accepted, 'follow-request' while it waits
+ * for a locked account's answer; a rejected or taken back one is not told
+ * of). Each kind is one branch of a union, so a new kind is one more branch
+ * and one more name in NotificationKind.
  */
 
-export type NotificationKind = 'reply' | 'mention' | 'like' | 'boost';
+export type NotificationKind = 'reply' | 'mention' | 'like' | 'boost' | 'follow' | 'follow-request';
 
 export interface NotificationRow extends StoredObject {
   readonly kind: NotificationKind;
@@ -25,6 +27,17 @@ const STANDING = `NOT EXISTS (SELECT 1 FROM undone u WHERE u.id = i.id)
   AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.id = i.target)
   AND (EXISTS (SELECT 1 FROM objects p WHERE p.id = i.target) OR EXISTS (SELECT 1 FROM embedded e WHERE e.id = i.target))`;
 
+/**
+ * A request to follow comes from someone the owner does not know yet, by
+ * its nature: it is told of in the main list even while strangers are
+ * filtered (it waits for an answer; the sender's rate is limited like any).
+ */
+const REQUESTS_SHOWN: Record<NotificationFilter, string> = {
+  all: '',
+  known: `AND (fw.state = 'pending' OR (1 ${FILTERS.known}))`,
+  strangers: `AND fw.state <> 'pending' ${FILTERS.strangers}`,
+};
+
 /** The union of every kind, for one owner; `extra` is a further condition on `o` (the page's cursor, the unread cut). */
 function union(f: NotificationFilter, extra: string): string {
   return `SELECT o.n AS n, CASE WHEN max(l.kind = 'reply') THEN 'reply' ELSE 'mention' END AS kind, NULL AS target
@@ -36,7 +49,11 @@ function union(f: NotificationFilter, extra: string): string {
       -- The owner's object ids are exactly those between "ap://<did>/" and "ap://<did>0" ('0' follows '/').
       WHERE i.target >= @mine AND i.target < @beyond AND o.owner != @owner AND ${NOT_BLOCKED} ${FILTERS[f]} ${extra} AND ${STANDING}
         -- One row per object, since pages are cut on objects: a boost that also mentions the owner is told of as the mention.
-        AND NOT EXISTS (SELECT 1 FROM object_links l WHERE l.object = o.n AND l.target_owner = @owner)`;
+        AND NOT EXISTS (SELECT 1 FROM object_links l WHERE l.object = o.n AND l.target_owner = @owner)
+    UNION ALL
+    SELECT o.n, CASE fw.state WHEN 'pending' THEN 'follow-request' ELSE 'follow' END, NULL
+      FROM followers fw JOIN objects o ON o.id = fw.follow_id AND o.owner = fw.did
+      WHERE fw.state IN ('pending', 'accepted') AND ${NOT_BLOCKED} ${REQUESTS_SHOWN[f]} ${extra}`;
 }
 
 function each<T>(make: (f: NotificationFilter) => T): Record<NotificationFilter, T> {

@@ -10,7 +10,14 @@ import { More } from '../components/more.js';
 import { Post } from '../components/post.js';
 import { bumpParent } from '../components/post-list.js';
 
-const WHAT = { reply: 'replied to your post', mention: 'mentioned you', like: 'liked your post', boost: 'boosted your post', follow: 'followed you' };
+const WHAT = {
+  reply: 'replied to your post',
+  mention: 'mentioned you',
+  like: 'liked your post',
+  boost: 'boosted your post',
+  follow: 'followed you',
+  'follow-request': 'asks to follow you',
+};
 
 function markRead() {
   unread.set({ count: 0 });
@@ -93,11 +100,15 @@ export function Notifications() {
             <p class="notification-what" data-testid=${`notification-${n.kind}`}>
               ${n.unread && html`<span class="dot" aria-hidden="true"></span><span class="visually-hidden">New: </span>`}
               <${By} person=${n.by ?? n.post?.author} /> ${WHAT[n.kind] ?? 'sent you something'}
+              ${
+                n.kind === 'follow-request' &&
+                html` <a class="notification-answer" href="#/settings?section=followers" data-testid="notification-answer">Answer</a>`
+              }
             </p>
             ${n.quote && html`<${Quote} quote=${n.quote} />`} ${n.post && html`<${Post} post=${n.post} onReplied=${onReplied} showParent=${!n.quote} />`}
           </div>`,
       )}
-      <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies, mentions, likes and boosts of your posts show up here." />
+      <${More} list=${list} count=${list.items.length} empty="Nothing yet. Replies, mentions, likes and boosts of your posts, and follows, show up here." />
     </section>
   </div>`;
 }
