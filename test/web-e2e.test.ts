@@ -719,6 +719,63 @@ step('a picture and a header uploaded in the profile form show on the profile an
   await shots(page, 'profile-avatar');
 });
 
+step(
+  'a locked account: Bob\u2019s request waits among Alice\u2019s notifications and followers until she approves it; his like is told of too',
+  90_000,
+  async () => {
+    const api = <T>(path: string): Promise<T> => page.evaluate(async (p) => (await (await fetch(p)).json()) as unknown, path) as Promise<T>;
+    const alice = (await api<{ did: string }>('/api/me')).did;
+    const followersOfA = async (): Promise<string[]> =>
+      (await api<{ followers: { person: { did: string } }[] }>('/api/followers')).followers.map((f) => f.person.did);
+    const bobsFollow = async (): Promise<string | undefined> =>
+      ((await kithJson(homes.b, ['following'])) as { following: { did: string; state: string }[] }).following.find((f) => f.did === alice)?.state;
+    // Bob followed Alice while her account was open: accepted at once. He takes it back, and she is told.
+    await waitFor('Bob among Alice\u2019s followers', async () => (await followersOfA()).includes(bob.did), 30_000);
+    await kithJson(homes.b, ['unfollow', alice]);
+    await waitFor('Bob\u2019s Undo to reach Alice', async () => !(await followersOfA()).includes(bob.did), 30_000);
+
+    // Alice locks her account in Settings; Bob asks again.
+    await page.getByTestId('nav-settings').click();
+    await page.locator('[data-screen="settings"]').waitFor();
+    const locked = page.getByTestId('pref-locked');
+    await centre(locked);
+    await locked.check();
+    await waitFor('the locked setting saved', async () => (await kithJson(homes.a, ['settings'])).locked === true, 10_000);
+    await kithJson(homes.b, ['follow', nodeA.info.addresses[0]!]);
+    assert.equal(await bobsFollow(), 'requested');
+
+    // Her notifications tell of the request, with a way to answer it, and of Bob's like of her post.
+    await page.getByTestId('nav-notifications').click();
+    await page.locator('[data-screen="notifications"]').waitFor();
+    const request = page.locator('[data-testid="notification"][data-kind="follow-request"]');
+    await request.waitFor({ timeout: 30_000 });
+    const said = async (l: Locator): Promise<string> => ((await l.textContent()) ?? '').replace(/\s+/g, ' ');
+    assert.match(await said(request), /bobby asks to follow you/);
+    const liked = page.locator('[data-testid="notification"][data-kind="like"]').first();
+    assert.match(await said(liked.getByTestId('notification-like')), /bobby liked your post/);
+    assert.equal(await liked.getByTestId('notification-by').getAttribute('href'), `#/people/${bob.did}`);
+    await toTop(page);
+    await shots(page, 'notification-follow-request');
+
+    // Answering leads to Settings › Followers, where the request waits; Alice approves it.
+    await request.getByTestId('notification-answer').click();
+    const row = page.locator(`[data-testid="follow-request"][data-did="${bob.did}"]`);
+    await row.waitFor();
+    await shots(page, 'settings-follow-request', page.locator('#followers'));
+    await row.getByTestId('follow-request-approve').click();
+    await page.locator(`[data-testid="follower"][data-did="${bob.did}"]`).waitFor();
+    assert.equal(await page.getByTestId('follow-requests-empty').count(), 1, 'no request is left waiting');
+    assert.deepEqual(await followersOfA(), [bob.did]);
+    await waitFor('Bob\u2019s node to hear that his follow is accepted', async () => (await bobsFollow()) === 'accepted', 30_000);
+    await shots(page, 'settings-followers', page.locator('#followers'));
+
+    // Her account opens again, as the steps after expect.
+    await centre(locked);
+    await locked.uncheck();
+    await waitFor('the locked setting cleared', async () => (await kithJson(homes.a, ['settings'])).locked === false, 10_000);
+  },
+);
+
 step('a laptop pairs by link, a phone over plain http; removing the phone refuses it at once', 180_000, async () => {
   // A desktop-sized window of the same app; the pairing card is centred.
   const desktop = await browser.newContext({ viewport: DESKTOP });
