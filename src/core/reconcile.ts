@@ -1,3 +1,4 @@
+import { DigestSet, compareBytes } from './digest-set.js';
 import { createHash } from 'node:crypto';
 import { fail } from './errors.js';
 import { decode as decodeVarint, encode as encodeVarint, encodingLength } from 'uint8-varint';
@@ -69,15 +70,6 @@ export type Range =
   | { readonly upper: Bound; readonly mode: 'ids-reply'; readonly holds: readonly boolean[]; readonly missing: readonly Uint8Array[] };
 
 // ---- the sorted item set ----
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
 
 /**
  * The items of one scope, sorted, with running sums of their digests, so the
@@ -359,8 +351,6 @@ export interface ReconcileResult {
   readonly have: Uint8Array[];
 }
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-
 /**
  * One side of a reconciliation over an ItemIndex. The initiator calls
  * `initiate` and then `reconcile` on every reply; the responder answers each
@@ -435,20 +425,21 @@ export class Reconciler {
           else this.describe(lo, hi, r.upper, out);
           break;
         case 'ids': {
-          const mine = new Map<string, Uint8Array>();
-          for (let i = lo; i < hi; i++) mine.set(hexOf(this.index.digestAt(i)), this.index.digestAt(i));
-          const theirs = new Set(r.ids.map(hexOf));
+          const held: Uint8Array[] = [];
+          for (let i = lo; i < hi; i++) held.push(this.index.digestAt(i));
+          const mine = new DigestSet(held);
+          const theirs = new DigestSet(r.ids);
           if (initiator) {
             // They listed everything they hold here: the difference is known both ways.
-            for (const [k, d] of mine) if (!theirs.has(k)) have.push(d);
-            for (const id of r.ids) if (!mine.has(hexOf(id))) need.push(id);
+            for (const d of held) if (!theirs.has(d)) have.push(d);
+            for (const id of r.ids) if (!mine.has(id)) need.push(id);
             skip(r.upper);
           } else if (hi - lo > this.threshold * 4) {
             // We hold far more here than they do (a new follower, say): split, so no reply grows with the set.
             this.describe(lo, hi, r.upper, out);
           } else {
-            const holds = r.ids.map((id) => mine.has(hexOf(id)));
-            const missing = [...mine].filter(([k]) => !theirs.has(k)).map(([, d]) => d);
+            const holds = r.ids.map((id) => mine.has(id));
+            const missing = held.filter((d) => !theirs.has(d));
             out.push({ upper: r.upper, mode: 'ids-reply', holds, missing });
           }
           break;
@@ -461,8 +452,8 @@ export class Reconciler {
           listed.forEach((d, i) => {
             if (!r.holds[i]) have.push(d);
           });
-          const mine = new Set(listed.map(hexOf));
-          for (const id of r.missing) if (!mine.has(hexOf(id))) need.push(id);
+          const mine = new DigestSet(listed);
+          for (const id of r.missing) if (!mine.has(id)) need.push(id);
           skip(r.upper);
           break;
         }
