@@ -1,12 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { actorId, apId, outboxId } from '../src/core/apid.js';
-import { buildFollowAnswer } from '../src/core/activities.js';
+import { buildFollow, buildFollowAnswer, buildUndoFollow } from '../src/core/activities.js';
+import { newObjectId } from '../src/core/as2.js';
+import { generateKeyPair } from '../src/core/ed25519.js';
+import { didFromPublicKey } from '../src/core/didkey.js';
+import { signDocument } from '../src/core/proof.js';
 import { recipientsOf } from '../src/core/inbox-address.js';
-import type { ApId, Did, JsonObject } from '../src/core/types.js';
+import type { ApId, Did, Digest, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
+import { carriedFor } from '../src/node/inbox-carried.js';
 import { knowsPerson } from '../src/node/reading.js';
 import { Views } from '../src/api/owner-views.js';
 import { refusedWith, tempDir } from './helpers.js';
@@ -22,12 +27,12 @@ function person(): KithService {
   return new KithService(KithNode.init(tempDir('kith-follow-')).node);
 }
 
-/** Hands every delivery queued from `from` to `to` over to `to`'s intake, as the network would, and clears them from the queue. */
+/** Hands every delivery queued from `from` to `to` over to `to`'s intake with what it carries, as the network would, and clears them from the queue. */
 function deliver(from: KithService, to: KithService): string[] {
   const rows = from.node.store.outgoing.list().filter((r) => r.recipient === to.node.did);
   const intake = new InboxIntake(to.node);
   const types = rows.map((r) => {
-    intake.receive(r.body);
+    intake.receive(r.body, { carried: carriedFor(from.node, r.digest as Digest) });
     return (JSON.parse(r.body) as JsonObject).type as string;
   });
   from.node.store.db.prepare('DELETE FROM outgoing_deliveries WHERE recipient = ?').run(to.node.did);
@@ -150,5 +155,29 @@ test('follow, accept at once, locked approval, removal, unfollow; bad answers re
     a.close();
     b.close();
     x.close();
+  }
+});
+
+test('a Follow and its Undo signed on a paired device start and end the follow, and the followee’s answer finds it', async () => {
+  const [a, b] = [person(), person()];
+  try {
+    const device = generateKeyPair();
+    b.node.certifyDevice(didFromPublicKey(device.publicKey), Date.now() + 3_600_000);
+    const follow = signDocument(buildFollow(b.node.did, newObjectId(b.node.did), a.node.did), device);
+    await b.publishing.acceptSigned(follow);
+    assert.deepEqual([b.node.store.follows.get(a.node.did)?.followId, stateOf(b, a.node.did)], [follow.id, 'requested']);
+    assert.ok(b.node.scopes().includes(outboxId(a.node.did)), 'the followee\u2019s scope is kept, as `kith follow` does');
+    assert.deepEqual(deliver(b, a), ['Follow']);
+    assert.deepEqual(deliver(a, b), ['Accept']);
+    assert.equal(stateOf(b, a.node.did), 'accepted', 'the Accept found the Follow the device signed');
+
+    const undo = signDocument(buildUndoFollow(b.node.did, newObjectId(b.node.did), follow.id as ApId, a.node.did), device);
+    await b.publishing.acceptSigned(undo);
+    assert.equal(b.node.store.follows.get(a.node.did), undefined);
+    assert.deepEqual(deliver(b, a), ['Undo']);
+    assert.deepEqual(a.follows.followers(), []);
+  } finally {
+    a.close();
+    b.close();
   }
 });

@@ -127,6 +127,15 @@ export class PeerPenalties {
     this.redials.delete(String(peer));
   }
 
+  /**
+   * The owner asks to reach this peer now, at an address they gave (say, after
+   * mistyping its port): the wait before redialling it is lifted, as the
+   * back-off is for dials Kith makes on its own. A ban stays.
+   */
+  retryNow(peer: PeerId | string): void {
+    this.redials.delete(String(peer));
+  }
+
   /** How long dials to a peer that has been refusing us still wait (0: dial away). */
   redialWait(peer: PeerId | string): number {
     const r = this.redials.get(String(peer));

@@ -65,6 +65,7 @@ export class Discovery {
 
   // ---- who is at an address ----
 
+  /** Dials an address the owner gave (following by address, connecting to a peer). */
   async dial(addr: string): Promise<Connection> {
     let ma;
     try {
@@ -72,6 +73,9 @@ export class Discovery {
     } catch (e) {
       return fail('malformed', `not a multiaddr: ${addr} (${reasonOf(e)})`);
     }
+    // The owner named this address: an earlier failed try (a wrong port) does not hold this one back.
+    const named = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+    if (named !== undefined) this.host.services.penalties.retryNow(named);
     try {
       return await this.host.dial(ma, { signal: AbortSignal.timeout(DIAL_TIMEOUT_MS) });
     } catch (e) {

@@ -57,7 +57,7 @@ export class FollowRequests {
     const follow = this.node.store.follows.get(did);
     if (follow === undefined) return undefined;
     if (follow.followId !== null) return follow.followId;
-    const r = this.node.ingest(this.node.sign(buildFollow(this.node.did, newObjectId(this.node.did), did)));
+    const r = this.signing(() => this.node.ingest(this.node.sign(buildFollow(this.node.did, newObjectId(this.node.did), did))));
     this.node.store.follows.requested(did, r.id);
     this.send(r.digest, did);
     return r.id;
@@ -71,7 +71,8 @@ export class FollowRequests {
     const follow = this.node.store.follows.get(did);
     this.node.store.follows.forgetRejection(did);
     if (follow?.followId == null) return;
-    const r = this.node.ingest(this.node.sign(buildUndoFollow(this.node.did, newObjectId(this.node.did), follow.followId, did)));
+    const followId = follow.followId;
+    const r = this.signing(() => this.node.ingest(this.node.sign(buildUndoFollow(this.node.did, newObjectId(this.node.did), followId, did))));
     this.send(r.digest, did);
   }
 
@@ -140,13 +141,52 @@ export class FollowRequests {
    */
   stored(records: readonly ObjectRecord[]): void {
     for (const r of records) {
-      if (!FOLLOW_TYPES.has(r.type) || r.owner === this.node.did) continue;
+      if (!FOLLOW_TYPES.has(r.type) || (r.owner === this.node.did && this.selfSigning)) continue;
       try {
-        this.apply(r, JSON.parse(r.body) as JsonObject);
+        if (r.owner === this.node.did) this.signedOnDevice(r, JSON.parse(r.body) as JsonObject);
+        else this.apply(r, JSON.parse(r.body) as JsonObject);
       } catch (e) {
         if (e instanceof KithError) this.log.warn(`follows: ${r.type} ${r.id} by ${r.owner} changes nothing here: ${e.message}`);
         else this.log.error(`follows: applying ${r.type} ${r.id} failed: ${reasonOf(e)}`);
       }
+    }
+  }
+
+  /** True while this class signs a Follow or its Undo, which it records itself. */
+  private selfSigning = false;
+
+  private signing<T>(fn: () => T): T {
+    this.selfSigning = true;
+    try {
+      return fn();
+    } finally {
+      this.selfSigning = false;
+    }
+  }
+
+  /**
+   * The owner's own Follow or Undo of one, signed on a paired device (FEP-ae97)
+   * and taken in through the outbox, which delivers it: the follow starts (or
+   * ends) here as if `kith follow` (or unfollow) had made it, so the
+   * followee's answer finds the Follow it names.
+   */
+  private signedOnDevice(r: ObjectRecord, doc: JsonObject): void {
+    const named = objectRef(doc);
+    if (!isApId(named)) return;
+    const { key, did, path } = apIdParts(named);
+    if (r.type === 'Follow' && path === '/actor' && did !== this.node.did) {
+      // Taken back already (an Undo may arrive before what it undoes), or recorded: nothing to start.
+      if (this.node.store.follows.get(did)?.followId === r.id || this.node.store.interactions.isUndone(r.id)) return;
+      const network = this.link.current;
+      if (network) network.follow(did).catch((e: unknown) => this.log.warn(`follows: syncing ${did}, followed from a device, failed: ${reasonOf(e)}`));
+      else this.node.follow(did);
+      this.node.store.follows.requested(did, r.id);
+    } else if (r.type === 'Undo') {
+      const follow = this.node.store.follows.byFollowId(key);
+      if (follow === undefined) return;
+      const network = this.link.current;
+      if (network) network.unfollow(follow.did);
+      else this.node.unfollow(follow.did);
     }
   }
 
