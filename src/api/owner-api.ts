@@ -190,6 +190,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     const page = pageOf(c);
     const n = service.reading.notifications(page, { filtered: c.req.query('filtered') === 'true' });
     const v = views();
+    v.prepare(n.items.map((i) => i.object));
     const items = n.items.flatMap((i) => v.notification(i) ?? []);
     return c.json({
       items,

@@ -303,11 +303,16 @@ export class Views {
     return { ...base, post, at: post.published, quote: parent ? quoteOf(parent) : null };
   }
 
-  posts(objects: readonly StoredObject[]): PostView[] {
+  /** Reads the counts and marks of every post these objects show, at once, for the views that follow. */
+  prepare(objects: readonly StoredObject[]): void {
     this.facts = this.node.store.postFacts.of(
       objects.flatMap((o) => this.shownId(o) ?? []),
       this.node.did,
     );
+  }
+
+  posts(objects: readonly StoredObject[]): PostView[] {
+    this.prepare(objects);
     const out: PostView[] = [];
     for (const o of objects) {
       const p = this.post(o);
