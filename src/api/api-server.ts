@@ -2,12 +2,14 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { KithError } from '../core/errors.js';
 import { API_HEADERS_TIMEOUT_MS } from '../core/constants.js';
 import type { Network } from '../node/network.js';
 import type { KithService } from '../node/service.js';
 import { createOwnerApi, type OwnerApi } from './owner-api.js';
 import { loadWebApp } from './web-static.js';
+import { FrontThread } from './front-thread.js';
 
 /** The owner API and web app on HTTP: loopback unless the owner opens it to the local network. */
 
@@ -33,26 +35,49 @@ export function lanAddress(): string | undefined {
   return undefined;
 }
 
+/** Listens on host:port; refuses with a reason a person can act on. */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new KithError('io', `cannot listen on ${host}:${port}: ${e.message}`)));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * The owner API runs on the main thread, beside the network, and listens on
+ * loopback only, for its front: a worker thread that holds the API's port,
+ * answers reads itself and relays the rest (see ./api-front.ts).
+ */
 export async function startApiServer(service: KithService, opts: { port: number; host: string }): Promise<ApiServer> {
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new KithError('malformed', `API port must be 0 to 65535, got ${opts.port}`);
-  const api = createOwnerApi({ service, web: loadWebApp(), apiHost: opts.host });
-  const server = createAdaptorServer({ fetch: api.app.fetch }) as Server;
-  server.headersTimeout = API_HEADERS_TIMEOUT_MS;
-  server.requestTimeout = 0; // event streams stay open; uploads are bounded by size instead
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(
-        new KithError(
-          'io',
-          e.code === 'EADDRINUSE'
-            ? `port ${opts.port} on ${opts.host} is already in use; choose another with --api-port`
-            : `cannot serve the web app on ${opts.host}:${opts.port}: ${e.message}`,
-        ),
-      ),
-    );
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const secret = randomBytes(24).toString('base64url');
+  const api = createOwnerApi({ service, web: loadWebApp(), apiHost: opts.host, frontSecret: secret });
+  const inner = createAdaptorServer({ fetch: api.app.fetch }) as Server;
+  inner.headersTimeout = API_HEADERS_TIMEOUT_MS;
+  inner.requestTimeout = 0; // event streams stay open; uploads are bounded by size instead
+  const stopInner = () =>
+    new Promise<void>((resolve) => {
+      inner.close(() => resolve());
+      inner.closeAllConnections();
+    });
+  let front: FrontThread;
+  let port: number;
+  try {
+    const relayPort = await listen(inner, 0, '127.0.0.1');
+    ({ front, port } = await FrontThread.start(service, {
+      database: service.node.home.database,
+      did: service.node.did,
+      host: opts.host,
+      port: opts.port,
+      apiHost: opts.host,
+      relayPort,
+      secret,
+    }));
+  } catch (e) {
+    api.close();
+    await stopInner();
+    throw e;
+  }
   const local = isWildcard(opts.host) ? '127.0.0.1' : opts.host;
   const url = `http://${urlHost(local)}:${port}`;
   const reachable = isWildcard(opts.host) ? (lanAddress() ?? local) : opts.host;
@@ -63,11 +88,10 @@ export async function startApiServer(service: KithService, opts: { port: number;
     port,
     api,
     attach: (network) => api.attach(network),
-    close: () =>
-      new Promise<void>((resolve) => {
-        api.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      await front.close();
+      api.close();
+      await stopInner();
+    },
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import { normalizeAddress } from '../node/preferences.js';
+import { FRONT_CLIENT_HEADER, FRONT_SECRET_HEADER, fromFront } from './front-messages.js';
 
 /**
  * Who is asking, as far as the owner API can tell: the address of the
@@ -44,9 +45,11 @@ export function throttleKey(address: string): string {
   return isIP(address) === 6 ? `${ipv6Groups(address).slice(0, 4).join(':')}::/64` : address;
 }
 
-export function clientOf(c: Context, trustedProxies: readonly string[]): Client {
+/** `frontSecret`: a request relayed by the API's front thread names the address it heard from, which counts as the socket's. */
+export function clientOf(c: Context, trustedProxies: readonly string[], frontSecret?: string): Client {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  const socket = incoming?.socket.remoteAddress;
+  const relayed = fromFront(c.req.header(FRONT_SECRET_HEADER), frontSecret) ? c.req.header(FRONT_CLIENT_HEADER) : undefined;
+  const socket = relayed ?? incoming?.socket.remoteAddress;
   const remote = socket === undefined ? 'unknown' : normalizeAddress(socket);
   if (!trustedProxies.includes(remote)) return { key: throttleKey(remote), https: new URL(c.req.url).protocol === 'https:' };
   const forwarded = lastOf(c.req.header('x-forwarded-for'));

@@ -16,12 +16,14 @@ import { EventHub } from './owner-events.js';
 import { deviceView, mediaSrc, Views } from './owner-views.js';
 import { peerViews } from './peer-views.js';
 import { OPENAPI } from './openapi.js';
-import { decoded, jsonBody, limitedBody, nextOf, pageOf, pathParam, type C } from './http-input.js';
+import { decoded, jsonBody, limitedBody, pathParam, type C } from './http-input.js';
 import { errorBody, refusal } from './http-status.js';
 import { postInput, profileInput, textField } from './request-fields.js';
 import type { WebApp } from './web-static.js';
 import { clientOf } from './client-address.js';
-import { HostAllowlist, hostOf } from './host-allowlist.js';
+import { HostAllowlist } from './host-allowlist.js';
+import { apiHeaders, hostGuard, webFiles } from './web-guards.js';
+import { addReadingRoutes } from './reading-routes.js';
 import { addContentRoutes } from './content-routes.js';
 import { addFollowerRoutes } from './follower-routes.js';
 
@@ -37,6 +39,8 @@ export interface OwnerApiOptions {
   readonly web: WebApp;
   /** The address the API listens on (--api-host): a name given there is one it answers to. */
   readonly apiHost?: string;
+  /** The secret the API's front thread relays requests with (see ./front-messages.ts). */
+  readonly frontSecret?: string;
 }
 
 export interface OwnerApi {
@@ -65,7 +69,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   let prefs: Preferences = service.settings();
   const stopPrefs = service.onPreferences((p) => (prefs = p));
   const hosts = new HostAllowlist(opts.apiHost ?? '127.0.0.1', () => prefs.apiHosts);
-  const client = (c: C) => clientOf(c, prefs.trustedProxies);
+  const client = (c: C) => clientOf(c, prefs.trustedProxies, opts.frontSecret);
 
   app.onError((err, c) => {
     if (err instanceof AuthFailure) return c.json(errorBody(err.code, err.message), 401);
@@ -74,43 +78,9 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   });
   app.notFound((c) => c.json(errorBody('not-found', `no such endpoint: ${c.req.method} ${c.req.path.slice(0, 100)}`), 404));
 
-  // Before everything else, the web app's files included: a page that rebound its own name to this machine reads nothing.
-  app.use('*', async (c, next) => {
-    if (hosts.allows(c.req.header('host'))) return next();
-    const name = hostOf(c.req.header('host'))?.slice(0, 100);
-    const message =
-      name === undefined
-        ? "this request names no host this node can check; open the web app by this machine's address"
-        : `this node does not answer to the name "${name}" (a guard against DNS rebinding); open it by this machine's address, ` +
-          `or add "${name}" to the apiHosts setting (kith settings set apiHosts, followed by every name it should answer to)`;
-    c.header('cache-control', 'no-store');
-    return c.json(errorBody('unauthorized', message), 421);
-  });
-
-  // ---- The web app ----
-  const securityHeaders = (c: C): void => {
-    c.header('x-content-type-options', 'nosniff');
-    c.header('referrer-policy', 'no-referrer');
-    c.header('x-frame-options', 'DENY');
-  };
-  app.get('*', async (c, next) => {
-    if (c.req.path.startsWith('/api/')) return next();
-    const f = web.files.get(c.req.path);
-    if (!f) return next();
-    securityHeaders(c);
-    if (f.type.startsWith('text/html')) c.header('content-security-policy', web.csp);
-    c.header('etag', f.etag);
-    c.header('cache-control', 'no-cache');
-    if (c.req.header('if-none-match') === f.etag) return c.body(null, 304);
-    return c.body(new Uint8Array(f.body), 200, { 'content-type': f.type });
-  });
-
-  // ---- API ----
-  app.use('/api/*', async (c, next) => {
-    securityHeaders(c);
-    c.header('cache-control', 'no-store');
-    await next();
-  });
+  app.use('*', hostGuard(hosts));
+  app.get('*', webFiles(web));
+  app.use('/api/*', apiHeaders);
   app.use('/api/*', requireDevice(service.devices));
 
   app.get('/api/openapi.json', (c) => c.json(OPENAPI));
@@ -170,38 +140,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   app.post('/api/outbox', async (c) => c.json(await service.publishing.acceptSigned(await jsonBody(c)), 201));
 
   // ---- Reading ----
-  app.get('/api/timeline', (c) => {
-    const page = pageOf(c);
-    const rows = service.reading.timeline(page);
-    return c.json({ items: views().posts(rows), next: nextOf(rows, page) });
-  });
-  app.get('/api/thread', (c) => {
-    const t = service.reading.thread(c.req.query('id') ?? '');
-    const v = views();
-    return c.json({ ancestors: v.posts(t.ancestors), post: v.post(t.post), replies: v.posts(t.replies) });
-  });
-  app.get('/api/people/:did', (c) => {
-    const page = pageOf(c);
-    const p = service.reading.person(pathParam(c, 'did'), page);
-    const v = views();
-    return c.json({ person: v.person(p.did), items: v.posts(p.items), next: nextOf(p.items, page) });
-  });
-  app.get('/api/notifications', (c) => {
-    const page = pageOf(c);
-    const n = service.reading.notifications(page, { filtered: c.req.query('filtered') === 'true' });
-    const v = views();
-    v.prepare(n.items.map((i) => i.object));
-    const items = n.items.flatMap((i) => v.notification(i) ?? []);
-    return c.json({
-      items,
-      unread: n.unread,
-      filtering: n.filtering,
-      next: nextOf(
-        n.items.map((i) => i.object),
-        page,
-      ),
-    });
-  });
+  addReadingRoutes(app, service.reading, views);
   app.post('/api/notifications/read', async (c) => {
     await jsonBody(c);
     return c.json(service.reading.markNotificationsRead());

@@ -6,8 +6,7 @@ import { isoOf } from '../core/statement.js';
 import { isJsonObject, type ApId, type Did, type Json, type JsonObject } from '../core/types.js';
 import { parseBody, type StoredObject } from '../store/objects.js';
 import type { Device } from '../store/devices.js';
-import type { KithNode } from '../node/kith-node.js';
-import { postOf, repliesTo } from '../node/reading.js';
+import { postOf, repliesTo, type Reader } from '../node/reading.js';
 import { postExtras, type PostExtras } from './post-extras.js';
 import type { PostFacts } from '../store/post-facts.js';
 import { newestVersion, originalOf } from '../node/post-versions.js';
@@ -154,7 +153,7 @@ export class Views {
   private facts = new Map<ApId, PostFacts>();
   private readonly parsed = new WeakMap<StoredObject, JsonObject | undefined>();
 
-  constructor(private readonly node: KithNode) {}
+  constructor(private readonly node: Reader) {}
 
   person(did: Did): PersonView {
     const hit = this.people.get(did);

@@ -121,6 +121,10 @@ export const CONTROL_REQUEST_TIMEOUT_MS = 300_000;
 export const API_HEADERS_TIMEOUT_MS = 15_000;
 /** How often an idle event stream gets a ping, so proxies and phones keep it open. */
 export const EVENT_STREAM_PING_MS = 25_000;
+/** How often a device's "last seen" is written while it uses the API: a write, so not on every request. */
+export const DEVICE_SEEN_EVERY_MS = 60_000;
+/** How long the API's front thread waits before starting again after it failed. */
+export const API_FRONT_RESTART_MS = 1000;
 
 // ---- Command line: the node's lock on its home, standard input ----
 

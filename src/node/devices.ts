@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { fail } from '../core/errors.js';
 import {
+  DEVICE_SEEN_EVERY_MS,
   LOGIN_ATTEMPT_WINDOW_MS,
   LOGIN_ATTEMPTS_PER_CLIENT,
   MAX_THROTTLED_CLIENTS,
@@ -15,7 +16,7 @@ import { isoOf } from '../core/statement.js';
 import { formatPairingCode, normalizePairingCode, pairingCodeFromBytes, pairMessage, sessionMessage } from '../core/pairing.js';
 import type { Certificate } from '../core/certificate.js';
 import type { Revocation } from '../core/revocation.js';
-import type { Device } from '../store/devices.js';
+import type { Device, DeviceTable } from '../store/devices.js';
 import type { KithNode } from './kith-node.js';
 import { loadPreferences } from './preferences.js';
 import { ClientThrottle } from './client-throttle.js';
@@ -40,7 +41,6 @@ import { LoginChallenges, type LoginChallenge } from './login-challenges.js';
 const OFFER_TTL_MS = 10 * 60_000;
 const MAX_OFFERS = 8;
 const SESSION_TTL_MS = 30 * 24 * 3600_000;
-const SEEN_EVERY_MS = 60_000;
 const MAX_NAME = 64;
 
 export interface PairingOffer {
@@ -70,6 +70,19 @@ function base64url(v: unknown, bytes: number, field: string): Uint8Array {
 }
 
 const hashToken = (token: string): Buffer => createHash('sha256').update(token).digest();
+
+function checkStanding(device: Device, now: number): void {
+  if (device.revoked !== null) fail('revoked', `this device (${device.name}) was removed from the node; pair it again to continue`);
+  if (device.expires <= now) fail('expired', `this device's pairing expired on ${isoOf(device.expires)}; pair it again to continue`);
+}
+
+/** The device a session token belongs to, refusing unknown, expired and revoked ones with the reason; writes nothing. */
+export function sessionDevice(devices: DeviceTable, token: string, now: number): Device {
+  const device = devices.session(hashToken(token), now);
+  if (!device) return fail('unauthenticated', 'this session is unknown or has expired; log in again');
+  checkStanding(device, now);
+  return device;
+}
 
 export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [Device] }> {
   private readonly offers = new Map<string, number>();
@@ -153,7 +166,7 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     }
     const device = this.node.store.devices.byDid(didFromPublicKey(publicKey));
     if (!device) fail('unauthenticated', 'this device is not paired with this node; pair it first');
-    this.checkStanding(device, now);
+    checkStanding(device, now);
     this.challenges.spend(challenge, now);
     return { device, token: this.startSession(device.id, now) };
   }
@@ -161,15 +174,18 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
   /** The device a session token belongs to; refuses unknown, expired and revoked ones with the reason. */
   authenticate(token: string): Device {
     const now = this.now();
-    const device = this.node.store.devices.session(hashToken(token), now);
-    if (!device) return fail('unauthenticated', 'this session is unknown or has expired; log in again');
-    this.checkStanding(device, now);
+    const device = sessionDevice(this.node.store.devices, token, now);
+    this.seen(device, now);
+    return device;
+  }
+
+  /** Notes that a device was seen, at most once a minute (a write, so not on every request). */
+  seen(device: Device, now = this.now()): void {
     const last = this.lastSeen.get(device.id) ?? device.lastSeen ?? 0;
-    if (now - last >= SEEN_EVERY_MS) {
+    if (now - last >= DEVICE_SEEN_EVERY_MS) {
       this.lastSeen.set(device.id, now);
       this.node.store.devices.seen(device.id, now);
     }
-    return device;
   }
 
   logout(token: string): void {
@@ -203,11 +219,6 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
     const revoked = this.node.store.devices.get(id)!;
     this.emit('revoked', revoked);
     return { device: revoked, revocation };
-  }
-
-  private checkStanding(device: Device, now: number): void {
-    if (device.revoked !== null) fail('revoked', `this device (${device.name}) was removed from the node; pair it again to continue`);
-    if (device.expires <= now) fail('expired', `this device's pairing expired on ${isoOf(device.expires)}; pair it again to continue`);
   }
 
   private startSession(device: string, now: number): string {

@@ -38,7 +38,7 @@ export class OwnerDevices {
   readonly pairing: DevicePairing;
 
   constructor(
-    node: KithNode,
+    private readonly node: KithNode,
     private readonly link: NetworkLink,
     now: () => number = Date.now,
   ) {
@@ -72,6 +72,12 @@ export class OwnerDevices {
   /** The device a session token belongs to; refuses unknown, expired and revoked ones with the reason. */
   authenticate(token: string): Device {
     return this.pairing.authenticate(token);
+  }
+
+  /** Notes a device seen by the API's front thread, which reads but cannot write. */
+  seenById(id: string): void {
+    const device = this.node.store.devices.get(id);
+    if (device) this.pairing.seen(device);
   }
 
   logout(token: string): void {

@@ -5,12 +5,18 @@ import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/type
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
 import type { NotificationFilter } from '../store/links.js';
 import type { NotificationKind, NotificationRow } from '../store/notifications.js';
-import type { KithNode } from './kith-node.js';
+import type { Store } from '../store/store.js';
 import { personOf } from './people.js';
 import { loadPreferences } from './preferences.js';
 import { newestVersion, originalOf } from './post-versions.js';
 
 /** What the owner reads: their timeline, a person's posts, a thread, their notifications. */
+
+/** What reading needs of a node: whose it is, and its store (a read-only connection will do). */
+export interface Reader {
+  readonly did: Did;
+  readonly store: Store;
+}
 
 export { postOf } from './post-versions.js';
 
@@ -70,12 +76,12 @@ export interface Notifications {
  * Whether the owner knows a person, for the notification filter: they follow
  * them, or the owner accepted their follow (as the store's KNOWN_PEOPLE, store/links.ts).
  */
-export function knowsPerson(node: KithNode, did: Did): boolean {
+export function knowsPerson(node: Reader, did: Did): boolean {
   return did === node.did || node.store.follows.get(did) !== undefined || node.store.followers.get(did)?.state === 'accepted';
 }
 
 /** Whether a notification from this person is kept out of the main list now. */
-export function filteredOut(node: KithNode, did: Did): boolean {
+export function filteredOut(node: Reader, did: Did): boolean {
   return loadPreferences(node.store.settings).filterStrangers && !knowsPerson(node, did);
 }
 
@@ -83,13 +89,13 @@ const SEEN_SETTING = 'notifications.seen';
 
 export class Reading {
   constructor(
-    private readonly node: KithNode,
+    private readonly node: Reader,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** The owner's posts and those of everyone they follow, newest first. */
   timeline(page: Page): StoredObject[] {
-    return this.node.timeline(page);
+    return this.node.store.objects.timelinePage(outboxId(this.node.did), page);
   }
 
   /** A person (by did:key or ap:// id) and a page of their posts. */

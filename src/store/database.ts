@@ -54,6 +54,25 @@ export function openDatabase(path: string, migrations: readonly Migration[] = MI
 }
 
 /**
+ * A second, read-only connection to a database another connection keeps up
+ * to date: WAL lets it read the last commit while that one writes, so reads
+ * on another thread never wait for the writer's work (or its event loop).
+ */
+export function openReader(path: string): Db {
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (e) {
+    throw new KithError('io', `cannot open the database at ${path} for reading: ${(e as Error).message}`);
+  }
+  guardWrites(db, path);
+  db.pragma('busy_timeout = 5000');
+  // Search reads call them, as the writer's triggers do.
+  registerSearchFunctions(db);
+  return db;
+}
+
+/**
  * The store holds private posts' keys, device sessions and settings: only
  * its owner may read it. A new database file is made 0600 before SQLite
  * writes anything to it (an empty file is a new database to SQLite), and one

@@ -1,4 +1,4 @@
-import { openDatabase, type Db } from './database.js';
+import { openDatabase, openReader, type Db } from './database.js';
 import { ObjectTable } from './objects.js';
 import { AuthorityTable } from './authority.js';
 import { KeyTable, RefusalCounter, SettingsTable } from './settings.js';
@@ -67,6 +67,11 @@ export class Store {
 
   static open(path: string): Store {
     return new Store(openDatabase(path));
+  }
+
+  /** The same tables over a read-only connection (see openReader): what they write fails with SQLITE_READONLY. */
+  static openReader(path: string): Store {
+    return new Store(openReader(path));
   }
 
   /** Runs fn in one write transaction: all of it lands, or none. */
