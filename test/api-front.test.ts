@@ -50,10 +50,12 @@ test('reads are answered while the main thread is blocked; what changes waits fo
     const flag = new SharedArrayBuffer(4);
     const worker = new Worker(ASKER, { eval: true, workerData: { base: server.url, token: paired.body.token, flag } });
     asker.worker = worker;
-    const answered = new Promise<{ timeline: { code: number; body: any }; statusBeforeTimeline: boolean; status: { code: number; body: any } }>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
+    const answered = new Promise<{ timeline: { code: number; body: any }; statusBeforeTimeline: boolean; status: { code: number; body: any } }>(
+      (resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      },
+    );
     worker.postMessage('go');
     // Blocks this thread (the node's main thread: its network, its owner API) until the timeline is answered.
     const woke = Atomics.wait(new Int32Array(flag), 0, 0, 60_000);

@@ -36,10 +36,23 @@ const SYNC_EVERY_MS = 250;
  * when the sync says it is done, instead of having each pushed at them.
  */
 const MAX_LIVE_POSTS = 20;
+/**
+ * A scope whose sync said nothing for this long is not taken to be syncing
+ * any more (a sync that failed sends no last word), and its posts go out live again.
+ */
+const SYNC_QUIET_MS = 60_000;
 
 export class EventHub {
   private readonly clients = new Set<Client>();
   private readonly lastSync = new Map<string, number>();
+  /**
+   * Scopes a sync is bringing in, and when it last said how far it got. Their
+   * posts are not sent one by one: a sync stores them a slice at a time, and
+   * thousands of live posts would each be laid out by every open app (a phone
+   * spun for minutes). The app reads the timeline a page at a time when the
+   * sync says it is done.
+   */
+  private readonly syncing = new Map<string, number>();
   private readonly stops: (() => void)[] = [];
 
   constructor(
@@ -55,12 +68,14 @@ export class EventHub {
   attach(network: Network): void {
     const onProgress = (p: { scope: string; peer: string; phase: string; received: number; needed: number }): void => {
       const now = Date.now();
+      this.syncing.set(p.scope, now);
       if (now - (this.lastSync.get(p.scope) ?? 0) < SYNC_EVERY_MS) return;
       this.lastSync.set(p.scope, now);
       this.broadcast('sync', { active: true, scope: p.scope, peer: p.peer, phase: p.phase, received: p.received, needed: p.needed });
     };
     const onSynced = (s: { scope: string; peer: string; result?: { received: number; needed: number } }): void => {
       this.lastSync.delete(s.scope);
+      this.syncing.delete(s.scope);
       this.broadcast('sync', {
         active: false,
         scope: s.scope,
@@ -150,7 +165,9 @@ export class EventHub {
       const stored = this.node.store.objects.byDigest(r.digest);
       return stored && views.post(stored);
     };
-    const timeline = records.filter((r) => r.scope === own || this.node.store.follows.get(r.owner) !== undefined);
+    const now = Date.now();
+    const live = (scope: string) => now - (this.syncing.get(scope) ?? 0) >= SYNC_QUIET_MS;
+    const timeline = records.filter((r) => live(r.scope) && (r.scope === own || this.node.store.follows.get(r.owner) !== undefined));
     for (const r of timeline.length <= MAX_LIVE_POSTS ? timeline : []) {
       const post = postOf(r);
       if (post) this.broadcast('post', post);

@@ -9,7 +9,7 @@
  */
 
 /** Objects handled between two turns of the event loop. */
-export const WORK_SLICE = 64;
+export const WORK_SLICE = 16;
 
 /** Resolves on the next turn of the event loop, after the I/O that waits. */
 export function nextTurn(): Promise<void> {
