@@ -5,6 +5,7 @@ import { didFromPublicKey } from '../src/core/didkey.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
 import { signDocument } from '../src/core/proof.js';
 import type { Did } from '../src/core/types.js';
+import { outboxId } from '../src/core/apid.js';
 import { OPENAPI } from '../src/api/openapi.js';
 import { PUBLIC_ROUTES } from '../src/api/owner-auth.js';
 import { readdirSync } from 'node:fs';
@@ -410,9 +411,26 @@ test('two nodes: follow a person, see their reply as a notification, block them 
   try {
     const bDevice = await pairDevice(homeB, nodeB.info.api, 'B laptop');
     const mine = await device.call('POST', '/api/posts', { text: 'anyone there?' });
+    // Enough that a sync checks them in parallel and stores them in slices (node/next-turn.ts) smaller than the live limit.
+    for (let i = 0; i < 80; i++) await bDevice.call('POST', '/api/posts', { text: `from B's archive, ${i}` });
     await bDevice.call('POST', '/api/posts', { text: 'hello from B' });
+    // A's open app: a sync's posts are not sent to it one by one; it reads them when the sync is done.
+    const events = await fetch(`${base}/api/events`, { headers: { authorization: `Bearer ${device.token}` } });
+    const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let stream = '';
+    const until = async (seen: (text: string) => boolean, what: string): Promise<void> => {
+      while (!seen(stream)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`the event stream ended before ${what}: ${stream.slice(-500)}`);
+        stream += value;
+      }
+    };
     const followed = await device.call('POST', '/api/follows', { target: nodeB.info.addresses[0] });
     assert.equal(followed.status, 200, JSON.stringify(followed.body));
+    assert.ok(followed.body.received >= 81, `the follow synced B's posts (${followed.body.received})`);
+    const doneWord = `event: sync\ndata: {"active":false,"scope":${JSON.stringify(outboxId(b.did))}`;
+    await until((text) => text.includes(doneWord), "the sync's last word");
+    assert.equal((stream.match(/event: post\n/g) ?? []).length, 0, 'no post of the sync was sent live');
     assert.equal(followed.body.person.did, b.did);
     assert.equal(followed.body.person.following, true);
     assert.equal(followed.body.person.found, true);
@@ -423,6 +441,9 @@ test('two nodes: follow a person, see their reply as a notification, block them 
     );
 
     await bDevice.call('POST', '/api/posts', { text: 'yes, me', inReplyTo: mine.body.post.id });
+    // Once the sync is done, B's new posts arrive live again.
+    await until((text) => /event: post\ndata: .*yes, me/.test(text), 'the live reply');
+    await reader.cancel();
     const n = await eventually(
       'a reply notification',
       () => device.call('GET', '/api/notifications'),
