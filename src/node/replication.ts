@@ -3,11 +3,24 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { KithError, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
-import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
+import { CHECKPOINT_REFUSALS_KEPT, CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
 import type { Did } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
-import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
+import {
+  SYNC_PROTOCOL,
+  serveSync,
+  syncScope,
+  type CheckpointUse,
+  type IngestOutcome,
+  type SyncClientOptions,
+  type SyncLimits,
+  type SyncProgress,
+  type SyncResult,
+} from '../net/sync.js';
+import type { Ingested } from '../store/ingest.js';
+import { Checkpointing } from './checkpointing.js';
+import { admitExamined } from './verify-pool.js';
 import type { KithNode } from './kith-node.js';
 import type { Discovery } from './discovery.js';
 import { whoAnswersFor, type PeerDiscipline } from './peer-discipline.js';
@@ -47,6 +60,9 @@ export class Replication {
   private readonly progress = new Map<string, ScopeSyncProgress>();
   /** Syncs cut short with peers still connected, by peer: how often in a row, and the timer of the next try. */
   private readonly unfinished = new Map<string, { failures: number; timer: NodeJS.Timeout }>();
+  private readonly checkpointing: Checkpointing;
+  /** Peer and scope pairs whose checkpoint was refused: the next sync of them checks every proof, so a stale one cannot stall it. */
+  private readonly checkpointRefused = new Set<string>();
 
   constructor(
     private readonly node: KithNode,
@@ -56,7 +72,9 @@ export class Replication {
     private readonly discipline: PeerDiscipline,
     private readonly discovery: Discovery,
     private readonly hooks: ReplicationHooks,
-  ) {}
+  ) {
+    this.checkpointing = new Checkpointing(node, log);
+  }
 
   async start(): Promise<void> {
     await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection));
@@ -89,7 +107,13 @@ export class Replication {
     }
     const frames = frameStream(stream);
     const serves = new Set(this.node.scopes());
-    serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.limits, stillValid: (o) => this.node.ingestor.stillValid(o) })
+    serveSync(frames, {
+      store: this.node.store,
+      serves: (s) => serves.has(s),
+      limits: this.limits,
+      stillValid: (o) => this.node.ingestor.stillValid(o),
+      checkpoint: (s) => this.checkpointing.offer(s),
+    })
       .then((r) => {
         if (r.sent > 0) this.log.info(`served ${r.sent} object(s) of ${r.scopes.length} scope(s) to ${peer.toString()}`);
       })
@@ -198,6 +222,7 @@ export class Replication {
         out.push(summary);
       } catch (e) {
         out.push({ peer: who, scope, ok: false, error: reasonOf(e), ...(e instanceof KithError ? { code: e.code } : {}) });
+        if (e instanceof KithError && CHECKPOINT_REFUSALS.has(e.code)) this.refusedCheckpoint(`${who} ${scope}`);
         // The peer does not keep this scope: ask about the next one on the same stream.
         if (e instanceof KithError && e.code === 'not-found') continue;
         this.discipline.blame(peer, e, () => frames.reset('protocol violation'));
@@ -211,13 +236,46 @@ export class Replication {
     return out;
   }
 
+  private refusedCheckpoint(key: string): void {
+    if (this.checkpointRefused.size >= CHECKPOINT_REFUSALS_KEPT) this.checkpointRefused.delete(this.checkpointRefused.values().next().value as string);
+    this.checkpointRefused.add(key);
+  }
+
+  private checkpointUse(peer: string, scope: string): CheckpointUse | undefined {
+    if (this.checkpointRefused.delete(`${peer} ${scope}`)) return undefined;
+    const pool = this.node.pool;
+    return {
+      authorize: (cp) => this.checkpointing.authorize(cp),
+      examineCovered: (bodies, digests) => pool.examine(bodies, digests),
+      admitCovered: async (examined, bodies) => this.outcome(peer, scope, bodies, await admitExamined(this.node.ingestor, examined, scope)),
+      keep: (cp) => {
+        if (this.node.store.checkpoints.keep(cp)) this.log.info(`keeping the checkpoint of ${short(scope)} from ${short(peer)}: ${cp.count} item(s)`);
+      },
+    };
+  }
+
   private clientOptions(peer: string, scope: string): SyncClientOptions {
     let lastLog = 0;
+    const checkpoints = this.checkpointUse(peer, scope);
     return {
       store: this.node.store,
       limits: this.limits,
-      ingest: async (bodies) => {
-        const results = await this.node.ingestMany(bodies, { scope });
+      ...(checkpoints ? { checkpoints } : {}),
+      ingest: async (bodies) => this.outcome(peer, scope, bodies, await this.node.ingestMany(bodies, { scope })),
+      onProgress: (p) => {
+        const progress = { ...p, peer, scope };
+        this.progress.set(scope, progress);
+        this.hooks.progress(progress);
+        if (p.phase === 'fetching' && Date.now() - lastLog > PROGRESS_LOG_INTERVAL_MS) {
+          lastLog = Date.now();
+          this.log.info(`syncing ${short(scope)} from ${short(peer)}: ${p.received}/${p.needed}`);
+        }
+      },
+    };
+  }
+
+  /** What ingesting a peer's objects came to, and whom the refusals are held against. */
+  private async outcome(peer: string, scope: string, bodies: string[], results: (Ingested | KithError)[]): Promise<IngestOutcome> {
         let stored = 0;
         let refused = 0;
         let firstError: KithError | undefined;
@@ -250,16 +308,9 @@ export class Replication {
           );
         }
         return firstError ? { stored, refused, firstError } : { stored, refused };
-      },
-      onProgress: (p) => {
-        const progress = { ...p, peer, scope };
-        this.progress.set(scope, progress);
-        this.hooks.progress(progress);
-        if (p.phase === 'fetching' && Date.now() - lastLog > PROGRESS_LOG_INTERVAL_MS) {
-          lastLog = Date.now();
-          this.log.info(`syncing ${short(scope)} from ${short(peer)}: ${p.received}/${p.needed}`);
-        }
-      },
-    };
   }
 }
+
+/** Refusals of a peer's checkpoint (forged, not matching, signed by a key that may not): the next try does without it. */
+const CHECKPOINT_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad-signature', 'conflict', 'revoked', 'unauthorized', 'expired', 'malformed']);
+
