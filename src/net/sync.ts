@@ -32,6 +32,8 @@ import {
  *                                   the body is its latest checkpoint of the scope, if asked and held
  *   client → RECONCILE m0           range-based set reconciliation rounds
  *   server → RECONCILE r0   …       until the client has nothing more to ask
+ *   client → TIMES ids              with a checkpoint: the times of what it lacks, to check its hash first
+ *   server → TIMES times
  *   client → WANT ids               up to WANT_BATCH digests at a time
  *   server → OBJECTS …, END         signed objects, packed many to a frame, then END
  *   client → END                    done with this scope; a HELLO may follow, or the end of the stream
@@ -59,6 +61,13 @@ const enum SyncFrame {
   Objects = 4,
   End = 5,
   Error = 6,
+  /**
+   * Asked with digests as WANT is; answered with each one's time (ms, a
+   * big-endian float64; NaN when not held), so a client can check a
+   * checkpoint's hash before it fetches anything. Only a client that was
+   * offered a checkpoint asks, and only a server that offers them answers.
+   */
+  Times = 7,
 }
 
 export interface SyncLimits {
@@ -243,6 +252,13 @@ async function serveScope(frames: Frames, scope: string, store: Store, limits: S
         await frames.writeFrame(frame(SyncFrame.End));
         break;
       }
+      case SyncFrame.Times: {
+        const ids = splitIds(body);
+        const times = new DataView(new ArrayBuffer(ids.length * 8));
+        ids.forEach((id, i) => times.setFloat64(i * 8, store.objects.servable(id)?.created ?? NaN));
+        await frames.writeFrame(frame(SyncFrame.Times, new Uint8Array(times.buffer)));
+        break;
+      }
       case SyncFrame.End:
         return sent;
       default:
@@ -345,7 +361,18 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   const fetchStart = performance.now();
   const useCheckpoint = cp !== undefined && opts.checkpoints !== undefined && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED;
   const fetched = useCheckpoint
-    ? await fetchCovered({ cp, use: opts.checkpoints, held: index, need, batch: WANT_BATCH, fetch, ingest: opts.ingest, onProgress: opts.onProgress })
+    ? await fetchCovered({
+        cp,
+        use: opts.checkpoints,
+        held: index,
+        need,
+        batch: WANT_BATCH,
+        depth: SYNC_INGEST_DEPTH,
+        fetch,
+        times: (ids) => listTimes(frames, ids, limits),
+        ingest: opts.ingest,
+        onProgress: opts.onProgress,
+      })
     : await fetchEach(need, fetch, opts);
   const fetchMs = performance.now() - fetchStart;
   await frames.writeFrame(frame(SyncFrame.End));
@@ -397,6 +424,15 @@ async function fetchObjects(frames: Frames, ids: Uint8Array[], limits: SyncLimit
     }
   }
   return { bodies, digests };
+}
+
+/** The times of `ids` as the peer holds them (NaN for one it does not). */
+async function listTimes(frames: Frames, ids: Uint8Array[], limits: SyncLimits): Promise<Float64Array> {
+  await frames.writeFrame(frame(SyncFrame.Times, concatIds(ids)));
+  const f = await read(frames, ids.length * 8, limits, 'times');
+  if (f.type !== SyncFrame.Times || f.body.length !== ids.length * 8) fail('malformed', `expected the times of ${ids.length} object(s)`);
+  const view = new DataView(f.body.buffer, f.body.byteOffset, f.body.byteLength);
+  return Float64Array.from({ length: ids.length }, (_, i) => view.getFloat64(i * 8));
 }
 
 /** Fetches and ingests without a checkpoint: every proof checked, batch by batch. */
