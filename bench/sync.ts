@@ -1,5 +1,5 @@
 /**
- * npm run bench -- sync [--posts N] [--items M] [--diff D] [--initial-only] [--json]
+ * npm run bench -- sync [--posts N] [--items M] [--diff D] [--initial-only] [--compare] [--json]
  *
  * Two real nodes (libp2p on 127.0.0.1, each with its own SQLite store; the
  * source runs as its own `kith start` process, the follower in this one so
@@ -40,6 +40,8 @@ const ITEMS = argValue(args, '--items', 1_000_000);
 const DIFF = argValue(args, '--diff', 100);
 /** Only the initial sync (for profiling it). */
 const INITIAL_ONLY = args.includes('--initial-only');
+/** Also the initial sync without a checkpoint, as before checkpoints. */
+const COMPARE = args.includes('--compare');
 const progress = progressLine(json);
 const say = (line: string) => {
   if (!json) {
@@ -116,13 +118,17 @@ async function syncPair(sourceHome: string, follower: KithNode, scope: string): 
   }
 }
 
-async function initialSync() {
-  // The posts are the source node's own: its node signs the checkpoint of their scope.
+async function initialSync(withCheckpoint: boolean) {
+  // With a checkpoint, the posts are the source node's own: its node signs the checkpoint of their scope.
+  // Without, they are another person's, which the source keeps as a follower that holds no checkpoint of them.
   const sourceHome = home();
   const source = KithNode.init(sourceHome).node;
-  const did = source.did;
+  const key = generateKeyPair();
+  const did = withCheckpoint ? source.did : didFromPublicKey(key.publicKey);
   const scope = outboxId(did);
-  const posts = signedPosts((doc) => source.sign(doc), did, POSTS, Date.now() - POSTS * 1000, 'post');
+  if (!withCheckpoint) source.follow(did);
+  const sign = withCheckpoint ? (doc: JsonObject) => source.sign(doc) : (doc: JsonObject) => signDocument(doc, key);
+  const posts = signedPosts(sign, did, POSTS, Date.now() - POSTS * 1000, 'post');
   const stored = await source.ingestMany(posts, { scope, onProgress: (d, t) => progress(`loading the source node: ${d}/${t}`) });
   if (stored.some((r) => r instanceof KithError)) throw new Error('the source refused a prepared post');
   source.close();
@@ -222,7 +228,7 @@ try {
   const rawAll = await rawVerifyRateOnThreads(s);
   say(`sync benchmark: two nodes on 127.0.0.1`);
   say(`  raw Ed25519 verify            ${Math.round(raw1).toString().padStart(8)} /s on 1 thread, ${Math.round(rawAll)} /s on every thread`);
-  const init = await initialSync();
+  const init = await initialSync(true);
   say(
     `  initial sync of ${init.posts} posts  ${Math.round(init.perSec).toString().padStart(8)} /s   ` +
       `${(init.perSec / raw1).toFixed(2)}x the raw 1-thread verify rate (${Math.round(raw1)} /s), ${((init.perSec / rawAll) * 100).toFixed(0)}% of raw all-thread; ` +
@@ -232,6 +238,13 @@ try {
     `    with a checkpoint of ${init.checkpointCount} item(s): ${init.proofsChecked} proof(s) checked one by one for ${init.objects} object(s); ` +
       `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s storing after the last byte`,
   );
+  const plain = COMPARE ? await initialSync(false) : undefined;
+  if (plain) {
+    say(
+      `  the same without a checkpoint   ${Math.round(plain.perSec).toString().padStart(8)} /s   ${(plain.perSec / raw1).toFixed(2)}x the raw 1-thread verify rate; ` +
+        `${plain.proofsChecked} proofs checked; the checkpoint made it ${(init.perSec / plain.perSec).toFixed(2)}x as fast`,
+    );
+  }
   const big = INITIAL_ONLY ? undefined : await reconcileLarge();
   if (big) say(
     `  reconcile ${big.items} items, ${big.diff} differ: ${big.rounds} round trip(s), ${(big.reconcileBytes / 1000).toFixed(1)} KB to reconcile ` +
@@ -240,7 +253,10 @@ try {
   );
   if (json) {
     const initialSync = { ...init, timesRawVerify: Number((init.perSec / raw1).toFixed(2)) };
-    console.log(JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync, reconcile: big }));
+    const withoutCheckpoint = plain && { ...plain, timesRawVerify: Number((plain.perSec / raw1).toFixed(2)) };
+    console.log(
+      JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync, withoutCheckpoint, reconcile: big }),
+    );
   }
 } finally {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
