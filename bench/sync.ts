@@ -246,11 +246,12 @@ try {
     );
   }
   const big = INITIAL_ONLY ? undefined : await reconcileLarge();
-  if (big) say(
-    `  reconcile ${big.items} items, ${big.diff} differ: ${big.rounds} round trip(s), ${(big.reconcileBytes / 1000).toFixed(1)} KB to reconcile ` +
-      `(${(big.totalBytes / 1000).toFixed(1)} KB with the ${big.diff / 2} objects fetched), ${(big.ms / 1000).toFixed(2)} s; ` +
-      `index of the scope built in ${(big.indexMs / 1000).toFixed(2)} s`,
-  );
+  if (big)
+    say(
+      `  reconcile ${big.items} items, ${big.diff} differ: ${big.rounds} round trip(s), ${(big.reconcileBytes / 1000).toFixed(1)} KB to reconcile ` +
+        `(${(big.totalBytes / 1000).toFixed(1)} KB with the ${big.diff / 2} objects fetched), ${(big.ms / 1000).toFixed(2)} s; ` +
+        `index of the scope built in ${(big.indexMs / 1000).toFixed(2)} s`,
+    );
   if (json) {
     const initialSync = { ...init, timesRawVerify: Number((init.perSec / raw1).toFixed(2)) };
     const withoutCheckpoint = plain && { ...plain, timesRawVerify: Number((plain.perSec / raw1).toFixed(2)) };

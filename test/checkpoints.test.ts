@@ -55,7 +55,7 @@ async function ingestAll(node: KithNode, bodies: string[], scope?: string): Prom
   assert.equal(refused, undefined, `every prepared object is accepted: ${(refused as KithError | undefined)?.message}`);
 }
 
-test('a follower syncing 20,000 posts with a checkpoint checks proofs only past it, and ends with the author\'s set', { timeout: 120_000 }, async (t) => {
+test("a follower syncing 20,000 posts with a checkpoint checks proofs only past it, and ends with the author's set", { timeout: 120_000 }, async (t) => {
   const homes = [tempDir('kith-cp-a-'), tempDir('kith-cp-b-')];
   const [a, b] = homes.map((h) => KithNode.init(h).node) as [KithNode, KithNode];
   const nets: Network[] = [];
@@ -99,7 +99,7 @@ test('a follower syncing 20,000 posts with a checkpoint checks proofs only past 
     assert.equal(r.stored, total);
     assert.equal(r.refused, 0);
     assert.equal(r.proofsChecked, total - 19_801, 'proofs were checked only for the objects past the checkpoint');
-    assert.deepEqual(digestsOf(b, scope), digestsOf(a, scope), 'the follower holds exactly the author\'s set');
+    assert.deepEqual(digestsOf(b, scope), digestsOf(a, scope), "the follower holds exactly the author's set");
     assert.equal(b.store.checkpoints.latest(scope)?.count, 19_801, 'the follower keeps the checkpoint to serve on');
   } finally {
     await Promise.all(nets.map((n) => n.stop()));

@@ -175,7 +175,14 @@ export function checkAgainst(cp: Checkpoint, held: HeldItems, received: ScopeIte
   const heldFirst = () => r >= received.length || (h < heldCovered && compareItems({ created: held.createdAt(h), digest: held.digestAt(h) }, received[r]!) < 0);
   const order: ScopeItem[] = new Array(counted);
   for (let i = 0; i < counted; i++) order[i] = heldFirst() ? { created: held.createdAt(h), digest: held.digestAt(h++) } : received[r++]!;
-  if (checkpointHash(counted, (i) => order[i]!.created, (i) => order[i]!.digest) !== cp.hash) fail('conflict', mismatchReason(cp, counted));
+  if (
+    checkpointHash(
+      counted,
+      (i) => order[i]!.created,
+      (i) => order[i]!.digest,
+    ) !== cp.hash
+  )
+    fail('conflict', mismatchReason(cp, counted));
 }
 
 /** Why a hash over what a follower holds and received does not match, in words a person can act on. */

@@ -95,7 +95,9 @@ export async function fetchCovered(f: CoveredFetch): Promise<FetchOutcome> {
           await previous;
           // Certificates and revocations past the checkpoint first, so objects signed under them pass.
           const other = rest.length > 0 ? await f.ingest(rest) : { stored: 0, refused: 0 };
-          const listed = e.map((x, j) => (x instanceof KithError || x.kind !== 'object' || x.record.created === covered.get(mine.digests[j]!) ? x : wrongTime(x.record.id)));
+          const listed = e.map((x, j) =>
+            x instanceof KithError || x.kind !== 'object' || x.record.created === covered.get(mine.digests[j]!) ? x : wrongTime(x.record.id),
+          );
           const own = await f.use.admitCovered(listed, mine.bodies);
           stored += other.stored + own.stored;
           refused += other.refused + own.refused;

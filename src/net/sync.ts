@@ -359,7 +359,8 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   const reconcileBytes = frames.bytesRead - bytesIn0 + frames.bytesWritten - bytesOut0;
   const fetch = (ids: Uint8Array[]) => fetchObjects(frames, ids, limits);
   const fetchStart = performance.now();
-  const useCheckpoint = cp !== undefined && opts.checkpoints !== undefined && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED;
+  const useCheckpoint =
+    cp !== undefined && opts.checkpoints !== undefined && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED;
   const fetched = useCheckpoint
     ? await fetchCovered({
         cp,

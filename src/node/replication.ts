@@ -3,7 +3,14 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { KithError, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
-import { CHECKPOINT_REFUSALS_KEPT, CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
+import {
+  CHECKPOINT_REFUSALS_KEPT,
+  CONTACT_SYNC_DELAY_MS,
+  PROGRESS_LOG_INTERVAL_MS,
+  RESUME_SYNC_MAX_MS,
+  RESUME_SYNC_MIN_MS,
+  SYNC_DIAL_TIMEOUT_MS,
+} from '../core/constants.js';
 import type { Did } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
@@ -276,41 +283,40 @@ export class Replication {
 
   /** What ingesting a peer's objects came to, and whom the refusals are held against. */
   private async outcome(peer: string, scope: string, bodies: string[], results: (Ingested | KithError)[]): Promise<IngestOutcome> {
-        let stored = 0;
-        let refused = 0;
-        let firstError: KithError | undefined;
-        const authors: { owner: Did; reason: string; count: number }[] = [];
-        const ingestor = this.node.ingestor;
-        let judged = 0;
-        for (const [i, r] of results.entries()) {
-          if (r instanceof KithError) {
-            refused++;
-            // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
-            // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
-            // judging the rest (a proof checked again for each) changes nothing.
-            if (firstError !== undefined) continue;
-            if (++judged % WORK_SLICE === 0) await nextTurn();
-            const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
-            if (blame.who === 'sender') firstError ??= r;
-            else if (blame.who === 'author') {
-              const seen = authors.find((a) => a.owner === blame.owner);
-              if (seen) seen.count++;
-              else authors.push({ owner: blame.owner, reason: r.message, count: 1 });
-            }
-          } else if (r.status === 'stored') {
-            stored++;
-            this.hooks.stored(r.owner, bodies[i]!);
-          }
+    let stored = 0;
+    let refused = 0;
+    let firstError: KithError | undefined;
+    const authors: { owner: Did; reason: string; count: number }[] = [];
+    const ingestor = this.node.ingestor;
+    let judged = 0;
+    for (const [i, r] of results.entries()) {
+      if (r instanceof KithError) {
+        refused++;
+        // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
+        // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
+        // judging the rest (a proof checked again for each) changes nothing.
+        if (firstError !== undefined) continue;
+        if (++judged % WORK_SLICE === 0) await nextTurn();
+        const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
+        if (blame.who === 'sender') firstError ??= r;
+        else if (blame.who === 'author') {
+          const seen = authors.find((a) => a.owner === blame.owner);
+          if (seen) seen.count++;
+          else authors.push({ owner: blame.owner, reason: r.message, count: 1 });
         }
-        for (const a of authors) {
-          this.log.warn(
-            `refused ${a.count} object(s) of ${short(a.owner)} from ${short(peer)}, as their author signed them (not held against the peer): ${a.reason}`,
-          );
-        }
-        return firstError ? { stored, refused, firstError } : { stored, refused };
+      } else if (r.status === 'stored') {
+        stored++;
+        this.hooks.stored(r.owner, bodies[i]!);
+      }
+    }
+    for (const a of authors) {
+      this.log.warn(
+        `refused ${a.count} object(s) of ${short(a.owner)} from ${short(peer)}, as their author signed them (not held against the peer): ${a.reason}`,
+      );
+    }
+    return firstError ? { stored, refused, firstError } : { stored, refused };
   }
 }
 
 /** Refusals of a peer's checkpoint (forged, not matching, signed by a key that may not): the next try does without it. */
 const CHECKPOINT_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad-signature', 'conflict', 'revoked', 'unauthorized', 'expired', 'malformed']);
-
