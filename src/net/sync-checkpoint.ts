@@ -14,6 +14,22 @@ import type { CheckpointUse, IngestOutcome, SyncProgress } from './sync.js';
  * not by its proof; the rest (past the checkpoint) by their proofs.
  */
 
+/**
+ * A checkpoint refused (forged, a wrong hash, one that leaves out what this
+ * node holds, its signer not allowed): the scope's sync ends cleanly with it,
+ * before anything was fetched, and the stream stays usable for the next scope.
+ */
+export class CheckpointRefusal extends KithError {}
+
+/** Runs a check of a checkpoint, its refusal marked as one. */
+export function checkpointCheck<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    throw e instanceof KithError && !(e instanceof CheckpointRefusal) ? new CheckpointRefusal(e.code, e.message) : e;
+  }
+}
+
 /** Objects as fetched, with the digests they were checked against. */
 export interface Fetched {
   readonly bodies: string[];
@@ -60,7 +76,7 @@ export async function fetchCovered(f: CoveredFetch): Promise<FetchOutcome> {
     f.onProgress?.({ phase: 'reconciling', received: 0, needed: f.need.length });
   }
   // Before anything is fetched: the covered range must be exactly what the author signed.
-  checkAgainst(f.cp, f.held, inRange);
+  checkpointCheck(() => checkAgainst(f.cp, f.held, inRange));
 
   let received = 0;
   let stored = 0;

@@ -8,7 +8,8 @@ import { joinBytes, sha256Hex } from '../core/bytes.js';
 import { parseCheckpoint, type Checkpoint } from '../core/checkpoint.js';
 import type { Examined } from '../core/examine.js';
 import type { Digest } from '../core/types.js';
-import { fetchCovered, type Fetched, type FetchOutcome } from './sync-checkpoint.js';
+import { CheckpointRefusal, checkpointCheck, fetchCovered, type Fetched, type FetchOutcome } from './sync-checkpoint.js';
+export { CheckpointRefusal } from './sync-checkpoint.js';
 import {
   SYNC_INGEST_DEPTH,
   SYNC_MAX_HELLO_BYTES,
@@ -338,7 +339,8 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   await frames.writeFrame(json(SyncFrame.Hello, { v: 1, scope, ...(opts.checkpoints ? { checkpoint: true } : {}) }));
   const ack = await read(frames, SYNC_MAX_HELLO_BYTES, limits, 'the answer to our hello');
   if (ack.type !== SyncFrame.Hello) fail('malformed', 'expected HELLO or ERROR in answer to our hello');
-  const cp = ack.body.length > 0 && opts.checkpoints ? acceptCheckpoint(ack.body, scope, opts.checkpoints) : undefined;
+  const use = opts.checkpoints;
+  const cp = ack.body.length > 0 && use ? await endIfRefused(frames, () => acceptCheckpoint(ack.body, scope, use)) : undefined;
   const index = opts.store.scopeIndexes.index(scope);
   const reconciler = new Reconciler(index, {}, limits.reconcile);
   let msg: Uint8Array | null = reconciler.initiate();
@@ -359,21 +361,21 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   const reconcileBytes = frames.bytesRead - bytesIn0 + frames.bytesWritten - bytesOut0;
   const fetch = (ids: Uint8Array[]) => fetchObjects(frames, ids, limits);
   const fetchStart = performance.now();
-  const useCheckpoint =
-    cp !== undefined && opts.checkpoints !== undefined && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED;
-  const fetched = useCheckpoint
-    ? await fetchCovered({
-        cp,
-        use: opts.checkpoints,
-        held: index,
-        need,
-        batch: WANT_BATCH,
-        depth: SYNC_INGEST_DEPTH,
-        fetch,
-        times: (ids) => listTimes(frames, ids, limits),
-        ingest: opts.ingest,
-        onProgress: opts.onProgress,
-      })
+  const covering = cp && use && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED ? { cp, use } : undefined;
+  const fetched = covering
+    ? await endIfRefused(frames, () =>
+        fetchCovered({
+          ...covering,
+          held: index,
+          need,
+          batch: WANT_BATCH,
+          depth: SYNC_INGEST_DEPTH,
+          fetch,
+          times: (ids) => listTimes(frames, ids, limits),
+          ingest: opts.ingest,
+          onProgress: opts.onProgress,
+        }),
+      )
     : await fetchEach(need, fetch, opts);
   const fetchMs = performance.now() - fetchStart;
   await frames.writeFrame(frame(SyncFrame.End));
@@ -395,15 +397,27 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     fetchMs: Math.round(fetchMs),
     waitedForIngestMs: Math.round(fetched.waitedForIngestMs),
     proofsChecked: fetched.proofsChecked,
-    ...(useCheckpoint ? { checkpointCount: cp.count } : {}),
+    ...(covering ? { checkpointCount: covering.cp.count } : {}),
   };
 }
 
 /** A checkpoint the peer offered: its signature checked, and its signer's authority if this node can tell yet (if not, it is not used). */
 function acceptCheckpoint(body: Uint8Array, scope: string, use: CheckpointUse): Checkpoint | undefined {
-  const cp = parseCheckpoint(Buffer.from(body).toString('utf8'));
-  if (cp.scope !== scope) fail('malformed', `the peer offered a checkpoint of ${cp.scope} for ${scope}`);
-  return use.authorize(cp) ? cp : undefined;
+  return checkpointCheck(() => {
+    const cp = parseCheckpoint(Buffer.from(body).toString('utf8'));
+    if (cp.scope !== scope) fail('malformed', `the peer offered a checkpoint of ${cp.scope} for ${scope}`);
+    return use.authorize(cp) ? cp : undefined;
+  });
+}
+
+/** Ends the scope (the stream stays usable) when its checkpoint is refused; anything else passes as it is. */
+async function endIfRefused<T>(frames: Frames, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof CheckpointRefusal) await frames.writeFrame(frame(SyncFrame.End));
+    throw e;
+  }
 }
 
 /** Asks for `ids` and returns what the peer sent, each object checked to be one asked for, byte for byte. */

@@ -1,6 +1,6 @@
 import { nextTurn, WORK_SLICE } from './next-turn.js';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { KithError, type ErrorCode } from '../core/errors.js';
+import { KithError, isPeerFault, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
 import {
@@ -15,6 +15,7 @@ import type { Did } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
 import {
+  CheckpointRefusal,
   SYNC_PROTOCOL,
   serveSync,
   syncScope,
@@ -229,9 +230,15 @@ export class Replication {
         out.push(summary);
       } catch (e) {
         out.push({ peer: who, scope, ok: false, error: reasonOf(e), ...(e instanceof KithError ? { code: e.code } : {}) });
-        if (e instanceof KithError && CHECKPOINT_REFUSALS.has(e.code)) this.refusedCheckpoint(`${who} ${scope}`);
         // The peer does not keep this scope: ask about the next one on the same stream.
         if (e instanceof KithError && e.code === 'not-found') continue;
+        if (e instanceof CheckpointRefusal) {
+          // The next try does without it. A peer may pass on in good faith what its author signed
+          // (a checkpoint that leaves out what reached us another way, say); only a forged one is its doing.
+          this.refusedCheckpoint(`${who} ${scope}`);
+          this.log.warn(`refused the checkpoint of ${short(scope)} from ${short(who)}: ${e.message}`);
+          if (!isPeerFault(e)) continue;
+        }
         this.discipline.blame(peer, e, () => frames.reset('protocol violation'));
         for (const rest of scopes.slice(out.length)) out.push({ peer: who, scope: rest, ok: false, error: 'not tried: the stream failed' });
         return out;
@@ -317,6 +324,3 @@ export class Replication {
     return firstError ? { stored, refused, firstError } : { stored, refused };
   }
 }
-
-/** Refusals of a peer's checkpoint (forged, not matching, signed by a key that may not): the next try does without it. */
-const CHECKPOINT_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['bad-signature', 'conflict', 'revoked', 'unauthorized', 'expired', 'malformed']);
