@@ -171,6 +171,8 @@ test('forged, wrong-hash, revoked-device and omitting checkpoints are refused wi
       assert.match(s.error ?? '', k.reason, k.name);
       assert.deepEqual(digestsOf(c, scope), before.digests, `${k.name}: nothing stored`);
       assert.equal(c.store.checkpoints.count(), before.checkpoints, `${k.name}: no checkpoint kept`);
+      const counted = c.store.refusals.list().find((x) => x.code === k.code);
+      assert.match(counted?.lastReason ?? '', k.reason, `${k.name}: the refusal is counted with its reason`);
     }
   } finally {
     await netC?.stop();

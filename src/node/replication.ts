@@ -236,6 +236,7 @@ export class Replication {
           // The next try does without it. A peer may pass on in good faith what its author signed
           // (a checkpoint that leaves out what reached us another way, say); only a forged one is its doing.
           this.refusedCheckpoint(`${who} ${scope}`);
+          this.node.store.refusals.record(e.code, e.message, Date.now());
           this.log.warn(`refused the checkpoint of ${short(scope)} from ${short(who)}: ${e.message}`);
           if (!isPeerFault(e)) continue;
         }
