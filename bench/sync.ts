@@ -236,7 +236,7 @@ try {
   );
   say(
     `    with a checkpoint of ${init.checkpointCount} item(s): ${init.proofsChecked} proof(s) checked one by one for ${init.objects} object(s); ` +
-      `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s storing after the last byte`,
+      `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s waiting for storing`,
   );
   const plain = COMPARE ? await initialSync(false) : undefined;
   if (plain) {

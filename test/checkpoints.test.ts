@@ -55,7 +55,7 @@ async function ingestAll(node: KithNode, bodies: string[], scope?: string): Prom
   assert.equal(refused, undefined, `every prepared object is accepted: ${(refused as KithError | undefined)?.message}`);
 }
 
-test("a follower syncing 20,000 posts with a checkpoint checks proofs only past it, and ends with the author's set", { timeout: 120_000 }, async (t) => {
+test("a follower syncing 20,000 posts with a checkpoint checks proofs only past it, and ends with the author's set", { timeout: 300_000 }, async (t) => {
   const homes = [tempDir('kith-cp-a-'), tempDir('kith-cp-b-')];
   const [a, b] = homes.map((h) => KithNode.init(h).node) as [KithNode, KithNode];
   const nets: Network[] = [];
