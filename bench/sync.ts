@@ -1,11 +1,13 @@
 /**
- * npm run bench -- sync [--posts N] [--items M] [--diff D] [--json]
+ * npm run bench -- sync [--posts N] [--items M] [--diff D] [--initial-only] [--compare] [--json]
  *
  * Two real nodes (libp2p on 127.0.0.1, each with its own SQLite store; the
  * source runs as its own `kith start` process, the follower in this one so
  * its sync can be timed from the inside):
- *  1. initial sync of N posts (default 100,000) from one to a new follower,
- *     next to the raw Ed25519 verify rate measured in the same run;
+ *  1. initial sync of N posts (default 100,000) from their author's node to a
+ *     new follower, with the author's signed checkpoint (signed by the author's
+ *     node when the follower asks), next to the raw Ed25519 verify rate of one
+ *     thread measured in the same run, and the ratio;
  *  2. reconciliation of two M-item sets (default 1,000,000) that differ by D
  *     (default 100): rounds, bytes and time. The M - D shared items are
  *     written straight into both stores (signing a million posts would take
@@ -21,13 +23,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { KithNode } from '../src/node/kith-node.js';
 import { Network, type SyncSummary } from '../src/node/network.js';
-import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
+import { generateKeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
 import { buildCreate, buildNote } from '../src/core/as2.js';
 import { outboxId } from '../src/core/apid.js';
 import { KithError } from '../src/core/errors.js';
-import type { ApId, Did, Digest } from '../src/core/types.js';
+import type { ApId, Did, Digest, JsonObject } from '../src/core/types.js';
 import { NODE_FLAGS } from '../test/node-process.js';
 import { samples, rawVerifyRate, rawVerifyRateOnThreads, progressLine, argValue } from './bounds.js';
 
@@ -36,6 +38,10 @@ const json = args.includes('--json');
 const POSTS = argValue(args, '--posts', 100_000);
 const ITEMS = argValue(args, '--items', 1_000_000);
 const DIFF = argValue(args, '--diff', 100);
+/** Only the initial sync (for profiling it). */
+const INITIAL_ONLY = args.includes('--initial-only');
+/** Also the initial sync without a checkpoint, as before checkpoints. */
+const COMPARE = args.includes('--compare');
 const progress = progressLine(json);
 const say = (line: string) => {
   if (!json) {
@@ -45,7 +51,8 @@ const say = (line: string) => {
 };
 
 const KITH = fileURLToPath(new URL('../../bin/kith.js', import.meta.url));
-const NET = { listenHost: '127.0.0.1', mdns: false, relayListen: false } as const;
+// The network options people run with (mDNS and relay on); only the listening address is pinned to loopback.
+const NET = { listenHost: '127.0.0.1' } as const;
 const dirs: string[] = [];
 function home(): string {
   const d = mkdtempSync(join(tmpdir(), 'kith-bench-sync-'));
@@ -53,12 +60,12 @@ function home(): string {
   return d;
 }
 
-function signedPosts(key: Ed25519KeyPair, did: Did, n: number, startMs: number, label: string): string[] {
+function signedPosts(sign: (doc: JsonObject) => JsonObject, did: Did, n: number, startMs: number, label: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const t = startMs + i * 1000;
     const text = `${label} ${i}: ${randomBytes(18).toString('base64')} and a few more words, as a post has.`;
-    out.push(JSON.stringify(signDocument(buildCreate(did, buildNote(did, { text }, t), t), key)));
+    out.push(JSON.stringify(sign(buildCreate(did, buildNote(did, { text }, t), t))));
     if (i % 2000 === 0) progress(`signing ${label}: ${i}/${n}`);
   }
   return out;
@@ -66,7 +73,7 @@ function signedPosts(key: Ed25519KeyPair, did: Did, n: number, startMs: number, 
 
 /** Runs the source node as its own process, as a peer's node would be, and returns its first address. */
 async function startSourceProcess(homeDir: string): Promise<{ address: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--api-port', '0', '--no-mdns', '--no-relay'], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--api-port', '0'], {
     env: { ...process.env, KITH_HOME: homeDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -111,14 +118,17 @@ async function syncPair(sourceHome: string, follower: KithNode, scope: string): 
   }
 }
 
-async function initialSync() {
-  const key = generateKeyPair();
-  const did = didFromPublicKey(key.publicKey);
-  const scope = outboxId(did);
-  const posts = signedPosts(key, did, POSTS, Date.now() - POSTS * 1000, 'post');
+async function initialSync(withCheckpoint: boolean) {
+  // With a checkpoint, the posts are the source node's own: its node signs the checkpoint of their scope.
+  // Without, they are another person's, which the source keeps as a follower that holds no checkpoint of them.
   const sourceHome = home();
   const source = KithNode.init(sourceHome).node;
-  source.follow(did);
+  const key = generateKeyPair();
+  const did = withCheckpoint ? source.did : didFromPublicKey(key.publicKey);
+  const scope = outboxId(did);
+  if (!withCheckpoint) source.follow(did);
+  const sign = withCheckpoint ? (doc: JsonObject) => source.sign(doc) : (doc: JsonObject) => signDocument(doc, key);
+  const posts = signedPosts(sign, did, POSTS, Date.now() - POSTS * 1000, 'post');
   const stored = await source.ingestMany(posts, { scope, onProgress: (d, t) => progress(`loading the source node: ${d}/${t}`) });
   if (stored.some((r) => r instanceof KithError)) throw new Error('the source refused a prepared post');
   source.close();
@@ -126,7 +136,8 @@ async function initialSync() {
   follower.follow(did);
   const { summary, ms } = await syncPair(sourceHome, follower, scope);
   const r = summary.result;
-  if (!summary.ok || !r || r.stored !== POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
+  // The author's actor (and its new version with the source's addresses, signed on start) come too.
+  if (!summary.ok || !r || r.stored < POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
   follower.close();
   return {
     posts: POSTS,
@@ -137,6 +148,9 @@ async function initialSync() {
     rounds: r.rounds,
     fetchMs: r.fetchMs,
     waitedForIngestMs: r.waitedForIngestMs,
+    objects: r.stored,
+    checkpointCount: r.checkpointCount ?? 0,
+    proofsChecked: r.proofsChecked,
   };
 }
 
@@ -214,20 +228,37 @@ try {
   const rawAll = await rawVerifyRateOnThreads(s);
   say(`sync benchmark: two nodes on 127.0.0.1`);
   say(`  raw Ed25519 verify            ${Math.round(raw1).toString().padStart(8)} /s on 1 thread, ${Math.round(rawAll)} /s on every thread`);
-  const init = await initialSync();
+  const init = await initialSync(true);
   say(
     `  initial sync of ${init.posts} posts  ${Math.round(init.perSec).toString().padStart(8)} /s   ` +
-      `${((init.perSec / raw1) * 100).toFixed(0)}% of raw 1-thread, ${((init.perSec / rawAll) * 100).toFixed(0)}% of raw all-thread; ` +
+      `${(init.perSec / raw1).toFixed(2)}x the raw 1-thread verify rate (${Math.round(raw1)} /s), ${((init.perSec / rawAll) * 100).toFixed(0)}% of raw all-thread; ` +
       `${(init.ms / 1000).toFixed(1)} s, ${(init.bytes / 1e6).toFixed(1)} MB, reconciled in ${init.rounds} round(s) and ${(init.reconcileBytes / 1000).toFixed(1)} KB`,
   );
-  const big = await reconcileLarge();
   say(
-    `  reconcile ${big.items} items, ${big.diff} differ: ${big.rounds} round trip(s), ${(big.reconcileBytes / 1000).toFixed(1)} KB to reconcile ` +
-      `(${(big.totalBytes / 1000).toFixed(1)} KB with the ${big.diff / 2} objects fetched), ${(big.ms / 1000).toFixed(2)} s; ` +
-      `index of the scope built in ${(big.indexMs / 1000).toFixed(2)} s`,
+    `    with a checkpoint of ${init.checkpointCount} item(s): ${init.proofsChecked} proof(s) checked one by one for ${init.objects} object(s); ` +
+      `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s waiting for storing`,
   );
-  if (json)
-    console.log(JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync: init, reconcile: big }));
+  const plain = COMPARE ? await initialSync(false) : undefined;
+  if (plain) {
+    say(
+      `  the same without a checkpoint   ${Math.round(plain.perSec).toString().padStart(8)} /s   ${(plain.perSec / raw1).toFixed(2)}x the raw 1-thread verify rate; ` +
+        `${plain.proofsChecked} proofs checked; the checkpoint made it ${(init.perSec / plain.perSec).toFixed(2)}x as fast`,
+    );
+  }
+  const big = INITIAL_ONLY ? undefined : await reconcileLarge();
+  if (big)
+    say(
+      `  reconcile ${big.items} items, ${big.diff} differ: ${big.rounds} round trip(s), ${(big.reconcileBytes / 1000).toFixed(1)} KB to reconcile ` +
+        `(${(big.totalBytes / 1000).toFixed(1)} KB with the ${big.diff / 2} objects fetched), ${(big.ms / 1000).toFixed(2)} s; ` +
+        `index of the scope built in ${(big.indexMs / 1000).toFixed(2)} s`,
+    );
+  if (json) {
+    const initialSync = { ...init, timesRawVerify: Number((init.perSec / raw1).toFixed(2)) };
+    const withoutCheckpoint = plain && { ...plain, timesRawVerify: Number((plain.perSec / raw1).toFixed(2)) };
+    console.log(
+      JSON.stringify({ rawVerifyPerSec: Math.round(raw1), rawVerifyAllThreadsPerSec: Math.round(rawAll), initialSync, withoutCheckpoint, reconcile: big }),
+    );
+  }
 } finally {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }

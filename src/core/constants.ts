@@ -395,3 +395,28 @@ export const MAX_FOLLOWERS_LISTED = 1000;
 // ---- The web app and owner API (api/api-server.ts, cli/start-command.ts) ----
 /** Where the web app listens unless told otherwise (any free port when another node holds it). */
 export const DEFAULT_API_PORT = 7420;
+
+// ---- Checkpoints (core/checkpoint.ts, node/checkpointing.ts, net/sync.ts): signed statements of a scope ----
+
+/** Largest checkpoint document, as JSON: it travels in a sync HELLO (SYNC_MAX_HELLO_BYTES). */
+export const CHECKPOINT_MAX_BYTES = 2 * KIB;
+/** Most items one checkpoint may claim to cover: far past any person's outbox, small enough that a count is a count. */
+export const CHECKPOINT_MAX_COUNT = 100_000_000;
+/** A scope with fewer items gets no checkpoint: checking each proof costs less than a hash over the scope. */
+export const CHECKPOINT_MIN_ITEMS = 256;
+/**
+ * The author's node signs a new checkpoint of its own scope, when a peer asks
+ * for the scope, once this many items came after the last one: often enough
+ * that a new follower checks few proofs one by one, rarely enough that signing
+ * (one hash over the scope) is no cost.
+ */
+export const CHECKPOINT_STALE_ITEMS = 256;
+/** A sync lacking fewer objects than this checks every proof: using a checkpoint costs a hash over the whole scope. */
+export const SYNC_CHECKPOINT_MIN_NEED = 256;
+/**
+ * A sync lacking more objects than this checks every proof as it goes: the
+ * checkpoint path holds every covered object in memory until its hash is checked.
+ */
+export const SYNC_CHECKPOINT_MAX_NEED = 500_000;
+/** Peer and scope pairs whose checkpoint was refused, remembered at once (node/replication.ts): a hostile peer cannot grow the set without bound. */
+export const CHECKPOINT_REFUSALS_KEPT = 1024;

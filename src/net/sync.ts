@@ -5,6 +5,11 @@ import type { Store } from '../store/store.js';
 import type { Servable } from '../store/objects.js';
 import type { Frames } from './frames.js';
 import { joinBytes, sha256Hex } from '../core/bytes.js';
+import { parseCheckpoint, type Checkpoint } from '../core/checkpoint.js';
+import type { Examined } from '../core/examine.js';
+import type { Digest } from '../core/types.js';
+import { CheckpointRefusal, checkpointCheck, fetchCovered, type Fetched, type FetchOutcome } from './sync-checkpoint.js';
+export { CheckpointRefusal } from './sync-checkpoint.js';
 import {
   SYNC_INGEST_DEPTH,
   SYNC_MAX_HELLO_BYTES,
@@ -14,6 +19,8 @@ import {
   SYNC_MAX_SCOPES_PER_STREAM,
   SYNC_PACK_BYTES,
   SYNC_READ_TIMEOUT_MS,
+  SYNC_CHECKPOINT_MIN_NEED,
+  SYNC_CHECKPOINT_MAX_NEED,
 } from '../core/constants.js';
 
 /**
@@ -21,10 +28,13 @@ import {
  * missing. One stream carries any number of scopes, one after another, so a
  * node that follows many people opens one stream per peer, not one per person:
  *
- *   client → HELLO {scope}
- *   server → HELLO                  it serves the scope (or ERROR not-found, and the client names another)
+ *   client → HELLO {scope, checkpoint?}
+ *   server → HELLO [checkpoint]     it serves the scope (or ERROR not-found, and the client names another);
+ *                                   the body is its latest checkpoint of the scope, if asked and held
  *   client → RECONCILE m0           range-based set reconciliation rounds
  *   server → RECONCILE r0   …       until the client has nothing more to ask
+ *   client → TIMES ids              with a checkpoint: the times of what it lacks, to check its hash first
+ *   server → TIMES times
  *   client → WANT ids               up to WANT_BATCH digests at a time
  *   server → OBJECTS …, END         signed objects, packed many to a frame, then END
  *   client → END                    done with this scope; a HELLO may follow, or the end of the stream
@@ -33,6 +43,13 @@ import {
  * The client ingests what it receives through the normal ingest checks, so a
  * sync interrupted anywhere resumes on the next contact: what landed stays,
  * and reconciliation finds what did not.
+ *
+ * With a checkpoint (core/checkpoint.ts) and many objects lacking, the client
+ * fetches them all before storing any: objects the checkpoint covers are
+ * checked by their SHA-256 and one hash over the covered range, not by their
+ * proofs; the rest by their proofs, as without one. A checkpoint that does
+ * not hold refuses the whole scope and nothing is stored. A peer that knows
+ * no checkpoints answers an empty HELLO, and the sync runs as without one.
  */
 
 export const SYNC_PROTOCOL = '/kith/sync/1.0.0';
@@ -45,6 +62,13 @@ const enum SyncFrame {
   Objects = 4,
   End = 5,
   Error = 6,
+  /**
+   * Asked with digests as WANT is; answered with each one's time (ms, a
+   * big-endian float64; NaN when not held), so a client can check a
+   * checkpoint's hash before it fetches anything. Only a client that was
+   * offered a checkpoint asks, and only a server that offers them answers.
+   */
+  Times = 7,
 }
 
 export interface SyncLimits {
@@ -159,6 +183,8 @@ export interface SyncServerOptions {
   readonly limits?: SyncLimits;
   /** Re-checks an object on the way out; objects it refuses are not served. */
   readonly stillValid?: (o: Servable) => boolean;
+  /** The checkpoint of a scope to offer a client that asks, as its bytes: one that holds for what this node serves. */
+  readonly checkpoint?: (scope: string) => string | undefined;
 }
 
 /** Answers one sync stream. Throws a KithError when the peer misbehaves; the caller then scores it down. */
@@ -171,13 +197,15 @@ export async function serveSync(frames: Frames, opts: SyncServerOptions): Promis
     if (f === null) break;
     if (f[0] !== SyncFrame.Hello) fail('malformed', 'a sync must start with HELLO');
     if (asked >= SYNC_MAX_SCOPES_PER_STREAM) fail('too-large', `more than ${SYNC_MAX_SCOPES_PER_STREAM} scopes asked on one stream`);
-    const scope = parseJsonBody(f.subarray(1), 'hello').scope;
+    const hello = parseJsonBody(f.subarray(1), 'hello');
+    const scope = hello.scope;
     if (typeof scope !== 'string' || scope.length === 0 || scope.length > SYNC_MAX_SCOPE_CHARS) fail('malformed', 'hello must name a scope');
     if (!opts.serves(scope)) {
       await frames.writeFrame(json(SyncFrame.Error, { code: 'not-found', message: `this node does not keep ${scope}` }));
       continue;
     }
-    await frames.writeFrame(frame(SyncFrame.Hello));
+    const checkpoint = hello.checkpoint === true ? opts.checkpoint?.(scope) : undefined;
+    await frames.writeFrame(frame(SyncFrame.Hello, checkpoint === undefined ? undefined : Buffer.from(checkpoint, 'utf8')));
     scopes.push(scope);
     sent += await serveScope(frames, scope, opts.store, limits, opts.stillValid);
   }
@@ -225,6 +253,13 @@ async function serveScope(frames: Frames, scope: string, store: Store, limits: S
         await frames.writeFrame(frame(SyncFrame.End));
         break;
       }
+      case SyncFrame.Times: {
+        const ids = splitIds(body);
+        const times = new DataView(new ArrayBuffer(ids.length * 8));
+        ids.forEach((id, i) => times.setFloat64(i * 8, store.objects.servable(id)?.created ?? NaN));
+        await frames.writeFrame(frame(SyncFrame.Times, new Uint8Array(times.buffer)));
+        break;
+      }
       case SyncFrame.End:
         return sent;
       default:
@@ -241,12 +276,32 @@ export interface SyncProgress {
   readonly needed: number;
 }
 
+export interface IngestOutcome {
+  readonly stored: number;
+  readonly refused: number;
+  readonly firstError?: KithError;
+}
+
 export interface SyncClientOptions {
   readonly store: Store;
   /** Ingests fetched objects (through every ingest check) and reports how many were refused. */
-  readonly ingest: (bodies: string[]) => Promise<{ stored: number; refused: number; firstError?: KithError }>;
+  readonly ingest: (bodies: string[]) => Promise<IngestOutcome>;
   readonly limits?: SyncLimits;
   readonly onProgress?: (p: SyncProgress) => void;
+  /** Given, the client asks for the peer's checkpoint of the scope and uses it for a large sync. */
+  readonly checkpoints?: CheckpointUse;
+}
+
+/** What the client needs of the node to use a checkpoint. */
+export interface CheckpointUse {
+  /** Throws the refusal when the checkpoint's signer may not speak for its actor; false when this node cannot tell yet (it holds no certificate for the key). */
+  readonly authorize: (cp: Checkpoint) => boolean;
+  /** Examines objects whose digests match, without their proofs (off this thread). */
+  readonly examineCovered: (bodies: string[], digests: Digest[]) => Promise<(Examined | KithError)[]>;
+  /** Admits and writes objects examined so, once the checkpoint held (a slice at a time). */
+  readonly admitCovered: (examined: (Examined | KithError)[], bodies: string[]) => Promise<IngestOutcome>;
+  /** Keeps the checkpoint, checked against the scope, to serve on. */
+  readonly keep: (cp: Checkpoint) => void;
 }
 
 export interface SyncResult {
@@ -265,21 +320,29 @@ export interface SyncResult {
   /** Time fetching and ingesting, and how much of it was spent waiting for ingest (the rest, for the network). */
   readonly fetchMs: number;
   readonly waitedForIngestMs: number;
+  /** Objects whose proofs were checked one by one (the rest a checkpoint covered). */
+  readonly proofsChecked: number;
+  /** The checkpoint used, when one was: how many items it covers. */
+  readonly checkpointCount?: number;
 }
 
 /**
  * Pulls one scope from a peer over an open sync stream, and leaves the stream
  * open for the next scope. Throws KithError 'not-found' when the peer does not
- * keep the scope (the stream stays usable), and other codes when it misbehaves.
+ * keep the scope (the stream stays usable), and other codes when it misbehaves
+ * or offers a checkpoint that does not hold.
  */
 export async function syncScope(frames: Frames, scope: string, opts: SyncClientOptions): Promise<SyncResult> {
   const limits = opts.limits ?? DEFAULT_SYNC_LIMITS;
   const bytesIn0 = frames.bytesRead;
   const bytesOut0 = frames.bytesWritten;
-  await frames.writeFrame(json(SyncFrame.Hello, { v: 1, scope }));
+  await frames.writeFrame(json(SyncFrame.Hello, { v: 1, scope, ...(opts.checkpoints ? { checkpoint: true } : {}) }));
   const ack = await read(frames, SYNC_MAX_HELLO_BYTES, limits, 'the answer to our hello');
   if (ack.type !== SyncFrame.Hello) fail('malformed', 'expected HELLO or ERROR in answer to our hello');
-  const reconciler = new Reconciler(opts.store.scopeIndexes.index(scope), {}, limits.reconcile);
+  const use = opts.checkpoints;
+  const cp = ack.body.length > 0 && use ? await endIfRefused(frames, () => acceptCheckpoint(ack.body, scope, use)) : undefined;
+  const index = opts.store.scopeIndexes.index(scope);
+  const reconciler = new Reconciler(index, {}, limits.reconcile);
   let msg: Uint8Array | null = reconciler.initiate();
   const need: Uint8Array[] = [];
   let theyLack = 0;
@@ -296,7 +359,99 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     opts.onProgress?.({ phase: 'reconciling', received: 0, needed: need.length });
   }
   const reconcileBytes = frames.bytesRead - bytesIn0 + frames.bytesWritten - bytesOut0;
+  const fetch = (ids: Uint8Array[]) => fetchObjects(frames, ids, limits);
+  const fetchStart = performance.now();
+  const covering = cp && use && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED ? { cp, use } : undefined;
+  const fetched = covering
+    ? await endIfRefused(frames, () =>
+        fetchCovered({
+          ...covering,
+          held: index,
+          need,
+          batch: WANT_BATCH,
+          depth: SYNC_INGEST_DEPTH,
+          fetch,
+          times: (ids) => listTimes(frames, ids, limits),
+          ingest: opts.ingest,
+          onProgress: opts.onProgress,
+        }),
+      )
+    : await fetchEach(need, fetch, opts);
+  const fetchMs = performance.now() - fetchStart;
+  await frames.writeFrame(frame(SyncFrame.End));
+  if (fetched.firstError) {
+    // A peer that serves objects that fail their checks is misbehaving; the caller scores it down.
+    throw new KithError(fetched.firstError.code, `the peer sent ${fetched.refused} object(s) that failed their checks: ${fetched.firstError.message}`);
+  }
+  return {
+    scope,
+    needed: need.length,
+    received: fetched.received,
+    stored: fetched.stored,
+    refused: fetched.refused,
+    theyLack,
+    rounds,
+    bytesIn: frames.bytesRead - bytesIn0,
+    bytesOut: frames.bytesWritten - bytesOut0,
+    reconcileBytes,
+    fetchMs: Math.round(fetchMs),
+    waitedForIngestMs: Math.round(fetched.waitedForIngestMs),
+    proofsChecked: fetched.proofsChecked,
+    ...(covering ? { checkpointCount: covering.cp.count } : {}),
+  };
+}
 
+/** A checkpoint the peer offered: its signature checked, and its signer's authority if this node can tell yet (if not, it is not used). */
+function acceptCheckpoint(body: Uint8Array, scope: string, use: CheckpointUse): Checkpoint | undefined {
+  return checkpointCheck(() => {
+    const cp = parseCheckpoint(Buffer.from(body).toString('utf8'));
+    if (cp.scope !== scope) fail('malformed', `the peer offered a checkpoint of ${cp.scope} for ${scope}`);
+    return use.authorize(cp) ? cp : undefined;
+  });
+}
+
+/** Ends the scope (the stream stays usable) when its checkpoint is refused; anything else passes as it is. */
+async function endIfRefused<T>(frames: Frames, run: () => T | Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    if (e instanceof CheckpointRefusal) await frames.writeFrame(frame(SyncFrame.End));
+    throw e;
+  }
+}
+
+/** Asks for `ids` and returns what the peer sent, each object checked to be one asked for, byte for byte. */
+async function fetchObjects(frames: Frames, ids: Uint8Array[], limits: SyncLimits): Promise<Fetched> {
+  await frames.writeFrame(frame(SyncFrame.Want, concatIds(ids)));
+  const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
+  const bodies: string[] = [];
+  const digests: Digest[] = [];
+  for (;;) {
+    const f = await read(frames, SYNC_PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
+    if (f.type === SyncFrame.End) break;
+    if (f.type !== SyncFrame.Objects) fail('malformed', 'expected objects or END');
+    for (const obj of unpack(f.body, limits.maxObjectBytes)) {
+      // Only what was asked for, byte for byte: an object's digest is the hash of its canonical bytes.
+      const digest = sha256Hex(obj);
+      if (!wanted.delete(digest)) fail('malformed', 'the peer sent an object that was not asked for');
+      bodies.push(obj);
+      digests.push(digest);
+    }
+  }
+  return { bodies, digests };
+}
+
+/** The times of `ids` as the peer holds them (NaN for one it does not). */
+async function listTimes(frames: Frames, ids: Uint8Array[], limits: SyncLimits): Promise<Float64Array> {
+  await frames.writeFrame(frame(SyncFrame.Times, concatIds(ids)));
+  const f = await read(frames, ids.length * 8, limits, 'times');
+  if (f.type !== SyncFrame.Times || f.body.length !== ids.length * 8) fail('malformed', `expected the times of ${ids.length} object(s)`);
+  const view = new DataView(f.body.buffer, f.body.byteOffset, f.body.byteLength);
+  return Float64Array.from({ length: ids.length }, (_, i) => view.getFloat64(i * 8));
+}
+
+/** Fetches and ingests without a checkpoint: every proof checked, batch by batch. */
+async function fetchEach(need: Uint8Array[], fetch: (ids: Uint8Array[]) => Promise<Fetched>, opts: SyncClientOptions): Promise<FetchOutcome> {
   let received = 0;
   let stored = 0;
   let refused = 0;
@@ -304,23 +459,9 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   // Up to SYNC_INGEST_DEPTH batches are verified (on worker threads) while the next is fetched; writes stay in order.
   const inFlight: Promise<void>[] = [];
   let waitedForIngestMs = 0;
-  const fetchStart = performance.now();
   try {
     for (let i = 0; i < need.length; i += WANT_BATCH) {
-      const ids = need.slice(i, i + WANT_BATCH);
-      await frames.writeFrame(frame(SyncFrame.Want, concatIds(ids)));
-      const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
-      const bodies: string[] = [];
-      for (;;) {
-        const f = await read(frames, SYNC_PACK_BYTES + limits.maxObjectBytes + 16, limits, 'objects');
-        if (f.type === SyncFrame.End) break;
-        if (f.type !== SyncFrame.Objects) fail('malformed', 'expected objects or END');
-        for (const obj of unpack(f.body, limits.maxObjectBytes)) {
-          // Only what was asked for, byte for byte: an object's digest is the hash of its canonical bytes.
-          if (!wanted.delete(sha256Hex(obj))) fail('malformed', 'the peer sent an object that was not asked for');
-          bodies.push(obj);
-        }
-      }
+      const { bodies } = await fetch(need.slice(i, i + WANT_BATCH));
       received += bodies.length;
       const w0 = performance.now();
       if (inFlight.length >= SYNC_INGEST_DEPTH) await inFlight.shift();
@@ -344,24 +485,5 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     waitedForIngestMs += performance.now() - w0;
   }
   await Promise.all(inFlight); // settled already: this only surfaces an ingest that failed
-  const fetchMs = performance.now() - fetchStart;
-  await frames.writeFrame(frame(SyncFrame.End));
-  if (firstError) {
-    // A peer that serves objects that fail their checks is misbehaving; the caller scores it down.
-    throw new KithError(firstError.code, `the peer sent ${refused} object(s) that failed their checks: ${firstError.message}`);
-  }
-  return {
-    scope,
-    needed: need.length,
-    received,
-    stored,
-    refused,
-    theyLack,
-    rounds,
-    bytesIn: frames.bytesRead - bytesIn0,
-    bytesOut: frames.bytesWritten - bytesOut0,
-    reconcileBytes,
-    fetchMs: Math.round(fetchMs),
-    waitedForIngestMs: Math.round(waitedForIngestMs),
-  };
+  return { received, stored, refused, proofsChecked: received, waitedForIngestMs, ...(firstError ? { firstError } : {}) };
 }

@@ -1,13 +1,34 @@
 import { nextTurn, WORK_SLICE } from './next-turn.js';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
-import { KithError, type ErrorCode } from '../core/errors.js';
+import { KithError, isPeerFault, type ErrorCode } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
-import { CONTACT_SYNC_DELAY_MS, PROGRESS_LOG_INTERVAL_MS, RESUME_SYNC_MAX_MS, RESUME_SYNC_MIN_MS, SYNC_DIAL_TIMEOUT_MS } from '../core/constants.js';
+import {
+  CHECKPOINT_REFUSALS_KEPT,
+  CONTACT_SYNC_DELAY_MS,
+  PROGRESS_LOG_INTERVAL_MS,
+  RESUME_SYNC_MAX_MS,
+  RESUME_SYNC_MIN_MS,
+  SYNC_DIAL_TIMEOUT_MS,
+} from '../core/constants.js';
 import type { Did } from '../core/types.js';
 import type { KithHost } from '../net/host.js';
 import { frameStream } from '../net/frames.js';
-import { SYNC_PROTOCOL, serveSync, syncScope, type SyncClientOptions, type SyncLimits, type SyncProgress, type SyncResult } from '../net/sync.js';
+import {
+  CheckpointRefusal,
+  SYNC_PROTOCOL,
+  serveSync,
+  syncScope,
+  type CheckpointUse,
+  type IngestOutcome,
+  type SyncClientOptions,
+  type SyncLimits,
+  type SyncProgress,
+  type SyncResult,
+} from '../net/sync.js';
+import type { Ingested } from '../store/ingest.js';
+import { Checkpointing } from './checkpointing.js';
+import { admitExamined } from './verify-pool.js';
 import type { KithNode } from './kith-node.js';
 import type { Discovery } from './discovery.js';
 import { whoAnswersFor, type PeerDiscipline } from './peer-discipline.js';
@@ -47,6 +68,9 @@ export class Replication {
   private readonly progress = new Map<string, ScopeSyncProgress>();
   /** Syncs cut short with peers still connected, by peer: how often in a row, and the timer of the next try. */
   private readonly unfinished = new Map<string, { failures: number; timer: NodeJS.Timeout }>();
+  private readonly checkpointing: Checkpointing;
+  /** Peer and scope pairs whose checkpoint was refused: the next sync of them checks every proof, so a stale one cannot stall it. */
+  private readonly checkpointRefused = new Set<string>();
 
   constructor(
     private readonly node: KithNode,
@@ -56,7 +80,9 @@ export class Replication {
     private readonly discipline: PeerDiscipline,
     private readonly discovery: Discovery,
     private readonly hooks: ReplicationHooks,
-  ) {}
+  ) {
+    this.checkpointing = new Checkpointing(node, log);
+  }
 
   async start(): Promise<void> {
     await this.host.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection));
@@ -89,7 +115,13 @@ export class Replication {
     }
     const frames = frameStream(stream);
     const serves = new Set(this.node.scopes());
-    serveSync(frames, { store: this.node.store, serves: (s) => serves.has(s), limits: this.limits, stillValid: (o) => this.node.ingestor.stillValid(o) })
+    serveSync(frames, {
+      store: this.node.store,
+      serves: (s) => serves.has(s),
+      limits: this.limits,
+      stillValid: (o) => this.node.ingestor.stillValid(o),
+      checkpoint: (s) => this.checkpointing.offer(s),
+    })
       .then((r) => {
         if (r.sent > 0) this.log.info(`served ${r.sent} object(s) of ${r.scopes.length} scope(s) to ${peer.toString()}`);
       })
@@ -200,6 +232,14 @@ export class Replication {
         out.push({ peer: who, scope, ok: false, error: reasonOf(e), ...(e instanceof KithError ? { code: e.code } : {}) });
         // The peer does not keep this scope: ask about the next one on the same stream.
         if (e instanceof KithError && e.code === 'not-found') continue;
+        if (e instanceof CheckpointRefusal) {
+          // The next try does without it. A peer may pass on in good faith what its author signed
+          // (a checkpoint that leaves out what reached us another way, say); only a forged one is its doing.
+          this.refusedCheckpoint(`${who} ${scope}`);
+          this.node.store.refusals.record(e.code, e.message, Date.now());
+          this.log.warn(`refused the checkpoint of ${short(scope)} from ${short(who)}: ${e.message}`);
+          if (!isPeerFault(e)) continue;
+        }
         this.discipline.blame(peer, e, () => frames.reset('protocol violation'));
         for (const rest of scopes.slice(out.length)) out.push({ peer: who, scope: rest, ok: false, error: 'not tried: the stream failed' });
         return out;
@@ -211,46 +251,32 @@ export class Replication {
     return out;
   }
 
+  private refusedCheckpoint(key: string): void {
+    if (this.checkpointRefused.size >= CHECKPOINT_REFUSALS_KEPT) this.checkpointRefused.delete(this.checkpointRefused.values().next().value as string);
+    this.checkpointRefused.add(key);
+  }
+
+  private checkpointUse(peer: string, scope: string): CheckpointUse | undefined {
+    if (this.checkpointRefused.delete(`${peer} ${scope}`)) return undefined;
+    const pool = this.node.pool;
+    return {
+      authorize: (cp) => this.checkpointing.authorize(cp),
+      examineCovered: (bodies, digests) => pool.examine(bodies, digests),
+      admitCovered: async (examined, bodies) => this.outcome(peer, scope, bodies, await admitExamined(this.node.ingestor, examined, scope)),
+      keep: (cp) => {
+        if (this.node.store.checkpoints.keep(cp)) this.log.info(`keeping the checkpoint of ${short(scope)} from ${short(peer)}: ${cp.count} item(s)`);
+      },
+    };
+  }
+
   private clientOptions(peer: string, scope: string): SyncClientOptions {
     let lastLog = 0;
+    const checkpoints = this.checkpointUse(peer, scope);
     return {
       store: this.node.store,
       limits: this.limits,
-      ingest: async (bodies) => {
-        const results = await this.node.ingestMany(bodies, { scope });
-        let stored = 0;
-        let refused = 0;
-        let firstError: KithError | undefined;
-        const authors: { owner: Did; reason: string; count: number }[] = [];
-        const ingestor = this.node.ingestor;
-        let judged = 0;
-        for (const [i, r] of results.entries()) {
-          if (r instanceof KithError) {
-            refused++;
-            // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
-            // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
-            // judging the rest (a proof checked again for each) changes nothing.
-            if (firstError !== undefined) continue;
-            if (++judged % WORK_SLICE === 0) await nextTurn();
-            const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
-            if (blame.who === 'sender') firstError ??= r;
-            else if (blame.who === 'author') {
-              const seen = authors.find((a) => a.owner === blame.owner);
-              if (seen) seen.count++;
-              else authors.push({ owner: blame.owner, reason: r.message, count: 1 });
-            }
-          } else if (r.status === 'stored') {
-            stored++;
-            this.hooks.stored(r.owner, bodies[i]!);
-          }
-        }
-        for (const a of authors) {
-          this.log.warn(
-            `refused ${a.count} object(s) of ${short(a.owner)} from ${short(peer)}, as their author signed them (not held against the peer): ${a.reason}`,
-          );
-        }
-        return firstError ? { stored, refused, firstError } : { stored, refused };
-      },
+      ...(checkpoints ? { checkpoints } : {}),
+      ingest: async (bodies) => this.outcome(peer, scope, bodies, await this.node.ingestMany(bodies, { scope })),
       onProgress: (p) => {
         const progress = { ...p, peer, scope };
         this.progress.set(scope, progress);
@@ -261,5 +287,41 @@ export class Replication {
         }
       },
     };
+  }
+
+  /** What ingesting a peer's objects came to, and whom the refusals are held against. */
+  private async outcome(peer: string, scope: string, bodies: string[], results: (Ingested | KithError)[]): Promise<IngestOutcome> {
+    let stored = 0;
+    let refused = 0;
+    let firstError: KithError | undefined;
+    const authors: { owner: Did; reason: string; count: number }[] = [];
+    const ingestor = this.node.ingestor;
+    let judged = 0;
+    for (const [i, r] of results.entries()) {
+      if (r instanceof KithError) {
+        refused++;
+        // Forged, broken or off-scope objects are the peer's doing; what their author signed, or
+        // what is revoked or expired, the peer may hold in good faith. Once the peer is to blame,
+        // judging the rest (a proof checked again for each) changes nothing.
+        if (firstError !== undefined) continue;
+        if (++judged % WORK_SLICE === 0) await nextTurn();
+        const blame = whoAnswersFor(r, bodies[i]!, { limits: ingestor.limits, stillValid: (o) => ingestor.stillValid(o), scope });
+        if (blame.who === 'sender') firstError ??= r;
+        else if (blame.who === 'author') {
+          const seen = authors.find((a) => a.owner === blame.owner);
+          if (seen) seen.count++;
+          else authors.push({ owner: blame.owner, reason: r.message, count: 1 });
+        }
+      } else if (r.status === 'stored') {
+        stored++;
+        this.hooks.stored(r.owner, bodies[i]!);
+      }
+    }
+    for (const a of authors) {
+      this.log.warn(
+        `refused ${a.count} object(s) of ${short(a.owner)} from ${short(peer)}, as their author signed them (not held against the peer): ${a.reason}`,
+      );
+    }
+    return firstError ? { stored, refused, firstError } : { stored, refused };
   }
 }

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { KithError } from '../core/errors.js';
 import type { Examined } from '../core/examine.js';
 import type { Limits } from '../core/limits.js';
+import type { Digest } from '../core/types.js';
 import type { WorkRequest, WorkResponse } from './verify-worker.js';
 import { HELD, type Ingestor, type Ingested } from '../store/ingest.js';
 
@@ -43,20 +44,31 @@ export class VerifyPool {
     return this.workers[this.turn++ % this.workers.length]!;
   }
 
-  private run(inputs: readonly string[]): Promise<WorkResponse> {
+  private run(inputs: readonly string[], covered: readonly Digest[] | undefined): Promise<WorkResponse> {
     const id = this.nextId++;
     const w = this.worker();
+    if (covered === undefined) this.proofs += inputs.length;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, limits: this.limits, inputs } satisfies WorkRequest);
+      w.postMessage({ id, limits: this.limits, inputs, ...(covered ? { covered } : {}) } satisfies WorkRequest);
     });
   }
 
-  /** Examines every input, spread over the workers; results are in input order. */
-  async examine(inputs: readonly string[]): Promise<(Examined | KithError)[]> {
+  /** Proofs checked by this pool so far (objects a checkpoint covers are not among them). */
+  get proofsChecked(): number {
+    return this.proofs;
+  }
+  private proofs = 0;
+
+  /**
+   * Examines every input, spread over the workers; results are in input
+   * order. With `covered` (their digests, checked against a checkpoint),
+   * everything is checked but their proofs.
+   */
+  async examine(inputs: readonly string[], covered?: readonly Digest[]): Promise<(Examined | KithError)[]> {
     const chunk = Math.max(16, Math.ceil(inputs.length / (this.size * 4)));
     const parts: Promise<WorkResponse>[] = [];
-    for (let i = 0; i < inputs.length; i += chunk) parts.push(this.run(inputs.slice(i, i + chunk)));
+    for (let i = 0; i < inputs.length; i += chunk) parts.push(this.run(inputs.slice(i, i + chunk), covered?.slice(i, i + chunk)));
     const out: (Examined | KithError)[] = [];
     for (const res of await Promise.all(parts)) {
       for (const r of res.results) out.push('error' in r ? new KithError(r.error.code, r.error.message) : r);
@@ -90,21 +102,51 @@ export async function ingestParallel(
   for (let i = 0; i < inputs.length; i += PIPELINE_BATCH) {
     const examined = await next;
     if (i + PIPELINE_BATCH < inputs.length) next = pool.examine(inputs.slice(i + PIPELINE_BATCH, i + 2 * PIPELINE_BATCH));
-    for (let s = 0; s < examined.length; s += WORK_SLICE) {
-      if (s > 0) await nextTurn();
-      const slice = examined.slice(s, s + WORK_SLICE);
-      ingestor.ingestExamined(slice, { holdUnauthorized: true, scope: opts.scope }).forEach((r, j) => {
-        if (r === HELD) held.push({ index: i + s + j, examined: slice[j] as Examined });
-        else results[i + s + j] = r;
-      });
-    }
+    await admitSliced(ingestor, examined, i, results, held, opts.scope);
     opts.onProgress?.(Math.min(i + PIPELINE_BATCH, inputs.length), inputs.length);
   }
+  admitHeld(ingestor, results, held, opts.scope);
+  return results;
+}
+
+/** Admits and writes examined objects a slice at a time, with a turn of the event loop between slices; results land at `offset` on. */
+async function admitSliced(
+  ingestor: Ingestor,
+  examined: readonly (Examined | KithError)[],
+  offset: number,
+  results: (Ingested | KithError)[],
+  held: { index: number; examined: Examined }[],
+  scope: string | undefined,
+): Promise<void> {
+  for (let s = 0; s < examined.length; s += WORK_SLICE) {
+    if (s > 0) await nextTurn();
+    const slice = examined.slice(s, s + WORK_SLICE);
+    ingestor.ingestExamined(slice, { holdUnauthorized: true, scope }).forEach((r, j) => {
+      if (r === HELD) held.push({ index: offset + s + j, examined: slice[j] as Examined });
+      else results[offset + s + j] = r;
+    });
+  }
+}
+
+/** Objects whose signer's certificate had not come yet get their last chance, now that the rest is in. */
+function admitHeld(ingestor: Ingestor, results: (Ingested | KithError)[], held: { index: number; examined: Examined }[], scope: string | undefined): void {
   ingestor
     .ingestExamined(
       held.map((h) => h.examined),
-      { scope: opts.scope },
+      { scope },
     )
     .forEach((r, j) => (results[held[j]!.index] = r));
+}
+
+/**
+ * Admits and writes objects examined without their proofs because a checked
+ * checkpoint covers them (net/sync-checkpoint.ts), a slice at a time, as
+ * ingestParallel does.
+ */
+export async function admitExamined(ingestor: Ingestor, examined: readonly (Examined | KithError)[], scope: string): Promise<(Ingested | KithError)[]> {
+  const results: (Ingested | KithError)[] = new Array(examined.length);
+  const held: { index: number; examined: Examined }[] = [];
+  await admitSliced(ingestor, examined, 0, results, held, scope);
+  admitHeld(ingestor, results, held, scope);
   return results;
 }

@@ -3,14 +3,17 @@
  * objects it is sent and returns what it found. No store, no clock.
  */
 import { parentPort } from 'node:worker_threads';
-import { examine, type Examined } from '../core/examine.js';
+import { examine, examineCovered, type Examined } from '../core/examine.js';
 import { KithError } from '../core/errors.js';
 import type { Limits } from '../core/limits.js';
+import type { Digest } from '../core/types.js';
 
 export interface WorkRequest {
   readonly id: number;
   readonly limits: Limits;
   readonly inputs: readonly string[];
+  /** When given, the inputs are covered by a checked checkpoint: these are their digests, and their proofs are not checked again. */
+  readonly covered?: readonly Digest[];
 }
 
 export type WorkResult = Examined | { readonly error: { readonly code: KithError['code']; readonly message: string } };
@@ -21,9 +24,9 @@ export interface WorkResponse {
 }
 
 parentPort?.on('message', (req: WorkRequest) => {
-  const results = req.inputs.map((input): WorkResult => {
+  const results = req.inputs.map((input, i): WorkResult => {
     try {
-      return examine(input, req.limits);
+      return req.covered ? examineCovered(input, req.covered[i]!, req.limits) : examine(input, req.limits);
     } catch (e) {
       // examine throws KithErrors for bad input; anything else is a bug here, not the sender's fault.
       const err = e instanceof KithError ? e : new KithError('internal', `examining the object failed inside Kith: ${(e as Error).message}`);

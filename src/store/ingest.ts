@@ -7,6 +7,7 @@ import { checkCanonicalSize, examine, type Examined, type ObjectRecord } from '.
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import { checkGrantAt, describeLink, parseCertificate, type Certificate } from '../core/certificate.js';
 import { parseRevocation, type Revocation } from '../core/revocation.js';
+import type { Checkpoint } from '../core/checkpoint.js';
 import { CERTIFICATES_PER_ISSUER_AND_SUBJECT } from '../core/constants.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
 import type { RevocationFact } from './authority.js';
@@ -259,6 +260,18 @@ export class Ingestor {
       if (!(e instanceof KithError)) this.log.error(`re-checking ${o.id} failed inside Kith, so it is not served: ${reasonOf(e)}`);
       return false;
     }
+  }
+
+  /**
+   * May this checkpoint's signer speak for its actor? The actor's own key
+   * may; another key needs the same publishing chain an object it signed
+   * would need, judged as arriving now: a key revoked by now is refused
+   * whatever date the checkpoint claims. Throws the refusal.
+   */
+  authorizeCheckpoint(cp: Checkpoint): void {
+    this.checkNotBlocked(cp.actor);
+    this.checkTime(cp.published);
+    if (cp.signer !== cp.actor) this.authorize(cp.signer, cp.actor, cp.id, cp.published, ARRIVING);
   }
 
   /**

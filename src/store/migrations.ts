@@ -434,4 +434,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX followers_follow_id ON followers (follow_id);
     `,
   },
+  {
+    version: 10,
+    name: 'checkpoints of scopes',
+    sql: `
+      -- The latest checkpoint held for each scope (core/checkpoint.ts): signed by the author's node for its
+      -- own scope, or received with the scope and checked against it; served on with the scope.
+      CREATE TABLE checkpoints (
+        scope        INTEGER PRIMARY KEY REFERENCES scopes (n),
+        count        INTEGER NOT NULL CHECK (count > 0),
+        last_created INTEGER NOT NULL,
+        last_digest  BLOB NOT NULL CHECK (length(last_digest) = 32),
+        signer       TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        received     INTEGER NOT NULL
+      );
+    `,
+  },
 ];

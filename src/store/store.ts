@@ -16,6 +16,7 @@ import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
 import { InteractionTable } from './interactions.js';
 import { PostFactsReader } from './post-facts.js';
 import { TombstoneTable } from './tombstones.js';
+import { CheckpointTable } from './checkpoints.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -38,6 +39,7 @@ export class Store {
   readonly held: HeldDeliveries;
   readonly outgoing: OutgoingDeliveries;
   readonly interactions: InteractionTable;
+  readonly checkpoints: CheckpointTable;
   readonly postFacts: PostFactsReader;
   readonly tombstones: TombstoneTable;
 
@@ -61,6 +63,7 @@ export class Store {
     this.held = new HeldDeliveries(db);
     this.outgoing = new OutgoingDeliveries(db);
     this.interactions = new InteractionTable(db);
+    this.checkpoints = new CheckpointTable(db);
     this.postFacts = new PostFactsReader(db);
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
   }
