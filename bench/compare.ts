@@ -104,13 +104,13 @@ function peakRssOf(pid: number): number | null {
   }
 }
 
-function cacheRoot(): string {
-  return join(process.env.KITH_COMPARE_CACHE ?? join(tmpdir(), 'kith-bench-compare'), `v${CACHE_VERSION}`);
+function cacheRoot(dir?: string): string {
+  return join(dir ?? process.env.KITH_COMPARE_CACHE ?? join(tmpdir(), 'kith-bench-compare'), `v${CACHE_VERSION}`);
 }
 
 /** Signs N posts in parallel processes, loads them into an author's Kith store, appends them to a Hypercore; cached per N. */
-async function prepare(entries: number, fresh: boolean, progress: (m: string) => void): Promise<Prepared & { cached: boolean; ms: number }> {
-  const dir = join(cacheRoot(), String(entries));
+async function prepare(entries: number, fresh: boolean, cache: string | undefined, progress: (m: string) => void): Promise<Prepared & { cached: boolean; ms: number }> {
+  const dir = join(cacheRoot(cache), String(entries));
   const ready = join(dir, 'ready.json');
   const t0 = performance.now();
   if (!fresh && existsSync(ready)) return { ...(JSON.parse(readFileSync(ready, 'utf8')) as Prepared), cached: true, ms: 0 };
@@ -274,6 +274,8 @@ export async function runCompare(opts: {
   fresh?: boolean;
   json?: boolean;
   resultsDir?: string;
+  /** Where prepared data is kept between runs; default KITH_COMPARE_CACHE, else kith-bench-compare in the temp dir. */
+  cacheDir?: string;
   log?: (line: string) => void;
 }): Promise<{ rows: CompareRow[]; files: { markdown: string; png?: string } }> {
   const progress = progressLine(opts.json ?? false);
@@ -285,7 +287,7 @@ export async function runCompare(opts: {
   say('prepared and cached (not timed): signing the posts, loading the author, appending to the Hypercore; timed: connect until the reader holds every entry');
   const rows: CompareRow[] = [];
   for (const entries of opts.entries) {
-    const p = await prepare(entries, opts.fresh ?? false, progress);
+    const p = await prepare(entries, opts.fresh ?? false, opts.cacheDir, progress);
     say(
       `${count(entries)} entries of ${p.entryBytes} bytes on average: ` +
         (p.cached ? `prepared earlier (${p.dir})` : `prepared in ${secs(p.ms)} s (signed, loaded, appended; cached in ${p.dir})`),
