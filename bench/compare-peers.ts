@@ -136,10 +136,11 @@ async function kithFollower(home: string, did: Did, address: string): Promise<vo
   // The node's network as `kith start` runs it (mDNS and the relay search on), listening on loopback only.
   const net = await Network.start(node, { listenHost: '127.0.0.1' });
   const synced = new Promise<SyncSummary>((resolve) => net.on('synced', (s: SyncSummary) => s.scope === scope && resolve(s)));
+  let t0 = performance.now();
   net.on('sync-progress', (p: { received: number; needed: number }) => {
-    if (process.env.KITH_COMPARE_PROGRESS) process.stderr.write(`progress ${p.received}/${p.needed}\n`);
+    if (process.env.KITH_COMPARE_PROGRESS) process.stderr.write(`progress ${(performance.now() - t0).toFixed(0)} ms ${p.received}/${p.needed}\n`);
   });
-  const t0 = performance.now();
+  t0 = performance.now();
   await net.dial(address);
   const summary = await synced;
   const ms = performance.now() - t0;

@@ -109,7 +109,12 @@ function cacheRoot(dir?: string): string {
 }
 
 /** Signs N posts in parallel processes, loads them into an author's Kith store, appends them to a Hypercore; cached per N. */
-async function prepare(entries: number, fresh: boolean, cache: string | undefined, progress: (m: string) => void): Promise<Prepared & { cached: boolean; ms: number }> {
+async function prepare(
+  entries: number,
+  fresh: boolean,
+  cache: string | undefined,
+  progress: (m: string) => void,
+): Promise<Prepared & { cached: boolean; ms: number }> {
   const dir = join(cacheRoot(cache), String(entries));
   const ready = join(dir, 'ready.json');
   const t0 = performance.now();

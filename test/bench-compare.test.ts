@@ -33,7 +33,7 @@ test('compare: 2,000 posts reach a Kith follower and a Hypercore reader, and the
   const { rows, files } = await runCompare({ entries: [2000], resultsDir: results, cacheDir: tempDir('kith-bench-cache-'), log: (l) => console.log(l) });
   assert.equal(rows.length, 1);
   const [r] = rows as [(typeof rows)[0]];
-  assert.equal(r.kith.held, 2000, "the Kith follower holds every post");
+  assert.equal(r.kith.held, 2000, 'the Kith follower holds every post');
   assert.equal(r.hypercore.held, 2000, 'the Hypercore reader holds every block');
   // Every entry crossed the wire in each system: at least the data itself, counted on the reader's sockets.
   for (const side of [r.kith, r.hypercore]) {
