@@ -23,7 +23,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -126,16 +126,18 @@ async function prepare(
   const postsDir = join(dir, 'posts');
   mkdirSync(postsDir);
   const start = Date.now() - entries * 1000;
-  // Chunks of SIGN_CHUNK posts, one file each (a million posts would not fit in one string), signed on every core.
-  const chunks = Array.from({ length: Math.ceil(entries / SIGN_CHUNK) }, (_, c) => ({
-    from: c * SIGN_CHUNK,
-    to: Math.min(entries, (c + 1) * SIGN_CHUNK),
+  // Chunks of at most SIGN_CHUNK posts, one file each (a million posts would not fit in one string), signed on every core.
+  const cores = Math.max(1, availableParallelism());
+  const chunk = Math.min(SIGN_CHUNK, Math.ceil(entries / cores));
+  const chunks = Array.from({ length: Math.ceil(entries / chunk) }, (_, c) => ({
+    from: c * chunk,
+    to: Math.min(entries, (c + 1) * chunk),
     file: join(postsDir, `${String(c).padStart(6, '0')}.jsonl`),
   }));
   let signed = 0;
   const queue = [...chunks];
   await Promise.all(
-    Array.from({ length: Math.max(1, availableParallelism()) }, async () => {
+    Array.from({ length: cores }, async () => {
       for (let c = queue.shift(); c; c = queue.shift()) {
         await runPeer(['sign', seed.toString('hex'), String(c.from), String(c.to), String(start), c.file]).result;
         signed += c.to - c.from;
@@ -291,14 +293,19 @@ export async function runCompare(opts: {
   say('replication between two processes on 127.0.0.1: Kith (kith start + a following node) beside Hypercore 11.37.0 (writer + reader)');
   say('prepared and cached (not timed): signing the posts, loading the author, appending to the Hypercore; timed: connect until the reader holds every entry');
   const rows: CompareRow[] = [];
+  const loads: string[] = [];
   for (const entries of opts.entries) {
     const p = await prepare(entries, opts.fresh ?? false, opts.cacheDir, progress);
     say(
       `${count(entries)} entries of ${p.entryBytes} bytes on average: ` +
         (p.cached ? `prepared earlier (${p.dir})` : `prepared in ${secs(p.ms)} s (signed, loaded, appended; cached in ${p.dir})`),
     );
+    const loadBefore = loadavg()[0]!;
     const kith = await measureKith(p, entries, progress);
     const hypercore = await measureHypercore(p, entries, progress);
+    // Other work on the machine slows the system that needs more CPU the most: the load says how quiet it was.
+    say(`  (load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after, on ${cpus().length} cores)`);
+    loads.push(`${count(entries)}: ${loadBefore.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}`);
     if (kith.held !== entries || hypercore.held !== entries)
       throw new Error(`readers hold ${kith.held} (Kith) and ${hypercore.held} (Hypercore), not ${entries}`);
     rows.push({ entries, entryBytes: p.entryBytes, kith, hypercore, prepared: { cached: p.cached, ms: p.ms } });
@@ -347,6 +354,7 @@ export async function runCompare(opts: {
         'Hypercore 11.37.0: a writer process serving the core over TCP, a reader process downloading every block over one connection (core.replicate piped to the socket); time from connecting until the download is done.',
         "Wire bytes: TCP payload in and out of the reader's process, counted on its sockets the same way for both (after each one's encryption and framing). Peak RSS: each process's high-water mark (the writer's includes opening its store).",
         'Not timed: signing the posts, loading the author, appending to the Hypercore (prepared once and cached).',
+        `Load average (1 min) before and after each size, on ${cpus().length} cores: ${loads.join('; ')}.`,
       ],
       chart: {
         type: 'bar',
