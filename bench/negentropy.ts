@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { nip77 } from 'nostr-tools';
 import { ItemIndex, Reconciler } from '../src/core/reconcile.js';
 import { progressLine } from './bounds.js';
-import { closeChartBrowser, machineLine, writeResults } from './results.js';
+import { closeChartBrowser, machineLine, writeResults, type Results } from './results.js';
 
 const ID_BYTES = 32;
 const YEAR_S = 365 * 86_400;
@@ -183,6 +183,54 @@ export function runCase(c: NegentropyCase, seed: string): NegentropyRow {
 const count = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 const kb = (n: number) => (n / 1000).toFixed(1);
 
+function results(rows: NegentropyRow[], seed: string, withChart: boolean): Results {
+  const table: Results = {
+    title: 'Set reconciliation: Kith beside Negentropy',
+    machine: machineLine(),
+    columns: [
+      'items',
+      'differences',
+      'Kith bytes',
+      'Kith round trips',
+      'Negentropy bytes',
+      'Negentropy round trips',
+      'send all ids bytes',
+      'Kith / Negentropy bytes',
+    ],
+    rows: rows.map((r) => [
+      count(r.items),
+      r.diffs,
+      r.kith.bytes,
+      r.kith.rounds,
+      r.negentropy.bytes,
+      r.negentropy.rounds,
+      r.naiveBytes,
+      (r.kith.bytes / r.negentropy.bytes).toFixed(2),
+    ]),
+    notes: [
+      'Items are (timestamp in seconds over one year, random 32-byte id), the same for both; the differences are scattered, alternately missing on each side. (Kith stores ms; its bounds would cost a byte or so more each.)',
+      'Bytes are the binary messages both ways (Negentropy travels as hex inside NIP-77 JSON frames, which doubles it; not counted).',
+      'A round trip is one message and its reply. "Send all ids" is one side sending every id and the other answering with the ids it lacks.',
+      `Negentropy: nostr-tools ${nostrToolsVersion()} with its defaults (16 buckets, id lists under 32 items, 16-byte fingerprints, 60 KB frames). ` +
+        'Its responder does not answer the id lists the initiator sends (a reference relay sends its own ids back); what it learns there is counted as found, without the bytes of a reply, which favours Negentropy.',
+      `Seed ${seed}.`,
+    ],
+    chart: {
+      type: 'bar',
+      labels: rows.map((r) => `${count(r.items)} / ${r.diffs}`),
+      datasets: [
+        { label: 'Kith', data: rows.map((r) => r.kith.bytes) },
+        { label: 'Negentropy', data: rows.map((r) => r.negentropy.bytes) },
+        { label: 'send all ids', data: rows.map((r) => r.naiveBytes) },
+      ],
+      xTitle: 'items / differences',
+      yTitle: 'bytes exchanged (log scale)',
+      logY: true,
+    },
+  };
+  return withChart ? table : { ...table, chart: undefined };
+}
+
 /** Runs every case, prints each line as it is measured, and writes the results table and chart. */
 export async function runNegentropy(opts: {
   items: number[];
@@ -208,6 +256,8 @@ export async function runNegentropy(opts: {
       progress(`reconciling ${count(items)} items with ${diffs} differences`);
       const r = runCase({ items, diffs }, seed);
       rows.push(r);
+      // The table so far, so a long run stopped part way still leaves what it measured; the chart comes at the end.
+      await writeResults('negentropy', results(rows, seed, false), opts.resultsDir !== undefined ? { dir: opts.resultsDir } : {});
       const ok = (s: SideResult) => s.need.join() === r.expected.need.join() && s.have.join() === r.expected.have.join();
       say(
         `${count(items).padStart(8)} ${String(diffs).padStart(7)} | ${kb(r.kith.bytes).padStart(9)} ${String(r.kith.rounds).padStart(3)} ${r.kith.ms.toFixed(0).padStart(6)} | ` +
@@ -215,55 +265,7 @@ export async function runNegentropy(opts: {
           `${(r.kith.bytes / r.negentropy.bytes).toFixed(2)}${ok(r.kith) ? '' : '  KITH FOUND A WRONG DIFFERENCE'}${ok(r.negentropy) ? '' : '  NEGENTROPY FOUND A WRONG DIFFERENCE'}`,
       );
     }
-  const machine = machineLine();
-  const files = await writeResults(
-    'negentropy',
-    {
-      title: 'Set reconciliation: Kith beside Negentropy',
-      machine,
-      columns: [
-        'items',
-        'differences',
-        'Kith bytes',
-        'Kith round trips',
-        'Negentropy bytes',
-        'Negentropy round trips',
-        'send all ids bytes',
-        'Kith / Negentropy bytes',
-      ],
-      rows: rows.map((r) => [
-        count(r.items),
-        r.diffs,
-        r.kith.bytes,
-        r.kith.rounds,
-        r.negentropy.bytes,
-        r.negentropy.rounds,
-        r.naiveBytes,
-        (r.kith.bytes / r.negentropy.bytes).toFixed(2),
-      ]),
-      notes: [
-        'Items are (timestamp in seconds over one year, random 32-byte id), the same for both; the differences are scattered, alternately missing on each side. (Kith stores ms; its bounds would cost a byte or so more each.)',
-        'Bytes are the binary messages both ways (Negentropy travels as hex inside NIP-77 JSON frames, which doubles it; not counted).',
-        'A round trip is one message and its reply. "Send all ids" is one side sending every id and the other answering with the ids it lacks.',
-        `Negentropy: nostr-tools ${nostrToolsVersion()} with its defaults (16 buckets, id lists under 32 items, 16-byte fingerprints, 60 KB frames). ` +
-          'Its responder does not answer the id lists the initiator sends (a reference relay sends its own ids back); what it learns there is counted as found, without the bytes of a reply, which favours Negentropy.',
-        `Seed ${seed}.`,
-      ],
-      chart: {
-        type: 'bar',
-        labels: rows.map((r) => `${count(r.items)} / ${r.diffs}`),
-        datasets: [
-          { label: 'Kith', data: rows.map((r) => r.kith.bytes) },
-          { label: 'Negentropy', data: rows.map((r) => r.negentropy.bytes) },
-          { label: 'send all ids', data: rows.map((r) => r.naiveBytes) },
-        ],
-        xTitle: 'items / differences',
-        yTitle: 'bytes exchanged (log scale)',
-        logY: true,
-      },
-    },
-    opts.resultsDir !== undefined ? { dir: opts.resultsDir } : {},
-  );
+  const files = await writeResults('negentropy', results(rows, seed, true), opts.resultsDir !== undefined ? { dir: opts.resultsDir } : {});
   say(`results: ${files.markdown}${files.png ? ` and ${files.png}` : ''}`);
   return { rows, seed, files };
 }
