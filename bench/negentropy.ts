@@ -65,7 +65,7 @@ function seededBytes(seed: string, what: string, n: number): Uint8Array {
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /** The two sets: `items` shared minus the differences, which go alternately to A and to B. */
-function makeSets(c: NegentropyCase, seed: string): { a: Item[]; b: Item[] } {
+export function makeSets(c: NegentropyCase, seed: string): { a: Item[]; b: Item[] } {
   const total = c.items + Math.ceil(c.diffs / 2);
   const ids = seededBytes(seed, `ids ${c.items} ${c.diffs}`, total * ID_BYTES);
   const times = seededBytes(seed, `times ${c.items} ${c.diffs}`, total * 4);
@@ -101,7 +101,7 @@ function expectedDiff(a: Item[], b: Item[]) {
   return { need: [...sb].filter((x) => !sa.has(x)).sort(), have: [...sa].filter((x) => !sb.has(x)).sort() };
 }
 
-function runKith(a: Item[], b: Item[]): SideResult {
+export function runKith(a: Item[], b: Item[]): SideResult {
   const ia = ItemIndex.from(a.map((i) => ({ created: i.created, digest: i.id })));
   const ib = ItemIndex.from(b.map((i) => ({ created: i.created, digest: i.id })));
   const t0 = performance.now();
