@@ -118,7 +118,10 @@ async function prepare(
   const dir = join(cacheRoot(cache), String(entries));
   const ready = join(dir, 'ready.json');
   const t0 = performance.now();
-  if (!fresh && existsSync(ready)) return { ...(JSON.parse(readFileSync(ready, 'utf8')) as Prepared), cached: true, ms: 0 };
+  const kithHome = join(dir, 'kith-author');
+  const hypercoreDir = join(dir, 'hypercore-writer');
+  // Paths are made afresh, so a cache that was moved still serves.
+  if (!fresh && existsSync(ready)) return { ...(JSON.parse(readFileSync(ready, 'utf8')) as Prepared), dir, kithHome, hypercoreDir, cached: true, ms: 0 };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const seed = randomBytes(32);
@@ -146,7 +149,6 @@ async function prepare(
     }),
   );
   // The author's own node, from the key that signed the posts: it holds its outbox as any author's node does.
-  const kithHome = join(dir, 'kith-author');
   const author = KithNode.init(kithHome, { seed }).node;
   const scope = outboxId(did);
   // The outbox already holds what a new node publishes about itself (its actor); followers sync that too.
@@ -167,7 +169,6 @@ async function prepare(
   author.close();
   if (count !== own + entries) throw new Error(`the author's outbox holds ${count} objects, not ${own} + ${entries}`);
   progress(`preparing ${entries}: appending to the Hypercore`);
-  const hypercoreDir = join(dir, 'hypercore-writer');
   const hc = (await runPeer(['hypercore-prepare', hypercoreDir, ...chunks.map((c) => c.file)]).result) as { key: string; length: number };
   if (hc.length !== entries) throw new Error(`the Hypercore holds ${hc.length} blocks, not ${entries}`);
   rmSync(postsDir, { recursive: true });
