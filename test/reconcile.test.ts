@@ -128,3 +128,31 @@ test('messages round-trip, and bad ones are refused with a reason', () => {
   const reply = encodeMessage([{ upper: INFINITY, mode: 'ids-reply', holds: [], missing: [] }]);
   refusedWith(() => new Reconciler(idx).respond(reply), 'malformed');
 });
+
+test('when many ranges differ at once, replies stay within the limits and the difference is still found exactly', () => {
+  // Tight limits stand in for the defaults at a million items with ten thousand different, where splitting every
+  // differing range would pass 65,536 ranges two levels down.
+  const limits = { maxRanges: 300, maxMessageBytes: 40_000, maxIdsPerRange: 4096 };
+  const common = items(20_000);
+  const a = common.filter((_, i) => i % 7 !== 0).concat(items(1500, 1_700_000_003_000));
+  const b = common.filter((_, i) => i % 11 !== 0);
+  const initiator = new Reconciler(ItemIndex.from(a), {}, limits);
+  const responder = new Reconciler(ItemIndex.from(b), {}, limits);
+  const need: string[] = [];
+  const have: string[] = [];
+  let msg: Uint8Array | null = initiator.initiate();
+  let rounds = 0;
+  while (msg) {
+    // Each side decodes with the same limits, so a message over them would be refused here.
+    const reply = responder.respond(msg);
+    const r = initiator.reconcile(reply);
+    need.push(...r.need.map(hex));
+    have.push(...r.have.map(hex));
+    msg = r.next;
+    assert.ok(++rounds < 200, 'reconciliation must end');
+  }
+  const e = expected(a, b);
+  assert.deepEqual(need.sort(), e.need);
+  assert.deepEqual(have.sort(), e.have);
+  assert.ok(rounds > 3, `cut replies take more round trips (${rounds})`);
+});
