@@ -1,0 +1,153 @@
+/**
+ * One process of the swarm bench (bench/swarm.ts): it runs several real Kith
+ * nodes — each a KithNode over its own home and SQLite store, a KithService
+ * and a Network on 127.0.0.1, wired as `kith start` wires them — and does
+ * what the bench asks over IPC: start, stop, follow, post. Every object a
+ * node stores (live push or reconciliation alike: the ingestor's stored
+ * hook sees both) is reported with the time it was stored, on the machine's
+ * one wall clock (performance.timeOrigin + performance.now()), so the bench
+ * can time arrivals in every process without polling anybody.
+ */
+import '../src/cli/polyfills.js';
+import { KithNode } from '../src/node/kith-node.js';
+import { KithService } from '../src/node/service.js';
+import { Network } from '../src/node/network.js';
+import { hasIdentity } from '../src/node/identity.js';
+import { homePaths } from '../src/node/home.js';
+import { reasonOf, silentLogger, type Logger } from '../src/core/log.js';
+import { createLogger } from '../src/node/logger.js';
+import type { ApId } from '../src/core/types.js';
+
+/** The time on the machine's clock, to the microsecond, comparable between processes. */
+export const clock = (): number => performance.timeOrigin + performance.now();
+
+export interface WorkerNet {
+  readonly mdns: boolean;
+  readonly relay: boolean;
+}
+
+export type WorkerRequest =
+  | { readonly op: 'start'; readonly node: number; readonly home: string; readonly port: number; readonly net: WorkerNet }
+  | { readonly op: 'stop'; readonly node: number }
+  | { readonly op: 'follow'; readonly node: number; readonly target: string }
+  | { readonly op: 'post'; readonly node: number; readonly text: string }
+  | { readonly op: 'holds'; readonly node: number; readonly ids: readonly string[] }
+  | { readonly op: 'peers'; readonly node: number };
+
+export type WorkerMessage =
+  | { readonly kind: 'reply'; readonly seq: number; readonly ok: true; readonly value: unknown }
+  | { readonly kind: 'reply'; readonly seq: number; readonly ok: false; readonly error: string }
+  | { readonly kind: 'stored'; readonly node: number; readonly id: string; readonly at: number }
+  /** The post came by live push (reconciliation brought the others). */
+  | { readonly kind: 'live'; readonly node: number; readonly id: string };
+
+export interface Started {
+  readonly did: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Posted {
+  readonly id: string;
+  /** When post was called and when it returned (signed, stored, pushed). */
+  readonly calledAt: number;
+  readonly returnedAt: number;
+  readonly pushedTo: number;
+}
+
+interface Running {
+  readonly service: KithService;
+  readonly network: Network;
+  readonly stopStored: () => void;
+}
+
+const running = new Map<number, Running>();
+
+function send(m: WorkerMessage): void {
+  // After the bench has gone, there is nobody to tell.
+  if (process.connected) process.send!(m);
+}
+
+function the(node: number): Running {
+  const r = running.get(node);
+  if (!r) throw new Error(`node ${node} is not running in this worker`);
+  return r;
+}
+
+/** Nodes are silent unless KITH_SWARM_LOG names a level (debug, info…): fifty nodes' logs would drown the bench's output. */
+function logFor(node: number): Logger {
+  const level = process.env.KITH_SWARM_LOG;
+  if (level === undefined || level === '') return silentLogger;
+  return createLogger({ env: { KITH_LOG_LEVEL: level }, write: (line) => void process.stderr.write(`[node ${node}] ${line}`) });
+}
+
+async function start(req: Extract<WorkerRequest, { op: 'start' }>): Promise<Started> {
+  const log = logFor(req.node);
+  const node = hasIdentity(homePaths(req.home)) ? KithNode.open(req.home, { log }) : KithNode.init(req.home, { ingest: { log } }).node;
+  const service = new KithService(node, { log });
+  // Posts only: the Follow activities and actor versions also stored along the way are not what is timed.
+  const stopStored = node.ingestor.onStored((records) => {
+    const at = clock();
+    for (const r of records) if (r.type === 'Create' && r.owner !== node.did) send({ kind: 'stored', node: req.node, id: r.id, at });
+  });
+  const network = await Network.start(node, { listenHost: '127.0.0.1', tcpPort: req.port, mdns: req.net.mdns, relayListen: req.net.relay, log });
+  service.attach(network);
+  network.on('object', (r) => {
+    if (r.type === 'Create') send({ kind: 'live', node: req.node, id: r.id });
+  });
+  running.set(req.node, { service, network, stopStored });
+  const address = network.addresses().find((a) => a.includes('/tcp/') && !a.includes('/ws'))!;
+  return { did: node.did, address, port: Number(/\/tcp\/(\d+)/.exec(address)![1]) };
+}
+
+async function stop(node: number): Promise<void> {
+  const r = running.get(node);
+  if (!r) return;
+  running.delete(node);
+  r.stopStored();
+  await r.network.stop();
+  r.service.close();
+}
+
+async function handle(req: WorkerRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'start':
+      return start(req);
+    case 'stop':
+      return stop(req.node);
+    case 'follow': {
+      const f = await the(req.node).service.people.follow(req.target);
+      return { did: f.did, found: f.found };
+    }
+    case 'post': {
+      const { service } = the(req.node);
+      const calledAt = clock();
+      const p = await service.publishing.post({ text: req.text });
+      const posted: Posted = { id: p.id, calledAt, returnedAt: clock(), pushedTo: p.pushedTo };
+      return posted;
+    }
+    case 'holds': {
+      const { store } = the(req.node).service.node;
+      return req.ids.filter((id) => store.objects.byId(id as ApId) !== undefined);
+    }
+    case 'peers':
+      return the(req.node).network.peers().length;
+  }
+}
+
+// A reply racing the bench's exit finds the channel closed: nobody is left to tell, and that is no failure.
+process.on('error', (e) => {
+  if (process.connected) throw e;
+});
+
+process.on('message', (m: { seq: number; req: WorkerRequest }) => {
+  handle(m.req).then(
+    (value) => send({ kind: 'reply', seq: m.seq, ok: true, value: value ?? null }),
+    (e: unknown) => send({ kind: 'reply', seq: m.seq, ok: false, error: reasonOf(e) }),
+  );
+});
+
+// The bench gone (finished, or killed): close every node so its store is left whole, then go.
+process.on('disconnect', () => {
+  void Promise.allSettled([...running.keys()].map((n) => stop(n))).then(() => process.exit(0));
+});
