@@ -64,8 +64,11 @@ interface Running {
 const running = new Map<number, Running>();
 
 function send(m: WorkerMessage): void {
-  // After the bench has gone, there is nobody to tell.
-  if (process.connected) process.send!(m);
+  if (!process.connected) return;
+  process.send!(m, undefined, {}, (e: Error | null) => {
+    // The bench gone between the check and the write: nobody is left to tell.
+    if (e && process.connected) process.stderr.write(`swarm worker: could not report to the bench: ${reasonOf(e)}\n`);
+  });
 }
 
 function the(node: number): Running {
@@ -134,11 +137,6 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return the(req.node).network.peers().length;
   }
 }
-
-// A reply racing the bench's exit finds the channel closed: nobody is left to tell, and that is no failure.
-process.on('error', (e) => {
-  if (process.connected) throw e;
-});
 
 process.on('message', (m: { seq: number; req: WorkerRequest }) => {
   handle(m.req).then(
