@@ -598,6 +598,7 @@ async function main(): Promise<void> {
       .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
       .join(', ')}`,
   );
+  console.log(`  load average (1 min): ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores`);
   console.log(`  table written to ${join(RESULTS_DIR, 'swarm.md')}`);
 }
 
