@@ -9,6 +9,7 @@
  * can time arrivals in every process without polling anybody.
  */
 import '../src/cli/polyfills.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { Network } from '../src/node/network.js';
@@ -32,7 +33,9 @@ export type WorkerRequest =
   | { readonly op: 'follow'; readonly node: number; readonly target: string }
   | { readonly op: 'post'; readonly node: number; readonly text: string }
   | { readonly op: 'holds'; readonly node: number; readonly ids: readonly string[] }
-  | { readonly op: 'peers'; readonly node: number };
+  | { readonly op: 'peers'; readonly node: number }
+  /** This process's event-loop delay since the last ask (p99 and max, ms), then a fresh count. */
+  | { readonly op: 'lag'; readonly node: number };
 
 export type WorkerMessage =
   | { readonly kind: 'reply'; readonly seq: number; readonly ok: true; readonly value: unknown }
@@ -62,6 +65,9 @@ interface Running {
 }
 
 const running = new Map<number, Running>();
+// How late this process's timers ran: ten nodes share one event loop, and a busy loop delays every push they handle.
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
 
 function send(m: WorkerMessage): void {
   if (!process.connected) return;
@@ -135,6 +141,11 @@ async function handle(req: WorkerRequest): Promise<unknown> {
     }
     case 'peers':
       return the(req.node).network.peers().length;
+    case 'lag': {
+      const lag = { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 };
+      delay.reset();
+      return lag;
+    }
   }
 }
 

@@ -69,9 +69,9 @@ const POST_LIMIT_MS = 60_000;
 /** How long the restarted nodes may take to catch up. */
 const RECOVERY_LIMIT_MS = 120_000;
 /** Follows in flight at once: each syncs with every connected peer, so fifty at once would only queue. */
-const FOLLOWS_AT_ONCE = 4;
+const FOLLOWS_AT_ONCE = 2;
 /** Tries of one follow before the bench gives up: on a busy machine a dial can outlast its ten seconds. */
-const FOLLOW_ATTEMPTS = 5;
+const FOLLOW_ATTEMPTS = 6;
 /** Posts the one-hop bound is the median of. */
 const ONE_HOP_POSTS = 5;
 
@@ -113,6 +113,8 @@ export interface SwarmResult {
   readonly followRetries: string[];
   /** ms each part of the run took. */
   readonly phases: Record<string, number>;
+  /** The busiest process's event-loop delay in each part (p99 and max, ms). */
+  readonly lags: Record<string, { p99: number; max: number }>;
   readonly oneHopMs: number;
   readonly startMs: number;
   readonly posts: PostFigures[];
@@ -302,8 +304,12 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
   // How long each part of the run took, for reading the figures (a slow set-up says the machine was busy).
   const phases: Record<string, number> = {};
   let phaseFrom = clock();
-  const phaseDone = (name: string) => {
+  // And how late the busiest process's event loop ran in each part (p99 and max ms): a late loop delays every push it handles.
+  const lags: Record<string, { p99: number; max: number }> = {};
+  const phaseDone = async (name: string) => {
     phases[name] = Math.round(clock() - phaseFrom);
+    const each = await Promise.all(Array.from({ length: workers }, (_, w) => swarm.ask<{ p99: number; max: number }>(w, { op: 'lag', node: w })));
+    lags[name] = { p99: Math.round(Math.max(...each.map((l) => l.p99))), max: Math.round(Math.max(...each.map((l) => l.max))) };
     phaseFrom = clock();
   };
   try {
@@ -317,7 +323,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       workers,
     );
 
-    phaseDone('start');
+    await phaseDone('start');
     const jobs = followees.flatMap((fs, i) => fs.map((a) => ({ i, a })));
     let followed = 0;
     const retried: string[] = [];
@@ -339,7 +345,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       FOLLOWS_AT_ONCE,
     );
 
-    phaseDone('follows');
+    await phaseDone('follows');
     // The bound: one follower of one author, directly connected, on the swarm's machine at the swarm's load.
     await swarm.ask(probeFollower, { op: 'follow', node: probeFollower, target: info[probeAuthor]!.address });
     const hops: number[] = [];
@@ -350,7 +356,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       hops.push(swarm.arrivals.get(p.id)!.get(probeFollower)! - p.calledAt);
     }
     const oneHopMs = median(hops);
-    phaseDone('one-hop bound');
+    await phaseDone('one-hop bound');
 
     interface Sent {
       readonly posted: Posted;
@@ -395,7 +401,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       posts.push((await postAndWait(authorFor(k, none), none, `post ${k}`, true)).figures());
     }
 
-    phaseDone('posts');
+    await phaseDone('posts');
     // Restart a third: stop them (homes and ports kept), post, start them while more posts go out.
     const restarted = pick(rand, ordinary, Math.min(o.restart ?? Math.floor(n / 3), ordinary.length - 1)).sort((a, b) => a - b);
     const down = new Set(restarted);
@@ -424,7 +430,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       if (!ids.every((id) => swarm.holds(r, id))) return null;
       return Math.max(0, ...ids.map((id) => swarm.arrivals.get(id)!.get(r)! - restartAt));
     });
-    phaseDone('restart and recovery');
+    await phaseDone('restart and recovery');
     const recoveryPosts = [...whileDown, ...afterRestart].map((p) => p.figures());
     const downOwed = whileDown.reduce((s, p) => s + restarted.filter((r) => followers[p.author]!.includes(r)).length, 0);
     const missing =
@@ -441,6 +447,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       follows: jobs.length,
       followRetries: retried,
       phases,
+      lags,
       oneHopMs,
       startMs,
       posts,
@@ -596,6 +603,11 @@ async function main(): Promise<void> {
   console.log(
     `  time taken: ${Object.entries(r.phases)
       .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  event-loop delay of the busiest process (p99/max): ${Object.entries(r.lags)
+      .map(([k, v]) => `${k} ${v.p99}/${v.max} ms`)
       .join(', ')}`,
   );
   console.log(`  load average (1 min): ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores`);
