@@ -17,46 +17,8 @@ import { hasIdentity } from '../src/node/identity.js';
 import { homePaths } from '../src/node/home.js';
 import { reasonOf, silentLogger, type Logger } from '../src/core/log.js';
 import { createLogger } from '../src/node/logger.js';
+import { clock, type Posted, type Started, type WorkerMessage, type WorkerRequest } from './swarm-protocol.js';
 import type { ApId } from '../src/core/types.js';
-
-/** The time on the machine's clock, to the microsecond, comparable between processes. */
-export const clock = (): number => performance.timeOrigin + performance.now();
-
-export interface WorkerNet {
-  readonly mdns: boolean;
-  readonly relay: boolean;
-}
-
-export type WorkerRequest =
-  | { readonly op: 'start'; readonly node: number; readonly home: string; readonly port: number; readonly net: WorkerNet }
-  | { readonly op: 'stop'; readonly node: number }
-  | { readonly op: 'follow'; readonly node: number; readonly target: string }
-  | { readonly op: 'post'; readonly node: number; readonly text: string }
-  | { readonly op: 'holds'; readonly node: number; readonly ids: readonly string[] }
-  | { readonly op: 'peers'; readonly node: number }
-  /** This process's event-loop delay since the last ask (p99 and max, ms), then a fresh count. */
-  | { readonly op: 'lag'; readonly node: number };
-
-export type WorkerMessage =
-  | { readonly kind: 'reply'; readonly seq: number; readonly ok: true; readonly value: unknown }
-  | { readonly kind: 'reply'; readonly seq: number; readonly ok: false; readonly error: string }
-  | { readonly kind: 'stored'; readonly node: number; readonly id: string; readonly at: number }
-  /** The post came by live push (reconciliation brought the others). */
-  | { readonly kind: 'live'; readonly node: number; readonly id: string };
-
-export interface Started {
-  readonly did: string;
-  readonly address: string;
-  readonly port: number;
-}
-
-export interface Posted {
-  readonly id: string;
-  /** When post was called and when it returned (signed, stored, pushed). */
-  readonly calledAt: number;
-  readonly returnedAt: number;
-  readonly pushedTo: number;
-}
 
 interface Running {
   readonly service: KithService;
@@ -68,6 +30,17 @@ const running = new Map<number, Running>();
 // How late this process's timers ran: ten nodes share one event loop, and a busy loop delays every push they handle.
 const delay = monitorEventLoopDelay({ resolution: 10 });
 delay.enable();
+if (process.env.KITH_SWARM_LOG) {
+  // With the nodes' logs on, this process's loop delay every five seconds too, to read their timings against.
+  const trace = monitorEventLoopDelay({ resolution: 10 });
+  trace.enable();
+  setInterval(() => {
+    process.stderr.write(
+      `[worker ${process.pid}] event-loop delay p99 ${Math.round(trace.percentile(99) / 1e6)} ms, max ${Math.round(trace.max / 1e6)} ms; nodes ${[...running.keys()].join(',')}\n`,
+    );
+    trace.reset();
+  }, 5000).unref();
+}
 
 function send(m: WorkerMessage): void {
   if (!process.connected) return;

@@ -18,7 +18,7 @@ test('swarm bench: every follower gets every post, restarted nodes catch up, the
   const out = tempDir('kith-bench-swarm-results-');
   const seed = seededRandom('swarm bench follow graph').seed;
   try {
-    const r = await runSwarm({ nodes: 6, posts: 3, restart: 2, seed, perWorker: 4, net: { mdns: false, relay: true }, resultsDir: out });
+    const r = await runSwarm({ nodes: 6, posts: 3, restart: 2, seed, perWorker: 4, followsAtOnce: 6, net: { mdns: false, relay: true }, resultsDir: out });
     console.log(`swarm phases (ms): ${JSON.stringify(r.phases)}; follow retries: ${r.followRetries.length}`);
     assert.equal(r.posts.length, 3);
     for (const p of [...r.posts, ...r.recoveryPosts]) {
