@@ -303,6 +303,15 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
   const workers = Math.max(2, Math.ceil(total / o.perWorker));
   const root = mkdtempSync(join(tmpdir(), 'kith-bench-swarm-'));
   const swarm = new Swarm(workers);
+  // Stopped from outside (Ctrl-C, a time limit): the processes and the temp dir go as they do on any other end.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void swarm.close().finally(() => {
+      rmSync(root, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const info: Started[] = [];
   const startOne = async (i: number, port: number): Promise<number> => {
     const t0 = clock();
@@ -470,6 +479,8 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
     return { ...result, table };
   } finally {
     progress('');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await swarm.close();
     rmSync(root, { recursive: true, force: true });
   }
