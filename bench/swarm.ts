@@ -53,12 +53,13 @@
 import '../src/cli/polyfills.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { NODE_FLAGS } from '../test/node-process.js';
 import { argValue, progressLine } from './bounds.js';
+import { closeChartBrowser, machineLine, markdownTable, writeResults, type Results } from './results.js';
 import { clock, type Posted, type Started, type WorkerMessage, type WorkerNet, type WorkerRequest } from './swarm-protocol.js';
 
 const WORKER = fileURLToPath(new URL('./swarm-worker.js', import.meta.url));
@@ -475,7 +476,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       recoveryMs,
       missing,
     };
-    const table = writeTable(result, downOwed, o.resultsDir ?? RESULTS_DIR);
+    const table = await writeTable(result, downOwed, o.resultsDir);
     return { ...result, table };
   } finally {
     progress('');
@@ -507,7 +508,7 @@ function rowsFor(label: string, ps: readonly PostFigures[], oneHopMs: number): (
   ];
 }
 
-function writeTable(r: Omit<SwarmResult, 'table'>, downOwed: number, dir: string): string {
+async function writeTable(r: Omit<SwarmResult, 'table'>, downOwed: number, dir: string | undefined): Promise<string> {
   const popular = r.posts.filter((p) => p.popular);
   const ordinary = r.posts.filter((p) => !p.popular);
   const done = r.recoveryMs.filter((v): v is number => v !== null);
@@ -528,61 +529,29 @@ function writeTable(r: Omit<SwarmResult, 'table'>, downOwed: number, dir: string
       `node start ${Math.round(r.startMs)} ms`,
     ],
   ];
-  writeResults(
-    'swarm',
-    {
-      title: `Swarm: ${r.nodes} nodes on 127.0.0.1 in ${r.workers} processes (mDNS ${r.net.mdns ? 'on' : 'off'}, relay search ${r.net.relay ? 'on' : 'off'}), seed ${r.seed}; aim: 90% of followers within ${AIM_MS} ms`,
-      machine: machine(),
-      columns,
-      rows,
-      chart: {
-        type: 'bar',
-        data: {
-          labels: ['to 50%', 'to 90%', 'to 100%'],
-          datasets: [
-            { label: 'popular authors (median ms)', data: (['p50', 'p90', 'p100'] as const).map((k) => median(popular.map((p) => p[k] ?? NaN))) },
-            { label: 'ordinary authors (median ms)', data: (['p50', 'p90', 'p100'] as const).map((k) => median(ordinary.map((p) => p[k] ?? NaN))) },
-            { label: 'one-hop bound (ms)', data: [r.oneHopMs, r.oneHopMs, r.oneHopMs] },
-          ],
-        },
-        options: { plugins: { title: { display: true, text: `Time for a post to reach its followers, ${r.nodes} nodes (aim: 90% within ${AIM_MS} ms)` } } },
-      },
+  const figure = (xs: readonly PostFigures[], key: 'p50' | 'p90' | 'p100'): number | null => {
+    const v = median(xs.map((p) => p[key] ?? NaN));
+    return Number.isNaN(v) ? null : v;
+  };
+  const results: Results = {
+    title: `Swarm: ${r.nodes} nodes on 127.0.0.1 in ${r.workers} processes (mDNS ${r.net.mdns ? 'on' : 'off'}, relay search ${r.net.relay ? 'on' : 'off'}), seed ${r.seed}; aim: 90% of followers within ${AIM_MS} ms`,
+    machine: machineLine(),
+    columns,
+    rows,
+    chart: {
+      type: 'bar',
+      labels: ['to 50%', 'to 90%', 'to 100%'],
+      datasets: [
+        { label: 'popular authors (median ms)', data: (['p50', 'p90', 'p100'] as const).map((k) => figure(popular, k)) },
+        { label: 'ordinary authors (median ms)', data: (['p50', 'p90', 'p100'] as const).map((k) => figure(ordinary, k)) },
+        { label: 'one-hop bound (ms)', data: [r.oneHopMs, r.oneHopMs, r.oneHopMs] },
+      ],
+      xTitle: `share of followers holding the post, ${r.nodes} nodes (aim: 90% within ${AIM_MS} ms)`,
+      yTitle: 'ms',
     },
-    dir,
-  );
-  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-}
-
-function machine(): string {
-  const c = cpus();
-  return `${c[0]?.model ?? 'unknown CPU'}, ${c.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-}
-
-export type ChartSpec = Record<string, unknown>;
-
-/**
- * Writes <name>.md (and the chart's spec, <name>.chart.json) under bench/results.
- * Stands in for bench/results.ts until it is merged (same signature; the
- * directory argument is for tests, which write to a temp dir).
- */
-export function writeResults(
-  name: string,
-  r: { title: string; machine: string; columns: string[]; rows: (string | number)[][]; chart?: ChartSpec },
-  dir = RESULTS_DIR,
-): void {
-  mkdirSync(dir, { recursive: true });
-  const md = [
-    `# ${r.title}`,
-    '',
-    `Machine: ${r.machine}`,
-    '',
-    `| ${r.columns.join(' | ')} |`,
-    `|${r.columns.map(() => '---').join('|')}|`,
-    ...r.rows.map((row) => `| ${row.join(' | ')} |`),
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, `${name}.md`), md);
-  if (r.chart) writeFileSync(join(dir, `${name}.chart.json`), JSON.stringify(r.chart, null, 2) + '\n');
+  };
+  await writeResults('swarm', results, dir === undefined ? {} : { dir });
+  return markdownTable(results);
 }
 
 async function main(): Promise<void> {
@@ -633,7 +602,8 @@ async function main(): Promise<void> {
       .join(', ')}`,
   );
   console.log(`  load average (1 min): ${loadBefore.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end, on ${cpus().length} cores`);
-  console.log(`  table written to ${join(RESULTS_DIR, 'swarm.md')}`);
+  console.log(`  table and chart written to ${join(RESULTS_DIR, 'swarm.md')} and swarm.png`);
+  await closeChartBrowser();
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

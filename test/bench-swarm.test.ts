@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers.js';
 import { seededRandom } from './seeded-random.js';
 import { runSwarm } from '../bench/swarm.js';
+import { closeChartBrowser } from '../bench/results.js';
 
 /**
  * The swarm benchmark (bench/swarm.ts) at a small size: six real nodes in
@@ -37,7 +38,9 @@ test('swarm bench: every follower gets every post, restarted nodes catch up, the
     assert.match(table, /\| posts by \| posts \| followers \| to 50% \| to 90% \| to 100% \|/);
     assert.match(table, /popular authors/);
     assert.match(table, /recovery of 2 restarted nodes/);
-    assert.ok(existsSync(join(out, 'swarm.chart.json')));
+    await closeChartBrowser();
+    // A PNG file's signature.
+    assert.deepEqual([...readFileSync(join(out, 'swarm.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
