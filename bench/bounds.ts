@@ -77,3 +77,13 @@ export function argValue(args: string[], name: string, fallback: number): number
   const v = i >= 0 ? Number(args[i + 1]) : NaN;
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
+
+/** A comma-separated list of positive counts after `name` (`--entries 10000,100000`), or the fallback. */
+export function listArg(args: string[], name: string, fallback: number[]): number[] {
+  const i = args.indexOf(name);
+  if (i < 0) return fallback;
+  const list = (args[i + 1] ?? '').split(',').map(Number);
+  if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 1))
+    throw new Error(`${name} takes a comma-separated list of counts, like 10000,100000`);
+  return list;
+}

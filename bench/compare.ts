@@ -34,7 +34,7 @@ import { outboxId } from '../src/core/apid.js';
 import { KithError } from '../src/core/errors.js';
 import type { Did } from '../src/core/types.js';
 import { NODE_FLAGS } from '../test/node-process.js';
-import { progressLine } from './bounds.js';
+import { listArg, progressLine } from './bounds.js';
 import { closeChartBrowser, machineLine, writeResults } from './results.js';
 
 const KITH = fileURLToPath(new URL('../../bin/kith.js', import.meta.url));
@@ -373,15 +373,6 @@ export async function runCompare(opts: {
   );
   say(`results: ${files.markdown}${files.png ? ` and ${files.png}` : ''}`);
   return { rows, files };
-}
-
-function listArg(args: string[], name: string, fallback: number[]): number[] {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const list = (args[i + 1] ?? '').split(',').map(Number);
-  if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 1))
-    throw new Error(`${name} takes a comma-separated list of counts, like 10000,100000`);
-  return list;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

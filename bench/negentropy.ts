@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nip77 } from 'nostr-tools';
 import { ItemIndex, Reconciler } from '../src/core/reconcile.js';
-import { progressLine } from './bounds.js';
+import { listArg, progressLine } from './bounds.js';
 import { closeChartBrowser, machineLine, writeResults, type Results } from './results.js';
 
 const ID_BYTES = 32;
@@ -275,15 +275,6 @@ function nostrToolsVersion(): string {
   let dir = dirname(createRequire(import.meta.url).resolve('nostr-tools'));
   while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
   return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-function listArg(args: string[], name: string, fallback: number[]): number[] {
-  const i = args.indexOf(name);
-  if (i < 0) return fallback;
-  const list = (args[i + 1] ?? '').split(',').map(Number);
-  if (list.length === 0 || list.some((n) => !Number.isSafeInteger(n) || n < 1))
-    throw new Error(`${name} takes a comma-separated list of counts, like 10000,100000`);
-  return list;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../test/chromium.js';
 
 export interface ChartSpec {
   readonly type: 'bar' | 'line';
@@ -42,18 +43,6 @@ export interface WriteOptions {
   readonly dir?: string;
 }
 
-const CHROMIUM = process.env.KITH_CHROMIUM ?? '/usr/bin/chromium';
-// The flags the browser tests launch Chromium with, less the ones only a page served by a node needs.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CHART_SIZE = { width: 960, height: 540 };
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
@@ -94,7 +83,7 @@ export async function closeChartBrowser(): Promise<void> {
 
 /** Draws the chart with Chart.js in a blank page and returns the PNG. */
 export async function renderChart(title: string, spec: ChartSpec): Promise<Buffer> {
-  browser ??= chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser ??= chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
   const page = await (await browser).newPage({ viewport: CHART_SIZE, deviceScaleFactor: 1 });
   try {
     await page.setContent(

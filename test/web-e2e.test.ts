@@ -11,6 +11,7 @@ import { didFromPublicKey } from '../src/core/didkey.js';
 import { attachBytes } from '../src/node/media.js';
 import { repoRoot, tempDir, waitFor } from './helpers.js';
 import { kithJson, startNode, type NodeProcess } from './node-process.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 /**
  * The web app in real headless Chromium (Debian's, driven by playwright-core)
@@ -26,21 +27,13 @@ import { kithJson, startNode, type NodeProcess } from './node-process.js';
  * with the phone and desktop widths both (name.png and name-desktop.png).
  */
 
-const CHROMIUM = process.env.KITH_CHROMIUM ?? '/usr/bin/chromium';
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 /** The node's limit on a post's length, which the composer counts down to. */
 const MAX_CHARS = 5000;
 const SHOTS = join(repoRoot, 'test-output', 'screenshots');
 const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
+  ...CHROMIUM_ARGS,
   // A name that is not this machine's, so a page opened through it is not a secure context, as a phone on the local network sees the node.
   '--host-resolver-rules=MAP kith-home.test 127.0.0.1',
 ];
