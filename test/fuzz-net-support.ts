@@ -182,6 +182,8 @@ export const WANT = 3;
 const OBJECTS = 4;
 export const END = 5;
 export const ERROR = 6;
+/** The times of listed digests (asked with a checkpoint): the protocol's last frame type. */
+export const TIMES = 7;
 export const frame = (type: number, body: Uint8Array = new Uint8Array(0)): Uint8Array => Uint8Array.from([type, ...body]);
 export const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -253,6 +255,8 @@ export const syncFrame = fc.oneof(
   objectsBody.map((b) => frame(OBJECTS, b)),
   fc.constant(frame(END)),
   errorBody.map((e) => frame(ERROR, utf8(JSON.stringify(e)))),
+  fc.uint8Array({ maxLength: 100 }).map((b) => frame(TIMES, b)),
+  fc.array(fc.constantFrom(...genuineDigests), { minLength: 1, maxLength: 3 }).map((ds) => frame(TIMES, Buffer.concat(ds.map((d) => Buffer.from(d, 'hex'))))),
   fc.uint8Array({ maxLength: 40 }),
 );
 
