@@ -213,7 +213,8 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /** Follows a person named by DID, ap:// id, or the multiaddr of their node; then fetches what they posted. */
-  async follow(target: string): Promise<{ did: Did; added: boolean; synced: SyncSummary[] }> {
+  /** `followed` runs once the follow is stored, before the sync (which may take minutes, and may be cut off). */
+  async follow(target: string, followed?: (did: Did) => void): Promise<{ did: Did; added: boolean; synced: SyncSummary[] }> {
     let did: Did;
     let hint: PeerId | undefined;
     let hintAddr: string | null = null;
@@ -224,6 +225,7 @@ export class Network extends EventEmitter<NetworkEvents> {
     else if (/^ap(\+ef61)?:\/\//i.test(target)) did = didOf(target);
     else return fail('malformed', `follow takes a did:key, an ap:// id or a multiaddr, not "${target.slice(0, 60)}"`);
     const added = this.node.follow(did, hintAddr);
+    followed?.(did);
     if (hint !== undefined) this.redial.noteHolder(hint);
     const scope = outboxId(did);
     this.live.subscribe(scope);
