@@ -64,11 +64,20 @@ export async function rawVerifyRateOnThreads(s: Sample[], threads = availablePar
   return (s.length / ms) * 1000;
 }
 
-/** A progress line for a person at a terminal; nothing when output goes to a file or --json is asked. */
+/** Into a log, a progress line at most this often. */
+const PROGRESS_LOG_EVERY_MS = 5000;
+
+/** A progress line for a person at a terminal, an occasional line when output goes to a file, nothing with --json. */
 export function progressLine(json: boolean): (msg: string) => void {
-  const show = !json && process.stderr.isTTY;
+  if (json) return () => undefined;
+  if (process.stderr.isTTY) return (msg) => process.stderr.write(`\r${msg.padEnd(70)}${msg === '' ? '\r' : ''}`);
+  // Into a log file: a line now and then, so a long run shows where it is without flooding the log.
+  let last = 0;
   return (msg) => {
-    if (show) process.stderr.write(`\r${msg.padEnd(70)}${msg === '' ? '\r' : ''}`);
+    const now = Date.now();
+    if (msg === '' || now - last < PROGRESS_LOG_EVERY_MS) return;
+    last = now;
+    process.stderr.write(`${msg}\n`);
   };
 }
 

@@ -272,9 +272,14 @@ export async function runNegentropy(opts: {
 
 /** The installed nostr-tools version, read from its package.json (its exports do not list that file). */
 function nostrToolsVersion(): string {
-  let dir = dirname(createRequire(import.meta.url).resolve('nostr-tools'));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  // Its lib/cjs folder holds a package.json of its own (just the module type): walk up to the package's.
+  for (let dir = dirname(createRequire(import.meta.url).resolve('nostr-tools')); dirname(dir) !== dir; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'nostr-tools' && pkg.version) return pkg.version;
+  }
+  return '(version unknown)';
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -356,7 +356,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
             const why = `node ${i} following node ${a}: ${e instanceof Error ? e.message : String(e)}`;
             if (attempt === FOLLOW_ATTEMPTS) throw new Error(why, { cause: e });
             retried.push(why);
-            // libp2p takes at most five connection attempts a second from one host, and here every node is 127.0.0.1: wait before the next.
+            // Kith takes a limited number of connection attempts a second from one address, and here every node is 127.0.0.1: wait before the next.
             await new Promise((r) => setTimeout(r, FOLLOW_RETRY_MS * 2 ** (attempt - 1)));
           }
         }

@@ -177,7 +177,7 @@ test(
       assert.equal(storeF.penalties(relay.peerId), 0);
       // A neighbour on the same address (127.0.0.1) that F bans for a real violation keeps redialling F,
       // as a node's DHT, reconnect queue and fetches would. Its dials back off once F refuses it, so they
-      // cannot use up libp2p's per-address budget for inbound connections (5 a second).
+      // cannot use up the per-address budget for inbound connections (HOST.INBOUND_CONNECTIONS_PER_ADDRESS_PER_SECOND).
       const banned = await loopbackHost();
       hosts.push(banned);
       await banned.dial(multiaddr(loopbackAddr(f)));

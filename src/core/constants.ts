@@ -48,6 +48,18 @@ export const HOST = Object.freeze({
   MDNS_QUERY_INTERVAL_MS: MINUTE_MS,
   /** libp2p gives up on one dial after this. */
   CONNECTION_DIAL_TIMEOUT_MS: 10 * SECOND_MS,
+  /**
+   * Inbound connection attempts one IP address may make per second. libp2p's
+   * default, 5, assumes one address is one peer; but a household's phones, a
+   * carrier-grade NAT, or nodes sharing one machine all arrive from one
+   * address, and twenty followers behind one NAT reconnecting after an outage
+   * would wait their turn for seconds. Attempts still pass the peer
+   * penalties, at most 20 handshakes are pending at once and the connection
+   * limit holds, so one address cannot take more than a burst.
+   */
+  INBOUND_CONNECTIONS_PER_ADDRESS_PER_SECOND: 25,
+  /** Inbound connections still in their handshake at once, from everyone together. */
+  PENDING_INBOUND_CONNECTIONS: 20,
 });
 
 // ---- the node on the network (node/network.ts and its parts) ----
@@ -270,6 +282,12 @@ export const REDIAL = Object.freeze({
   MAX_MS: 10 * MINUTE_MS,
   /** After a connection drops, wait this long before a round, so a peer that is restarting has time to listen again and several drops make one round. */
   AFTER_DROP_MS: 500,
+  /**
+   * A drop of a peer that merely held a copy of something followed (not the
+   * one that kept it in reach) starts a round no sooner than this after the
+   * last one began.
+   */
+  QUIET_GAP_MS: 5 * SECOND_MS,
   /**
    * Past this many open connections (half libp2p's limit of 100, so
    * redialling never fights the connection manager's pruning), a scope that

@@ -184,7 +184,8 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
       connectionGater: penalties.connectionGater(),
       connectionManager: {
         maxConnections,
-        maxIncomingPendingConnections: 20,
+        maxIncomingPendingConnections: HOST.PENDING_INBOUND_CONNECTIONS,
+        inboundConnectionThreshold: HOST.INBOUND_CONNECTIONS_PER_ADDRESS_PER_SECOND,
         dialTimeout: HOST.CONNECTION_DIAL_TIMEOUT_MS,
       },
       connectionMonitor: { pingInterval: HOST.PING_INTERVAL_MS },

@@ -28,9 +28,13 @@ import { short } from './network-log.js';
  * lost connection cut short: what arrived stays, and reconciliation finds
  * the rest.
  *
- * Rounds run at start, a moment after a peer holding something followed
- * drops, when a waiting candidate is due, and with the periodic resync; when
- * every followed scope is in reach (see runRound), nothing runs.
+ * Rounds run at start, a moment after a peer that kept a followed scope in
+ * reach drops, when a waiting candidate is due, and with the periodic
+ * resync; when every followed scope is in reach (see runRound), nothing
+ * runs. Other peers that hold a followed scope come and go all the time (a
+ * swarm's DHT walks, contact syncs), and their drops only call for a round
+ * that waits for the last one to be QUIET_GAP_MS old: a round reads every
+ * follow's candidates, and fifty of them a second would be a node's busiest work.
  */
 
 interface Candidate {
@@ -44,6 +48,11 @@ interface Candidate {
 
 /** Bounds the holders remembered between rounds; each round starts the set afresh. */
 const MAX_REMEMBERED_HOLDERS = 10_000;
+/** Parsed addresses kept between rounds: each round reads the same few hundred again. */
+const MAX_PARSED_ADDRESSES = 4096;
+
+/** An address as candidatesFor needs it, or why it is no use. */
+type ParsedAddress = { readonly ma: Multiaddr; readonly id: string | undefined } | { readonly error: string };
 
 interface Failures {
   count: number;
@@ -55,6 +64,13 @@ export class Redial {
   private readonly failures = new Map<string, Failures>();
   /** Peers known to hold a followed scope (candidates of the last round, and peers a followed scope was synced with since). */
   private readonly holders = new Set<string>();
+  /** Connected peers that kept a followed scope in reach at the last round: losing one calls for a round at once. */
+  private coverers = new Set<string>();
+  /** When the last round began (epoch ms). */
+  private lastRoundAt = 0;
+  private readonly parsed = new Map<string, ParsedAddress>();
+  /** Per person, the digest of the actor document last read and the peer addresses it lists. */
+  private readonly advertisedCache = new Map<Did, { digest: string; addrs: string[] }>();
   private timer: NodeJS.Timeout | undefined;
   /** When the pending timer fires (epoch ms). */
   private timerAt = 0;
@@ -73,7 +89,9 @@ export class Redial {
   start(): void {
     // Only the loss of a peer that holds something followed calls for a round; DHT peers come and go all the time.
     this.host.addEventListener('peer:disconnect', (evt) => {
-      if (this.holders.has(evt.detail.toString())) this.soon(REDIAL.AFTER_DROP_MS);
+      const peer = evt.detail.toString();
+      if (this.coverers.has(peer)) this.soon(REDIAL.AFTER_DROP_MS);
+      else if (this.holders.has(peer)) this.soon(Math.max(REDIAL.AFTER_DROP_MS, this.lastRoundAt + REDIAL.QUIET_GAP_MS - Date.now()));
     });
     this.soon(0);
   }
@@ -132,11 +150,13 @@ export class Redial {
    */
   private async runRound(): Promise<void> {
     if (this.stopped || this.host.status !== 'started') return;
+    this.lastRoundAt = Date.now();
     const connected = new Set(this.host.getPeers().map((p) => p.toString()));
     const crowded = connected.size >= REDIAL.CONNECTION_BUDGET;
     const isConnected = (c: Candidate): boolean => c.peer !== undefined && connected.has(c.key);
     const uncovered: { follow: Follow; candidates: Candidate[]; holderConnected: boolean }[] = [];
     const known = new Set<string>();
+    const coverers = new Set<string>();
     this.holders.clear();
     for (const follow of this.node.following()) {
       const candidates = this.candidatesFor(follow);
@@ -147,9 +167,17 @@ export class Redial {
       }
       const theirs = candidates.filter((c) => c.theirs);
       const holderConnected = candidates.some(isConnected);
-      if (theirs.some(isConnected) || (holderConnected && (theirs.length === 0 || crowded))) continue;
+      if (theirs.some(isConnected)) {
+        for (const c of theirs) if (isConnected(c)) coverers.add(c.key);
+        continue;
+      }
+      if (holderConnected && (theirs.length === 0 || crowded)) {
+        for (const c of candidates) if (isConnected(c)) coverers.add(c.key);
+        continue;
+      }
       uncovered.push({ follow, candidates: holderConnected ? theirs : candidates, holderConnected });
     }
+    this.coverers = coverers;
     // Failures of candidates nobody needs any more (an unfollowed person's node) are forgotten.
     for (const key of this.failures.keys()) if (!known.has(key)) this.failures.delete(key);
     if (uncovered.length === 0) return;
@@ -238,14 +266,13 @@ export class Redial {
   private candidatesFor(follow: Follow): Candidate[] {
     const byKey = new Map<string, { peer: PeerId | undefined; addrs: Multiaddr[]; theirs: boolean }>();
     const add = (addr: string, theirs: boolean, peerHint?: string): void => {
-      let ma: Multiaddr;
-      try {
-        ma = multiaddr(addr);
-      } catch (e) {
-        this.log.debug(`ignoring the address ${addr.slice(0, 100)} known for ${short(follow.did)}: ${reasonOf(e)}`);
+      const parsed = this.parse(addr);
+      if ('error' in parsed) {
+        this.log.debug(`ignoring the address ${addr.slice(0, 100)} known for ${short(follow.did)}: ${parsed.error}`);
         return;
       }
-      const id = ma.getComponents().find((c) => c.name === 'p2p')?.value ?? peerHint;
+      const { ma } = parsed;
+      const id = parsed.id ?? peerHint;
       if (id === this.host.peerId.toString()) return;
       let peer: PeerId | undefined;
       try {
@@ -270,12 +297,32 @@ export class Redial {
     return [...all.filter((c) => c.theirs), ...all.filter((c) => !c.theirs)].slice(0, REDIAL.PER_PERSON);
   }
 
-  /** The peer addresses a person's newest stored actor document lists (`endpoints.kithPeers`). */
+  /** An address and the peer id in it, parsed once and kept (bounded) for later rounds. */
+  private parse(addr: string): ParsedAddress {
+    let p = this.parsed.get(addr);
+    if (p !== undefined) return p;
+    try {
+      const ma = multiaddr(addr);
+      p = { ma, id: ma.getComponents().find((c) => c.name === 'p2p')?.value };
+    } catch (e) {
+      p = { error: reasonOf(e) };
+    }
+    if (this.parsed.size >= MAX_PARSED_ADDRESSES) this.parsed.clear();
+    this.parsed.set(addr, p);
+    return p;
+  }
+
+  /** The peer addresses a person's newest stored actor document lists (`endpoints.kithPeers`), read again only when it changes. */
   private advertised(did: Did): string[] {
     const stored = this.node.store.objects.byId(actorId(did));
     if (stored === undefined) return [];
+    const kept = this.advertisedCache.get(did);
+    if (kept !== undefined && kept.digest === stored.digest) return kept.addrs;
     const actor = parseBody(stored);
     const peers = isJsonObject(actor.endpoints) ? actor.endpoints.kithPeers : undefined;
-    return Array.isArray(peers) ? peers.filter((a): a is string => typeof a === 'string').slice(0, REDIAL.ADDRESSES_PER_PEER) : [];
+    const addrs = Array.isArray(peers) ? peers.filter((a): a is string => typeof a === 'string').slice(0, REDIAL.ADDRESSES_PER_PEER) : [];
+    if (this.advertisedCache.size >= MAX_REMEMBERED_HOLDERS) this.advertisedCache.clear();
+    this.advertisedCache.set(did, { digest: stored.digest, addrs });
+    return addrs;
   }
 }
