@@ -15,6 +15,9 @@ import { carriedFor } from '../src/node/inbox-carried.js';
 import { knowsPerson } from '../src/node/reading.js';
 import { Views } from '../src/api/owner-views.js';
 import { refusedWith, tempDir } from './helpers.js';
+import { join } from 'node:path';
+import { sha256 } from '../src/core/bytes.js';
+import { exportBackup, importBackup } from '../src/node/backup.js';
 
 /**
  * Follow requests on real stores with no network: each delivery is handed
@@ -179,5 +182,46 @@ test('a Follow and its Undo signed on a paired device start and end the follow, 
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test('a backup brings the owner’s followers back: the newest answer to each person stands', async () => {
+  const seed = sha256('followers in a backup');
+  const a = new KithService(KithNode.init(tempDir('kith-follow-'), { seed }).node);
+  const [b, x] = [person(), person()];
+  const file = join(tempDir('kith-follow-backup-'), 'a.kith');
+  try {
+    await b.people.follow(a.node.did);
+    deliver(b, a);
+    await x.people.follow(a.node.did);
+    deliver(x, a);
+    await a.follows.remove(x.node.did);
+    assert.deepEqual(
+      a.follows.followers().map((f) => f.did),
+      [b.node.did],
+    );
+    exportBackup(a.node, file);
+  } finally {
+    a.close();
+    b.close();
+    x.close();
+  }
+  // The same person on a new node, from their recovery phrase: no followers until the backup comes in.
+  const restored = new KithService(KithNode.init(tempDir('kith-follow-'), { seed }).node);
+  try {
+    assert.deepEqual(restored.follows.followers(), []);
+    const r = await importBackup(restored.node, file);
+    assert.equal(r.followersRestored, 2);
+    assert.deepEqual(
+      restored.follows.followers().map((f) => f.did),
+      [b.node.did],
+    );
+    assert.equal(restored.node.store.followers.get(x.node.did)?.state, 'rejected', 'a removed follower stays removed');
+    // Importing again changes nothing: the rows are as new as the answers.
+    const before = snapshot(restored);
+    await importBackup(restored.node, file);
+    assert.deepEqual(snapshot(restored), before);
+  } finally {
+    restored.close();
   }
 });

@@ -339,6 +339,7 @@ export function buildCli(): Command {
               (s.deleted > 0 ? `, ${s.deleted} of posts deleted since (left out)` : ''),
             `  and ${s.files} files (${s.blocks} blocks, ${s.blocksStored} of them new here)`,
             ...(s.profileRestored.length > 0 ? [`  your profile's ${s.profileRestored.join(', ')} came back from the backup`] : []),
+            ...(s.followersRestored > 0 ? [`  ${s.followersRestored} follower(s) came back from your answers to their requests`] : []),
           ]);
         }),
       ),

@@ -31,6 +31,7 @@ import {
   type TreeLine,
 } from './backup-format.js';
 import { LineReader } from './line-reader.js';
+import { restoreFollowers } from './backup-followers.js';
 import type { KithNode } from './kith-node.js';
 
 /**
@@ -67,6 +68,8 @@ export interface ImportSummary extends BackupSummary {
   readonly blocksStored: number;
   /** Profile fields (name, summary, avatar) taken back from the backup into a new actor version. */
   readonly profileRestored: string[];
+  /** People whose standing as a follower (accepted or turned away) came back from the owner's answers in the backup. */
+  readonly followersRestored: number;
 }
 
 /**
@@ -161,6 +164,7 @@ export async function importBackup(node: KithNode, path: string): Promise<Import
   let deleted = 0;
   let blocksStored = 0;
   let profileRestored: string[] = [];
+  let followersRestored = 0;
   // Signatures are checked on every core first; then one transaction admits and writes it all, or nothing.
   const examined = objects.length < 64 ? undefined : await node.pool.examine(objects);
   await initEris();
@@ -187,9 +191,22 @@ export async function importBackup(node: KithNode, path: string): Promise<Import
       for (const reason of t.reasons) node.store.blocks.pinBlind(t.root, t.blockSize, t.level, t.references, reason);
     }
     profileRestored = restoreProfile(node, checked.actor);
+    followersRestored = restoreFollowers(node.store, actor, objects, results);
   });
   const files = new Set(trees.map((t) => Buffer.from(t.root).toString('hex'))).size;
-  return { actor, objects: objects.length, files, blocks: counts.blocks, bytes: checked.bytes, stored, duplicates, deleted, blocksStored, profileRestored };
+  return {
+    actor,
+    objects: objects.length,
+    files,
+    blocks: counts.blocks,
+    bytes: checked.bytes,
+    stored,
+    duplicates,
+    deleted,
+    blocksStored,
+    profileRestored,
+    followersRestored,
+  };
 }
 
 /**
