@@ -109,7 +109,13 @@ test('a hosted account posts under its own key, other nodes see its root vouch, 
       { timeline: ['The node owner speaks', 'V asks a question'], notifications: [], replies: [], search: [] },
       "every account N vouches for is muted for V at once; N's owner, self-rooted, is not",
     );
-    assert.deepEqual(texts(w.reading.timeline({ limit: 20 })).sort(), everything.filter((t) => t !== 'V asks a question' && t !== 'Grandma answers').concat().sort());
+    assert.deepEqual(
+      texts(w.reading.timeline({ limit: 20 })).sort(),
+      everything
+        .filter((t) => t !== 'V asks a question' && t !== 'Grandma answers')
+        .concat()
+        .sort(),
+    );
     syncScope(n, w, p.did);
     assert.ok(texts(w.reading.timeline({ limit: 20 })).includes('Grandma answers'), 'W, who blocked nothing, still sees them');
     // An account N takes on after the block is muted too, with no list kept.
@@ -157,7 +163,12 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     });
     refusedWith(() => v.node.ingest(actorWith(other.doc as JsonObject)), 'wrong-key', /certifies/);
     // A certificate from a root to P, but for another capability.
-    const notAccount = issueCertificate(rogue, { subject: p.did, capability: 'publish', resource: actorId(didFromPublicKey(rogue.publicKey)), expires: Date.now() + 3600_000 });
+    const notAccount = issueCertificate(rogue, {
+      subject: p.did,
+      capability: 'publish',
+      resource: actorId(didFromPublicKey(rogue.publicKey)),
+      expires: Date.now() + 3600_000,
+    });
     refusedWith(() => v.node.ingest(actorWith(notAccount.doc as JsonObject)), 'unauthorized', /account:hosted/);
     assert.equal(v.node.store.accountVouches.rootOf(p.did), n.node.did, 'nothing refused changed who vouches for P');
 
@@ -169,7 +180,12 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     const signature = signText(key, pairMessage(code, publicKey));
     const terms = n.accounts.claim({ code, publicKey, signature }, 'device');
     const expires = Date.parse(terms.expires);
-    const byStranger = issueCertificate(rogue, { subject: terms.delegate, capability: 'publish', resource: `ap://${didFromPublicKey(rogue.publicKey)}`, expires });
+    const byStranger = issueCertificate(rogue, {
+      subject: terms.delegate,
+      capability: 'publish',
+      resource: `ap://${didFromPublicKey(rogue.publicKey)}`,
+      expires,
+    });
     await rejectsWith(n.accounts.pair({ code, publicKey, signature, certificate: byStranger.doc }, 'device'), 'forged', /not by the account's key/);
     const narrow = issueCertificate(key, { subject: terms.delegate, capability: 'publish', resource: `${terms.resource}/objects`, expires });
     await rejectsWith(n.accounts.pair({ code, publicKey, signature, certificate: narrow.doc }, 'device'), 'unauthorized', /must be over/);

@@ -62,7 +62,13 @@ test('a root block mutes every account a node vouches for, for that person only,
 
     const [p, q] = [await pairAccount(homes.n, nodeN.info.api, 'Grandma'), await pairAccount(homes.n, nodeN.info.api, 'Kid')];
     const listed = await kithJson(homes.n, ['account', 'list']);
-    assert.deepEqual(listed.accounts.map((a: { did: Did; root: Did }) => [a.did, a.root]).sort(), [[p.did, n], [q.did, n]].sort());
+    assert.deepEqual(
+      listed.accounts.map((a: { did: Did; root: Did }) => [a.did, a.root]).sort(),
+      [
+        [p.did, n],
+        [q.did, n],
+      ].sort(),
+    );
     const me = await p.call('GET', '/api/account');
     assert.equal(me.body.account.did, p.did);
     assert.equal(me.body.account.renew, false);
@@ -70,7 +76,10 @@ test('a root block mutes every account a node vouches for, for that person only,
     assert.equal(owners.status, 403, "an account's device cannot read the owner's timeline");
     assert.equal(owners.body.error.code, 'unauthorized');
     assert.equal((await p.call('POST', '/api/posts', { text: 'as the owner?' })).status, 403);
-    for (const [who, text] of [[p, 'Grandma says hello'], [q, 'Kid says hi']] as const) {
+    for (const [who, text] of [
+      [p, 'Grandma says hello'],
+      [q, 'Kid says hi'],
+    ] as const) {
       const r = await who.call('POST', '/api/account/posts', { text });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       assert.equal(r.body.post.author.did, who.did);
@@ -85,11 +94,21 @@ test('a root block mutes every account a node vouches for, for that person only,
     }
     const everything = ['Grandma says hello', 'Kid says hi', 'The node owner speaks'];
     const timeline = async (d: DeviceClient): Promise<string[]> => texts((await d.call('GET', '/api/timeline?limit=50')).body.items);
-    for (const d of [v, w]) await eventually('the accounts and the owner synced', () => timeline(d), (t) => everything.every((x) => t.includes(x)));
+    for (const d of [v, w])
+      await eventually(
+        'the accounts and the owner synced',
+        () => timeline(d),
+        (t) => everything.every((x) => t.includes(x)),
+      );
     // Live push of an account's post, served by N as it serves its owner's.
     assert.equal((await p.call('POST', '/api/account/posts', { text: 'Grandma again, live' })).status, 201);
     const all = [...everything, 'Grandma again, live'].sort();
-    for (const d of [v, w]) await eventually('the live post', () => timeline(d), (t) => t.includes('Grandma again, live'));
+    for (const d of [v, w])
+      await eventually(
+        'the live post',
+        () => timeline(d),
+        (t) => t.includes('Grandma again, live'),
+      );
 
     const blocked = await kith(homes.v, ['block-root', n]);
     assert.equal(blocked.code, 0, blocked.stderr);

@@ -317,7 +317,7 @@ export const OPENAPI = {
     },
     '/api/accounts/claim': {
       post: op({
-        summary: 'A hosted person\'s device claims an account code with its key and learns the publish certificate to sign',
+        summary: "A hosted person's device claims an account code with its key and learns the publish certificate to sign",
         public: true,
         body: body(obj({ code: str, publicKey: str, signature: str })),
         responses: ok('Terms', obj({ account: str, delegate: str, capability: list(str), resource: str, expires: str })),
@@ -327,7 +327,9 @@ export const OPENAPI = {
       post: op({
         summary: "Finish pairing a hosted account with the publish certificate its device signed for the node's key",
         public: true,
-        body: body(obj({ code: str, publicKey: str, signature: str, certificate: { type: 'object' }, bearer: bool }, ['code', 'publicKey', 'signature', 'certificate'])),
+        body: body(
+          obj({ code: str, publicKey: str, signature: str, certificate: { type: 'object' }, bearer: bool }, ['code', 'publicKey', 'signature', 'certificate']),
+        ),
         responses: ok(
           'Paired; the session cookie is set (or the token returned with bearer: true)',
           obj({ account: ref('Account'), device: ref('Device'), token: str }, ['account', 'device']),
@@ -336,7 +338,10 @@ export const OPENAPI = {
       }),
     },
     '/api/account': {
-      get: op({ summary: "A hosted account's own state (its device only); `renew` asks it to sign a new publish certificate", responses: ok('Account', obj({ account: ref('Account'), device: ref('Device') })) }),
+      get: op({
+        summary: "A hosted account's own state (its device only); `renew` asks it to sign a new publish certificate",
+        responses: ok('Account', obj({ account: ref('Account'), device: ref('Device') })),
+      }),
     },
     '/api/account/posts': {
       get: op({ summary: "The hosted account's own posts", params: pageParams, responses: ok('Posts', page(ref('Post'))) }),
@@ -347,7 +352,11 @@ export const OPENAPI = {
       }),
     },
     '/api/account/timeline': {
-      get: op({ summary: "The hosted account's home timeline: its posts and those of everyone it follows", params: pageParams, responses: ok('Posts', page(ref('Post'))) }),
+      get: op({
+        summary: "The hosted account's home timeline: its posts and those of everyone it follows",
+        params: pageParams,
+        responses: ok('Posts', page(ref('Post'))),
+      }),
     },
     '/api/account/follows': {
       post: op({ summary: 'The hosted account follows someone', body: body(obj({ target: str })), responses: ok('Followed', obj({ did: str, added: bool })) }),
@@ -381,7 +390,11 @@ export const OPENAPI = {
       }),
     },
     '/api/blocked-roots/{did}': {
-      delete: op({ summary: 'Unblock a node root: its accounts show again at once', params: [didParam], responses: ok('Done', obj({ did: str, removed: bool })) }),
+      delete: op({
+        summary: 'Unblock a node root: its accounts show again at once',
+        params: [didParam],
+        responses: ok('Done', obj({ did: str, removed: bool })),
+      }),
     },
     '/api/devices': { get: op({ summary: 'Paired devices', responses: ok('Devices', obj({ devices: list(ref('Device')) })) }) },
     '/api/devices/pairing': {

@@ -118,7 +118,8 @@ export class AccountPairing {
     this.sweep(now);
     const shown = name.trim();
     if (shown.length === 0 || shown.length > MAX_NAME) fail('malformed', `an account's name must be 1 to ${MAX_NAME} characters, like "Grandma"`);
-    if (this.offers.size >= MAX_ACCOUNT_OFFERS) fail('rate-limited', `${MAX_ACCOUNT_OFFERS} account codes are already waiting; use one or wait until they expire`);
+    if (this.offers.size >= MAX_ACCOUNT_OFFERS)
+      fail('rate-limited', `${MAX_ACCOUNT_OFFERS} account codes are already waiting; use one or wait until they expire`);
     let code: string | undefined;
     while (code === undefined || this.offers.has(code)) code = pairingCodeFromBytes(randomBytes(16));
     const expires = now + ACCOUNT_OFFER_TTL_MS;
@@ -162,7 +163,7 @@ export class AccountPairing {
 
     const dir = join(this.node.home.root, 'accounts');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const file = join(dir, `${delegate.slice("did:key:".length)}.key`);
+    const file = join(dir, `${delegate.slice('did:key:'.length)}.key`);
     writeKeyFile(file, offer.delegate);
     const store = this.node.store;
     return store.transaction(() => {
@@ -213,4 +214,3 @@ export class AccountPairing {
     for (const [k, o] of this.offers) if (o.expires <= now) this.offers.delete(k);
   }
 }
-

@@ -3,6 +3,7 @@ import { buildCreate, buildNote } from '../core/as2.js';
 import { ACCOUNT_PUBLISH_RENEW_BEFORE_MS } from '../core/constants.js';
 import type { Ed25519KeyPair } from '../core/ed25519.js';
 import { fail } from '../core/errors.js';
+import { reasonOf, type Logger } from '../core/log.js';
 import { postAddressing } from '../core/post-text.js';
 import { signDocument } from '../core/proof.js';
 import { parseRevocation } from '../core/revocation.js';
@@ -49,6 +50,7 @@ export class HostedAccounts {
   constructor(
     private readonly node: KithNode,
     private readonly link: NetworkLink,
+    private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {
     this.pairing = new AccountPairing(node, now);
@@ -69,8 +71,10 @@ export class HostedAccounts {
     client: string,
   ): Promise<{ account: AccountStatus; device: Device; token: string }> {
     const r = this.pairing.pair(req, client);
-    const network = this.link.current;
-    network?.keepScope(outboxId(r.account.did));
+    // Nothing of a new account is held anywhere yet: listening to its scope is what matters; the sync may run on.
+    this.link.current
+      ?.keepScope(outboxId(r.account.did))
+      .catch((e: unknown) => this.log.info(`the first sync of hosted account ${showDid(r.account.did)} failed: ${reasonOf(e)}`));
     for (const digest of r.stored) await this.link.push(digest);
     return { account: this.status(r.account), device: r.device, token: r.token };
   }

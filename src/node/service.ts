@@ -79,7 +79,7 @@ export class KithService {
     this.media = new MediaLibrary(node, this.link);
     this.petnames = new Petnames(node, now);
     this.search = new Search(node);
-    this.accounts = new HostedAccounts(node, this.link, now);
+    this.accounts = new HostedAccounts(node, this.link, this.log, now);
     this.rootBlocks = new RootBlocks(node);
     this.report = new NodeReport(node, this.link);
   }

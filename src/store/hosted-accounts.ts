@@ -48,9 +48,9 @@ export class HostedAccountTable {
     this.followStmt = db.prepare('INSERT OR IGNORE INTO account_follows (account, did, since) VALUES (?, ?, ?)');
     this.unfollowStmt = db.prepare('DELETE FROM account_follows WHERE account = ? AND did = ?');
     this.followsStmt = db.prepare('SELECT did FROM account_follows WHERE account = ? ORDER BY since').pluck();
-    this.followedScopesStmt = db.prepare(
-      `SELECT DISTINCT f.did FROM account_follows f JOIN hosted_accounts a ON a.did = f.account WHERE a.removed IS NULL ORDER BY f.did`,
-    ).pluck();
+    this.followedScopesStmt = db
+      .prepare(`SELECT DISTINCT f.did FROM account_follows f JOIN hosted_accounts a ON a.did = f.account WHERE a.removed IS NULL ORDER BY f.did`)
+      .pluck();
     // As the owner's timeline (store/objects.ts), over the account's own scope and those it follows.
     const timeline = `+o.scope IN (SELECT sc.n FROM scopes sc WHERE sc.name = ?
         OR sc.name IN (SELECT 'ap://' || f.did || '/actor/outbox' FROM account_follows f WHERE f.account = ?))
