@@ -140,7 +140,7 @@ test('a hosted account posts under its own key, other nodes see its root vouch, 
 });
 
 test('account certificates are checked: forged, revoked by the root, and a publish certificate the person revoked', async () => {
-  const [n, v] = [person(), person()];
+  const [n, v, x] = [person(), person(), person()];
   try {
     const p = await hostAccount(n, 'Grandma');
     syncScope(n, v, p.did);
@@ -191,7 +191,17 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     await rejectsWith(n.accounts.pair({ code, publicKey, signature, certificate: narrow.doc }, 'device'), 'unauthorized', /must be over/);
     assert.equal(n.node.store.hostedAccounts.get(terms.account), undefined, 'a refused pairing stores no account');
 
-    // P revokes the node's publish certificate: N can no longer post as P, anywhere.
+    // Renewal: the device signs a new publish certificate, later than the one held; an earlier one is refused.
+    const a = p.account();
+    const later = issueCertificate(p.key, { subject: a.delegate, capability: 'publish', resource: `ap://${p.did}`, expires: a.publishExpires + 3600_000 });
+    const renewed = await n.accounts.renew(a, later.doc);
+    assert.equal(Date.parse(renewed.publishExpires), later.expires);
+    assert.equal(renewed.renew, false);
+    await rejectsWith(n.accounts.renew(p.account(), later.doc), 'conflict', /no later than/);
+    await n.accounts.post(p.account(), { text: 'posted under the renewed certificate' });
+
+    // P revokes the node's publish certificates: N can no longer post as P, anywhere.
+    await n.accounts.revoke(p.account(), issueRevocation(p.key, { certificate: later.digest }).doc);
     const rev = issueRevocation(p.key, { certificate: p.publishDigest });
     await n.accounts.revoke(p.account(), rev.doc);
     await rejectsWith(n.accounts.post(p.account(), { text: 'posted after the revocation' }), 'revoked');
@@ -200,6 +210,7 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     // N stops hosting Q: its root revokes the account certificate; Q's device is refused and no root vouches for Q any more.
     const q = await hostAccount(n, 'Kid');
     syncScope(n, v, q.did);
+    syncScope(n, x, q.did);
     v.rootBlocks.block(n.node.did);
     assert.equal(v.node.store.accountVouches.rootOf(q.did), n.node.did);
     const device = n.node.store.devices.byDid(q.did)!;
@@ -210,11 +221,14 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     refusedWith(() => n.accounts.accountOf(n.node.store.devices.byDid(q.did)!), 'revoked');
     await rejectsWith(n.accounts.remove(q.did), 'conflict');
     syncScope(n, v, n.node.did);
-    assert.equal(v.node.store.accountVouches.rootOf(q.did), undefined, "the root's revocation ends its vouch");
+    assert.equal(v.node.store.accountVouches.rootOf(q.did), undefined, "the root's revocation (in the root's scope) ends its vouch");
+    assert.equal(x.node.store.accountVouches.rootOf(q.did), n.node.did);
+    syncScope(n, x, q.did);
+    assert.equal(x.node.store.accountVouches.rootOf(q.did), undefined, "so does Q's last actor version, for a node that follows Q alone");
     assert.equal(v.node.store.accountVouches.rootOf(p.did), n.node.did);
     const muted = v.node.store.db.prepare('SELECT did FROM muted_people ORDER BY did').pluck().all();
     assert.deepEqual(muted, [p.did], 'an account its root let go is no longer muted by the root block');
   } finally {
-    for (const s of [n, v]) s.close();
+    for (const s of [n, v, x]) s.close();
   }
 });

@@ -1,14 +1,15 @@
-import { outboxId } from '../core/apid.js';
-import { buildCreate, buildNote } from '../core/as2.js';
+import { actorId, outboxId } from '../core/apid.js';
+import { ACCOUNT_MEMBER } from '../core/account-vouch.js';
+import { buildCreate, buildNote, isoNow } from '../core/as2.js';
 import { ACCOUNT_PUBLISH_RENEW_BEFORE_MS } from '../core/constants.js';
 import type { Ed25519KeyPair } from '../core/ed25519.js';
-import { fail } from '../core/errors.js';
+import { fail, KithError } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { postAddressing } from '../core/post-text.js';
 import { signDocument } from '../core/proof.js';
 import { parseRevocation } from '../core/revocation.js';
 import { isoOf, showDid } from '../core/statement.js';
-import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { isJsonObject, type Did, type Digest, type JsonObject } from '../core/types.js';
 import type { Device } from '../store/devices.js';
 import type { HostedAccount } from '../store/hosted-accounts.js';
 import { readKeyFile } from '../store/keyfile.js';
@@ -95,13 +96,15 @@ export class HostedAccounts {
     if (!a) return fail('not-found', `this node hosts no account ${showDid(did)} (see: kith account list)`);
     if (a.removed !== null) fail('conflict', `${a.name} was already removed on ${isoOf(a.removed)}`);
     const now = this.now();
+    const leaving = this.actorWithoutVouch(a);
     const revocation = this.node.revokeCertificate(a.accountCertificate);
     const device = this.node.store.devices.byDid(did);
     if (device) this.node.store.devices.revoke(device.id, now);
     this.node.store.hostedAccounts.remove(did, now);
     this.keys.delete(did);
-    this.link.current?.dropScope(outboxId(did));
     await this.link.push(revocation.digest);
+    if (leaving !== undefined) await this.link.push(leaving);
+    this.link.current?.dropScope(outboxId(did));
     return this.status(this.node.store.hostedAccounts.get(did)!);
   }
 
@@ -183,6 +186,27 @@ export class HostedAccounts {
     const r = this.node.ingest(rev.doc as JsonObject);
     await this.link.push(r.digest);
     return { id: r.id, digest: r.digest };
+  }
+
+  /**
+   * A last actor version for the account, no longer carrying this node's
+   * account certificate, so that nodes following the person alone (not this
+   * node's owner, whose scope carries the revocation) learn the vouch ended.
+   * Undefined when the node may no longer sign for them (they revoked its key).
+   */
+  private actorWithoutVouch(a: HostedAccount): Digest | undefined {
+    const held = this.node.store.objects.byId(actorId(a.did));
+    if (!held) return undefined;
+    const { proof: _proof, [ACCOUNT_MEMBER]: _vouch, ...actor } = JSON.parse(held.body) as JsonObject;
+    try {
+      // Later than the version it replaces, even within the same millisecond, so every node takes it as the newest.
+      const published = isoNow(Math.max(this.now(), held.created + 1));
+      return this.node.ingest(signDocument({ ...actor, published }, this.delegateKey(a))).digest;
+    } catch (e) {
+      if (!(e instanceof KithError)) throw e;
+      this.log.info(`no last actor version was signed for ${a.name} as the account leaves: ${e.message}`);
+      return undefined;
+    }
   }
 
   private delegateKey(a: HostedAccount): Ed25519KeyPair {

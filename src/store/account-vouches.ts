@@ -62,7 +62,9 @@ export class AccountVouchTable {
   /**
    * The node root that vouches for `signer` at time `at` (ms, default now):
    * undefined for a self-rooted key, one whose root revoked its account
-   * certificate, or one whose certificate expired.
+   * certificate, or one whose certificate expired. Ask it of an object's
+   * author (its owner): a hosted account's posts are signed by its node's
+   * delegate key, but owned by the account's own key.
    */
   rootOf(signer: Did, at = Date.now()): Did | undefined {
     let v = this.cache.get(signer);
