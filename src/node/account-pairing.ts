@@ -170,7 +170,11 @@ export class AccountPairing {
       store.keys.add(delegate, DELEGATE_KEY_ROLE, file, now);
       this.node.ingest(publish.doc as JsonObject);
       const vouch = this.node.certifyAccount(account, now + ACCOUNT_CERTIFICATE_LIFETIME_MS);
-      const actor = signDocument({ ...buildActor(account, { name: offer.name }, now), [ACCOUNT_MEMBER]: { certificate: vouch.doc } }, offer.delegate);
+      // Where the account is reached: this node's peer addresses, as its owner's actor lists them.
+      const endpoints = this.node.actor().endpoints;
+      const unsigned: JsonObject = { ...buildActor(account, { name: offer.name }, now), [ACCOUNT_MEMBER]: { certificate: vouch.doc } };
+      if (isJsonObject(endpoints)) unsigned.endpoints = endpoints;
+      const actor = signDocument(unsigned, offer.delegate);
       const published = this.node.ingest(actor);
       const id = randomBytes(6).toString('hex');
       store.devices.add({ id, did: account, name: offer.name, certificate: vouch.digest, created: now, expires: vouch.expires, account: 1 });
