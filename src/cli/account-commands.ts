@@ -27,8 +27,9 @@ export function addAccountCommands(program: Command): void {
         emit(opts, offer, () => [
           `Account code:  ${offer.code}`,
           '',
-          `On the person's own device, open ${offer.url}`,
-          `The code works once, until ${offer.expires.slice(11, 16)} UTC. Their device makes their key; this node vouches for it and posts for them.`,
+          `Their own device pairs with it: it makes their key, claims the code (POST /api/accounts/claim at ${new URL(offer.url).origin})`,
+          'and signs the certificate that lets this node post for them (POST /api/accounts/pair). This node vouches for their key.',
+          `The code works once, until ${offer.expires.slice(11, 16)} UTC.`,
         ]);
       }),
     );
