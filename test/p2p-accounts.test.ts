@@ -115,15 +115,22 @@ test('a root block mutes every account a node vouches for, for that person only,
     assert.match(blocked.stdout, /2 account\(s\) it vouches for are muted/);
     assert.deepEqual(await timeline(v), ['The node owner speaks'], "P and Q are muted for V at once; N's owner, self-rooted, is not");
     assert.deepEqual(await timeline(w), all, 'W blocked nothing and still sees them');
-    const roots = await v.call('GET', '/api/blocked-roots');
+    const roots = await kithJson(homes.v, ['blocked-roots']);
     assert.deepEqual(
-      roots.body.roots.map((r: { did: Did; accounts: number }) => [r.did, r.accounts]),
+      roots.roots.map((r: { did: Did; accounts: number }) => [r.did, r.accounts]),
       [[n, 2]],
     );
 
     const unblocked = await v.call('DELETE', `/api/blocked-roots/${encodeURIComponent(n)}`);
     assert.deepEqual(unblocked.body, { did: n, removed: true });
     assert.deepEqual(await timeline(v), all, 'unblocking brings them back at once');
+
+    // N stops hosting Q: Q's device is refused at once, and N posts for Q no more.
+    const removed = await kithJson(homes.n, ['account', 'remove', q.did]);
+    assert.ok(removed.account.removed);
+    const gone = await q.call('POST', '/api/account/posts', { text: 'still here?' });
+    assert.equal(gone.status, 401, JSON.stringify(gone.body));
+    assert.equal(gone.body.error.code, 'revoked');
   } finally {
     await Promise.all(running.map((r) => r.stop()));
   }
