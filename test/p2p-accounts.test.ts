@@ -100,6 +100,13 @@ test('a root block mutes every account a node vouches for, for that person only,
         () => timeline(d),
         (t) => everything.every((x) => t.includes(x)),
       );
+    // V's node learned from P's actor (its account certificate) that N's root vouches for P; N's owner is self-rooted.
+    const authors = new Map<string, { did: Did; hostedBy: Did | null }>(
+      (await v.call('GET', '/api/timeline?limit=50')).body.items.map((i: { text: string; author: { did: Did; hostedBy: Did | null } }) => [i.text, i.author]),
+    );
+    assert.deepEqual(authors.get('Grandma says hello'), { ...authors.get('Grandma says hello')!, did: p.did, hostedBy: n });
+    assert.equal(authors.get('Kid says hi')?.hostedBy, n);
+    assert.equal(authors.get('The node owner speaks')?.hostedBy, null);
     // Live push of an account's post, served by N as it serves its owner's.
     assert.equal((await p.call('POST', '/api/account/posts', { text: 'Grandma again, live' })).status, 201);
     const all = [...everything, 'Grandma again, live'].sort();

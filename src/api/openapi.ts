@@ -479,6 +479,10 @@ export const OPENAPI = {
           type: 'boolean',
           description: 'Whether this node holds anything of theirs (actor document or posts); false for a key nobody has answered for yet',
         },
+        hostedBy: {
+          type: ['string', 'null'],
+          description: 'The node root (a did:key) that vouches for them as an account it hosts; null when they are self-rooted. See /api/blocked-roots',
+        },
       }),
       FollowedPerson: {
         allOf: [ref('Person'), obj({ followState: { type: 'string', enum: ['requested', 'accepted', 'rejected'] }, followStateAt: nullableStr })],

@@ -18,6 +18,7 @@ export interface Vouch {
   readonly expires: number;
 }
 
+/** Answers are kept in memory and cleared by this store's own writes, so ask rootOf on the connection that writes (the node's main thread). */
 export class AccountVouchTable {
   private readonly getStmt;
   private readonly upsertStmt;
@@ -74,6 +75,15 @@ export class AccountVouchTable {
       this.cache.set(signer, v);
     }
     return v !== null && at < v.expires ? v.root : undefined;
+  }
+
+  /**
+   * rootOf without the memory: for a read-only connection (the API's front
+   * thread), which never sees the writes that clear rootOf's answers.
+   */
+  rootNow(signer: Did, at = Date.now()): Did | undefined {
+    const v = this.standingStmt.get(signer) as Vouch | undefined;
+    return v !== undefined && at < v.expires ? v.root : undefined;
   }
 
   /** Does `root` vouch for `signer` at `at`? */

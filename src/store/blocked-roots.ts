@@ -10,23 +10,21 @@ export class BlockedRootsTable {
   private readonly addStmt;
   private readonly removeStmt;
   private readonly listStmt;
-  private readonly allStmt;
-  private cache: Set<string> | undefined;
+  private readonly hasStmt;
 
   constructor(db: Db) {
     this.addStmt = db.prepare('INSERT OR IGNORE INTO blocked_roots (did, since) VALUES (?, ?)');
     this.removeStmt = db.prepare('DELETE FROM blocked_roots WHERE did = ?');
     this.listStmt = db.prepare('SELECT did, since FROM blocked_roots ORDER BY since DESC');
-    this.allStmt = db.prepare('SELECT did FROM blocked_roots').pluck();
+    // Not kept in memory: the API's front thread reads it over its own connection, which sees no writes to clear a copy.
+    this.hasStmt = db.prepare('SELECT 1 FROM blocked_roots WHERE did = ?').pluck();
   }
 
   add(did: Did, now = Date.now()): boolean {
-    this.cache = undefined;
     return this.addStmt.run(did, now).changes === 1;
   }
 
   remove(did: Did): boolean {
-    this.cache = undefined;
     return this.removeStmt.run(did).changes === 1;
   }
 
@@ -35,7 +33,6 @@ export class BlockedRootsTable {
   }
 
   has(did: Did): boolean {
-    this.cache ??= new Set(this.allStmt.all() as string[]);
-    return this.cache.has(did);
+    return this.hasStmt.get(did) !== undefined;
   }
 }
