@@ -491,11 +491,13 @@ export const MIGRATIONS: readonly Migration[] = [
         did   TEXT PRIMARY KEY,
         since INTEGER NOT NULL
       ) WITHOUT ROWID;
-      -- Whose things reading leaves out: people blocked, and accounts under a blocked root while it still vouches for them.
+      -- Whose things reading leaves out: people blocked, and accounts under a blocked root while it still vouches
+      -- for them (as store/account-vouches.ts rootOf says: not revoked by the root, not expired).
       CREATE VIEW muted_people AS
         SELECT did FROM blocked_people
         UNION SELECT v.subject FROM account_vouches v JOIN blocked_roots b ON b.did = v.root
-          WHERE NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer = v.root
+          WHERE v.expires > CAST(strftime('%s', 'now') AS INTEGER) * 1000
+          AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer = v.root
             AND (r.certificate = v.digest OR (r.subject = v.subject AND r.root = v.root)));
     `,
   },
