@@ -22,8 +22,9 @@ import { refusedWith, rejectsWith, tempDir } from './helpers.js';
  * multi-node check (real processes, sync and live push) is p2p-accounts.
  */
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-accounts-')).node);
+/** A person's service over a store of its own; `now` is its clock, ingest's and the service's alike. */
+function person(now?: () => number): KithService {
+  return new KithService(KithNode.init(tempDir('kith-accounts-'), now === undefined ? {} : { ingest: { now } }).node, now === undefined ? {} : { now });
 }
 
 interface Hosted {
@@ -230,5 +231,33 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     assert.deepEqual(muted, [p.did], 'an account its root let go is no longer muted by the root block');
   } finally {
     for (const s of [n, v, x]) s.close();
+  }
+});
+
+test('the node vouches anew for an account its person keeps using, before its account certificate runs out', async () => {
+  const DAY = 24 * 3600_000;
+  let clock = Date.now();
+  const now = (): number => clock;
+  const [n, v] = [person(now), person(now)];
+  try {
+    const p = await hostAccount(n, 'Grandma');
+    const first = n.node.store.devices.byDid(p.did)!.expires;
+    const before = p.account();
+    await n.accounts.checkIn(before);
+    assert.equal(p.account().accountCertificate, before.accountCertificate, 'nothing is signed while the certificate has long to run');
+
+    clock = first - 10 * DAY;
+    // Meanwhile the device renewed its publish certificate, as GET /api/account asked it to.
+    const publish = issueCertificate(p.key, { subject: before.delegate, capability: 'publish', resource: `ap://${p.did}`, expires: clock + 30 * DAY });
+    assert.equal(n.accounts.status(p.account()).renew, true);
+    await n.accounts.renew(p.account(), publish.doc);
+    const status = await n.accounts.checkIn(p.account());
+    assert.equal(status.renew, false);
+    assert.notEqual(p.account().accountCertificate, before.accountCertificate, 'a new account certificate');
+    assert.ok(n.node.store.devices.byDid(p.did)!.expires > first, "the account's device stays paired past the old end");
+    syncScope(n, v, p.did);
+    assert.equal(v.node.store.accountVouches.rootOf(p.did, first + DAY), n.node.did, "other nodes see the vouch hold past the old certificate's end");
+  } finally {
+    for (const s of [n, v]) s.close();
   }
 });

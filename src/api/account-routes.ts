@@ -53,7 +53,11 @@ export function addAccountRoutes(app: Hono<{ Variables: AuthVariables }>, servic
   });
 
   // ---- A hosted person's device: its account ----
-  app.get('/api/account', (c) => c.json({ account: accounts.status(account(c)), device: deviceView(c.get('device'), c.get('device').id) }));
+  app.get('/api/account', async (c) => {
+    const status = await accounts.checkIn(account(c));
+    const device = service.node.store.devices.get(c.get('device').id) ?? c.get('device');
+    return c.json({ account: status, device: deviceView(device, device.id) });
+  });
   app.get('/api/account/posts', (c) => {
     const page = pageOf(c);
     const rows = accounts.posts(account(c), page);

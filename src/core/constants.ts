@@ -428,6 +428,8 @@ export const ACCOUNT_CERTIFICATE_LIFETIME_MS = 365 * 24 * 3600_000;
 export const ACCOUNT_PUBLISH_LIFETIME_MS = 30 * 24 * 3600_000;
 /** From this long before its publish certificate runs out, the account's device is asked (GET /api/account) to sign a new one. */
 export const ACCOUNT_PUBLISH_RENEW_BEFORE_MS = 7 * 24 * 3600_000;
+/** From this long before a node's account certificate for someone it hosts runs out, it signs a new one when their device next checks in or posts. */
+export const ACCOUNT_CERTIFICATE_RENEW_BEFORE_MS = 30 * 24 * 3600_000;
 /** A code from `kith account add` is claimed within this time, or made again. */
 export const ACCOUNT_OFFER_TTL_MS = 10 * 60_000;
 /** Account codes waiting at once on one node. */

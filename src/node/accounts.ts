@@ -1,7 +1,7 @@
 import { actorId, outboxId } from '../core/apid.js';
 import { ACCOUNT_MEMBER } from '../core/account-vouch.js';
 import { buildCreate, buildNote, isoNow } from '../core/as2.js';
-import { ACCOUNT_PUBLISH_RENEW_BEFORE_MS } from '../core/constants.js';
+import { ACCOUNT_CERTIFICATE_LIFETIME_MS, ACCOUNT_CERTIFICATE_RENEW_BEFORE_MS, ACCOUNT_PUBLISH_RENEW_BEFORE_MS } from '../core/constants.js';
 import type { Ed25519KeyPair } from '../core/ed25519.js';
 import { fail, KithError } from '../core/errors.js';
 import { reasonOf, type Logger } from '../core/log.js';
@@ -128,8 +128,31 @@ export class HostedAccounts {
     };
   }
 
+  /**
+   * The account's device checks in (GET /api/account): the node's root
+   * vouches anew for an account whose certificate nears its end, so a person
+   * who keeps using their account stays vouched for (and their device paired).
+   */
+  async checkIn(a: HostedAccount): Promise<AccountStatus> {
+    await this.revouchIfDue(a);
+    return this.status(this.node.store.hostedAccounts.get(a.did)!);
+  }
+
+  private async revouchIfDue(a: HostedAccount): Promise<void> {
+    const device = this.node.store.devices.byDid(a.did);
+    const now = this.now();
+    if (!device || device.expires - now > ACCOUNT_CERTIFICATE_RENEW_BEFORE_MS) return;
+    const vouch = this.node.certifyAccount(a.did, now + ACCOUNT_CERTIFICATE_LIFETIME_MS);
+    const actor = this.revisedActor(a, (doc) => ({ ...doc, [ACCOUNT_MEMBER]: { certificate: vouch.doc } }), 'the renewed vouch');
+    this.node.store.hostedAccounts.revouch(a.did, vouch.digest);
+    this.node.store.devices.recertify(device.id, vouch.digest, vouch.expires);
+    await this.link.push(vouch.digest);
+    if (actor !== undefined) await this.link.push(actor);
+  }
+
   /** Signs a post for the account with the node's delegate key; ingest refuses it if the account revoked that key or let it expire. */
   async post(a: HostedAccount, input: PostInput): Promise<Posted> {
+    await this.revouchIfDue(a);
     const { mentioned, tag = [], ...note } = postFields(input);
     const built = buildNote(a.did, { ...note, ...postAddressing(a.did, tag, mentioned, note.inReplyTo) });
     const r = this.node.ingest(signDocument(buildCreate(a.did, built), this.delegateKey(a)));
@@ -192,19 +215,23 @@ export class HostedAccounts {
    * A last actor version for the account, no longer carrying this node's
    * account certificate, so that nodes following the person alone (not this
    * node's owner, whose scope carries the revocation) learn the vouch ended.
-   * Undefined when the node may no longer sign for them (they revoked its key).
    */
   private actorWithoutVouch(a: HostedAccount): Digest | undefined {
+    return this.revisedActor(a, ({ [ACCOUNT_MEMBER]: _vouch, ...doc }) => doc, 'a last actor version as the account leaves');
+  }
+
+  /** Signs a new version of the account's actor, changed by `change`; undefined (logged) when the node may no longer sign for them (they revoked its key). */
+  private revisedActor(a: HostedAccount, change: (doc: JsonObject) => JsonObject, what: string): Digest | undefined {
     const held = this.node.store.objects.byId(actorId(a.did));
     if (!held) return undefined;
-    const { proof: _proof, [ACCOUNT_MEMBER]: _vouch, ...actor } = JSON.parse(held.body) as JsonObject;
+    const { proof: _proof, ...actor } = JSON.parse(held.body) as JsonObject;
     try {
       // Later than the version it replaces, even within the same millisecond, so every node takes it as the newest.
       const published = isoNow(Math.max(this.now(), held.created + 1));
-      return this.node.ingest(signDocument({ ...actor, published }, this.delegateKey(a))).digest;
+      return this.node.ingest(signDocument({ ...change(actor), published }, this.delegateKey(a))).digest;
     } catch (e) {
       if (!(e instanceof KithError)) throw e;
-      this.log.info(`no last actor version was signed for ${a.name} as the account leaves: ${e.message}`);
+      this.log.info(`${what} was not signed for ${a.name}: ${e.message}`);
       return undefined;
     }
   }

@@ -25,6 +25,7 @@ export class DeviceTable {
   private readonly listStmt;
   private readonly seenStmt;
   private readonly revokeStmt;
+  private readonly recertifyStmt;
   private readonly addSessionStmt;
   private readonly sessionStmt;
   private readonly dropSessionStmt;
@@ -39,6 +40,7 @@ export class DeviceTable {
     this.listStmt = db.prepare(`SELECT ${COLUMNS} FROM devices WHERE account = 0 ORDER BY revoked IS NOT NULL, created`);
     this.seenStmt = db.prepare('UPDATE devices SET last_seen = ? WHERE id = ?');
     this.revokeStmt = db.prepare('UPDATE devices SET revoked = ? WHERE id = ? AND revoked IS NULL');
+    this.recertifyStmt = db.prepare('UPDATE devices SET certificate = ?, expires = ? WHERE id = ? AND revoked IS NULL');
     this.addSessionStmt = db.prepare('INSERT INTO device_sessions (token_hash, device, created, expires) VALUES (?, ?, ?, ?)');
     this.sessionStmt = db.prepare(
       `SELECT d.id, d.did, d.name, d.certificate, d.created, d.expires, d.last_seen AS lastSeen, d.revoked, d.account
@@ -74,6 +76,11 @@ export class DeviceTable {
    */
   revoke(id: string, at: number): boolean {
     return this.revokeStmt.run(at, id).changes === 1;
+  }
+
+  /** A new certificate for a device still in standing (a hosted account's, renewed by the node's root). */
+  recertify(id: string, certificate: Digest, expires: number): boolean {
+    return this.recertifyStmt.run(certificate, expires, id).changes === 1;
   }
 
   addSession(tokenHash: Uint8Array, device: string, created: number, expires: number): void {

@@ -28,6 +28,7 @@ export class HostedAccountTable {
   private readonly activeStmt;
   private readonly renewStmt;
   private readonly removeStmt;
+  private readonly vouchStmt;
   private readonly followStmt;
   private readonly unfollowStmt;
   private readonly followsStmt;
@@ -45,6 +46,7 @@ export class HostedAccountTable {
     this.activeStmt = db.prepare('SELECT did FROM hosted_accounts WHERE removed IS NULL ORDER BY created').pluck();
     this.renewStmt = db.prepare('UPDATE hosted_accounts SET publish_certificate = ?, publish_expires = ? WHERE did = ? AND removed IS NULL');
     this.removeStmt = db.prepare('UPDATE hosted_accounts SET removed = ? WHERE did = ? AND removed IS NULL');
+    this.vouchStmt = db.prepare('UPDATE hosted_accounts SET account_certificate = ? WHERE did = ? AND removed IS NULL');
     this.followStmt = db.prepare('INSERT OR IGNORE INTO account_follows (account, did, since) VALUES (?, ?, ?)');
     this.unfollowStmt = db.prepare('DELETE FROM account_follows WHERE account = ? AND did = ?');
     this.followsStmt = db.prepare('SELECT did FROM account_follows WHERE account = ? ORDER BY since').pluck();
@@ -79,6 +81,11 @@ export class HostedAccountTable {
 
   renew(did: Did, certificate: Digest, expires: number): boolean {
     return this.renewStmt.run(certificate, expires, did).changes === 1;
+  }
+
+  /** The node's root signed a new account certificate for them. */
+  revouch(did: Did, certificate: Digest): boolean {
+    return this.vouchStmt.run(certificate, did).changes === 1;
   }
 
   remove(did: Did, at: number): boolean {
