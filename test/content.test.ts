@@ -226,6 +226,10 @@ test('a header image beside the avatar; a store from before the search index is 
     for (const t of ['followers', 'follows_rejected', 'checkpoints']) db.exec(`DROP TABLE ${t}`);
     db.exec('DROP INDEX follows_follow_id');
     for (const c of ['follow_id', 'state', 'state_at']) db.exec(`ALTER TABLE follows DROP COLUMN ${c}`);
+    // And migration 12 (hosted accounts, node-root blocks).
+    db.exec('DROP VIEW muted_people');
+    for (const t of ['account_follows', 'hosted_accounts', 'account_vouches', 'blocked_roots']) db.exec(`DROP TABLE ${t}`);
+    db.exec('ALTER TABLE devices DROP COLUMN account');
     db.exec('DELETE FROM schema_migrations WHERE version >= 8');
     s.close();
     s = KithService.open(home);

@@ -6,6 +6,7 @@ import type { Edited, Interacted } from '../node/interactions.js';
 import type { PeerConnection, ServiceStatus } from '../node/service-status.js';
 import type { Preferences } from '../node/preferences.js';
 import type { DeviceView } from './owner-views.js';
+import type { AccountStatus } from '../node/accounts.js';
 
 /**
  * The control endpoint's routes, declared once: what each takes and answers.
@@ -38,6 +39,15 @@ export interface ControlRoutes {
   'GET /devices': { body: undefined; result: { devices: DeviceView[] } };
   /** `cutOff`: an ISO 8601 time no later than now; what the device signed from then on is void too. */
   'POST /devices/revoke': { body: { id: string; cutOff?: string }; result: { device: DeviceView } };
+  /** A code that pairs one person's device as a hosted account; `name` is how it is listed. */
+  'POST /accounts/add': { body: { name: string }; result: { code: string; url: string; expires: string } };
+  'GET /accounts': { body: undefined; result: { accounts: AccountStatus[] } };
+  /** `did` is the account's did:key (or ap:// id). */
+  'POST /accounts/remove': { body: { did: string }; result: { account: AccountStatus } };
+  /** `did` is the node root's did:key: every account it vouches for is muted. */
+  'POST /block-root': { body: { did: string }; result: { did: Did; added: boolean; accounts: number } };
+  'POST /unblock-root': { body: { did: string }; result: { did: Did; removed: boolean } };
+  'GET /blocked-roots': { body: undefined; result: { roots: { did: Did; since: string; accounts: number }[] } };
   'GET /settings': { body: undefined; result: Preferences };
   /** A change to some settings, checked whole (as PATCH /api/settings takes it); the node applies it at once. */
   'POST /settings': { body: JsonObject; result: Preferences };

@@ -81,6 +81,19 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
       read: (b) => ({ id: textField(b, 'id'), ...(b.cutOff === undefined ? {} : { cutOff: textField(b, 'cutOff') }) }),
       run: async (b) => ({ device: deviceView(await service.devices.revoke(b.id, b.cutOff), undefined) }),
     },
+    'POST /accounts/add': {
+      read: (b) => ({ name: textField(b, 'name') }),
+      run: (b) => {
+        if (webUrl === undefined) fail('conflict', 'this node runs without its web app, which hosted accounts pair through');
+        const offer = service.accounts.offer(b.name, webUrl);
+        return { code: offer.code, url: offer.url, expires: isoOf(offer.expires) };
+      },
+    },
+    'GET /accounts': { read: noBody, run: () => ({ accounts: service.accounts.list() }) },
+    'POST /accounts/remove': { read: (b) => ({ did: textField(b, 'did') }), run: async (b) => ({ account: await service.accounts.remove(b.did) }) },
+    'POST /block-root': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.rootBlocks.block(b.did) },
+    'POST /unblock-root': { read: (b) => ({ did: textField(b, 'did') }), run: (b) => service.rootBlocks.unblock(b.did) },
+    'GET /blocked-roots': { read: noBody, run: () => ({ roots: service.rootBlocks.list().map((r) => ({ ...r, since: isoOf(r.since) })) }) },
     'GET /settings': { read: noBody, run: () => service.settings() },
     'POST /settings': { read: (b) => b, run: (b) => service.updateSettings(b) },
   };

@@ -14,6 +14,7 @@ import {
   SEARCH_DEFAULT_LIMIT,
   SEARCH_MAX_LIMIT,
 } from '../core/constants.js';
+import { accountPaths, accountSchema } from './openapi-accounts.js';
 
 type Schema = Record<string, unknown>;
 
@@ -300,6 +301,7 @@ export const OPENAPI = {
       }),
     },
     '/api/blocks/{did}': { delete: op({ summary: 'Unblock', params: [didParam], responses: ok('Done', obj({ removed: bool })) }) },
+    ...accountPaths({ op, obj, list, ref, page, ok, body, str, int, bool, didParam, pageParams }),
     '/api/devices': { get: op({ summary: 'Paired devices', responses: ok('Devices', obj({ devices: list(ref('Device')) })) }) },
     '/api/devices/pairing': {
       post: op({
@@ -358,6 +360,7 @@ export const OPENAPI = {
     },
     schemas: {
       Error: obj({ error: obj({ code: str, message: str }) }),
+      Account: accountSchema({ obj, str, nullableStr }),
       Device: obj({ id: str, name: str, did: str, created: str, expires: str, lastSeen: nullableStr, current: bool, revoked: nullableStr }),
       Person: obj({
         did: str,
@@ -373,6 +376,10 @@ export const OPENAPI = {
         found: {
           type: 'boolean',
           description: 'Whether this node holds anything of theirs (actor document or posts); false for a key nobody has answered for yet',
+        },
+        hostedBy: {
+          type: ['string', 'null'],
+          description: 'The node root (a did:key) that vouches for them as an account it hosts; null when they are self-rooted. See /api/blocked-roots',
         },
       }),
       FollowedPerson: {

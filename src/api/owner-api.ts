@@ -26,6 +26,7 @@ import { apiHeaders, hostGuard, webFiles } from './web-guards.js';
 import { addReadingRoutes } from './reading-routes.js';
 import { addContentRoutes } from './content-routes.js';
 import { addFollowerRoutes } from './follower-routes.js';
+import { addAccountRoutes } from './account-routes.js';
 
 /**
  * The owner API (`/api/…`) and the web app (`/`): what the owner's own
@@ -188,6 +189,9 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     return c.json({ person: views().person(did) });
   });
   app.delete('/api/blocks/:did', (c) => c.json({ removed: service.people.unblock(pathParam(c, 'did')).removed }));
+
+  // ---- Hosted accounts and node-root blocks ----
+  addAccountRoutes(app, service, views, client);
 
   // ---- Search and petnames ----
   addContentRoutes(app, service, views);

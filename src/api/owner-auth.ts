@@ -18,7 +18,23 @@ const SESSION_MAX_AGE_S = 30 * 24 * 3600;
 export type AuthVariables = { device: Device; token: string };
 
 /** Calls that need no credential: pairing, logging in, and the API's own description. */
-export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['POST /api/pair', 'GET /api/session/challenge', 'POST /api/session', 'GET /api/openapi.json']);
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  'POST /api/pair',
+  'POST /api/accounts/claim',
+  'POST /api/accounts/pair',
+  'GET /api/session/challenge',
+  'POST /api/session',
+  'GET /api/openapi.json',
+]);
+
+/**
+ * What a hosted account's device may call: its own account's routes and
+ * logging out. Everything else acts as the node's owner, so it is refused
+ * here, on the front thread and the main one alike.
+ */
+export function accountMayCall(method: string, path: string): boolean {
+  return path === '/api/account' || path.startsWith('/api/account/') || (method === 'DELETE' && path === '/api/session');
+}
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -57,10 +73,11 @@ export function requireDevice(devices: SessionCheck): MiddlewareHandler<{ Variab
     if (PUBLIC_ROUTES.has(`${c.req.method} ${c.req.path}`)) return next();
     const token = credential(c);
     if (token === undefined) throw new AuthFailure('unauthenticated', 'this device is not paired or not logged in; pair it with a code from your node');
-    c.set(
-      'device',
-      asAuthFailure(() => devices.authenticate(token)),
-    );
+    const device = asAuthFailure(() => devices.authenticate(token));
+    if (device.account === 1 && !accountMayCall(c.req.method, c.req.path)) {
+      fail('unauthorized', "this device belongs to an account the node hosts; it may use /api/account only, not the node owner's routes");
+    }
+    c.set('device', device);
     c.set('token', token);
     return next();
   };

@@ -32,6 +32,8 @@ export interface PersonView {
   readonly me: boolean;
   /** Whether this node holds anything of theirs (their actor document or posts): false for a key nobody has answered for yet, such as a mistyped one. */
   readonly found: boolean;
+  /** The node root that vouches for them (a hosted account, see store/account-vouches.ts), or null when they are self-rooted. */
+  readonly hostedBy: Did | null;
 }
 
 export interface PostView extends PostExtras {
@@ -172,6 +174,7 @@ export class Views {
       blocked: this.node.store.blockedPeople.has(did),
       me: did === this.node.did,
       found: stored !== undefined || this.node.store.objects.count(outboxId(did)) > 0,
+      hostedBy: this.node.store.accountVouches.rootNow(did) ?? null,
     };
     this.people.set(did, view);
     return view;

@@ -21,6 +21,7 @@ import { addInteractionCommands } from './interaction-commands.js';
 import { addFollowerCommands } from './follower-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
+import { addAccountCommands } from './account-commands.js';
 import { addProfileCommand } from './profile-command.js';
 import { addSettingsCommand } from './settings-command.js';
 import { addContentCommands } from './content-commands.js';
@@ -350,6 +351,7 @@ export function buildCli(): Command {
   addInteractionCommands(program);
   addFollowerCommands(program);
   addDeviceCommands(program);
+  addAccountCommands(program);
   addSettingsCommand(program);
   addContentCommands(program);
   addNotificationsCommand(program);

@@ -438,3 +438,19 @@ export const SYNC_CHECKPOINT_MIN_NEED = 256;
 export const SYNC_CHECKPOINT_MAX_NEED = 500_000;
 /** Peer and scope pairs whose checkpoint was refused, remembered at once (node/replication.ts): a hostile peer cannot grow the set without bound. */
 export const CHECKPOINT_REFUSALS_KEPT = 1024;
+
+// ---- Hosted accounts and node-root blocks (issue 13 item 5: node/accounts.ts, store/account-vouches.ts) ----
+/** How long a node root's certificate for an account it hosts holds; the node signs a new one with the next actor version after that. */
+export const ACCOUNT_CERTIFICATE_LIFETIME_MS = 365 * 24 * 3600_000;
+/** How long the publish certificate a hosted person's device signs for the node's key should hold: the device is asked to renew it before then. */
+export const ACCOUNT_PUBLISH_LIFETIME_MS = 30 * 24 * 3600_000;
+/** From this long before its publish certificate runs out, the account's device is asked (GET /api/account) to sign a new one. */
+export const ACCOUNT_PUBLISH_RENEW_BEFORE_MS = 7 * 24 * 3600_000;
+/** From this long before a node's account certificate for someone it hosts runs out, it signs a new one when their device next checks in or posts. */
+export const ACCOUNT_CERTIFICATE_RENEW_BEFORE_MS = 30 * 24 * 3600_000;
+/** A code from `kith account add` is claimed within this time, or made again. */
+export const ACCOUNT_OFFER_TTL_MS = 10 * 60_000;
+/** Account codes waiting at once on one node. */
+export const MAX_ACCOUNT_OFFERS = 8;
+/** Signers whose vouching root (or lack of one) is kept in memory (store/account-vouches.ts); the table is small, the question is asked per post. */
+export const ACCOUNT_VOUCHES_CACHED = 4096;

@@ -84,6 +84,13 @@ export function sessionDevice(devices: DeviceTable, token: string, now: number):
   return device;
 }
 
+/** Starts a session for a paired device (or a hosted account's device); returns its token, which is never stored. */
+export function startDeviceSession(devices: DeviceTable, device: string, now: number): string {
+  const token = randomBytes(32).toString('base64url');
+  devices.addSession(hashToken(token), device, now, now + SESSION_TTL_MS);
+  return token;
+}
+
 export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [Device] }> {
   private readonly offers = new Map<string, number>();
   private readonly challenges = new LoginChallenges();
@@ -205,6 +212,7 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
   revoke(id: string, opts: { cutOff?: number } = {}): { device: Device; revocation: Revocation } {
     const device = this.node.store.devices.get(id);
     if (!device) return fail('not-found', `no device ${id.slice(0, 20)} is paired with this node`);
+    if (device.account === 1) fail('conflict', `${device.name} is the device of a hosted account; remove the account instead (kith account remove)`);
     if (device.revoked !== null) fail('conflict', `${device.name} was already removed on ${isoOf(device.revoked)}`);
     const now = this.now();
     const { cutOff } = opts;
@@ -222,9 +230,7 @@ export class DevicePairing extends EventEmitter<{ revoked: [Device]; paired: [De
   }
 
   private startSession(device: string, now: number): string {
-    const token = randomBytes(32).toString('base64url');
-    this.node.store.devices.addSession(hashToken(token), device, now, now + SESSION_TTL_MS);
-    return token;
+    return startDeviceSession(this.node.store.devices, device, now);
   }
 
   private countLogin(client: string, now: number): void {

@@ -2,6 +2,7 @@ import { fail, type KithError } from '../core/errors.js';
 import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type ProfileFields } from '../core/as2.js';
 import { actorId, apIdKey, isApId, outboxId } from '../core/apid.js';
 import { issueCertificate, type Certificate } from '../core/certificate.js';
+import { ACCOUNT_HOSTED } from '../core/account-vouch.js';
 import { issueRevocation, type Revocation } from '../core/revocation.js';
 import { keyFingerprint, x25519PrivateFromEd25519Seed } from '../core/didkey.js';
 import { sign as signEd25519 } from '../core/ed25519.js';
@@ -185,6 +186,17 @@ export class KithNode {
   }
 
   /**
+   * Vouches, as this node's root, for a person it hosts (core/account-vouch.ts):
+   * their own key keeps their identity; their actor document carries this.
+   * Stored in the owner's scope, so a revocation of it travels there too.
+   */
+  certifyAccount(subject: Did, expires: number): Certificate {
+    const cert = issueCertificate(this.identity.key, { subject, capability: [ACCOUNT_HOSTED], resource: this.actorId, expires });
+    this.ingestor.ingest(cert.doc as JsonObject);
+    return cert;
+  }
+
+  /**
    * Revokes a certificate this person issued; the revocation is stored and
    * travels with the scope. Nothing new signed under the certificate is taken
    * in from then on, and what it signed at or after `cutOff` (default: now)
@@ -248,9 +260,16 @@ export class KithNode {
     return this.store.follows.list();
   }
 
-  /** Scopes this node keeps and serves: its person's own, and those of everyone followed. */
+  /** Scopes this node keeps and serves: its person's own, those of everyone followed, and its hosted accounts' (theirs and whom they follow). */
   scopes(): string[] {
-    return [outboxId(this.did), ...this.following().map((f) => f.scope)];
+    const hosted = this.store.hostedAccounts.active().map(outboxId);
+    return [...new Set([outboxId(this.did), ...hosted, ...this.pulledScopes()])];
+  }
+
+  /** Scopes this node fetches from peers: of everyone its person or a hosted account follows. */
+  pulledScopes(): string[] {
+    const byAccounts = this.store.hostedAccounts.followedByAccounts().map(outboxId);
+    return [...new Set([...this.following().map((f) => f.scope), ...byAccounts])];
   }
 
   /** The home timeline: this person's posts and those of everyone followed, newest first. */

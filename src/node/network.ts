@@ -239,6 +239,17 @@ export class Network extends EventEmitter<NetworkEvents> {
     return removed;
   }
 
+  /** Keeps a scope that is not a follow of the owner's (a hosted account's own, or one it follows): live and synced now. */
+  async keepScope(scope: string): Promise<SyncSummary[]> {
+    this.live.subscribe(scope);
+    return this.replication.syncEverywhere(scope);
+  }
+
+  /** Stops listening to a scope kept by keepScope. */
+  dropScope(scope: string): void {
+    this.live.unsubscribe(scope);
+  }
+
   fetchContent(urn: string, reason?: string): Promise<void> {
     return this.media.fetchContent(urn, reason);
   }

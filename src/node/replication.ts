@@ -202,7 +202,7 @@ export class Replication {
 
   /** Pulls everything this node follows from one peer (one that does not keep a scope just says so). */
   async catchUp(peer: PeerId): Promise<void> {
-    const scopes = this.node.following().map((f) => f.scope);
+    const scopes = this.node.pulledScopes();
     if (scopes.length > 0) await this.syncWith(peer, scopes);
   }
 

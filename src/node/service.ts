@@ -14,6 +14,8 @@ import { Search } from './search.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
 import { Inbox } from './inbox.js';
 import { FollowRequests } from './follow-requests.js';
+import { HostedAccounts } from './accounts.js';
+import { RootBlocks } from './root-blocks.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -49,6 +51,10 @@ export class KithService {
   readonly inbox: Inbox;
   /** Follows both sides know: the owner's followers and requests, and the answers to the owner's follows. */
   readonly follows: FollowRequests;
+  /** Accounts this node hosts for other people, and what their devices do. */
+  readonly accounts: HostedAccounts;
+  /** Node roots the owner blocked: the accounts they vouch for are muted. */
+  readonly rootBlocks: RootBlocks;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -73,6 +79,8 @@ export class KithService {
     this.media = new MediaLibrary(node, this.link);
     this.petnames = new Petnames(node, now);
     this.search = new Search(node);
+    this.accounts = new HostedAccounts(node, this.link, this.log, now);
+    this.rootBlocks = new RootBlocks(node);
     this.report = new NodeReport(node, this.link);
   }
 

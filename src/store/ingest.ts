@@ -1,6 +1,6 @@
 import { KithError, fail } from '../core/errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
-import { outboxId } from '../core/apid.js';
+import { actorId, outboxId } from '../core/apid.js';
 import { canonicalize } from '../core/jcs.js';
 import { digestOf } from '../core/proof.js';
 import { checkCanonicalSize, examine, type Examined, type ObjectRecord } from '../core/examine.js';
@@ -8,6 +8,7 @@ import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
 import { checkGrantAt, describeLink, parseCertificate, type Certificate } from '../core/certificate.js';
 import { parseRevocation, type Revocation } from '../core/revocation.js';
 import type { Checkpoint } from '../core/checkpoint.js';
+import { accountCertificateOf, ACCOUNT_MEMBER } from '../core/account-vouch.js';
 import { CERTIFICATES_PER_ISSUER_AND_SUBJECT } from '../core/constants.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
 import type { RevocationFact } from './authority.js';
@@ -54,6 +55,8 @@ interface Admitted {
   readonly record: ObjectRecord;
   readonly certificate?: Certificate;
   readonly revocation?: Revocation;
+  /** An actor document's word on who hosts it: the account certificate it carries, or null for none. */
+  readonly account?: Certificate | null;
 }
 
 /** Certificates admitted in one batch but not written yet, by issuer and subject, so the cap counts them too. */
@@ -227,7 +230,15 @@ export class Ingestor {
     this.checkNotDeleted(r);
     this.checkTime(r.created);
     if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, ARRIVING);
-    return { record: r };
+    return { record: r, ...this.accountOf(r) };
+  }
+
+  /** For an actor document: the account certificate it carries (checked, so a forged one refuses the whole document), or null. */
+  private accountOf(r: ObjectRecord): { account?: Certificate | null } {
+    if (r.id !== actorId(r.owner)) return {};
+    // Most actors carry none: the body is parsed again only when it names the member.
+    if (!r.body.includes(`"${ACCOUNT_MEMBER}"`)) return { account: null };
+    return { account: accountCertificateOf(JSON.parse(r.body) as JsonObject, r.owner) ?? null };
   }
 
   private checkNotBlocked(owner: Did): void {
@@ -369,7 +380,11 @@ export class Ingestor {
         this.log.warn(`deleted ${a.record.activity.target}, which linked media that cannot be read: ${link}`);
     }
     if (n !== undefined && a.certificate) this.store.authority.addCertificate(n, a.certificate);
-    if (n !== undefined && a.revocation) this.store.authority.addRevocation(n, a.revocation);
+    if (n !== undefined && a.revocation) {
+      this.store.authority.addRevocation(n, a.revocation);
+      this.store.accountVouches.changed();
+    }
+    if (n !== undefined && a.account !== undefined) this.store.accountVouches.noteActor(a.record.owner, a.account ?? undefined, a.record.created);
     const { digest, id, type, owner, created } = a.record;
     return { status: n !== undefined ? 'stored' : 'duplicate', digest, id, type, owner, created };
   }

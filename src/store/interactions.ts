@@ -18,7 +18,7 @@ export interface InteractionCounts {
 }
 
 export const NOT_UNDONE = 'NOT EXISTS (SELECT 1 FROM undone u WHERE u.id = i.id)';
-export const NOT_BLOCKED_ACTOR = 'i.actor NOT IN (SELECT did FROM blocked_people)';
+export const NOT_BLOCKED_ACTOR = 'i.actor NOT IN (SELECT did FROM muted_people)';
 
 export class InteractionTable {
   private readonly addStmt;

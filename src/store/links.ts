@@ -2,7 +2,8 @@ import type { Db } from './database.js';
 import type { ApId } from '../core/types.js';
 import { COLUMNS, type StoredObject } from './objects.js';
 
-export const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
+/** Leaves out people the owner blocked and accounts under a node root they blocked (the muted_people view). */
+export const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM muted_people)';
 
 /** People the owner knows: those they follow, and those whose follow of the owner was accepted. */
 const KNOWN_PEOPLE = "SELECT did FROM follows UNION SELECT did FROM followers WHERE state = 'accepted'";

@@ -2,6 +2,8 @@
  * Schema migrations, applied in order and recorded in `schema_migrations`.
  * Never edit a migration that has shipped: add a new one.
  */
+import { ACCOUNTS_MIGRATION } from './migration-accounts.js';
+
 export interface Migration {
   readonly version: number;
   readonly name: string;
@@ -451,4 +453,5 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  ACCOUNTS_MIGRATION,
 ];

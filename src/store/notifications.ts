@@ -21,7 +21,7 @@ export interface NotificationRow extends StoredObject {
   readonly target: ApId | null;
 }
 
-const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
+const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM muted_people)';
 /** A like or boost counts while no Undo took it back and the post it names is held here and not deleted. */
 const STANDING = `NOT EXISTS (SELECT 1 FROM undone u WHERE u.id = i.id)
   AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.id = i.target)

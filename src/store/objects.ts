@@ -26,7 +26,7 @@ export interface Page {
 /** Types that share an actor's scope but are not posts of its outbox. */
 export const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Organization', 'KithCertificate', 'KithRevocation'];
 /** Left out of outbox listings, feeds and timelines: those, and the bookkeeping of follows (a Follow, the followee's answer). */
-const NOT_LISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject'].map((t) => `'${t}'`).join(',');
+export const NOT_LISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject'].map((t) => `'${t}'`).join(',');
 export const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
 const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
 export const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
@@ -85,11 +85,13 @@ export class ObjectTable {
     this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
     this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     // `+o.scope`: not by the scope index, so SQLite walks objects newest first and stops at the page's end.
-    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_LISTED})`;
+    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_LISTED})
+      AND o.owner NOT IN (SELECT did FROM muted_people)`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
+    // Accounts under a node root the owner blocked stay stored but are left out (muted_people), so unblocking brings them back.
     const timeline = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
-      AND o.type NOT IN (${NOT_LISTED})`;
+      AND o.type NOT IN (${NOT_LISTED}) AND o.owner NOT IN (SELECT did FROM muted_people)`;
     this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
     this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     this.bodiesStmt = db.prepare('SELECT n, body, owner, signer, id, created FROM objects WHERE digest = ?');

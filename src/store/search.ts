@@ -10,7 +10,7 @@ import { COLUMNS, NEWEST_FIRST, type StoredObject } from './objects.js';
  * written (see ./search-functions.ts for what they call).
  */
 
-const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM blocked_people)';
+const NOT_BLOCKED = 'o.owner NOT IN (SELECT did FROM muted_people)';
 
 export class SearchTable {
   private readonly postsStmt;

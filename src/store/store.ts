@@ -8,6 +8,9 @@ import { ScopeIndexes } from './scope-index.js';
 import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
+import { BlockedRootsTable } from './blocked-roots.js';
+import { AccountVouchTable } from './account-vouches.js';
+import { HostedAccountTable } from './hosted-accounts.js';
 import { LinkTable } from './links.js';
 import { NotificationTable } from './notifications.js';
 import { PetnameTable } from './petnames.js';
@@ -32,6 +35,10 @@ export class Store {
   readonly blocks: BlockTable;
   readonly devices: DeviceTable;
   readonly blockedPeople: BlockedPeopleTable;
+  readonly blockedRoots: BlockedRootsTable;
+  /** Which node root vouches for a key (hosted accounts): see account-vouches.ts. */
+  readonly accountVouches: AccountVouchTable;
+  readonly hostedAccounts: HostedAccountTable;
   readonly links: LinkTable;
   readonly notifications: NotificationTable;
   readonly petnames: PetnameTable;
@@ -56,6 +63,9 @@ export class Store {
     this.blocks = new BlockTable(db);
     this.devices = new DeviceTable(db);
     this.blockedPeople = new BlockedPeopleTable(db);
+    this.blockedRoots = new BlockedRootsTable(db);
+    this.accountVouches = new AccountVouchTable(db);
+    this.hostedAccounts = new HostedAccountTable(db);
     this.links = new LinkTable(db);
     this.notifications = new NotificationTable(db);
     this.petnames = new PetnameTable(db);
