@@ -14,6 +14,11 @@ import { Search } from './search.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
 import { Inbox } from './inbox.js';
 import { FollowRequests } from './follow-requests.js';
+import { Forums } from './forums.js';
+import { ForumModeration } from './forum-moderation.js';
+import { ForumActing } from './forum-acting.js';
+import { ForumKeys } from './forum-keys.js';
+import { FORUM } from '../core/constants.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -49,11 +54,16 @@ export class KithService {
   readonly inbox: Inbox;
   /** Follows both sides know: the owner's followers and requests, and the answers to the owner's follows. */
   readonly follows: FollowRequests;
+  /** Forums: membership, posts and reading (forums.ts); governance and the log (forum-moderation.ts). */
+  readonly forums: Forums;
+  readonly moderation: ForumModeration;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
   private readonly preferenceListeners = new Set<PreferencesListener>();
   private readonly stopFollows: () => void;
+  private readonly stopForums: () => void;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly node: KithNode,
@@ -68,6 +78,11 @@ export class KithService {
     this.follows = new FollowRequests(node, this.link, this.inbox, this.log);
     // Whichever way a Follow, an answer or an Undo arrives (the inbox, a sync), it moves the follow it is about.
     this.stopFollows = node.ingestor.onStored((records) => this.follows.stored(records));
+    const acting = new ForumActing(node, this.link, new ForumKeys(node.home), this.log, now);
+    this.forums = new Forums(acting, this.inbox);
+    this.moderation = new ForumModeration(acting);
+    // A join request reaches a forum's owner through the inbox (or a sync); it is answered here.
+    this.stopForums = node.ingestor.onStored((records) => this.moderation.stored(records));
     this.people = new People(node, this.link, this.follows);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);
@@ -82,6 +97,8 @@ export class KithService {
   }
 
   close(): void {
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.stopForums();
     this.stopFollows();
     this.node.close();
   }
@@ -89,6 +106,17 @@ export class KithService {
   /** Hands the running network to every operation once it is up (the surfaces start first, so a busy port fails fast). */
   attach(network: Network): void {
     this.link.attach(network);
+    // Members' certificates are short; the owner's node renews them while it runs.
+    const renew = (): void => {
+      try {
+        const n = this.moderation.renew();
+        if (n > 0) this.log.info(`forums: renewed ${n} membership certificate(s)`);
+      } catch (e) {
+        this.log.error(`forums: renewing memberships failed: ${reasonOf(e)}`);
+      }
+    };
+    renew();
+    this.renewTimer ??= setInterval(renew, FORUM.RENEW_CHECK_MS).unref();
   }
 
   get network(): Network | undefined {

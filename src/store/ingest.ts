@@ -12,6 +12,9 @@ import { CERTIFICATES_PER_ISSUER_AND_SUBJECT } from '../core/constants.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
 import type { RevocationFact } from './authority.js';
 import type { Store } from './store.js';
+import { forumCapabilityOf, forumFactsOf, type ActKind } from '../core/forum.js';
+import { forumRefusesSigner } from './forum-acceptance.js';
+import { parseApId } from '../core/apid.js';
 
 /**
  * The one way anything enters the store: size limits, shape, proof
@@ -52,6 +55,8 @@ export const PUBLISH = 'publish';
 
 interface Admitted {
   readonly record: ObjectRecord;
+  /** A forum's moderation act, indexed as it is written. */
+  readonly forumAct?: { readonly forum: Did; readonly kind: ActKind; readonly about: string };
   readonly certificate?: Certificate;
   readonly revocation?: Revocation;
 }
@@ -226,7 +231,9 @@ export class Ingestor {
     this.checkNotBlocked(r.owner);
     this.checkNotDeleted(r);
     this.checkTime(r.created);
+    const forum = forumCapabilityOf(r.id) === undefined ? undefined : forumFactsOf(JSON.parse(r.body) as JsonObject);
     if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, ARRIVING);
+    if (forum?.path.what === 'act') return { record: r, forumAct: { forum: forum.forum, kind: forum.path.kind, about: forum.about! } };
     return { record: r };
   }
 
@@ -284,8 +291,18 @@ export class Ingestor {
    * before its cut-off, stays.
    */
   private authorize(signer: Did, owner: Did, id: ApId, created: number, row: number): void {
-    const verdicts = this.store.authority.verdictsFor(signer, owner, PUBLISH, this.maxDepth);
+    // A forum's objects each need the capability their path names (core/forum.ts); anything else, `publish`.
+    const forumCapability = forumCapabilityOf(id);
+    const verdicts = this.store.authority.verdictsFor(signer, owner, forumCapability ?? PUBLISH, this.maxDepth);
     if (verdicts.length === 0) fail('wrong-key', `signed by ${signer}, which holds no certificate from ${owner}`);
+    this.checkVerdicts(verdicts, id, created, row);
+    if (forumCapability !== undefined) {
+      const refusal = forumRefusesSigner(this.store, owner, signer, created, row);
+      if (refusal !== undefined) throw refusal;
+    }
+  }
+
+  private checkVerdicts(verdicts: ReturnType<Store['authority']['verdictsFor']>, id: ApId, created: number, row: number): void {
     let last: unknown;
     for (const { grant, revocations } of verdicts) {
       try {
@@ -311,7 +328,9 @@ export class Ingestor {
       inBatch.ids.add(cert.id);
       pending.set(key, inBatch);
     }
-    return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore), certificate: cert };
+    // A certificate lives with what it grants over: a moderator's grant to a member travels with the forum.
+    const scope = outboxId(parseApId(cert.resource).did);
+    return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore, scope), certificate: cert };
   }
 
   /**
@@ -343,7 +362,7 @@ export class Ingestor {
     return { record: this.authorityRecord(rev.doc, rev.digest, rev.issuer, rev.from), revocation: rev };
   }
 
-  private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number): ObjectRecord {
+  private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number, scope = outboxId(issuer)): ObjectRecord {
     const body = canonicalize(doc);
     checkCanonicalSize(body, this.limits);
     return {
@@ -352,7 +371,7 @@ export class Ingestor {
       owner: issuer,
       signer: issuer,
       type: doc.type as string,
-      scope: outboxId(issuer),
+      scope,
       created,
       body,
       embedded: [],
@@ -370,6 +389,10 @@ export class Ingestor {
     }
     if (n !== undefined && a.certificate) this.store.authority.addCertificate(n, a.certificate);
     if (n !== undefined && a.revocation) this.store.authority.addRevocation(n, a.revocation);
+    if (n !== undefined && a.forumAct) {
+      const { forum, kind, about } = a.forumAct;
+      this.store.forums.addAct(n, forum, kind, about, a.record.signer, a.record.created);
+    }
     const { digest, id, type, owner, created } = a.record;
     return { status: n !== undefined ? 'stored' : 'duplicate', digest, id, type, owner, created };
   }
