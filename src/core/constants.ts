@@ -432,6 +432,8 @@ export const FORUM = Object.freeze({
   RENEW_CHECK_MS: HOUR_MS,
   /** A moderator's certificate: limited, renewed only by the owner's hand. */
   MODERATOR_CERT_MS: 90 * 24 * HOUR_MS,
+  /** The owner's own person key, certified by the forum's root when the forum is made. */
+  OWNER_CERT_MS: 5 * 365 * 24 * HOUR_MS,
   /** How long an invitation token may be redeemed. */
   INVITE_MS: 7 * 24 * HOUR_MS,
   /** Open forums certify on join, at most this many people a minute each. */

@@ -13,6 +13,7 @@ import {
   FORUM_OWN,
   FORUM_POST,
   JOIN_POLICIES,
+  MODERATOR_CAPABILITIES,
   type JoinPolicy,
 } from '../core/forum.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
@@ -81,6 +82,8 @@ export class Forums {
     const peers = isJsonObject(own.endpoints) && Array.isArray(own.endpoints.kithPeers) ? own.endpoints.kithPeers.filter((a): a is string => typeof a === 'string') : [];
     this.acting.store(this.acting.sign(forum, buildForumActor(forum, { name: n, owner: this.node.did, policy, peers }, this.acting.now())));
     this.node.store.forums.setRole(forum, 'owner', this.acting.now());
+    // The owner posts as a person like everyone, so the root certifies the owner's own key too (as a co-owner).
+    this.acting.certify(forum, this.node.did, [...MODERATOR_CAPABILITIES, FORUM_OWN], FORUM.OWNER_CERT_MS);
     this.acting.keep(forum, undefined).catch((e: unknown) => this.acting.log.warn(`forums: keeping ${forum} failed: ${(e as Error).message}`));
     return this.view(forum);
   }

@@ -123,7 +123,10 @@ export class Ingestor {
 
   /** Runs every check ingest runs, without storing or counting anything. */
   check(input: IngestInput): Omit<Ingested, 'status'> & { signer: Did } {
-    const { digest, id, type, owner, created, signer } = this.admit(examine(input, this.limits)).record;
+    const e = examine(input, this.limits);
+    // What is stored here already is judged as stored (a moderator's act made before its removal stands), not as arriving now.
+    const row = e.kind === 'object' ? (this.store.objects.byDigest(e.record.digest)?.n ?? ARRIVING) : ARRIVING;
+    const { digest, id, type, owner, created, signer } = this.admit(e, undefined, row).record;
     return { digest, id, type, owner, created, signer };
   }
 
@@ -221,7 +224,7 @@ export class Ingestor {
   }
 
   /** The checks that need the store or the clock. */
-  private admit(e: Examined, pending?: PendingCertificates): Admitted {
+  private admit(e: Examined, pending?: PendingCertificates, row = ARRIVING): Admitted {
     if (e.kind === 'authority') {
       const a = e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc, pending) : this.admitRevocation(e.doc);
       this.checkNotBlocked(a.record.owner);
@@ -232,7 +235,7 @@ export class Ingestor {
     this.checkNotDeleted(r);
     this.checkTime(r.created);
     const forum = forumCapabilityOf(r.id) === undefined ? undefined : forumFactsOf(JSON.parse(r.body) as JsonObject);
-    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, ARRIVING);
+    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, row);
     if (forum?.path.what === 'act') return { record: r, forumAct: { forum: forum.forum, kind: forum.path.kind, about: forum.about! } };
     return { record: r };
   }
