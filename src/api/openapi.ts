@@ -15,6 +15,8 @@ import {
   SEARCH_MAX_LIMIT,
 } from '../core/constants.js';
 
+import { FORUM_PATHS } from './forum-openapi.js';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -74,6 +76,7 @@ export const OPENAPI = {
   servers: [{ url: '/' }],
   security: [{ session: [] }, { bearer: [] }],
   paths: {
+    ...FORUM_PATHS,
     '/api/openapi.json': { get: op({ summary: 'This document', public: true, responses: ok('OpenAPI 3.1', { type: 'object' }) }) },
     '/api/pair': {
       post: op({
