@@ -67,8 +67,21 @@ const notBefore = start - 60_000;
 const coOwner = generateKeyPair();
 const moderator = generateKeyPair();
 const did = (k: Ed25519KeyPair) => didFromPublicKey(k.publicKey);
-const link0 = issueCertificate(root, { subject: did(coOwner), capability: [...MODERATOR_CAPABILITIES, FORUM_OWN], resource, notBefore, expires: now + 30 * DAY });
-const link1 = issueCertificate(coOwner, { subject: did(moderator), capability: [...MODERATOR_CAPABILITIES], resource, notBefore, expires: now + 20 * DAY, parent: link0 });
+const link0 = issueCertificate(root, {
+  subject: did(coOwner),
+  capability: [...MODERATOR_CAPABILITIES, FORUM_OWN],
+  resource,
+  notBefore,
+  expires: now + 30 * DAY,
+});
+const link1 = issueCertificate(coOwner, {
+  subject: did(moderator),
+  capability: [...MODERATOR_CAPABILITIES],
+  resource,
+  notBefore,
+  expires: now + 20 * DAY,
+  parent: link0,
+});
 const members = Array.from({ length: MEMBERS }, () => generateKeyPair());
 const memberCerts: Certificate[] = members.map((m) =>
   issueCertificate(moderator, { subject: did(m), capability: [FORUM_POST], resource, notBefore, expires: now + 7 * DAY, parent: link1 }),

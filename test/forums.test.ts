@@ -29,7 +29,10 @@ function person(): KithService {
 
 /** Hands `to` everything `from` holds of the forum's scope, as a sync of that scope would. */
 function replicate(from: KithService, to: KithService, forum: Did): void {
-  const rows = from.node.store.db.prepare('SELECT o.body FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY o.n').pluck().all(outboxId(forum)) as string[];
+  const rows = from.node.store.db
+    .prepare('SELECT o.body FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY o.n')
+    .pluck()
+    .all(outboxId(forum)) as string[];
   to.node.ingestor.ingestMany(rows, outboxId(forum));
 }
 
@@ -89,7 +92,14 @@ test('forum acceptance: chains from the root, bans, revoked moderators, and what
   o.forums.post(F, 'hello from O');
   for (const s of [x, m]) replicate(s, o, F);
   replicate(o, h, F);
-  for (const s of [o, h]) assert.deepEqual(s.forums.read(F).map((p) => p.text).sort(), ['hello from M', 'hello from O', 'hello from X']);
+  for (const s of [o, h])
+    assert.deepEqual(
+      s.forums
+        .read(F)
+        .map((p) => p.text)
+        .sort(),
+      ['hello from M', 'hello from O', 'hello from X'],
+    );
   const roles = Object.fromEntries(o.forums.members(F).map((mem) => [mem.did, mem.role]));
   assert.deepEqual(roles, { [o.node.did]: 'owner', [m.node.did]: 'moderator', [x.node.did]: 'member' });
 
@@ -129,7 +139,11 @@ test('forum acceptance: chains from the root, bans, revoked moderators, and what
   // An expired membership.
   const z = generateKeyPair();
   const zDid = didFromPublicKey(z.publicKey);
-  const old = issueCertificate(new ForumKeys(o.node.home).key(F), { subject: zDid, capability: [FORUM_POST], resource: actorId(F), expires: Date.now() - DAY }, { now: Date.now() - 10 * DAY });
+  const old = issueCertificate(
+    new ForumKeys(o.node.home).key(F),
+    { subject: zDid, capability: [FORUM_POST], resource: actorId(F), expires: Date.now() - DAY },
+    { now: Date.now() - 10 * DAY },
+  );
   o.node.ingest(old.doc as JsonObject);
   refusedWith(() => o.node.ingest(signDocument(buildForumPost(F, 'too late'), z)), 'expired', undefined, 'a post under an expired certificate');
 
@@ -142,7 +156,12 @@ test('forum acceptance: chains from the root, bans, revoked moderators, and what
   const wDid = didFromPublicKey(w.publicKey);
   const late = m.node.certifyUnder({ subject: wDid, capability: [FORUM_POST], resource: actorId(F), expires: Date.now() + DAY, parent: modCert });
   o.node.ingest(late.doc as JsonObject);
-  refusedWith(() => o.node.ingest(signDocument(buildForumPost(F, 'let in late'), w)), 'revoked', undefined, 'a post under a certificate a revoked moderator issued');
+  refusedWith(
+    () => o.node.ingest(signDocument(buildForumPost(F, 'let in late'), w)),
+    'revoked',
+    undefined,
+    'a post under a certificate a revoked moderator issued',
+  );
   refusedWith(() => o.node.ingest(m.node.sign(buildForumAct(F, 'unban', x.node.did))), 'revoked', undefined, 'an act of a revoked moderator');
   assert.ok(o.node.store.forums.banned(F, x.node.did), 'the ban M made before its removal stands');
 

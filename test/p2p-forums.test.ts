@@ -51,13 +51,10 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
   const names = ['o', 'h', 'm', 'x', 'y'] as const;
   const homes = Object.fromEntries(names.map((n) => [n, tempDir(`kith-forum-${n}-`)])) as Record<(typeof names)[number], string>;
   const running: NodeProcess[] = [];
-  const t0 = Date.now();
-  const mark = (what: string) => console.log(`# ${what}: ${Date.now() - t0} ms`);
   try {
     const did = {} as Record<(typeof names)[number], Did>;
     const inits = await Promise.all(names.map((n) => kithJson(homes[n], ['init'])));
     names.forEach((n, i) => (did[n] = inits[i].did as Did));
-    mark('const nodeO = await ');
     const nodeO = await startNode(homes.o);
     running.push(nodeO);
     const via = nodeO.info.addresses[0]!;
@@ -69,7 +66,6 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
     others.forEach((n, i) => (nodes[n] = started[i]!));
     running.push(...started);
 
-    mark('// H keeps and serve');
     // H keeps and serves the forum; M, X and Y ask to join (an open forum: O's node certifies each on arrival).
     assert.equal((await kithJson(homes.h, ['forum', 'host', F, '--via', via])).role, 'host');
     await Promise.all((['m', 'x', 'y'] as const).map((n) => kithJson(homes[n], ['forum', 'join', F, '--via', via])));
@@ -83,40 +79,55 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
     assert.deepEqual([role(did.o), role(did.m), role(did.x), role(did.y)], ['owner', 'moderator', 'member', 'member']);
     await Promise.all(
       (['m', 'x', 'y'] as const).map((n) =>
-        eventually(`${n} to hold its membership`, () => kithJson(homes[n], ['forum', 'list']), (r: { forums: { role: string }[] }) => r.forums[0]?.role === 'member'),
+        eventually(
+          `${n} to hold its membership`,
+          () => kithJson(homes[n], ['forum', 'list']),
+          (r: { forums: { role: string }[] }) => r.forums[0]?.role === 'member',
+        ),
       ),
     );
 
-    mark('// Posts reach every');
     // Posts reach everyone, by live push or by the next reconciliation.
     await Promise.all((['x', 'm', 'y'] as const).map((n) => kithJson(homes[n], ['forum', 'post', F, `hello from ${n}`])));
     await Promise.all(
-      names.map((n) => eventually(`${n} to read every post`, () => kithJson(homes[n], ['forum', 'read', F]), (r: { posts: unknown[] }) => r.posts.length === 3)),
+      names.map((n) =>
+        eventually(
+          `${n} to read every post`,
+          () => kithJson(homes[n], ['forum', 'read', F]),
+          (r: { posts: unknown[] }) => r.posts.length === 3,
+        ),
+      ),
     );
 
-    mark("// H's admin cannot");
     // H's admin cannot post, admit or ban: refused on H itself and by every other node.
     const hostKey = readKeyFile(join(homes.h, 'identity.key'));
     const asHost = [signDocument(buildForumPost(F as Did, 'the host speaks'), hostKey), signDocument(buildForumAct(F as Did, 'ban', did.x), hostKey)];
-    for (const doc of asHost) for (const n of names) assert.equal((verdict(homes[n], doc)).code, 'wrong-key', `${n} refuses what the host admin signs`);
-    const tries = await Promise.all([['ban', F, did.x], ['approve', F, did.y], ['post', F, 'as the host']].map((args) => kith(homes.h, ['forum', ...args, '--json'])));
+    for (const doc of asHost) for (const n of names) assert.equal(verdict(homes[n], doc).code, 'wrong-key', `${n} refuses what the host admin signs`);
+    const tries = await Promise.all(
+      [
+        ['ban', F, did.x],
+        ['approve', F, did.y],
+        ['post', F, 'as the host'],
+      ].map((args) => kith(homes.h, ['forum', ...args, '--json'])),
+    );
     assert.deepEqual(
       tries.map((r) => JSON.parse(r.stdout).error.code),
       ['wrong-key', 'unauthorized', 'wrong-key'],
     );
 
-    mark('// Y goes offline');
     // Y goes offline; M bans X. Every running node learns the ban; X's own node refuses to post.
     await nodes.y.stop();
     running.splice(running.indexOf(nodes.y), 1);
     const xKey = readKeyFile(join(homes.x, 'identity.key'));
     const beforeBan = signDocument(buildForumPost(F as Did, 'signed before the ban reached anyone'), xKey);
-    assert.equal((verdict(homes.y, beforeBan)).valid, true, 'Y, offline, still takes X');
+    assert.equal(verdict(homes.y, beforeBan).valid, true, 'Y, offline, still takes X');
     await kithJson(homes.m, ['forum', 'ban', F, did.x]);
     await Promise.all(
       (['o', 'h', 'm', 'x'] as const).map((n) =>
-        eventually(`${n} to know the ban`, () => kithJson(homes[n], ['forum', 'members', F]), (r: { members: { did: string; banned: boolean }[] }) =>
-          r.members.some((m) => m.did === did.x && m.banned),
+        eventually(
+          `${n} to know the ban`,
+          () => kithJson(homes[n], ['forum', 'members', F]),
+          (r: { members: { did: string; banned: boolean }[] }) => r.members.some((m) => m.did === did.x && m.banned),
         ),
       ),
     );
@@ -124,28 +135,28 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
     assert.equal(refused.code, 1);
     assert.equal(JSON.parse(refused.stdout).error.code, 'revoked');
     const afterBan = signDocument(buildForumPost(F as Did, 'after the ban'), xKey);
-    for (const n of ['o', 'h', 'm', 'x'] as const) assert.equal((verdict(homes[n], afterBan)).code, 'revoked', `${n} refuses X's new post`);
+    for (const n of ['o', 'h', 'm', 'x'] as const) assert.equal(verdict(homes[n], afterBan).code, 'revoked', `${n} refuses X's new post`);
 
-    mark('// Y comes back');
     // Y comes back, reconciles, and refuses X's new posts too.
     nodes.y = await startNode(homes.y, ['--bootstrap', via]);
     running.push(nodes.y);
-    await eventually('Y to learn the ban', () => kithJson(homes.y, ['forum', 'members', F]), (r: { members: { did: string; banned: boolean }[] }) =>
-      r.members.some((m) => m.did === did.x && m.banned),
+    await eventually(
+      'Y to learn the ban',
+      () => kithJson(homes.y, ['forum', 'members', F]),
+      (r: { members: { did: string; banned: boolean }[] }) => r.members.some((m) => m.did === did.x && m.banned),
     );
-    assert.equal((verdict(homes.y, afterBan)).code, 'revoked');
+    assert.equal(verdict(homes.y, afterBan).code, 'revoked');
 
-    mark('// The log:');
     // The log: every act, each a signed object that kith verify accepts on the owner's node and on the host.
     const log = await kithJson(homes.o, ['forum', 'log', F]);
-    assert.deepEqual(
-      log.acts.map((a: { kind: string }) => a.kind).sort(),
-      ['admit', 'admit', 'admit', 'ban', 'moderator-add'],
-    );
+    assert.deepEqual(log.acts.map((a: { kind: string }) => a.kind).sort(), ['admit', 'admit', 'admit', 'ban', 'moderator-add']);
     const onOwner = await Promise.all((log.acts as { document: JsonObject }[]).map((a) => verified(homes.o, a.document)));
-    assert.deepEqual(onOwner.map((v) => v.valid), [true, true, true, true, true], 'kith verify on the owner\u2019s node');
+    assert.deepEqual(
+      onOwner.map((v) => v.valid),
+      [true, true, true, true, true],
+      'kith verify on the owner\u2019s node',
+    );
     for (const a of log.acts as { document: JsonObject }[]) assert.equal(verdict(homes.h, a.document).valid, true, 'and on the host');
-    mark('} finally {');
   } finally {
     await Promise.all(running.map((n) => n.stop()));
   }

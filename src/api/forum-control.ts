@@ -31,7 +31,12 @@ export interface ForumRoutes {
   'POST /forum/log': { body: { forum: string }; result: { acts: ForumAct[] } };
 }
 
-type Handlers = { [K in keyof ForumRoutes]: { read(body: JsonObject): ForumRoutes[K]['body']; run(b: ForumRoutes[K]['body']): ForumRoutes[K]['result'] | Promise<ForumRoutes[K]['result']> } };
+type Handlers = {
+  [K in keyof ForumRoutes]: {
+    read(body: JsonObject): ForumRoutes[K]['body'];
+    run(b: ForumRoutes[K]['body']): ForumRoutes[K]['result'] | Promise<ForumRoutes[K]['result']>;
+  };
+};
 
 const forumOnly = (b: JsonObject) => ({ forum: textField(b, 'forum') });
 const forumAndDid = (b: JsonObject) => ({ forum: textField(b, 'forum'), did: textField(b, 'did') });

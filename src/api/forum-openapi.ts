@@ -14,11 +14,25 @@ const json = (schema: Schema): Schema => ({ content: { 'application/json': { sch
 const errors = { '4XX': { description: 'Refused, with the reason', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } };
 const forumParam = { name: 'did', in: 'path', required: true, schema: str, description: "The forum's did:key" };
 
-const forum = obj({ forum: str, id: str, name: str, owner: str, policy: { enum: ['open', 'approval', 'invitation'] }, role: { enum: ['owner', 'member', 'pending', 'host'] } });
+const forum = obj({
+  forum: str,
+  id: str,
+  name: str,
+  owner: str,
+  policy: { enum: ['open', 'approval', 'invitation'] },
+  role: { enum: ['owner', 'member', 'pending', 'host'] },
+});
 const act = obj({ forum: str, act: str, kind: str, about: str });
 const member = obj({ did: str, role: { enum: ['owner', 'co-owner', 'moderator', 'member'] }, expires: str, banned: bool }, ['did', 'role', 'banned']);
 const post = obj({ id: str, author: str, text: str, published: str, inReplyTo: str }, ['id', 'author', 'text', 'published']);
-const logged = obj({ id: str, kind: str, about: str, by: str, published: str, document: { type: 'object', description: 'The signed act (check it with kith verify)' } });
+const logged = obj({
+  id: str,
+  kind: str,
+  about: str,
+  by: str,
+  published: str,
+  document: { type: 'object', description: 'The signed act (check it with kith verify)' },
+});
 const didBody = obj({ did: str });
 
 function op(summary: string, response: Schema, o: { body?: Schema; forum?: boolean } = {}): Schema {
@@ -39,9 +53,13 @@ export const FORUM_PATHS: Record<string, Schema> = {
     }),
   },
   '/api/forums/{did}/join': {
-    post: op('Ask to join: open forums certify on arrival, others queue the request or take an invitation', obj({ forum: str, status: { enum: ['member', 'requested'] } }), {
-      body: obj({ via: str, token: str }, []),
-    }),
+    post: op(
+      'Ask to join: open forums certify on arrival, others queue the request or take an invitation',
+      obj({ forum: str, status: { enum: ['member', 'requested'] } }),
+      {
+        body: obj({ via: str, token: str }, []),
+      },
+    ),
   },
   '/api/forums/{did}/host': { post: op('Keep and serve a forum on this node', forum, { body: obj({ via: str }, []) }) },
   '/api/forums/{did}/posts': {

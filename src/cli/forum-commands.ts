@@ -15,7 +15,8 @@ import { runningNode } from './control-client.js';
 async function call<K extends keyof ForumRoutes>(opts: Opts, route: K, body: JsonObject): Promise<ForumRoutes[K]['result']> {
   const running = await runningNode(homePaths(opts.home as string | undefined));
   // The body is checked by the route's reader on the node's side, as for every control call.
-  if (running) return (running.call as (r: K, b: JsonObject) => Promise<ForumRoutes[K]['result']>)(route, route.startsWith('GET ') ? (undefined as never) : body);
+  if (running)
+    return (running.call as (r: K, b: JsonObject) => Promise<ForumRoutes[K]['result']>)(route, route.startsWith('GET ') ? (undefined as never) : body);
   return withService(opts, (s) => {
     const h = forumHandlers(s)[route];
     return h.run(h.read(body) as never) as ForumRoutes[K]['result'];
@@ -100,7 +101,9 @@ export function addForumCommands(program: Command): void {
       action(async ([f = ''], opts: Opts) => {
         const r = await call(opts, 'POST /forum/read', { forum: f });
         emit(opts, r, () =>
-          r.posts.length === 0 ? ['No posts yet.'] : r.posts.flatMap((p) => [`${p.published}  ${p.author}${p.inReplyTo ? `  (reply to ${p.inReplyTo})` : ''}`, `  ${p.text}`, `  ${p.id}`]),
+          r.posts.length === 0
+            ? ['No posts yet.']
+            : r.posts.flatMap((p) => [`${p.published}  ${p.author}${p.inReplyTo ? `  (reply to ${p.inReplyTo})` : ''}`, `  ${p.text}`, `  ${p.id}`]),
         );
       }),
     );

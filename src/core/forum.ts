@@ -130,7 +130,13 @@ export function buildForumPost(forum: Did, text: string, inReplyTo?: ApId, now =
 }
 
 /** A moderation act, unsigned: `about` is the person (did) or the post (ap:// id) it acts on; `certificate` the digest it issued or revoked. */
-export function buildForumAct(forum: Did, kind: ActKind, about: string, extra: { certificate?: string; revocation?: string } = {}, now = Date.now()): JsonObject {
+export function buildForumAct(
+  forum: Did,
+  kind: ActKind,
+  about: string,
+  extra: { certificate?: string; revocation?: string } = {},
+  now = Date.now(),
+): JsonObject {
   const group = actorId(forum);
   const spec = ACT_KINDS[kind];
   const object = spec.about === 'person' ? actorId(parseDid(about)) : about;
@@ -187,11 +193,9 @@ export const INVITE_TYPE = 'KithForumInvite';
 /** A one-time invitation: signed by the forum root, redeemed once (the owner's node records it). Printed as base64url JSON. */
 export function issueInvite(forumKey: Ed25519KeyPair, expires: number, now = Date.now()): string {
   const forum = didFromPublicKey(forumKey.publicKey);
-  const doc = signDocument(
-    { type: INVITE_TYPE, forum, nonce: randomBytes(16).toString('hex'), expires: new Date(expires).toISOString() },
-    forumKey,
-    { created: isoNow(now) },
-  );
+  const doc = signDocument({ type: INVITE_TYPE, forum, nonce: randomBytes(16).toString('hex'), expires: new Date(expires).toISOString() }, forumKey, {
+    created: isoNow(now),
+  });
   return Buffer.from(JSON.stringify(doc), 'utf8').toString('base64url');
 }
 
@@ -203,7 +207,8 @@ export interface Invite {
 
 /** Checks an invitation's signature by the forum root and its expiry; whether it was used already is the owner node's question. */
 export function parseInvite(token: string, forum: Did, now = Date.now()): Invite {
-  if (typeof token !== 'string' || token.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(token)) fail('malformed', 'an invitation is the token `forum invite` printed');
+  if (typeof token !== 'string' || token.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(token))
+    fail('malformed', 'an invitation is the token `forum invite` printed');
   let doc: unknown;
   try {
     doc = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));

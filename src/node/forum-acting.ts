@@ -38,7 +38,8 @@ export class ForumActing {
   actor(forum: Did): ForumActorView {
     const stored = this.node.store.objects.byId(actorId(forum));
     const view = stored === undefined ? undefined : forumActorView(parseBody(stored));
-    if (view === undefined) fail('not-found', `${forum} is no forum this node knows yet; join or host it first (with --via the address of a node that keeps it)`);
+    if (view === undefined)
+      fail('not-found', `${forum} is no forum this node knows yet; join or host it first (with --via the address of a node that keeps it)`);
     return view;
   }
 

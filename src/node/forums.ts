@@ -1,7 +1,6 @@
-import { fail } from '../core/errors.js';
 import { actorId, apIdParts, isApId } from '../core/apid.js';
 import { AS_CONTEXT, isoNow } from '../core/as2.js';
-import { KithError } from '../core/errors.js';
+import { KithError, fail } from '../core/errors.js';
 import { FORUM, MAX_POST_CHARS } from '../core/constants.js';
 import {
   buildForumActor,
@@ -18,7 +17,7 @@ import {
 } from '../core/forum.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
 import { newObjectId } from '../core/as2.js';
-import { parseBody } from '../store/objects.js';
+import { parseBody, type Page } from '../store/objects.js';
 import type { ForumRole } from '../store/forums.js';
 import type { Inbox } from './inbox.js';
 import type { ForumActing } from './forum-acting.js';
@@ -76,10 +75,10 @@ export class Forums {
     const n = typeof name === 'string' ? name.trim() : '';
     if (n.length === 0 || n.length > FORUM.MAX_NAME_CHARS) fail('malformed', `a forum's name is 1 to ${FORUM.MAX_NAME_CHARS} characters`);
     if (!JOIN_POLICIES.includes(policy)) fail('malformed', `a join policy is one of ${JOIN_POLICIES.join(', ')}, not "${String(policy).slice(0, 40)}"`);
-    const { forum, key } = this.acting.keys.create();
-    void key;
+    const { forum } = this.acting.keys.create();
     const own = this.node.actor();
-    const peers = isJsonObject(own.endpoints) && Array.isArray(own.endpoints.kithPeers) ? own.endpoints.kithPeers.filter((a): a is string => typeof a === 'string') : [];
+    const peers =
+      isJsonObject(own.endpoints) && Array.isArray(own.endpoints.kithPeers) ? own.endpoints.kithPeers.filter((a): a is string => typeof a === 'string') : [];
     this.acting.store(this.acting.sign(forum, buildForumActor(forum, { name: n, owner: this.node.did, policy, peers }, this.acting.now())));
     this.node.store.forums.setRole(forum, 'owner', this.acting.now());
     // The owner posts as a person like everyone, so the root certifies the owner's own key too (as a co-owner).
@@ -125,7 +124,8 @@ export class Forums {
     await this.acting.keep(forum, opts.via);
     const actor = this.acting.actor(forum);
     if (opts.token !== undefined) parseInvite(opts.token, forum, this.acting.now());
-    else if (actor.policy === 'invitation') fail('unauthorized', `${actor.name} admits by invitation only; ask its owner or a moderator for a token (forum invite)`);
+    else if (actor.policy === 'invitation')
+      fail('unauthorized', `${actor.name} admits by invitation only; ask its owner or a moderator for a token (forum invite)`);
     if (this.isMember(forum)) {
       this.node.store.forums.setRole(forum, 'member', this.acting.now());
       return { forum, status: 'member' };
@@ -191,9 +191,9 @@ export class Forums {
     const hidden = this.node.store.forums.hidden(forum);
     const out: ForumPostView[] = [];
     const want = Math.min(Math.max(1, limit), FORUM.MAX_LISTED);
-    let before: { created: number; digest: string } | undefined;
+    let before: Page['before'];
     while (out.length < want) {
-      const page = this.node.store.objects.outboxPage(this.acting.scopeOf(forum), { limit: 100, before: before as never });
+      const page = this.node.store.objects.outboxPage(this.acting.scopeOf(forum), { limit: 100, before });
       if (page.length === 0) break;
       for (const o of page) {
         if (o.type !== 'Create' || forumPathOf(o.id)?.what !== 'post' || hidden.has(o.id)) continue;
@@ -201,7 +201,12 @@ export class Forums {
         const note = parseBody(o).object;
         if (!isJsonObject(note) || (isApId(note.id) && hidden.has(apIdParts(note.id).key))) continue;
         const source = isJsonObject(note.source) ? note.source.content : undefined;
-        const post: ForumPostView = { id: o.id, author: o.signer, text: typeof source === 'string' ? source : '', published: new Date(o.created).toISOString() };
+        const post: ForumPostView = {
+          id: o.id,
+          author: o.signer,
+          text: typeof source === 'string' ? source : '',
+          published: new Date(o.created).toISOString(),
+        };
         out.push(typeof note.inReplyTo === 'string' ? { ...post, inReplyTo: note.inReplyTo } : post);
         if (out.length >= want) break;
       }

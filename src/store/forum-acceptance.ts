@@ -17,7 +17,10 @@ export function forumRefusesSigner(store: Store, forum: Did, signer: Did, create
   const ban = store.forums.banAgainst(forum, signer, created, row);
   if (ban !== undefined) {
     const when = new Date(created).toISOString();
-    return new KithError('revoked', `${signer} is banned from the forum ${forum} (a ban record stands from before this, which claims ${when}); nothing new of theirs is taken in`);
+    return new KithError(
+      'revoked',
+      `${signer} is banned from the forum ${forum} (a ban record stands from before this, which claims ${when}); nothing new of theirs is taken in`,
+    );
   }
   return undefined;
 }
