@@ -5,6 +5,10 @@ import { issueCertificate } from '../src/core/certificate.js';
 import { STATEMENT_CONTEXT, isoOf, statementId } from '../src/core/statement.js';
 import { readKeyFile } from '../src/store/keyfile.js';
 import { ForumKeys } from '../src/node/forum-keys.js';
+import { ForumActing } from '../src/node/forum-acting.js';
+import { ForumModeration } from '../src/node/forum-moderation.js';
+import { NetworkLink } from '../src/node/network-link.js';
+import { silentLogger } from '../src/core/log.js';
 import { buildForumAct, buildForumPost, FORUM_POST } from '../src/core/forum.js';
 import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
@@ -57,6 +61,11 @@ function rawCertificate(key: Ed25519KeyPair, f: { subject: Did; resource: string
   };
   if (f.parent !== undefined) doc.parent = f.parent;
   return signDocument(doc, key, { proofPurpose: 'capabilityDelegation' });
+}
+
+/** The owner node's renewal pass as it would run at `at`. */
+function renewalsAt(s: KithService, at: number): number {
+  return new ForumModeration(new ForumActing(s.node, new NetworkLink(), new ForumKeys(s.node.home), silentLogger, () => at)).renew();
 }
 
 /** A forum post signed with `s`'s person key, as its node would sign it. */
@@ -125,6 +134,11 @@ test('forum acceptance: chains from the root, bans, revoked moderators, and what
     assert.equal(objects(s), n);
   }
   assert.ok(o.forums.members(F).find((mem) => mem.did === x.node.did)?.banned);
+  // Six days on, the owner's node renews memberships about to run out, but not a banned member's.
+  const certsOfX = () => o.node.store.forums.certificatesOf(F, F, x.node.did).length;
+  const held = certsOfX();
+  renewalsAt(o, Date.now() + 6 * DAY);
+  assert.equal(certsOfX(), held, 'no renewal for a banned member');
   // The owner hides X's earlier post; readers leave it out.
   o.moderation.hide(F, earlier.id);
   assert.ok(!o.forums.read(F).some((p) => p.id === earlier.id));
@@ -177,6 +191,9 @@ test('forum acceptance: chains from the root, bans, revoked moderators, and what
   o.moderation.unban(F, x.node.did);
   replicate(o, x, F);
   o.node.ingest(postBy(x, F, 'back again'));
+  const reinstated = certsOfX();
+  renewalsAt(o, Date.now() + 6 * DAY);
+  assert.equal(certsOfX(), reinstated + 1, 'a member in good standing is renewed before the certificate runs out');
   assert.ok(o.forums.read(F).some((p) => p.text === 'back again'));
   for (const s of [o, m, x, h]) s.close();
 });
