@@ -85,10 +85,12 @@ export class ObjectTable {
     this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
     this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     // `+o.scope`: not by the scope index, so SQLite walks objects newest first and stops at the page's end.
-    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_LISTED})`;
+    // Forums are kept through follows too, but read on their own (hides filtered, the log apart): not in feeds and timelines.
+    const people = 'SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope WHERE f.did NOT IN (SELECT forum FROM forums)';
+    const followed = `+o.scope IN (${people}) AND o.type NOT IN (${NOT_LISTED})`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    const timeline = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
+    const timeline = `+o.scope IN (${people} UNION SELECT n FROM scopes WHERE name = ?)
       AND o.type NOT IN (${NOT_LISTED})`;
     this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
     this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
