@@ -158,6 +158,7 @@ export class ForumModeration {
    */
   stored(records: readonly ObjectRecord[]): void {
     for (const r of records) {
+      this.enforce(r);
       if (r.type !== 'Join') continue;
       const doc = JSON.parse(r.body) as JsonObject;
       if (!isApId(doc.object)) continue;
@@ -171,6 +172,44 @@ export class ForumModeration {
         }
       });
     }
+  }
+
+  /**
+   * On the owner's node, a ban (whoever made it) becomes revocations by the
+   * root of every certificate the banned key holds under the forum: the same
+   * machinery as a removed device, replicated with the forum. A ban by
+   * certificate, not by subject, so an unban can certify the key again; a
+   * moderator's unban is followed here by a fresh certificate.
+   */
+  private enforce(r: ObjectRecord): void {
+    const path = r.type === 'Block' || r.type === 'Remove' ? forumPathOf(r.id) : undefined;
+    if (path?.what !== 'act' || (path.kind !== 'ban' && path.kind !== 'unban')) return;
+    const forum = r.owner;
+    if (!this.acting.owns(forum)) return;
+    const about = JSON.parse(r.body) as JsonObject;
+    if (!isApId(about.object)) return;
+    const did = apIdParts(about.object).did;
+    const kind = path.kind;
+    setImmediate(() => {
+      try {
+        if (kind === 'ban') this.revokeMember(forum, did);
+        else if (r.signer !== forum && !this.node.store.forums.banned(forum, did)) this.acting.certify(forum, did, [FORUM_POST], FORUM.MEMBER_CERT_MS);
+      } catch (e) {
+        this.acting.log.warn(`forums: carrying out the ${kind} of ${did} in ${forum} failed: ${reasonOf(e)}`);
+      }
+    });
+  }
+
+  private revokeMember(forum: Did, did: Did): number {
+    if (!this.node.store.forums.banned(forum, did)) return 0;
+    let n = 0;
+    for (const c of this.node.store.forums.certificatesUnder(forum, did)) {
+      if (this.node.store.forums.revokedByRoot(forum, c.digest)) continue;
+      const rev = issueRevocation(this.acting.keys.key(forum), { certificate: c.digest as Digest }, { now: this.acting.now() });
+      this.acting.store(rev.doc as JsonObject);
+      n++;
+    }
+    return n;
   }
 
   private answerJoin(forum: Did, did: Did, activity: ApId, doc: JsonObject): void {

@@ -41,6 +41,8 @@ export class ForumTable {
   private readonly takeRequestStmt;
   private readonly certifiedStmt;
   private readonly rootCertsStmt;
+  private readonly underStmt;
+  private readonly revokedStmt;
 
   constructor(db: Db) {
     this.setRoleStmt = db.prepare('INSERT INTO forums (forum, role, since) VALUES (?, ?, ?) ON CONFLICT (forum) DO UPDATE SET role = excluded.role');
@@ -63,6 +65,8 @@ export class ForumTable {
     this.requestsStmt = db.prepare('SELECT did, activity, created FROM forum_requests WHERE forum = ? ORDER BY created');
     this.takeRequestStmt = db.prepare('DELETE FROM forum_requests WHERE forum = ? AND did = ?');
     this.certifiedStmt = db.prepare('SELECT DISTINCT subject FROM certificates WHERE root = ? LIMIT ?').pluck();
+    this.underStmt = db.prepare('SELECT digest, expires FROM certificates WHERE root = ? AND subject = ? ORDER BY expires DESC');
+    this.revokedStmt = db.prepare('SELECT 1 FROM revocations WHERE certificate = ? AND issuer = ?').pluck();
     this.rootCertsStmt = db.prepare('SELECT digest, expires FROM certificates WHERE root = ? AND issuer = ? AND subject = ? ORDER BY expires DESC');
   }
 
@@ -134,6 +138,15 @@ export class ForumTable {
   /** The certificates `issuer` gave `subject` under the forum's root, latest expiry first. */
   certificatesOf(forum: Did, issuer: Did, subject: Did): { digest: string; expires: number }[] {
     return this.rootCertsStmt.all(forum, issuer, subject) as { digest: string; expires: number }[];
+  }
+
+  /** Every certificate `subject` holds under the forum's root, whoever issued it. */
+  certificatesUnder(forum: Did, subject: Did): { digest: string; expires: number }[] {
+    return this.underStmt.all(forum, subject) as { digest: string; expires: number }[];
+  }
+
+  revokedByRoot(forum: Did, digest: string): boolean {
+    return this.revokedStmt.get(digest, forum) !== undefined;
   }
 
   addInvite(nonce: string, forum: Did, expires: number): void {
