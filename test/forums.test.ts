@@ -201,3 +201,51 @@ test('forum acceptance: chains from the root, bans, revoked moderators, and what
   assert.ok(o.forums.read(F).some((p) => p.text === 'back again'));
   for (const s of [o, m, x, h]) s.close();
 });
+
+test('forum joins by approval and by one-time invitation', async () => {
+  const warnings: string[] = [];
+  const log = { ...silentLogger, warn: (line: string) => void warnings.push(line) };
+  const o = new KithService(KithNode.init(tempDir('kith-forum-')).node, { log });
+  const x = person();
+  const y = person();
+  /** Hands the Join that `s` queued for the forum to the owner's inbox intake, as the network would. */
+  const deliverJoin = (s: KithService, forum: Did): void => {
+    const row = s.node.store.outgoing.list().find((r) => r.recipient === forum);
+    assert.ok(row, 'a Join waits for delivery to the forum');
+    new InboxIntake(o.node).receive(row.body);
+    s.node.store.db.prepare('DELETE FROM outgoing_deliveries WHERE recipient = ?').run(forum);
+  };
+
+  // By approval: the request waits in the queue until a moderator (here the owner) answers.
+  const A = o.forums.create('Quiet room', 'approval').forum;
+  replicate(o, x, A);
+  await x.forums.join(A);
+  deliverJoin(x, A);
+  await waitFor('the request to be queued', () => o.moderation.requests(A).length === 1);
+  assert.equal(o.moderation.requests(A)[0]!.did, x.node.did);
+  assert.ok(!o.forums.members(A).some((m) => m.did === x.node.did), 'not a member before the answer');
+  o.moderation.approve(A, x.node.did);
+  assert.deepEqual(o.moderation.requests(A), []);
+  replicate(o, x, A);
+  assert.equal(x.forums.view(A).role, 'member');
+
+  // By invitation: a request without a token is refused at once; a token admits once.
+  const I = o.forums.create('Back room', 'invitation').forum;
+  replicate(o, x, I);
+  replicate(o, y, I);
+  await assert.rejects(
+    () => x.forums.join(I),
+    (e: unknown) => e instanceof Error && /invitation only/.test(e.message),
+  );
+  const { token } = o.forums.invite(I);
+  await x.forums.join(I, { token });
+  deliverJoin(x, I);
+  await waitFor('X admitted by the invitation', () => o.forums.members(I).some((m) => m.did === x.node.did));
+  // The same token again, by someone else: used already, so Y is not admitted.
+  await y.forums.join(I, { token });
+  deliverJoin(y, I);
+  await waitFor('the second use to be turned down', () => warnings.some((w) => w.includes(y.node.did) && /used already/.test(w)));
+  assert.ok(!o.forums.members(I).some((m) => m.did === y.node.did));
+  assert.deepEqual(o.moderation.requests(I), []);
+  for (const s of [o, x, y]) s.close();
+});
