@@ -208,23 +208,30 @@ test('forum joins by approval and by one-time invitation', async () => {
   const o = new KithService(KithNode.init(tempDir('kith-forum-')).node, { log });
   const x = person();
   const y = person();
-  /** Hands the Join that `s` queued for the forum to the owner's inbox intake, as the network would. */
-  const deliverJoin = (s: KithService, forum: Did): void => {
-    const row = s.node.store.outgoing.list().find((r) => r.recipient === forum);
-    assert.ok(row, 'a Join waits for delivery to the forum');
-    new InboxIntake(o.node).receive(row.body);
-    s.node.store.db.prepare('DELETE FROM outgoing_deliveries WHERE recipient = ?').run(forum);
+  const m = person();
+  /** Hands the Join that `s` queued for `recipient` to `to`'s inbox intake, as the network would. */
+  const deliverJoin = (s: KithService, recipient: Did, to: KithService = o): void => {
+    const row = s.node.store.outgoing.list().find((r) => r.recipient === recipient);
+    assert.ok(row, `a Join waits for delivery to ${recipient}`);
+    new InboxIntake(to.node).receive(row.body);
+    s.node.store.db.prepare('DELETE FROM outgoing_deliveries WHERE recipient = ?').run(recipient);
   };
 
-  // By approval: the request waits in the queue until a moderator (here the owner) answers.
+  // By approval: the request reaches the owner's node and the moderators', and waits until one answers.
   const A = o.forums.create('Quiet room', 'approval').forum;
+  o.moderation.moderatorAdd(A, m.node.did);
   replicate(o, x, A);
+  replicate(o, m, A);
   await x.forums.join(A);
   deliverJoin(x, A);
-  await waitFor('the request to be queued', () => o.moderation.requests(A).length === 1);
-  assert.equal(o.moderation.requests(A)[0]!.did, x.node.did);
-  assert.ok(!o.forums.members(A).some((m) => m.did === x.node.did), 'not a member before the answer');
-  o.moderation.approve(A, x.node.did);
+  deliverJoin(x, m.node.did, m);
+  await waitFor('the request to be queued on both', () => o.moderation.requests(A).length === 1 && m.moderation.requests(A).length === 1);
+  assert.equal(m.moderation.requests(A)[0]!.did, x.node.did);
+  assert.ok(!o.forums.members(A).some((mem) => mem.did === x.node.did), 'not a member before the answer');
+  // The moderator answers: a certificate it passes on under its own, and the act; the owner's queue empties when they arrive.
+  m.moderation.approve(A, x.node.did);
+  assert.deepEqual(m.moderation.requests(A), []);
+  replicate(m, o, A);
   assert.deepEqual(o.moderation.requests(A), []);
   replicate(o, x, A);
   assert.equal(x.forums.view(A).role, 'member');
@@ -247,5 +254,5 @@ test('forum joins by approval and by one-time invitation', async () => {
   await waitFor('the second use to be turned down', () => warnings.some((w) => w.includes(y.node.did) && /used already/.test(w)));
   assert.ok(!o.forums.members(I).some((m) => m.did === y.node.did));
   assert.deepEqual(o.moderation.requests(I), []);
-  for (const s of [o, x, y]) s.close();
+  for (const s of [o, x, y, m]) s.close();
 });

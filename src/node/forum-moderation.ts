@@ -4,7 +4,8 @@ import { parseDid } from '../core/didkey.js';
 import { FORUM } from '../core/constants.js';
 import { issueRevocation } from '../core/revocation.js';
 import { reasonOf } from '../core/log.js';
-import { buildForumAct, forumPathOf, parseInvite, FORUM_POST, MODERATOR_CAPABILITIES, type ActKind } from '../core/forum.js';
+import { recipientsOf } from '../core/inbox-address.js';
+import { buildForumAct, forumPathOf, ACT_KINDS, parseInvite, FORUM_ADMIT, FORUM_POST, MODERATOR_CAPABILITIES, type ActKind } from '../core/forum.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import type { ObjectRecord } from '../core/examine.js';
 import type { ForumActing } from './forum-acting.js';
@@ -17,6 +18,8 @@ import type { ForumActing } from './forum-acting.js';
  * root grants the act's capability, so a host's admin, holding none, can do
  * nothing in anyone's name.
  */
+
+const ACT_TYPES: ReadonlySet<string> = new Set(Object.values(ACT_KINDS).map((k) => k.type));
 
 export interface ForumAct {
   readonly id: ApId;
@@ -163,7 +166,10 @@ export class ForumModeration {
       const doc = JSON.parse(r.body) as JsonObject;
       if (!isApId(doc.object)) continue;
       const forum = apIdParts(doc.object).did;
-      if (!this.acting.owns(forum)) continue;
+      if (!this.acting.owns(forum)) {
+        this.queueForModerator(forum, r, doc);
+        continue;
+      }
       setImmediate(() => {
         try {
           this.answerJoin(forum, r.owner, r.id, doc);
@@ -182,13 +188,15 @@ export class ForumModeration {
    * moderator's unban is followed here by a fresh certificate.
    */
   private enforce(r: ObjectRecord): void {
-    const path = r.type === 'Block' || r.type === 'Remove' ? forumPathOf(r.id) : undefined;
-    if (path?.what !== 'act' || (path.kind !== 'ban' && path.kind !== 'unban')) return;
+    const path = ACT_TYPES.has(r.type) ? forumPathOf(r.id) : undefined;
+    if (path?.what !== 'act') return;
     const forum = r.owner;
-    if (!this.acting.owns(forum)) return;
     const about = JSON.parse(r.body) as JsonObject;
     if (!isApId(about.object)) return;
     const did = apIdParts(about.object).did;
+    // Answered by someone (here or elsewhere): no longer waiting in this node's queue.
+    if (path.kind === 'admit' || path.kind === 'reject') this.node.store.forums.takeRequest(forum, did);
+    if ((path.kind !== 'ban' && path.kind !== 'unban') || !this.acting.owns(forum)) return;
     const kind = path.kind;
     setImmediate(() => {
       try {
@@ -210,6 +218,20 @@ export class ForumModeration {
       n++;
     }
     return n;
+  }
+
+  /** A join request delivered to this node's person as a moderator: it waits here too, for `forum approve`. */
+  private queueForModerator(forum: Did, r: ObjectRecord, doc: JsonObject): void {
+    if (r.owner === this.node.did || !recipientsOf(doc).includes(this.node.did)) return;
+    try {
+      this.acting.ownGrant(forum, FORUM_ADMIT);
+    } catch (e) {
+      if (!(e instanceof KithError)) throw e;
+      return;
+    }
+    if (this.node.store.forums.addRequest(forum, r.owner, r.id, this.acting.now())) {
+      this.acting.log.info(`forums: ${r.owner} asks to join ${forum}; as its moderator, answer with: forum approve|reject`);
+    }
   }
 
   private answerJoin(forum: Did, did: Did, activity: ApId, doc: JsonObject): void {

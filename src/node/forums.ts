@@ -130,19 +130,21 @@ export class Forums {
       this.node.store.forums.setRole(forum, 'member', this.acting.now());
       return { forum, status: 'member' };
     }
+    // To the forum (its owner's node) and to its moderators, any of whom may answer.
+    const moderators = this.moderators(forum);
     const join: JsonObject = {
       '@context': [...AS_CONTEXT],
       id: newObjectId(this.node.did),
       type: 'Join',
       actor: this.node.actorId,
       object: actorId(forum),
-      to: [actorId(forum)],
+      to: [actorId(forum), ...moderators.map((d) => actorId(d))],
       published: isoNow(this.acting.now()),
     };
     if (opts.token !== undefined) join.kithInvite = opts.token;
     const r = this.node.ingest(this.node.sign(join));
     this.node.store.forums.setRole(forum, 'pending', this.acting.now());
-    await this.inbox.deliver(r.digest, [forum]);
+    await this.inbox.deliver(r.digest, [forum, ...moderators]);
     return { forum, status: this.isMember(forum) ? 'member' : 'requested' };
   }
 
@@ -152,6 +154,17 @@ export class Forums {
     await this.acting.keep(forum, via);
     if (this.node.store.forums.role(forum) === undefined) this.node.store.forums.setRole(forum, 'host', this.acting.now());
     return this.view(forum);
+  }
+
+  /** Moderators as the log says: added and not removed since, as far as this node knows. */
+  private moderators(forum: Did): Did[] {
+    const now = new Set<Did>();
+    for (const a of this.node.store.forums.acts(forum, FORUM.MAX_LISTED)) {
+      if (a.kind === 'moderator-add') now.add(a.about as Did);
+      if (a.kind === 'moderator-remove') now.delete(a.about as Did);
+    }
+    now.delete(this.node.did);
+    return [...now];
   }
 
   /** Does this node's person hold a chain from the forum's root to post, valid now? */
