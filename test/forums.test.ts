@@ -254,5 +254,12 @@ test('forum joins by approval and by one-time invitation', async () => {
   await waitFor('the second use to be turned down', () => warnings.some((w) => w.includes(y.node.did) && /used already/.test(w)));
   assert.ok(!o.forums.members(I).some((m) => m.did === y.node.did));
   assert.deepEqual(o.moderation.requests(I), []);
+  // The owner's node moves: its forums' Group actors list the new address, where join requests go.
+  const moved = '/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGzh3M6mHC2HvsfYp9E5LGrBVS2Jm1D6o8yNmqtR2Pf6S';
+  o.node.publishEndpoints([moved]);
+  assert.equal(o.forums.refreshEndpoints(), 2);
+  assert.equal(o.forums.refreshEndpoints(), 0, 'no new version when nothing changed');
+  const group = o.node.show(actorId(I))!;
+  assert.deepEqual((group.endpoints as JsonObject).kithPeers, [moved]);
   for (const s of [o, x, y, m]) s.close();
 });

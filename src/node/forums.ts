@@ -76,15 +76,40 @@ export class Forums {
     if (n.length === 0 || n.length > FORUM.MAX_NAME_CHARS) fail('malformed', `a forum's name is 1 to ${FORUM.MAX_NAME_CHARS} characters`);
     if (!JOIN_POLICIES.includes(policy)) fail('malformed', `a join policy is one of ${JOIN_POLICIES.join(', ')}, not "${String(policy).slice(0, 40)}"`);
     const { forum } = this.acting.keys.create();
-    const own = this.node.actor();
-    const peers =
-      isJsonObject(own.endpoints) && Array.isArray(own.endpoints.kithPeers) ? own.endpoints.kithPeers.filter((a): a is string => typeof a === 'string') : [];
+    const peers = this.ownPeers();
     this.acting.store(this.acting.sign(forum, buildForumActor(forum, { name: n, owner: this.node.did, policy, peers }, this.acting.now())));
     this.node.store.forums.setRole(forum, 'owner', this.acting.now());
     // The owner posts as a person like everyone, so the root certifies the owner's own key too (as a co-owner).
     this.acting.certify(forum, this.node.did, [...MODERATOR_CAPABILITIES, FORUM_OWN], FORUM.OWNER_CERT_MS);
     this.acting.keep(forum, undefined).catch((e: unknown) => this.acting.log.warn(`forums: keeping ${forum} failed: ${(e as Error).message}`));
     return this.view(forum);
+  }
+
+  /**
+   * The owner's node lists its current addresses in each forum's Group actor
+   * (where join requests go), as it does in its person's actor: a new
+   * version when they changed. Returns how many it revised.
+   */
+  refreshEndpoints(): number {
+    const peers = this.ownPeers();
+    let revised = 0;
+    for (const { forum, role } of this.node.store.forums.list()) {
+      if (role !== 'owner' || !this.acting.owns(forum)) continue;
+      const stored = this.node.store.objects.byId(actorId(forum));
+      const doc = stored === undefined ? undefined : parseBody(stored);
+      const listed = doc !== undefined && isJsonObject(doc.endpoints) ? doc.endpoints.kithPeers : undefined;
+      if (doc === undefined || JSON.stringify(listed) === JSON.stringify(peers)) continue;
+      const a = this.acting.actor(forum);
+      this.acting.store(this.acting.sign(forum, buildForumActor(forum, { name: a.name, owner: a.owner, policy: a.policy, peers }, this.acting.now())));
+      revised++;
+    }
+    return revised;
+  }
+
+  private ownPeers(): string[] {
+    const own = this.node.actor();
+    const listed = isJsonObject(own.endpoints) ? own.endpoints.kithPeers : undefined;
+    return Array.isArray(listed) ? listed.filter((a): a is string => typeof a === 'string') : [];
   }
 
   /** Forums this node has a part in. */

@@ -116,6 +116,11 @@ export class KithService {
       }
     };
     renew();
+    try {
+      if (this.forums.refreshEndpoints() > 0) this.log.info('forums: the forums owned here list this node\u2019s new addresses');
+    } catch (e) {
+      this.log.error(`forums: listing this node's addresses in its forums failed: ${reasonOf(e)}`);
+    }
     this.renewTimer ??= setInterval(renew, FORUM.RENEW_CHECK_MS).unref();
   }
 
