@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from './helpers.js';
-import { kith, kithJson, startNode, eventually, type NodeProcess } from './node-process.js';
+import { tempDir, waitFor } from './helpers.js';
+import { kith, kithJson, startNode, type NodeProcess } from './node-process.js';
+import { openReader } from '../src/store/database.js';
+import { outboxId } from '../src/core/apid.js';
 import { buildForumAct, buildForumPost } from '../src/core/forum.js';
 import { signDocument } from '../src/core/proof.js';
 import { readKeyFile } from '../src/store/keyfile.js';
@@ -47,6 +49,27 @@ function verdict(home: string, doc: JsonObject): { valid: boolean; code?: string
   }
 }
 
+/**
+ * A cheap look into a running node's store over a read-only connection, for
+ * waiting until something has arrived; what the test then asserts it asks
+ * of the node with the `kith` command (a process each, so not in a loop).
+ */
+function probe(home: string, sql: string, ...params: unknown[]): number {
+  const db = openReader(join(home, 'kith.db'));
+  try {
+    return db
+      .prepare(sql)
+      .pluck()
+      .get(...params) as number;
+  } finally {
+    db.close();
+  }
+}
+
+const POSTS_IN = `SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? AND o.type = 'Create' AND o.id LIKE '%/actor/posts/%'`;
+const CERTIFIED = 'SELECT COUNT(DISTINCT subject) FROM certificates WHERE root = ? AND subject IN (SELECT value FROM json_each(?))';
+const BANS = "SELECT COUNT(*) FROM forum_acts WHERE forum = ? AND kind = 'ban' AND about = ?";
+
 test('a forum across five nodes: posts reach everyone, a ban holds everywhere, the host acts for no one', { timeout: 240_000 }, async () => {
   const names = ['o', 'h', 'm', 'x', 'y'] as const;
   const homes = Object.fromEntries(names.map((n) => [n, tempDir(`kith-forum-${n}-`)])) as Record<(typeof names)[number], string>;
@@ -70,34 +93,24 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
     assert.equal((await kithJson(homes.h, ['forum', 'host', F, '--via', via])).role, 'host');
     await Promise.all((['m', 'x', 'y'] as const).map((n) => kithJson(homes[n], ['forum', 'join', F, '--via', via])));
     await kithJson(homes.o, ['forum', 'moderator', 'add', F, did.m]);
-    const roles = await eventually(
-      'O to list every member',
-      () => kithJson(homes.o, ['forum', 'members', F]),
-      (r: { members: { did: string }[] }) => r.members.length === 4,
-    );
+    await waitFor('O to certify M, X and Y', () => probe(homes.o, CERTIFIED, F, JSON.stringify([did.m, did.x, did.y])) === 3, 60_000);
+    const roles = await kithJson(homes.o, ['forum', 'members', F]);
     const role = (d: Did) => (roles.members as { did: string; role: string }[]).find((m) => m.did === d)?.role;
     assert.deepEqual([role(did.o), role(did.m), role(did.x), role(did.y)], ['owner', 'moderator', 'member', 'member']);
-    await Promise.all(
-      (['m', 'x', 'y'] as const).map((n) =>
-        eventually(
-          `${n} to hold its membership`,
-          () => kithJson(homes[n], ['forum', 'list']),
-          (r: { forums: { role: string }[] }) => r.forums[0]?.role === 'member',
-        ),
-      ),
+    for (const n of ['m', 'x', 'y'] as const) {
+      await waitFor(`${n} to hold its membership`, () => probe(homes[n], CERTIFIED, F, JSON.stringify([did[n]])) === 1, 60_000);
+    }
+    const lists = await Promise.all((['m', 'x', 'y'] as const).map((n) => kithJson(homes[n], ['forum', 'list'])));
+    assert.deepEqual(
+      lists.map((l) => l.forums.map((f: { role: string }) => f.role)),
+      [['member'], ['member'], ['member']],
     );
 
     // Posts reach everyone, by live push or by the next reconciliation.
     await Promise.all((['x', 'm', 'y'] as const).map((n) => kithJson(homes[n], ['forum', 'post', F, `hello from ${n}`])));
-    await Promise.all(
-      names.map((n) =>
-        eventually(
-          `${n} to read every post`,
-          () => kithJson(homes[n], ['forum', 'read', F]),
-          (r: { posts: unknown[] }) => r.posts.length === 3,
-        ),
-      ),
-    );
+    for (const n of names) await waitFor(`${n} to hold every post`, () => probe(homes[n], POSTS_IN, outboxId(F as Did)) === 3, 60_000);
+    const reads = await Promise.all(names.map((n) => kithJson(homes[n], ['forum', 'read', F])));
+    for (const r of reads) assert.deepEqual(r.posts.map((p: { text: string }) => p.text).sort(), ['hello from m', 'hello from x', 'hello from y']);
 
     // H's admin cannot post, admit or ban: refused on H itself and by every other node.
     const hostKey = readKeyFile(join(homes.h, 'identity.key'));
@@ -122,14 +135,11 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
     const beforeBan = signDocument(buildForumPost(F as Did, 'signed before the ban reached anyone'), xKey);
     assert.equal(verdict(homes.y, beforeBan).valid, true, 'Y, offline, still takes X');
     await kithJson(homes.m, ['forum', 'ban', F, did.x]);
-    await Promise.all(
-      (['o', 'h', 'm', 'x'] as const).map((n) =>
-        eventually(
-          `${n} to know the ban`,
-          () => kithJson(homes[n], ['forum', 'members', F]),
-          (r: { members: { did: string; banned: boolean }[] }) => r.members.some((m) => m.did === did.x && m.banned),
-        ),
-      ),
+    for (const n of ['o', 'h', 'm', 'x'] as const) await waitFor(`${n} to know the ban`, () => probe(homes[n], BANS, F, did.x) === 1, 60_000);
+    const listed = await kithJson(homes.o, ['forum', 'members', F]);
+    assert.ok(
+      listed.members.some((m: { did: string; banned: boolean }) => m.did === did.x && m.banned),
+      'O lists X as banned',
     );
     const refused = await kith(homes.x, ['forum', 'post', F, 'am I still here?', '--json']);
     assert.equal(refused.code, 1);
@@ -140,11 +150,7 @@ test('a forum across five nodes: posts reach everyone, a ban holds everywhere, t
     // Y comes back, reconciles, and refuses X's new posts too.
     nodes.y = await startNode(homes.y, ['--bootstrap', via]);
     running.push(nodes.y);
-    await eventually(
-      'Y to learn the ban',
-      () => kithJson(homes.y, ['forum', 'members', F]),
-      (r: { members: { did: string; banned: boolean }[] }) => r.members.some((m) => m.did === did.x && m.banned),
-    );
+    await waitFor('Y to learn the ban', () => probe(homes.y, BANS, F, did.x) === 1, 60_000);
     assert.equal(verdict(homes.y, afterBan).code, 'revoked');
 
     // The log: every act, each a signed object that kith verify accepts on the owner's node and on the host.
