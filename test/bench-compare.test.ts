@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { runCompare } from '../bench/compare.js';
 import { runNegentropy } from '../bench/negentropy.js';
 import { closeChartBrowser } from '../bench/results.js';
-import { tempDir } from './helpers.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { repoRoot, tempDir } from './helpers.js';
 
 /**
  * The side-by-side benchmarks (issue 15) at small sizes, through their real
@@ -65,4 +67,14 @@ test('negentropy: 10^4 items with 1 and 100 differences, both find exactly the d
     }
   }
   assertWritten(files, /^## Set reconciliation: Kith beside Negentropy/m, [/^\| 10k \| 1 \|/m, /^\| 10k \| 100 \|/m]);
+});
+
+test('forums bench at a small size: forum posts under 3-link chains, plain posts and raw verifies, in one run', { timeout: 120_000 }, async () => {
+  const args = ['scripts/bench.mjs', 'forums', '--posts', '500', '--members', '20', '--revocations', '500', '--json'];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: repoRoot });
+  const r = JSON.parse(stdout) as Record<string, number>;
+  assert.equal(r.posts, 500);
+  assert.equal(r.chainLinks, 3);
+  assert.equal(r.revocationsOnRecord, 500);
+  for (const k of ['forumPostsPerSecond', 'plainPostsPerSecond', 'rawVerifiesPerSecond']) assert.ok(r[k]! > 0, `${k} is measured`);
 });

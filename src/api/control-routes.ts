@@ -7,6 +7,7 @@ import type { PeerConnection, ServiceStatus } from '../node/service-status.js';
 import type { Preferences } from '../node/preferences.js';
 import type { DeviceView } from './owner-views.js';
 import type { AccountStatus } from '../node/accounts.js';
+import type { ForumRoutes } from './forum-control.js';
 
 /**
  * The control endpoint's routes, declared once: what each takes and answers.
@@ -14,7 +15,7 @@ import type { AccountStatus } from '../node/accounts.js';
  * CLI's client (cli/control-client.ts) can call only these, with these types.
  * A route is "METHOD /path"; a route whose body is `undefined` takes none.
  */
-export interface ControlRoutes {
+export interface ControlRoutes extends ForumRoutes {
   'GET /status': { body: undefined; result: ServiceStatus };
   'GET /actor': { body: undefined; result: JsonObject };
   'GET /peers': { body: undefined; result: { peers: PeerConnection[] } };

@@ -11,6 +11,7 @@ import type { ControlBody, ControlResult, ControlRoute } from './control-routes.
 import { errorBody, refusal } from './http-status.js';
 import { postInput, profileInput, textField } from './request-fields.js';
 import { deviceView } from './owner-views.js';
+import { forumHandlers } from './forum-control.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -96,6 +97,7 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
     'GET /blocked-roots': { read: noBody, run: () => ({ roots: service.rootBlocks.list().map((r) => ({ ...r, since: isoOf(r.since) })) }) },
     'GET /settings': { read: noBody, run: () => service.settings() },
     'POST /settings': { read: (b) => b, run: (b) => service.updateSettings(b) },
+    ...forumHandlers(service),
   };
 }
 

@@ -16,6 +16,8 @@ import {
 } from '../core/constants.js';
 import { accountPaths, accountSchema } from './openapi-accounts.js';
 
+import { FORUM_PATHS } from './forum-openapi.js';
+
 type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
@@ -75,6 +77,7 @@ export const OPENAPI = {
   servers: [{ url: '/' }],
   security: [{ session: [] }, { bearer: [] }],
   paths: {
+    ...FORUM_PATHS,
     '/api/openapi.json': { get: op({ summary: 'This document', public: true, responses: ok('OpenAPI 3.1', { type: 'object' }) }) },
     '/api/pair': {
       post: op({

@@ -27,6 +27,7 @@ import { addReadingRoutes } from './reading-routes.js';
 import { addContentRoutes } from './content-routes.js';
 import { addFollowerRoutes } from './follower-routes.js';
 import { addAccountRoutes } from './account-routes.js';
+import { addForumRoutes } from './forum-routes.js';
 
 /**
  * The owner API (`/api/…`) and the web app (`/`): what the owner's own
@@ -175,6 +176,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
 
   // ---- People ----
   addFollowerRoutes(app, service, views);
+  addForumRoutes(app, service);
   app.post('/api/follows', async (c) => {
     const r = await service.people.follow(textField(await jsonBody(c), 'target'));
     return c.json({ person: views().person(r.did), added: r.added, received: r.received });

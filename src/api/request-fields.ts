@@ -14,7 +14,7 @@ export function textField(body: JsonObject, field: string): string {
   return v;
 }
 
-function optionalText(body: JsonObject, field: string): string | undefined {
+export function optionalText(body: JsonObject, field: string): string | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') fail('malformed', `${field} must be text`);

@@ -26,6 +26,7 @@ import { addProfileCommand } from './profile-command.js';
 import { addSettingsCommand } from './settings-command.js';
 import { addContentCommands } from './content-commands.js';
 import { addNotificationsCommand } from './notifications-command.js';
+import { addForumCommands } from './forum-commands.js';
 import { kithCommand } from './command-name.js';
 import { runningNode } from './control-client.js';
 
@@ -355,6 +356,7 @@ export function buildCli(): Command {
   addSettingsCommand(program);
   addContentCommands(program);
   addNotificationsCommand(program);
+  addForumCommands(program);
 
   return program;
 }

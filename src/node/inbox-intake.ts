@@ -1,7 +1,7 @@
 import { KithError, fail } from '../core/errors.js';
 import { ClientThrottle } from './client-throttle.js';
 import { INBOX } from '../core/constants.js';
-import { isAddressedTo } from '../core/inbox-address.js';
+import { recipientsOf } from '../core/inbox-address.js';
 import { checkEnvelope, maxDeliveryBytes, openDelivery, unwrapDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
 import { checkCarried } from '../core/carried-documents.js';
 import { examine } from '../core/examine.js';
@@ -106,7 +106,8 @@ export class InboxIntake {
     const author = apIdParts(doc.id).did;
     if (sender !== undefined && author !== sender) fail('wrong-key', `a delivery sealed by ${sender} carries an activity of ${author}`);
     if (this.node.store.blockedPeople.has(author)) fail('blocked', `${author} is blocked on this node; nothing of theirs is taken in`);
-    if (!isAddressedTo(doc, this.node.did)) {
+    // A forum whose root this node holds takes its join requests here too.
+    if (!recipientsOf(doc).some((d) => this.node.answersFor(d))) {
       fail(
         'not-addressed',
         `this activity does not address ${this.node.did} (by to/cc, a mention, a reply to their post, or acting on their object), so this node does not take it in`,

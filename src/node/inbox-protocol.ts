@@ -142,7 +142,7 @@ export class InboxProtocol {
 
   private async answerDeliver(frames: FrameStream, req: JsonObject, peer: PeerId): Promise<void> {
     const to = parseDid(req.to);
-    if (to !== this.node.did) {
+    if (!this.node.answersFor(to)) {
       await this.send(frames, { ok: false, code: 'not-found', message: `this is not ${to}'s node` });
       return;
     }

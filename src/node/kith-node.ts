@@ -1,7 +1,7 @@
 import { fail, type KithError } from '../core/errors.js';
 import { buildActor, buildCreate, buildNote, isoNow, type NoteFields, type ProfileFields } from '../core/as2.js';
 import { actorId, apIdKey, isApId, outboxId } from '../core/apid.js';
-import { issueCertificate, type Certificate } from '../core/certificate.js';
+import { issueCertificate, type Certificate, type CertificateRequest } from '../core/certificate.js';
 import { ACCOUNT_HOSTED } from '../core/account-vouch.js';
 import { issueRevocation, type Revocation } from '../core/revocation.js';
 import { keyFingerprint, x25519PrivateFromEd25519Seed } from '../core/didkey.js';
@@ -206,6 +206,22 @@ export class KithNode {
     const rev = issueRevocation(this.identity.key, { certificate }, cutOff === undefined ? {} : { from: cutOff });
     this.ingestor.ingest(rev.doc as JsonObject);
     return rev;
+  }
+
+  /**
+   * Passes on a grant this person holds (a forum moderator admitting a
+   * member): a certificate from this person's key under `request.parent`,
+   * stored, so it travels with the scope of what it grants over.
+   */
+  certifyUnder(request: CertificateRequest): Certificate {
+    const cert = issueCertificate(this.identity.key, request);
+    this.ingestor.ingest(cert.doc as JsonObject);
+    return cert;
+  }
+
+  /** Is this node the one that takes deliveries for `did`: its person's, or a forum whose root key it holds? */
+  answersFor(did: Did): boolean {
+    return did === this.did || this.store.forums.role(did) === 'owner';
   }
 
   publishActor(profile: ProfileFields): Ingested {

@@ -99,9 +99,10 @@ export class LivePush {
   }
 }
 
-/** Whose scope an incoming object belongs to: its issuer for authority documents, its id's DID otherwise. */
+/** Whose scope an incoming object belongs to: for a certificate, whose ids it grants over; a revocation's issuer; its id's DID otherwise. */
 function ownerOf(doc: unknown): Did {
   if (!isJsonObject(doc)) return fail('malformed', 'not an object');
-  if (doc.type === 'KithCertificate' || doc.type === 'KithRevocation') return parseDid(doc.issuer);
+  if (doc.type === 'KithCertificate') return didOf(doc.resource);
+  if (doc.type === 'KithRevocation') return parseDid(doc.issuer);
   return didOf(doc.id);
 }

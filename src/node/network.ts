@@ -213,12 +213,21 @@ export class Network extends EventEmitter<NetworkEvents> {
   }
 
   /** Follows a person named by DID, ap:// id, or the multiaddr of their node; then fetches what they posted. */
-  /** `followed` runs once the follow is stored, before the sync (which may take minutes, and may be cut off). */
-  async follow(target: string, followed?: (did: Did) => void): Promise<{ did: Did; added: boolean; synced: SyncSummary[] }> {
+  /**
+   * `via` is where to sync a scope from that is not the node's own at that address (a forum it keeps);
+   * `followed` runs once the follow is stored, before the sync (which may take minutes, and may be cut off).
+   */
+  async follow(target: string, opts: { via?: string; followed?: (did: Did) => void } = {}): Promise<{ did: Did; added: boolean; synced: SyncSummary[] }> {
+    const { via, followed } = opts;
     let did: Did;
     let hint: PeerId | undefined;
     let hintAddr: string | null = null;
-    if (target.startsWith('/')) {
+    if (via !== undefined) {
+      // A scope that is not the node's own at that address (a forum it keeps): the address says where to sync it from.
+      did = target.startsWith('did:') ? parseDid(target) : didOf(target);
+      hint = (await this.discovery.whoIsAt(via)).peer;
+      hintAddr = via;
+    } else if (target.startsWith('/')) {
       ({ did, peer: hint } = await this.discovery.whoIsAt(target));
       hintAddr = target;
     } else if (target.startsWith('did:')) did = parseDid(target);

@@ -82,7 +82,7 @@ export class People {
   private async followThrough(network: Network, target: string): Promise<Followed> {
     // Their scope is kept from now on whatever they answer; the Follow asks them to count the owner among their followers.
     // It is signed and queued for delivery before the first sync, so a node stopped during that sync still sends it.
-    const r = await network.follow(target, (did) => this.requests?.request(did));
+    const r = await network.follow(target, { followed: (did) => this.requests?.request(did) });
     const synced = r.synced.map((s) => ({ peer: s.peer, ok: s.ok, error: s.error, received: s.result?.stored ?? 0 }));
     return { did: r.did, added: r.added, synced, received: synced.reduce((n, s) => n + s.received, 0), ...this.held(r.did) };
   }

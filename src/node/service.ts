@@ -16,6 +16,11 @@ import { Inbox } from './inbox.js';
 import { FollowRequests } from './follow-requests.js';
 import { HostedAccounts } from './accounts.js';
 import { RootBlocks } from './root-blocks.js';
+import { Forums } from './forums.js';
+import { ForumModeration } from './forum-moderation.js';
+import { ForumActing } from './forum-acting.js';
+import { ForumKeys } from './forum-keys.js';
+import { FORUM } from '../core/constants.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -55,11 +60,16 @@ export class KithService {
   readonly accounts: HostedAccounts;
   /** Node roots the owner blocked: the accounts they vouch for are muted. */
   readonly rootBlocks: RootBlocks;
+  /** Forums: membership, posts and reading (forums.ts); governance and the log (forum-moderation.ts). */
+  readonly forums: Forums;
+  readonly moderation: ForumModeration;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
   private readonly preferenceListeners = new Set<PreferencesListener>();
   private readonly stopFollows: () => void;
+  private readonly stopForums: () => void;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly node: KithNode,
@@ -74,6 +84,11 @@ export class KithService {
     this.follows = new FollowRequests(node, this.link, this.inbox, this.log);
     // Whichever way a Follow, an answer or an Undo arrives (the inbox, a sync), it moves the follow it is about.
     this.stopFollows = node.ingestor.onStored((records) => this.follows.stored(records));
+    const acting = new ForumActing(node, this.link, new ForumKeys(node.home), this.log, now);
+    this.forums = new Forums(acting, this.inbox);
+    this.moderation = new ForumModeration(acting);
+    // A join request reaches a forum's owner through the inbox (or a sync); it is answered here.
+    this.stopForums = node.ingestor.onStored((records) => this.moderation.stored(records));
     this.people = new People(node, this.link, this.follows);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);
@@ -90,6 +105,8 @@ export class KithService {
   }
 
   close(): void {
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.stopForums();
     this.stopFollows();
     this.node.close();
   }
@@ -97,6 +114,22 @@ export class KithService {
   /** Hands the running network to every operation once it is up (the surfaces start first, so a busy port fails fast). */
   attach(network: Network): void {
     this.link.attach(network);
+    // Members' certificates are short; the owner's node renews them while it runs.
+    const renew = (): void => {
+      try {
+        const n = this.moderation.renew();
+        if (n > 0) this.log.info(`forums: renewed ${n} membership certificate(s)`);
+      } catch (e) {
+        this.log.error(`forums: renewing memberships failed: ${reasonOf(e)}`);
+      }
+    };
+    renew();
+    try {
+      if (this.forums.refreshEndpoints() > 0) this.log.info('forums: the forums owned here list this node\u2019s new addresses');
+    } catch (e) {
+      this.log.error(`forums: listing this node's addresses in its forums failed: ${reasonOf(e)}`);
+    }
+    this.renewTimer ??= setInterval(renew, FORUM.RENEW_CHECK_MS).unref();
   }
 
   get network(): Network | undefined {

@@ -13,6 +13,9 @@ import { CERTIFICATES_PER_ISSUER_AND_SUBJECT } from '../core/constants.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
 import type { RevocationFact } from './authority.js';
 import type { Store } from './store.js';
+import { forumCapabilityOf, forumFactsOf, type ActKind } from '../core/forum.js';
+import { forumRefusesSigner } from './forum-acceptance.js';
+import { parseApId } from '../core/apid.js';
 
 /**
  * The one way anything enters the store: size limits, shape, proof
@@ -53,6 +56,8 @@ export const PUBLISH = 'publish';
 
 interface Admitted {
   readonly record: ObjectRecord;
+  /** A forum's moderation act, indexed as it is written. */
+  readonly forumAct?: { readonly forum: Did; readonly kind: ActKind; readonly about: string };
   readonly certificate?: Certificate;
   readonly revocation?: Revocation;
   /** An actor document's word on who hosts it: the account certificate it carries, or null for none. */
@@ -121,7 +126,10 @@ export class Ingestor {
 
   /** Runs every check ingest runs, without storing or counting anything. */
   check(input: IngestInput): Omit<Ingested, 'status'> & { signer: Did } {
-    const { digest, id, type, owner, created, signer } = this.admit(examine(input, this.limits)).record;
+    const e = examine(input, this.limits);
+    // What is stored here already is judged as stored (a moderator's act made before its removal stands), not as arriving now.
+    const row = e.kind === 'object' ? (this.store.objects.byDigest(e.record.digest)?.n ?? ARRIVING) : ARRIVING;
+    const { digest, id, type, owner, created, signer } = this.admit(e, undefined, row).record;
     return { digest, id, type, owner, created, signer };
   }
 
@@ -219,7 +227,7 @@ export class Ingestor {
   }
 
   /** The checks that need the store or the clock. */
-  private admit(e: Examined, pending?: PendingCertificates): Admitted {
+  private admit(e: Examined, pending?: PendingCertificates, row = ARRIVING): Admitted {
     if (e.kind === 'authority') {
       const a = e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc, pending) : this.admitRevocation(e.doc);
       this.checkNotBlocked(a.record.owner);
@@ -229,7 +237,9 @@ export class Ingestor {
     this.checkNotBlocked(r.owner);
     this.checkNotDeleted(r);
     this.checkTime(r.created);
-    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, ARRIVING);
+    const forum = forumCapabilityOf(r.id) === undefined ? undefined : forumFactsOf(JSON.parse(r.body) as JsonObject);
+    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, row);
+    if (forum?.path.what === 'act') return { record: r, forumAct: { forum: forum.forum, kind: forum.path.kind, about: forum.about! } };
     return { record: r, ...this.accountOf(r) };
   }
 
@@ -295,8 +305,18 @@ export class Ingestor {
    * before its cut-off, stays.
    */
   private authorize(signer: Did, owner: Did, id: ApId, created: number, row: number): void {
-    const verdicts = this.store.authority.verdictsFor(signer, owner, PUBLISH, this.maxDepth);
+    // A forum's objects each need the capability their path names (core/forum.ts); anything else, `publish`.
+    const forumCapability = forumCapabilityOf(id);
+    const verdicts = this.store.authority.verdictsFor(signer, owner, forumCapability ?? PUBLISH, this.maxDepth);
     if (verdicts.length === 0) fail('wrong-key', `signed by ${signer}, which holds no certificate from ${owner}`);
+    this.checkVerdicts(verdicts, id, created, row);
+    if (forumCapability !== undefined) {
+      const refusal = forumRefusesSigner(this.store, owner, signer, created, row);
+      if (refusal !== undefined) throw refusal;
+    }
+  }
+
+  private checkVerdicts(verdicts: ReturnType<Store['authority']['verdictsFor']>, id: ApId, created: number, row: number): void {
     let last: unknown;
     for (const { grant, revocations } of verdicts) {
       try {
@@ -322,7 +342,9 @@ export class Ingestor {
       inBatch.ids.add(cert.id);
       pending.set(key, inBatch);
     }
-    return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore), certificate: cert };
+    // A certificate lives with what it grants over: a moderator's grant to a member travels with the forum.
+    const scope = outboxId(parseApId(cert.resource).did);
+    return { record: this.authorityRecord(cert.doc, cert.digest, cert.issuer, cert.notBefore, scope), certificate: cert };
   }
 
   /**
@@ -354,7 +376,7 @@ export class Ingestor {
     return { record: this.authorityRecord(rev.doc, rev.digest, rev.issuer, rev.from), revocation: rev };
   }
 
-  private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number): ObjectRecord {
+  private authorityRecord(doc: Readonly<JsonObject>, digest: Digest, issuer: Did, created: number, scope = outboxId(issuer)): ObjectRecord {
     const body = canonicalize(doc);
     checkCanonicalSize(body, this.limits);
     return {
@@ -363,7 +385,7 @@ export class Ingestor {
       owner: issuer,
       signer: issuer,
       type: doc.type as string,
-      scope: outboxId(issuer),
+      scope,
       created,
       body,
       embedded: [],
@@ -385,6 +407,10 @@ export class Ingestor {
       this.store.accountVouches.changed();
     }
     if (n !== undefined && a.account !== undefined) this.store.accountVouches.noteActor(a.record.owner, a.account ?? undefined, a.record.created);
+    if (n !== undefined && a.forumAct) {
+      const { forum, kind, about } = a.forumAct;
+      this.store.forums.addAct(n, forum, kind, about, a.record.signer, a.record.created);
+    }
     const { digest, id, type, owner, created } = a.record;
     return { status: n !== undefined ? 'stored' : 'duplicate', digest, id, type, owner, created };
   }

@@ -1,3 +1,5 @@
+import { FORUM_SCHEMA } from './forum-schema.js';
+
 /**
  * Schema migrations, applied in order and recorded in `schema_migrations`.
  * Never edit a migration that has shipped: add a new one.
@@ -452,6 +454,11 @@ export const MIGRATIONS: readonly Migration[] = [
         received     INTEGER NOT NULL
       );
     `,
+  },
+  {
+    version: 11,
+    name: 'forums: roles here, moderation acts, invitations, join requests',
+    sql: FORUM_SCHEMA,
   },
   ACCOUNTS_MIGRATION,
 ];

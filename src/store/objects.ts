@@ -85,12 +85,13 @@ export class ObjectTable {
     this.outboxStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} ${NEWEST_FIRST} LIMIT ?`);
     this.outboxBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${activities} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
     // `+o.scope`: not by the scope index, so SQLite walks objects newest first and stops at the page's end.
-    const followed = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope) AND o.type NOT IN (${NOT_LISTED})
-      AND o.owner NOT IN (SELECT did FROM muted_people)`;
+    // Forums are kept through follows too, but read on their own (hides filtered, the log apart): not in feeds and timelines.
+    // Accounts under a node root the owner blocked stay stored but are left out (muted_people), so unblocking brings them back.
+    const people = 'SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope WHERE f.did NOT IN (SELECT forum FROM forums)';
+    const followed = `+o.scope IN (${people}) AND o.type NOT IN (${NOT_LISTED}) AND o.owner NOT IN (SELECT did FROM muted_people)`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);
-    // Accounts under a node root the owner blocked stay stored but are left out (muted_people), so unblocking brings them back.
-    const timeline = `+o.scope IN (SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope UNION SELECT n FROM scopes WHERE name = ?)
+    const timeline = `+o.scope IN (${people} UNION SELECT n FROM scopes WHERE name = ?)
       AND o.type NOT IN (${NOT_LISTED}) AND o.owner NOT IN (SELECT did FROM muted_people)`;
     this.timelineStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} ${NEWEST_FIRST} LIMIT ?`);
     this.timelineBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${timeline} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);

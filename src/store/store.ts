@@ -20,6 +20,7 @@ import { InteractionTable } from './interactions.js';
 import { PostFactsReader } from './post-facts.js';
 import { TombstoneTable } from './tombstones.js';
 import { CheckpointTable } from './checkpoints.js';
+import { ForumTable } from './forums.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -49,6 +50,7 @@ export class Store {
   readonly checkpoints: CheckpointTable;
   readonly postFacts: PostFactsReader;
   readonly tombstones: TombstoneTable;
+  readonly forums: ForumTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -76,6 +78,7 @@ export class Store {
     this.checkpoints = new CheckpointTable(db);
     this.postFacts = new PostFactsReader(db);
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
+    this.forums = new ForumTable(db);
   }
 
   static open(path: string): Store {
