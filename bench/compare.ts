@@ -39,8 +39,8 @@ import { closeChartBrowser, machineLine, writeResults } from './results.js';
 
 const KITH = fileURLToPath(new URL('../../bin/kith.js', import.meta.url));
 const PEERS = fileURLToPath(new URL('./compare-peers.js', import.meta.url));
-/** Bumped when what is prepared changes, so an old cache is not reused. */
-const CACHE_VERSION = 1;
+/** Bumped when what is prepared changes, so an old cache is not reused (2: posts carry time-ordered ids, as Kith makes them now). */
+const CACHE_VERSION = 2;
 /** Posts signed per process (and file) while preparing, and loaded into the author's store per ingest call. */
 const SIGN_CHUNK = 20_000;
 /** How long one side may take to start (open its store, listen). */

@@ -102,16 +102,19 @@ async function startSourceProcess(homeDir: string): Promise<{ address: string; s
 }
 
 /** Starts the source node (its own process) and the follower, connects them, and waits for the follower's sync of `scope`. */
-async function syncPair(sourceHome: string, follower: KithNode, scope: string): Promise<{ summary: SyncSummary; ms: number }> {
+async function syncPair(sourceHome: string, follower: KithNode, scope: string): Promise<{ summary: SyncSummary; ms: number; cpuMs: number }> {
   const source = await startSourceProcess(sourceHome);
   const b = await Network.start(follower, NET);
   try {
     const done = new Promise<SyncSummary>((resolve) => b.on('synced', (s: SyncSummary) => s.scope === scope && resolve(s)));
     b.on('sync-progress', (p: { received: number; needed: number }) => progress(`syncing ${p.received}/${p.needed}`));
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await b.dial(source.address);
     const summary = await done;
-    return { summary, ms: performance.now() - t0 };
+    const cpu = process.cpuUsage(cpu0);
+    // The follower's CPU time (every thread of this process): on a shared machine, steadier than the time it took.
+    return { summary, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
   } finally {
     await b.stop();
     await source.stop();
@@ -134,14 +137,22 @@ async function initialSync(withCheckpoint: boolean) {
   source.close();
   const follower = KithNode.init(home()).node;
   follower.follow(did);
-  const { summary, ms } = await syncPair(sourceHome, follower, scope);
+  const { summary, ms, cpuMs } = await syncPair(sourceHome, follower, scope);
   const r = summary.result;
   // The author's actor (and its new version with the source's addresses, signed on start) come too.
   if (!summary.ok || !r || r.stored < POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
+  // Posts are indexed for search after they are stored: how many were still queued, and how long until search finds every one.
+  const queued = follower.store.search.pendingCount();
+  const t0 = performance.now();
+  while (follower.store.search.pendingCount() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  const indexedAfterMs = performance.now() - t0;
   follower.close();
   return {
     posts: POSTS,
     ms,
+    cpuMs,
+    queued,
+    indexedAfterMs,
     perSec: (POSTS / ms) * 1000,
     bytes: r.bytesIn + r.bytesOut,
     reconcileBytes: r.reconcileBytes,
@@ -236,7 +247,9 @@ try {
   );
   say(
     `    with a checkpoint of ${init.checkpointCount} item(s): ${init.proofsChecked} proof(s) checked one by one for ${init.objects} object(s); ` +
-      `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s waiting for storing`,
+      `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s waiting for storing; ` +
+      `the follower used ${(init.cpuMs / 1000).toFixed(1)} s of CPU (${Math.round((POSTS / init.cpuMs) * 1000)} posts per CPU-second); ` +
+      `${init.queued} post(s) still queued for search at the end, all indexed ${(init.indexedAfterMs / 1000).toFixed(1)} s later`,
   );
   const plain = COMPARE ? await initialSync(false) : undefined;
   if (plain) {

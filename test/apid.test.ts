@@ -4,6 +4,7 @@ import { keyPairFromSeed } from '../src/core/ed25519.js';
 import { sha256 } from '../src/core/bytes.js';
 import { didFromPublicKey, x25519Multikey, x25519PublicFromEd25519 } from '../src/core/didkey.js';
 import type { ErrorCode } from '../src/core/errors.js';
+import { newObjectId } from '../src/core/as2.js';
 import { refusedWith } from './helpers.js';
 import {
   MAX_AP_ID_LENGTH,
@@ -185,4 +186,20 @@ test('actorId, outboxId and the other collection helpers', () => {
   refusedWith(() => apId(did, '../etc'), 'malformed');
   refusedWith(() => apId(did, 'a b'), 'malformed');
   refusedWith(() => actorId('did:web:example.com' as never), 'malformed');
+});
+
+test('new object ids end in a time-ordered UUID (version 7): later ones sort after, and they stay unguessable', async () => {
+  const first = newObjectId(did);
+  // A millisecond on, as the next post is.
+  const start = Date.now();
+  while (Date.now() === start) await new Promise((resolve) => setImmediate(resolve));
+  const later = newObjectId(did);
+  const uuid = /^ap:\/\/did:key:z[1-9A-HJ-NP-Za-km-z]+\/objects\/([0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12})$/;
+  assert.match(first, uuid);
+  assert.match(later, uuid);
+  assert.ok(first < later, `${first} sorts before ${later}`);
+  const made = Number.parseInt(later.slice(-36).replace(/-/g, '').slice(0, 12), 16);
+  assert.ok(made > start && made <= Date.now(), 'the first 48 bits are the milliseconds it was made at');
+  const same = new Set(Array.from({ length: 1000 }, () => newObjectId(did)));
+  assert.equal(same.size, 1000, 'ids made in the same millisecond still differ');
 });

@@ -35,14 +35,21 @@ interface Hosted {
 }
 
 /** Pairs a new account on `host` as a device would: its own key, the code claimed, the publish certificate signed on the device. */
-async function hostAccount(host: KithService, name: string): Promise<Hosted> {
+/** `notBefore`: when the device's certificate starts (rounded up to the second), for a host on a clock of its own. */
+async function hostAccount(host: KithService, name: string, notBefore?: number): Promise<Hosted> {
   const key = generateKeyPair();
   const publicKey = Buffer.from(key.publicKey).toString('base64url');
   const offer = host.accounts.offer(name, 'http://127.0.0.1:9');
   const code = normalizePairingCode(offer.code);
   const signature = signText(key, pairMessage(code, publicKey));
   const terms = host.accounts.claim({ code, publicKey, signature }, 'device');
-  const cert = issueCertificate(key, { subject: terms.delegate, capability: terms.capability, resource: terms.resource, expires: Date.parse(terms.expires) });
+  const cert = issueCertificate(key, {
+    subject: terms.delegate,
+    capability: terms.capability,
+    resource: terms.resource,
+    expires: Date.parse(terms.expires),
+    ...(notBefore === undefined ? {} : { notBefore }),
+  });
   const r = await host.accounts.pair({ code, publicKey, signature, certificate: cert.doc }, 'device');
   const did = didFromPublicKey(key.publicKey);
   assert.equal(r.account.did, did);
@@ -240,7 +247,8 @@ test('the node vouches anew for an account its person keeps using, before its ac
   const now = (): number => clock;
   const [n, v] = [person(now), person(now)];
   try {
-    const p = await hostAccount(n, 'Grandma');
+    // The device signs on the real clock, which may be past the node's by the time it does.
+    const p = await hostAccount(n, 'Grandma', clock - 1000);
     const first = n.node.store.devices.byDid(p.did)!.expires;
     const before = p.account();
     await n.accounts.checkIn(before);

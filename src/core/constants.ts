@@ -476,3 +476,10 @@ export const FORUM = Object.freeze({
   /** Most posts and acts one `forum read` or `forum log` lists. */
   MAX_LISTED: 500,
 });
+// ---- Write speed: what a follower does with a sync's objects after storing them (issue 15) ----
+/** Queued posts indexed for search per transaction, between two turns of the event loop: a few milliseconds of work. */
+export const SEARCH_INDEX_SLICE = 256;
+/** Queued posts indexed per transaction when a search needs every one of them now. */
+export const SEARCH_INDEX_ALL_SLICE = 4096;
+/** How long after a commit the search queue is drained: batches stored meanwhile are indexed together. */
+export const SEARCH_INDEX_DELAY_MS = 20;

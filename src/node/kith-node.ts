@@ -19,6 +19,8 @@ import { ensureHome, homePaths, type Home } from './home.js';
 import { VerifyPool, ingestParallel } from './verify-pool.js';
 import { loadConfig, type NodeConfig } from './config.js';
 import { newestVersion, originalOf } from './post-versions.js';
+import { SearchIndexing } from './search-indexing.js';
+import { silentLogger } from '../core/log.js';
 
 const ACTOR_SETTING = 'identity.actor';
 const PARALLEL_THRESHOLD = 64;
@@ -40,6 +42,7 @@ export class KithNode {
   readonly did: Did;
   readonly actorId: ApId;
   readonly ingestor: Ingestor;
+  private readonly searchIndexing: SearchIndexing;
 
   private constructor(
     readonly home: Home,
@@ -52,9 +55,13 @@ export class KithNode {
     this.did = identity.did;
     this.actorId = actorId(identity.did);
     this.ingestor = new Ingestor(store, opts);
+    this.searchIndexing = new SearchIndexing(store.search, opts.log ?? silentLogger);
     this.ingestor.onStored((records) => {
       for (const r of records) if (r.type === 'Update') this.reindexEdited(r);
+      this.searchIndexing.schedule();
     });
+    // Posts a stop left queued are indexed now.
+    if (store.search.pendingCount() > 0) this.searchIndexing.schedule();
   }
 
   /** Search finds an edited post by its newest words: the row lists show it by is indexed with them. */
@@ -93,6 +100,7 @@ export class KithNode {
   }
 
   close(): void {
+    this.searchIndexing.stop();
     void this.verifyPool?.close();
     this.store.close();
   }

@@ -1,4 +1,4 @@
-import { nextTurn, WORK_SLICE } from './next-turn.js';
+import { nextTurn, WorkSlices } from './next-turn.js';
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { KithError } from '../core/errors.js';
@@ -109,7 +109,7 @@ export async function ingestParallel(
   return results;
 }
 
-/** Admits and writes examined objects a slice at a time, with a turn of the event loop between slices; results land at `offset` on. */
+/** Admits and writes examined objects a slice (one transaction) at a time, with a turn of the event loop between slices; results land at `offset` on. */
 async function admitSliced(
   ingestor: Ingestor,
   examined: readonly (Examined | KithError)[],
@@ -118,13 +118,18 @@ async function admitSliced(
   held: { index: number; examined: Examined }[],
   scope: string | undefined,
 ): Promise<void> {
-  for (let s = 0; s < examined.length; s += WORK_SLICE) {
+  const slices = new WorkSlices();
+  for (let s = 0; s < examined.length;) {
     if (s > 0) await nextTurn();
-    const slice = examined.slice(s, s + WORK_SLICE);
+    const started = performance.now();
+    const slice = examined.slice(s, s + slices.size);
+    const at = s;
     ingestor.ingestExamined(slice, { holdUnauthorized: true, scope }).forEach((r, j) => {
-      if (r === HELD) held.push({ index: offset + s + j, examined: slice[j] as Examined });
-      else results[offset + s + j] = r;
+      if (r === HELD) held.push({ index: offset + at + j, examined: slice[j] as Examined });
+      else results[offset + at + j] = r;
     });
+    s += slice.length;
+    slices.took(performance.now() - started);
   }
 }
 
