@@ -151,6 +151,17 @@ export class KithNode {
     this.reviseActor((a) => ({ ...a, endpoints: { ...endpoints, kithPeers: addresses } }));
   }
 
+  /**
+   * Lists this person's key-agreement keys (FEP-521a `keyAgreement`, newest
+   * first) in the actor document, whose proof certifies them. A new version
+   * is signed only when the list changed.
+   */
+  publishKeyAgreement(methods: JsonObject[]): boolean {
+    if (JSON.stringify(this.actor().keyAgreement ?? []) === JSON.stringify(methods)) return false;
+    this.reviseActor((a) => ({ ...a, keyAgreement: methods }));
+    return true;
+  }
+
   /** Signs and stores a new version of the actor document: the current one, changed by `change`. */
   private reviseActor(change: (unsigned: JsonObject) => JsonObject): Ingested {
     const { proof: _old, ...current } = this.actor();

@@ -14,6 +14,7 @@ import { Search } from './search.js';
 import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } from './service-status.js';
 import { Inbox } from './inbox.js';
 import { FollowRequests } from './follow-requests.js';
+import { FollowerKeys } from './follower-keys.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -49,6 +50,8 @@ export class KithService {
   readonly inbox: Inbox;
   /** Follows both sides know: the owner's followers and requests, and the answers to the owner's follows. */
   readonly follows: FollowRequests;
+  /** Key-agreement keys, epoch keys, followers-only posts (issue 14). */
+  readonly keys: FollowerKeys;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -62,7 +65,8 @@ export class KithService {
     const now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
     this.inbox = new Inbox(node, this.link, this.log);
-    this.publishing = new Publishing(node, this.link, this.inbox);
+    this.keys = new FollowerKeys(node, this.log, now);
+    this.publishing = new Publishing(node, this.link, this.inbox, this.keys);
     this.reading = new Reading(node, now);
     this.interactions = new Interactions(node, this.link, this.inbox);
     this.follows = new FollowRequests(node, this.link, this.inbox, this.log);
@@ -82,6 +86,7 @@ export class KithService {
   }
 
   close(): void {
+    this.keys.stop();
     this.stopFollows();
     this.node.close();
   }
@@ -89,6 +94,7 @@ export class KithService {
   /** Hands the running network to every operation once it is up (the surfaces start first, so a busy port fails fast). */
   attach(network: Network): void {
     this.link.attach(network);
+    this.keys.start();
   }
 
   get network(): Network | undefined {

@@ -451,4 +451,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 14,
+    name: 'follower keys: objects found by type',
+    sql: `
+      -- Epoch key objects and followers-only envelopes (node/follower-epochs.ts) are found by type and author,
+      -- not by scanning a whole scope. The keys themselves are files in the home, never rows (node/secret-files.ts).
+      CREATE INDEX objects_type_owner ON objects (type, owner, created);
+    `,
+  },
 ];
