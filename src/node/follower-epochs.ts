@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fail } from '../core/errors.js';
-import { actorId, followersId } from '../core/apid.js';
+import { actorId, followersId, outboxId } from '../core/apid.js';
 import { buildCreate, buildNote, isoNow, type NoteFields } from '../core/as2.js';
 import {
   EPOCH_KEY_BYTES,
@@ -16,7 +16,8 @@ import {
 } from '../core/follower-keys.js';
 import { EPOCH_LIFETIME_MS, EPOCH_RENEW_BEFORE_MS } from '../core/constants.js';
 import { parseDateTime } from '../core/time.js';
-import type { Did, JsonObject } from '../core/types.js';
+import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
+import type { StoredObject } from '../store/objects.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { KeyAgreement } from './key-agreement.js';
@@ -302,4 +303,33 @@ export class FollowerEpochs {
     }
     return out;
   }
+
+  /** A followers-only post this person may read, by its note's id; undefined when it is not one (or not theirs to read). */
+  async find(noteId: string, log: (reason: string) => void): Promise<OpenedPost | undefined> {
+    return (await this.readable(MAX_FOLLOWERS_ONLY_SCANNED, log)).find((p) => (p.activity.object as JsonObject | undefined)?.id === noteId);
+  }
+}
+
+/** Followers-only envelopes looked through to find one post by its id. */
+const MAX_FOLLOWERS_ONLY_SCANNED = 200;
+
+/**
+ * An opened post as the stored Create it would be, for the views that show
+ * posts: it is never stored so (that would serve the plaintext to whoever
+ * syncs the scope); the digest is the envelope's, which the scope holds.
+ */
+export function openedRecord(p: OpenedPost): StoredObject {
+  return {
+    n: 0,
+    digest: p.digest as Digest,
+    id: p.activity.id as ApId,
+    owner: p.author,
+    signer: p.author,
+    type: 'Create',
+    scope: outboxId(p.author),
+    created: p.created,
+    received: p.created,
+    body: JSON.stringify(p.activity),
+    links: [],
+  };
 }

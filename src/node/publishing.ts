@@ -34,6 +34,8 @@ export interface Posted extends Ingested {
   readonly noteId: string;
   /** Peers the post was pushed to live; 0 when the network is not up (followers get it at the next sync). */
   readonly pushedTo: number;
+  /** The epoch whose key opens it, for a followers-only post (its `id` and `digest` are then its sealed envelope's). */
+  readonly epoch?: number;
 }
 
 export interface ProfileInput {
