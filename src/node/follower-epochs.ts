@@ -96,6 +96,8 @@ export class FollowerEpochs {
     private readonly node: KithNode,
     private readonly agreement: KeyAgreement,
     private readonly now: () => number = Date.now,
+    /** Told of each key object stored, so a running node pushes it live: followers should not wait for the next sync to read. */
+    private readonly granted: (digest: Digest) => void = () => undefined,
   ) {
     const dir = secretDir(node.home.root, 'epochs');
     this.ownDir = secretDir(dir, 'own');
@@ -164,7 +166,7 @@ export class FollowerEpochs {
       this.now(),
     );
     const signed = this.node.sign(unsigned);
-    this.node.ingest(signed);
+    this.granted(this.node.ingest(signed).digest as Digest);
     return Buffer.byteLength(JSON.stringify(signed));
   }
 

@@ -2,6 +2,7 @@ import { reasonOf, type Logger } from '../core/log.js';
 import { EPOCH_KEY_TYPE } from '../core/follower-keys.js';
 import { FOLLOWER_KEYS_CHECK_MS } from '../core/constants.js';
 import type { ObjectRecord } from '../core/examine.js';
+import type { Digest } from '../core/types.js';
 import type { KithNode } from './kith-node.js';
 import { KeyAgreement } from './key-agreement.js';
 import { FollowerEpochs } from './follower-epochs.js';
@@ -27,9 +28,12 @@ export class FollowerKeys {
     private readonly node: KithNode,
     private readonly log: Logger,
     now: () => number = Date.now,
+    push: (digest: Digest) => Promise<number> = async () => 0,
   ) {
     this.agreement = new KeyAgreement(node, now);
-    this.epochs = new FollowerEpochs(node, this.agreement, now);
+    const pushLive = (digest: Digest): void =>
+      void push(digest).catch((e: unknown) => log.warn(`follower keys: pushing key object ${digest} failed (the next sync brings it): ${reasonOf(e)}`));
+    this.epochs = new FollowerEpochs(node, this.agreement, now, pushLive);
     this.agreement.rotateIfDue();
     this.stopHook = node.ingestor.onStored((records) => this.stored(records));
   }

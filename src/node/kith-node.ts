@@ -6,6 +6,7 @@ import { issueRevocation, type Revocation } from '../core/revocation.js';
 import { keyFingerprint, x25519PrivateFromEd25519Seed } from '../core/didkey.js';
 import { sign as signEd25519 } from '../core/ed25519.js';
 import { signDocument } from '../core/proof.js';
+import { canonicalize } from '../core/jcs.js';
 import { postAddressing } from '../core/post-text.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { Store } from '../store/store.js';
@@ -157,7 +158,7 @@ export class KithNode {
    * is signed only when the list changed.
    */
   publishKeyAgreement(methods: JsonObject[]): boolean {
-    if (JSON.stringify(this.actor().keyAgreement ?? []) === JSON.stringify(methods)) return false;
+    if (canonicalize(this.actor().keyAgreement ?? []) === canonicalize(methods)) return false;
     this.reviseActor((a) => ({ ...a, keyAgreement: methods }));
     return true;
   }

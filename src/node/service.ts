@@ -65,7 +65,7 @@ export class KithService {
     const now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
     this.inbox = new Inbox(node, this.link, this.log);
-    this.keys = new FollowerKeys(node, this.log, now);
+    this.keys = new FollowerKeys(node, this.log, now, (digest) => this.link.push(digest));
     this.publishing = new Publishing(node, this.link, this.inbox, this.keys);
     this.reading = new Reading(node, now);
     this.interactions = new Interactions(node, this.link, this.inbox);
