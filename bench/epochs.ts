@@ -157,7 +157,9 @@ try {
         `  ${String(r.followers).padStart(6)} followers: ${String(r.ms).padStart(6)} ms, ${String(r.bytes).padStart(9)} bytes (${Math.round(r.bytes / r.followers)} per follower), ${perSecond} followers/s`,
       );
     }
-    say(`HPKE seals: ${seal.hpkeSealsPerSecond}/s beside raw X25519 agreements: ${seal.x25519AgreementsPerSecond}/s (bound for a seal ≈ half: ${Math.round(seal.x25519AgreementsPerSecond / 2)}/s)`);
+    say(
+      `HPKE seals: ${seal.hpkeSealsPerSecond}/s beside raw X25519 agreements: ${seal.x25519AgreementsPerSecond}/s (bound for a seal ≈ half: ${Math.round(seal.x25519AgreementsPerSecond / 2)}/s)`,
+    );
     say(
       `Opening ${open.posts} followers-only posts: ${open.followersOnlyPerSecond}/s beside public posts read: ${open.publicPerSecond}/s, and read with their proof checked again: ${open.publicCheckedPerSecond}/s`,
     );

@@ -100,7 +100,7 @@ test('followers-only posts: followers read them, a host and a removed follower c
       const posts = await x.keys.epochs.readable(10, log);
       assert.equal(posts.length, 1, `${name} reads the post`);
       assert.equal(textOf(posts[0]!.activity), secret);
-      const url = (((posts[0]!.activity.object as JsonObject).attachment as JsonObject[])[0]!.url as string);
+      const url = ((posts[0]!.activity.object as JsonObject).attachment as JsonObject[])[0]!.url as string;
       const chunks: Uint8Array[] = [];
       for await (const chunk of readContent(x.node.store, url)) chunks.push(chunk);
       assert.deepEqual(Buffer.concat(chunks), image, `${name} reads the image`);

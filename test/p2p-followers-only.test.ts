@@ -42,14 +42,22 @@ test('a follower reads followers-only posts over the network, and catches up on 
 
     const client = await runningNode(homePaths(homes.b));
     await client!.call('POST /follow', { target: nodeA.info.addresses[0]! });
-    await eventually('A to accept B', async () => (await kithJson(homes.a, ['followers'])).followers.map((f: { did: string }) => f.did), (f) => f.includes(b));
+    await eventually(
+      'A to accept B',
+      async () => (await kithJson(homes.a, ['followers'])).followers.map((f: { did: string }) => f.did),
+      (f) => f.includes(b),
+    );
 
     const image = join(homes.a, 'garden.png');
     writeFileSync(image, Buffer.from('IMAGE-BYTES '.repeat(200)));
     const posted = await kith(homes.a, ['post', 'FOLLOWERS-ONLY: the garden party is on Sunday', '--followers', '--attach', image]);
     assert.equal(posted.code, 0, posted.stderr);
     assert.match(posted.stdout, /\(followers only\)/);
-    await eventually('B to read the followers-only post', () => readable(homes.b), (t) => t.length === 1);
+    await eventually(
+      'B to read the followers-only post',
+      () => readable(homes.b),
+      (t) => t.length === 1,
+    );
     assert.deepEqual(await readable(homes.b), ['FOLLOWERS-ONLY: the garden party is on Sunday']);
 
     await nodeB.stop();
@@ -58,7 +66,11 @@ test('a follower reads followers-only posts over the network, and catches up on 
     assert.equal(later.code, 0, later.stderr);
     nodeB = await startNode(homes.b, at);
     running.push(nodeB);
-    await eventually('B to catch up and read the new post', () => readable(homes.b), (t) => t.length === 2);
+    await eventually(
+      'B to catch up and read the new post',
+      () => readable(homes.b),
+      (t) => t.length === 2,
+    );
     assert.deepEqual(await readable(homes.b), ['FOLLOWERS-ONLY: posted while B was away', 'FOLLOWERS-ONLY: the garden party is on Sunday']);
   } finally {
     await Promise.all(running.map((n) => n.stop()));

@@ -102,11 +102,7 @@ export interface EpochGrant {
 export async function buildEpochKeyObject(grant: EpochGrant, epochKey: Uint8Array, recipientPublic: Uint8Array, now = Date.now()): Promise<JsonObject> {
   const s = hpke();
   const recipientPublicKey = await s.kem.importKey('raw', toArrayBuffer(recipientPublic), true);
-  const { enc, ct } = await s.seal(
-    { recipientPublicKey, info: KEY_INFO },
-    epochKey,
-    keyAssociated(grant.author, grant.recipient, grant.epoch, grant.expires),
-  );
+  const { enc, ct } = await s.seal({ recipientPublicKey, info: KEY_INFO }, epochKey, keyAssociated(grant.author, grant.recipient, grant.epoch, grant.expires));
   return {
     '@context': [...AS_CONTEXT],
     id: newObjectId(grant.author),
@@ -140,7 +136,8 @@ export function parseEpochKeyObject(doc: JsonObject): EpochKeyObject | undefined
   const author = didOfActor(doc.attributedTo, "an epoch key object's attributedTo");
   if (!Array.isArray(doc.to) || doc.to.length !== 1) fail('malformed', 'an epoch key object is addressed to exactly one follower');
   const recipient = didOfActor(doc.to[0], "an epoch key object's recipient");
-  if (typeof doc.epoch !== 'number' || !Number.isSafeInteger(doc.epoch) || doc.epoch < 1) fail('malformed', "an epoch key object's epoch is a whole number from 1");
+  if (typeof doc.epoch !== 'number' || !Number.isSafeInteger(doc.epoch) || doc.epoch < 1)
+    fail('malformed', "an epoch key object's epoch is a whole number from 1");
   if (typeof doc.expires !== 'string' || Number.isNaN(parseDateTime(doc.expires))) fail('malformed', 'an epoch key object says when it expires (ISO 8601)');
   if (typeof doc.keyAgreement !== 'string' || doc.keyAgreement.length > 300) fail('malformed', 'an epoch key object names the key it is sealed to');
   const enc = base64Bytes(doc.enc, 'enc', 32);
@@ -155,10 +152,15 @@ export async function openEpochKey(o: EpochKeyObject, secret: Uint8Array): Promi
   const recipientKey = await s.kem.importKey('raw', toArrayBuffer(secret), false);
   let key: Uint8Array;
   try {
-    key = new Uint8Array(await s.open({ recipientKey, enc: toArrayBuffer(o.enc), info: KEY_INFO }, o.ct, keyAssociated(o.author, o.recipient, o.epoch, o.expires)));
+    key = new Uint8Array(
+      await s.open({ recipientKey, enc: toArrayBuffer(o.enc), info: KEY_INFO }, o.ct, keyAssociated(o.author, o.recipient, o.epoch, o.expires)),
+    );
   } catch (e) {
     if (e instanceof OpenError) {
-      throw new KithError('bad-signature', `the epoch key ${o.epoch} of ${o.author} does not open with this node's key (sealed to another key, or its tag is wrong)`);
+      throw new KithError(
+        'bad-signature',
+        `the epoch key ${o.epoch} of ${o.author} does not open with this node's key (sealed to another key, or its tag is wrong)`,
+      );
     }
     throw e;
   }

@@ -147,8 +147,15 @@ export class FollowerEpochs {
   /** A new epoch with a fresh key, given to `followers` only. */
   async startEpoch(followers: readonly Did[]): Promise<EpochStarted> {
     const now = this.now();
-    const epoch: Epoch = { epoch: (this.current()?.epoch ?? 0) + 1, key: new Uint8Array(randomBytes(EPOCH_KEY_BYTES)), created: now, expires: now + EPOCH_LIFETIME_MS };
-    if (!writeSecretFile(join(this.ownDir, epochFile(epoch.epoch)), { epoch: epoch.epoch, key: b64(epoch.key), created: epoch.created, expires: epoch.expires })) {
+    const epoch: Epoch = {
+      epoch: (this.current()?.epoch ?? 0) + 1,
+      key: new Uint8Array(randomBytes(EPOCH_KEY_BYTES)),
+      created: now,
+      expires: now + EPOCH_LIFETIME_MS,
+    };
+    if (
+      !writeSecretFile(join(this.ownDir, epochFile(epoch.epoch)), { epoch: epoch.epoch, key: b64(epoch.key), created: epoch.created, expires: epoch.expires })
+    ) {
       fail('conflict', `epoch ${epoch.epoch} was started at the same time elsewhere; try again`);
     }
     let bytes = 0;
@@ -175,7 +182,10 @@ export class FollowerEpochs {
     const cur = this.current();
     if (cur === undefined) return fail('not-found', 'there is no epoch key yet for followers-only posts; the node starts one with its followers');
     if (cur.expires <= this.now()) {
-      fail('expired', `epoch ${cur.epoch} expired at ${isoNow(cur.expires)}; a followers-only post waits for the node to renew it (it does before expiry while it runs)`);
+      fail(
+        'expired',
+        `epoch ${cur.epoch} expired at ${isoNow(cur.expires)}; a followers-only post waits for the node to renew it (it does before expiry while it runs)`,
+      );
     }
     return cur;
   }
@@ -203,7 +213,13 @@ export class FollowerEpochs {
     if (!listSecretFiles(this.heldDir).includes(path.slice(this.heldDir.length + 1))) return undefined;
     const d = readSecretFile(path);
     if (d.author !== author) fail('conflict', `${path} holds a key of another author`);
-    return { epoch, key: new Uint8Array(Buffer.from(String(d.key), 'base64')), created: Number(d.created), expires: Number(d.expires), object: String(d.object) };
+    return {
+      epoch,
+      key: new Uint8Array(Buffer.from(String(d.key), 'base64')),
+      created: Number(d.created),
+      expires: Number(d.expires),
+      object: String(d.object),
+    };
   }
 
   /**
