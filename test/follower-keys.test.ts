@@ -12,6 +12,7 @@ import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
 import { carriedFor } from '../src/node/inbox-carried.js';
 import { attachBytes, readContent } from '../src/node/media.js';
+import { deliveryBytes, sealDelivery } from '../src/core/inbox-seal.js';
 import type { Digest } from '../src/core/types.js';
 import { rejectsWith, tempDir, waitFor } from './helpers.js';
 
@@ -235,5 +236,30 @@ test('key-agreement keys rotate on schedule, and a replaced private half is eras
   } finally {
     clock = saved;
     a.close();
+  }
+});
+
+test('an inbox delivery is sealed to the published key when the sender holds the actor, and still opens', async () => {
+  const [a, b] = [person(), person()];
+  try {
+    await replicate(b, a); // A holds B's actor, with its published key.
+    const note = a.node.post({ text: `hello @${b.node.did}`, mentioned: [b.node.did] });
+    const body = a.node.store.objects.byDigest(note.digest)!.body;
+    const to = a.keys.agreement.recipientKey(b.node.did);
+    assert.equal(to.keyId, publishedAgreementKey(b.node.actor())!.id);
+    const envelope = await sealDelivery(
+      deliveryBytes(body, []),
+      { recipient: b.node.did, sender: a.node.did, created: Date.now() },
+      (m) => a.node.signBytes(m),
+      to,
+    );
+    assert.equal(envelope.key, to.keyId);
+    const r = await new InboxIntake(b.node).openHeld(envelope as unknown as JsonObject);
+    assert.equal(r.digest, note.digest);
+    // A holder cannot point it at another key: the key's id is signed.
+    await rejectsWith(new InboxIntake(b.node).openHeld({ ...envelope, key: b.node.did } as unknown as JsonObject), 'bad-signature');
+  } finally {
+    a.close();
+    b.close();
   }
 });

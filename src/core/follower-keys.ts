@@ -74,13 +74,17 @@ export function agreementMethod(did: Did, publicKey: Uint8Array): JsonObject {
   return { id: agreementKeyId(did, publicKey), type: 'Multikey', controller: actorId(did), publicKeyMultibase: x25519Multibase(publicKey) };
 }
 
-/** The newest published key-agreement key of an actor document (the first listed), or undefined if it lists none. */
+/** The newest published key-agreement key of an actor document (the first listed), or undefined if it lists none (or none that decodes). */
 export function publishedAgreementKey(actor: JsonObject): { id: string; publicKey: Uint8Array } | undefined {
   const list = actor.keyAgreement;
   if (!Array.isArray(list) || list.length === 0 || !isJsonObject(list[0])) return undefined;
   const m = list[0];
-  if (m.controller !== actor.id || typeof m.id !== 'string') return undefined;
-  return { id: m.id, publicKey: x25519FromMultibase(m.publicKeyMultibase) };
+  if (m.controller !== actor.id || typeof m.id !== 'string' || typeof m.publicKeyMultibase !== 'string') return undefined;
+  // A key that does not decode is not a key to seal to: the sender falls back to the did:key's key, which always works.
+  if (!/^z[1-9A-HJ-NP-Za-km-z]{40,60}$/.test(m.publicKeyMultibase)) return undefined;
+  const bytes = decodeBase58btc(m.publicKeyMultibase);
+  if (bytes.length !== 34 || bytes[0] !== 0xec || bytes[1] !== 0x01) return undefined;
+  return { id: m.id, publicKey: bytes.slice(2) };
 }
 
 /** What binds a sealed epoch key to its author, recipient, epoch and expiry: a holder cannot pass it off as another. */
