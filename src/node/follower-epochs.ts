@@ -76,6 +76,9 @@ export interface FollowersOnlyPosted extends Ingested {
   readonly epoch: number;
 }
 
+/** Key objects sealed and stored together when an epoch starts. */
+const GRANT_BATCH = 256;
+
 function epochFile(n: number): string {
   return `${String(n).padStart(10, '0')}.json`;
 }
@@ -159,12 +162,20 @@ export class FollowerEpochs {
       fail('conflict', `epoch ${epoch.epoch} was started at the same time elsewhere; try again`);
     }
     let bytes = 0;
-    for (const did of followers) bytes += await this.grant(epoch, did);
+    // Stored a batch at a time: one transaction for many key objects, not a commit each.
+    for (let i = 0; i < followers.length; i += GRANT_BATCH) {
+      const batch = await Promise.all(followers.slice(i, i + GRANT_BATCH).map((did) => this.keyObject(epoch, did)));
+      for (const r of this.node.ingestor.ingestMany(batch)) {
+        if (r instanceof Error) throw r;
+        this.granted(r.digest as Digest);
+      }
+      for (const o of batch) bytes += Buffer.byteLength(JSON.stringify(o));
+    }
     return { epoch: epoch.epoch, expires: isoNow(epoch.expires), granted: followers.length, bytes };
   }
 
-  /** Seals an epoch's key to one follower and stores the signed key object in this person's scope; returns its size. */
-  async grant(epoch: Epoch, follower: Did): Promise<number> {
+  /** One follower's signed key object of an epoch: its key sealed to their key-agreement key. */
+  private async keyObject(epoch: Epoch, follower: Did): Promise<JsonObject> {
     const to = this.agreement.recipientKey(follower);
     const unsigned = await buildEpochKeyObject(
       { author: this.node.did, recipient: follower, epoch: epoch.epoch, expires: isoNow(epoch.expires), keyId: to.keyId },
@@ -172,7 +183,12 @@ export class FollowerEpochs {
       to.publicKey,
       this.now(),
     );
-    const signed = this.node.sign(unsigned);
+    return this.node.sign(unsigned);
+  }
+
+  /** Seals an epoch's key to one follower and stores the signed key object in this person's scope; returns its size. */
+  async grant(epoch: Epoch, follower: Did): Promise<number> {
+    const signed = await this.keyObject(epoch, follower);
     this.granted(this.node.ingest(signed).digest as Digest);
     return Buffer.byteLength(JSON.stringify(signed));
   }
