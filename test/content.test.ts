@@ -225,6 +225,7 @@ test('a header image beside the avatar; a store from before the search index is 
     // Nor had it migrations 9 (follow requests) and 10 (checkpoints), which came after: undone too, so all run again in order.
     for (const t of ['followers', 'follows_rejected', 'checkpoints']) db.exec(`DROP TABLE ${t}`);
     db.exec('DROP INDEX follows_follow_id');
+    db.exec('DROP INDEX objects_type_owner'); // migration 14
     for (const c of ['follow_id', 'state', 'state_at']) db.exec(`ALTER TABLE follows DROP COLUMN ${c}`);
     db.exec('DELETE FROM schema_migrations WHERE version >= 8');
     s.close();
