@@ -4,7 +4,7 @@ import { actorId } from '../core/apid.js';
 import { agreementKeyId, agreementMethod, agreementPublicOf, newAgreementKey, publishedAgreementKey } from '../core/follower-keys.js';
 import { publicKeyFromDid, x25519PublicFromEd25519 } from '../core/didkey.js';
 import { KEY_AGREEMENT_GRACE_MS, KEY_AGREEMENT_ROTATION_MS } from '../core/constants.js';
-import type { Did } from '../core/types.js';
+import type { Did, JsonObject } from '../core/types.js';
 import { parseBody } from '../store/objects.js';
 import type { KithNode } from './kith-node.js';
 import { eraseSecretFile, listSecretFiles, readSecretFile, secretDir, writeSecretFile } from './secret-files.js';
@@ -54,6 +54,11 @@ export class KeyAgreement {
    * actor document changed.
    */
   rotateIfDue(): boolean {
+    return this.node.publishKeyAgreement([this.currentMethod()]);
+  }
+
+  /** Makes a new key when there is none or the newest is due, erases private halves past their grace; the newest key's entry for the actor. */
+  currentMethod(): JsonObject {
     const now = this.now();
     let keys = this.keys();
     if (keys.length === 0 || keys[0]!.created + KEY_AGREEMENT_ROTATION_MS <= now) {
@@ -66,7 +71,7 @@ export class KeyAgreement {
     for (let i = 1; i < keys.length; i++) {
       if (keys[i - 1]!.created + KEY_AGREEMENT_GRACE_MS <= now) eraseSecretFile(keys[i]!.path);
     }
-    return this.node.publishKeyAgreement([agreementMethod(this.node.did, agreementPublicOf(keys[0]!.secret))]);
+    return agreementMethod(this.node.did, agreementPublicOf(keys[0]!.secret));
   }
 
   /** The secret that opens what was sealed to `keyId` (a published key's id, or this person's did:key); undefined once erased. */

@@ -19,6 +19,7 @@ import { ensureHome, homePaths, type Home } from './home.js';
 import { VerifyPool, ingestParallel } from './verify-pool.js';
 import { loadConfig, type NodeConfig } from './config.js';
 import { newestVersion, originalOf } from './post-versions.js';
+import { KeyAgreement } from './key-agreement.js';
 
 const ACTOR_SETTING = 'identity.actor';
 const PARALLEL_THRESHOLD = 64;
@@ -77,7 +78,8 @@ export class KithNode {
     const config = loadConfig(home);
     const node = new KithNode(home, identity, Store.open(home.database), { limits: config.limits, ...opts.ingest }, config);
     node.store.keys.add(identity.did, 'identity', home.identityKey);
-    node.publishActor(opts.profile ?? {});
+    // The first actor already lists a key-agreement key: no second version just to add it.
+    node.publishActor(opts.profile ?? {}, [new KeyAgreement(node).currentMethod()]);
     return { node, phrase };
   }
 
@@ -208,8 +210,9 @@ export class KithNode {
     return rev;
   }
 
-  publishActor(profile: ProfileFields): Ingested {
-    const result = this.ingestor.ingest(this.sign(buildActor(this.did, profile)));
+  publishActor(profile: ProfileFields, keyAgreement?: JsonObject[]): Ingested {
+    const actor = buildActor(this.did, profile);
+    const result = this.ingestor.ingest(this.sign(keyAgreement ? { ...actor, keyAgreement } : actor));
     this.store.settings.set(ACTOR_SETTING, result.digest);
     return result;
   }
