@@ -264,3 +264,32 @@ test('an inbox delivery is sealed to the published key when the sender holds the
     b.close();
   }
 });
+
+test('blocking a follower, and a follower’s unfollow, each start an epoch without them', async () => {
+  const [a, b, c, d] = [person(), person(), person(), person()];
+  try {
+    for (const x of [b, c, d]) {
+      await x.people.follow(a.node.did);
+      deliver(x, a);
+    }
+    await waitFor('A accepted B, C and D', () => a.node.store.followers.list('accepted').length === 3);
+    await a.keys.settled();
+    const first = a.keys.epochs.current()!.epoch;
+    assert.equal(a.keys.epochs.members(first).size, 3);
+
+    // A block stores nothing in the scope; the next followers-only post brings the epoch in line first.
+    a.people.block(c.node.did);
+    const posted = await a.publishing.post({ text: 'after the block', visibility: 'followers' });
+    assert.equal(posted.epoch, first + 1);
+    assert.deepEqual([...a.keys.epochs.members(first + 1)].sort(), [b.node.did, d.node.did].sort());
+
+    // D unfollows: its Undo reaches A, and A starts an epoch for B alone.
+    await d.people.unfollow(a.node.did);
+    deliver(d, a);
+    await a.keys.settled();
+    assert.equal(a.keys.epochs.current()!.epoch, first + 2);
+    assert.deepEqual([...a.keys.epochs.members(first + 2)], [b.node.did]);
+  } finally {
+    for (const x of [a, b, c, d]) x.close();
+  }
+});
