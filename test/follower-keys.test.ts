@@ -112,6 +112,11 @@ test('followers-only posts: followers read them, a host and a removed follower c
     // R holds the envelope, the key objects and every block, and shows nothing; its files hold ciphertext only.
     assert.ok(r.node.show(first.id), 'R keeps the envelope');
     assert.deepEqual(await r.keys.epochs.readable(10, log), []);
+    assert.deepEqual(
+      r.node.feed({ limit: 50 }).map((i) => i.type),
+      [],
+      'R lists nothing of it: no envelope, no key object, no placeholder',
+    );
     r.node.store.db.pragma('wal_checkpoint(TRUNCATE)');
     for (const f of filesUnder(r.node.home.root)) {
       const bytes = readFileSync(f);
