@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { tempDir } from './helpers.js';
@@ -40,7 +40,9 @@ test('a post with an attachment: stored as ERIS ciphertext, fetched back by its 
     assert.equal(toStdout.code, 0);
     assert.equal(Buffer.byteLength(toStdout.stdout, 'latin1') > 0, true);
 
-    for (const f of readdirSync(home)) {
+    // Every file, in the key folders (agreement/, epochs/) too.
+    for (const f of readdirSync(home, { recursive: true }).map(String)) {
+      if (!statSync(join(home, f)).isFile()) continue;
       const bytes = readFileSync(join(home, f));
       assert.equal(bytes.indexOf(marker.subarray(0, 100)), -1, `plaintext found in ${f}`);
     }

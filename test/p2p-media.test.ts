@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDir } from './helpers.js';
@@ -69,7 +69,9 @@ test('three nodes: media pinned by a follower is fetched by URN alone while the 
 
     // B (and C) keep ciphertext only: the plaintext is in none of their files.
     for (const home of [homes.b, homes.c]) {
-      for (const f of readdirSync(home)) {
+      // Every file, in the key folders (agreement/, epochs/) too.
+      for (const f of readdirSync(home, { recursive: true }).map(String)) {
+        if (!statSync(join(home, f)).isFile()) continue;
         assert.equal(readFileSync(join(home, f)).indexOf(marker), -1, `plaintext found in ${home}/${f}`);
       }
     }

@@ -1,7 +1,7 @@
 import '../src/cli/polyfills.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { KithNode } from '../src/node/kith-node.js';
 import { Network, type SyncSummary } from '../src/node/network.js';
@@ -65,7 +65,9 @@ test('sealed objects: followers hold only ciphertext, and the read capability op
 
     // Nothing B wrote holds the plaintext.
     b.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    for (const f of readdirSync(homes[1]!)) {
+    // Every file, in the key folders (agreement/, epochs/) too.
+    for (const f of readdirSync(homes[1]!, { recursive: true }).map(String)) {
+      if (!statSync(join(homes[1]!, f)).isFile()) continue;
       assert.equal(readFileSync(join(homes[1]!, f)).indexOf('surprise party'), -1, `plaintext in ${f}`);
     }
 

@@ -117,6 +117,13 @@ export const OPENAPI = {
     '/api/timeline': {
       get: op({ summary: 'Own posts and those of everyone followed, newest first', params: pageParams, responses: ok('A page', page(ref('Post'))) }),
     },
+    '/api/followers-only': {
+      get: op({
+        summary: 'Followers-only posts this person may read (their own and those of authors whose epoch keys they hold), opened, newest first',
+        params: pageParams,
+        responses: ok('Opened posts', obj({ items: list(ref('Post')) })),
+      }),
+    },
     '/api/posts': {
       post: op({
         summary: 'Post (signed by the node for the owner); #hashtags and @did:key or @petname mentions in the text become tags and links',
@@ -129,6 +136,12 @@ export const OPENAPI = {
               summary: { type: 'string', maxLength: MAX_CONTENT_WARNING_CHARS, description: 'A content warning; the post is then sensitive' },
               contentWarning: { type: 'string', maxLength: MAX_CONTENT_WARNING_CHARS, description: 'The same as summary, by the name people look for' },
               sensitive: bool,
+              visibility: {
+                type: 'string',
+                enum: ['public', 'followers'],
+                default: 'public',
+                description: 'followers: sealed, readable only by approved followers (under the current epoch key); hosts keep ciphertext',
+              },
             },
             ['text'],
           ),

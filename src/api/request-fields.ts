@@ -33,7 +33,9 @@ export function postInput(body: JsonObject): PostInput {
   if (summary !== undefined && summary !== null && typeof summary !== 'string') fail('malformed', 'a content warning (summary) must be text');
   const sensitive = body.sensitive;
   if (sensitive !== undefined && typeof sensitive !== 'boolean') fail('malformed', 'sensitive must be true or false');
-  return { text: textField(body, 'text'), inReplyTo, attachment, summary, sensitive };
+  const visibility = body.visibility;
+  if (visibility !== undefined && visibility !== 'public' && visibility !== 'followers') fail('malformed', 'visibility must be "public" or "followers"');
+  return { text: textField(body, 'text'), inReplyTo, attachment, summary, sensitive, visibility };
 }
 
 const PROFILE_FIELDS: ReadonlySet<string> = new Set(['name', 'summary', 'icon', 'image']);

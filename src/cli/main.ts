@@ -157,18 +157,20 @@ export function buildCli(): Command {
 
   program
     .command('post')
-    .description('sign a public note into your outbox')
+    .description('sign a note into your outbox: public, or for your followers only (--followers)')
     .argument('<text>', 'what to say, or - to read it from standard input')
     .option('--reply-to <ap-id>', 'the post this one answers')
     .option('--attach <file...>', 'attach files (stored encrypted as ERIS; the post carries their read capability)')
     .option('--alt <text...>', 'a description of each attached image, in the order of --attach (alt text, for people who cannot see it)')
     .option('--cw <text>', 'a content warning: readers see it, and open the post to read it')
     .option('--sensitive', 'hide the post (its images) behind a warning even without warning text')
+    .option('--followers', 'followers only: sealed, readable by approved followers alone (hosts keep ciphertext)')
     .action(
       action(async ([given = ''], opts) => {
         const text = textArgument(given, 'the post');
         const input = {
           text,
+          ...(opts.followers === true ? { visibility: 'followers' as const } : {}),
           inReplyTo: opts.replyTo === undefined ? undefined : String(opts.replyTo),
           ...(opts.cw !== undefined ? { summary: String(opts.cw) } : {}),
           ...(opts.sensitive === true ? { sensitive: true } : {}),
@@ -189,7 +191,7 @@ export function buildCli(): Command {
           ? await running.call('POST /post', { ...input, attachment })
           : await withService(opts, (s) => s.publishing.post({ ...input, attachment }));
         emit(opts, { ok: true, ...r, ...(attachment ? { attachment } : {}) }, () => [
-          `Posted ${r.noteId}`,
+          `Posted ${r.noteId}${opts.followers === true ? ' (followers only)' : ''}`,
           ...(attachment ?? []).map((a) => `  attached ${String(a.name)} (${String(a.mediaType)}, ${String(a.size)} bytes) ${String(a.url)}`),
           `  activity ${r.id}`,
           `  digest   ${r.digest}`,

@@ -483,3 +483,20 @@ export const SEARCH_INDEX_SLICE = 256;
 export const SEARCH_INDEX_ALL_SLICE = 4096;
 /** How long after a commit the search queue is drained: batches stored meanwhile are indexed together. */
 export const SEARCH_INDEX_DELAY_MS = 20;
+// ---- Follower keys: key-agreement keys, epoch keys, followers-only posts (issue 14: core/follower-keys.ts, node/key-agreement.ts, node/follower-epochs.ts) ----
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A published X25519 key-agreement key is replaced by a new one this often. */
+export const KEY_AGREEMENT_ROTATION_MS = 30 * DAY_MS;
+/**
+ * A replaced key-agreement key's private half is kept this long, then erased.
+ * Longer than an epoch lives: an epoch key sealed to the old key just before
+ * it was replaced is renewed (to the new key) before this runs out.
+ */
+export const KEY_AGREEMENT_GRACE_MS = 35 * DAY_MS;
+/** How long an epoch key may be used for new followers-only posts. */
+export const EPOCH_LIFETIME_MS = 30 * DAY_MS;
+/** A node renews its epoch (for followers still approved) this long before it expires. */
+export const EPOCH_RENEW_BEFORE_MS = 3 * DAY_MS;
+/** How often a running node checks whether its key-agreement key or its epoch is due for renewal. */
+export const FOLLOWER_KEYS_CHECK_MS = 60 * 60 * 1000;

@@ -30,6 +30,11 @@ export interface HeldEnvelope {
   readonly enc: string;
   /** The sealed activity, base64. */
   readonly ct: string;
+  /**
+   * The id of the recipient's published key-agreement key it is sealed to
+   * (core/follower-keys.ts); absent when sealed to the key their did:key gives.
+   */
+  readonly key?: string;
   /** The sender's Ed25519 signature over what the holder may know of it (see envelopeMessage), base64. */
   readonly sig: string;
 }
@@ -50,19 +55,33 @@ function associatedData(recipient: Did, sender: Did, created: number): Uint8Arra
 
 /** What the sender signs: everything in the envelope but the signature, the ciphertext by its hash. */
 export function envelopeMessage(e: Omit<HeldEnvelope, 'sig'>): Uint8Array {
-  return new TextEncoder().encode(`kith-inbox-held/1\n${e.recipient}\n${e.sender}\n${e.created}\n${sha256Hex(`${e.enc}.${e.ct}`)}`);
+  // The key's id is signed when present; an envelope sealed to the did:key's key signs what it always did.
+  const key = e.key === undefined ? '' : `\n${e.key}`;
+  return new TextEncoder().encode(`kith-inbox-held/1\n${e.recipient}\n${e.sender}\n${e.created}\n${sha256Hex(`${e.enc}.${e.ct}`)}${key}`);
 }
 
-/** Seals a signed activity's bytes to `recipient`; `sign` makes the sender's Ed25519 signature. */
+/**
+ * Seals a signed activity's bytes to `recipient`: to their published
+ * key-agreement key `published` when the sender knows one, else to the key
+ * their did:key gives. `sign` makes the sender's Ed25519 signature.
+ */
 export async function sealDelivery(
   activity: Uint8Array,
   to: { recipient: Did; sender: Did; created: number },
   sign: (message: Uint8Array) => Uint8Array,
+  published?: { keyId: string; publicKey: Uint8Array },
 ): Promise<HeldEnvelope> {
   const s = hpke();
-  const recipientPublicKey = await s.kem.importKey('raw', toArrayBuffer(x25519PublicFromEd25519(publicKeyFromDid(to.recipient))), true);
+  const x25519 = published?.publicKey ?? x25519PublicFromEd25519(publicKeyFromDid(to.recipient));
+  const recipientPublicKey = await s.kem.importKey('raw', toArrayBuffer(x25519), true);
   const { enc, ct } = await s.seal({ recipientPublicKey, info: INFO }, activity, associatedData(to.recipient, to.sender, to.created));
-  const unsigned = { v: 1 as const, ...to, enc: Buffer.from(enc).toString('base64'), ct: Buffer.from(ct).toString('base64') };
+  const unsigned = {
+    v: 1 as const,
+    ...to,
+    enc: Buffer.from(enc).toString('base64'),
+    ct: Buffer.from(ct).toString('base64'),
+    ...(published ? { key: published.keyId } : {}),
+  };
   return { ...unsigned, sig: Buffer.from(sign(envelopeMessage(unsigned))).toString('base64') };
 }
 
@@ -70,6 +89,15 @@ function base64Field(v: Json | undefined, field: string, maxBytes: number): stri
   if (typeof v !== 'string' || v.length > Math.ceil(maxBytes / 3) * 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
     fail('malformed', `a held delivery's ${field} must be base64 of at most ${maxBytes} bytes`);
   }
+  return v;
+}
+
+/** A published key's id is an actor id and a Multikey fragment; this leaves room and refuses a bloated one. */
+const MAX_KEY_ID_CHARS = 300;
+
+function keyIdField(v: Json): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY_ID_CHARS)
+    fail('malformed', `a held delivery's key is the id of a key-agreement key, at most ${MAX_KEY_ID_CHARS} characters`);
   return v;
 }
 
@@ -87,6 +115,7 @@ export function checkEnvelope(doc: Json, maxSealedBytes: number): HeldEnvelope {
     enc: base64Field(doc.enc, 'enc', ENC_BYTES),
     ct: base64Field(doc.ct, 'ct', maxSealedBytes),
     sig: base64Field(doc.sig, 'sig', SIG_BYTES),
+    ...(doc.key !== undefined ? { key: keyIdField(doc.key) } : {}),
   };
   if (Buffer.from(e.enc, 'base64').length !== ENC_BYTES) fail('malformed', `a held delivery's enc is an X25519 key of ${ENC_BYTES} bytes`);
   if (!verify(publicKeyFromDid(sender), envelopeMessage(e), Buffer.from(e.sig, 'base64'))) {

@@ -2,6 +2,7 @@ import { KithError, fail } from '../core/errors.js';
 import { ClientThrottle } from './client-throttle.js';
 import { INBOX } from '../core/constants.js';
 import { recipientsOf } from '../core/inbox-address.js';
+import { KeyAgreement } from './key-agreement.js';
 import { checkEnvelope, maxDeliveryBytes, openDelivery, unwrapDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
 import { checkCarried } from '../core/carried-documents.js';
 import { examine } from '../core/examine.js';
@@ -198,7 +199,9 @@ export class InboxIntake {
     try {
       e = checkEnvelope(envelope, maxSealedBytes(this.node));
       if (e.recipient !== this.node.did) fail('not-addressed', `the held delivery is for ${e.recipient}, not for this node's ${this.node.did}`);
-      bytes = await openDelivery(e, this.node.keyAgreementSecret());
+      const secret = e.key === undefined ? this.node.keyAgreementSecret() : new KeyAgreement(this.node).secretFor(e.key);
+      if (secret === undefined) fail('not-found', `the held delivery from ${e.sender} is sealed to ${e.key}, whose private half this node has erased`);
+      bytes = await openDelivery(e, secret);
     } catch (err) {
       throw this.refused(err);
     }

@@ -5,6 +5,7 @@ import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { INBOX } from '../core/constants.js';
 import { actorId, outboxId } from '../core/apid.js';
+import { KeyAgreement } from './key-agreement.js';
 import { deliveryBytes, sealDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
 import { isJsonObject, type Did, type Digest, type JsonObject } from '../core/types.js';
 import type { OutgoingRow } from '../store/inbox.js';
@@ -199,8 +200,13 @@ export class DeliveryQueue {
   }
 
   private seal(row: OutgoingRow, carried: readonly JsonObject[]): Promise<HeldEnvelope> {
-    return sealDelivery(deliveryBytes(row.body, carried), { recipient: row.recipient, sender: this.node.did, created: Date.now() }, (m) =>
-      this.node.signBytes(m),
+    // Their published key when this store holds their actor; the did:key's key otherwise.
+    const to = new KeyAgreement(this.node).recipientKey(row.recipient);
+    return sealDelivery(
+      deliveryBytes(row.body, carried),
+      { recipient: row.recipient, sender: this.node.did, created: Date.now() },
+      (m) => this.node.signBytes(m),
+      to.keyId === row.recipient ? undefined : to,
     );
   }
 

@@ -7,6 +7,7 @@ import { issueRevocation, type Revocation } from '../core/revocation.js';
 import { keyFingerprint, x25519PrivateFromEd25519Seed } from '../core/didkey.js';
 import { sign as signEd25519 } from '../core/ed25519.js';
 import { signDocument } from '../core/proof.js';
+import { canonicalize } from '../core/jcs.js';
 import { postAddressing } from '../core/post-text.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import { Store } from '../store/store.js';
@@ -21,6 +22,7 @@ import { loadConfig, type NodeConfig } from './config.js';
 import { newestVersion, originalOf } from './post-versions.js';
 import { SearchIndexing } from './search-indexing.js';
 import { silentLogger } from '../core/log.js';
+import { KeyAgreement } from './key-agreement.js';
 
 const ACTOR_SETTING = 'identity.actor';
 const PARALLEL_THRESHOLD = 64;
@@ -84,7 +86,8 @@ export class KithNode {
     const config = loadConfig(home);
     const node = new KithNode(home, identity, Store.open(home.database), { limits: config.limits, ...opts.ingest }, config);
     node.store.keys.add(identity.did, 'identity', home.identityKey);
-    node.publishActor(opts.profile ?? {});
+    // The first actor already lists a key-agreement key: no second version just to add it.
+    node.publishActor(opts.profile ?? {}, [new KeyAgreement(node).currentMethod()]);
     return { node, phrase };
   }
 
@@ -160,6 +163,17 @@ export class KithNode {
     this.reviseActor((a) => ({ ...a, endpoints: { ...endpoints, kithPeers: addresses } }));
   }
 
+  /**
+   * Lists this person's key-agreement keys (FEP-521a `keyAgreement`, newest
+   * first) in the actor document, whose proof certifies them. A new version
+   * is signed only when the list changed.
+   */
+  publishKeyAgreement(methods: JsonObject[]): boolean {
+    if (canonicalize(this.actor().keyAgreement ?? []) === canonicalize(methods)) return false;
+    this.reviseActor((a) => ({ ...a, keyAgreement: methods }));
+    return true;
+  }
+
   /** Signs and stores a new version of the actor document: the current one, changed by `change`. */
   private reviseActor(change: (unsigned: JsonObject) => JsonObject): Ingested {
     const { proof: _old, ...current } = this.actor();
@@ -232,8 +246,9 @@ export class KithNode {
     return did === this.did || this.store.forums.role(did) === 'owner';
   }
 
-  publishActor(profile: ProfileFields): Ingested {
-    const result = this.ingestor.ingest(this.sign(buildActor(this.did, profile)));
+  publishActor(profile: ProfileFields, keyAgreement?: JsonObject[]): Ingested {
+    const actor = buildActor(this.did, profile);
+    const result = this.ingestor.ingest(this.sign(keyAgreement ? { ...actor, keyAgreement } : actor));
     this.store.settings.set(ACTOR_SETTING, result.digest);
     return result;
   }

@@ -8,6 +8,7 @@ import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { NetworkLink } from './network-link.js';
 import type { Inbox } from './inbox.js';
+import type { FollowerKeys } from './follower-keys.js';
 import { checkAttachments } from './media.js';
 import { checkProfileChange, profileView, type ProfileView } from './profile.js';
 import { petnameTarget } from './petnames.js';
@@ -24,6 +25,8 @@ export interface PostInput {
   readonly summary?: string | null | undefined;
   /** Hides the post behind a warning even without warning text (sensitive media). */
   readonly sensitive?: boolean | undefined;
+  /** 'followers': sealed, readable by approved followers only (node/follower-epochs.ts). Public when absent. */
+  readonly visibility?: 'public' | 'followers' | undefined;
 }
 
 export interface Posted extends Ingested {
@@ -31,6 +34,8 @@ export interface Posted extends Ingested {
   readonly noteId: string;
   /** Peers the post was pushed to live; 0 when the network is not up (followers get it at the next sync). */
   readonly pushedTo: number;
+  /** The epoch whose key opens it, for a followers-only post (its `id` and `digest` are then its sealed envelope's). */
+  readonly epoch?: number;
 }
 
 export interface ProfileInput {
@@ -125,12 +130,34 @@ export class Publishing {
     private readonly link: NetworkLink,
     /** Where what the owner publishes goes to the people it addresses (a reply's author, whoever it mentions). */
     private readonly inbox?: Inbox,
+    /** Epoch keys, for followers-only posts. */
+    private readonly keys?: FollowerKeys,
   ) {}
 
   /** Signs a post (or a reply) with the owner's key, pushes it to followers and delivers it to whoever it addresses. */
   async post(input: PostInput): Promise<Posted> {
+    if (input.visibility !== undefined && input.visibility !== 'public' && input.visibility !== 'followers') {
+      fail('malformed', `visibility is "public" or "followers", not "${String(input.visibility).slice(0, 40)}"`);
+    }
+    if (input.visibility === 'followers') return this.postToFollowers(input);
     const r = this.node.post(postFields(input, (handle) => petnameTarget(this.node.store, handle)));
     this.inbox?.deliverLater(r.digest);
+    return { ...r, pushedTo: await this.link.push(r.digest) };
+  }
+
+  /**
+   * A followers-only post: sealed, its capability under the current epoch key
+   * (brought in line with the approved followers first). It is delivered to
+   * nobody's inbox: a mention would tell the inbox's holders who was named.
+   */
+  private async postToFollowers(input: PostInput): Promise<Posted> {
+    const keys = this.keys;
+    if (keys === undefined) return fail('internal', 'followers-only posts need the follower keys of the service');
+    const { mentioned: _mentioned, ...fields } = postFields(input, (handle) => petnameTarget(this.node.store, handle));
+    const r = await keys.run(async () => {
+      await keys.epochs.reconcile();
+      return keys.epochs.post(fields);
+    });
     return { ...r, pushedTo: await this.link.push(r.digest) };
   }
 

@@ -31,8 +31,17 @@ export interface SealedResult {
   readonly envelope: Ingested;
 }
 
-/** Signs `object` (which must be this person's, with an ap:// id of theirs), seals it and publishes its envelope. */
-export async function sealObject(node: KithNode, object: JsonObject, audience: readonly string[]): Promise<SealedResult> {
+/**
+ * Signs `object` (which must be this person's, with an ap:// id of theirs), seals it and publishes its envelope.
+ * `extra` adds signed fields to the envelope, made from the read capability and the envelope's id
+ * (a followers-only post carries its capability encrypted under the epoch key).
+ */
+export async function sealObject(
+  node: KithNode,
+  object: JsonObject,
+  audience: readonly string[],
+  extra?: (urn: string, envelopeId: string) => JsonObject,
+): Promise<SealedResult> {
   const signed = node.sign(object);
   // Every ingest check, without storing: a sealed object must be as valid as a public one.
   node.check(signed);
@@ -48,9 +57,12 @@ export async function sealObject(node: KithNode, object: JsonObject, audience: r
     for (const [ref, block] of blocks) node.store.blocks.put(ref, block);
   });
   node.store.blocks.pin(cap, 'sealed');
+  const envelopeId = newObjectId(node.did);
+  const urn = formatErisUrn(cap);
   const envelope = node.sign({
+    ...(extra ? extra(urn, envelopeId) : {}),
     '@context': [...AS_CONTEXT],
-    id: newObjectId(node.did),
+    id: envelopeId,
     type: SEALED_TYPE,
     attributedTo: actorId(node.did),
     published: isoNow(),
@@ -62,7 +74,7 @@ export async function sealObject(node: KithNode, object: JsonObject, audience: r
       blocks: blocks.map(([ref]) => formatErisReference(ref)),
     },
   });
-  return { urn: formatErisUrn(cap), envelope: node.ingest(envelope) };
+  return { urn, envelope: node.ingest(envelope) };
 }
 
 export interface SealedBlocks {

@@ -21,6 +21,7 @@ import { ForumModeration } from './forum-moderation.js';
 import { ForumActing } from './forum-acting.js';
 import { ForumKeys } from './forum-keys.js';
 import { FORUM } from '../core/constants.js';
+import { FollowerKeys } from './follower-keys.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -63,6 +64,8 @@ export class KithService {
   /** Forums: membership, posts and reading (forums.ts); governance and the log (forum-moderation.ts). */
   readonly forums: Forums;
   readonly moderation: ForumModeration;
+  /** Key-agreement keys, epoch keys, followers-only posts (issue 14). */
+  readonly keys: FollowerKeys;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -78,7 +81,8 @@ export class KithService {
     const now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
     this.inbox = new Inbox(node, this.link, this.log);
-    this.publishing = new Publishing(node, this.link, this.inbox);
+    this.keys = new FollowerKeys(node, this.log, now, (digest) => this.link.push(digest));
+    this.publishing = new Publishing(node, this.link, this.inbox, this.keys);
     this.reading = new Reading(node, now);
     this.interactions = new Interactions(node, this.link, this.inbox);
     this.follows = new FollowRequests(node, this.link, this.inbox, this.log);
@@ -107,6 +111,7 @@ export class KithService {
   close(): void {
     if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
     this.stopForums();
+    this.keys.stop();
     this.stopFollows();
     this.node.close();
   }
@@ -130,6 +135,7 @@ export class KithService {
       this.log.error(`forums: listing this node's addresses in its forums failed: ${reasonOf(e)}`);
     }
     this.renewTimer ??= setInterval(renew, FORUM.RENEW_CHECK_MS).unref();
+    this.keys.start();
   }
 
   get network(): Network | undefined {

@@ -25,8 +25,12 @@ export interface Page {
 
 /** Types that share an actor's scope but are not posts of its outbox. */
 export const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Organization', 'KithCertificate', 'KithRevocation'];
-/** Left out of outbox listings, feeds and timelines: those, and the bookkeeping of follows (a Follow, the followee's answer). */
-export const NOT_LISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject'].map((t) => `'${t}'`).join(',');
+/**
+ * Left out of outbox listings, feeds and timelines: those, the bookkeeping of follows (a Follow, the
+ * followee's answer), and of follower keys (an epoch key object; a sealed envelope, which a reader
+ * sees opened or not at all: node/follower-epochs.ts).
+ */
+export const NOT_LISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject', 'KithEpochKey', 'KithSealed'].map((t) => `'${t}'`).join(',');
 export const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
 const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
 export const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
