@@ -40,7 +40,7 @@ export const ACT_KINDS = {
   'root-block': { type: 'Block', capability: FORUM_BAN, about: 'person' },
   'root-unblock': { type: 'Remove', capability: FORUM_BAN, about: 'person' },
   // The node roots whose accounts alone the forum admits (kithRoots; empty: any). A policy, so the owner's.
-  roots: { type: 'Update', capability: FORUM_OWN, about: 'forum' },
+  roots: { type: 'Add', capability: FORUM_OWN, about: 'forum' },
 } as const;
 export type ActKind = keyof typeof ACT_KINDS;
 export const isActKind = (s: string): s is ActKind => Object.hasOwn(ACT_KINDS, s);

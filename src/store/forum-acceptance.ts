@@ -43,3 +43,18 @@ export function forumRefusesSigner(store: Store, forum: Did, signer: Did, create
   }
   return undefined;
 }
+
+/**
+ * Read-time rule for what was stored before a node-root block (or before a
+ * list of admitted roots left its root out): like a person's mute, the
+ * forum's readers leave such accounts' earlier posts out while the block
+ * stands, and see them again once it is lifted. Uncached, so any connection
+ * may ask it.
+ */
+export function forumHidesAuthor(store: Store, forum: Did, signer: Did): boolean {
+  const root = store.accountVouches.rootNow(signer);
+  if (root === undefined) return false;
+  if (store.forums.rootBlocked(forum, root)) return true;
+  const admitted = store.forums.admittedRoots(forum);
+  return admitted !== undefined && !admitted.includes(root);
+}
