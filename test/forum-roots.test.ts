@@ -105,7 +105,8 @@ test('a forum blocks a node root: every account it vouches for is refused there 
   // Only accounts under M's root: N's accounts are refused, S (self-rooted) still posts; listing N's root admits them again.
   assert.deepEqual(o.moderation.roots(F, { only: [m.node.did] }).only, [m.node.did]);
   replicate(o, s, F);
-  for (const node of [o, s]) refusedWith(() => node.node.ingest(post(q.key, 'Q outside')), 'wrong-root', /admits only accounts under/, "Q's post under an unlisted root");
+  for (const node of [o, s])
+    refusedWith(() => node.node.ingest(post(q.key, 'Q outside')), 'wrong-root', /admits only accounts under/, "Q's post under an unlisted root");
   fromS('S listed');
   assert.ok(texts(o, F).includes('S listed'));
   await assert.rejects(async () => s.moderation.roots(F, { only: [] }), /only the forum.s owner/);

@@ -5,7 +5,17 @@ import { FORUM } from '../core/constants.js';
 import { issueRevocation } from '../core/revocation.js';
 import { reasonOf } from '../core/log.js';
 import { recipientsOf } from '../core/inbox-address.js';
-import { buildForumAct, forumPathOf, ACT_KINDS, parseInvite, FORUM_ADMIT, FORUM_POST, MODERATOR_CAPABILITIES, FORUM_ROOTS_LISTED, type ActKind } from '../core/forum.js';
+import {
+  buildForumAct,
+  forumPathOf,
+  ACT_KINDS,
+  parseInvite,
+  FORUM_ADMIT,
+  FORUM_POST,
+  MODERATOR_CAPABILITIES,
+  FORUM_ROOTS_LISTED,
+  type ActKind,
+} from '../core/forum.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import type { ObjectRecord } from '../core/examine.js';
 import type { ForumActing } from './forum-acting.js';

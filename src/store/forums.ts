@@ -205,11 +205,11 @@ export class ForumTable {
  */
 function standsAgainst(acts: readonly (Standing & { kind: 'ban' | 'unban' })[], created: number, row: number): number | undefined {
   if (acts.length === 0) return undefined;
-    const applies = (a: Standing): boolean => a.created <= created || a.object < row;
-    for (const ban of acts) {
-      if (ban.kind !== 'ban' || !applies(ban)) continue;
-      const lifted = acts.some((u) => u.kind === 'unban' && u.created > ban.created && applies(u));
-      if (!lifted) return ban.object;
-    }
+  const applies = (a: Standing): boolean => a.created <= created || a.object < row;
+  for (const ban of acts) {
+    if (ban.kind !== 'ban' || !applies(ban)) continue;
+    const lifted = acts.some((u) => u.kind === 'unban' && u.created > ban.created && applies(u));
+    if (!lifted) return ban.object;
+  }
   return undefined;
 }
