@@ -10,6 +10,7 @@ import { signDocument } from '../src/core/proof.js';
 import type { Did, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
+import { ForumKeys } from '../src/node/forum-keys.js';
 import { signText } from './device-client.js';
 import { refusedWith, tempDir } from './helpers.js';
 
@@ -103,7 +104,8 @@ test('a forum blocks a node root: every account it vouches for is refused there 
   assert.deepEqual(texts(s, F), ['P back', 'P before', 'Q before', 'S before', 'S during']);
 
   // Only accounts under M's root: N's accounts are refused, S (self-rooted) still posts; listing N's root admits them again.
-  assert.deepEqual(o.moderation.roots(F, { only: [m.node.did] }).only, [m.node.did]);
+  const listed = o.moderation.roots(F, { only: [m.node.did] });
+  assert.deepEqual([listed.only, listed.act?.about], [[m.node.did], m.node.did]);
   replicate(o, s, F);
   for (const node of [o, s])
     refusedWith(() => node.node.ingest(post(q.key, 'Q outside')), 'wrong-root', /admits only accounts under/, "Q's post under an unlisted root");
@@ -114,6 +116,9 @@ test('a forum blocks a node root: every account it vouches for is refused there 
   replicate(o, s, F);
   s.node.ingest(post(q.key, 'Q listed'));
   assert.equal(o.moderation.roots(F, { only: [] }).only, null, 'an empty list admits any root again');
+  // A list that names no did:keys is refused, even signed by the forum's root.
+  const bad = { ...buildForumAct(F, 'roots', '', { roots: [] }), kithRoots: ['not a root'] };
+  refusedWith(() => o.node.ingest(signDocument(bad, new ForumKeys(o.node.home).key(F))), 'malformed', undefined, 'a roots act naming no did:key');
 
   // The log holds each act, each a signed object kith verify's check accepts.
   const log = o.moderation.log(F);

@@ -24,7 +24,7 @@ async function call<K extends keyof ForumRoutes>(opts: Opts, route: K, body: Jso
   });
 }
 
-const actLine = (r: { kind: string; about: string; act: string }): string[] => [`${r.kind} ${r.about}`, `  act ${r.act}`];
+const actLine = (r: { kind: string; about: string; act: string }): string[] => [`${r.kind} ${r.about || '(any root)'}`, `  act ${r.act}`];
 
 export function addForumCommands(program: Command): void {
   const forum = program.command('forum').description('forums: groups with their own key, owners who certify members and moderators');
@@ -219,7 +219,9 @@ export function addForumCommands(program: Command): void {
     .action(
       action(async ([f = ''], opts: Opts) => {
         const r = await call(opts, 'POST /forum/log', { forum: f });
-        emit(opts, r, () => (r.acts.length === 0 ? ['No acts yet.'] : r.acts.map((a) => `${a.published}  ${a.kind} ${a.about}  by ${a.by}  ${a.id}`)));
+        emit(opts, r, () =>
+          r.acts.length === 0 ? ['No acts yet.'] : r.acts.map((a) => `${a.published}  ${a.kind} ${a.about || '(any root)'}  by ${a.by}  ${a.id}`),
+        );
       }),
     );
 }

@@ -180,7 +180,7 @@ export class ForumModeration {
       if (!this.acting.owns(forum)) fail('unauthorized', 'only the forum\u2019s owner (the node holding its root key) sets which node roots it admits');
       const only = [...new Set(change.only.map((d) => parseDid(d)))];
       if (only.length > FORUM_ROOTS_LISTED) fail('too-large', `a forum lists at most ${FORUM_ROOTS_LISTED} node roots`);
-      act = this.act(forum, 'roots', forum, { roots: only });
+      act = this.act(forum, 'roots', only.join(' '), { roots: only });
     }
     const store = this.node.store.forums;
     return { forum, only: store.admittedRoots(forum) ?? null, blocked: store.blockedRoots(forum), ...(act === undefined ? {} : { act }) };
