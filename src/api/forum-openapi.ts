@@ -3,7 +3,6 @@
  * merged into the document in ./openapi.ts.
  */
 import { FORUM, MAX_POST_CHARS } from '../core/constants.js';
-import { FORUM_ROOTS_LISTED } from '../core/forum.js';
 
 type Schema = Record<string, unknown>;
 
@@ -88,7 +87,7 @@ export const FORUM_PATHS: Record<string, Schema> = {
   '/api/forums/{did}/roots': {
     get: op('The node roots whose accounts alone the forum admits (null: any) and the roots it blocks', roots),
     put: op('Admit only accounts under these node roots ([] admits any; owner only); self-rooted people stay admitted', roots, {
-      body: obj({ only: { ...list(str), maxItems: FORUM_ROOTS_LISTED } }),
+      body: obj({ only: { ...list(str), maxItems: FORUM.ROOTS_LISTED } }),
     }),
   },
 };

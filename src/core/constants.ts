@@ -475,4 +475,6 @@ export const FORUM = Object.freeze({
   MAX_NAME_CHARS: 100,
   /** Most posts and acts one `forum read` or `forum log` lists. */
   MAX_LISTED: 500,
+  /** Most node roots a forum lists as the only ones whose accounts it admits (one act stays small). */
+  ROOTS_LISTED: 64,
 });

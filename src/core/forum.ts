@@ -4,6 +4,7 @@ import { actorId, apId, apIdParts, isApId, outboxId } from './apid.js';
 import { didFromPublicKey, parseDid } from './didkey.js';
 import type { Ed25519KeyPair } from './ed25519.js';
 import { fail } from './errors.js';
+import { FORUM } from './constants.js';
 import { signDocument, verifyDocument } from './proof.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from './types.js';
 
@@ -196,17 +197,14 @@ export function forumFactsOf(doc: JsonObject): ForumFacts | undefined {
   return { forum, path, about };
 }
 
-/** The roots a "roots" act lists, checked: did:keys, at most FORUM_ROOTS_LISTED, no repeats. */
+/** The roots a "roots" act lists, checked: did:keys, at most FORUM.ROOTS_LISTED, no repeats. */
 export function admittedRootsOf(doc: JsonObject): Did[] {
   const list = doc.kithRoots;
-  if (!Array.isArray(list) || list.length > FORUM_ROOTS_LISTED) fail('malformed', `a "roots" act lists 0 to ${FORUM_ROOTS_LISTED} node roots in kithRoots`);
+  if (!Array.isArray(list) || list.length > FORUM.ROOTS_LISTED) fail('malformed', `a "roots" act lists 0 to ${FORUM.ROOTS_LISTED} node roots in kithRoots`);
   const roots = list.map((d) => parseDid(typeof d === 'string' ? d : ''));
   if (new Set(roots).size !== roots.length) fail('malformed', 'a "roots" act lists each node root once');
   return roots;
 }
-
-/** How many node roots a forum may list as the only ones it admits (a forum act stays small). */
-export const FORUM_ROOTS_LISTED = 64;
 
 // ---- Invitations ----
 

@@ -5,17 +5,7 @@ import { FORUM } from '../core/constants.js';
 import { issueRevocation } from '../core/revocation.js';
 import { reasonOf } from '../core/log.js';
 import { recipientsOf } from '../core/inbox-address.js';
-import {
-  buildForumAct,
-  forumPathOf,
-  ACT_KINDS,
-  parseInvite,
-  FORUM_ADMIT,
-  FORUM_POST,
-  MODERATOR_CAPABILITIES,
-  FORUM_ROOTS_LISTED,
-  type ActKind,
-} from '../core/forum.js';
+import { buildForumAct, forumPathOf, ACT_KINDS, parseInvite, FORUM_ADMIT, FORUM_POST, MODERATOR_CAPABILITIES, type ActKind } from '../core/forum.js';
 import { isJsonObject, type ApId, type Did, type Digest, type JsonObject } from '../core/types.js';
 import type { ObjectRecord } from '../core/examine.js';
 import type { ForumActing } from './forum-acting.js';
@@ -179,7 +169,7 @@ export class ForumModeration {
     if (change !== undefined) {
       if (!this.acting.owns(forum)) fail('unauthorized', 'only the forum\u2019s owner (the node holding its root key) sets which node roots it admits');
       const only = [...new Set(change.only.map((d) => parseDid(d)))];
-      if (only.length > FORUM_ROOTS_LISTED) fail('too-large', `a forum lists at most ${FORUM_ROOTS_LISTED} node roots`);
+      if (only.length > FORUM.ROOTS_LISTED) fail('too-large', `a forum lists at most ${FORUM.ROOTS_LISTED} node roots`);
       act = this.act(forum, 'roots', only.join(' '), { roots: only });
     }
     const store = this.node.store.forums;
