@@ -26,7 +26,7 @@ export function forumRefusesSigner(store: Store, forum: Did, signer: Did, create
       `${signer} is banned from the forum ${forum} (a ban record stands from before this, which claims ${when}); nothing new of theirs is taken in`,
     );
   }
-  const root = store.accountVouches.rootOf(signer, Math.min(created, Date.now()));
+  const root = store.accountVouches.rootOf(signer, created);
   if (root === undefined) return undefined;
   if (store.forums.rootBlockAgainst(forum, root, created, row) !== undefined) {
     return new KithError(
