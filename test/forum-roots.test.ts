@@ -64,6 +64,7 @@ test('a forum blocks a node root: every account it vouches for is refused there 
   assert.equal(o.node.store.accountVouches.rootOf(p.did), n.node.did);
   assert.equal(o.node.store.accountVouches.rootOf(s.node.did), undefined, 'S is self-rooted');
   for (const did of [p.did, q.did, s.node.did]) o.moderation.approve(F, did);
+  o.moderation.moderatorAdd(F, p.did);
   replicate(o, s, F);
 
   // P's and Q's posts are signed on their devices, with their own keys, under their membership.
@@ -86,6 +87,8 @@ test('a forum blocks a node root: every account it vouches for is refused there 
     const before = objects(node);
     refusedWith(() => node.node.ingest(post(p.key, 'P after')), 'blocked', /node root/, "P's post after the block");
     refusedWith(() => node.node.ingest(post(q.key, 'Q after')), 'blocked', /node root/, "Q's post after the block");
+    const ban = signDocument(buildForumAct(F, 'ban', s.node.did), p.key);
+    refusedWith(() => node.node.ingest(ban), 'blocked', /node root/, 'an act of P, a moderator, after the block');
     assert.equal(objects(node), before, 'nothing refused is stored');
     // Their earlier posts are left out at read time while the block stands, as a person's mute does.
     assert.deepEqual(texts(node, F), ['S before']);
@@ -123,7 +126,7 @@ test('a forum blocks a node root: every account it vouches for is refused there 
   // The log holds each act, each a signed object kith verify's check accepts.
   const log = o.moderation.log(F);
   assert.deepEqual(
-    log.map((a) => a.kind).filter((k) => k !== 'admit'),
+    log.map((a) => a.kind).filter((k) => k !== 'admit' && k !== 'moderator-add'),
     ['root-block', 'root-unblock', 'roots', 'roots', 'roots'],
   );
   for (const a of log) assert.equal(o.node.check(a.document).id, a.id);
