@@ -1,9 +1,10 @@
 import type { Did, JsonObject } from '../core/types.js';
 import type { KithService } from '../node/service.js';
 import type { ForumMember, ForumPostView, ForumView, Joined } from '../node/forums.js';
-import type { ActDone, ForumAct } from '../node/forum-moderation.js';
+import type { ActDone, ForumAct, ForumRoots } from '../node/forum-moderation.js';
 import type { JoinPolicy } from '../core/forum.js';
 import { optionalText, textField } from './request-fields.js';
+import { fail } from '../core/errors.js';
 
 /**
  * Forum operations (issue 13) as routes: the control endpoint's (the `kith
@@ -29,6 +30,10 @@ export interface ForumRoutes {
   'POST /forum/moderator/add': { body: { forum: string; did: string }; result: ActDone };
   'POST /forum/moderator/remove': { body: { forum: string; did: string }; result: ActDone };
   'POST /forum/log': { body: { forum: string }; result: { acts: ForumAct[] } };
+  'POST /forum/block-root': { body: { forum: string; did: string }; result: ActDone };
+  'POST /forum/unblock-root': { body: { forum: string; did: string }; result: ActDone };
+  /** `only`: the node roots whose accounts alone it admits ([] admits any); without it, what stands. */
+  'POST /forum/roots': { body: { forum: string; only?: string[] }; result: ForumRoots };
 }
 
 type Handlers = {
@@ -41,6 +46,11 @@ type Handlers = {
 const forumOnly = (b: JsonObject) => ({ forum: textField(b, 'forum') });
 const forumAndDid = (b: JsonObject) => ({ forum: textField(b, 'forum'), did: textField(b, 'did') });
 const noBody = (): undefined => undefined;
+const readRoots = (b: JsonObject): { forum: string; only?: string[] } => {
+  if (b.only === undefined) return forumOnly(b);
+  if (!Array.isArray(b.only) || !b.only.every((d) => typeof d === 'string')) fail('malformed', '"only" is a list of node roots\u2019 did:keys ([] admits any)');
+  return { forum: textField(b, 'forum'), only: b.only as string[] };
+};
 
 export function forumHandlers(service: KithService): Handlers {
   const f = service.forums;
@@ -85,5 +95,8 @@ export function forumHandlers(service: KithService): Handlers {
     'POST /forum/moderator/add': { read: forumAndDid, run: (b) => m.moderatorAdd(b.forum, b.did) },
     'POST /forum/moderator/remove': { read: forumAndDid, run: (b) => m.moderatorRemove(b.forum, b.did) },
     'POST /forum/log': { read: forumOnly, run: (b) => ({ acts: m.log(b.forum) }) },
+    'POST /forum/block-root': { read: forumAndDid, run: (b) => m.blockRoot(b.forum, b.did) },
+    'POST /forum/unblock-root': { read: forumAndDid, run: (b) => m.unblockRoot(b.forum, b.did) },
+    'POST /forum/roots': { read: readRoots, run: (b) => m.roots(b.forum, b.only === undefined ? undefined : { only: b.only }) },
   };
 }

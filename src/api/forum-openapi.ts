@@ -34,6 +34,7 @@ const logged = obj({
   document: { type: 'object', description: 'The signed act (check it with kith verify)' },
 });
 const didBody = obj({ did: str });
+const roots = obj({ forum: str, only: { type: ['array', 'null'], items: str }, blocked: list(str), act }, ['forum', 'only', 'blocked']);
 
 function op(summary: string, response: Schema, o: { body?: Schema; forum?: boolean } = {}): Schema {
   return {
@@ -79,4 +80,14 @@ export const FORUM_PATHS: Record<string, Schema> = {
   '/api/forums/{did}/moderators': { post: op('Certify a moderator (owner only)', act, { body: didBody }) },
   '/api/forums/{did}/moderators/remove': { post: op('Revoke a moderator: its later acts are void (owner only)', act, { body: didBody }) },
   '/api/forums/{did}/log': { get: op('Every moderation act, each a signed object', obj({ acts: list(logged) })) },
+  '/api/forums/{did}/block-root': {
+    post: op('Block a node root: every account it vouches for is refused in the forum (self-rooted people are not)', act, { body: didBody }),
+  },
+  '/api/forums/{did}/unblock-root': { post: op('Lift a node-root block: its accounts\u2019 new posts are taken again', act, { body: didBody }) },
+  '/api/forums/{did}/roots': {
+    get: op('The node roots whose accounts alone the forum admits (null: any) and the roots it blocks', roots),
+    put: op('Admit only accounts under these node roots ([] admits any; owner only); self-rooted people stay admitted', roots, {
+      body: obj({ only: { ...list(str), maxItems: FORUM.ROOTS_LISTED } }),
+    }),
+  },
 };

@@ -37,4 +37,8 @@ export function addForumRoutes(app: Hono<{ Variables: AuthVariables }>, service:
   app.post('/api/forums/:did/moderators', async (c) => c.json(await run(c, 'POST /forum/moderator/add')));
   app.post('/api/forums/:did/moderators/remove', async (c) => c.json(await run(c, 'POST /forum/moderator/remove')));
   app.get('/api/forums/:did/log', async (c) => c.json(await run(c, 'POST /forum/log')));
+  app.post('/api/forums/:did/block-root', async (c) => c.json(await run(c, 'POST /forum/block-root')));
+  app.post('/api/forums/:did/unblock-root', async (c) => c.json(await run(c, 'POST /forum/unblock-root')));
+  app.get('/api/forums/:did/roots', async (c) => c.json(await run(c, 'POST /forum/roots')));
+  app.put('/api/forums/:did/roots', async (c) => c.json(await run(c, 'POST /forum/roots')));
 }

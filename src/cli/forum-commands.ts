@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { homePaths } from '../node/home.js';
 import type { JsonObject } from '../core/types.js';
+import { fail } from '../core/errors.js';
 import { forumHandlers, type ForumRoutes } from '../api/forum-control.js';
 import { emit } from './output.js';
 import { action, withService, type Opts } from './common.js';
@@ -23,7 +24,7 @@ async function call<K extends keyof ForumRoutes>(opts: Opts, route: K, body: Jso
   });
 }
 
-const actLine = (r: { kind: string; about: string; act: string }): string[] => [`${r.kind} ${r.about}`, `  act ${r.act}`];
+const actLine = (r: { kind: string; about: string; act: string }): string[] => [`${r.kind} ${r.about || '(any root)'}`, `  act ${r.act}`];
 
 export function addForumCommands(program: Command): void {
   const forum = program.command('forum').description('forums: groups with their own key, owners who certify members and moderators');
@@ -146,6 +147,8 @@ export function addForumCommands(program: Command): void {
     ['reject', 'POST /forum/reject', 'turn down a join request'],
     ['ban', 'POST /forum/ban', 'ban a member: every node refuses their new posts, and their certificate is not renewed'],
     ['unban', 'POST /forum/unban', 'lift a ban'],
+    ['block-root', 'POST /forum/block-root', 'block a node root: every account it vouches for is refused here (self-rooted people are not)'],
+    ['unblock-root', 'POST /forum/unblock-root', "lift a node-root block: its accounts' new posts are taken again"],
   ] as const;
   for (const [name, route, description] of acts) {
     forum
@@ -191,13 +194,34 @@ export function addForumCommands(program: Command): void {
   }
 
   forum
+    .command('roots')
+    .description('which node roots\u2019 accounts the forum admits, and which it blocks; --only/--any change it (owner only)')
+    .argument('<forum>')
+    .option('--only <did...>', 'admit only accounts under these node roots (self-rooted people stay admitted)')
+    .option('--any', 'admit accounts under any node root again')
+    .action(
+      action(async ([f = ''], opts: Opts & { only?: string[]; any?: boolean }) => {
+        if (opts.only !== undefined && opts.any === true) fail('malformed', 'give --only <did>\u2026 or --any, not both');
+        const only = opts.any === true ? [] : opts.only;
+        const r = await call(opts, 'POST /forum/roots', only === undefined ? { forum: f } : { forum: f, only });
+        emit(opts, r, () => [
+          r.only === null ? 'Admits accounts under any node root.' : `Admits only accounts under: ${r.only.join(' ')} (and self-rooted people)`,
+          r.blocked.length === 0 ? 'Blocks no node root.' : `Blocks: ${r.blocked.join(' ')}`,
+          ...(r.act === undefined ? [] : actLine(r.act)),
+        ]);
+      }),
+    );
+
+  forum
     .command('log')
     .description('every moderation act, each a signed object (check one with kith verify)')
     .argument('<forum>')
     .action(
       action(async ([f = ''], opts: Opts) => {
         const r = await call(opts, 'POST /forum/log', { forum: f });
-        emit(opts, r, () => (r.acts.length === 0 ? ['No acts yet.'] : r.acts.map((a) => `${a.published}  ${a.kind} ${a.about}  by ${a.by}  ${a.id}`)));
+        emit(opts, r, () =>
+          r.acts.length === 0 ? ['No acts yet.'] : r.acts.map((a) => `${a.published}  ${a.kind} ${a.about || '(any root)'}  by ${a.by}  ${a.id}`),
+        );
       }),
     );
 }

@@ -475,6 +475,8 @@ export const FORUM = Object.freeze({
   MAX_NAME_CHARS: 100,
   /** Most posts and acts one `forum read` or `forum log` lists. */
   MAX_LISTED: 500,
+  /** Most node roots a forum lists as the only ones whose accounts it admits (one act stays small). */
+  ROOTS_LISTED: 64,
 });
 // ---- Write speed: what a follower does with a sync's objects after storing them (issue 15) ----
 /** Queued posts indexed for search per transaction, between two turns of the event loop: a few milliseconds of work. */

@@ -4,6 +4,7 @@ import { actorId, apId, apIdParts, isApId, outboxId } from './apid.js';
 import { didFromPublicKey, parseDid } from './didkey.js';
 import type { Ed25519KeyPair } from './ed25519.js';
 import { fail } from './errors.js';
+import { FORUM } from './constants.js';
 import { signDocument, verifyDocument } from './proof.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from './types.js';
 
@@ -36,6 +37,11 @@ export const ACT_KINDS = {
   hide: { type: 'Ignore', capability: FORUM_HIDE, about: 'post' },
   'moderator-add': { type: 'Add', capability: FORUM_OWN, about: 'person' },
   'moderator-remove': { type: 'Remove', capability: FORUM_OWN, about: 'person' },
+  // A node root (issue 13 item 5): every account it vouches for is refused in the forum, with no list of accounts.
+  'root-block': { type: 'Block', capability: FORUM_BAN, about: 'person' },
+  'root-unblock': { type: 'Remove', capability: FORUM_BAN, about: 'person' },
+  // The node roots whose accounts alone the forum admits (kithRoots; empty: any). A policy, so the owner's.
+  roots: { type: 'Add', capability: FORUM_OWN, about: 'forum' },
 } as const;
 export type ActKind = keyof typeof ACT_KINDS;
 export const isActKind = (s: string): s is ActKind => Object.hasOwn(ACT_KINDS, s);
@@ -134,12 +140,12 @@ export function buildForumAct(
   forum: Did,
   kind: ActKind,
   about: string,
-  extra: { certificate?: string; revocation?: string } = {},
+  extra: { certificate?: string; revocation?: string; roots?: readonly Did[] } = {},
   now = Date.now(),
 ): JsonObject {
   const group = actorId(forum);
-  const spec = ACT_KINDS[kind];
-  const object = spec.about === 'person' ? actorId(parseDid(about)) : about;
+  const spec: { type: string; about: string } = ACT_KINDS[kind];
+  const object = spec.about === 'person' ? actorId(parseDid(about)) : spec.about === 'forum' ? group : about;
   const act: JsonObject = {
     '@context': [...AS_CONTEXT],
     id: forumActId(forum, kind),
@@ -154,6 +160,7 @@ export function buildForumAct(
   };
   if (extra.certificate !== undefined) act.kithCertificate = extra.certificate;
   if (extra.revocation !== undefined) act.kithRevocation = extra.revocation;
+  if (extra.roots !== undefined) act.kithRoots = [...extra.roots];
   return act;
 }
 
@@ -161,7 +168,7 @@ export function buildForumAct(
 export interface ForumFacts {
   readonly forum: Did;
   readonly path: NonNullable<ForumPath>;
-  /** For acts: the person (did) or post (ap:// id) acted on. */
+  /** For acts: the person (did) or post (ap:// id) acted on; for a "roots" act, the admitted roots joined by spaces ("" for any). */
   readonly about?: string;
 }
 
@@ -176,14 +183,27 @@ export function forumFactsOf(doc: JsonObject): ForumFacts | undefined {
     if (doc.type !== 'Create' && doc.type !== 'Note') fail('malformed', `a forum post is a Create or a Note, not ${String(doc.type).slice(0, 40)}`);
     return { forum, path };
   }
-  const spec = ACT_KINDS[path.kind];
+  const spec: { type: string; about: string } = ACT_KINDS[path.kind];
   if (doc.type !== spec.type || doc.kithAct !== path.kind) fail('malformed', `a forum "${path.kind}" act is a ${spec.type} with kithAct "${path.kind}"`);
   if (!isApId(doc.object)) fail('malformed', `a forum "${path.kind}" act names what it acts on by its ap:// id`);
+  if (spec.about === 'forum') {
+    if (doc.object !== group) fail('malformed', `a forum "${path.kind}" act names its own forum (${group})`);
+    return { forum, path, about: admittedRootsOf(doc).join(' ') };
+  }
   const about = spec.about === 'person' ? apIdParts(doc.object).did : apIdParts(doc.object).key;
   if (spec.about === 'post' && (apIdParts(doc.object).did !== forum || forumPathOf(doc.object)?.what !== 'post')) {
     fail('malformed', `a forum "${path.kind}" act names a post of the same forum`);
   }
   return { forum, path, about };
+}
+
+/** The roots a "roots" act lists, checked: did:keys, at most FORUM.ROOTS_LISTED, no repeats. */
+export function admittedRootsOf(doc: JsonObject): Did[] {
+  const list = doc.kithRoots;
+  if (!Array.isArray(list) || list.length > FORUM.ROOTS_LISTED) fail('malformed', `a "roots" act lists 0 to ${FORUM.ROOTS_LISTED} node roots in kithRoots`);
+  const roots = list.map((d) => parseDid(typeof d === 'string' ? d : ''));
+  if (new Set(roots).size !== roots.length) fail('malformed', 'a "roots" act lists each node root once');
+  return roots;
 }
 
 // ---- Invitations ----

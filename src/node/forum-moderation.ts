@@ -40,6 +40,15 @@ export interface ActDone {
   readonly about: string;
 }
 
+/** Which node roots' accounts a forum takes: `only` null for any, and the roots it blocks. */
+export interface ForumRoots {
+  readonly forum: Did;
+  readonly only: Did[] | null;
+  readonly blocked: Did[];
+  /** The act that changed the list, when this call did. */
+  readonly act?: ActDone;
+}
+
 export class ForumModeration {
   private openJoins: { minute: number; count: number } = { minute: 0, count: 0 };
 
@@ -128,6 +137,45 @@ export class ForumModeration {
     return this.act(forum, 'moderator-remove', did, last === undefined ? {} : { revocation: last });
   }
 
+  /**
+   * Blocks a node root: every account its account certificates vouch for is
+   * refused in the forum from now on, on every node that has the act; no
+   * list of accounts is needed. Self-rooted people are untouched.
+   */
+  blockRoot(name: string, root: string): ActDone {
+    const forum = this.acting.forumOf(name);
+    const did = parseDid(root);
+    const actor = this.acting.actor(forum);
+    if (did === forum || did === actor.owner) fail('conflict', 'the forum\u2019s own root and its owner cannot be blocked in it');
+    if (this.node.store.forums.rootBlocked(forum, did)) fail('conflict', `the forum blocks ${did} already`);
+    return this.act(forum, 'root-block', did);
+  }
+
+  unblockRoot(name: string, root: string): ActDone {
+    const forum = this.acting.forumOf(name);
+    const did = parseDid(root);
+    if (!this.node.store.forums.rootBlocked(forum, did)) fail('not-found', `the forum does not block ${did}`);
+    return this.act(forum, 'root-unblock', did);
+  }
+
+  /**
+   * The node roots the forum admits alone (`only`; an empty list admits
+   * any), set by a signed act of the owner; without a change, what stands.
+   */
+  roots(name: string, change?: { only: readonly string[] }): ForumRoots {
+    const forum = this.acting.forumOf(name);
+    this.acting.actor(forum);
+    let act: ActDone | undefined;
+    if (change !== undefined) {
+      if (!this.acting.owns(forum)) fail('unauthorized', 'only the forum\u2019s owner (the node holding its root key) sets which node roots it admits');
+      const only = [...new Set(change.only.map((d) => parseDid(d)))];
+      if (only.length > FORUM.ROOTS_LISTED) fail('too-large', `a forum lists at most ${FORUM.ROOTS_LISTED} node roots`);
+      act = this.act(forum, 'roots', only.join(' '), { roots: only });
+    }
+    const store = this.node.store.forums;
+    return { forum, only: store.admittedRoots(forum) ?? null, blocked: store.blockedRoots(forum), ...(act === undefined ? {} : { act }) };
+  }
+
   /** Every act, oldest first, each with its signed document. */
   log(name: string): ForumAct[] {
     const forum = this.acting.forumOf(name);
@@ -142,7 +190,7 @@ export class ForumModeration {
     }));
   }
 
-  private act(forum: Did, kind: ActKind, about: string, extra: { certificate?: string; revocation?: string } = {}): ActDone {
+  private act(forum: Did, kind: ActKind, about: string, extra: { certificate?: string; revocation?: string; roots?: readonly Did[] } = {}): ActDone {
     const doc = buildForumAct(forum, kind, about, extra, this.acting.now());
     const r = this.acting.store(this.acting.sign(forum, doc));
     return { forum, act: r.id, kind, about };

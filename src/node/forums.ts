@@ -17,6 +17,7 @@ import {
 } from '../core/forum.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
 import { newObjectId } from '../core/as2.js';
+import { forumHidesAuthor } from '../store/forum-acceptance.js';
 import { parseBody, type Page } from '../store/objects.js';
 import type { ForumRole } from '../store/forums.js';
 import type { Inbox } from './inbox.js';
@@ -235,7 +236,7 @@ export class Forums {
       if (page.length === 0) break;
       for (const o of page) {
         if (o.type !== 'Create' || forumPathOf(o.id)?.what !== 'post' || hidden.has(o.id)) continue;
-        if (!this.node.ingestor.stillValid(o)) continue;
+        if (!this.node.ingestor.stillValid(o) || forumHidesAuthor(this.node.store, forum, o.signer)) continue;
         const note = parseBody(o).object;
         if (!isJsonObject(note) || (isApId(note.id) && hidden.has(apIdParts(note.id).key))) continue;
         const source = isJsonObject(note.source) ? note.source.content : undefined;

@@ -32,6 +32,8 @@ export class ForumTable {
   private readonly listStmt;
   private readonly addActStmt;
   private readonly standingStmt;
+  private readonly rootStandingStmt;
+  private readonly rootsStmt;
   private readonly actsStmt;
   private readonly aboutStmt;
   private readonly addInviteStmt;
@@ -51,6 +53,10 @@ export class ForumTable {
     this.listStmt = db.prepare('SELECT forum, role, since FROM forums ORDER BY since');
     this.addActStmt = db.prepare('INSERT OR IGNORE INTO forum_acts (object, forum, kind, about, signer, created) VALUES (?, ?, ?, ?, ?, ?)');
     this.standingStmt = db.prepare("SELECT kind, created, object FROM forum_acts WHERE forum = ? AND about = ? AND kind IN ('ban', 'unban')");
+    this.rootStandingStmt = db.prepare(
+      "SELECT CASE kind WHEN 'root-block' THEN 'ban' ELSE 'unban' END AS kind, created, object FROM forum_acts WHERE forum = ? AND about = ? AND kind IN ('root-block', 'root-unblock')",
+    );
+    this.rootsStmt = db.prepare("SELECT about, created, object FROM forum_acts WHERE forum = ? AND kind = 'roots' ORDER BY created, object");
     this.actsStmt = db.prepare(
       `SELECT a.object AS n, a.kind, a.about, a.signer, a.created, o.body FROM forum_acts a JOIN objects o ON o.n = a.object
        WHERE a.forum = ? ORDER BY a.created, a.object LIMIT ?`,
@@ -99,15 +105,35 @@ export class ForumTable {
    * after the unban in the same sense. Returns the ban's row, or undefined.
    */
   banAgainst(forum: Did, signer: Did, created: number, row: number): number | undefined {
-    const acts = this.standingStmt.all(forum, signer) as (Standing & { kind: 'ban' | 'unban' })[];
-    if (acts.length === 0) return undefined;
-    const applies = (a: Standing): boolean => a.created <= created || a.object < row;
-    for (const ban of acts) {
-      if (ban.kind !== 'ban' || !applies(ban)) continue;
-      const lifted = acts.some((u) => u.kind === 'unban' && u.created > ban.created && applies(u));
-      if (!lifted) return ban.object;
-    }
-    return undefined;
+    return standsAgainst(this.standingStmt.all(forum, signer) as (Standing & { kind: 'ban' | 'unban' })[], created, row);
+  }
+
+  /** banAgainst for a node root the forum blocked: the block's row, or undefined. */
+  rootBlockAgainst(forum: Did, root: Did, created: number, row: number): number | undefined {
+    return standsAgainst(this.rootStandingStmt.all(forum, root) as (Standing & { kind: 'ban' | 'unban' })[], created, row);
+  }
+
+  /** Does the forum block this node root now (its latest block or unblock)? */
+  rootBlocked(forum: Did, root: Did): boolean {
+    const acts = this.rootStandingStmt.all(forum, root) as (Standing & { kind: 'ban' | 'unban' })[];
+    return acts.sort((a, b) => a.created - b.created || a.object - b.object).at(-1)?.kind === 'ban';
+  }
+
+  /** The node roots the forum blocks now. */
+  blockedRoots(forum: Did): Did[] {
+    const roots = new Set(this.actsOfKind(forum, 'root-block').map((a) => a.about as Did));
+    return [...roots].filter((r) => this.rootBlocked(forum, r)).sort();
+  }
+
+  /**
+   * The node roots the forum admits alone, for an object claiming `created`
+   * and arriving as `row`: the latest "roots" act that counts for it (made
+   * at or before it, or here first); undefined when none lists any.
+   */
+  admittedRoots(forum: Did, created = Infinity, row = Infinity): Did[] | undefined {
+    const acts = this.rootsStmt.all(forum) as (Standing & { about: string })[];
+    const last = acts.filter((a) => a.created <= created || a.object < row).at(-1);
+    return last === undefined || last.about === '' ? undefined : (last.about.split(' ') as Did[]);
   }
 
   /** A person's latest ban or unban act: whether the forum bans them now. */
@@ -169,4 +195,21 @@ export class ForumTable {
   takeRequest(forum: Did, did: Did): boolean {
     return this.takeRequestStmt.run(forum, did).changes === 1;
   }
+}
+
+/**
+ * Of bans (or root blocks) and their lifts: the row of one that stands
+ * against an object claiming `created` and arriving as `row`. An act counts
+ * if made at or before that time or here first (a refused key can claim any
+ * time, as with revocations); a lift counts in the same sense.
+ */
+function standsAgainst(acts: readonly (Standing & { kind: 'ban' | 'unban' })[], created: number, row: number): number | undefined {
+  if (acts.length === 0) return undefined;
+  const applies = (a: Standing): boolean => a.created <= created || a.object < row;
+  for (const ban of acts) {
+    if (ban.kind !== 'ban' || !applies(ban)) continue;
+    const lifted = acts.some((u) => u.kind === 'unban' && u.created > ban.created && applies(u));
+    if (!lifted) return ban.object;
+  }
+  return undefined;
 }
