@@ -2,7 +2,8 @@
  * The owner API's forum routes (./forum-routes.ts) as OpenAPI 3.1 paths,
  * merged into the document in ./openapi.ts.
  */
-import { FORUM, MAX_POST_CHARS } from '../core/constants.js';
+import { MAX_POST_CHARS } from '../core/constants.js';
+import { FORUM } from '../core/forum-constants.js';
 
 type Schema = Record<string, unknown>;
 

@@ -15,6 +15,7 @@ import {
   SEARCH_MAX_LIMIT,
 } from '../core/constants.js';
 import { accountPaths, accountSchema } from './openapi-accounts.js';
+import { followerKeyPaths } from './openapi-follower-keys.js';
 
 import { FORUM_PATHS } from './forum-openapi.js';
 
@@ -117,13 +118,7 @@ export const OPENAPI = {
     '/api/timeline': {
       get: op({ summary: 'Own posts and those of everyone followed, newest first', params: pageParams, responses: ok('A page', page(ref('Post'))) }),
     },
-    '/api/followers-only': {
-      get: op({
-        summary: 'Followers-only posts this person may read (their own and those of authors whose epoch keys they hold), opened, newest first',
-        params: pageParams,
-        responses: ok('Opened posts', obj({ items: list(ref('Post')) })),
-      }),
-    },
+    ...followerKeyPaths({ op, obj, list, ref, page, ok, body, str, int, bool, didParam, pageParams }),
     '/api/posts': {
       post: op({
         summary: 'Post (signed by the node for the owner); #hashtags and @did:key or @petname mentions in the text become tags and links',

@@ -4,7 +4,7 @@ import { actorId, apId, apIdParts, isApId, outboxId } from './apid.js';
 import { didFromPublicKey, parseDid } from './didkey.js';
 import type { Ed25519KeyPair } from './ed25519.js';
 import { fail } from './errors.js';
-import { FORUM } from './constants.js';
+import { FORUM } from './forum-constants.js';
 import { signDocument, verifyDocument } from './proof.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from './types.js';
 

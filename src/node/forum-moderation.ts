@@ -1,7 +1,7 @@
 import { fail, KithError } from '../core/errors.js';
 import { apIdParts, isApId } from '../core/apid.js';
 import { parseDid } from '../core/didkey.js';
-import { FORUM } from '../core/constants.js';
+import { FORUM } from '../core/forum-constants.js';
 import { issueRevocation } from '../core/revocation.js';
 import { reasonOf } from '../core/log.js';
 import { recipientsOf } from '../core/inbox-address.js';

@@ -1,7 +1,8 @@
 import { actorId, apIdParts, isApId } from '../core/apid.js';
 import { AS_CONTEXT, isoNow } from '../core/as2.js';
 import { KithError, fail } from '../core/errors.js';
-import { FORUM, MAX_POST_CHARS } from '../core/constants.js';
+import { MAX_POST_CHARS } from '../core/constants.js';
+import { FORUM } from '../core/forum-constants.js';
 import {
   buildForumActor,
   buildForumPost,

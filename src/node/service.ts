@@ -20,7 +20,7 @@ import { Forums } from './forums.js';
 import { ForumModeration } from './forum-moderation.js';
 import { ForumActing } from './forum-acting.js';
 import { ForumKeys } from './forum-keys.js';
-import { FORUM } from '../core/constants.js';
+import { FORUM } from '../core/forum-constants.js';
 import { FollowerKeys } from './follower-keys.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 

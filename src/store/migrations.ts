@@ -5,6 +5,8 @@ import { FORUM_SCHEMA } from './forum-schema.js';
  * Never edit a migration that has shipped: add a new one.
  */
 import { ACCOUNTS_MIGRATION } from './migration-accounts.js';
+import { SEARCH_QUEUE_MIGRATION } from './migration-search-queue.js';
+import { FOLLOWER_KEYS_MIGRATION } from './migration-follower-keys.js';
 
 export interface Migration {
   readonly version: number;
@@ -461,45 +463,6 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: FORUM_SCHEMA,
   },
   ACCOUNTS_MIGRATION,
-  {
-    version: 13,
-    name: 'posts indexed for search after their write commits',
-    sql: `
-      -- Rows of posts whose words are not in post_search yet. Reading a post's words out of its body
-      -- (in JS) and adding them to FTS5 row by row inside the writing transaction was about half of what a
-      -- follower spent storing a sync; the node drains this queue in large slices after each commit
-      -- (store/search.ts indexPending), and a search on the writing connection drains it first. A row
-      -- that goes, or whose body is replaced, leaves the index at once: nothing deleted stays findable.
-      CREATE TABLE search_pending (
-        n INTEGER PRIMARY KEY
-      );
-      DROP TRIGGER post_search_add;
-      CREATE TRIGGER post_search_add AFTER INSERT ON objects
-        WHEN NEW.type IN ('Create', 'Note', 'Article', 'Question', 'Page', 'Event') BEGIN
-        INSERT OR IGNORE INTO search_pending (n) VALUES (NEW.n);
-      END;
-      DROP TRIGGER post_search_change;
-      CREATE TRIGGER post_search_change AFTER UPDATE OF body ON objects BEGIN
-        DELETE FROM post_search WHERE rowid = OLD.n;
-        INSERT OR IGNORE INTO search_pending (n)
-          SELECT NEW.n WHERE NEW.type IN ('Create', 'Note', 'Article', 'Question', 'Page', 'Event');
-      END;
-      DROP TRIGGER post_search_remove;
-      CREATE TRIGGER post_search_remove AFTER DELETE ON objects BEGIN
-        DELETE FROM post_search WHERE rowid = OLD.n;
-        DELETE FROM search_pending WHERE n = OLD.n;
-      END;
-    `,
-  },
-  {
-    version: 14,
-    name: 'follower keys: objects found by type',
-    sql: `
-      -- Epoch key objects and followers-only envelopes (node/follower-epochs.ts) are found by type and author,
-      -- not by scanning a whole scope. The keys themselves are files in the home, never rows (node/secret-files.ts).
-      -- Partial, so the posts a sync stores (nearly every row) cost no write to them; queries name the type as a literal.
-      CREATE INDEX objects_epoch_keys ON objects (owner, created) WHERE type = 'KithEpochKey';
-      CREATE INDEX objects_sealed ON objects (created) WHERE type = 'KithSealed';
-    `,
-  },
+  SEARCH_QUEUE_MIGRATION,
+  FOLLOWER_KEYS_MIGRATION,
 ];
