@@ -41,6 +41,12 @@ export class StoreView {
       .all(scope) as string[];
   }
 
+  /** The types of these objects (digests in hex), sorted. */
+  typesOf(digests: readonly string[]): string[] {
+    const stmt = this.db.prepare('SELECT type FROM objects WHERE digest = ?').pluck();
+    return digests.map((d) => stmt.get(Buffer.from(d, 'hex')) as string).sort();
+  }
+
   /** The digests of every object held, sorted. */
   allDigests(): string[] {
     return this.db.prepare('SELECT lower(hex(digest)) FROM objects ORDER BY 1').pluck().all() as string[];

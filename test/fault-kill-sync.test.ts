@@ -107,12 +107,17 @@ test(
       follower = await start(homes.follower);
       const view = new StoreView(homes.follower);
       try {
-        // The Follow, queued before the first sync, survived the kills: the author accepts it.
-        await reach("the author's Accept of the follow", () => authorView.count(scope), total + 1);
-        await reach('the follower to hold the whole outbox', () => view.count(scope), total + 1);
+        // The Follow, queued before the first sync, survived the kills: the author accepts it, and gives the
+        // follower the key of its follower epoch (issue 14).
+        await reach("the author's Accept of the follow and the follower's epoch key", () => authorView.count(scope), total + 2);
+        await reach('the follower to hold the whole outbox', () => view.count(scope), total + 2);
         const finalSet = authorView.digests(scope);
         assert.deepEqual(view.digests(scope), finalSet, "the follower holds exactly the author's set");
-        assert.deepEqual(finalSet.filter((d) => !authorSet.includes(d)).length, 1, "the author's set changed only by its Accept");
+        assert.deepEqual(
+          authorView.typesOf(finalSet.filter((d) => !authorSet.includes(d))),
+          ['Accept', 'KithEpochKey'],
+          "the author's set changed only by its Accept and the epoch key",
+        );
         assert.ok(
           authorSet.every((d) => finalSet.includes(d)),
           'the author lost nothing',

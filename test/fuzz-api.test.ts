@@ -119,7 +119,7 @@ interface Call {
  * table as it was.
  */
 async function checkCall(base: string, auth: string, call: Call): Promise<number> {
-  const before = tableDigests(node.store.db, BY_DESIGN);
+  const before = tableDigests(node.store, BY_DESIGN);
   const faultsBefore = faults.length;
   const t0 = performance.now();
   const res = await fetch(base + call.path, {
@@ -138,7 +138,7 @@ async function checkCall(base: string, auth: string, call: Call): Promise<number
     assert.equal(typeof body.error?.code, 'string', `${what}: a refusal has a code`);
     assert.notEqual(body.error!.code, 'internal', what);
     assert.ok(typeof body.error!.message === 'string' && body.error!.message.length > 5, `${what}: a refusal says why`);
-    assert.deepEqual(tableDigests(node.store.db, BY_DESIGN), before, `${what}: a refused body changes no table`);
+    assert.deepEqual(tableDigests(node.store, BY_DESIGN), before, `${what}: a refused body changes no table`);
   }
   return res.status;
 }
@@ -382,10 +382,10 @@ const checks: Record<string, (input: unknown) => void | Promise<void>> = {
   async 'backup-file'(input) {
     const path = join(dir(), 'changed.kith');
     writeFileSync(path, input as string);
-    const before = tableDigests(node.store.db, BY_DESIGN);
+    const before = tableDigests(node.store, BY_DESIGN);
     const r = await decodesAsync('importBackup', () => importBackup(node, path));
     backupOutcomes[r.ok ? 'read' : r.error.code] = (backupOutcomes[r.ok ? 'read' : r.error.code] ?? 0) + 1;
-    if (!r.ok) assert.deepEqual(tableDigests(node.store.db, BY_DESIGN), before, `a refused backup changes no table (${r.error.message})`);
+    if (!r.ok) assert.deepEqual(tableDigests(node.store, BY_DESIGN), before, `a refused backup changes no table (${r.error.message})`);
     else assert.equal(r.value.stored, 0, 'what the node holds already comes back as duplicates');
   },
 };

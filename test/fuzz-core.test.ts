@@ -504,13 +504,13 @@ test('ingest: changed, re-signed and random objects are stored or refused with a
       input,
       (doc) => {
         const text = doc instanceof Uint8Array ? doc : (JSON.stringify(doc) ?? 'null');
-        const before = tableDigests(store.db, REFUSAL_TABLES);
+        const before = tableDigests(store, REFUSAL_TABLES);
         const refusals = store.refusals.list();
         const r = decodes('ingest', () => ingestor.ingest(text));
         const outcome = r.ok ? r.value.status : r.error.code;
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
         if (r.ok) return;
-        assert.deepEqual(tableDigests(store.db, REFUSAL_TABLES), before, `a refused object changes no table (${r.error.code}: ${r.error.message})`);
+        assert.deepEqual(tableDigests(store, REFUSAL_TABLES), before, `a refused object changes no table (${r.error.code}: ${r.error.message})`);
         const counted = (list: typeof refusals) => list.find((x) => x.code === r.error.code)?.count ?? 0;
         assert.equal(counted(store.refusals.list()), counted(refusals) + 1, 'the refusal is counted');
         // examine on its own says the same about it, without a store.

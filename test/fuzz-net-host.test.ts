@@ -285,13 +285,13 @@ test(
         `host: ${protocol}`,
         wireInput(frames),
         async (chunks) => {
-          const before = tableDigests(r.node.store.db, RECORD_TABLES);
+          const before = tableDigests(r.node.store, RECORD_TABLES);
           const { ended } = await throwAt(r, protocol, chunks);
           const banned = r.net.host.services.penalties.isDenied(r.fuzzer.peerId);
           const outcome = `${ended}${banned ? ', banned' : ''}`;
           outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
           if (banned) assert.ok(r.net.host.services.penalties.penaltyOf(r.fuzzer.peerId)!.reason.length > 10, 'a ban says why');
-          assert.deepEqual(tableDigests(r.node.store.db, RECORD_TABLES), before, 'bytes thrown at the host change no table but the ban record');
+          assert.deepEqual(tableDigests(r.node.store, RECORD_TABLES), before, 'bytes thrown at the host change no table but the ban record');
         },
         { seed, numRuns: protocol === SYNC_PROTOCOL || protocol === BLOCKS_PROTOCOL ? 15 : 12, budgetMs: 2000, caseTimeoutMs: 15_000 },
       );
@@ -340,7 +340,7 @@ test(
       async (frames) => {
         await r.link();
         script = onWire(frames);
-        const before = tableDigests(r.node.store.db, RECORD_TABLES);
+        const before = tableDigests(r.node.store, RECORD_TABLES);
         const objectsBefore = objectDigests(r.node.store);
         const t0 = performance.now();
         const [summary] = await r.net.syncWith(r.fuzzer.peerId, [scope]);
@@ -349,7 +349,7 @@ test(
         const objectsAfter = objectDigests(r.node.store);
         for (const d of objectsAfter) assert.ok(genuineDigests.has(d), 'only objects the author signed are stored');
         if (!summary.ok && objectsAfter.size === objectsBefore.size) {
-          assert.deepEqual(tableDigests(r.node.store.db, RECORD_TABLES), before, `a failed sync that stored nothing changed no table (${summary.error})`);
+          assert.deepEqual(tableDigests(r.node.store, RECORD_TABLES), before, `a failed sync that stored nothing changed no table (${summary.error})`);
         }
       },
       { seed, numRuns: 20, budgetMs: 2000, caseTimeoutMs: 15_000 },
@@ -372,9 +372,9 @@ test(
       async (bytes) => {
         await r.link();
         actorAnswer = bytes;
-        const before = tableDigests(r.node.store.db, RECORD_TABLES);
+        const before = tableDigests(r.node.store, RECORD_TABLES);
         const who = await decodesAsync('whoIsAt', () => r.net.whoIsAt(fuzzerAddr));
-        if (!who.ok) assert.deepEqual(tableDigests(r.node.store.db, RECORD_TABLES), before, `a refused answer changes no table (${who.error.message})`);
+        if (!who.ok) assert.deepEqual(tableDigests(r.node.store, RECORD_TABLES), before, `a refused answer changes no table (${who.error.message})`);
       },
       { seed, numRuns: 20, budgetMs: 1500, caseTimeoutMs: 15_000 },
     );
@@ -439,7 +439,7 @@ test(
       'host taking live-push messages',
       message,
       async (data) => {
-        const before = tableDigests(r.node.store.db, RECORD_TABLES);
+        const before = tableDigests(r.node.store, RECORD_TABLES);
         const seen = verdicts.length;
         await r.fuzzer.services.pubsub.publish(topic, data);
         await waitFor('the host to judge the message', () => verdicts.length > seen, 10_000);
@@ -448,7 +448,7 @@ test(
         // Strikes for rejected messages would soon make the host ignore the fuzzer: forgiven, so every case is judged.
         r.net.host.services.penalties.forgive(r.fuzzer.peerId);
         if (result !== TopicValidatorResult.Accept)
-          assert.deepEqual(tableDigests(r.node.store.db, RECORD_TABLES), before, 'a refused message changes no table');
+          assert.deepEqual(tableDigests(r.node.store, RECORD_TABLES), before, 'a refused message changes no table');
       },
       { seed, numRuns: 30, budgetMs: 1500, caseTimeoutMs: 10_000 },
     );

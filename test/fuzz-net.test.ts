@@ -86,23 +86,23 @@ const checks: Record<string, (input: Uint8Array | Uint8Array[]) => void | Promis
   /** The sync server answering scripted client frames: a refusal or an answer, and the store it serves from never changes. */
   async 'sync-server'(input) {
     const frames = new ScriptedFrames([...(input as Uint8Array[])]);
-    const before = tableDigests(serverStore.db);
+    const before = tableDigests(serverStore);
     await decodesAsync('serveSync', () => serveSync(frames, { store: serverStore, serves: (x) => x === scope }));
-    assert.deepEqual(tableDigests(serverStore.db), before, 'serving changes no table');
+    assert.deepEqual(tableDigests(serverStore), before, 'serving changes no table');
     for (const f of frames.written) assert.ok(f.length > 0 && f[0]! >= HELLO && f[0]! <= TIMES, `the server writes only frames of the protocol (type ${f[0]})`);
   },
   /** The sync client taking scripted server frames: it stores only genuine objects, and a refusal that stored nothing changed nothing. */
   async 'sync-client'(input) {
     const store = clientStore();
     try {
-      const before = tableDigests(store.db, RECORD_TABLES);
+      const before = tableDigests(store, RECORD_TABLES);
       const objectsBefore = objectDigests(store);
       const frames = new ScriptedFrames([...(input as Uint8Array[])]);
       const r = await decodesAsync('syncScope', () => syncScope(frames, scope, clientOptions(store)));
       const objectsAfter = objectDigests(store);
       for (const d of objectsAfter) assert.ok(genuineDigests.has(d), 'only objects the author signed are stored');
       if (!r.ok && objectsAfter.size === objectsBefore.size) {
-        assert.deepEqual(tableDigests(store.db, RECORD_TABLES), before, `a refused sync that stored nothing changed no table (${r.error.message})`);
+        assert.deepEqual(tableDigests(store, RECORD_TABLES), before, `a refused sync that stored nothing changed no table (${r.error.message})`);
       }
     } finally {
       store.close();
