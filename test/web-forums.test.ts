@@ -11,7 +11,8 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
  * Forums in the web app, in real headless Chromium against two real node
  * processes: Olive creates a forum that admits by invitation in her browser
  * and invites Xavier, whose browser (another context, his own node) opens
- * the invitation and joins; both post and each sees the other's post; Olive
+ * the invitation and joins; both post and each sees the other's post, Xavier replies to
+ * Olive's; Olive
  * bans Xavier from his post's menu, and Xavier's screen says he is banned
  * with its composer off. Screenshots at phone and desktop widths go to
  * test-output/screenshots/ (forum*.png and forum*-desktop.png).
@@ -71,11 +72,11 @@ async function shots(page: Page, name: string): Promise<void> {
 before(
   async () => {
     mkdirSync(SHOTS, { recursive: true });
+    const launched = chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
     await Promise.all([kithJson(homes.o, ['init', '--name', 'Olive']), kithJson(homes.x, ['init', '--name', 'Xavier'])]);
-    const nodeO = await startNode(homes.o);
-    running.push(nodeO);
-    running.push(await startNode(homes.x, ['--bootstrap', nodeO.info.addresses[0]!]));
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
+    // Xavier's node learns where the forum is kept from the address he types in when he joins.
+    running.push(...(await Promise.all([startNode(homes.o), startNode(homes.x)])));
+    browser = await launched;
   },
   { timeout: 60_000 },
 );
@@ -85,7 +86,7 @@ after(async () => {
   await Promise.all(running.map((n) => n.stop()));
 });
 
-test('a forum in two browsers: create, invite, join, both post, ban; the banned client says so', { timeout: 120_000 }, async () => {
+test('a forum in two browsers: create, invite, join, both post, reply, ban; the banned client says so', { timeout: 120_000 }, async () => {
   const [nodeO, nodeX] = running as [NodeProcess, NodeProcess];
   try {
     [olive, xavier] = await Promise.all([
@@ -124,7 +125,18 @@ test('a forum in two browsers: create, invite, join, both post, ban; the banned 
     await xavier.getByTestId('forum-compose-submit').click();
     const xaviersPost = olive.getByTestId('forum-post').filter({ hasText: 'I will bring beans' });
     await xaviersPost.waitFor({ timeout: ARRIVAL_MS });
-    await xavier.getByTestId('forum-post').filter({ hasText: 'Seed swap on Saturday' }).waitFor({ timeout: ARRIVAL_MS });
+    const olivesPost = xavier.getByTestId('forum-post').filter({ hasText: 'Seed swap on Saturday' });
+    await olivesPost.waitFor({ timeout: ARRIVAL_MS });
+    // Xavier replies to Olive's post: the reply shows under it in her thread.
+    await olivesPost.getByTestId('forum-reply').click();
+    await olivesPost.getByTestId('forum-reply-compose-text').fill('Count me in');
+    await olivesPost.getByTestId('forum-reply-compose-submit').click();
+    await olive
+      .getByTestId('forum-post')
+      .filter({ hasText: 'Seed swap on Saturday' })
+      .getByTestId('forum-reply-post')
+      .filter({ hasText: 'Count me in' })
+      .waitFor({ timeout: ARRIVAL_MS });
     const xRole = olive.getByTestId('forum-member').filter({ hasText: /Member/ });
     await xRole.first().waitFor({ timeout: ARRIVAL_MS });
     await shots(xavier, 'forum');

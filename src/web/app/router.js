@@ -27,7 +27,8 @@ export function parseHash(hash) {
     case 'search':
       return { name: 'search', q: params.get('q') || '' };
     case 'forums':
-      if (rest[0] === 'join') return { name: 'forums', join: { forum: params.get('forum') || '', token: params.get('token') || '', via: params.get('via') || '' } };
+      if (rest[0] === 'join')
+        return { name: 'forums', join: { forum: params.get('forum') || '', token: params.get('token') || '', via: params.get('via') || '' } };
       return rest.length > 0 ? { name: 'forum', did: safeDecode(rest.join('/')) } : { name: 'forums' };
     default:
       return { name: 'notfound' };

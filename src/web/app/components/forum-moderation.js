@@ -40,9 +40,9 @@ export const short = (did) => (did.length > 24 ? `${did.slice(0, 14)}…${did.sl
 
 /** A small menu of moderator acts on a post or a person (a disclosure, so it works with the keyboard). */
 export function ActMenu({ label, testid, children }) {
-  return html` <details class="post-more" data-testid=${testid}>
+  return html` <details class="forum-menu" data-testid=${testid}>
     <summary class="button button--quiet button--small" aria-label=${label}>⋯</summary>
-    <div class="row">${children}</div>
+    <div class="forum-menu-acts">${children}</div>
   </details>`;
 }
 
@@ -67,7 +67,13 @@ export function Members({ forum, members, me, canModerate, reload }) {
               html` <${ActMenu} label=${`Moderate ${short(m.did)}`} testid="forum-member-menu">
                 ${
                   m.banned
-                    ? html`<button type="button" class="button button--small" data-testid="forum-member-unban" disabled=${busy} onClick=${() => act('unban', { did: m.did }, 'Ban lifted')}>
+                    ? html`<button
+                        type="button"
+                        class="button button--small"
+                        data-testid="forum-member-unban"
+                        disabled=${busy}
+                        onClick=${() => act('unban', { did: m.did }, 'Ban lifted')}
+                      >
                         Unban
                       </button>`
                     : html`<button
@@ -101,10 +107,22 @@ export function Queue({ forum, requests, reload }) {
           html` <li key=${r.did} class="person-row" data-testid="forum-request">
             <span class="person-row-main"><span class="did" title=${r.did}>${short(r.did)}</span> <${Time} iso=${r.requested} /></span>
             <span class="row">
-              <button type="button" class="button button--primary button--small" data-testid="forum-approve" disabled=${busy} onClick=${() => act('approve', { did: r.did }, 'Admitted')}>
+              <button
+                type="button"
+                class="button button--primary button--small"
+                data-testid="forum-approve"
+                disabled=${busy}
+                onClick=${() => act('approve', { did: r.did }, 'Admitted')}
+              >
                 Approve
               </button>
-              <button type="button" class="button button--small" data-testid="forum-reject" disabled=${busy} onClick=${() => act('reject', { did: r.did }, 'Request turned down')}>
+              <button
+                type="button"
+                class="button button--small"
+                data-testid="forum-reject"
+                disabled=${busy}
+                onClick=${() => act('reject', { did: r.did }, 'Request turned down')}
+              >
                 Reject
               </button>
             </span>

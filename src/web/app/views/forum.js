@@ -61,24 +61,6 @@ function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload })
     <header class="post-header">
       <span class="post-author did" title=${p.author}>${p.author === me ? 'You' : short(p.author)}</span>
       <span class="post-time"><${Time} iso=${p.published} /></span>
-      ${
-        canModerate &&
-        html` <${ActMenu} label="Moderate this post" testid="forum-post-menu">
-          <button type="button" class="button button--small" data-testid="forum-post-hide" disabled=${busy} onClick=${() => act('hide', { post: p.id }, 'Post hidden')}>Hide</button>
-          ${
-            p.author !== me &&
-            html`<button
-              type="button"
-              class="button button--danger button--small"
-              data-testid="forum-post-ban"
-              disabled=${busy}
-              onClick=${() => act('ban', { did: p.author }, 'Author banned')}
-            >
-              Ban the author
-            </button>`
-          }
-        <//>`
-      }
     </header>
     <p class="post-text" data-testid="forum-post-text">${p.text}</p>
     <${Alert} message=${error} />
@@ -94,21 +76,49 @@ function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload })
         )}
       </ul>`
     }
-    ${
-      canPost &&
-      (replying
-        ? html`<${ForumComposer}
-            forum=${forum}
-            inReplyTo=${p.id}
-            testid="forum-reply-compose"
-            why=${why}
-            onPosted=${() => {
-              setReplying(false);
-              reload();
-            }}
-          />`
-        : html`<button type="button" class="button button--quiet button--small" data-testid="forum-reply" onClick=${() => setReplying(true)}>Reply</button>`)
-    }
+    <div class="forum-post-footer">
+      ${
+        canPost &&
+        (replying
+          ? html`<${ForumComposer}
+              forum=${forum}
+              inReplyTo=${p.id}
+              testid="forum-reply-compose"
+              why=${why}
+              onPosted=${() => {
+                setReplying(false);
+                reload();
+              }}
+            />`
+          : html`<button type="button" class="button button--quiet button--small" data-testid="forum-reply" onClick=${() => setReplying(true)}>Reply</button>`)
+      }
+      ${
+        canModerate &&
+        html` <${ActMenu} label="Moderate this post" testid="forum-post-menu">
+          <button
+            type="button"
+            class="button button--small"
+            data-testid="forum-post-hide"
+            disabled=${busy}
+            onClick=${() => act('hide', { post: p.id }, 'Post hidden')}
+          >
+            Hide
+          </button>
+          ${
+            p.author !== me &&
+            html`<button
+              type="button"
+              class="button button--danger button--small"
+              data-testid="forum-post-ban"
+              disabled=${busy}
+              onClick=${() => act('ban', { did: p.author }, 'Author banned')}
+            >
+              Ban the author
+            </button>`
+          }
+        <//>`
+      }
+    </div>
   </article>`;
 }
 
@@ -153,7 +163,11 @@ export function Forum({ did }) {
 
   const banned = data?.mine?.banned === true;
   const canPost = !!data && !banned && (data.forum.role === 'owner' || data.forum.role === 'member');
-  const why = banned ? 'You are banned from this forum.' : data?.forum.role === 'pending' ? 'Waiting for a moderator to admit you.' : 'Join this forum to post.';
+  const why = banned
+    ? 'You are banned from this forum.'
+    : data?.forum.role === 'pending'
+      ? 'Waiting for a moderator to admit you.'
+      : 'Join this forum to post.';
   return html` <div class="screen" data-screen="forum">
     <h1 tabindex="-1" data-testid="forum-name">${data?.forum.name ?? 'Forum'}</h1>
     <p class="back"><a href=${links.forums}>← All forums</a></p>

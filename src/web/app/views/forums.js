@@ -105,7 +105,15 @@ function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = 
       </div>
       <div class="field">
         <label for="forum-join-token">Invitation (if you were given one)</label>
-        <input id="forum-join-token" type="text" data-testid="forum-join-token" value=${token} autocomplete="off" spellcheck=${false} onInput=${(e) => setToken(e.currentTarget.value)} />
+        <input
+          id="forum-join-token"
+          type="text"
+          data-testid="forum-join-token"
+          value=${token}
+          autocomplete="off"
+          spellcheck=${false}
+          onInput=${(e) => setToken(e.currentTarget.value)}
+        />
       </div>
       <div class="field">
         <label for="forum-join-via">Address of a node that keeps it (optional)</label>
