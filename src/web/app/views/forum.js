@@ -66,7 +66,7 @@ function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload })
     <${Alert} message=${error} />
     ${
       replies.length > 0 &&
-      html` <ul class="thread-replies" aria-label="Replies">
+      html` <ul class="thread-replies forum-replies" aria-label="Replies">
         ${replies.map(
           (r) =>
             html` <li key=${r.id} class="post post--reply" data-testid="forum-reply-post" data-author=${r.author}>
