@@ -109,10 +109,13 @@ test('a forum in two browsers: create, invite, join, both post, reply, ban; the 
     const link = await olive.getByTestId('forum-invite-link').inputValue();
     assert.ok(link.includes(encodeURIComponent(forum)) && link.includes('token='), 'the link names the forum and carries a token');
 
-    // Xavier opens the invitation on his own node: the join form comes filled in; he names where the forum is kept and joins.
+    // The link opens the join form filled in (here its route, on Xavier's node).
     await xavier.goto(`${nodeX.info.api}/${new URL(link).hash}`);
     await xavier.locator('[data-screen="forums"]').waitFor();
     assert.equal(await xavier.getByTestId('forum-join-id').inputValue(), forum);
+    // Xavier, on his own node, pastes the whole link into the form, names where the forum is kept, and joins.
+    await xavier.getByTestId('forum-join-id').fill('');
+    await xavier.getByTestId('forum-join-token').fill(link);
     await xavier.getByTestId('forum-join-via').fill(nodeO.info.addresses[0]!);
     await xavier.getByTestId('forum-join-submit').click();
     await xavier.locator('[data-screen="forum"]').waitFor({ timeout: ARRIVAL_MS });

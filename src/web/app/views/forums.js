@@ -65,16 +65,19 @@ function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = 
   const [error, setError] = useState('');
   async function submit(e) {
     e.preventDefault();
-    const f = forum.trim();
+    // A whole invitation link pasted in: it names the forum and carries the token.
+    const pasted = token.includes('#/forums/join?') ? new URLSearchParams(token.slice(token.indexOf('?') + 1)) : null;
+    const f = (pasted?.get('forum') || forum).trim();
+    const t = pasted ? (pasted.get('token') ?? '') : token;
     if (!f) {
-      setError('Enter the forum\u2019s key (did:key:…).');
+      setError('Enter the forum\u2019s key (did:key:…), or paste an invitation link.');
       return;
     }
     setBusy(true);
     setError('');
     try {
       const body = {};
-      if (token.trim()) body.token = token.trim();
+      if (t.trim()) body.token = t.trim();
       if (via.trim()) body.via = via.trim();
       const r = await post(`/api/forums/${encodeURIComponent(f)}/join`, body);
       // Asked, not yet admitted: the forum's screen says so, and opens up when the membership arrives.
@@ -104,7 +107,7 @@ function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = 
         />
       </div>
       <div class="field">
-        <label for="forum-join-token">Invitation (if you were given one)</label>
+        <label for="forum-join-token">Invitation link or token (if you were given one)</label>
         <input
           id="forum-join-token"
           type="text"
