@@ -12,6 +12,7 @@ const SLOW = [
   'cli.test',
   'fault-kill-sync',
   'web-e2e',
+  'web-forums',
   'cli-backup',
   'vectors-in-clone',
   'fault-kill-blocks',

@@ -359,7 +359,8 @@ export const OPENAPI = {
     },
     '/api/events': {
       get: op({
-        summary: 'Live updates (server-sent events: post, notification, sync, peers)',
+        summary:
+          'Live updates (server-sent events: post, post-changed, notification, sync, peers, forum: {forum} when a forum this node has a part in changed)',
         responses: { '200': { description: 'An event stream', content: { 'text/event-stream': { schema: str } } } },
       }),
     },

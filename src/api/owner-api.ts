@@ -262,7 +262,8 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
       });
       await stream.writeSSE({ event: 'hello', data: JSON.stringify({ device: device.id }) });
       while (!done) {
-        await stream.sleep(EVENT_STREAM_PING_MS);
+        // Unref'd: a stream waiting for its next ping must not hold a stopping node's process open (Hono's stream.sleep would, for up to a ping's wait).
+        await new Promise<void>((resolve) => setTimeout(resolve, EVENT_STREAM_PING_MS).unref());
         if (done) break;
         // A session that expired or was dropped while the stream was open ends it here.
         try {

@@ -175,6 +175,9 @@ export class EventHub {
       const changed = this.changedBy(r);
       if (changed !== undefined) this.broadcast('post-changed', { id: changed, post: views.find(changed) ?? null });
     }
+    // A forum this node has a part in changed (a post, a ban, an admission): its screen reads it again.
+    const forums = new Set(records.filter((r) => live(r.scope) && this.node.store.forums.role(r.owner) !== undefined).map((r) => r.owner));
+    for (const forum of forums) this.broadcast('forum', { forum });
     // Every reply, mention, like and boost of the owner's goes out, however large the batch: there are few of them.
     for (const r of records) {
       if (r.owner === this.node.did) continue;

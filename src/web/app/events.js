@@ -3,7 +3,7 @@
 import { auth } from './state.js';
 import { get } from './api.js';
 
-const NAMES = ['post', 'post-changed', 'notification', 'sync', 'peers'];
+const NAMES = ['post', 'post-changed', 'notification', 'sync', 'peers', 'forum'];
 const listeners = new Map();
 
 let source = null;

@@ -1,4 +1,5 @@
-// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #pair=CODE.
+// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #/forums, #/forums/<did>,
+// #/forums/join?forum=&token= (an invitation link), #pair=CODE.
 
 import { useEffect, useState } from 'preact/hooks';
 
@@ -25,6 +26,10 @@ export function parseHash(hash) {
       return { name: 'settings' };
     case 'search':
       return { name: 'search', q: params.get('q') || '' };
+    case 'forums':
+      if (rest[0] === 'join')
+        return { name: 'forums', join: { forum: params.get('forum') || '', token: params.get('token') || '', via: params.get('via') || '' } };
+      return rest.length > 0 ? { name: 'forum', did: safeDecode(rest.join('/')) } : { name: 'forums' };
     default:
       return { name: 'notfound' };
   }
@@ -55,6 +60,8 @@ export const links = {
   settings: '#/settings',
   thread: (id) => `#/thread?id=${encodeURIComponent(id)}`,
   person: (did) => `#/people/${did}`,
+  forums: '#/forums',
+  forum: (did) => `#/forums/${did}`,
   search: (q) => (q ? `#/search?q=${encodeURIComponent(q)}` : '#/search'),
 };
 

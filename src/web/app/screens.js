@@ -5,6 +5,8 @@ import { Profile } from './views/profile.js';
 import { Notifications } from './views/notifications.js';
 import { Settings } from './views/settings.js';
 import { Search } from './views/search.js';
+import { Forums } from './views/forums.js';
+import { Forum } from './views/forum.js';
 import { links } from './router.js';
 
 function NotFound() {
@@ -30,6 +32,10 @@ export function Screen({ route }) {
       return html`<${Settings} />`;
     case 'search':
       return html`<${Search} q=${route.q} />`;
+    case 'forums':
+      return html`<${Forums} join=${route.join} />`;
+    case 'forum':
+      return html`<${Forum} did=${route.did} />`;
     default:
       return html`<${NotFound} />`;
   }

@@ -11,6 +11,7 @@ import { Icon } from './icons.js';
 export const NAV_ITEMS = [
   { id: 'home', label: 'Home', href: links.home, icon: 'home', active: (r) => r.name === 'home' || r.name === 'thread' },
   { id: 'search', label: 'Search', href: links.search(''), icon: 'search', active: (r) => r.name === 'search' },
+  { id: 'forums', label: 'Forums', href: links.forums, icon: 'forum', active: (r) => r.name === 'forums' || r.name === 'forum' },
   { id: 'notifications', label: 'Notifications', href: links.notifications, icon: 'bell', badge: unread, active: (r) => r.name === 'notifications' },
   { id: 'me', label: 'Profile', href: links.me, icon: 'user', active: (r, me) => r.name === 'profile' && (r.me || r.did === me) },
   { id: 'settings', label: 'Settings', href: links.settings, icon: 'gear', active: (r) => r.name === 'settings' },

@@ -1,0 +1,179 @@
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { get, post } from '../api.js';
+import { useEvent, useTitle } from '../hooks.js';
+import { go, links } from '../router.js';
+import { announce } from '../state.js';
+import { Alert, errorText } from '../components/alert.js';
+
+const POLICIES = [
+  { value: 'open', label: 'Open: anyone who asks is admitted' },
+  { value: 'approval', label: 'By approval: a moderator answers each request' },
+  { value: 'invitation', label: 'By invitation: a one-time link from a moderator' },
+];
+const ROLE_LABELS = { owner: 'Owner', member: 'Member', pending: 'Asked to join', host: 'Host' };
+
+function CreateForum() {
+  const [name, setName] = useState('');
+  const [policy, setPolicy] = useState('open');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  async function submit(e) {
+    e.preventDefault();
+    if (!name.trim()) {
+      setError('Give the forum a name.');
+      return;
+    }
+    setBusy(true);
+    setError('');
+    try {
+      const f = await post('/api/forums', { name: name.trim(), policy });
+      announce(`Forum ${f.name} created`);
+      go(links.forum(f.forum));
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+  return html` <section class="card" aria-labelledby="forum-create-h">
+    <h2 id="forum-create-h">Start a forum</h2>
+    <form class="form" onSubmit=${submit}>
+      <div class="field">
+        <label for="forum-name">Name</label>
+        <input id="forum-name" type="text" data-testid="forum-create-name" value=${name} maxlength="100" onInput=${(e) => setName(e.currentTarget.value)} />
+      </div>
+      <div class="field">
+        <label for="forum-policy">Who may join</label>
+        <select id="forum-policy" data-testid="forum-create-policy" value=${policy} onChange=${(e) => setPolicy(e.currentTarget.value)}>
+          ${POLICIES.map((p) => html`<option key=${p.value} value=${p.value}>${p.label}</option>`)}
+        </select>
+      </div>
+      <${Alert} message=${error} />
+      <div class="form-actions">
+        <button type="submit" class="button button--primary" data-testid="forum-create-submit" disabled=${busy}>Create forum</button>
+      </div>
+    </form>
+  </section>`;
+}
+
+/** Join by the forum's key, with an invitation token (an invitation link fills both in). */
+function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = '' }) {
+  const [forum, setForum] = useState(given);
+  const [token, setToken] = useState(givenToken);
+  const [via, setVia] = useState(givenVia);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  async function submit(e) {
+    e.preventDefault();
+    // A whole invitation link pasted in: it names the forum and carries the token.
+    const pasted = token.includes('#/forums/join?') ? new URLSearchParams(token.slice(token.indexOf('?') + 1)) : null;
+    const f = (pasted?.get('forum') || forum).trim();
+    const t = pasted ? (pasted.get('token') ?? '') : token;
+    if (!f) {
+      setError('Enter the forum\u2019s key (did:key:…), or paste an invitation link.');
+      return;
+    }
+    setBusy(true);
+    setError('');
+    try {
+      const body = {};
+      if (t.trim()) body.token = t.trim();
+      if (via.trim()) body.via = via.trim();
+      const r = await post(`/api/forums/${encodeURIComponent(f)}/join`, body);
+      // Asked, not yet admitted: the forum's screen says so, and opens up when the membership arrives.
+      announce(r.status === 'member' ? 'Joined' : 'Your request to join was sent');
+      go(links.forum(r.forum));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return html` <section class="card" aria-labelledby="forum-join-h">
+    <h2 id="forum-join-h">Join a forum</h2>
+    <form class="form" onSubmit=${submit}>
+      <div class="field">
+        <label for="forum-join-id">Forum key</label>
+        <input
+          id="forum-join-id"
+          type="text"
+          data-testid="forum-join-id"
+          value=${forum}
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck=${false}
+          placeholder="did:key:z6Mk…"
+          onInput=${(e) => setForum(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="forum-join-token">Invitation link or token (if you were given one)</label>
+        <input
+          id="forum-join-token"
+          type="text"
+          data-testid="forum-join-token"
+          value=${token}
+          autocomplete="off"
+          spellcheck=${false}
+          onInput=${(e) => setToken(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="forum-join-via">Address of a node that keeps it (optional)</label>
+        <input
+          id="forum-join-via"
+          type="text"
+          data-testid="forum-join-via"
+          value=${via}
+          autocomplete="off"
+          spellcheck=${false}
+          placeholder="/ip4/…/p2p/…"
+          onInput=${(e) => setVia(e.currentTarget.value)}
+        />
+      </div>
+      <${Alert} message=${error} />
+      <p class="status-line" role="status" data-testid="forum-join-status">${busy ? 'Finding the forum and asking to join…' : ''}</p>
+      <div class="form-actions">
+        <button type="submit" class="button button--primary" data-testid="forum-join-submit" disabled=${busy}>Join</button>
+      </div>
+    </form>
+  </section>`;
+}
+
+/** Forums this person owns, belongs to or hosts; start one; join one. */
+export function Forums({ join }) {
+  useTitle('Forums');
+  const [forums, setForums] = useState(null);
+  const [error, setError] = useState('');
+  const load = () =>
+    get('/api/forums').then(
+      (r) => setForums(r.forums),
+      (e) => setError(errorText(e)),
+    );
+  useEffect(() => {
+    load();
+  }, []);
+  useEvent('forum', load);
+  return html` <div class="screen" data-screen="forums">
+    <h1 tabindex="-1">Forums</h1>
+    <${Alert} message=${error} />
+    ${!forums && !error && html`<p class="muted loading" role="status">Loading…</p>`}
+    ${forums && forums.length === 0 && html`<p class="empty">You are in no forum yet. Start one, or join one with its key.</p>`}
+    ${
+      forums &&
+      forums.length > 0 &&
+      html` <ul class="person-list" data-testid="forum-list">
+        ${forums.map(
+          (f) =>
+            html` <li key=${f.forum} class="person-row" data-testid="forum-item">
+              <a class="person-row-link" href=${links.forum(f.forum)} data-testid="forum-link">
+                <span class="person-row-main"><strong>${f.name}</strong> <span class="badge">${ROLE_LABELS[f.role] ?? f.role}</span></span>
+              </a>
+            </li>`,
+        )}
+      </ul>`
+    }
+    <${JoinForum} ...${join ?? {}} />
+    <${CreateForum} />
+  </div>`;
+}
