@@ -447,8 +447,7 @@ test(
         liveOutcomes[result] = (liveOutcomes[result] ?? 0) + 1;
         // Strikes for rejected messages would soon make the host ignore the fuzzer: forgiven, so every case is judged.
         r.net.host.services.penalties.forgive(r.fuzzer.peerId);
-        if (result !== TopicValidatorResult.Accept)
-          assert.deepEqual(tableDigests(r.node.store, RECORD_TABLES), before, 'a refused message changes no table');
+        if (result !== TopicValidatorResult.Accept) assert.deepEqual(tableDigests(r.node.store, RECORD_TABLES), before, 'a refused message changes no table');
       },
       { seed, numRuns: 30, budgetMs: 1500, caseTimeoutMs: 10_000 },
     );

@@ -150,10 +150,10 @@ export function addForumCommands(program: Command): void {
     ['block-root', 'POST /forum/block-root', 'block a node root: every account it vouches for is refused here (self-rooted people are not)'],
     ['unblock-root', 'POST /forum/unblock-root', "lift a node-root block: its accounts' new posts are taken again"],
   ] as const;
-  for (const [name, route, description] of acts) {
-    forum
-      .command(name)
-      .description(description)
+  // Every act on one person (or node root) of a forum: `<forum> <did>`, answered with the act's line.
+  type PersonAct = (typeof acts)[number][1] | 'POST /forum/moderator/add' | 'POST /forum/moderator/remove';
+  const onPerson = (cmd: Command, route: PersonAct): void => {
+    cmd
       .argument('<forum>')
       .argument('<did>')
       .action(
@@ -162,7 +162,8 @@ export function addForumCommands(program: Command): void {
           emit(opts, r, () => actLine(r));
         }),
       );
-  }
+  };
+  for (const [name, route, description] of acts) onPerson(forum.command(name).description(description), route);
 
   forum
     .command('hide')
@@ -180,18 +181,8 @@ export function addForumCommands(program: Command): void {
   for (const [name, route] of [
     ['add', 'POST /forum/moderator/add'],
     ['remove', 'POST /forum/moderator/remove'],
-  ] as const) {
-    moderator
-      .command(name)
-      .argument('<forum>')
-      .argument('<did>')
-      .action(
-        action(async ([f = '', did = ''], opts: Opts) => {
-          const r = await call(opts, route, { forum: f, did });
-          emit(opts, r, () => actLine(r));
-        }),
-      );
-  }
+  ] as const)
+    onPerson(moderator.command(name), route);
 
   forum
     .command('roots')
