@@ -1,17 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { outboxId } from '../src/core/apid.js';
-import { issueCertificate } from '../src/core/certificate.js';
 import { buildForumAct, buildForumPost } from '../src/core/forum.js';
-import { didFromPublicKey } from '../src/core/didkey.js';
-import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
-import { normalizePairingCode, pairMessage } from '../src/core/pairing.js';
+import type { Ed25519KeyPair } from '../src/core/ed25519.js';
 import { signDocument } from '../src/core/proof.js';
 import type { Did, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { ForumKeys } from '../src/node/forum-keys.js';
-import { signText } from './device-client.js';
+import { hostAccount } from './hosted-account-pairing.js';
 import { refusedWith, tempDir } from './helpers.js';
 
 /**
@@ -23,19 +20,6 @@ import { refusedWith, tempDir } from './helpers.js';
 
 function person(): KithService {
   return new KithService(KithNode.init(tempDir('kith-forum-roots-')).node);
-}
-
-/** Pairs an account on `host` as a device would: its own key, certified by the node's root. */
-async function hostAccount(host: KithService, name: string): Promise<{ key: Ed25519KeyPair; did: Did }> {
-  const key = generateKeyPair();
-  const publicKey = Buffer.from(key.publicKey).toString('base64url');
-  const offer = host.accounts.offer(name, 'http://127.0.0.1:9');
-  const code = normalizePairingCode(offer.code);
-  const signature = signText(key, pairMessage(code, publicKey));
-  const terms = host.accounts.claim({ code, publicKey, signature }, 'device');
-  const cert = issueCertificate(key, { subject: terms.delegate, capability: terms.capability, resource: terms.resource, expires: Date.parse(terms.expires) });
-  await host.accounts.pair({ code, publicKey, signature, certificate: cert.doc }, 'device');
-  return { key, did: didFromPublicKey(key.publicKey) };
 }
 
 /** Hands `to` everything `from` holds of a scope, as a sync of it would. */

@@ -5,15 +5,15 @@ import { ACCOUNT_HOSTED, ACCOUNT_MEMBER } from '../src/core/account-vouch.js';
 import { buildActor } from '../src/core/as2.js';
 import { issueCertificate } from '../src/core/certificate.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
-import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
+import { generateKeyPair } from '../src/core/ed25519.js';
 import { normalizePairingCode, pairMessage } from '../src/core/pairing.js';
 import { signDocument } from '../src/core/proof.js';
 import { issueRevocation } from '../src/core/revocation.js';
-import type { Did, Digest, JsonObject } from '../src/core/types.js';
+import type { Did, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
-import type { HostedAccount } from '../src/store/hosted-accounts.js';
 import { signText } from './device-client.js';
+import { hostAccount } from './hosted-account-pairing.js';
 import { refusedWith, rejectsWith, tempDir } from './helpers.js';
 
 /**
@@ -25,36 +25,6 @@ import { refusedWith, rejectsWith, tempDir } from './helpers.js';
 /** A person's service over a store of its own; `now` is its clock, ingest's and the service's alike. */
 function person(now?: () => number): KithService {
   return new KithService(KithNode.init(tempDir('kith-accounts-'), now === undefined ? {} : { ingest: { now } }).node, now === undefined ? {} : { now });
-}
-
-interface Hosted {
-  readonly key: Ed25519KeyPair;
-  readonly did: Did;
-  readonly publishDigest: Digest;
-  account(): HostedAccount;
-}
-
-/** Pairs a new account on `host` as a device would: its own key, the code claimed, the publish certificate signed on the device. */
-/** `notBefore`: when the device's certificate starts (rounded up to the second), for a host on a clock of its own. */
-async function hostAccount(host: KithService, name: string, notBefore?: number): Promise<Hosted> {
-  const key = generateKeyPair();
-  const publicKey = Buffer.from(key.publicKey).toString('base64url');
-  const offer = host.accounts.offer(name, 'http://127.0.0.1:9');
-  const code = normalizePairingCode(offer.code);
-  const signature = signText(key, pairMessage(code, publicKey));
-  const terms = host.accounts.claim({ code, publicKey, signature }, 'device');
-  const cert = issueCertificate(key, {
-    subject: terms.delegate,
-    capability: terms.capability,
-    resource: terms.resource,
-    expires: Date.parse(terms.expires),
-    ...(notBefore === undefined ? {} : { notBefore }),
-  });
-  const r = await host.accounts.pair({ code, publicKey, signature, certificate: cert.doc }, 'device');
-  const did = didFromPublicKey(key.publicKey);
-  assert.equal(r.account.did, did);
-  assert.equal(r.account.root, host.node.did);
-  return { key, did, publishDigest: cert.digest, account: () => host.node.store.hostedAccounts.get(did)! };
 }
 
 /** Hands everything `from` holds of a scope to `to`, as a sync would. */

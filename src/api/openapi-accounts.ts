@@ -4,9 +4,9 @@
  * document the same way).
  */
 
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 
-interface Op {
+export interface Op {
   summary: string;
   public?: boolean;
   params?: Schema[];

@@ -14,12 +14,10 @@ import {
   SEARCH_DEFAULT_LIMIT,
   SEARCH_MAX_LIMIT,
 } from '../core/constants.js';
-import { accountPaths, accountSchema } from './openapi-accounts.js';
+import { accountPaths, accountSchema, type Op, type Schema } from './openapi-accounts.js';
 import { followerKeyPaths } from './openapi-follower-keys.js';
 
 import { FORUM_PATHS } from './forum-openapi.js';
-
-type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
 const str: Schema = { type: 'string' };
@@ -42,14 +40,6 @@ const pageParams = [
 const idQuery = [{ name: 'id', in: 'query', required: true, schema: str, description: "The post's ap:// id" }];
 const interacted = (description: string): Schema => ok(description, obj({ post: { oneOf: [ref('Post'), { type: 'null' }] }, activity: ref('Activity') }));
 const didParam = { name: 'did', in: 'path', required: true, schema: str, description: 'A did:key' };
-
-interface Op {
-  summary: string;
-  public?: boolean;
-  params?: Schema[];
-  body?: Schema;
-  responses: Schema;
-}
 
 function op(o: Op): Schema {
   return {
