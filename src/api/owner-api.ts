@@ -137,7 +137,12 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   // Followers-only posts this person may read (their own and those of whom they follow), as this node opened them.
   app.get('/api/followers-only', (c) => {
     const v = views();
-    return c.json({ items: node.store.opened.page(pageOf(c)).map((p) => v.post(p)).filter((p) => p !== undefined) });
+    return c.json({
+      items: node.store.opened
+        .page(pageOf(c))
+        .map((p) => v.post(p))
+        .filter((p) => p !== undefined),
+    });
   });
   // A like or boost answers with the post as it is now (its counts, and that the owner did it); `activity` is what was signed.
   const interacted = (r: Interacted) => ({ post: views().find(r.post) ?? null, activity: r });

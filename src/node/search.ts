@@ -38,7 +38,11 @@ export class Search {
     const store = this.node.store.search;
     const people: Did[] = [...this.peopleByKey(query.trim(), limit)];
     for (const did of this.matching(() => store.people(q.people, limit))) if (!people.includes(did)) people.push(did);
-    return { terms: q.terms, people: people.slice(0, limit), posts: this.matching(() => newestFirst(store.posts(q.posts, limit), this.node.store.opened.posts(q.posts, limit), limit)) };
+    return {
+      terms: q.terms,
+      people: people.slice(0, limit),
+      posts: this.matching(() => newestFirst(store.posts(q.posts, limit), this.node.store.opened.posts(q.posts, limit), limit)),
+    };
   }
 
   /** People named by a DID or an ap:// id, or whose DID starts with what was typed. */
