@@ -65,7 +65,7 @@ async function offerView(offer: PairingOfferLink) {
 export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const { service, web } = opts;
   const { node } = service;
-  const events = new EventHub(node, service.devices.pairing);
+  const events = new EventHub(node, service.devices.pairing, service.keys.reading);
   const app = new Hono<{ Variables: AuthVariables }>();
   const views = (): Views => new Views(node);
   // Read on every request (Host, proxies), so kept here and replaced when the owner changes them.

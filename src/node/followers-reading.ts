@@ -1,11 +1,11 @@
 import { apIdKey, didOf, isApId } from '../core/apid.js';
-import { objectFacts } from '../core/as2.js';
+import { objectFacts, type ObjectLink } from '../core/as2.js';
 import { fail, isKithError } from '../core/errors.js';
 import { followersCapabilityOf } from '../core/follower-keys.js';
 import { canonicalize } from '../core/jcs.js';
 import { reasonOf, type Logger } from '../core/log.js';
 import { OPEN_RETRY_FIRST_MS, OPEN_RETRY_MAX_MS, OPEN_SLICE } from '../core/opened-constants.js';
-import { isJsonObject, type Did, type JsonObject } from '../core/types.js';
+import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
 import type { UnopenedEnvelope } from '../store/opened-posts.js';
 import type { FollowerEpochs } from './follower-epochs.js';
 import type { KithNode } from './kith-node.js';
@@ -24,8 +24,16 @@ import type { KithNode } from './kith-node.js';
 
 export type Opening = 'opened' | 'no-key' | 'waiting' | 'refused';
 
+/** A followers-only post just opened and kept. */
+export interface OpenedNow {
+  readonly note: ApId;
+  readonly owner: Did;
+  /** Its replies and mentions. */
+  readonly links: readonly ObjectLink[];
+}
+
 /** A Create carrying a post of its signer's: what a followers-only envelope must seal to be shown. */
-function sealedPost(activity: JsonObject, author: Did): { note: ReturnType<typeof apIdKey> } {
+function sealedPost(activity: JsonObject, author: Did): { note: ApId } {
   const note = activity.object;
   if (activity.type !== 'Create' || !isJsonObject(note) || !isApId(note.id) || didOf(note.id) !== author) {
     fail('malformed', 'a followers-only envelope must seal a Create of one of its author’s posts');
@@ -39,6 +47,7 @@ export class FollowersReading {
   private stopped = false;
   /** Envelopes refused for good in this run (a capability that does not decrypt, a sealed non-post): told once, not retried. */
   private readonly refused = new Set<string>();
+  private readonly listeners = new Set<(opened: OpenedNow) => void>();
 
   constructor(
     private readonly node: KithNode,
@@ -47,6 +56,12 @@ export class FollowersReading {
     private readonly run: <T>(task: () => Promise<T>) => Promise<T>,
     private readonly log: Logger,
   ) {}
+
+  /** Calls `fn` with each post opened and kept, so the owner's open apps show it live. Returns the way to stop. */
+  onOpened(fn: (opened: OpenedNow) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
 
   /** Opens what may be opened soon: something was stored, or keys changed. */
   schedule(delayMs = 0): void {
@@ -96,6 +111,16 @@ export class FollowersReading {
     return opened;
   }
 
+  private tell(opened: OpenedNow): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(opened);
+      } catch (e) {
+        this.log.error(`a listener for opened posts failed (the post is kept): ${reasonOf(e)}`);
+      }
+    }
+  }
+
   private async openOne(e: UnopenedEnvelope, has: (author: Did, epoch: number) => boolean): Promise<Opening> {
     if (this.refused.has(e.digest)) return 'refused';
     const envelope = JSON.parse(e.body) as JsonObject;
@@ -106,7 +131,9 @@ export class FollowersReading {
       if (activity === undefined) return 'no-key';
       const { note } = sealedPost(activity, e.owner);
       const facts = objectFacts(activity);
-      this.node.store.opened.keep({ envelope: e.n, id: facts.id, note, owner: e.owner, body: canonicalize(activity), links: facts.links });
+      if (!this.node.store.opened.keep({ envelope: e.n, id: facts.id, note, owner: e.owner, body: canonicalize(activity), links: facts.links }))
+        return 'no-key';
+      this.tell({ note, owner: e.owner, links: facts.links });
       return 'opened';
     } catch (err) {
       // Blocks not all here yet: the fetch that keeps them is under way (node/media-fetch.ts).
