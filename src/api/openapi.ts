@@ -428,6 +428,7 @@ export const OPENAPI = {
         boostedBy: { oneOf: [ref('Person'), { type: 'null' }], description: 'Shown because this person boosted it' },
         missing: { type: 'boolean', description: 'A boost of a post this node does not hold yet: only id and author are known' },
         mine: bool,
+        followersOnly: { type: 'boolean', description: "Sealed for its author's approved followers, and opened by this node (which holds the epoch key)" },
       }),
       Activity: obj(
         {

@@ -17,7 +17,7 @@ import { deviceView, mediaSrc, Views } from './owner-views.js';
 import { peerViews } from './peer-views.js';
 import { OPENAPI } from './openapi.js';
 import { decoded, jsonBody, limitedBody, pageOf, pathParam, type C } from './http-input.js';
-import { openedRecord } from '../node/follower-epochs.js';
+import type { ApId } from '../core/types.js';
 import { errorBody, refusal } from './http-status.js';
 import { postInput, profileInput, textField } from './request-fields.js';
 import type { WebApp } from './web-static.js';
@@ -65,7 +65,7 @@ async function offerView(offer: PairingOfferLink) {
 export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const { service, web } = opts;
   const { node } = service;
-  const events = new EventHub(node, service.devices.pairing);
+  const events = new EventHub(node, service.devices.pairing, service.keys.reading);
   const app = new Hono<{ Variables: AuthVariables }>();
   const views = (): Views => new Views(node);
   // Read on every request (Host, proxies), so kept here and replaced when the owner changes them.
@@ -127,19 +127,22 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   app.post('/api/posts', async (c) => {
     const r = await service.publishing.post(postInput(await jsonBody(c)));
     if (r.epoch !== undefined) {
-      // A followers-only post: the scope holds its envelope; the owner sees it opened.
-      const opened = await service.keys.epochs.find(r.noteId, (reason) => service.log.warn(reason));
-      return c.json({ post: opened && views().post(openedRecord(opened)) }, 201);
+      // A followers-only post: the scope holds its envelope; the owner sees it opened (publishing opened it).
+      const opened = node.store.opened.byNote(r.noteId as ApId);
+      return c.json({ post: (opened && views().post(opened)) ?? null }, 201);
     }
     const stored = node.store.objects.byDigest(r.digest);
     return c.json({ post: stored && views().post(stored) }, 201);
   });
-  // Followers-only posts this person may read (their own and those of whom they follow), opened on the main thread where the keys are.
-  app.get('/api/followers-only', async (c) => {
-    const { limit } = pageOf(c);
-    const opened = await service.keys.epochs.readable(limit, (reason) => service.log.warn(reason));
+  // Followers-only posts this person may read (their own and those of whom they follow), as this node opened them.
+  app.get('/api/followers-only', (c) => {
     const v = views();
-    return c.json({ items: opened.map((p) => v.post(openedRecord(p))).filter((p) => p !== undefined) });
+    return c.json({
+      items: node.store.opened
+        .page(pageOf(c))
+        .map((p) => v.post(p))
+        .filter((p) => p !== undefined),
+    });
   });
   // A like or boost answers with the post as it is now (its counts, and that the owner did it); `activity` is what was signed.
   const interacted = (r: Interacted) => ({ post: views().find(r.post) ?? null, activity: r });

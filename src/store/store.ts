@@ -15,6 +15,7 @@ import { LinkTable } from './links.js';
 import { NotificationTable } from './notifications.js';
 import { PetnameTable } from './petnames.js';
 import { SearchTable } from './search.js';
+import { OpenedPostTable } from './opened-posts.js';
 import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
 import { InteractionTable } from './interactions.js';
 import { PostFactsReader } from './post-facts.js';
@@ -44,6 +45,8 @@ export class Store {
   readonly notifications: NotificationTable;
   readonly petnames: PetnameTable;
   readonly search: SearchTable;
+  /** Followers-only posts opened here, and the reading views that show them (migration 15). */
+  readonly opened: OpenedPostTable;
   readonly held: HeldDeliveries;
   readonly outgoing: OutgoingDeliveries;
   readonly interactions: InteractionTable;
@@ -72,6 +75,7 @@ export class Store {
     this.notifications = new NotificationTable(db);
     this.petnames = new PetnameTable(db);
     this.search = new SearchTable(db);
+    this.opened = new OpenedPostTable(db);
     this.held = new HeldDeliveries(db);
     this.outgoing = new OutgoingDeliveries(db);
     this.interactions = new InteractionTable(db);
