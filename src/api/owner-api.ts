@@ -27,6 +27,7 @@ import { apiHeaders, hostGuard, webFiles } from './web-guards.js';
 import { addReadingRoutes } from './reading-routes.js';
 import { addContentRoutes } from './content-routes.js';
 import { addFollowerRoutes } from './follower-routes.js';
+import { addDirectMessageRoutes, dmMessageView } from './dm-routes.js';
 import { addAccountRoutes } from './account-routes.js';
 import { addForumRoutes } from './forum-routes.js';
 
@@ -71,6 +72,8 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   // Read on every request (Host, proxies), so kept here and replaced when the owner changes them.
   let prefs: Preferences = service.settings();
   const stopPrefs = service.onPreferences((p) => (prefs = p));
+  // A message someone wrote to the owner, opened here: the live event the apps tell of it by.
+  const stopDms = service.dms.onMessage((m) => events.tell('dm', dmMessageView(m, views())));
   const hosts = new HostAllowlist(opts.apiHost ?? '127.0.0.1', () => prefs.apiHosts);
   const client = (c: C) => clientOf(c, prefs.trustedProxies, opts.frontSecret);
 
@@ -192,6 +195,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
 
   // ---- People ----
   addFollowerRoutes(app, service, views);
+  addDirectMessageRoutes(app, service, views);
   addForumRoutes(app, service);
   app.post('/api/follows', async (c) => {
     const r = await service.people.follow(textField(await jsonBody(c), 'target'));
@@ -287,6 +291,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     attach: (network) => events.attach(network),
     close: () => {
       stopPrefs();
+      stopDms();
       events.close();
     },
   };

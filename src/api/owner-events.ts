@@ -137,6 +137,11 @@ export class EventHub {
     this.clients.clear();
   }
 
+  /** Sends an event the owner's other parts raise (a direct message) to every open stream. */
+  tell(event: string, data: unknown): void {
+    this.broadcast(event, data);
+  }
+
   private broadcast(event: string, data: unknown): void {
     for (const c of this.clients) c.send(event, data);
   }

@@ -22,6 +22,7 @@ import { PostFactsReader } from './post-facts.js';
 import { TombstoneTable } from './tombstones.js';
 import { CheckpointTable } from './checkpoints.js';
 import { ForumTable } from './forums.js';
+import { DirectMessageTable } from './direct-messages.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -54,6 +55,7 @@ export class Store {
   readonly postFacts: PostFactsReader;
   readonly tombstones: TombstoneTable;
   readonly forums: ForumTable;
+  readonly directMessages: DirectMessageTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -83,6 +85,7 @@ export class Store {
     this.postFacts = new PostFactsReader(db);
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
     this.forums = new ForumTable(db);
+    this.directMessages = new DirectMessageTable(db);
   }
 
   static open(path: string): Store {

@@ -5,7 +5,7 @@ import { on } from './events.js';
 import { useStore } from './hooks.js';
 import { useRoute } from './router.js';
 import { boot } from './session.js';
-import { auth, unread } from './state.js';
+import { auth, dmUnread, unread } from './state.js';
 import { LiveRegion } from './components/live-region.js';
 import { Nav } from './components/nav.js';
 import { SyncStatus, applySync, setSyncing } from './components/sync-status.js';
@@ -16,6 +16,10 @@ import { Insecure, Loading, LoggedOut, Offline, Unsupported } from './views/gate
 function loadCounts() {
   get(`/api/notifications${query({ limit: 1 })}`).then(
     (r) => unread.set({ count: r.unread ?? 0 }),
+    () => {},
+  );
+  get('/api/dms').then(
+    (r) => dmUnread.set({ count: r.unread ?? 0 }),
     () => {},
   );
   get('/api/status').then(
@@ -40,6 +44,10 @@ function Shell({ route, me }) {
     const offs = [
       on('notification', () => {
         if (location.hash.replace(/^#\/?/, '') !== 'notifications') unread.set((u) => ({ count: u.count + 1 }));
+      }),
+      // A new message someone wrote: counted on the Messages badge unless its conversation is open.
+      on('dm', (m) => {
+        if (!location.hash.startsWith(`#/messages/${encodeURIComponent(m.conversation)}`)) dmUnread.set((u) => ({ count: u.count + 1 }));
       }),
       on('sync', applySync),
       on('reconnect', loadCounts),

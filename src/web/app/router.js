@@ -1,4 +1,4 @@
-// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #/forums, #/forums/<did>,
+// Hash routes: #/, #/thread?id=, #/messages, #/messages/<conversation>, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #/forums, #/forums/<did>,
 // #/forums/join?forum=&token= (an invitation link), #pair=CODE.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -26,6 +26,8 @@ export function parseHash(hash) {
       return { name: 'settings' };
     case 'search':
       return { name: 'search', q: params.get('q') || '' };
+    case 'messages':
+      return rest.length > 0 ? { name: 'conversation', id: safeDecode(rest.join('/')) } : { name: 'messages' };
     case 'forums':
       if (rest[0] === 'join')
         return { name: 'forums', join: { forum: params.get('forum') || '', token: params.get('token') || '', via: params.get('via') || '' } };
@@ -61,6 +63,8 @@ export const links = {
   thread: (id) => `#/thread?id=${encodeURIComponent(id)}`,
   person: (did) => `#/people/${did}`,
   forums: '#/forums',
+  messages: '#/messages',
+  conversation: (id) => `#/messages/${encodeURIComponent(id)}`,
   forum: (did) => `#/forums/${did}`,
   search: (q) => (q ? `#/search?q=${encodeURIComponent(q)}` : '#/search'),
 };

@@ -25,6 +25,9 @@ export const auth = createStore({ status: 'loading', me: null, notice: '' });
 /** Unread notifications, for the nav badge. */
 export const unread = createStore({ count: 0 });
 
+/** Unread direct messages, for the Messages badge. */
+export const dmUnread = createStore({ count: 0 });
+
 /** Running syncs keyed by scope and peer (SyncState objects). */
 export const sync = createStore({ states: {} });
 
