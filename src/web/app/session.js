@@ -14,6 +14,11 @@ export function normaliseCode(code) {
     .replace(/[\s-]+/g, '');
 }
 
+/** Whether a normalised code has the shape the node hands out: 8 characters of CODE_ALPHABET. */
+export function isPairingCode(c) {
+  return c.length === 8 && [...c].every((ch) => CODE_ALPHABET.includes(ch));
+}
+
 /** "ABCDEFGH" → "ABCD-EFGH" for display. */
 export function prettyCode(code) {
   const c = normaliseCode(code);

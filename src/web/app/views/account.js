@@ -4,12 +4,13 @@ import { del, get, post, query } from '../api.js';
 import { renewPublishing, revokePublishing } from '../account-actions.js';
 import { loadDeviceKey } from '../device-key.js';
 import { displayName, mediumTime, shortDid } from '../format.js';
-import { useStore, useTitle } from '../hooks.js';
+import { useAction, useStore, useTitle } from '../hooks.js';
 import { usePaged } from '../paged.js';
 import { didOfKey } from '../proof.js';
 import { loadAccount } from '../session.js';
 import { announce, auth } from '../state.js';
-import { Alert, errorText } from '../components/alert.js';
+import { Alert } from '../components/alert.js';
+import { Gate } from './gate.js';
 import { Avatar } from '../components/avatar.js';
 import { More } from '../components/more.js';
 import { RichText } from '../components/rich-text.js';
@@ -42,24 +43,6 @@ function markRevoked(did) {
   } catch {
     // private mode without storage: the screen says so until it is closed
   }
-}
-
-/** Runs an action with busy and error state. */
-function useAction() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
-  async function run(fn) {
-    setBusy(true);
-    setError('');
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { busy, error, run };
 }
 
 function AccountPost({ post: p, following, onUnfollow }) {
@@ -273,18 +256,13 @@ export function AccountHome() {
 /** The node stopped hosting the account (or no longer knows its key). The key stays: it is the person. */
 export function AccountGone() {
   const { notice } = useStore(auth);
-  useTitle('No longer hosted');
   const [did, setDid] = useState('');
   useEffect(() => {
     loadDeviceKey().then((k) => k && didOfKey(k.publicKey).then(setDid));
   }, []);
-  return html` <main id="main" class="gate" tabindex="-1">
-    <div class="screen card gate-card" data-screen="account-gone">
-      <img class="gate-logo" src="/icon.svg" alt="" width="56" height="56" />
-      <h1>No longer hosted here</h1>
-      <${Alert} message=${notice} kind="notice" />
-      <p>What you posted stays signed in your name. The node’s owner no longer vouches for you, and the node stopped posting for you.</p>
-      ${did && html`<p class="muted">Your key: <code data-testid="account-gone-did">${did}</code></p>`}
-    </div>
-  </main>`;
+  return html`<${Gate} screen="account-gone" title="No longer hosted here">
+    <${Alert} message=${notice} kind="notice" />
+    <p>What you posted stays signed in your name. The node’s owner no longer vouches for you, and the node stopped posting for you.</p>
+    ${did && html`<p class="muted">Your key: <code data-testid="account-gone-did">${did}</code></p>`}
+  <//>`;
 }

@@ -1,11 +1,11 @@
 import { html } from 'htm/preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { del, get, post } from '../../api.js';
 import { mediumTime, shortDid } from '../../format.js';
 import { announce } from '../../state.js';
 import { Alert, errorText } from '../../components/alert.js';
 import { PairingPanel } from './devices.js';
-import { Section, useLoad } from './section.js';
+import { Section, useArrival, useLoad } from './section.js';
 
 /**
  * Settings → Accounts you host: accounts this node carries for other
@@ -19,26 +19,19 @@ export function Accounts() {
   const [offer, setOffer] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const known = useRef(null);
   const nameInput = useRef(null);
   const active = (accounts.data ?? []).filter((a) => !a.removed);
 
-  // While a code is shown, look for the account it makes every few seconds.
-  useEffect(() => {
-    if (!offer) return undefined;
-    known.current = new Set(active.map((a) => a.did));
-    const t = setInterval(accounts.reload, 4000);
-    return () => clearInterval(t);
-  }, [offer]);
-
-  useEffect(() => {
-    if (!offer || !known.current) return;
-    const added = active.find((a) => !known.current.has(a.did));
-    if (added) {
+  useArrival(
+    offer,
+    active,
+    (a) => a.did,
+    accounts.reload,
+    (added) => {
       setOffer(null);
       announce(`${added.name}'s account is ready.`);
-    }
-  }, [accounts.data]);
+    },
+  );
 
   async function add(e) {
     e.preventDefault();

@@ -6,7 +6,7 @@ import { useNow } from '../../hooks.js';
 import { announce } from '../../state.js';
 import { Alert, errorText } from '../../components/alert.js';
 import { Time } from '../../components/time.js';
-import { Section, useLoad } from './section.js';
+import { Section, useArrival, useLoad } from './section.js';
 
 /** A code waiting for a device: the code, its QR code and link, and how long it lasts. Hosted accounts show theirs with it too. */
 export function PairingPanel({
@@ -41,7 +41,6 @@ export function Devices() {
   const [pairing, setPairing] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const known = useRef(null);
   const pairButton = useRef(null);
   useNow();
 
@@ -49,22 +48,16 @@ export function Devices() {
     .filter((d) => !d.revoked)
     .sort((a, b) => b.current - a.current || String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')));
 
-  // While a code is shown, look for the new device every few seconds.
-  useEffect(() => {
-    if (!pairing) return undefined;
-    known.current = new Set(active.map((d) => d.id));
-    const t = setInterval(devices.reload, 4000);
-    return () => clearInterval(t);
-  }, [pairing]);
-
-  useEffect(() => {
-    if (!pairing || !known.current) return;
-    const added = active.find((d) => !known.current.has(d.id));
-    if (added) {
+  useArrival(
+    pairing,
+    active,
+    (d) => d.id,
+    devices.reload,
+    (added) => {
       setPairing(null);
       announce(`${added.name} is now paired.`);
-    }
-  }, [devices.data]);
+    },
+  );
 
   async function startPairing() {
     setBusy(true);
