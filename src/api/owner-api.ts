@@ -1,14 +1,12 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import QRCode from 'qrcode';
 import { EVENT_STREAM_PING_MS, MAX_UPLOAD_BYTES } from '../core/constants.js';
 import { isKithError, KithError } from '../core/errors.js';
 import { reasonOf } from '../core/log.js';
 import { isoOf } from '../core/statement.js';
 import type { Network } from '../node/network.js';
 import type { KithService } from '../node/service.js';
-import type { PairingOfferLink } from '../node/owner-devices.js';
 import type { Interacted } from '../node/interactions.js';
 import type { Preferences } from '../node/preferences.js';
 import { AuthFailure, asAuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
@@ -29,6 +27,7 @@ import { addContentRoutes } from './content-routes.js';
 import { addFollowerRoutes } from './follower-routes.js';
 import { addDirectMessageRoutes, dmMessageView } from './dm-routes.js';
 import { addAccountRoutes } from './account-routes.js';
+import { offerView } from './offer-view.js';
 import { addForumRoutes } from './forum-routes.js';
 
 /**
@@ -57,11 +56,6 @@ export interface OwnerApi {
 
 /** Content types media is served as; anything else is a download, never rendered. */
 const SERVE_TYPES = /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm|quicktime)|audio\/(mpeg|ogg|mp4|wav|webm))$/;
-
-async function offerView(offer: PairingOfferLink) {
-  const qrSvg = await QRCode.toString(offer.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-  return { code: offer.code, url: offer.url, expires: isoOf(offer.expires), qrSvg };
-}
 
 export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const { service, web } = opts;

@@ -11,6 +11,8 @@ import { Nav } from './components/nav.js';
 import { SyncStatus, applySync, setSyncing } from './components/sync-status.js';
 import { Screen } from './screens.js';
 import { Pair } from './views/pair.js';
+import { AccountClaim } from './views/account-claim.js';
+import { AccountGone, AccountHome } from './views/account.js';
 import { Insecure, Loading, LoggedOut, Offline, Unsupported } from './views/gate.js';
 
 function loadCounts() {
@@ -92,10 +94,19 @@ function App() {
   let body;
   switch (a.status) {
     case 'ready':
-      body = html`<${Shell} route=${route} me=${a.me} />`;
+      body = route.name === 'account' ? html`<${AccountClaim} owner=${true} />` : html`<${Shell} route=${route} me=${a.me} />`;
       break;
     case 'unpaired':
-      body = html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`;
+      body =
+        route.name === 'account'
+          ? html`<${AccountClaim} key=${route.code} code=${route.code} />`
+          : html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`;
+      break;
+    case 'account':
+      body = html`<${AccountHome} />`;
+      break;
+    case 'account-gone':
+      body = html`<${AccountGone} />`;
       break;
     case 'loggedout':
       body = html`<${LoggedOut} />`;

@@ -1,11 +1,13 @@
 // Hash routes: #/, #/thread?id=, #/messages, #/messages/<conversation>, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #/forums, #/forums/<did>,
-// #/forums/join?forum=&token= (an invitation link), #pair=CODE.
+// #/forums/join?forum=&token= (an invitation link), #pair=CODE,
+// #account=CODE (a hosted account's code, opened on the person's own device).
 
 import { useEffect, useState } from 'preact/hooks';
 
 export function parseHash(hash) {
   const h = (hash || '').replace(/^#/, '');
   if (h.startsWith('pair=')) return { name: 'pair', code: safeDecode(h.slice(5)) };
+  if (h.startsWith('account=')) return { name: 'account', code: safeDecode(h.slice(8)) };
   const q = h.indexOf('?');
   const path = (q < 0 ? h : h.slice(0, q)).replace(/^\/+|\/+$/g, '');
   const params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
