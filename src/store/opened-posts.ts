@@ -3,7 +3,7 @@ import type { ApId, Did, Digest } from '../core/types.js';
 import type { ObjectLink } from '../core/as2.js';
 import { didOf } from '../core/apid.js';
 import { searchableOf } from '../core/searchable.js';
-import { FOLLOWED_SCOPES, NEWEST_FIRST, NOT_LISTED_BUT_SEALED, OLDER_THAN, raw, type Page, type StoredObject } from './objects.js';
+import { FOLLOWED_SCOPES, NEWEST_FIRST, NOT_LISTED_BUT_SEALED, OLDER_THAN, pageRows, type Page, type StoredObject } from './objects.js';
 import { NOT_BLOCKED } from './links.js';
 
 /**
@@ -141,24 +141,17 @@ export class OpenedPostTable {
 
   /** The owner's home timeline (objects.ts timelinePage) with the followers-only posts opened here. */
   timelinePage(ownScope: string, page: Page): StoredObject[] {
-    const b = page.before;
-    return (
-      b === undefined ? this.timelineStmt.all(ownScope, page.limit) : this.timelineBeforeStmt.all(ownScope, b.created, raw(b.digest), page.limit)
-    ) as StoredObject[];
+    return pageRows(this.timelineStmt, this.timelineBeforeStmt, page, ownScope);
   }
 
   /** One scope's posts (objects.ts outboxPage) with the followers-only ones opened here. */
   outboxPage(scope: string, page: Page): StoredObject[] {
-    const b = page.before;
-    return (
-      b === undefined ? this.outboxStmt.all(scope, page.limit) : this.outboxBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)
-    ) as StoredObject[];
+    return pageRows(this.outboxStmt, this.outboxBeforeStmt, page, scope);
   }
 
   /** Every opened post (the owner's and those of whom they follow), newest first. */
   page(page: Page): StoredObject[] {
-    const b = page.before;
-    return (b === undefined ? this.pageStmt.all(page.limit) : this.pageBeforeStmt.all(b.created, raw(b.digest), page.limit)) as StoredObject[];
+    return pageRows(this.pageStmt, this.pageBeforeStmt, page);
   }
 
   /** Opened replies to an object, oldest first. */
