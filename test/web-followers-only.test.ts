@@ -17,7 +17,8 @@ import { PHONE, SHOTS, pairIn, shots } from './web-helpers.js';
  * public posts, and the sealed envelope with its blocks) without a key. Alice
  * chooses "Followers only" in her composer; Bob's browser shows the post,
  * marked so; Rita's shows Alice's public post and nothing of the other, not
- * in her timeline, on Alice's profile or in search. Screenshots at phone and
+ * in her timeline, on Alice's profile or in search. Alice deletes it, and
+ * Bob's open screen says so. Screenshots at phone and
  * desktop widths: followers-only*.png.
  */
 
@@ -145,6 +146,14 @@ test('a followers-only post: chosen in the composer, shown to the follower, noth
     // Bob finds it by its words.
     await b.goto(`${nodeB.info.api}/#/search?q=${encodeURIComponent('blue pot')}`);
     await b.getByTestId('search-posts').getByTestId('post').filter({ hasText: SECRET }).waitFor();
+
+    // Alice deletes it; Bob's open screen says so as the Delete (which names the envelope) arrives.
+    await b.goto(`${nodeB.info.api}/#/`);
+    await atBob.waitFor();
+    await own.getByTestId('post-delete').click();
+    await own.getByTestId('post-delete-confirm').click();
+    await a.getByTestId('post-deleted').waitFor();
+    await b.getByTestId('post-deleted').filter({ hasText: 'Its author deleted this post.' }).waitFor({ timeout: ARRIVAL_MS });
     assert.deepEqual(errors, []);
   } catch (e) {
     for (const [name, p] of Object.entries(pages)) {

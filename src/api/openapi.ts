@@ -431,6 +431,10 @@ export const OPENAPI = {
         missing: { type: 'boolean', description: 'A boost of a post this node does not hold yet: only id and author are known' },
         mine: bool,
         followersOnly: { type: 'boolean', description: "Sealed for its author's approved followers, and opened by this node (which holds the epoch key)" },
+        sealedIn: {
+          type: ['string', 'null'],
+          description: 'For a followers-only post, the id of its envelope, which a Delete of it (and its post-changed event) names',
+        },
       }),
       Activity: obj(
         {

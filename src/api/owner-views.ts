@@ -66,6 +66,8 @@ export interface PostView extends PostExtras {
   readonly mine: boolean;
   /** Sealed for the author's approved followers: shown because this node holds the epoch key and opened it. */
   readonly followersOnly: boolean;
+  /** For a followers-only post, the id of the envelope it came in: a Delete of it names that id (live events say so). */
+  readonly sealedIn: ApId | null;
 }
 
 /** The start of a post, quoted in a notification about it. */
@@ -214,9 +216,14 @@ export class Views {
       boostedBy: null,
       missing: false,
       mine: o.owner === this.node.did,
-      // An envelope shows only opened, as its Create (store/opened-posts.ts): that row is the envelope's.
-      followersOnly: o.type === 'Create' && this.node.store.opened.isOpened(o.n),
+      ...this.sealing(o),
     };
+  }
+
+  /** Whether a post came sealed for followers, and in which envelope: an envelope shows only opened, as its Create, on the envelope's row (store/opened-posts.ts). */
+  private sealing(o: StoredObject): Pick<PostView, 'followersOnly' | 'sealedIn'> {
+    const envelope = o.type === 'Create' ? this.node.store.opened.openedAt(o.n) : undefined;
+    return { followersOnly: envelope !== undefined, sealedIn: envelope ?? null };
   }
 
   /** The counts and marks of a post: read with its page's, or on their own for a post shown alone. */
@@ -274,6 +281,7 @@ export class Views {
       edited: null,
       missing: true,
       followersOnly: false,
+      sealedIn: null,
       mine: didOf(target) === this.node.did,
     };
   }

@@ -44,6 +44,17 @@ export const OLDER_THAN = '(o.created, o.digest) < (?, ?)';
 
 export const raw = (d: Digest): Buffer => Buffer.from(d, 'hex');
 
+/** Reads one page: by `first` from the newest, or by `older` from the page's cursor; `args` come before the cursor and the limit. */
+export function pageRows(
+  first: { all(...p: unknown[]): unknown[] },
+  older: { all(...p: unknown[]): unknown[] },
+  page: Page,
+  ...args: unknown[]
+): StoredObject[] {
+  const b = page.before;
+  return (b === undefined ? first.all(...args, page.limit) : older.all(...args, b.created, raw(b.digest), page.limit)) as StoredObject[];
+}
+
 /** Objects table access: statements prepared once, used for the life of the store. */
 export class ObjectTable {
   private readonly scopeIds = new Map<string, number>();

@@ -3,7 +3,7 @@ import type { ApId, Did, Digest } from '../core/types.js';
 import type { ObjectLink } from '../core/as2.js';
 import { didOf } from '../core/apid.js';
 import { searchableOf } from '../core/searchable.js';
-import { FOLLOWED_SCOPES, NEWEST_FIRST, NOT_LISTED_BUT_SEALED, OLDER_THAN, raw, type Page, type StoredObject } from './objects.js';
+import { FOLLOWED_SCOPES, NEWEST_FIRST, NOT_LISTED_BUT_SEALED, OLDER_THAN, pageRows, type Page, type StoredObject } from './objects.js';
 import { NOT_BLOCKED } from './links.js';
 
 /**
@@ -53,7 +53,7 @@ export class OpenedPostTable {
   private readonly linkStmt;
   private readonly searchStmt;
   private readonly unopenedStmt;
-  private readonly isOpenedStmt;
+  private readonly openedAtStmt;
   private readonly byNoteStmt;
   private readonly envelopeStmt;
   private readonly timelineStmt;
@@ -83,7 +83,7 @@ export class OpenedPostTable {
        ORDER BY o.n DESC LIMIT ?`,
     );
     this.envelopeStmt = db.prepare('SELECT o.id FROM opened_posts p JOIN objects o ON o.n = p.envelope WHERE p.note = ? LIMIT 1').pluck();
-    this.isOpenedStmt = db.prepare('SELECT 1 FROM opened_posts WHERE envelope = ?').pluck();
+    this.openedAtStmt = db.prepare('SELECT o.id FROM opened_posts p JOIN objects o ON o.n = p.envelope WHERE p.envelope = ?').pluck();
     this.byNoteStmt = db.prepare(`SELECT ${READABLE_COLUMNS} FROM ${opened()} WHERE p.note = ? LIMIT 1`);
     // As objects.ts timelinePage and outboxPage, with opened envelopes in their place.
     const timeline = `+o.scope IN (${FOLLOWED_SCOPES} UNION SELECT n FROM scopes WHERE name = ?) AND ${SHOWN} AND ${NOT_BLOCKED}`;
@@ -124,9 +124,9 @@ export class OpenedPostTable {
     return this.unopenedStmt.all(below, limit) as UnopenedEnvelope[];
   }
 
-  /** Whether a stored row is an envelope this node opened (a listed row is then shown as its Create). */
-  isOpened(n: number): boolean {
-    return this.isOpenedStmt.get(n) !== undefined;
+  /** The id of the envelope at a stored row, when this node opened it (a listed row is then shown as its Create). */
+  openedAt(n: number): ApId | undefined {
+    return this.openedAtStmt.get(n) as ApId | undefined;
   }
 
   /** An opened post by its own id, shown as its Create. */
@@ -141,24 +141,17 @@ export class OpenedPostTable {
 
   /** The owner's home timeline (objects.ts timelinePage) with the followers-only posts opened here. */
   timelinePage(ownScope: string, page: Page): StoredObject[] {
-    const b = page.before;
-    return (
-      b === undefined ? this.timelineStmt.all(ownScope, page.limit) : this.timelineBeforeStmt.all(ownScope, b.created, raw(b.digest), page.limit)
-    ) as StoredObject[];
+    return pageRows(this.timelineStmt, this.timelineBeforeStmt, page, ownScope);
   }
 
   /** One scope's posts (objects.ts outboxPage) with the followers-only ones opened here. */
   outboxPage(scope: string, page: Page): StoredObject[] {
-    const b = page.before;
-    return (
-      b === undefined ? this.outboxStmt.all(scope, page.limit) : this.outboxBeforeStmt.all(scope, b.created, raw(b.digest), page.limit)
-    ) as StoredObject[];
+    return pageRows(this.outboxStmt, this.outboxBeforeStmt, page, scope);
   }
 
   /** Every opened post (the owner's and those of whom they follow), newest first. */
   page(page: Page): StoredObject[] {
-    const b = page.before;
-    return (b === undefined ? this.pageStmt.all(page.limit) : this.pageBeforeStmt.all(b.created, raw(b.digest), page.limit)) as StoredObject[];
+    return pageRows(this.pageStmt, this.pageBeforeStmt, page);
   }
 
   /** Opened replies to an object, oldest first. */

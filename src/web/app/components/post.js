@@ -94,7 +94,8 @@ export function Post({ post: given, variant = '', onReplied, showParent = true }
   const [viewing, setViewing] = useState(null);
   // Edited, liked or boosted (here, on another device, or on another node), or deleted: show it as it is now, or that it is gone.
   useEvent('post-changed', (e) => {
-    if (e.id !== post.id) return;
+    // A followers-only post's Delete names its envelope.
+    if (e.id !== post.id && (!post.sealedIn || e.id !== post.sealedIn)) return;
     const { text, edited, attachment, likes, boosts, liked, boosted } = e.post ?? {};
     if (e.post) setPost((p) => ({ ...p, text, edited, attachment, likes, boosts, liked, boosted }));
     else setDeleted(true);
