@@ -8,9 +8,8 @@ import type { Did } from '../src/core/types.js';
 import { homePaths } from '../src/node/home.js';
 import { runningNode } from '../src/cli/control-client.js';
 import { tempDir, waitFor } from './helpers.js';
-import { join } from 'node:path';
 import { issueRevocation } from '../src/core/revocation.js';
-import { openReader } from '../src/store/database.js';
+import { probe } from './store-probe.js';
 import { api, DeviceClient, pairDevice, signText } from './device-client.js';
 import { eventually, kith, kithJson, startNode, type NodeProcess } from './node-process.js';
 
@@ -145,19 +144,6 @@ test('a root block mutes every account a node vouches for, for that person only,
     await Promise.all(running.map((r) => r.stop()));
   }
 });
-
-/** One number from a node's store, read as another process may while it runs. */
-function probe(home: string, sql: string, ...params: unknown[]): number {
-  const db = openReader(join(home, 'kith.db'));
-  try {
-    return db
-      .prepare(sql)
-      .pluck()
-      .get(...params) as number;
-  } finally {
-    db.close();
-  }
-}
 
 /** Revocations of one certificate a node holds. */
 const REVOKED = 'SELECT COUNT(*) FROM revocations WHERE certificate = ?';
