@@ -95,6 +95,8 @@ export interface SwarmOptions {
   /** Where the table goes (bench/results by default). */
   readonly resultsDir?: string;
   readonly progress?: (msg: string) => void;
+  /** A line as each part of the run ends, so a long run that is cut short still says what it measured. */
+  readonly phaseLine?: (line: string) => void;
 }
 
 export interface PostFigures {
@@ -324,10 +326,11 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
   let phaseFrom = clock();
   // And how late the busiest process's event loop ran in each part (p99 and max ms): a late loop delays every push it handles.
   const lags: Record<string, { p99: number; max: number }> = {};
-  const phaseDone = async (name: string) => {
+  const phaseDone = async (name: string, figures = '') => {
     phases[name] = Math.round(clock() - phaseFrom);
     const each = await Promise.all(Array.from({ length: workers }, (_, w) => swarm.ask<{ p99: number; max: number }>(w, { op: 'lag', node: w })));
     lags[name] = { p99: Math.round(Math.max(...each.map((l) => l.p99))), max: Math.round(Math.max(...each.map((l) => l.max))) };
+    o.phaseLine?.(`  ${name}: done in ${ms(phases[name])} (event loop p99 ${lags[name].p99} ms)${figures ? `; ${figures}` : ''}`);
     phaseFrom = clock();
   };
   try {
@@ -376,7 +379,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       hops.push(swarm.arrivals.get(p.id)!.get(probeFollower)! - p.calledAt);
     }
     const oneHopMs = median(hops);
-    await phaseDone('one-hop bound');
+    await phaseDone('one-hop bound', `median ${ms(oneHopMs)}`);
 
     interface Sent {
       readonly posted: Posted;
@@ -421,7 +424,7 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       posts.push((await postAndWait(authorFor(k, none), none, `post ${k}`, true)).figures());
     }
 
-    await phaseDone('posts');
+    await phaseDone('posts', reachLine(posts));
     // Restart a third: stop them (homes and ports kept), post, start them while more posts go out.
     const restarted = pick(rand, ordinary, Math.min(o.restart ?? Math.floor(n / 3), ordinary.length - 1)).sort((a, b) => a - b);
     const down = new Set(restarted);
@@ -450,8 +453,8 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
       if (!ids.every((id) => swarm.holds(r, id))) return null;
       return Math.max(0, ...ids.map((id) => swarm.arrivals.get(id)!.get(r)! - restartAt));
     });
-    await phaseDone('restart and recovery');
     const recoveryPosts = [...whileDown, ...afterRestart].map((p) => p.figures());
+    await phaseDone('restart and recovery', `${reachLine(recoveryPosts)}; slowest catch-up ${ms(Math.max(...recoveryMs.map((v) => v ?? NaN)))}`);
     const downOwed = whileDown.reduce((s, p) => s + restarted.filter((r) => followers[p.author]!.includes(r)).length, 0);
     const missing =
       [...posts, ...recoveryPosts].reduce((s, p) => s + (p.followers - p.reached), 0) +
@@ -485,6 +488,13 @@ export async function runSwarm(o: SwarmOptions): Promise<SwarmResult> {
     await swarm.close();
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/** Median time to 50% and 90% of followers, and how many posts reached all of theirs. */
+function reachLine(ps: readonly PostFigures[]): string {
+  const med = (k: 'p50' | 'p90') => (ps.some((p) => p[k] === null) ? null : median(ps.map((p) => p[k]!)));
+  const whole = ps.filter((p) => p.reached === p.followers).length;
+  return `median to 50% ${ms(med('p50'))}, to 90% ${ms(med('p90'))}, ${whole}/${ps.length} posts reached every follower`;
 }
 
 const ms = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? 'not reached' : `${Math.round(v)} ms`);
@@ -570,6 +580,12 @@ async function main(): Promise<void> {
     followsAtOnce: argValue(args, '--follows-at-once', FOLLOWS_AT_ONCE),
     net: { mdns: args.includes('--mdns'), relay: !args.includes('--no-relay') },
     progress,
+    phaseLine: json
+      ? undefined
+      : (line) => {
+          progress('');
+          console.log(line);
+        },
   };
   if (!json) console.log(`swarm: ${nodes} nodes, ${opts.posts} posts, seed ${seed} (again with --seed ${seed})`);
   const loadBefore = loadavg()[0]!;

@@ -227,6 +227,8 @@ test('a header image beside the avatar; a store from before the search index is 
       db.exec(`DROP TABLE ${t}`);
     db.exec('DROP INDEX follows_follow_id');
     db.exec('DROP INDEX objects_epoch_keys; DROP INDEX objects_sealed'); // migration 14
+    db.exec('DROP TRIGGER opened_search_remove; DROP TABLE opened_search; DROP TABLE opened_links; DROP TABLE opened_posts'); // migration 15
+    db.exec('DROP TABLE dm_messages; DROP TABLE dm_generations; DROP TABLE dm_conversations'); // migration 16
     for (const c of ['follow_id', 'state', 'state_at']) db.exec(`ALTER TABLE follows DROP COLUMN ${c}`);
     // And migration 12 (hosted accounts, node-root blocks).
     db.exec('DROP VIEW muted_people');

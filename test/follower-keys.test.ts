@@ -14,6 +14,8 @@ import { carriedFor } from '../src/node/inbox-carried.js';
 import { attachBytes, readContent } from '../src/node/media.js';
 import { deliveryBytes, sealDelivery } from '../src/core/inbox-seal.js';
 import type { Digest } from '../src/core/types.js';
+import type { StoredObject } from '../src/store/objects.js';
+import { Views } from '../src/api/owner-views.js';
 import { rejectsWith, tempDir, waitFor } from './helpers.js';
 
 /**
@@ -296,5 +298,122 @@ test('blocking a follower, and a follower’s unfollow, each start an epoch with
     assert.deepEqual([...a.keys.epochs.members(first + 2)], [b.node.did]);
   } finally {
     for (const x of [a, b, c, d]) x.close();
+  }
+});
+
+/** The texts of a list of posts as the owner's views show them, with whether each is marked followers-only. */
+function shown(x: KithService, items: readonly StoredObject[]): string[] {
+  const v = new Views(x.node);
+  return items.flatMap((o) => {
+    const p = v.post(o);
+    return p === undefined ? [] : [`${p.followersOnly ? '[followers] ' : ''}${p.text}`];
+  });
+}
+
+test('opened followers-only posts show in the timeline, profile, threads, notifications and search, and nothing of them elsewhere', async () => {
+  const [a, b, c, r, d] = [person(), person(), person(), person(), person()];
+  try {
+    // B and C follow A; A follows B (so A reads B's followers-only reply); R keeps A's scope, as a host does.
+    for (const x of [b, c]) {
+      await x.people.follow(a.node.did);
+      deliver(x, a);
+    }
+    await a.people.follow(b.node.did);
+    deliver(a, b);
+    await waitFor(
+      'A accepted B and C, B accepted A',
+      () => a.node.store.followers.list('accepted').length === 2 && b.node.store.followers.list('accepted').length === 1,
+    );
+    await Promise.all([a.keys.settled(), b.keys.settled()]);
+    r.node.follow(a.node.did);
+
+    const first = 'FOLLOWERS-ONLY: the #garden party is on Sunday';
+    const posted = await a.publishing.post({ text: first, visibility: 'followers' });
+    const note = posted.noteId!;
+    assert.deepEqual(shown(a, a.reading.timeline({ limit: 20 })), [`[followers] ${first}`], 'the author reads their own at once');
+    for (const x of [b, c, r]) await replicate(a, x);
+    for (const [x, name] of [
+      [b, 'B'],
+      [c, 'C'],
+    ] as const) {
+      await waitFor(`${name} to open the post`, () => x.node.store.opened.count() === 1);
+      assert.deepEqual(shown(x, x.reading.timeline({ limit: 20 })), [`[followers] ${first}`], `${name}'s timeline`);
+      assert.deepEqual(shown(x, x.reading.person(a.node.did, { limit: 20 }).items), [`[followers] ${first}`], `${name}'s view of A's posts`);
+      assert.deepEqual(shown(x, x.search.search('#garden').posts), [`[followers] ${first}`], `${name}'s search`);
+      assert.deepEqual(shown(x, [x.reading.thread(note).post]), [`[followers] ${first}`], `${name}'s thread`);
+    }
+
+    // B answers A for B's own followers (A among them), naming A: A is told of it, decrypted, and its thread shows it.
+    const answer = `FOLLOWERS-ONLY: count me in @${a.node.did}`;
+    const reply = await b.publishing.post({ text: answer, inReplyTo: note, visibility: 'followers' });
+    await replicate(b, a);
+    await waitFor('A to open the reply', () => a.node.store.opened.count() === 2);
+    const told = a.reading.notifications({ limit: 20 }).items.filter((n) => n.kind !== 'follow');
+    assert.deepEqual(
+      told.map((n) => [n.kind, n.by.did]),
+      [['reply', b.node.did]],
+    );
+    assert.deepEqual(
+      shown(
+        a,
+        told.map((n) => n.object),
+      ),
+      [`[followers] ${answer}`],
+    );
+    const thread = a.reading.thread(note);
+    assert.deepEqual(shown(a, thread.replies), [`[followers] ${answer}`]);
+    assert.deepEqual(shown(a, a.reading.thread(reply.noteId!).ancestors), [`[followers] ${first}`], 'the reply’s thread shows what it answers');
+    assert.equal(new Views(a.node).post(thread.post)!.replies, 1, 'the reply is counted');
+    assert.deepEqual(shown(a, a.search.search('count me in').posts), [`[followers] ${answer}`]);
+    await rejectsWith(b.interactions.edit(reply.noteId!, 'changed'), 'conflict', /followers-only/);
+
+    // R holds the envelope, keys and blocks of the post, and shows nothing of it anywhere.
+    await r.keys.reading.pass();
+    assert.equal(r.node.store.opened.count(), 0);
+    assert.deepEqual(r.reading.timeline({ limit: 20 }), [], 'no envelope, no placeholder in R’s timeline');
+    assert.deepEqual(r.reading.person(a.node.did, { limit: 20 }).items, []);
+    assert.deepEqual(r.search.search('garden').posts, []);
+    assert.deepEqual(r.reading.notifications({ limit: 20 }).items, []);
+    assert.throws(() => r.reading.thread(note), /does not hold/);
+
+    // D's key arrives after the envelope: it shows nothing, then the post once the key is in.
+    await d.people.follow(a.node.did);
+    deliver(d, a);
+    await waitFor('A accepted D', () => a.node.store.followers.get(d.node.did)?.state === 'accepted');
+    await a.keys.settled();
+    const bodies = [...a.node.store.objects.byOwner(a.node.did)];
+    const [keys, rest] = [bodies.filter((o) => o.type === EPOCH_KEY_TYPE), bodies.filter((o) => o.type !== EPOCH_KEY_TYPE)];
+    d.node.ingestor.ingestMany(rest.map((o) => o.body));
+    await replicate(a, d); // the blocks, and the key objects last of all
+    await waitFor('D to open the post under its late key', () => d.node.store.opened.count() === 1);
+    assert.ok(keys.length > 0);
+    assert.deepEqual(shown(d, d.reading.timeline({ limit: 20 })), [`[followers] ${first}`]);
+
+    // A removes C: C keeps what it opened and opens nothing posted after.
+    await a.follows.remove(c.node.did);
+    await a.keys.settled();
+    const second = 'FOLLOWERS-ONLY: the second note, after C left';
+    await a.publishing.post({ text: second, visibility: 'followers' });
+    for (const x of [b, c]) await replicate(a, x);
+    await waitFor('B to open the second post', () => b.node.store.opened.count() === 3); // with B's own reply
+    await c.keys.reading.pass();
+    // The removal ended C's follow (A's scope leaves C's timeline), but what C opened stays where it looks for A.
+    assert.deepEqual(shown(c, c.reading.person(a.node.did, { limit: 20 }).items), [`[followers] ${first}`], 'C keeps the old post only');
+    assert.deepEqual(shown(c, c.search.search('#garden').posts), [`[followers] ${first}`]);
+    assert.deepEqual(c.search.search('second note').posts, []);
+    assert.equal(c.node.store.opened.count(), 1);
+    assert.deepEqual(shown(b, b.reading.timeline({ limit: 20 })), [`[followers] ${second}`, `[followers] ${answer}`, `[followers] ${first}`]);
+
+    // A deletes the first post: it goes from B's views and search with its envelope.
+    // Its Delete names the envelope (no post id travels): the post is then held nowhere, as if never had.
+    await a.interactions.delete(note);
+    assert.throws(() => a.reading.thread(note), /does not hold/);
+    await replicate(a, b);
+    assert.deepEqual(shown(b, b.reading.timeline({ limit: 20 })), [`[followers] ${second}`, `[followers] ${answer}`]);
+    assert.deepEqual(b.search.search('#garden').posts, []);
+    assert.throws(() => b.reading.thread(note), /does not hold/);
+    assert.deepEqual(shown(a, a.reading.timeline({ limit: 20 })), [`[followers] ${second}`, `[followers] ${answer}`]);
+  } finally {
+    for (const x of [a, b, c, r, d]) x.close();
   }
 });

@@ -13,16 +13,18 @@ import { eventually, kith, kithJson, startNode, type NodeProcess } from './node-
  * Followers-only posts across real node processes: B follows A; A posts
  * for followers only with the command people type; B's running node takes
  * the key object and the envelope in with A's scope (sync and live push),
- * opens its epoch key, and reads the post. B goes offline, A posts again,
+ * opens its epoch key, opens the post and shows it in its timeline. B goes offline, A posts again,
  * and B reads that one once it is back and has caught up.
  */
 
-/** The followers-only posts B's store lets it read, opened beside the running node (as a command would). */
+/** The followers-only posts B's home timeline shows: those its running node opened as they arrived. */
 async function readable(home: string): Promise<string[]> {
   const s = KithService.open(home);
   try {
-    const posts = await s.keys.epochs.readable(10, () => undefined);
-    return posts.map((p) => ((p.activity.object as JsonObject).source as JsonObject).content as string);
+    return s.reading
+      .timeline({ limit: 10 })
+      .map((o) => ((JSON.parse(o.body) as JsonObject).object as JsonObject).source as JsonObject)
+      .map((src) => src.content as string);
   } finally {
     s.close();
   }

@@ -9,9 +9,10 @@ import { buildCreate, buildNote } from '../src/core/as2.js';
 import { generateKeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { attachBytes } from '../src/node/media.js';
-import { repoRoot, tempDir, waitFor } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
 import { kithJson, startNode, type NodeProcess } from './node-process.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { DESKTOP, PHONE, SHOTS, centre, pairIn, shot, shots } from './web-helpers.js';
 
 /**
  * The web app in real headless Chromium (Debian's, driven by playwright-core)
@@ -27,11 +28,8 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
  * with the phone and desktop widths both (name.png and name-desktop.png).
  */
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 /** The node's limit on a post's length, which the composer counts down to. */
 const MAX_CHARS = 5000;
-const SHOTS = join(repoRoot, 'test-output', 'screenshots');
 const ARGS = [
   ...CHROMIUM_ARGS,
   // A name that is not this machine's, so a page opened through it is not a secure context, as a phone on the local network sees the node.
@@ -112,43 +110,6 @@ async function seedFile(home: string): Promise<string> {
   return urn;
 }
 
-/** Fails the test on any script error or console error in the page. */
-function watchErrors(page: Page, errors: string[]): void {
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // A refused request (the removed device's 401) is logged by Chromium itself; the app's own errors are what count.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
-  });
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
-}
-
-/** Scrolls an element to the middle of the window (clear of the sticky bars). */
-async function centre(el: Locator): Promise<void> {
-  await el.evaluate((e) => (e as unknown as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'center' }));
-}
-
-/** The page at phone width (name.png) and at desktop width (name-desktop.png), then back at phone width; `on` is scrolled into view at each, and neither is wider than its window. */
-async function shots(page: Page, name: string, on?: Locator): Promise<void> {
-  for (const [size, file] of [
-    [PHONE, name],
-    [DESKTOP, `${name}-desktop`],
-  ] as const) {
-    await page.setViewportSize(size);
-    if (on) await centre(on);
-    await shot(page, file);
-    // Nothing on the screen is wider than the phone: no sideways scrolling.
-    const wider = await page.evaluate(() => {
-      const g = globalThis as any;
-      return g.document.documentElement.scrollWidth - g.innerWidth;
-    });
-    assert.ok(wider <= 0, `${file}: the page is ${wider} px wider than the window`);
-  }
-  await page.setViewportSize(PHONE);
-}
-
 /** Coloured pixels of an emoji drawn in black with the page's own fonts: none when it falls back to an empty box. */
 function colouredEmojiPixels(page: Page): Promise<number> {
   return page.evaluate(() => {
@@ -168,27 +129,6 @@ function colouredEmojiPixels(page: Page): Promise<number> {
     }
     return coloured;
   });
-}
-
-/** Pairs a new browser device with a code from `kith pair`, typed in, or by opening the link it prints (as its QR code does). */
-async function pairIn(context: BrowserContext, base: string, home: string, name: string, errors: string[], screenshot?: string, byLink = false): Promise<Page> {
-  const page = await context.newPage();
-  watchErrors(page, errors);
-  const { code, url } = await kithJson(home, ['pair']);
-  if (byLink) {
-    await page.goto(url);
-    await page.locator('[data-screen="pair"]').waitFor();
-    assert.equal((await page.getByTestId('pair-code').inputValue()).replace(/[\s-]/g, ''), code.replace('-', ''), 'the link fills in the code');
-  } else {
-    await page.goto(`${base}/`);
-    await page.locator('[data-screen="pair"]').waitFor();
-    await page.getByTestId('pair-code').fill(code);
-  }
-  await page.getByTestId('pair-name').fill(name);
-  if (screenshot) await shot(page, screenshot);
-  await page.getByTestId('pair-submit').click();
-  await page.locator('[data-screen="home"]').waitFor();
-  return page;
 }
 
 /** What the tests below share: two nodes, the browser, Alice's phone, and what earlier steps made. They run in order. */

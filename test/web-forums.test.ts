@@ -2,10 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { repoRoot, tempDir } from './helpers.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { tempDir } from './helpers.js';
 import { kithJson, startNode, type NodeProcess } from './node-process.js';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import { PHONE, SHOTS, pairIn, shots } from './web-helpers.js';
 
 /**
  * Forums in the web app, in real headless Chromium against two real node
@@ -18,9 +19,6 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
  * test-output/screenshots/ (forum*.png and forum*-desktop.png).
  */
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
-const SHOTS = join(repoRoot, 'test-output', 'screenshots');
 /** A step waits this long for what another node sends (a join, a post, a ban). */
 const ARRIVAL_MS = 30_000;
 
@@ -30,44 +28,6 @@ const errors: string[] = [];
 let browser: Browser;
 let olive: Page;
 let xavier: Page;
-
-function watchErrors(page: Page): void {
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // A refused request is logged by Chromium itself; the app's own errors are what count.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
-  });
-}
-
-/** Pairs a browser context with its node by a code from `kith pair`. */
-async function pair(context: BrowserContext, api: string, home: string, name: string): Promise<Page> {
-  const page = await context.newPage();
-  watchErrors(page);
-  const { code } = await kithJson(home, ['pair']);
-  await page.goto(`${api}/`);
-  await page.getByTestId('pair-code').fill(code);
-  await page.getByTestId('pair-name').fill(name);
-  await page.getByTestId('pair-submit').click();
-  await page.locator('[data-screen="home"]').waitFor();
-  return page;
-}
-
-/** The page at phone width (name.png) and desktop width (name-desktop.png), neither wider than its window; then back at phone width. */
-async function shots(page: Page, name: string): Promise<void> {
-  for (const [size, file] of [
-    [PHONE, name],
-    [DESKTOP, `${name}-desktop`],
-  ] as const) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: join(SHOTS, `${file}.png`) });
-    const wider = await page.evaluate(() => {
-      const g = globalThis as any;
-      return g.document.documentElement.scrollWidth - g.innerWidth;
-    });
-    assert.ok(wider <= 0, `${file}: the page is ${wider} px wider than the window`);
-  }
-  await page.setViewportSize(PHONE);
-}
 
 before(
   async () => {
@@ -90,8 +50,8 @@ test('a forum in two browsers: create, invite, join, both post, reply, ban; the 
   const [nodeO, nodeX] = running as [NodeProcess, NodeProcess];
   try {
     [olive, xavier] = await Promise.all([
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pair(c, nodeO.info.api, homes.o, 'Olive\u2019s phone')),
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pair(c, nodeX.info.api, homes.x, 'Xavier\u2019s phone')),
+      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pairIn(c, nodeO.info.api, homes.o, 'Olive\u2019s phone', errors)),
+      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pairIn(c, nodeX.info.api, homes.x, 'Xavier\u2019s phone', errors)),
     ]);
 
     // Olive starts a forum that admits by invitation, and makes an invitation link.

@@ -4,6 +4,7 @@ import type { KithService } from '../node/service.js';
 import type { HostedAccount } from '../store/hosted-accounts.js';
 import { startSession, type AuthVariables } from './owner-auth.js';
 import { deviceView, type Views } from './owner-views.js';
+import { offerView } from './offer-view.js';
 import { jsonBody, nextOf, pageOf, pathParam, type C } from './http-input.js';
 import { optionalText, postInput, textField } from './request-fields.js';
 
@@ -27,8 +28,7 @@ export function addAccountRoutes(app: Hono<{ Variables: AuthVariables }>, servic
   // ---- The owner: accounts this node hosts ----
   app.get('/api/accounts', (c) => c.json({ accounts: accounts.list() }));
   app.post('/api/accounts', async (c) => {
-    const offer = accounts.offer(textField(await jsonBody(c), 'name'), new URL(c.req.url).origin);
-    return c.json({ code: offer.code, url: offer.url, expires: isoOf(offer.expires) }, 201);
+    return c.json(await offerView(accounts.offer(textField(await jsonBody(c), 'name'), new URL(c.req.url).origin)), 201);
   });
   app.delete('/api/accounts/:did', async (c) => c.json({ account: await accounts.remove(pathParam(c, 'did')) }));
 
@@ -73,6 +73,7 @@ export function addAccountRoutes(app: Hono<{ Variables: AuthVariables }>, servic
     const rows = accounts.timeline(account(c), page);
     return c.json({ items: views().posts(rows), next: nextOf(rows, page) });
   });
+  app.get('/api/account/follows', (c) => c.json({ follows: accounts.following(account(c)) }));
   app.post('/api/account/follows', async (c) => c.json(await accounts.follow(account(c), textField(await jsonBody(c), 'target'))));
   app.delete('/api/account/follows/:did', (c) => c.json(accounts.unfollow(account(c), pathParam(c, 'did'))));
   // ---- A hosted person's device: forums, as the account (node/account-forums.ts) ----

@@ -8,6 +8,7 @@ import type { Preferences } from '../node/preferences.js';
 import type { DeviceView } from './owner-views.js';
 import type { AccountStatus } from '../node/accounts.js';
 import type { ForumRoutes } from './forum-control.js';
+import type { DmRoutes } from './dm-control.js';
 
 /**
  * The control endpoint's routes, declared once: what each takes and answers.
@@ -15,7 +16,7 @@ import type { ForumRoutes } from './forum-control.js';
  * CLI's client (cli/control-client.ts) can call only these, with these types.
  * A route is "METHOD /path"; a route whose body is `undefined` takes none.
  */
-export interface ControlRoutes extends ForumRoutes {
+export interface ControlRoutes extends ForumRoutes, DmRoutes {
   'GET /status': { body: undefined; result: ServiceStatus };
   'GET /actor': { body: undefined; result: JsonObject };
   'GET /peers': { body: undefined; result: { peers: PeerConnection[] } };

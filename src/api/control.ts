@@ -12,6 +12,7 @@ import { errorBody, refusal } from './http-status.js';
 import { postInput, profileInput, textField } from './request-fields.js';
 import { deviceView } from './owner-views.js';
 import { forumHandlers } from './forum-control.js';
+import { dmHandlers } from './dm-control.js';
 
 /**
  * The local control endpoint: HTTP on 127.0.0.1 only, for the `kith`
@@ -98,6 +99,7 @@ function routes(service: KithService, webUrl: string | undefined): RouteTable {
     'GET /settings': { read: noBody, run: () => service.settings() },
     'POST /settings': { read: (b) => b, run: (b) => service.updateSettings(b) },
     ...forumHandlers(service),
+    ...dmHandlers(service),
   };
 }
 

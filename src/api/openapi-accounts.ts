@@ -48,7 +48,11 @@ export function accountPaths({ op, obj, list, ref, page, ok, body, str, int, boo
       post: op({
         summary: "A code that pairs one person's device as a new hosted account (its key becomes the account's identity)",
         body: body(obj({ name: str })),
-        responses: ok('Code', obj({ code: str, url: str, expires: str }), '201'),
+        responses: ok(
+          'Code, the link that opens the web app with it, and that link as a QR code',
+          obj({ code: str, url: str, expires: str, qrSvg: str }),
+          '201',
+        ),
       }),
     },
     '/api/accounts/{did}': {
@@ -102,6 +106,7 @@ export function accountPaths({ op, obj, list, ref, page, ok, body, str, int, boo
       }),
     },
     '/api/account/follows': {
+      get: op({ summary: 'Whom the hosted account follows', responses: ok('Follows', obj({ follows: list(str) })) }),
       post: op({ summary: 'The hosted account follows someone', body: body(obj({ target: str })), responses: ok('Followed', obj({ did: str, added: bool })) }),
     },
     '/api/account/follows/{did}': {

@@ -16,6 +16,7 @@ import {
 } from '../core/constants.js';
 import { accountPaths, accountSchema, type Op, type Schema } from './openapi-accounts.js';
 import { followerKeyPaths } from './openapi-follower-keys.js';
+import { directMessagePaths } from './openapi-direct-messages.js';
 
 import { FORUM_PATHS } from './forum-openapi.js';
 
@@ -109,6 +110,7 @@ export const OPENAPI = {
       get: op({ summary: 'Own posts and those of everyone followed, newest first', params: pageParams, responses: ok('A page', page(ref('Post'))) }),
     },
     ...followerKeyPaths({ op, obj, list, ref, page, ok, body, str, int, bool, didParam, pageParams }),
+    ...directMessagePaths({ op, obj, list, ref, page, ok, body, str, int, bool, didParam, pageParams }),
     '/api/posts': {
       post: op({
         summary: 'Post (signed by the node for the owner); #hashtags and @did:key or @petname mentions in the text become tags and links',
@@ -428,6 +430,7 @@ export const OPENAPI = {
         boostedBy: { oneOf: [ref('Person'), { type: 'null' }], description: 'Shown because this person boosted it' },
         missing: { type: 'boolean', description: 'A boost of a post this node does not hold yet: only id and author are known' },
         mine: bool,
+        followersOnly: { type: 'boolean', description: "Sealed for its author's approved followers, and opened by this node (which holds the epoch key)" },
       }),
       Activity: obj(
         {

@@ -1,14 +1,12 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import QRCode from 'qrcode';
 import { EVENT_STREAM_PING_MS, MAX_UPLOAD_BYTES } from '../core/constants.js';
 import { isKithError, KithError } from '../core/errors.js';
 import { reasonOf } from '../core/log.js';
 import { isoOf } from '../core/statement.js';
 import type { Network } from '../node/network.js';
 import type { KithService } from '../node/service.js';
-import type { PairingOfferLink } from '../node/owner-devices.js';
 import type { Interacted } from '../node/interactions.js';
 import type { Preferences } from '../node/preferences.js';
 import { AuthFailure, asAuthFailure, endSession, requireDevice, startSession, type AuthVariables } from './owner-auth.js';
@@ -17,7 +15,7 @@ import { deviceView, mediaSrc, Views } from './owner-views.js';
 import { peerViews } from './peer-views.js';
 import { OPENAPI } from './openapi.js';
 import { decoded, jsonBody, limitedBody, pageOf, pathParam, type C } from './http-input.js';
-import { openedRecord } from '../node/follower-epochs.js';
+import type { ApId } from '../core/types.js';
 import { errorBody, refusal } from './http-status.js';
 import { postInput, profileInput, textField } from './request-fields.js';
 import type { WebApp } from './web-static.js';
@@ -27,7 +25,9 @@ import { apiHeaders, hostGuard, webFiles } from './web-guards.js';
 import { addReadingRoutes } from './reading-routes.js';
 import { addContentRoutes } from './content-routes.js';
 import { addFollowerRoutes } from './follower-routes.js';
+import { addDirectMessageRoutes, dmMessageView } from './dm-routes.js';
 import { addAccountRoutes } from './account-routes.js';
+import { offerView } from './offer-view.js';
 import { addForumRoutes } from './forum-routes.js';
 
 /**
@@ -57,20 +57,17 @@ export interface OwnerApi {
 /** Content types media is served as; anything else is a download, never rendered. */
 const SERVE_TYPES = /^(image\/(png|jpeg|gif|webp|avif)|video\/(mp4|webm|quicktime)|audio\/(mpeg|ogg|mp4|wav|webm))$/;
 
-async function offerView(offer: PairingOfferLink) {
-  const qrSvg = await QRCode.toString(offer.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
-  return { code: offer.code, url: offer.url, expires: isoOf(offer.expires), qrSvg };
-}
-
 export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const { service, web } = opts;
   const { node } = service;
-  const events = new EventHub(node, service.devices.pairing);
+  const events = new EventHub(node, service.devices.pairing, service.keys.reading);
   const app = new Hono<{ Variables: AuthVariables }>();
   const views = (): Views => new Views(node);
   // Read on every request (Host, proxies), so kept here and replaced when the owner changes them.
   let prefs: Preferences = service.settings();
   const stopPrefs = service.onPreferences((p) => (prefs = p));
+  // A message someone wrote to the owner, opened here: the live event the apps tell of it by.
+  const stopDms = service.dms.onMessage((m) => events.tell('dm', dmMessageView(m, views())));
   const hosts = new HostAllowlist(opts.apiHost ?? '127.0.0.1', () => prefs.apiHosts);
   const client = (c: C) => clientOf(c, prefs.trustedProxies, opts.frontSecret);
 
@@ -127,19 +124,22 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   app.post('/api/posts', async (c) => {
     const r = await service.publishing.post(postInput(await jsonBody(c)));
     if (r.epoch !== undefined) {
-      // A followers-only post: the scope holds its envelope; the owner sees it opened.
-      const opened = await service.keys.epochs.find(r.noteId, (reason) => service.log.warn(reason));
-      return c.json({ post: opened && views().post(openedRecord(opened)) }, 201);
+      // A followers-only post: the scope holds its envelope; the owner sees it opened (publishing opened it).
+      const opened = node.store.opened.byNote(r.noteId as ApId);
+      return c.json({ post: (opened && views().post(opened)) ?? null }, 201);
     }
     const stored = node.store.objects.byDigest(r.digest);
     return c.json({ post: stored && views().post(stored) }, 201);
   });
-  // Followers-only posts this person may read (their own and those of whom they follow), opened on the main thread where the keys are.
-  app.get('/api/followers-only', async (c) => {
-    const { limit } = pageOf(c);
-    const opened = await service.keys.epochs.readable(limit, (reason) => service.log.warn(reason));
+  // Followers-only posts this person may read (their own and those of whom they follow), as this node opened them.
+  app.get('/api/followers-only', (c) => {
     const v = views();
-    return c.json({ items: opened.map((p) => v.post(openedRecord(p))).filter((p) => p !== undefined) });
+    return c.json({
+      items: node.store.opened
+        .page(pageOf(c))
+        .map((p) => v.post(p))
+        .filter((p) => p !== undefined),
+    });
   });
   // A like or boost answers with the post as it is now (its counts, and that the owner did it); `activity` is what was signed.
   const interacted = (r: Interacted) => ({ post: views().find(r.post) ?? null, activity: r });
@@ -189,6 +189,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
 
   // ---- People ----
   addFollowerRoutes(app, service, views);
+  addDirectMessageRoutes(app, service, views);
   addForumRoutes(app, service);
   app.post('/api/follows', async (c) => {
     const r = await service.people.follow(textField(await jsonBody(c), 'target'));
@@ -284,6 +285,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     attach: (network) => events.attach(network),
     close: () => {
       stopPrefs();
+      stopDms();
       events.close();
     },
   };

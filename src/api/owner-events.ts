@@ -6,6 +6,7 @@ import type { ApId } from '../core/types.js';
 import type { KithNode } from '../node/kith-node.js';
 import type { Network } from '../node/network.js';
 import type { DevicePairing } from '../node/devices.js';
+import type { OpenedNow } from '../node/followers-reading.js';
 import { Views } from './owner-views.js';
 
 /**
@@ -58,8 +59,11 @@ export class EventHub {
   constructor(
     private readonly node: KithNode,
     devices: DevicePairing,
+    /** Followers-only posts as this node opens them (node/followers-reading.ts): they go out live as posts do. */
+    opened?: { onOpened(fn: (o: OpenedNow) => void): () => void },
   ) {
     this.stops.push(node.ingestor.onStored((records) => this.stored(records)));
+    if (opened) this.stops.push(opened.onOpened((o) => this.opened(o)));
     const onRevoked = (d: { id: string }): void => this.closeDevice(d.id);
     devices.on('revoked', onRevoked);
     this.stops.push(() => devices.off('revoked', onRevoked));
@@ -133,6 +137,11 @@ export class EventHub {
     this.clients.clear();
   }
 
+  /** Sends an event the owner's other parts raise (a direct message) to every open stream. */
+  tell(event: string, data: unknown): void {
+    this.broadcast(event, data);
+  }
+
   private broadcast(event: string, data: unknown): void {
     for (const c of this.clients) c.send(event, data);
   }
@@ -154,6 +163,22 @@ export class EventHub {
       return { kind: a.kind, target: a.target };
     }
     return undefined;
+  }
+
+  /** A followers-only post opened here: on the timeline when it is the owner's or of someone they follow, and told of when it answers or names them. */
+  private opened(o: OpenedNow): void {
+    if (this.clients.size === 0) return;
+    const stored = this.node.store.opened.byNote(o.note);
+    const views = new Views(this.node);
+    const post = stored && views.post(stored);
+    if (!stored || !post) return;
+    if (o.owner === this.node.did || this.node.store.follows.get(o.owner) !== undefined) this.broadcast('post', post);
+    const mine = `ap://${this.node.did}/`;
+    const links = o.links.filter((l) => l.target.startsWith(mine));
+    if (o.owner === this.node.did || links.length === 0 || filteredOut(this.node, o.owner)) return;
+    const kind = links.some((l) => l.kind === 'reply') ? 'reply' : 'mention';
+    const view = views.notification({ object: stored, kind, target: null, unread: true });
+    if (view) this.broadcast('notification', view);
   }
 
   private stored(records: readonly ObjectRecord[]): void {

@@ -64,6 +64,8 @@ export interface PostView extends PostExtras {
   /** A boost of a post this node does not hold: only its id and author are known until it is fetched. */
   readonly missing: boolean;
   readonly mine: boolean;
+  /** Sealed for the author's approved followers: shown because this node holds the epoch key and opened it. */
+  readonly followersOnly: boolean;
 }
 
 /** The start of a post, quoted in a notification about it. */
@@ -212,6 +214,8 @@ export class Views {
       boostedBy: null,
       missing: false,
       mine: o.owner === this.node.did,
+      // An envelope shows only opened, as its Create (store/opened-posts.ts): that row is the envelope's.
+      followersOnly: o.type === 'Create' && this.node.store.opened.isOpened(o.n),
     };
   }
 
@@ -269,6 +273,7 @@ export class Views {
       ...countsOf(this.factsOf(target)),
       edited: null,
       missing: true,
+      followersOnly: false,
       mine: didOf(target) === this.node.did,
     };
   }

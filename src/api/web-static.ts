@@ -89,6 +89,13 @@ export function loadWebApp(root = WEB_ROOT): WebApp {
   files.set('/vendor/noble-ed25519.mjs', file(readFileSync(fileURLToPath(import.meta.resolve('@noble/ed25519'))), 'noble-ed25519.mjs'));
   const hashes = dirname(fileURLToPath(import.meta.resolve('@noble/hashes/sha2.js')));
   for (const name of ['sha2.js', '_md.js', '_u64.js', 'utils.js']) files.set(`/vendor/noble-hashes/${name}`, file(readFileSync(join(hashes, name)), name));
+  // What a hosted account's device signs its certificates with (eddsa-jcs-2022, as src/core/proof.ts): JCS and base58btc.
+  for (const [url, spec] of [
+    ['/vendor/canonicalize.mjs', 'canonicalize'],
+    ['/vendor/scure-base.mjs', '@scure/base'],
+  ] as const) {
+    files.set(url, file(readFileSync(fileURLToPath(import.meta.resolve(spec))), url));
+  }
   const sw = files.get('/sw.js');
   if (sw) files.set('/sw.js', file(Buffer.from(withShell(sw.body.toString('utf8'), files)), '/sw.js'));
   const html = index?.body.toString('utf8') ?? '';

@@ -19,6 +19,7 @@ import { readInput, readPhrase, textArgument } from './read-input.js';
 import { action, addPageCommand, identitySummary, withNode, withService, type Opts } from './common.js';
 import { addInteractionCommands } from './interaction-commands.js';
 import { addFollowerCommands } from './follower-commands.js';
+import { addDmCommands } from './dm-commands.js';
 import { addNodeCommands } from './node-commands.js';
 import { addDeviceCommands } from './device-commands.js';
 import { addAccountCommands } from './account-commands.js';
@@ -353,6 +354,7 @@ export function buildCli(): Command {
   addNodeCommands(program);
   addInteractionCommands(program);
   addFollowerCommands(program);
+  addDmCommands(program);
   addDeviceCommands(program);
   addAccountCommands(program);
   addSettingsCommand(program);

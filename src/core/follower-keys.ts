@@ -34,7 +34,8 @@ const TAG_BYTES = 16;
 const MAX_CAPABILITY_BYTES = 512;
 
 let suite: CipherSuite | undefined;
-function hpke(): CipherSuite {
+/** The HPKE suite every sealed key of Kith uses (epoch keys, conversation keys). */
+export function hpke(): CipherSuite {
   return (suite ??= new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes128Gcm() }));
 }
 
@@ -215,13 +216,13 @@ export function decryptCapability(f: FollowersCapability, epochKey: Uint8Array, 
   }
 }
 
-function base64Bytes(v: unknown, field: string, maxBytes: number): Uint8Array {
+export function base64Bytes(v: unknown, field: string, maxBytes: number): Uint8Array {
   if (typeof v !== 'string' || v.length > Math.ceil(maxBytes / 3) * 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
     return fail('malformed', `${field} must be base64 of at most ${maxBytes} bytes`);
   }
   return new Uint8Array(Buffer.from(v, 'base64'));
 }
 
-function toArrayBuffer(b: Uint8Array): ArrayBuffer {
+export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }

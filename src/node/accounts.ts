@@ -180,6 +180,11 @@ export class HostedAccounts {
     return { did, added };
   }
 
+  /** Whom the account follows, longest-followed first. */
+  following(a: HostedAccount): Did[] {
+    return this.node.store.hostedAccounts.follows(a.did);
+  }
+
   unfollow(a: HostedAccount, target: string): { did: Did; removed: boolean } {
     const did = personOf(target);
     const removed = this.node.store.hostedAccounts.unfollow(a.did, did);

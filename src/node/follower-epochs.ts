@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fail } from '../core/errors.js';
-import { actorId, followersId, outboxId } from '../core/apid.js';
+import { actorId, followersId } from '../core/apid.js';
 import { buildCreate, buildNote, isoNow, type NoteFields } from '../core/as2.js';
 import {
   EPOCH_KEY_BYTES,
@@ -16,8 +16,7 @@ import {
 } from '../core/follower-keys.js';
 import { EPOCH_LIFETIME_MS, EPOCH_RENEW_BEFORE_MS } from '../core/constants.js';
 import { parseDateTime } from '../core/time.js';
-import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
-import type { StoredObject } from '../store/objects.js';
+import type { Did, Digest, JsonObject } from '../core/types.js';
 import type { Ingested } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
 import type { KeyAgreement } from './key-agreement.js';
@@ -288,6 +287,13 @@ export class FollowerEpochs {
     return opened;
   }
 
+  /** Whether this node holds an epoch's key (its own, or one given to it), from one read of each folder: a pass over many envelopes asks for each. */
+  keyring(): (author: Did, epoch: number) => boolean {
+    const own = new Set(listSecretFiles(this.ownDir));
+    const held = new Set(listSecretFiles(this.heldDir));
+    return (author, epoch) => (author === this.node.did ? own.has(epochFile(epoch)) : held.has(`${authorTag(author)}-${epochFile(epoch)}`));
+  }
+
   /**
    * Opens a followers-only envelope with the epoch key it names: the Create
    * its author signed, or undefined when this person holds no key of that
@@ -337,33 +343,4 @@ export class FollowerEpochs {
     }
     return out;
   }
-
-  /** A followers-only post this person may read, by its note's id; undefined when it is not one (or not theirs to read). */
-  async find(noteId: string, log: (reason: string) => void): Promise<OpenedPost | undefined> {
-    return (await this.readable(MAX_FOLLOWERS_ONLY_SCANNED, log)).find((p) => (p.activity.object as JsonObject | undefined)?.id === noteId);
-  }
-}
-
-/** Followers-only envelopes looked through to find one post by its id. */
-const MAX_FOLLOWERS_ONLY_SCANNED = 200;
-
-/**
- * An opened post as the stored Create it would be, for the views that show
- * posts: it is never stored so (that would serve the plaintext to whoever
- * syncs the scope); the digest is the envelope's, which the scope holds.
- */
-export function openedRecord(p: OpenedPost): StoredObject {
-  return {
-    n: 0,
-    digest: p.digest as Digest,
-    id: p.activity.id as ApId,
-    owner: p.author,
-    signer: p.author,
-    type: 'Create',
-    scope: outboxId(p.author),
-    created: p.created,
-    received: p.created,
-    body: JSON.stringify(p.activity),
-    links: [],
-  };
 }

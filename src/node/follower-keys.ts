@@ -6,6 +6,8 @@ import type { Digest } from '../core/types.js';
 import type { KithNode } from './kith-node.js';
 import { KeyAgreement } from './key-agreement.js';
 import { FollowerEpochs } from './follower-epochs.js';
+import { FollowersReading } from './followers-reading.js';
+import { SEALED_TYPE } from './sealed.js';
 
 /** Activities after which the approved followers may have changed (an approval, a removal, an unfollow). */
 const FOLLOW_CHANGES = new Set(['Accept', 'Reject', 'Undo', 'Follow']);
@@ -14,12 +16,15 @@ const FOLLOW_CHANGES = new Set(['Accept', 'Reject', 'Undo', 'Follow']);
  * Keeps follower keys current on a node: the key-agreement key rotated on
  * schedule, the epoch in line with the approved followers (a new one when a
  * follower leaves, renewal before expiry), and key objects given to this
- * person opened as they arrive (by sync or push). The work runs one task at
+ * person opened as they arrive (by sync or push), and the followers-only
+ * posts they open kept for reading (./followers-reading.ts). The work runs one task at
  * a time, so two changes never start two epochs.
  */
 export class FollowerKeys {
   readonly agreement: KeyAgreement;
   readonly epochs: FollowerEpochs;
+  /** Followers-only posts opened as they (or their keys) arrive, for the reading views. */
+  readonly reading: FollowersReading;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly stopHook: () => void;
@@ -34,6 +39,7 @@ export class FollowerKeys {
     const pushLive = (digest: Digest): void =>
       void push(digest).catch((e: unknown) => log.warn(`follower keys: pushing key object ${digest} failed (the next sync brings it): ${reasonOf(e)}`));
     this.epochs = new FollowerEpochs(node, this.agreement, now, pushLive);
+    this.reading = new FollowersReading(node, this.epochs, (task) => this.run(task), log);
     this.agreement.rotateIfDue();
     this.stopHook = node.ingestor.onStored((records) => this.stored(records));
   }
@@ -47,6 +53,7 @@ export class FollowerKeys {
 
   stop(): void {
     clearInterval(this.timer);
+    this.reading.stop();
     this.stopHook();
   }
 
@@ -67,6 +74,7 @@ export class FollowerKeys {
       this.agreement.rotateIfDue();
       await this.epochs.reconcile();
       await this.epochs.receiveStored((reason) => this.log.warn(`follower keys: ${reason}`));
+      await this.reading.pass();
     });
   }
 
@@ -75,5 +83,7 @@ export class FollowerKeys {
     const follows = records.some((r) => FOLLOW_CHANGES.has(r.type));
     if (mine) void this.run(() => this.epochs.receiveStored((reason) => this.log.warn(`follower keys: ${reason}`)));
     if (follows) void this.run(() => this.epochs.reconcile());
+    // Queued after the keys it may need: a key and the posts under it often arrive in one sync.
+    if (mine || records.some((r) => r.type === SEALED_TYPE)) this.reading.schedule();
   }
 }

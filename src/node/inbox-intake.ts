@@ -100,8 +100,48 @@ export class InboxIntake {
     }
   }
 
+  /**
+   * As receive, and also takes in the types a part of the node keeps out of
+   * the scopes (KithNode.inboxTypes: direct messages), which may need to
+   * wait (opening a sealed key). What the network and held deliveries use.
+   */
+  async take(input: string | Uint8Array | Json, opts: { counted?: boolean; sender?: Did; carried?: Json | undefined } = {}): Promise<Ingested> {
+    let doc: Json;
+    let own: ((doc: JsonObject) => Promise<Ingested>) | undefined;
+    try {
+      doc = typeof input === 'string' || input instanceof Uint8Array ? parseJsonLimited(input, this.node.ingestor.limits) : input;
+      own = isJsonObject(doc) && typeof doc.type === 'string' ? this.node.inboxTypes.get(doc.type) : undefined;
+    } catch (e) {
+      throw this.refused(e);
+    }
+    if (own === undefined) return this.receive(doc, opts);
+    const counted = opts.counted ?? true;
+    try {
+      const author = this.precheck(doc, counted, opts.sender, opts.carried);
+      const r = await own(doc as JsonObject);
+      if (r.status === 'stored' && counted) this.bySender.take(author, this.now());
+      return r;
+    } catch (e) {
+      throw this.refused(e);
+    }
+  }
+
   private admit(input: string | Uint8Array | Json, counted: boolean, sender: Did | undefined, carried: Json | undefined): Ingested {
     const doc = typeof input === 'string' || input instanceof Uint8Array ? parseJsonLimited(input, this.node.ingestor.limits) : input;
+    const author = this.precheck(doc, counted, sender, carried);
+    let r: Ingested;
+    try {
+      r = this.node.ingest(doc as JsonObject);
+    } catch (e) {
+      if (e instanceof KithError) ingestCounted.add(e);
+      throw e;
+    }
+    if (r.status === 'stored' && counted) this.bySender.take(author, this.now());
+    return r;
+  }
+
+  /** What every delivery must pass before it is taken in: its author and addressing, the rate, what it carries. Returns its author. */
+  private precheck(doc: Json, counted: boolean, sender: Did | undefined, carried: Json | undefined): Did {
     if (!isJsonObject(doc)) fail('malformed', 'a delivery is one signed activity, a JSON object');
     // Cheap checks first, on what the activity claims; ingest then proves the claim (a forged author is refused there).
     const author = apIdParts(doc.id).did;
@@ -120,15 +160,7 @@ export class InboxIntake {
       fail('rate-limited', `${author} has delivered ${this.perSenderPerMinute} activities here this minute; try again in a minute`);
     }
     if (carried !== undefined) this.takeCarried(doc, author, carried);
-    let r: Ingested;
-    try {
-      r = this.node.ingest(doc);
-    } catch (e) {
-      if (e instanceof KithError) ingestCounted.add(e);
-      throw e;
-    }
-    if (r.status === 'stored' && counted) this.bySender.take(author, this.now());
-    return r;
+    return author;
   }
 
   /**
@@ -211,7 +243,7 @@ export class InboxIntake {
     } catch (err) {
       throw this.refused(err);
     }
-    return this.receive(opened.activity, { counted: false, sender: e.sender, carried: opened.carried });
+    return this.take(opened.activity, { counted: false, sender: e.sender, carried: opened.carried });
   }
 
   /** Drops held deliveries nobody claimed in time; returns how many. */

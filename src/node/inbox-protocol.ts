@@ -149,7 +149,7 @@ export class InboxProtocol {
     if (!isJsonObject(req.activity)) fail('malformed', 'a delivery carries one signed activity');
     let answer: Answer;
     try {
-      const r = this.intake.receive(req.activity, { carried: req.carried });
+      const r = await this.intake.take(req.activity, { carried: req.carried });
       answer = { ok: true, status: r.status };
       if (r.status === 'stored') this.log.info(`inbox: ${r.type} ${r.id} from ${short(r.owner)} by ${short(peer.toString())}`);
     } catch (e) {

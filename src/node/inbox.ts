@@ -56,6 +56,22 @@ export class Inbox {
     network.deliveries.attempt(rows).catch((e: unknown) => this.log.warn(`inbox: delivering ${activity} failed: ${reasonOf(e)}`));
   }
 
+  /**
+   * Delivers a signed document of the owner's that no scope holds (a direct
+   * message, a conversation key: node/direct-messages.ts) to each recipient,
+   * as deliver does; it is queued by its own body, so it goes out after a restart too.
+   */
+  async deliverDocument(signed: JsonObject, recipients: readonly Did[]): Promise<DeliveryOutcome[]> {
+    const checked = this.node.check(signed);
+    if (checked.owner !== this.node.did) fail('unauthorized', `only the owner's own documents are delivered from here, not ${checked.owner}'s`);
+    const rows = this.enqueue(checked.digest, JSON.stringify(signed), recipients);
+    const network = this.link.current;
+    if (network === undefined) {
+      return rows.map((r) => ({ recipient: r.recipient, status: 'queued', reason: 'the node is not running; it is delivered once the node starts' }));
+    }
+    return network.deliveries.attempt(rows);
+  }
+
   /** Everyone but the owner an activity addresses. */
   addressed(activity: JsonObject): Did[] {
     return recipientsOf(activity).filter((d) => d !== this.node.did);
@@ -75,12 +91,16 @@ export class Inbox {
     if (stored.owner !== this.node.did && (hosted === undefined || hosted.removed !== null)) {
       fail('unauthorized', `only the activities of the owner and of the accounts this node hosts are delivered from here, not ${stored.owner}'s`);
     }
-    const to = (recipients ?? this.addressed(JSON.parse(stored.body) as JsonObject)).map((d) => parseDid(d)).filter((d) => d !== this.node.did);
+    return this.enqueue(digest, stored.body, recipients ?? this.addressed(JSON.parse(stored.body) as JsonObject));
+  }
+
+  private enqueue(digest: Digest, body: string, recipients: readonly Did[]): OutgoingRow[] {
+    const to = recipients.map((d) => parseDid(d)).filter((d) => d !== this.node.did);
     if (to.length === 0) return [];
     if (this.node.store.outgoing.count() + to.length > INBOX.QUEUE_MAX) {
       fail('rate-limited', `${INBOX.QUEUE_MAX} deliveries already wait to go out; try again once the network has taken some`);
     }
     const now = Date.now();
-    return this.node.store.transaction(() => [...new Set(to)].map((d) => this.node.store.outgoing.add(d, digest, stored.body, now)));
+    return this.node.store.transaction(() => [...new Set(to)].map((d) => this.node.store.outgoing.add(d, digest, body, now)));
   }
 }

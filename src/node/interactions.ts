@@ -71,6 +71,9 @@ export class Interactions {
   /** Signs a new version of one of the owner's posts with this text; the rest of the post (replies, attachments) stays. */
   async edit(id: string, text: string): Promise<Edited> {
     const post = this.ownPost(id, 'edit');
+    if (this.node.store.opened.envelopeOf(post) !== undefined) {
+      fail('conflict', `${post} is followers-only, and those are not edited yet: delete it and post the new text for your followers`);
+    }
     postFields({ text });
     if (this.node.store.tombstones.get(post)) fail('deleted', `${post} is deleted; a deleted post cannot be edited`);
     const current = newestVersion(this.node.store, post);
@@ -98,8 +101,10 @@ export class Interactions {
   async delete(id: string): Promise<Interacted> {
     const post = this.ownPost(id, 'delete');
     if (this.node.store.tombstones.get(post)) fail('not-found', `${post} is already deleted`);
-    if (!originalOf(this.node.store, post)) fail('not-found', `this node holds no post ${post} of yours`);
-    const r = this.node.ingest(this.node.sign(buildDelete(this.node.did, newObjectId(this.node.did), post)));
+    // A followers-only post is deleted by its envelope, the one object of it that travels: the Delete names no post id.
+    const envelope = this.node.store.opened.envelopeOf(post);
+    if (envelope === undefined && !originalOf(this.node.store, post)) fail('not-found', `this node holds no post ${post} of yours`);
+    const r = this.node.ingest(this.node.sign(buildDelete(this.node.did, newObjectId(this.node.did), envelope ?? post)));
     return this.published(r, post);
   }
 

@@ -44,6 +44,12 @@ export class KithNode {
   readonly did: Did;
   readonly actorId: ApId;
   readonly ingestor: Ingestor;
+  /**
+   * Inbox deliveries of these types are taken in by the part that set them
+   * (direct messages: node/direct-messages.ts), never ingested into a scope:
+   * a sync would serve them to anyone who keeps their author's.
+   */
+  readonly inboxTypes = new Map<string, (doc: JsonObject) => Promise<Ingested>>();
   private readonly searchIndexing: SearchIndexing;
 
   private constructor(

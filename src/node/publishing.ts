@@ -156,7 +156,10 @@ export class Publishing {
     const { mentioned: _mentioned, ...fields } = postFields(input, (handle) => petnameTarget(this.node.store, handle));
     const r = await keys.run(async () => {
       await keys.epochs.reconcile();
-      return keys.epochs.post(fields);
+      const posted = await keys.epochs.post(fields);
+      // Opened for the author's own reading views before this returns: their timeline shows it at once.
+      await keys.reading.pass();
+      return posted;
     });
     return { ...r, pushedTo: await this.link.push(r.digest) };
   }

@@ -1,6 +1,7 @@
 import { fail } from '../core/errors.js';
 import { actorId, apIdKey, isApId, outboxId } from '../core/apid.js';
 import { MAX_THREAD_ANCESTORS } from '../core/constants.js';
+import { newestFirst } from '../store/opened-posts.js';
 import { isJsonObject, type ApId, type Did, type JsonObject } from '../core/types.js';
 import { parseBody, type Page, type StoredObject } from '../store/objects.js';
 import type { NotificationFilter } from '../store/links.js';
@@ -8,7 +9,7 @@ import type { NotificationKind, NotificationRow } from '../store/notifications.j
 import type { Store } from '../store/store.js';
 import { personOf } from './people.js';
 import { loadPreferences } from './preferences.js';
-import { newestVersion, originalOf } from './post-versions.js';
+import { newestVersion, originalOf, postOf } from './post-versions.js';
 
 /** What the owner reads: their timeline, a person's posts, a thread, their notifications. */
 
@@ -18,7 +19,7 @@ export interface Reader {
   readonly store: Store;
 }
 
-export { postOf } from './post-versions.js';
+export { postOf };
 
 /** The id a post answers, as it wrote it (an id, or an object with one). */
 export function repliesTo(note: JsonObject): string | undefined {
@@ -86,6 +87,8 @@ export function filteredOut(node: Reader, did: Did): boolean {
 }
 
 const SEEN_SETTING = 'notifications.seen';
+/** Replies a thread shows (as LinkTable.replies' default). */
+const MAX_THREAD_REPLIES = 200;
 
 export class Reading {
   constructor(
@@ -93,15 +96,15 @@ export class Reading {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The owner's posts and those of everyone they follow, newest first. */
+  /** The owner's posts and those of everyone they follow, newest first (followers-only ones as opened here, store/opened-posts.ts). */
   timeline(page: Page): StoredObject[] {
-    return this.node.store.objects.timelinePage(outboxId(this.node.did), page);
+    return this.node.store.opened.timelinePage(outboxId(this.node.did), page);
   }
 
   /** A person (by did:key or ap:// id) and a page of their posts. */
   person(target: string, page: Page): PersonPage {
     const did = personOf(target);
-    return { did, items: this.node.store.objects.outboxPage(outboxId(did), page) };
+    return { did, items: this.node.store.opened.outboxPage(outboxId(did), page) };
   }
 
   /** A post with the posts it answers and its replies. */
@@ -119,7 +122,8 @@ export class Reading {
       ancestors.unshift(parent.stored);
       up = repliesTo(parent.note);
     }
-    return { ancestors, post: found.stored, replies: this.node.store.links.replies(key) };
+    const replies = [...this.node.store.links.replies(key, MAX_THREAD_REPLIES), ...this.node.store.opened.replies(key, MAX_THREAD_REPLIES)];
+    return { ancestors, post: found.stored, replies: newestFirst(replies, [], MAX_THREAD_REPLIES).reverse() };
   }
 
   /**
@@ -171,9 +175,13 @@ export class Reading {
     return Number(this.node.store.settings.get(SEEN_SETTING) ?? 0);
   }
 
-  /** A post stored whole, or carried by a stored Create, with its newest version (an edit may say what it answers). */
+  /** A post stored whole, or carried by a stored Create or an envelope opened here, with its newest version (an edit may say what it answers). */
   private postAt(key: ApId): { stored: StoredObject; note: JsonObject } | undefined {
     const original = originalOf(this.node.store, key);
-    return original && { stored: original.stored, note: newestVersion(this.node.store, key)?.note ?? original.note };
+    if (original) return { stored: original.stored, note: newestVersion(this.node.store, key)?.note ?? original.note };
+    // A followers-only post opened here (its followers-only versions are not edited: node/interactions.ts).
+    const opened = this.node.store.opened.byNote(key);
+    const note = opened && postOf(opened);
+    return opened && note && { stored: opened, note };
   }
 }

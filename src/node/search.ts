@@ -5,6 +5,7 @@ import { searchQuery } from '../core/searchable.js';
 import { SEARCH_DEFAULT_LIMIT, SEARCH_MAX_LIMIT } from '../core/constants.js';
 import type { Did } from '../core/types.js';
 import type { StoredObject } from '../store/objects.js';
+import { newestFirst } from '../store/opened-posts.js';
 import type { KithNode } from './kith-node.js';
 import { personOf } from './people.js';
 
@@ -15,7 +16,7 @@ export interface SearchResults {
   readonly terms: readonly string[];
   /** People, best match first; a DID searched for comes first. */
   readonly people: Did[];
-  /** Posts, newest first. */
+  /** Posts, newest first: followers-only ones too, those this node opened. */
   readonly posts: StoredObject[];
 }
 
@@ -37,7 +38,11 @@ export class Search {
     const store = this.node.store.search;
     const people: Did[] = [...this.peopleByKey(query.trim(), limit)];
     for (const did of this.matching(() => store.people(q.people, limit))) if (!people.includes(did)) people.push(did);
-    return { terms: q.terms, people: people.slice(0, limit), posts: this.matching(() => store.posts(q.posts, limit)) };
+    return {
+      terms: q.terms,
+      people: people.slice(0, limit),
+      posts: this.matching(() => newestFirst(store.posts(q.posts, limit), this.node.store.opened.posts(q.posts, limit), limit)),
+    };
   }
 
   /** People named by a DID or an ap:// id, or whose DID starts with what was typed. */

@@ -23,6 +23,7 @@ import { ForumActing } from './forum-acting.js';
 import { ForumKeys } from './forum-keys.js';
 import { FORUM } from '../core/forum-constants.js';
 import { FollowerKeys } from './follower-keys.js';
+import { DirectMessages } from './direct-messages.js';
 import { loadPreferences, updatePreferences, type Preferences } from './preferences.js';
 
 /**
@@ -69,6 +70,8 @@ export class KithService {
   readonly moderation: ForumModeration;
   /** Key-agreement keys, epoch keys, followers-only posts (issue 14). */
   readonly keys: FollowerKeys;
+  /** Direct messages: conversations with a key per generation (issue 14). */
+  readonly dms: DirectMessages;
   readonly log: Logger;
   private readonly link = new NetworkLink();
   private readonly report: NodeReport;
@@ -85,6 +88,7 @@ export class KithService {
     this.log = opts.log ?? silentLogger;
     this.inbox = new Inbox(node, this.link, this.log);
     this.keys = new FollowerKeys(node, this.log, now, (digest) => this.link.push(digest));
+    this.dms = new DirectMessages(node, this.keys.agreement, this.inbox, this.log, now);
     this.publishing = new Publishing(node, this.link, this.inbox, this.keys);
     this.reading = new Reading(node, now);
     this.interactions = new Interactions(node, this.link, this.inbox);

@@ -7,6 +7,8 @@ import { FORUM_SCHEMA } from './forum-schema.js';
 import { ACCOUNTS_MIGRATION } from './migration-accounts.js';
 import { SEARCH_QUEUE_MIGRATION } from './migration-search-queue.js';
 import { FOLLOWER_KEYS_MIGRATION } from './migration-follower-keys.js';
+import { OPENED_POSTS_MIGRATION } from './migration-opened-posts.js';
+import { DIRECT_MESSAGES_MIGRATION } from './migration-direct-messages.js';
 
 export interface Migration {
   readonly version: number;
@@ -465,4 +467,6 @@ export const MIGRATIONS: readonly Migration[] = [
   ACCOUNTS_MIGRATION,
   SEARCH_QUEUE_MIGRATION,
   FOLLOWER_KEYS_MIGRATION,
+  OPENED_POSTS_MIGRATION,
+  DIRECT_MESSAGES_MIGRATION,
 ];

@@ -1,7 +1,8 @@
 import type { Db } from './database.js';
 import type { ApId, Did } from '../core/types.js';
-import { COLUMNS, raw, type Page, type StoredObject } from './objects.js';
+import { raw, type Page, type StoredObject } from './objects.js';
 import { NOTIFICATION_FILTERS as FILTERS, type NotificationFilter } from './links.js';
+import { READABLE_COLUMNS } from './opened-posts.js';
 
 /**
  * What the owner is notified of, one row per stored activity: replies to
@@ -44,6 +45,11 @@ function union(f: NotificationFilter, extra: string): string {
       FROM object_links l JOIN objects o ON o.n = l.object
       WHERE l.target_owner = @owner AND o.owner != @owner AND ${NOT_BLOCKED} ${FILTERS[f]} ${extra} GROUP BY o.n
     UNION ALL
+    -- Replies and mentions in followers-only posts opened here, shown as the post (store/opened-posts.ts).
+    SELECT o.n, CASE WHEN max(l.kind = 'reply') THEN 'reply' ELSE 'mention' END, NULL
+      FROM opened_links l JOIN opened_posts p ON p.n = l.opened JOIN objects o ON o.n = p.envelope
+      WHERE l.target_owner = @owner AND o.owner != @owner AND ${NOT_BLOCKED} ${FILTERS[f]} ${extra} GROUP BY o.n
+    UNION ALL
     SELECT o.n, i.kind, i.target
       FROM interactions i JOIN objects o ON o.n = i.object
       -- The owner's object ids are exactly those between "ap://<did>/" and "ap://<did>0" ('0' follows '/').
@@ -67,7 +73,8 @@ export class NotificationTable {
 
   constructor(db: Db) {
     const list = (f: NotificationFilter, extra: string): string =>
-      `SELECT ${COLUMNS}, x.kind, x.target FROM (${union(f, extra)}) x JOIN objects o ON o.n = x.n JOIN scopes s ON s.n = o.scope
+      `SELECT ${READABLE_COLUMNS}, x.kind, x.target FROM (${union(f, extra)}) x JOIN objects o ON o.n = x.n
+       JOIN scopes s ON s.n = o.scope LEFT JOIN opened_posts p ON p.envelope = o.n
        ORDER BY o.created DESC, o.digest DESC LIMIT @limit`;
     this.pageStmt = each((f) => db.prepare(list(f, '')));
     this.pageBeforeStmt = each((f) => db.prepare(list(f, 'AND (o.created, o.digest) < (@created, @digest)')));

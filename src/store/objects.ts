@@ -30,7 +30,12 @@ export const NOT_ACTIVITIES = ['Person', 'Service', 'Application', 'Group', 'Org
  * followee's answer), and of follower keys (an epoch key object; a sealed envelope, which a reader
  * sees opened or not at all: node/follower-epochs.ts).
  */
-export const NOT_LISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject', 'KithEpochKey', 'KithSealed'].map((t) => `'${t}'`).join(',');
+const UNLISTED = [...NOT_ACTIVITIES, 'Follow', 'Accept', 'Reject', 'KithEpochKey'];
+export const NOT_LISTED = [...UNLISTED, 'KithSealed'].map((t) => `'${t}'`).join(',');
+/** NOT_LISTED but for sealed envelopes, which the owner's reading views show opened when they may (store/opened-posts.ts). */
+export const NOT_LISTED_BUT_SEALED = UNLISTED.map((t) => `'${t}'`).join(',');
+/** The scopes of the people the owner follows (forums are read on their own). */
+export const FOLLOWED_SCOPES = 'SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope WHERE f.did NOT IN (SELECT forum FROM forums)';
 export const COLUMNS = `o.n, lower(hex(o.digest)) AS digest, o.id, o.owner, o.signer, o.type, s.name AS scope, o.created, o.received, o.body`;
 const FROM = 'objects o JOIN scopes s ON s.n = o.scope';
 export const NEWEST_FIRST = 'ORDER BY o.created DESC, o.digest DESC';
@@ -91,7 +96,7 @@ export class ObjectTable {
     // `+o.scope`: not by the scope index, so SQLite walks objects newest first and stops at the page's end.
     // Forums are kept through follows too, but read on their own (hides filtered, the log apart): not in feeds and timelines.
     // Accounts under a node root the owner blocked stay stored but are left out (muted_people), so unblocking brings them back.
-    const people = 'SELECT sc.n FROM follows f JOIN scopes sc ON sc.name = f.scope WHERE f.did NOT IN (SELECT forum FROM forums)';
+    const people = FOLLOWED_SCOPES;
     const followed = `+o.scope IN (${people}) AND o.type NOT IN (${NOT_LISTED}) AND o.owner NOT IN (SELECT did FROM muted_people)`;
     this.feedStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} ${NEWEST_FIRST} LIMIT ?`);
     this.feedBeforeStmt = db.prepare(`SELECT ${COLUMNS} FROM ${FROM} WHERE ${followed} AND ${OLDER_THAN} ${NEWEST_FIRST} LIMIT ?`);

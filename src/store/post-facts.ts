@@ -36,9 +36,15 @@ export class PostFactsReader {
   private readonly singleStmt;
 
   constructor(db: Db) {
+    // Replies held in public and followers-only replies opened here (store/opened-posts.ts).
     this.repliesStmt = db.prepare(
-      `SELECT l.target AS id, COUNT(DISTINCT l.object) AS n FROM object_links l JOIN objects o ON o.n = l.object
-       WHERE l.target IN ${IDS} AND l.kind = 'reply' AND ${NOT_BLOCKED} GROUP BY l.target`,
+      `SELECT id, SUM(n) AS n FROM (
+         SELECT l.target AS id, COUNT(DISTINCT l.object) AS n FROM object_links l JOIN objects o ON o.n = l.object
+         WHERE l.target IN ${IDS} AND l.kind = 'reply' AND ${NOT_BLOCKED} GROUP BY l.target
+         UNION ALL
+         SELECT l.target, COUNT(DISTINCT l.opened) FROM opened_links l JOIN opened_posts o ON o.n = l.opened
+         WHERE l.target IN ${IDS} AND l.kind = 'reply' AND ${NOT_BLOCKED} GROUP BY l.target
+       ) GROUP BY id`,
     );
     this.countsStmt = db.prepare(
       `SELECT i.target AS id, COUNT(DISTINCT CASE WHEN i.kind = 'like' THEN i.actor END) AS likes,
@@ -57,7 +63,7 @@ export class PostFactsReader {
   /** The facts of each post named, as `me` (the owner) sees them. */
   of(ids: readonly ApId[], me: Did): Map<ApId, PostFacts> {
     const list = JSON.stringify([...new Set(ids)]);
-    const replies = new Map((this.repliesStmt.all(list) as { id: ApId; n: number }[]).map((r) => [r.id, r.n]));
+    const replies = new Map((this.repliesStmt.all(list, list) as { id: ApId; n: number }[]).map((r) => [r.id, r.n]));
     const counts = new Map((this.countsStmt.all(list) as (InteractionCounts & { id: ApId })[]).map((r) => [r.id, r]));
     const mine = new Set((this.mineStmt.all(me, list) as { id: ApId; kind: InteractionKind }[]).map((r) => `${r.kind} ${r.id}`));
     const single = new Set(this.singleStmt.all(list) as ApId[]);

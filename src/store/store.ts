@@ -15,12 +15,14 @@ import { LinkTable } from './links.js';
 import { NotificationTable } from './notifications.js';
 import { PetnameTable } from './petnames.js';
 import { SearchTable } from './search.js';
+import { OpenedPostTable } from './opened-posts.js';
 import { HeldDeliveries, OutgoingDeliveries } from './inbox.js';
 import { InteractionTable } from './interactions.js';
 import { PostFactsReader } from './post-facts.js';
 import { TombstoneTable } from './tombstones.js';
 import { CheckpointTable } from './checkpoints.js';
 import { ForumTable } from './forums.js';
+import { DirectMessageTable } from './direct-messages.js';
 
 /** The node's embedded store: one SQLite file in WAL mode, and the tables over it. */
 export class Store {
@@ -44,6 +46,8 @@ export class Store {
   readonly notifications: NotificationTable;
   readonly petnames: PetnameTable;
   readonly search: SearchTable;
+  /** Followers-only posts opened here, and the reading views that show them (migration 15). */
+  readonly opened: OpenedPostTable;
   readonly held: HeldDeliveries;
   readonly outgoing: OutgoingDeliveries;
   readonly interactions: InteractionTable;
@@ -51,6 +55,7 @@ export class Store {
   readonly postFacts: PostFactsReader;
   readonly tombstones: TombstoneTable;
   readonly forums: ForumTable;
+  readonly directMessages: DirectMessageTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -72,6 +77,7 @@ export class Store {
     this.notifications = new NotificationTable(db);
     this.petnames = new PetnameTable(db);
     this.search = new SearchTable(db);
+    this.opened = new OpenedPostTable(db);
     this.held = new HeldDeliveries(db);
     this.outgoing = new OutgoingDeliveries(db);
     this.interactions = new InteractionTable(db);
@@ -79,6 +85,7 @@ export class Store {
     this.postFacts = new PostFactsReader(db);
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
     this.forums = new ForumTable(db);
+    this.directMessages = new DirectMessageTable(db);
   }
 
   static open(path: string): Store {

@@ -6,6 +6,7 @@ import { forgetDeviceKey, loadDeviceKey, signText } from './device-key.js';
 
 export const REVOKED_NOTICE = 'This device was removed from your node. Pair it again to continue.';
 export const UNKNOWN_NOTICE = "Your node doesn't know this device any more. Pair it again to continue.";
+export const ACCOUNT_GONE_NOTICE = 'This node no longer hosts your account. Your key stays in this browser: it is still you.';
 const LOGGED_OUT = 'kith.loggedOut';
 
 export class ApiError extends Error {
@@ -105,7 +106,10 @@ export function logInWithKey() {
 }
 
 async function handle401(err, opts) {
-  if (err.code === 'revoked') {
+  // A hosted account's key is the person's identity, not just this device's: it is kept when the node lets the account go.
+  if ((err.code === 'revoked' || opts.loggingIn) && (await loadDeviceKey())?.account) {
+    auth.set({ status: 'account-gone', me: null, notice: ACCOUNT_GONE_NOTICE });
+  } else if (err.code === 'revoked') {
     await deviceRemoved(REVOKED_NOTICE);
   } else if (opts.loggingIn) {
     // The node refused this key. Only `revoked` forgets it; pairing again replaces it.

@@ -1,5 +1,6 @@
 // The device key: an Ed25519 key pair made by WebCrypto (private key not
-// extractable), kept in IndexedDB. Signs the pairing and log-in messages.
+// extractable), kept in IndexedDB. Signs the pairing and log-in messages, and
+// for a hosted account, whose identity it is, its certificates (./proof.js).
 // Browsers offer WebCrypto only in a secure context (https, or this machine),
 // so a phone that opens the node at http://192.168.x.y:7420 falls back to
 // Ed25519 in plain JavaScript (@noble/ed25519); that key is kept in IndexedDB
@@ -93,9 +94,11 @@ export async function loadDeviceKey() {
   return cached;
 }
 
+/** key.account: true when the key is a hosted account's own identity, not a device of the node's owner. */
 export async function saveDeviceKey(key) {
   const record = key.keyPair ? { keyPair: key.keyPair } : { secretKey: key.secretKey };
-  await withStore('readwrite', (s) => s.put({ ...record, publicKey: key.publicKey, saved: new Date().toISOString() }, RECORD));
+  const account = key.account === true;
+  await withStore('readwrite', (s) => s.put({ ...record, publicKey: key.publicKey, account, saved: new Date().toISOString() }, RECORD));
   cached = key;
 }
 
@@ -108,8 +111,12 @@ export async function forgetDeviceKey() {
   }
 }
 
+/** The raw 64-byte Ed25519 signature of `bytes`. */
+export async function signBytes(key, bytes) {
+  if (key.keyPair) return new Uint8Array(await crypto.subtle.sign('Ed25519', key.keyPair.privateKey, bytes));
+  return (await noble()).sign(bytes, key.secretKey);
+}
+
 export async function signText(key, message) {
-  const bytes = new TextEncoder().encode(message);
-  if (key.keyPair) return base64url(await crypto.subtle.sign('Ed25519', key.keyPair.privateKey, bytes));
-  return base64url((await noble()).sign(bytes, key.secretKey));
+  return base64url(await signBytes(key, new TextEncoder().encode(message)));
 }

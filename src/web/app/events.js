@@ -3,7 +3,7 @@
 import { auth } from './state.js';
 import { get } from './api.js';
 
-const NAMES = ['post', 'post-changed', 'notification', 'sync', 'peers', 'forum'];
+const NAMES = ['post', 'post-changed', 'notification', 'sync', 'peers', 'forum', 'dm'];
 const listeners = new Map();
 
 let source = null;

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { on } from './events.js';
+import { errorText } from './components/alert.js';
 
 /** The current value of a store from state.js; re-renders on change. */
 export function useStore(store) {
@@ -40,6 +41,24 @@ export function useNow() {
     };
   }, []);
   return now;
+}
+
+/** An action with busy and error state: run() (or run as an event handler) runs fn; run(other) runs the function other. */
+export function useAction(fn) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  const run = async (other) => {
+    setBusy(true);
+    setError('');
+    try {
+      await (typeof other === 'function' ? other : fn)();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
 }
 
 /** Sets document.title while mounted. */

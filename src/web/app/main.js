@@ -5,17 +5,23 @@ import { on } from './events.js';
 import { useStore } from './hooks.js';
 import { useRoute } from './router.js';
 import { boot } from './session.js';
-import { auth, unread } from './state.js';
+import { auth, dmUnread, unread } from './state.js';
 import { LiveRegion } from './components/live-region.js';
 import { Nav } from './components/nav.js';
 import { SyncStatus, applySync, setSyncing } from './components/sync-status.js';
 import { Screen } from './screens.js';
 import { Pair } from './views/pair.js';
+import { AccountClaim } from './views/account-claim.js';
+import { AccountGone, AccountHome } from './views/account.js';
 import { Insecure, Loading, LoggedOut, Offline, Unsupported } from './views/gate.js';
 
 function loadCounts() {
   get(`/api/notifications${query({ limit: 1 })}`).then(
     (r) => unread.set({ count: r.unread ?? 0 }),
+    () => {},
+  );
+  get('/api/dms').then(
+    (r) => dmUnread.set({ count: r.unread ?? 0 }),
     () => {},
   );
   get('/api/status').then(
@@ -40,6 +46,10 @@ function Shell({ route, me }) {
     const offs = [
       on('notification', () => {
         if (location.hash.replace(/^#\/?/, '') !== 'notifications') unread.set((u) => ({ count: u.count + 1 }));
+      }),
+      // A new message someone wrote: counted on the Messages badge unless its conversation is open.
+      on('dm', (m) => {
+        if (!location.hash.startsWith(`#/messages/${encodeURIComponent(m.conversation)}`)) dmUnread.set((u) => ({ count: u.count + 1 }));
       }),
       on('sync', applySync),
       on('reconnect', loadCounts),
@@ -84,10 +94,19 @@ function App() {
   let body;
   switch (a.status) {
     case 'ready':
-      body = html`<${Shell} route=${route} me=${a.me} />`;
+      body = route.name === 'account' ? html`<${AccountClaim} owner=${true} />` : html`<${Shell} route=${route} me=${a.me} />`;
       break;
     case 'unpaired':
-      body = html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`;
+      body =
+        route.name === 'account'
+          ? html`<${AccountClaim} key=${route.code} code=${route.code} />`
+          : html`<${Pair} key=${route.code} code=${route.name === 'pair' ? route.code : ''} />`;
+      break;
+    case 'account':
+      body = html`<${AccountHome} />`;
+      break;
+    case 'account-gone':
+      body = html`<${AccountGone} />`;
       break;
     case 'loggedout':
       body = html`<${LoggedOut} />`;

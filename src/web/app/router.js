@@ -1,11 +1,13 @@
-// Hash routes: #/, #/thread?id=, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #/forums, #/forums/<did>,
-// #/forums/join?forum=&token= (an invitation link), #pair=CODE.
+// Hash routes: #/, #/thread?id=, #/messages, #/messages/<conversation>, #/people/<did>, #/me, #/notifications, #/search?q=, #/settings, #/forums, #/forums/<did>,
+// #/forums/join?forum=&token= (an invitation link), #pair=CODE,
+// #account=CODE (a hosted account's code, opened on the person's own device).
 
 import { useEffect, useState } from 'preact/hooks';
 
 export function parseHash(hash) {
   const h = (hash || '').replace(/^#/, '');
   if (h.startsWith('pair=')) return { name: 'pair', code: safeDecode(h.slice(5)) };
+  if (h.startsWith('account=')) return { name: 'account', code: safeDecode(h.slice(8)) };
   const q = h.indexOf('?');
   const path = (q < 0 ? h : h.slice(0, q)).replace(/^\/+|\/+$/g, '');
   const params = new URLSearchParams(q < 0 ? '' : h.slice(q + 1));
@@ -26,6 +28,8 @@ export function parseHash(hash) {
       return { name: 'settings' };
     case 'search':
       return { name: 'search', q: params.get('q') || '' };
+    case 'messages':
+      return rest.length > 0 ? { name: 'conversation', id: safeDecode(rest.join('/')) } : { name: 'messages' };
     case 'forums':
       if (rest[0] === 'join')
         return { name: 'forums', join: { forum: params.get('forum') || '', token: params.get('token') || '', via: params.get('via') || '' } };
@@ -61,6 +65,8 @@ export const links = {
   thread: (id) => `#/thread?id=${encodeURIComponent(id)}`,
   person: (did) => `#/people/${did}`,
   forums: '#/forums',
+  messages: '#/messages',
+  conversation: (id) => `#/messages/${encodeURIComponent(id)}`,
   forum: (did) => `#/forums/${did}`,
   search: (q) => (q ? `#/search?q=${encodeURIComponent(q)}` : '#/search'),
 };

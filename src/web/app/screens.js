@@ -7,6 +7,7 @@ import { Settings } from './views/settings.js';
 import { Search } from './views/search.js';
 import { Forums } from './views/forums.js';
 import { Forum } from './views/forum.js';
+import { Conversation, Messages } from './views/messages.js';
 import { links } from './router.js';
 
 function NotFound() {
@@ -36,6 +37,10 @@ export function Screen({ route }) {
       return html`<${Forums} join=${route.join} />`;
     case 'forum':
       return html`<${Forum} did=${route.did} />`;
+    case 'messages':
+      return html`<${Messages} />`;
+    case 'conversation':
+      return html`<${Conversation} id=${route.id} />`;
     default:
       return html`<${NotFound} />`;
   }

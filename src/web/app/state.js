@@ -18,12 +18,17 @@ export function createStore(initial) {
 
 /**
  * status: 'loading' | 'insecure' | 'unsupported' | 'unpaired' | 'loggedout' | 'offline' | 'ready'
- * me: GET /api/me answer once ready; notice: why the Pair screen is shown.
+ *   | 'account' (a hosted account's device) | 'account-gone' (the node no longer hosts it)
+ * me: GET /api/me answer once ready; account: GET /api/account's account on a hosted account's device;
+ * notice: why the Pair screen is shown.
  */
 export const auth = createStore({ status: 'loading', me: null, notice: '' });
 
 /** Unread notifications, for the nav badge. */
 export const unread = createStore({ count: 0 });
+
+/** Unread direct messages, for the Messages badge. */
+export const dmUnread = createStore({ count: 0 });
 
 /** Running syncs keyed by scope and peer (SyncState objects). */
 export const sync = createStore({ states: {} });

@@ -37,7 +37,8 @@ function described(f) {
 
 /**
  * Write a post or a reply, with images. Ctrl/Cmd+Enter posts.
- * testid: prefix of the data-testid hooks (compose → compose-text, compose-file, compose-submit).
+ * testid: prefix of the data-testid hooks (compose → compose-text, compose-file, compose-visibility, compose-submit).
+ * visibility: who the post is for at first, 'public' or 'followers' (sealed for approved followers).
  */
 export function Composer({
   inReplyTo,
@@ -48,12 +49,14 @@ export function Composer({
   submitLabel = 'Post',
   testid = 'compose',
   autoFocus = false,
+  visibility: initialVisibility = 'public',
 }) {
   const [id] = useState(() => `composer-${++counter}`);
   const [text, setText] = useState('');
   const [files, setFiles] = useState([]);
   const [warning, setWarning] = useState('');
   const [warned, setWarned] = useState(false);
+  const [visibility, setVisibility] = useState(initialVisibility);
   const [posting, setPosting] = useState(false);
   const [error, setError] = useState('');
   const area = useRef(null);
@@ -142,13 +145,15 @@ export function Composer({
       if (inReplyTo) payload.inReplyTo = inReplyTo;
       if (attachment.length) payload.attachment = attachment;
       if (warned && warning.trim()) payload.summary = warning.trim();
+      if (visibility === 'followers') payload.visibility = 'followers';
       const res = await apiPost('/api/posts', payload);
       files.forEach((f) => URL.revokeObjectURL(f.url));
       setFiles([]);
       setText('');
       setWarning('');
       setWarned(false);
-      announce(inReplyTo ? 'Reply posted.' : 'Posted.');
+      setVisibility(initialVisibility);
+      announce(`${inReplyTo ? 'Reply posted' : 'Posted'}${visibility === 'followers' ? ' for your followers only' : ''}.`);
       onPosted?.(res.post);
     } catch (err) {
       setError(errorText(err));
@@ -233,6 +238,20 @@ export function Composer({
         <${Icon} name="image" /><span>Add image</span>
       </label>
       <${WarningToggle} open=${warned} testid=${testid} onToggle=${() => setWarned(!warned)} />
+      <label class="composer-visibility">
+        <${Icon} name=${visibility === 'followers' ? 'lock' : 'user'} />
+        <span class="visually-hidden">Who can read it</span>
+        <select
+          value=${visibility}
+          disabled=${posting}
+          data-testid=${`${testid}-visibility`}
+          title="Public: anyone who gets your posts. Followers only: sealed for the followers you approved; hosts keep ciphertext."
+          onChange=${(e) => setVisibility(e.currentTarget.value)}
+        >
+          <option value="public">Public</option>
+          <option value="followers">Followers only</option>
+        </select>
+      </label>
       <span class="composer-end">
         <${CharCounter} used=${text.length} id=${`${id}-count`} testid=${testid} />
         ${onCancel && html`<button type="button" class="button button--quiet" onClick=${onCancel}>Cancel</button>`}

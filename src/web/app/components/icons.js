@@ -8,6 +8,7 @@ const paths = {
   reply: 'M10 8V4L3 11l7 7v-4c5 0 8.5 1.6 11 5-1-5-4-10-11-11z',
   image: 'M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9.5a1 1 0 1 0 0-.01',
   close: 'M6 6l12 12M18 6 6 18',
+  mail: 'M3 6h18v12H3zM3 6l9 7 9-7',
   forum: 'M4 5h12v8H9l-4 3v-3H4zM16 9h4v8h-1v3l-4-3h-4v-2',
   search: 'M10.5 17a6.5 6.5 0 1 0 0-13 6.5 6.5 0 0 0 0 13zM15.5 15.5 21 21',
   back: 'M15 5l-7 7 7 7',
@@ -16,6 +17,7 @@ const paths = {
   boost: 'M7 4 3 8l4 4M3 8h13a4 4 0 0 1 4 4v1M17 20l4-4-4-4M21 16H8a4 4 0 0 1-4-4v-1',
   edit: 'M4 20h4L19 9l-4-4L4 16zM14 6l4 4',
   trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3',
+  lock: 'M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3',
 };
 
 /** A stroke icon, hidden from assistive tech (the button or link carries the words). */

@@ -1,6 +1,6 @@
 import { html } from 'htm/preact';
 import { useStore } from '../hooks.js';
-import { unread } from '../state.js';
+import { dmUnread, unread } from '../state.js';
 import { links } from '../router.js';
 import { Icon } from './icons.js';
 
@@ -11,6 +11,7 @@ import { Icon } from './icons.js';
 export const NAV_ITEMS = [
   { id: 'home', label: 'Home', href: links.home, icon: 'home', active: (r) => r.name === 'home' || r.name === 'thread' },
   { id: 'search', label: 'Search', href: links.search(''), icon: 'search', active: (r) => r.name === 'search' },
+  { id: 'messages', label: 'Messages', href: links.messages, icon: 'mail', badge: dmUnread, active: (r) => r.name === 'messages' || r.name === 'conversation' },
   { id: 'forums', label: 'Forums', href: links.forums, icon: 'forum', active: (r) => r.name === 'forums' || r.name === 'forum' },
   { id: 'notifications', label: 'Notifications', href: links.notifications, icon: 'bell', badge: unread, active: (r) => r.name === 'notifications' },
   { id: 'me', label: 'Profile', href: links.me, icon: 'user', active: (r, me) => r.name === 'profile' && (r.me || r.did === me) },

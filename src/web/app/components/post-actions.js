@@ -37,6 +37,11 @@ export function PostActions({ post, onChange, onEdit, onDeleted }) {
 
   const likes = post.likes ?? 0;
   const boosts = post.boosts ?? 0;
+  // A like, boost or edit would travel in public naming a post only followers may read: its author may delete it.
+  if (post.followersOnly) {
+    return html` <${Alert} message=${error} />
+      ${post.mine && !post.boostedBy && html`<${DeleteButton} post=${post} onDeleted=${onDeleted} />`}`;
+  }
   return html` <${Alert} message=${error} />
     <button
       type="button"

@@ -127,6 +127,12 @@ export function Post({ post: given, variant = '', onReplied, showParent = true }
         <a class="post-time muted" href=${threadHref}><${Time} iso=${post.published} /></a>
         ${post.publishedClaim && html`<${ClaimedDate} iso=${post.publishedClaim} />`}
         ${post.edited && html`<span class="post-edited muted" title=${`Edited ${fullTime(post.edited)}`} data-testid="post-edited">edited</span>`}
+        ${
+          post.followersOnly &&
+          html`<span class="post-audience" title="Sealed for the author's approved followers: hosts keep ciphertext" data-testid="post-followers-only"
+            ><${Icon} name="lock" /><span>Followers only</span></span
+          >`
+        }
       </div>
     </header>
     ${showParent && post.inReplyTo && html`<${ReplyContext} post=${post} />`}

@@ -1,12 +1,12 @@
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
-import { useStore, useTitle } from '../hooks.js';
+import { useAction, useStore, useTitle } from '../hooks.js';
 import { auth } from '../state.js';
 import { logInAgain, retryConnect } from '../session.js';
 import { focusHeadingSoon } from '../router.js';
-import { Alert, errorText } from '../components/alert.js';
+import { Alert } from '../components/alert.js';
 
-function Gate({ screen, title, children }) {
+/** A screen that stands alone, outside the app's layout: pairing, logging in, and what stops the app. */
+export function Gate({ screen, title, children }) {
   useTitle(title);
   return html` <main id="main" class="gate" tabindex="-1">
     <div class="screen card gate-card" data-screen=${screen}>
@@ -33,23 +33,6 @@ export function Unsupported() {
     <${Alert} message="This browser can't make Ed25519 keys (WebCrypto), which Kith uses to pair devices." />
     <p>Update it, or use a recent version of Chrome, Edge, Firefox or Safari.</p>
   <//>`;
-}
-
-function useAction(fn) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState('');
-  const run = async () => {
-    setBusy(true);
-    setError('');
-    try {
-      await fn();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { busy, error, run };
 }
 
 export function Offline() {

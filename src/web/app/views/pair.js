@@ -4,8 +4,9 @@ import { deviceNameGuess } from '../format.js';
 import { useStore, useTitle } from '../hooks.js';
 import { auth } from '../state.js';
 import { focusHeadingSoon } from '../router.js';
-import { normaliseCode, pairDevice, prettyCode, CODE_ALPHABET } from '../session.js';
+import { isPairingCode, normaliseCode, pairDevice, prettyCode } from '../session.js';
 import { Alert, errorText } from '../components/alert.js';
+import { CodeField } from '../components/code-field.js';
 
 export function Pair({ code: fromLink }) {
   useTitle('Pair this device');
@@ -18,7 +19,7 @@ export function Pair({ code: fromLink }) {
   async function submit(e) {
     e.preventDefault();
     const c = normaliseCode(code);
-    if (c.length !== 8 || [...c].some((ch) => !CODE_ALPHABET.includes(ch))) {
+    if (!isPairingCode(c)) {
       setError('Enter the 8-character code shown on your node or other device, like ABCD-EFGH.');
       return;
     }
@@ -45,24 +46,7 @@ export function Pair({ code: fromLink }) {
       <${Alert} message=${error || notice} kind=${error ? 'error' : 'notice'} />
       <p>Run <code>kith pair</code> on your home node, or press “Pair a device” in Settings on a device already paired, and enter the code shown.</p>
       <form class="form" onSubmit=${submit}>
-        <div class="field">
-          <label for="pair-code">Pairing code</label>
-          <input
-            id="pair-code"
-            class="code-input"
-            type="text"
-            data-testid="pair-code"
-            value=${code}
-            placeholder="ABCD-EFGH"
-            autocomplete="one-time-code"
-            autocapitalize="characters"
-            spellcheck=${false}
-            maxlength="16"
-            required
-            onInput=${(e) => setCode(e.currentTarget.value)}
-            readonly=${busy}
-          />
-        </div>
+        <${CodeField} id="pair-code" label="Pairing code" testid="pair-code" value=${code} onInput=${setCode} readonly=${busy} />
         <div class="field">
           <label for="pair-name">Device name</label>
           <input

@@ -4,6 +4,7 @@ import { useTitle } from '../hooks.js';
 import { logOut } from '../session.js';
 import { Alert, errorText } from '../components/alert.js';
 import { Devices } from './settings/devices.js';
+import { Accounts } from './settings/accounts.js';
 import { Peers } from './settings/network.js';
 import { Storage } from './settings/storage.js';
 import { Blocks } from './settings/blocks.js';
@@ -42,6 +43,7 @@ export function Settings() {
   return html` <div class="screen" data-screen="settings">
     <h1 tabindex="-1">Settings</h1>
     <${Devices} />
+    <${Accounts} />
     <${Preferences} />
     <${Followers} />
     <${Following} />

@@ -64,7 +64,14 @@ export function Thread({ id }) {
         }
         <${Post} post=${data.post} variant="focus" showParent=${data.ancestors.length === 0} onReplied=${addReply} />
         <section class="card" aria-label=${`Reply to ${name}`}>
-          <${Composer} inReplyTo=${data.post.id} label=${`Reply to ${name}`} placeholder=${`Reply to ${name}…`} submitLabel="Reply" onPosted=${addReply} />
+          <${Composer}
+            inReplyTo=${data.post.id}
+            visibility=${data.post.followersOnly ? 'followers' : 'public'}
+            label=${`Reply to ${name}`}
+            placeholder=${`Reply to ${name}…`}
+            submitLabel="Reply"
+            onPosted=${addReply}
+          />
         </section>
         <section class="thread-replies" aria-labelledby="replies-h">
           <h2 id="replies-h">${data.replies.length ? `Replies (${data.replies.length})` : 'No replies yet'}</h2>

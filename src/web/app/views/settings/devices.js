@@ -6,9 +6,16 @@ import { useNow } from '../../hooks.js';
 import { announce } from '../../state.js';
 import { Alert, errorText } from '../../components/alert.js';
 import { Time } from '../../components/time.js';
-import { Section, useLoad } from './section.js';
+import { Section, useArrival, useLoad } from './section.js';
 
-function PairingPanel({ pairing, onClose }) {
+/** A code waiting for a device: the code, its QR code and link, and how long it lasts. Hosted accounts show theirs with it too. */
+export function PairingPanel({
+  pairing,
+  onClose,
+  intro = 'On the new device, open this app and enter the code, or scan the QR code with its camera.',
+  expired = 'This code has expired. Make a new one to pair a device.',
+  testid = 'pairing',
+}) {
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
@@ -16,14 +23,15 @@ function PairingPanel({ pairing, onClose }) {
   }, []);
   const left = countdown(pairing.expires, now);
   const qr = pairing.qrSvg ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(pairing.qrSvg)}` : '';
-  return html` <div class="pairing-panel" data-testid="pairing-panel">
-    <p>On the new device, open this app and enter the code, or scan the QR code with its camera.</p>
-    <p class="pairing-code" data-testid="pairing-code" aria-label=${`Pairing code ${pairing.code.split('').join(' ')}`}>${pairing.code}</p>
+  return html` <div class="pairing-panel" data-testid=${`${testid}-panel`}>
+    <p>${intro}</p>
+    <p class="pairing-code" data-testid=${`${testid}-code`} aria-label=${`Pairing code ${pairing.code.split('').join(' ')}`}>${pairing.code}</p>
     ${qr && html`<img class="pairing-qr" src=${qr} alt="QR code for pairing" width="220" height="220" />`}
-    ${pairing.url && html`<p class="pairing-url">Or open <a href=${pairing.url} target="_blank" rel="noopener">${pairing.url}</a> there.</p>`}
-    <p class=${left ? 'muted' : 'warning'}>
-      ${left ? html`Expires in ${left} (at ${mediumTime(pairing.expires)}).` : 'This code has expired. Make a new one to pair a device.'}
-    </p>
+    ${
+      pairing.url &&
+      html`<p class="pairing-url">Or open <a href=${pairing.url} target="_blank" rel="noopener" data-testid=${`${testid}-link`}>${pairing.url}</a> there.</p>`
+    }
+    <p class=${left ? 'muted' : 'warning'}>${left ? html`Expires in ${left} (at ${mediumTime(pairing.expires)}).` : expired}</p>
     <button type="button" class="button" onClick=${onClose}>Done</button>
   </div>`;
 }
@@ -33,7 +41,6 @@ export function Devices() {
   const [pairing, setPairing] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
-  const known = useRef(null);
   const pairButton = useRef(null);
   useNow();
 
@@ -41,22 +48,16 @@ export function Devices() {
     .filter((d) => !d.revoked)
     .sort((a, b) => b.current - a.current || String(b.lastSeen ?? '').localeCompare(String(a.lastSeen ?? '')));
 
-  // While a code is shown, look for the new device every few seconds.
-  useEffect(() => {
-    if (!pairing) return undefined;
-    known.current = new Set(active.map((d) => d.id));
-    const t = setInterval(devices.reload, 4000);
-    return () => clearInterval(t);
-  }, [pairing]);
-
-  useEffect(() => {
-    if (!pairing || !known.current) return;
-    const added = active.find((d) => !known.current.has(d.id));
-    if (added) {
+  useArrival(
+    pairing,
+    active,
+    (d) => d.id,
+    devices.reload,
+    (added) => {
       setPairing(null);
       announce(`${added.name} is now paired.`);
-    }
-  }, [devices.data]);
+    },
+  );
 
   async function startPairing() {
     setBusy(true);
