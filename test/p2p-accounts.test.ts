@@ -7,7 +7,9 @@ import { normalizePairingCode, pairMessage } from '../src/core/pairing.js';
 import type { Did } from '../src/core/types.js';
 import { homePaths } from '../src/node/home.js';
 import { runningNode } from '../src/cli/control-client.js';
-import { tempDir } from './helpers.js';
+import { tempDir, waitFor } from './helpers.js';
+import { issueRevocation } from '../src/core/revocation.js';
+import { probe } from './store-probe.js';
 import { api, DeviceClient, pairDevice, signText } from './device-client.js';
 import { eventually, kith, kithJson, startNode, type NodeProcess } from './node-process.js';
 
@@ -27,7 +29,7 @@ async function control(home: string) {
 }
 
 /** A person's device takes on an account from a code of `kith account add`, as the web app would: claim, sign the publish certificate, pair. */
-async function pairAccount(home: string, base: string, name: string): Promise<DeviceClient & { did: Did }> {
+async function pairAccount(home: string, base: string, name: string): Promise<DeviceClient & { did: Did; publishDigest: string }> {
   const offer = await kithJson(home, ['account', 'add', name]);
   const key = generateKeyPair();
   const publicKey = Buffer.from(key.publicKey).toString('base64url');
@@ -43,7 +45,7 @@ async function pairAccount(home: string, base: string, name: string): Promise<De
   });
   const r = await api(base, 'POST', '/api/accounts/pair', { code, publicKey, signature, certificate: cert.doc, bearer: true });
   assert.equal(r.status, 201, JSON.stringify(r.body));
-  return Object.assign(new DeviceClient(base, key, r.body.token, r.body.device.id), { did: didFromPublicKey(key.publicKey) });
+  return Object.assign(new DeviceClient(base, key, r.body.token, r.body.device.id), { did: didFromPublicKey(key.publicKey), publishDigest: cert.digest });
 }
 
 const texts = (items: { text: string }[]): string[] => items.map((p) => p.text).sort();
@@ -142,3 +144,73 @@ test('a root block mutes every account a node vouches for, for that person only,
     await Promise.all(running.map((r) => r.stop()));
   }
 });
+
+/** Revocations of one certificate a node holds. */
+const REVOKED = 'SELECT COUNT(*) FROM revocations WHERE certificate = ?';
+
+test(
+  'a hosted account joins a forum, posts and replies through its node; a node that never followed it reads them as its, and stops taking them once it revokes the key',
+  { timeout: 180_000 },
+  async () => {
+    // V owns an open forum; W keeps it and never follows P; N hosts P.
+    const homes = { v: tempDir('kith-afv-'), n: tempDir('kith-afn-'), w: tempDir('kith-afw-') };
+    const running: NodeProcess[] = [];
+    try {
+      await Promise.all(Object.values(homes).map((h) => kithJson(h, ['init'])));
+      const nodeV = await startNode(homes.v);
+      running.push(nodeV);
+      const via = nodeV.info.addresses[0]!;
+      const [nodeN, nodeW] = await Promise.all([startNode(homes.n, ['--bootstrap', via]), startNode(homes.w, ['--bootstrap', via])]);
+      running.push(nodeN, nodeW);
+      const F = (await kithJson(homes.v, ['forum', 'create', 'Choir'])).forum as Did;
+      assert.equal((await kithJson(homes.w, ['forum', 'host', F, '--via', via])).role, 'host');
+      const p = await pairAccount(homes.n, nodeN.info.api, 'Grandma');
+      const owner = await pairDevice(homes.n, nodeN.info.api);
+
+      // The account's routes are its device's alone: the owner's device is refused, as the account's is from the owner's forums.
+      const path = `/api/account/forums/${encodeURIComponent(F)}`;
+      assert.equal((await owner.call('POST', `${path}/join`, { via })).status, 403);
+      assert.equal((await p.call('GET', '/api/forums')).status, 403);
+
+      // P asks to join; its Join, signed by N's key for it, carries its publish certificate to V's node, which admits it (an open forum).
+      const joined = await p.call('POST', `${path}/join`, { via });
+      assert.equal(joined.status, 200, JSON.stringify(joined.body));
+      assert.equal(joined.body.forum, F);
+      await eventually(
+        'P to be a member',
+        async () => (await p.call('GET', '/api/account/forums')).body.forums as { forum: Did; member: boolean }[],
+        (fs) => fs.some((f) => f.forum === F && f.member),
+      );
+      const first = await p.call('POST', `${path}/posts`, { text: 'Grandma joins the choir' });
+      assert.equal(first.status, 200, JSON.stringify(first.body));
+      const reply = await p.call('POST', `${path}/posts`, { text: 'and sings alto', inReplyTo: first.body.id });
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+
+      // W, which never followed P, reads both as P's, with the reply threaded: P's papers came with the forum.
+      const read = await eventually(
+        'W to read both posts',
+        async () => (await kithJson(homes.w, ['forum', 'read', F])).posts as { text: string; author: Did; inReplyTo?: string }[],
+        (posts) => posts.length === 2,
+      );
+      assert.deepEqual(
+        read.map((x) => [x.text, x.author, x.inReplyTo ?? null]).sort(),
+        [
+          ['Grandma joins the choir', p.did, null],
+          ['and sings alto', p.did, first.body.id],
+        ].sort(),
+      );
+      const own = await p.call('GET', `${path}/posts`);
+      assert.deepEqual(own.body.posts.map((x: { text: string }) => x.text).sort(), ['Grandma joins the choir', 'and sings alto']);
+      assert.equal(probe(homes.w, "SELECT COUNT(*) FROM objects WHERE owner = ? AND type = 'Create'", p.did), 0, "W holds none of P's own posts");
+
+      // P's device revokes N's key: N posts for P no more, and the revocation reaches W with the forum.
+      const revocation = issueRevocation(p.key, { certificate: p.publishDigest as never });
+      assert.equal((await p.call('POST', '/api/account/revocations', { revocation: revocation.doc })).status, 201);
+      const refused = await p.call('POST', `${path}/posts`, { text: 'after the revocation' });
+      assert.equal(refused.body.error?.code, 'revoked', JSON.stringify(refused.body));
+      await waitFor('W to hold the revocation', () => probe(homes.w, REVOKED, p.publishDigest) === 1, 60_000);
+    } finally {
+      await Promise.all(running.map((r) => r.stop()));
+    }
+  },
+);

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, waitFor } from './helpers.js';
 import { kith, kithJson, startNode, type NodeProcess } from './node-process.js';
-import { openReader } from '../src/store/database.js';
+import { probe } from './store-probe.js';
 import { outboxId } from '../src/core/apid.js';
 import { buildForumAct, buildForumPost } from '../src/core/forum.js';
 import { signDocument } from '../src/core/proof.js';
@@ -46,23 +46,6 @@ function verdict(home: string, doc: JsonObject): { valid: boolean; code?: string
     return { valid: false, code: e.code };
   } finally {
     node.close();
-  }
-}
-
-/**
- * A cheap look into a running node's store over a read-only connection, for
- * waiting until something has arrived; what the test then asserts it asks
- * of the node with the `kith` command (a process each, so not in a loop).
- */
-function probe(home: string, sql: string, ...params: unknown[]): number {
-  const db = openReader(join(home, 'kith.db'));
-  try {
-    return db
-      .prepare(sql)
-      .pluck()
-      .get(...params) as number;
-  } finally {
-    db.close();
   }
 }
 

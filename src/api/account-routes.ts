@@ -6,7 +6,7 @@ import { startSession, type AuthVariables } from './owner-auth.js';
 import { deviceView, type Views } from './owner-views.js';
 import { offerView } from './offer-view.js';
 import { jsonBody, nextOf, pageOf, pathParam, type C } from './http-input.js';
-import { postInput, textField } from './request-fields.js';
+import { optionalText, postInput, textField } from './request-fields.js';
 
 /**
  * Owner API routes for hosted accounts and node-root blocks (documented in
@@ -76,6 +76,25 @@ export function addAccountRoutes(app: Hono<{ Variables: AuthVariables }>, servic
   app.get('/api/account/follows', (c) => c.json({ follows: accounts.following(account(c)) }));
   app.post('/api/account/follows', async (c) => c.json(await accounts.follow(account(c), textField(await jsonBody(c), 'target'))));
   app.delete('/api/account/follows/:did', (c) => c.json(accounts.unfollow(account(c), pathParam(c, 'did'))));
+  // ---- A hosted person's device: forums, as the account (node/account-forums.ts) ----
+  const forums = service.accountForums;
+  app.get('/api/account/forums', (c) => c.json({ forums: forums.list(account(c)) }));
+  app.post('/api/account/forums/:did/join', async (c) => {
+    const a = account(c);
+    const b = await jsonBody(c);
+    const via = optionalText(b, 'via');
+    const token = optionalText(b, 'token');
+    return c.json(await forums.join(a, pathParam(c, 'did'), { ...(via === undefined ? {} : { via }), ...(token === undefined ? {} : { token }) }));
+  });
+  app.get('/api/account/forums/:did/posts', (c) => {
+    account(c);
+    return c.json({ posts: forums.read(pathParam(c, 'did')) });
+  });
+  app.post('/api/account/forums/:did/posts', async (c) => {
+    const a = account(c);
+    const b = await jsonBody(c);
+    return c.json(await forums.post(a, pathParam(c, 'did'), textField(b, 'text'), optionalText(b, 'inReplyTo')));
+  });
   app.put('/api/account/publish-certificate', async (c) => c.json({ account: await accounts.renew(account(c), (await jsonBody(c)).certificate) }));
   app.post('/api/account/revocations', async (c) => c.json(await accounts.revoke(account(c), (await jsonBody(c)).revocation), 201));
 }

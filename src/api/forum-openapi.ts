@@ -91,4 +91,27 @@ export const FORUM_PATHS: Record<string, Schema> = {
       body: obj({ only: { ...list(str), maxItems: FORUM.ROOTS_LISTED } }),
     }),
   },
+  // A hosted account's device (its session reaches /api/account/* only): the same forums, as the account.
+  '/api/account/forums': {
+    get: op(
+      'Forums this node keeps, and whether the hosted account is a member of each',
+      obj({ forums: list(obj({ forum: str, id: str, name: str, owner: str, policy: { enum: ['open', 'approval', 'invitation'] }, member: bool })) }),
+      { forum: false },
+    ),
+  },
+  '/api/account/forums/{did}/join': {
+    post: op(
+      'Ask to join as the hosted account: its Join, signed by the node\u2019s key for it, carries its publish certificate to the forum\u2019s node',
+      obj({ forum: str, status: { enum: ['member', 'requested'] } }),
+      { body: obj({ via: str, token: str }, []) },
+    ),
+  },
+  '/api/account/forums/{did}/posts': {
+    get: op('The forum\u2019s posts, newest first, as every reader sees them', obj({ posts: list(post) })),
+    post: op(
+      'Post (or reply) as the hosted account, signed by the node\u2019s key under its publish certificate; the account\u2019s papers go into the forum first',
+      obj({ id: str, forum: str }),
+      { body: obj({ text: { type: 'string', maxLength: MAX_POST_CHARS }, inReplyTo: str }, ['text']) },
+    ),
+  },
 };

@@ -24,6 +24,7 @@ export const FORUM_BAN = 'forum:ban';
 export const FORUM_HIDE = 'forum:hide';
 /** Co-owners: what the root can do with certificates (add and remove moderators). */
 export const FORUM_OWN = 'forum:own';
+export const PAPERS_TYPE = 'KithAccountPapers';
 
 export type JoinPolicy = 'open' | 'approval' | 'invitation';
 export const JOIN_POLICIES: readonly JoinPolicy[] = ['open', 'approval', 'invitation'];
@@ -51,16 +52,19 @@ export const MODERATOR_CAPABILITIES = [FORUM_ADMIT, FORUM_BAN, FORUM_HIDE, FORUM
 
 const POSTS = '/actor/posts/';
 const ACTS = '/actor/acts/';
+/** A hosted account's papers (core/forum-papers.ts): what lets every node check the posts its node signs for it. */
+export const PAPERS = '/actor/papers/';
 
 export const forumPostId = (forum: Did): ApId => apId(forum, `${POSTS}${randomUUID()}`);
 export const forumActId = (forum: Did, kind: ActKind): ApId => apId(forum, `${ACTS}${kind}/${randomUUID()}`);
 
 /** What a forum object's id says it is: a post, an act of some kind, or neither (an ordinary object of that key). */
-export type ForumPath = { readonly what: 'post' } | { readonly what: 'act'; readonly kind: ActKind } | undefined;
+export type ForumPath = { readonly what: 'post' } | { readonly what: 'papers' } | { readonly what: 'act'; readonly kind: ActKind } | undefined;
 
 export function forumPathOf(id: string): ForumPath {
   const { path } = apIdParts(id);
   if (path.startsWith(POSTS)) return { what: 'post' };
+  if (path.startsWith(PAPERS)) return { what: 'papers' };
   if (!path.startsWith(ACTS)) return undefined;
   const kind = path.slice(ACTS.length).split('/', 1)[0]!;
   if (!isActKind(kind)) fail('malformed', `${id.slice(0, 120)} names no moderation act this node knows ("${kind.slice(0, 40)}")`);
@@ -70,10 +74,11 @@ export function forumPathOf(id: string): ForumPath {
 /** The capability a key other than the forum root needs to sign the object with this id; undefined for objects that are no forum's. */
 export function forumCapabilityOf(id: string): string | undefined {
   // Asked for every object a key other than its owner's signs: most are no forum's, and a search is cheaper than a parse.
-  if (!id.includes(POSTS) && !id.includes(ACTS)) return undefined;
+  if (!id.includes(POSTS) && !id.includes(ACTS) && !id.includes(PAPERS)) return undefined;
   const p = forumPathOf(id);
   if (p === undefined) return undefined;
-  return p.what === 'post' ? FORUM_POST : ACT_KINDS[p.kind].capability;
+  // Papers are signed by the node root vouching for the account, which must be a member (store/forum-accounts.ts).
+  return p.what === 'act' ? ACT_KINDS[p.kind].capability : FORUM_POST;
 }
 
 export interface ForumFields {
@@ -181,6 +186,10 @@ export function forumFactsOf(doc: JsonObject): ForumFacts | undefined {
   if (doc.audience !== group) fail('malformed', `a forum object must name its forum (${group}) as its audience`);
   if (path.what === 'post') {
     if (doc.type !== 'Create' && doc.type !== 'Note') fail('malformed', `a forum post is a Create or a Note, not ${String(doc.type).slice(0, 40)}`);
+    return { forum, path };
+  }
+  if (path.what === 'papers') {
+    if (doc.type !== PAPERS_TYPE) fail('malformed', `a hosted account's papers in a forum are a ${PAPERS_TYPE}, not ${String(doc.type).slice(0, 40)}`);
     return { forum, path };
   }
   const spec: { type: string; about: string } = ACT_KINDS[path.kind];

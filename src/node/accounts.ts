@@ -47,6 +47,8 @@ export interface AccountStatus {
 export class HostedAccounts {
   readonly pairing: AccountPairing;
   private readonly keys = new Map<Did, Ed25519KeyPair>();
+  /** Told when an account's publish certificate changed (renewed or revoked), after it is stored: its forums carry the news (./account-forums.ts). */
+  onPublishChanged: ((a: HostedAccount) => Promise<void>) | undefined;
 
   constructor(
     private readonly node: KithNode,
@@ -199,6 +201,7 @@ export class HostedAccounts {
     const r = this.node.ingest(cert.doc as JsonObject);
     this.node.store.hostedAccounts.renew(a.did, cert.digest, cert.expires);
     await this.link.push(r.digest);
+    await this.onPublishChanged?.(this.node.store.hostedAccounts.get(a.did)!);
     return this.status(this.node.store.hostedAccounts.get(a.did)!);
   }
 
@@ -213,6 +216,7 @@ export class HostedAccounts {
     if (rev.issuer !== a.did) fail('wrong-key', `the revocation is signed by ${showDid(rev.issuer)}, not by this account's key`);
     const r = this.node.ingest(rev.doc as JsonObject);
     await this.link.push(r.digest);
+    await this.onPublishChanged?.(a);
     return { id: r.id, digest: r.digest };
   }
 
@@ -239,6 +243,11 @@ export class HostedAccounts {
       this.log.info(`${what} was not signed for ${a.name}: ${e.message}`);
       return undefined;
     }
+  }
+
+  /** Signs a document for the account with the node's delegate key (ingest then checks the account's publish certificate). */
+  signFor(a: HostedAccount, doc: JsonObject): JsonObject {
+    return signDocument(doc, this.delegateKey(a));
   }
 
   private delegateKey(a: HostedAccount): Ed25519KeyPair {

@@ -42,7 +42,7 @@ export interface ForumView {
 
 export interface ForumPostView {
   readonly id: ApId;
-  /** The member whose key signed it. */
+  /** The member who posted it: whose key signed it, or the hosted account its node's key signed it for. */
   readonly author: Did;
   readonly text: string;
   readonly published: string;
@@ -146,33 +146,43 @@ export class Forums {
    * owner's node) with the invitation token if one is given.
    */
   async join(name: string, opts: { via?: string; token?: string } = {}): Promise<Joined> {
+    if (this.acting.owns(this.acting.forumOf(name))) fail('conflict', 'you own this forum already');
+    const forum = await this.prepareJoin(name, opts);
+    if (this.isMember(forum)) {
+      this.node.store.forums.setRole(forum, 'member', this.acting.now());
+      return { forum, status: 'member' };
+    }
+    await this.requestToJoin(forum, this.node.did, opts.token, (doc) => this.node.sign(doc));
+    this.node.store.forums.setRole(forum, 'pending', this.acting.now());
+    return { forum, status: this.isMember(forum) ? 'member' : 'requested' };
+  }
+
+  /** Keeps the forum and checks what joining it takes (an invitation, for some); the forum's did. */
+  async prepareJoin(name: string, opts: { via?: string; token?: string }): Promise<Did> {
     const forum = this.acting.forumOf(name);
-    if (this.acting.owns(forum)) fail('conflict', 'you own this forum already');
     await this.acting.keep(forum, opts.via);
     const actor = this.acting.actor(forum);
     if (opts.token !== undefined) parseInvite(opts.token, forum, this.acting.now());
     else if (actor.policy === 'invitation')
       fail('unauthorized', `${actor.name} admits by invitation only; ask its owner or a moderator for a token (forum invite)`);
-    if (this.isMember(forum)) {
-      this.node.store.forums.setRole(forum, 'member', this.acting.now());
-      return { forum, status: 'member' };
-    }
-    // To the forum (its owner's node) and to its moderators, any of whom may answer.
-    const moderators = this.moderators(forum);
+    return forum;
+  }
+
+  /** A Join of `who` (this node's person or an account it hosts), signed by `sign`, delivered to the forum (its owner's node) and its moderators, any of whom may answer. */
+  async requestToJoin(forum: Did, who: Did, token: string | undefined, sign: (doc: JsonObject) => JsonObject): Promise<void> {
+    const moderators = this.moderators(forum).filter((d) => d !== who);
     const join: JsonObject = {
       '@context': [...AS_CONTEXT],
-      id: newObjectId(this.node.did),
+      id: newObjectId(who),
       type: 'Join',
-      actor: this.node.actorId,
+      actor: actorId(who),
       object: actorId(forum),
       to: [actorId(forum), ...moderators.map((d) => actorId(d))],
       published: isoNow(this.acting.now()),
     };
-    if (opts.token !== undefined) join.kithInvite = opts.token;
-    const r = this.node.ingest(this.node.sign(join));
-    this.node.store.forums.setRole(forum, 'pending', this.acting.now());
+    if (token !== undefined) join.kithInvite = token;
+    const r = this.node.ingest(sign(join));
     await this.inbox.deliver(r.digest, [forum, ...moderators]);
-    return { forum, status: this.isMember(forum) ? 'member' : 'requested' };
   }
 
   /** Keeps and serves a forum this node does not own (a host); it can act in no one's name there. */
@@ -208,6 +218,15 @@ export class Forums {
 
   /** Posts (or replies) in the forum, signed with this person's key; ingest refuses it without a valid chain, as every node does. */
   post(name: string, text: string, inReplyTo?: string): { id: ApId; forum: Did } {
+    const { forum, doc } = this.draft(name, this.node.did, text, inReplyTo);
+    // Signed with the person's key even on the owner's node: a post is its author's, not the forum's.
+    const r = this.node.ingest(this.node.sign(doc));
+    this.acting.pushLater(r);
+    return { id: r.id, forum };
+  }
+
+  /** A post (or reply) of `author`'s in the forum, checked and unsigned. */
+  draft(name: string, author: Did, text: string, inReplyTo?: string): { forum: Did; doc: JsonObject } {
     const forum = this.acting.forumOf(name);
     this.acting.actor(forum);
     if (typeof text !== 'string' || text.trim().length === 0 || text.length > MAX_POST_CHARS) fail('malformed', `a post is 1 to ${MAX_POST_CHARS} characters`);
@@ -216,12 +235,8 @@ export class Forums {
       if (!isApId(inReplyTo) || apIdParts(inReplyTo).did !== forum) fail('malformed', '--reply-to takes the ap:// id of a post of the same forum');
       reply = apIdParts(inReplyTo).key;
     }
-    if (this.node.store.forums.banned(forum, this.node.did)) fail('revoked', `you are banned from ${forum}; nothing you post there is taken in`);
-    const doc = buildForumPost(forum, text, reply, this.acting.now());
-    // Signed with the person's key even on the owner's node: a post is its author's, not the forum's.
-    const r = this.node.ingest(this.node.sign(doc));
-    this.acting.pushLater(r);
-    return { id: r.id, forum };
+    if (this.node.store.forums.banned(forum, author)) fail('revoked', `${author} is banned from ${forum}; nothing posted there in its name is taken in`);
+    return { forum, doc: buildForumPost(forum, text, reply, this.acting.now()) };
   }
 
   /** The forum's posts, newest first, as every reader sees them: hidden ones and ones no valid chain covers (any more) are left out. */
@@ -237,13 +252,16 @@ export class Forums {
       if (page.length === 0) break;
       for (const o of page) {
         if (o.type !== 'Create' || forumPathOf(o.id)?.what !== 'post' || hidden.has(o.id)) continue;
-        if (!this.node.ingestor.stillValid(o) || forumHidesAuthor(this.node.store, forum, o.signer)) continue;
+        if (!this.node.ingestor.stillValid(o)) continue;
+        // A hosted account's posts are signed by its node's key, and are the account's.
+        const author = this.node.ingestor.forumAuthorOf(o);
+        if (forumHidesAuthor(this.node.store, forum, author)) continue;
         const note = parseBody(o).object;
         if (!isJsonObject(note) || (isApId(note.id) && hidden.has(apIdParts(note.id).key))) continue;
         const source = isJsonObject(note.source) ? note.source.content : undefined;
         const post: ForumPostView = {
           id: o.id,
-          author: o.signer,
+          author,
           text: typeof source === 'string' ? source : '',
           published: new Date(o.created).toISOString(),
         };

@@ -6,6 +6,7 @@ import type { Logger } from '../core/log.js';
 import type { Did, Digest, JsonObject } from '../core/types.js';
 import { PUBLISH } from '../store/ingest.js';
 import type { KithNode } from './kith-node.js';
+import type { Store } from '../store/store.js';
 
 /**
  * What a delivery of the owner's carries, for a recipient that may not
@@ -28,21 +29,22 @@ export function carriedFor(node: KithNode, activity: Digest, log?: Logger): Json
   };
   const stored = store.objects.byDigest(activity);
   if (stored !== undefined && stored.signer !== stored.owner) {
-    const chain = chainBodies(node, stored.signer);
+    const chain = chainBodies(store, stored.owner, stored.signer);
     if (!add(chain)) {
       log?.warn(
         `inbox: the ${chain.length} certificate(s) and revocation(s) of ${stored.signer} do not fit in a delivery (${INBOX_CARRIED.MAX_DOCUMENTS} documents, ${INBOX_CARRIED.MAX_BYTES} bytes); it goes without them`,
       );
     }
   }
-  const actor = store.objects.byId(actorId(node.did));
+  // The activity's owner: the node's person, or an account it hosts (whose activities its delegate key signs).
+  const actor = store.objects.byId(actorId(stored?.owner ?? node.did));
   if (actor !== undefined) add([actor.body]);
   return bodies.map((b) => JSON.parse(b) as JsonObject);
 }
 
-/** The signed certificates of a chain from the owner to `signer` that grants it, root first, then the revocations held of its links. */
-function chainBodies(node: KithNode, signer: Did): string[] {
-  const verdicts = node.store.authority.verdictsFor(signer, node.did, PUBLISH, INBOX_CARRIED.MAX_DOCUMENTS);
+/** The signed certificates of a chain from `owner` to `signer` that grants it, the newest first, root first, then the revocations held of its links. */
+export function chainBodies(store: Store, owner: Did, signer: Did): string[] {
+  const verdicts = store.authority.verdictsFor(signer, owner, PUBLISH, INBOX_CARRIED.MAX_DOCUMENTS);
   const verdict = verdicts.find((v) => !(v.grant instanceof KithError));
   if (verdict === undefined || verdict.grant instanceof KithError) return [];
   const out = verdict.grant.links.map((c) => JSON.stringify(c.doc));
@@ -50,7 +52,7 @@ function chainBodies(node: KithNode, signer: Did): string[] {
   for (const f of verdict.revocations) {
     if (revocations.has(f.id)) continue;
     revocations.add(f.id);
-    const body = node.store.objects.byId(f.id)?.body;
+    const body = store.objects.byId(f.id)?.body;
     if (body !== undefined) out.push(body);
   }
   return out;

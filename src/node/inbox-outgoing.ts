@@ -4,7 +4,7 @@ import type { PeerId } from '@libp2p/interface';
 import { reasonOf, type Logger } from '../core/log.js';
 import { backoffDelay } from '../core/backoff.js';
 import { INBOX } from '../core/constants.js';
-import { actorId, outboxId } from '../core/apid.js';
+import { actorId, apIdParts, isApId, outboxId } from '../core/apid.js';
 import { KeyAgreement } from './key-agreement.js';
 import { deliveryBytes, sealDelivery, type HeldEnvelope } from '../core/inbox-seal.js';
 import { isJsonObject, type Did, type Digest, type JsonObject } from '../core/types.js';
@@ -143,6 +143,7 @@ export class DeliveryQueue {
     const activity = JSON.parse(row.body) as JsonObject;
     // A recipient that does not follow the owner may lack their actor (their name) and a device key's certificates.
     const carried = carriedFor(this.node, row.digest as Digest, this.log);
+    const ownersOwn = isApId(activity.id) && apIdParts(activity.id).did === this.node.did;
     const tried = new Set<string>([this.host.peerId.toString()]);
     let lastReason = `no address of ${recipient}'s node is known, and nobody keeping their scope was found`;
     let envelope: HeldEnvelope | undefined;
@@ -164,7 +165,8 @@ export class DeliveryQueue {
           lastReason = `${short(peer.toString())} answered ${a.code}: ${a.message}`;
           return undefined;
         }
-        if (!hold) return undefined;
+        // A sealed delivery names this node's owner as its sender: a hosted account's waits for the recipient's own node instead.
+        if (!hold || !ownersOwn) return undefined;
         envelope ??= await this.seal(row, carried);
         const h = await this.inbox.hold(peer, envelope);
         if (h.ok) holders++;

@@ -86,7 +86,11 @@ export class Inbox {
     if (!isDigest(digest)) fail('malformed', 'a delivery names a stored activity by its digest');
     const stored = this.node.store.objects.byDigest(digest);
     if (stored === undefined) return fail('not-found', `no activity ${digest} is stored here`);
-    if (stored.owner !== this.node.did) fail('unauthorized', `only the owner's own activities are delivered from here, not ${stored.owner}'s`);
+    // A hosted account's too (a forum Join, say), signed by this node's key for it; its delivery carries the account's certificate.
+    const hosted = this.node.store.hostedAccounts.get(stored.owner);
+    if (stored.owner !== this.node.did && (hosted === undefined || hosted.removed !== null)) {
+      fail('unauthorized', `only the activities of the owner and of the accounts this node hosts are delivered from here, not ${stored.owner}'s`);
+    }
     return this.enqueue(digest, stored.body, recipients ?? this.addressed(JSON.parse(stored.body) as JsonObject));
   }
 

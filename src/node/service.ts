@@ -15,6 +15,7 @@ import { NodeReport, type PeerConnection, type ServiceStatus, type Storage } fro
 import { Inbox } from './inbox.js';
 import { FollowRequests } from './follow-requests.js';
 import { HostedAccounts } from './accounts.js';
+import { AccountForums } from './account-forums.js';
 import { RootBlocks } from './root-blocks.js';
 import { Forums } from './forums.js';
 import { ForumModeration } from './forum-moderation.js';
@@ -60,6 +61,8 @@ export class KithService {
   readonly follows: FollowRequests;
   /** Accounts this node hosts for other people, and what their devices do. */
   readonly accounts: HostedAccounts;
+  /** Hosted accounts in forums: join, post and read as the account (account-forums.ts). */
+  readonly accountForums: AccountForums;
   /** Node roots the owner blocked: the accounts they vouch for are muted. */
   readonly rootBlocks: RootBlocks;
   /** Forums: membership, posts and reading (forums.ts); governance and the log (forum-moderation.ts). */
@@ -103,6 +106,7 @@ export class KithService {
     this.petnames = new Petnames(node, now);
     this.search = new Search(node);
     this.accounts = new HostedAccounts(node, this.link, this.log, now);
+    this.accountForums = new AccountForums(this.accounts, this.forums, acting);
     this.rootBlocks = new RootBlocks(node);
     this.report = new NodeReport(node, this.link);
   }

@@ -54,6 +54,7 @@ export class AuthorityTable {
   private readonly hasCertStmt;
   private readonly issuedStmt;
   private readonly leavesStmt;
+  private readonly issuersStmt;
   private readonly byCertificateStmts;
   private readonly bySubjectStmts;
   private readonly parsed = new Map<string, Certificate>();
@@ -79,6 +80,7 @@ export class AuthorityTable {
     this.certBodyStmt = db.prepare('SELECT o.body FROM certificates c JOIN objects o ON o.n = c.object WHERE c.digest = ?');
     this.hasCertStmt = db.prepare('SELECT 1 FROM certificates WHERE digest = ?').pluck();
     this.issuedStmt = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM certificates WHERE subject = ? AND issuer = ? LIMIT ?)').pluck();
+    this.issuersStmt = db.prepare('SELECT DISTINCT issuer FROM certificates WHERE subject = ? AND parent IS NULL ORDER BY issuer LIMIT ?').pluck();
     this.leavesStmt = db.prepare('SELECT digest FROM certificates WHERE root = ? AND subject = ? ORDER BY expires DESC LIMIT ?').pluck();
     this.byCertificateStmts = ['r.object', 'r.effective'].map((first) =>
       db.prepare(`${FACT} WHERE r.certificate = ? AND ${BY_REVOKERS} ORDER BY ${first} LIMIT 1`),
@@ -109,6 +111,11 @@ export class AuthorityTable {
   /** How many certificates `issuer` gave `subject` that are stored here, counted up to `upTo`. */
   issued(issuer: Did, subject: Did, upTo: number): number {
     return this.issuedStmt.get(subject, issuer, upTo) as number;
+  }
+
+  /** The roots that certified `subject` directly (up to `upTo`): for a hosted account's delegate key, the account. */
+  rootsOf(subject: Did, upTo: number): Did[] {
+    return this.issuersStmt.all(subject, upTo) as Did[];
   }
 
   certificate(digest: Digest): Certificate | undefined {

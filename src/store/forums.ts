@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { ActKind } from '../core/forum.js';
+import { PAPERS_TYPE, type ActKind } from '../core/forum.js';
 import type { ApId, Did } from '../core/types.js';
 
 /** What this node is to a forum. */
@@ -45,8 +45,15 @@ export class ForumTable {
   private readonly rootCertsStmt;
   private readonly underStmt;
   private readonly revokedStmt;
+  private readonly papersStmt;
 
   constructor(db: Db) {
+    this.papersStmt = db
+      .prepare(
+        `SELECT o.body FROM objects o WHERE o.scope = (SELECT n FROM scopes WHERE name = 'ap://' || ? || '/actor/outbox')
+           AND o.type = '${PAPERS_TYPE}' AND o.signer = ? ORDER BY o.created DESC LIMIT 64`,
+      )
+      .pluck();
     this.setRoleStmt = db.prepare('INSERT INTO forums (forum, role, since) VALUES (?, ?, ?) ON CONFLICT (forum) DO UPDATE SET role = excluded.role');
     this.dropStmt = db.prepare('DELETE FROM forums WHERE forum = ?');
     this.roleStmt = db.prepare('SELECT role FROM forums WHERE forum = ?').pluck();
@@ -194,6 +201,11 @@ export class ForumTable {
 
   takeRequest(forum: Did, did: Did): boolean {
     return this.takeRequestStmt.run(forum, did).changes === 1;
+  }
+
+  /** The papers a node root put in the forum for the accounts it vouches for, newest first (store/forum-accounts.ts). */
+  papersBy(forum: Did, signer: Did): string[] {
+    return this.papersStmt.all(forum, signer) as string[];
   }
 }
 

@@ -5,16 +5,17 @@ import { canonicalize } from '../core/jcs.js';
 import { digestOf } from '../core/proof.js';
 import { checkCanonicalSize, examine, type Examined, type ObjectRecord } from '../core/examine.js';
 import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
-import { checkGrantAt, describeLink, parseCertificate, type Certificate } from '../core/certificate.js';
+import { parseCertificate, type Certificate } from '../core/certificate.js';
 import { parseRevocation, type Revocation } from '../core/revocation.js';
 import type { Checkpoint } from '../core/checkpoint.js';
 import { accountCertificateOf, ACCOUNT_MEMBER } from '../core/account-vouch.js';
 import { CERTIFICATES_PER_ISSUER_AND_SUBJECT } from '../core/constants.js';
 import { reasonOf, silentLogger, type Logger } from '../core/log.js';
-import type { RevocationFact } from './authority.js';
+import { ARRIVING, checkVerdicts, PUBLISH } from './chain-verdicts.js';
 import type { Store } from './store.js';
 import { forumCapabilityOf, forumFactsOf, type ActKind } from '../core/forum.js';
 import { forumRefusesSigner } from './forum-acceptance.js';
+import { authorizeForAccount, authorizePapers, forumAuthorOf, isPapersId, papersCarried } from './forum-accounts.js';
 import { parseApId } from '../core/apid.js';
 
 /**
@@ -51,8 +52,7 @@ export interface Ingested {
 /** Marks an object held back until its signer's certificate may have arrived. */
 export const HELD: unique symbol = Symbol('held');
 
-/** The capability a key needs to sign objects in someone else's name. */
-export const PUBLISH = 'publish';
+export { PUBLISH } from './chain-verdicts.js';
 
 interface Admitted {
   readonly record: ObjectRecord;
@@ -70,9 +70,6 @@ interface BatchCertificates {
   readonly digests: Set<Digest>;
   readonly ids: Set<string>;
 }
-
-/** An object arriving now comes after every revocation stored here. */
-const ARRIVING = Infinity;
 
 export class Ingestor {
   readonly limits: Limits;
@@ -96,7 +93,9 @@ export class Ingestor {
   ingest(input: IngestInput): Ingested {
     let a: Admitted;
     try {
-      a = this.admit(examine(input, this.limits));
+      const e = examine(input, this.limits);
+      this.takeCarried(e);
+      a = this.admit(e);
     } catch (e) {
       throw this.refused(e);
     }
@@ -177,6 +176,7 @@ export class Ingestor {
     opts: { holdUnauthorized?: boolean; scope?: string | undefined; revocationsLast?: boolean | undefined } = {},
   ): (Ingested | KithError | typeof HELD)[] {
     const results: (Ingested | KithError | typeof HELD)[] = new Array(examined.length);
+    examined = examined.map((e) => (e instanceof KithError ? e : this.withCarried(e)));
     // Counted together, each group in one transaction: a flood of refusals is not a commit each.
     let refusals: KithError[] = [];
     const objects: number[] = [];
@@ -226,6 +226,25 @@ export class Ingestor {
     return results;
   }
 
+  /**
+   * What a hosted account's papers carry (store/forum-accounts.ts) is taken
+   * in first, on its own: each document is the account's own and signed, so
+   * it stays even if the papers are then refused, as an inbox delivery's do.
+   */
+  private takeCarried(e: Examined): void {
+    const docs = papersCarried(e, this.limits);
+    if (docs.length > 0) this.ingestExamined(docs);
+  }
+
+  private withCarried(e: Examined): Examined | KithError {
+    try {
+      this.takeCarried(e);
+      return e;
+    } catch (err) {
+      return asRefusal(err);
+    }
+  }
+
   /** The checks that need the store or the clock. */
   private admit(e: Examined, pending?: PendingCertificates, row = ARRIVING): Admitted {
     if (e.kind === 'authority') {
@@ -238,7 +257,8 @@ export class Ingestor {
     this.checkNotDeleted(r);
     this.checkTime(r.created);
     const forum = forumCapabilityOf(r.id) === undefined ? undefined : forumFactsOf(JSON.parse(r.body) as JsonObject);
-    if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, row);
+    if (forum?.path.what === 'papers' && r.signer !== r.owner) authorizePapers(this.store, r, row, this.maxDepth);
+    else if (r.signer !== r.owner) this.authorize(r.signer, r.owner, r.id, r.created, row);
     if (forum?.path.what === 'act') return { record: r, forumAct: { forum: forum.forum, kind: forum.path.kind, about: forum.about! } };
     return { record: r, ...this.accountOf(r) };
   }
@@ -273,7 +293,8 @@ export class Ingestor {
    * node's order of arrival. Objects signed by their owner always are.
    */
   stillValid(o: { owner: Did; signer: Did; id: ApId; created: number; n: number }): boolean {
-    if (o.signer === o.owner) return true;
+    // Papers only carry an account's signed documents, each judged on its own, and what they let in is judged post by post.
+    if (o.signer === o.owner || isPapersId(o.id)) return true;
     try {
       this.authorize(o.signer, o.owner, o.id, o.created, o.n);
       return true;
@@ -281,6 +302,11 @@ export class Ingestor {
       if (!(e instanceof KithError)) this.log.error(`re-checking ${o.id} failed inside Kith, so it is not served: ${reasonOf(e)}`);
       return false;
     }
+  }
+
+  /** Who a forum object is by: the hosted account its node's key signed it for, else its signer. */
+  forumAuthorOf(o: { owner: Did; signer: Did; id: ApId; created: number; n: number }): Did {
+    return o.signer === o.owner ? o.signer : forumAuthorOf(this.store, o, this.maxDepth);
   }
 
   /**
@@ -308,28 +334,17 @@ export class Ingestor {
     // A forum's objects each need the capability their path names (core/forum.ts); anything else, `publish`.
     const forumCapability = forumCapabilityOf(id);
     const verdicts = this.store.authority.verdictsFor(signer, owner, forumCapability ?? PUBLISH, this.maxDepth);
+    if (verdicts.length === 0 && forumCapability !== undefined) {
+      // A hosted account's node key, acting for the member under its publish certificate.
+      const action = { signer, forum: owner, capability: forumCapability, id, created, row, maxDepth: this.maxDepth };
+      if (authorizeForAccount(this.store, action) !== undefined) return;
+    }
     if (verdicts.length === 0) fail('wrong-key', `signed by ${signer}, which holds no certificate from ${owner}`);
-    this.checkVerdicts(verdicts, id, created, row);
+    checkVerdicts(verdicts, id, created, row);
     if (forumCapability !== undefined) {
       const refusal = forumRefusesSigner(this.store, owner, signer, created, row);
       if (refusal !== undefined) throw refusal;
     }
-  }
-
-  private checkVerdicts(verdicts: ReturnType<Store['authority']['verdictsFor']>, id: ApId, created: number, row: number): void {
-    let last: unknown;
-    for (const { grant, revocations } of verdicts) {
-      try {
-        if (grant instanceof KithError) throw grant;
-        checkGrantAt(grant, id, created);
-        const r = revocations.find((f) => created >= f.cutOff || row > f.row);
-        if (r !== undefined) fail('revoked', `${describeLink(grant.links, r.link)}: ${revokedBecause(r, created, row)}`);
-        return;
-      } catch (e) {
-        last = e;
-      }
-    }
-    throw last;
   }
 
   private admitCertificate(doc: JsonObject, pending: PendingCertificates | undefined): Admitted {
@@ -425,13 +440,4 @@ export class Ingestor {
 /** Every check throws a KithError for bad input; anything else is our bug, not the sender's fault. */
 function asRefusal(e: unknown): KithError {
   return e instanceof KithError ? e : new KithError('internal', `refused after an unexpected failure inside Kith: ${(e as Error).message}`);
-}
-
-function revokedBecause(r: RevocationFact, created: number, row: number): string {
-  const by = `${r.issuer} revoked it (${r.id})`;
-  if (created >= r.cutOff) {
-    return `${by} with a cut-off of ${new Date(r.cutOff).toISOString()}, and this was signed at ${new Date(created).toISOString()}, after it`;
-  }
-  const when = row === ARRIVING ? 'this arrived after that was known here' : 'this reached this node only after that had';
-  return `${by}, and ${when}: a revoked key can claim any time, so nothing new signed with it is taken in (this claims ${new Date(created).toISOString()})`;
 }
