@@ -22,10 +22,13 @@ import { pairIn, PHONE, SHOTS, shots, watchErrors } from './web-helpers.js';
  * context) opens the link, makes the key that is her account, claims the
  * code and signs the node's publish certificate. She posts (the post is on
  * the node, signed by the node's key under her certificate, which verifies),
- * follows and unfollows Olive, renews the certificate and takes it back;
- * Olive removes the account and Grandma's browser says it is no longer
- * hosted. The browser's eddsa-jcs-2022 signatures are compared byte for byte
- * with src/core/proof.ts's. Screenshots: accounts*.png and account-home*.png.
+ * follows and unfollows Olive, joins Olive's open forum from her screen and
+ * posts and replies there (Olive's node reads both as hers), renews the
+ * certificate and takes it back (the node says so); Olive removes the account
+ * and Grandma's browser says it is no longer hosted. The browser's
+ * eddsa-jcs-2022 signatures are compared byte for byte with
+ * src/core/proof.ts's. Screenshots: accounts*.png, account-home*.png and
+ * account-forums*.png.
  */
 
 const home = tempDir('kith-webaccounts-');
@@ -113,6 +116,7 @@ test(
       assert.equal(me.did, did);
       assert.equal(me.root, node.info.did);
       assert.equal(me.renew, false);
+      assert.equal(me.revoked, false);
       // Her key never left the browser: it is a non-extractable WebCrypto key (this origin is a secure context).
       assert.equal(
         await grandma.evaluate(async () => (await (await import('/app/device-key.js' as string)).loadDeviceKey()).keyPair.privateKey.extractable),
@@ -158,6 +162,49 @@ test(
       await grandma.locator('[data-testid="account-following"]').first().waitFor({ state: 'detached' });
       assert.deepEqual((await call(grandma, 'GET', '/api/account/follows')).body.follows, []);
 
+      // Olive starts an open forum; Grandma's screen lists it (not a member), she joins it by its key, posts and replies in it.
+      const created = await call(olive, 'POST', '/api/forums', { name: 'Family', policy: 'open' });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const forum: string = created.body.forum;
+      await grandma.reload();
+      const item = grandma.locator(`[data-testid="account-forum-item"][data-forum="${forum}"]`);
+      await item.waitFor();
+      assert.equal(await item.getAttribute('data-member'), 'false');
+      assert.match(await item.innerText(), /Family[\s\S]*Not a member/);
+      await grandma.getByTestId('forum-join-id').fill(forum);
+      await grandma.getByTestId('forum-join-submit').click();
+      // Admitted as the forum's node answers (here, Olive's own): the list says so.
+      await grandma.locator(`[data-testid="account-forum-item"][data-forum="${forum}"][data-member="true"]`).waitFor({ timeout: 60_000 });
+      const reader = grandma.locator(`[data-testid="account-forum"][data-forum="${forum}"]`);
+      assert.equal(await reader.getByTestId('account-forum-name').innerText(), 'Family');
+      await reader.getByTestId('account-forum-compose-text').fill('Sunday lunch at mine?');
+      await reader.getByTestId('account-forum-compose-submit').click();
+      const first = reader.getByTestId('account-forum-post').filter({ hasText: 'Sunday lunch at mine?' });
+      await first.waitFor();
+      await first.getByTestId('account-forum-reply').click();
+      await first.getByTestId('account-forum-reply-compose-text').fill('I will bring a cake');
+      await first.getByTestId('account-forum-reply-compose-submit').click();
+      await first.getByTestId('account-forum-reply-post').filter({ hasText: 'I will bring a cake' }).waitFor();
+      assert.match(await first.locator('.post-author').first().innerText(), /^You$/);
+      await shots(grandma, 'account-forums', reader);
+
+      // Olive's node reads both as Grandma's (her key the author), the reply threaded under the post.
+      const read = (await call(olive, 'GET', `/api/forums/${encodeURIComponent(forum)}/posts`)).body.posts as {
+        id: string;
+        author: string;
+        text: string;
+        inReplyTo?: string;
+      }[];
+      const lunch = read.find((x) => x.text === 'Sunday lunch at mine?');
+      assert.ok(lunch, JSON.stringify(read));
+      assert.deepEqual(
+        read.map((x) => [x.text, x.author, x.inReplyTo ?? null]).sort(),
+        [
+          ['I will bring a cake', did, lunch.id],
+          ['Sunday lunch at mine?', did, null],
+        ].sort(),
+      );
+
       // Renewal: her browser signs a later publish certificate (as the Renew button does once the node asks), and the screen shows the new date.
       const later = Date.parse(me.publishExpires) + 3600_000;
       const renewed = await grandma.evaluate(
@@ -174,10 +221,20 @@ test(
       await grandma.getByTestId('account-revoked').waitFor();
       const [revocation] = storedBy(did, 'KithRevocation').map((r) => parseRevocation(r));
       assert.deepEqual(revocation?.target, { subject: me.delegate, root: did });
+      const signed = storedBy(me.delegate, 'Create').length;
       const refused = await call(grandma, 'POST', '/api/account/posts', { text: 'after revoking' });
       assert.equal(refused.status >= 400, true, 'a post after the revocation is refused');
       assert.equal(refused.body.error.code, 'revoked');
-      assert.equal(storedBy(me.delegate, 'Create').length, 1, 'nothing new was stored');
+      assert.equal(storedBy(me.delegate, 'Create').length, signed, 'nothing new was stored');
+      // The node says so (not this browser alone): a fresh load of the screen still knows, and the forum's composer is off.
+      assert.equal((await call(grandma, 'GET', '/api/account')).body.account.revoked, true);
+      await grandma.evaluate(() => (globalThis as any).localStorage.clear());
+      await grandma.reload();
+      await grandma.getByTestId('account-revoked').waitFor();
+      assert.equal(await grandma.getByTestId('account-compose-text').count(), 0, 'no composer once revoked');
+      await grandma.locator(`[data-testid="account-forum-item"][data-forum="${forum}"]`).getByTestId('account-forum-open').click();
+      assert.equal(await grandma.getByTestId('account-forum-compose-text').isDisabled(), true);
+      assert.equal(await grandma.getByTestId('forum-join-id').count(), 0, 'no join form once revoked');
 
       // Olive removes the account; Grandma's browser, opened again, says it is no longer hosted and still shows her key.
       olive.on('dialog', (d) => void d.accept());

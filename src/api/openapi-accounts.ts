@@ -37,6 +37,7 @@ export function accountSchema({ obj, str, nullableStr }: { obj: SchemaHelpers['o
     delegate: { type: 'string', description: 'The key this node posts for the account with' },
     publishExpires: str,
     renew: { type: 'boolean', description: "The account's device should sign a new publish certificate" },
+    revoked: { type: 'boolean', description: "The account revoked the node's publish certificate: the node can post for it no more" },
     removed: nullableStr,
   });
 }

@@ -13,6 +13,7 @@ import { isJsonObject, type Did, type Digest, type JsonObject } from '../core/ty
 import type { Device } from '../store/devices.js';
 import type { HostedAccount } from '../store/hosted-accounts.js';
 import { readKeyFile } from '../store/keyfile.js';
+import { PUBLISH } from '../store/ingest.js';
 import type { Page, StoredObject } from '../store/objects.js';
 import { AccountPairing, checkPublishCertificate, DELEGATE_KEY_ROLE, type AccountOffer, type AccountTerms } from './account-pairing.js';
 import type { KithNode } from './kith-node.js';
@@ -41,6 +42,8 @@ export interface AccountStatus {
   readonly publishExpires: string;
   /** True when the device should sign a new publish certificate (PUT /api/account/publish-certificate). */
   readonly renew: boolean;
+  /** True once the account revoked the node's publish certificate: the node can post for it no more (until it signs a new one). */
+  readonly revoked: boolean;
   readonly removed: string | null;
 }
 
@@ -126,8 +129,17 @@ export class HostedAccounts {
       delegate: a.delegate,
       publishExpires: isoOf(a.publishExpires),
       renew: a.removed === null && a.publishExpires - this.now() <= ACCOUNT_PUBLISH_RENEW_BEFORE_MS,
+      revoked: this.publishRevoked(a),
       removed: a.removed === null ? null : isoOf(a.removed),
     };
+  }
+
+  /** Whether a revocation by the account voids the publish certificate the node holds (of that certificate, or of every one for the node's key). */
+  private publishRevoked(a: HostedAccount): boolean {
+    // The certificate is one link, from the account to the node's key (account-pairing.ts).
+    return this.node.store.authority
+      .verdictsFor(a.delegate, a.did, PUBLISH, 1)
+      .some(({ grant, revocations }) => !(grant instanceof KithError) && grant.links.at(-1)?.digest === a.publishCertificate && revocations.length > 0);
   }
 
   /**

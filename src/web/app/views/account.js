@@ -10,6 +10,7 @@ import { didOfKey } from '../proof.js';
 import { loadAccount } from '../session.js';
 import { announce, auth } from '../state.js';
 import { Alert } from '../components/alert.js';
+import { AccountForums } from './account-forums.js';
 import { Gate } from './gate.js';
 import { Avatar } from '../components/avatar.js';
 import { More } from '../components/more.js';
@@ -19,31 +20,12 @@ import { Time } from '../components/time.js';
 /**
  * What a hosted account's device shows: the person's own account on a node
  * someone else runs. Its session reaches /api/account/… only, so this is a
- * screen of its own: post, the home timeline, follow and unfollow, renew
- * the node's right to post, or take it back.
+ * screen of its own: post, the home timeline, follow and unfollow, its
+ * forums (./account-forums.js), renew the node's right to post, or take it back.
  */
 
 /** The node takes posts of up to this many characters. */
 const MAX_CHARS = 5000;
-
-const REVOKED = 'kith.accountRevoked';
-
-/** Whether this browser took back the node's right to post for the account (the node's answers do not say). */
-function revokedHere(did) {
-  try {
-    return localStorage.getItem(REVOKED) === did;
-  } catch {
-    return false;
-  }
-}
-
-function markRevoked(did) {
-  try {
-    localStorage.setItem(REVOKED, did);
-  } catch {
-    // private mode without storage: the screen says so until it is closed
-  }
-}
 
 function AccountPost({ post: p, following, onUnfollow }) {
   const author = p.author ?? {};
@@ -160,7 +142,7 @@ function Follows({ follows, onChange }) {
 }
 
 /** The node's right to post for the account: until when, renew when asked, or take it back. */
-function Standing({ account, revoked, onRevoked }) {
+function Standing({ account, revoked }) {
   const action = useAction();
   const renew = () =>
     action.run(async () => {
@@ -173,7 +155,7 @@ function Standing({ account, revoked, onRevoked }) {
     if (!confirm(question)) return;
     action.run(async () => {
       await revokePublishing(account);
-      onRevoked();
+      await loadAccount();
       announce('This node can no longer post for you.');
     });
   };
@@ -209,7 +191,8 @@ export function AccountHome() {
   const { account } = useStore(auth);
   useTitle(account.name);
   const [follows, setFollows] = useState([]);
-  const [revoked, setRevoked] = useState(() => revokedHere(account.did));
+  // The node says whether the account took back its right to post (GET /api/account).
+  const revoked = account.revoked === true;
   const list = usePaged((before) => get(`/api/account/timeline${query({ before, limit: 20 })}`), 'account-timeline');
   const loadFollows = () =>
     get('/api/account/follows').then(
@@ -248,7 +231,8 @@ export function AccountHome() {
         <${More} list=${list} count=${list.items.length} empty="Nothing here yet. Write a post, or follow someone." />
       </section>
       <${Follows} follows=${follows} onChange=${() => (loadFollows(), list.reload())} />
-      <${Standing} account=${account} revoked=${revoked} onRevoked=${() => (markRevoked(account.did), setRevoked(true))} />
+      <${AccountForums} account=${account} revoked=${revoked} />
+      <${Standing} account=${account} revoked=${revoked} />
     </div>
   </main>`;
 }

@@ -12,8 +12,11 @@ import { ActMenu, Invite, Log, Members, Queue, short, useAct } from '../componen
 const MAX_CHARS = 5000;
 const MODERATING = new Set(['owner', 'co-owner', 'moderator']);
 
-/** Write in the forum, or reply to one of its posts; off (and saying why) when this person may not post. */
-function ForumComposer({ forum, inReplyTo, disabled, why, onPosted, testid = 'forum-compose' }) {
+/**
+ * Write in the forum, or reply to one of its posts; off (and saying why) when this person may not post.
+ * `base` is the routes posted through (a hosted account's are its own).
+ */
+export function ForumComposer({ forum, inReplyTo, disabled, why, onPosted, testid = 'forum-compose', base = '/api/forums' }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
@@ -23,7 +26,7 @@ function ForumComposer({ forum, inReplyTo, disabled, why, onPosted, testid = 'fo
     setBusy(true);
     setError('');
     try {
-      await post(`/api/forums/${encodeURIComponent(forum)}/posts`, inReplyTo ? { text, inReplyTo } : { text });
+      await post(`${base}/${encodeURIComponent(forum)}/posts`, inReplyTo ? { text, inReplyTo } : { text });
       setText('');
       announce(inReplyTo ? 'Reply posted' : 'Posted');
       onPosted();
@@ -123,7 +126,7 @@ function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload })
 }
 
 /** Top-level posts newest first, each with its replies oldest first. */
-function threads(posts) {
+export function threads(posts) {
   const top = posts.filter((p) => !p.inReplyTo || !posts.some((q) => q.id === p.inReplyTo));
   return top.map((p) => ({
     p,

@@ -56,8 +56,13 @@ function CreateForum() {
   </section>`;
 }
 
-/** Join by the forum's key, with an invitation token (an invitation link fills both in). */
-function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = '' }) {
+const openForum = (r) => go(links.forum(r.forum));
+
+/**
+ * Join by the forum's key, with an invitation token (an invitation link fills both in).
+ * `base` is the routes joined through (a hosted account's are its own); `onJoined` gets the answer.
+ */
+export function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = '', base = '/api/forums', onJoined = openForum }) {
   const [forum, setForum] = useState(given);
   const [token, setToken] = useState(givenToken);
   const [via, setVia] = useState(givenVia);
@@ -79,10 +84,14 @@ function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = 
       const body = {};
       if (t.trim()) body.token = t.trim();
       if (via.trim()) body.via = via.trim();
-      const r = await post(`/api/forums/${encodeURIComponent(f)}/join`, body);
+      const r = await post(`${base}/${encodeURIComponent(f)}/join`, body);
       // Asked, not yet admitted: the forum's screen says so, and opens up when the membership arrives.
       announce(r.status === 'member' ? 'Joined' : 'Your request to join was sent');
-      go(links.forum(r.forum));
+      // Where the form stays on screen (a hosted account's), it is ready for the next forum.
+      setForum('');
+      setToken('');
+      setVia('');
+      onJoined(r);
     } catch (err) {
       setError(errorText(err));
     } finally {
