@@ -177,9 +177,13 @@ test('account certificates are checked: forged, revoked by the root, and a publi
     assert.equal(renewed.renew, false);
     await rejectsWith(n.accounts.renew(p.account(), later.doc), 'conflict', /no later than/);
     await n.accounts.post(p.account(), { text: 'posted under the renewed certificate' });
+    // A revocation of the older certificate alone leaves the one held standing.
+    await n.accounts.revoke(p.account(), issueRevocation(p.key, { certificate: p.publishDigest }).doc);
+    assert.equal(n.accounts.status(p.account()).revoked, false);
 
-    // P revokes the node's publish certificates: N can no longer post as P, anywhere.
+    // P revokes the node's publish certificates: N can no longer post as P, anywhere, and the account's status says so.
     await n.accounts.revoke(p.account(), issueRevocation(p.key, { certificate: later.digest }).doc);
+    assert.equal(n.accounts.status(p.account()).revoked, true);
     const rev = issueRevocation(p.key, { certificate: p.publishDigest });
     await n.accounts.revoke(p.account(), rev.doc);
     await rejectsWith(n.accounts.post(p.account(), { text: 'posted after the revocation' }), 'revoked');
