@@ -1,11 +1,8 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { repoRoot, tempDir } from './helpers.js';
-import { kithJson, startNode, type NodeProcess } from './node-process.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
+import type { Page } from 'playwright-core';
+import type { NodeProcess } from './node-process.js';
+import { pairOliveAndXavier, reportFailure, shots, withOliveAndXavier } from './web-pages.js';
 
 /**
  * Forums in the web app, in real headless Chromium against two real node
@@ -18,81 +15,19 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
  * test-output/screenshots/ (forum*.png and forum*-desktop.png).
  */
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
-const SHOTS = join(repoRoot, 'test-output', 'screenshots');
 /** A step waits this long for what another node sends (a join, a post, a ban). */
 const ARRIVAL_MS = 30_000;
 
-const homes = { o: tempDir('kith-webforum-o-'), x: tempDir('kith-webforum-x-') };
-const running: NodeProcess[] = [];
-const errors: string[] = [];
-let browser: Browser;
-let olive: Page;
-let xavier: Page;
-
-function watchErrors(page: Page): void {
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // A refused request is logged by Chromium itself; the app's own errors are what count.
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
-  });
-}
-
-/** Pairs a browser context with its node by a code from `kith pair`. */
-async function pair(context: BrowserContext, api: string, home: string, name: string): Promise<Page> {
-  const page = await context.newPage();
-  watchErrors(page);
-  const { code } = await kithJson(home, ['pair']);
-  await page.goto(`${api}/`);
-  await page.getByTestId('pair-code').fill(code);
-  await page.getByTestId('pair-name').fill(name);
-  await page.getByTestId('pair-submit').click();
-  await page.locator('[data-screen="home"]').waitFor();
-  return page;
-}
-
-/** The page at phone width (name.png) and desktop width (name-desktop.png), neither wider than its window; then back at phone width. */
-async function shots(page: Page, name: string): Promise<void> {
-  for (const [size, file] of [
-    [PHONE, name],
-    [DESKTOP, `${name}-desktop`],
-  ] as const) {
-    await page.setViewportSize(size);
-    await page.screenshot({ path: join(SHOTS, `${file}.png`) });
-    const wider = await page.evaluate(() => {
-      const g = globalThis as any;
-      return g.document.documentElement.scrollWidth - g.innerWidth;
-    });
-    assert.ok(wider <= 0, `${file}: the page is ${wider} px wider than the window`);
-  }
-  await page.setViewportSize(PHONE);
-}
-
-before(
-  async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const launched = chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
-    await Promise.all([kithJson(homes.o, ['init', '--name', 'Olive']), kithJson(homes.x, ['init', '--name', 'Xavier'])]);
-    // Xavier's node learns where the forum is kept from the address he types in when he joins.
-    running.push(...(await Promise.all([startNode(homes.o), startNode(homes.x)])));
-    browser = await launched;
-  },
-  { timeout: 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await Promise.all(running.map((n) => n.stop()));
-});
+// Xavier's node learns where the forum is kept from the address he types in when he joins.
+const fx = withOliveAndXavier('kith-webforum');
+const { homes, running, errors } = fx;
+let olive: Page | undefined;
+let xavier: Page | undefined;
 
 test('a forum in two browsers: create, invite, join, both post, reply, ban; the banned client says so', { timeout: 120_000 }, async () => {
   const [nodeO, nodeX] = running as [NodeProcess, NodeProcess];
   try {
-    [olive, xavier] = await Promise.all([
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pair(c, nodeO.info.api, homes.o, 'Olive\u2019s phone')),
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pair(c, nodeX.info.api, homes.x, 'Xavier\u2019s phone')),
-    ]);
+    [olive, xavier] = await pairOliveAndXavier(fx.browser, homes, running, errors);
 
     // Olive starts a forum that admits by invitation, and makes an invitation link.
     await olive.getByTestId('nav-forums').click();
@@ -159,14 +94,7 @@ test('a forum in two browsers: create, invite, join, both post, reply, ban; the 
     await shots(xavier, 'forum-banned');
     assert.deepEqual(errors, []);
   } catch (e) {
-    for (const [p, name] of [
-      [olive, 'olive'],
-      [xavier, 'xavier'],
-    ] as const) {
-      await p?.screenshot({ path: join(SHOTS, `failure-forum-${name}.png`) }).catch((err: Error) => console.error(`no failure screenshot: ${err.message}`));
-    }
-    for (const n of running) console.error(`---- log of ${n.home} (last lines) ----\n${n.log().split('\n').slice(-40).join('\n')}`);
-    if (errors.length > 0) console.error(`page errors: ${errors.join('\n')}`);
+    await reportFailure('forum', { olive, xavier }, running, errors);
     throw e;
   }
 });
