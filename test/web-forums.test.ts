@@ -1,12 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { tempDir } from './helpers.js';
-import { kithJson, startNode, type NodeProcess } from './node-process.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
-import { PHONE, SHOTS, pairIn, shots } from './web-helpers.js';
+import type { Page } from 'playwright-core';
+import type { NodeProcess } from './node-process.js';
+import { pairOliveAndXavier, reportFailure, withOliveAndXavier } from './web-pages.js';
+import { shots } from './web-helpers.js';
 
 /**
  * Forums in the web app, in real headless Chromium against two real node
@@ -22,37 +19,16 @@ import { PHONE, SHOTS, pairIn, shots } from './web-helpers.js';
 /** A step waits this long for what another node sends (a join, a post, a ban). */
 const ARRIVAL_MS = 30_000;
 
-const homes = { o: tempDir('kith-webforum-o-'), x: tempDir('kith-webforum-x-') };
-const running: NodeProcess[] = [];
-const errors: string[] = [];
-let browser: Browser;
-let olive: Page;
-let xavier: Page;
-
-before(
-  async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const launched = chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
-    await Promise.all([kithJson(homes.o, ['init', '--name', 'Olive']), kithJson(homes.x, ['init', '--name', 'Xavier'])]);
-    // Xavier's node learns where the forum is kept from the address he types in when he joins.
-    running.push(...(await Promise.all([startNode(homes.o), startNode(homes.x)])));
-    browser = await launched;
-  },
-  { timeout: 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await Promise.all(running.map((n) => n.stop()));
-});
+// Xavier's node learns where the forum is kept from the address he types in when he joins.
+const fx = withOliveAndXavier('kith-webforum');
+const { homes, running, errors } = fx;
+let olive: Page | undefined;
+let xavier: Page | undefined;
 
 test('a forum in two browsers: create, invite, join, both post, reply, ban; the banned client says so', { timeout: 120_000 }, async () => {
   const [nodeO, nodeX] = running as [NodeProcess, NodeProcess];
   try {
-    [olive, xavier] = await Promise.all([
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pairIn(c, nodeO.info.api, homes.o, 'Olive\u2019s phone', errors)),
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pairIn(c, nodeX.info.api, homes.x, 'Xavier\u2019s phone', errors)),
-    ]);
+    [olive, xavier] = await pairOliveAndXavier(fx.browser, homes, running, errors);
 
     // Olive starts a forum that admits by invitation, and makes an invitation link.
     await olive.getByTestId('nav-forums').click();
@@ -119,14 +95,7 @@ test('a forum in two browsers: create, invite, join, both post, reply, ban; the 
     await shots(xavier, 'forum-banned');
     assert.deepEqual(errors, []);
   } catch (e) {
-    for (const [p, name] of [
-      [olive, 'olive'],
-      [xavier, 'xavier'],
-    ] as const) {
-      await p?.screenshot({ path: join(SHOTS, `failure-forum-${name}.png`) }).catch((err: Error) => console.error(`no failure screenshot: ${err.message}`));
-    }
-    for (const n of running) console.error(`---- log of ${n.home} (last lines) ----\n${n.log().split('\n').slice(-40).join('\n')}`);
-    if (errors.length > 0) console.error(`page errors: ${errors.join('\n')}`);
+    await reportFailure('forum', { olive, xavier }, running, errors);
     throw e;
   }
 });
