@@ -1,3 +1,4 @@
+import '../src/cli/polyfills.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -94,8 +95,8 @@ const POSTS_IN = `SELECT COUNT(*) FROM objects o JOIN scopes s ON s.n = o.scope 
 const CERTIFIED = 'SELECT COUNT(DISTINCT subject) FROM certificates WHERE root = ? AND subject IN (SELECT value FROM json_each(?))';
 const BANS = "SELECT COUNT(*) FROM forum_acts WHERE forum = ? AND kind = 'ban' AND about = ?";
 const REVOKED_BY_ROOT =
-  'SELECT COUNT(*) FROM revocations r JOIN certificates c ON c.digest = r.certificate WHERE r.issuer = ?1 AND c.issuer = ?1 AND c.subject = ?2';
-const HELD = 'SELECT COUNT(*) FROM objects WHERE digest IN (SELECT value FROM json_each(?))';
+  'SELECT COUNT(*) FROM revocations r JOIN certificates c ON c.digest = r.certificate WHERE r.issuer = ? AND c.issuer = r.issuer AND c.subject = ?';
+const HELD = 'SELECT COUNT(*) FROM objects WHERE lower(hex(digest)) IN (SELECT value FROM json_each(?))';
 const REFUSALS = 'SELECT COALESCE((SELECT count FROM refusals WHERE code = ?), 0)';
 const DAY = 24 * 3600_000;
 
@@ -113,7 +114,7 @@ function loopbackAddr(n: NodeProcess): string {
 
 test(
   'a forum across five nodes: posts reach everyone, a ban holds everywhere, the host acts for no one, what grants nothing is refused',
-  { timeout: 420_000 },
+  { timeout: 600_000 },
   async () => {
     const names = ['o', 'h', 'm', 'x', 'y'] as const;
     const homes = Object.fromEntries(names.map((n) => [n, tempDir(`kith-forum-${n}-`)])) as Record<(typeof names)[number], string>;
