@@ -122,7 +122,8 @@ export class InboxIntake {
     if (carried !== undefined) this.takeCarried(doc, author, carried);
     let r: Ingested;
     try {
-      r = this.node.ingest(doc);
+      const unscoped = typeof doc.type === 'string' ? this.node.unscoped.get(doc.type) : undefined;
+      r = unscoped !== undefined ? unscoped(doc) : this.node.ingest(doc);
     } catch (e) {
       if (e instanceof KithError) ingestCounted.add(e);
       throw e;

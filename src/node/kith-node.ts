@@ -44,6 +44,14 @@ export class KithNode {
   readonly did: Did;
   readonly actorId: ApId;
   readonly ingestor: Ingestor;
+  /**
+   * Activities the inbox takes in but keeps out of every scope (a scope is
+   * served to whoever syncs it), by type: a forum report (node/forum-reports.ts).
+   * Until the service hands over its handler, such an activity is refused, never stored.
+   */
+  readonly unscoped = new Map<string, (doc: JsonObject) => Ingested>([
+    ['Flag', () => fail('not-addressed', 'this node takes no reports while it is starting; try again')],
+  ]);
   private readonly searchIndexing: SearchIndexing;
 
   private constructor(

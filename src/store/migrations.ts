@@ -7,6 +7,7 @@ import { FORUM_SCHEMA } from './forum-schema.js';
 import { ACCOUNTS_MIGRATION } from './migration-accounts.js';
 import { SEARCH_QUEUE_MIGRATION } from './migration-search-queue.js';
 import { FOLLOWER_KEYS_MIGRATION } from './migration-follower-keys.js';
+import { FORUM_REPORTS_MIGRATION } from './migration-forum-reports.js';
 
 export interface Migration {
   readonly version: number;
@@ -465,4 +466,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ACCOUNTS_MIGRATION,
   SEARCH_QUEUE_MIGRATION,
   FOLLOWER_KEYS_MIGRATION,
+  FORUM_REPORTS_MIGRATION,
 ];

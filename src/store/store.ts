@@ -9,6 +9,7 @@ import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
 import { BlockedRootsTable } from './blocked-roots.js';
+import { ForumReportTable } from './forum-reports.js';
 import { AccountVouchTable } from './account-vouches.js';
 import { HostedAccountTable } from './hosted-accounts.js';
 import { LinkTable } from './links.js';
@@ -51,6 +52,7 @@ export class Store {
   readonly postFacts: PostFactsReader;
   readonly tombstones: TombstoneTable;
   readonly forums: ForumTable;
+  readonly forumReports: ForumReportTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -79,6 +81,7 @@ export class Store {
     this.postFacts = new PostFactsReader(db);
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
     this.forums = new ForumTable(db);
+    this.forumReports = new ForumReportTable(db);
   }
 
   static open(path: string): Store {
