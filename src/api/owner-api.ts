@@ -71,6 +71,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   // Read on every request (Host, proxies), so kept here and replaced when the owner changes them.
   let prefs: Preferences = service.settings();
   const stopPrefs = service.onPreferences((p) => (prefs = p));
+  const stopReports = service.forumReports.onReceived((forum) => events.forumChanged(forum));
   const hosts = new HostAllowlist(opts.apiHost ?? '127.0.0.1', () => prefs.apiHosts);
   const client = (c: C) => clientOf(c, prefs.trustedProxies, opts.frontSecret);
 
@@ -284,6 +285,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     attach: (network) => events.attach(network),
     close: () => {
       stopPrefs();
+      stopReports();
       events.close();
     },
   };

@@ -133,6 +133,11 @@ export class EventHub {
     this.clients.clear();
   }
 
+  /** A forum changed in a way no stored object shows (a report arrived, kept out of every scope): its screen reads it again. */
+  forumChanged(forum: string): void {
+    this.broadcast('forum', { forum });
+  }
+
   private broadcast(event: string, data: unknown): void {
     for (const c of this.clients) c.send(event, data);
   }

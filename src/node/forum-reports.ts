@@ -47,6 +47,8 @@ export interface ReportSent {
 }
 
 export class ForumReports {
+  private readonly listeners = new Set<(forum: Did) => void>();
+
   constructor(
     private readonly acting: ForumActing,
     private readonly moderation: ForumModeration,
@@ -105,7 +107,10 @@ export class ForumReports {
     const body = canonicalize(doc);
     const row = { ...this.row(forum, checked.id, postId, why, checked.created, body), reporter: checked.owner, state: 'open' as const };
     const added = this.node.store.forumReports.add(row);
-    if (added) this.acting.log.info(`forums: a post of ${forum} was reported; see: forum reports`);
+    if (added) {
+      this.acting.log.info(`forums: a post of ${forum} was reported; see: forum reports`);
+      for (const fn of this.listeners) fn(forum);
+    }
     return {
       status: added ? 'stored' : 'duplicate',
       digest: checked.digest,
@@ -114,6 +119,12 @@ export class ForumReports {
       owner: checked.owner,
       created: checked.created,
     };
+  }
+
+  /** Calls `fn` with the forum each time a report of one arrives here; returns the function that stops it. */
+  onReceived(fn: (forum: Did) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Open reports, newest first, for the owner and moderators. */

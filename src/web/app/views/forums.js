@@ -140,7 +140,70 @@ function JoinForum({ forum: given = '', token: givenToken = '', via: givenVia = 
   </section>`;
 }
 
-/** Forums this person owns, belongs to or hosts; start one; join one. */
+/** Keep and serve a forum on this node by its key (a host acts in no one's name there). */
+function HostForum() {
+  const [forum, setForum] = useState('');
+  const [via, setVia] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  async function submit(e) {
+    e.preventDefault();
+    if (!forum.trim()) {
+      setError('Enter the forum\u2019s key (did:key:…).');
+      return;
+    }
+    setBusy(true);
+    setError('');
+    try {
+      const r = await post(`/api/forums/${encodeURIComponent(forum.trim())}/host`, via.trim() ? { via: via.trim() } : {});
+      announce(`Hosting ${r.name}`);
+      go(links.forum(r.forum));
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+  return html` <section class="card" aria-labelledby="forum-host-h">
+    <h2 id="forum-host-h">Host a forum</h2>
+    <p class="muted">Your node keeps a copy of the forum and serves it to its members. You can read it, but hosting lets you act in no one’s name there.</p>
+    <form class="form" onSubmit=${submit}>
+      <div class="field">
+        <label for="forum-host-id">Forum key</label>
+        <input
+          id="forum-host-id"
+          type="text"
+          data-testid="forum-host-id"
+          value=${forum}
+          autocomplete="off"
+          autocapitalize="off"
+          spellcheck=${false}
+          placeholder="did:key:z6Mk…"
+          onInput=${(e) => setForum(e.currentTarget.value)}
+        />
+      </div>
+      <div class="field">
+        <label for="forum-host-via">Address of a node that keeps it (optional)</label>
+        <input
+          id="forum-host-via"
+          type="text"
+          data-testid="forum-host-via"
+          value=${via}
+          autocomplete="off"
+          spellcheck=${false}
+          placeholder="/ip4/…/p2p/…"
+          onInput=${(e) => setVia(e.currentTarget.value)}
+        />
+      </div>
+      <${Alert} message=${error} />
+      <p class="status-line" role="status">${busy ? 'Finding the forum…' : ''}</p>
+      <div class="form-actions">
+        <button type="submit" class="button" data-testid="forum-host-submit" disabled=${busy}>Host</button>
+      </div>
+    </form>
+  </section>`;
+}
+
+/** Forums this person owns, belongs to or hosts; start one; join one; host one. */
 export function Forums({ join }) {
   useTitle('Forums');
   const [forums, setForums] = useState(null);
@@ -175,5 +238,6 @@ export function Forums({ join }) {
     }
     <${JoinForum} ...${join ?? {}} />
     <${CreateForum} />
+    <${HostForum} />
   </div>`;
 }
