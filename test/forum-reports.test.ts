@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actorId, outboxId } from '../src/core/apid.js';
+import { actorId } from '../src/core/apid.js';
 import { AS_CONTEXT, isoNow, newObjectId } from '../src/core/as2.js';
 import { FORUM } from '../src/core/forum-constants.js';
 import type { Did, JsonObject } from '../src/core/types.js';
-import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
-import { refusedWith, rejectsWith, tempDir, waitFor } from './helpers.js';
+import { forumPerson, replicate } from './forum-helpers.js';
+import { refusedWith, rejectsWith, waitFor } from './helpers.js';
 
 /**
  * Reports of forum posts on real stores, the inbox's intake as the network
@@ -17,18 +17,7 @@ import { refusedWith, rejectsWith, tempDir, waitFor } from './helpers.js';
  * change nothing stored.
  */
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-report-')).node);
-}
-
-/** Hands `to` everything `from` holds of the forum's scope, as a sync of that scope would. */
-function replicate(from: KithService, to: KithService, forum: Did): void {
-  const rows = from.node.store.db
-    .prepare('SELECT o.body FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY o.n')
-    .pluck()
-    .all(outboxId(forum)) as string[];
-  to.node.ingestor.ingestMany(rows, outboxId(forum));
-}
+const person = (): KithService => forumPerson('kith-report-');
 
 /** What a node stores: objects (every scope), report rows, queued deliveries. */
 function stored(s: KithService): { objects: number; reports: number; outgoing: number } {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actorId, outboxId } from '../src/core/apid.js';
+import { actorId } from '../src/core/apid.js';
 import { issueCertificate } from '../src/core/certificate.js';
 import { STATEMENT_CONTEXT, isoOf, statementId } from '../src/core/statement.js';
 import { readKeyFile } from '../src/store/keyfile.js';
@@ -17,6 +17,7 @@ import type { Did, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
+import { forumPerson, replicate } from './forum-helpers.js';
 import { refusedWith, tempDir, waitFor } from './helpers.js';
 
 /**
@@ -27,18 +28,7 @@ import { refusedWith, tempDir, waitFor } from './helpers.js';
 
 const DAY = 24 * 3600_000;
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-forum-')).node);
-}
-
-/** Hands `to` everything `from` holds of the forum's scope, as a sync of that scope would. */
-function replicate(from: KithService, to: KithService, forum: Did): void {
-  const rows = from.node.store.db
-    .prepare('SELECT o.body FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY o.n')
-    .pluck()
-    .all(outboxId(forum)) as string[];
-  to.node.ingestor.ingestMany(rows, outboxId(forum));
-}
+const person = (): KithService => forumPerson('kith-forum-');
 
 function objects(s: KithService): number {
   return s.node.store.db.prepare('SELECT COUNT(*) FROM objects').pluck().get() as number;

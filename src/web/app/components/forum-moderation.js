@@ -41,11 +41,11 @@ export function useAct(forum, then) {
 
 export const short = (did) => (did.length > 24 ? `${did.slice(0, 14)}…${did.slice(-6)}` : did);
 
-/** A small menu of moderator acts on a post or a person (a disclosure, so it works with the keyboard). */
+/** A small menu of acts on a post or a person (a disclosure, so it works with the keyboard); it closes once one is chosen. */
 export function ActMenu({ label, testid, children }) {
   return html` <details class="forum-menu" data-testid=${testid}>
     <summary class="button button--quiet button--small" aria-label=${label}>⋯</summary>
-    <div class="forum-menu-acts">${children}</div>
+    <div class="forum-menu-acts" onClick=${(e) => e.target.closest('button') && (e.currentTarget.parentElement.open = false)}>${children}</div>
   </details>`;
 }
 

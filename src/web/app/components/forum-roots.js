@@ -4,6 +4,7 @@ import { post, put } from '../api.js';
 import { announce } from '../state.js';
 import { Alert, errorText } from './alert.js';
 import { short } from './forum-moderation.js';
+import { KeyInput } from './key-input.js';
 
 const DID = /^did:key:z[1-9A-HJ-NP-Za-km-z]+$/;
 
@@ -80,20 +81,7 @@ export function ForumRoots({ forum, roots, role, reload }) {
       )}
     </ul>
     <form class="form" onSubmit=${block} aria-label="Block a node root">
-      <div class="field">
-        <label for="forum-root-did">Block a node root</label>
-        <input
-          id="forum-root-did"
-          type="text"
-          data-testid="forum-root-did"
-          value=${root}
-          autocomplete="off"
-          autocapitalize="off"
-          spellcheck=${false}
-          placeholder="did:key:z6Mk…"
-          onInput=${(e) => setRoot(e.currentTarget.value)}
-        />
-      </div>
+      <${KeyInput} id="forum-root-did" label="Block a node root" testid="forum-root-did" value=${root} onInput=${setRoot} />
       <div class="form-actions">
         <button type="submit" class="button button--danger" data-testid="forum-root-block" disabled=${busy}>Block root</button>
       </div>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { del, get, post } from '../../api.js';
 import { announce } from '../../state.js';
 import { Alert, errorText } from '../../components/alert.js';
+import { KeyInput } from '../../components/key-input.js';
 import { Section, useLoad } from './section.js';
 
 const short = (did) => (did.length > 24 ? `${did.slice(0, 14)}…${did.slice(-6)}` : did);
@@ -79,20 +80,7 @@ export function BlockedRoots() {
       </ul>`
     }
     <form class="form" onSubmit=${block} aria-label="Block a node root">
-      <div class="field">
-        <label for="blocked-root-did">Block a node root by its key</label>
-        <input
-          id="blocked-root-did"
-          type="text"
-          data-testid="blocked-root-did"
-          value=${did}
-          autocomplete="off"
-          autocapitalize="off"
-          spellcheck=${false}
-          placeholder="did:key:z6Mk…"
-          onInput=${(e) => setDid(e.currentTarget.value)}
-        />
-      </div>
+      <${KeyInput} id="blocked-root-did" label="Block a node root by its key" testid="blocked-root-did" value=${did} onInput=${setDid} />
       <div class="form-actions">
         <button type="submit" class="button button--danger" data-testid="blocked-root-block" disabled=${busy}>Block root</button>
       </div>
