@@ -305,7 +305,7 @@ test('reports, moderators, node roots and hosting in two browsers', { timeout: 1
     await olive.getByTestId('blocked-root-block').click();
     await olive.locator(`[data-testid="blocked-root"][data-did="${rootA}"]`).waitFor();
     assert.deepEqual(
-      (await kithJson(homes.o, ['account', 'blocked-roots'])).roots.map((r: { did: string }) => r.did),
+      (await kithJson(homes.o, ['blocked-roots'])).roots.map((r: { did: string }) => r.did),
       [rootA],
       'the node lists the root as blocked',
     );
