@@ -235,6 +235,7 @@ test('a header image beside the avatar; a store from before the search index is 
     db.exec('DROP VIEW muted_people');
     for (const t of ['account_follows', 'hosted_accounts', 'account_vouches', 'blocked_roots']) db.exec(`DROP TABLE ${t}`);
     db.exec('ALTER TABLE devices DROP COLUMN account');
+    db.exec('DROP TABLE forum_reports'); // migration 17
     db.exec('DELETE FROM schema_migrations WHERE version >= 8');
     s.close();
     s = KithService.open(home);

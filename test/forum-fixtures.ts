@@ -7,11 +7,18 @@ import { STATEMENT_CONTEXT, isoOf, statementId } from '../src/core/statement.js'
 import type { Did, JsonObject } from '../src/core/types.js';
 import type { Ingested } from '../src/store/ingest.js';
 import type { KithError } from '../src/core/errors.js';
-import type { KithService } from '../src/node/service.js';
+import { KithNode } from '../src/node/kith-node.js';
+import { KithService } from '../src/node/service.js';
+import { tempDir } from './helpers.js';
 
 /** Forum fixtures shared by the forum tests, in process and across node processes. */
 
 const DAY = 24 * 3600_000;
+
+/** A person's service on a fresh home, no network: the in-process forum tests' nodes. */
+export function forumPerson(prefix = 'kith-forum-'): KithService {
+  return new KithService(KithNode.init(tempDir(prefix)).node);
+}
 
 /**
  * Hands `to` everything `from` holds of a scope (a forum's, or a person's

@@ -10,7 +10,7 @@ import { ForumKeys } from '../src/node/forum-keys.js';
 import { delegateKeyOf, hostAccount, type Hosted } from './hosted-account-pairing.js';
 import { issueRevocation } from '../src/core/revocation.js';
 import { refusedWith, rejectsWith, tempDir } from './helpers.js';
-import { replicate } from './forum-fixtures.js';
+import { forumPerson, replicate } from './forum-fixtures.js';
 
 /**
  * A forum's node-root blocks and its list of admitted roots (issue 13 item
@@ -19,9 +19,7 @@ import { replicate } from './forum-fixtures.js';
  * code and change nothing stored.
  */
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-forum-roots-')).node);
-}
+const person = (): KithService => forumPerson('kith-forum-roots-');
 
 const objects = (s: KithService): number => s.node.store.db.prepare('SELECT COUNT(*) FROM objects').pluck().get() as number;
 const texts = (s: KithService, forum: Did): string[] =>

@@ -16,7 +16,7 @@ import type { Did, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
-import { rawCertificate, replicate } from './forum-fixtures.js';
+import { forumPerson, rawCertificate, replicate } from './forum-fixtures.js';
 import { refusedWith, tempDir, waitFor } from './helpers.js';
 
 /**
@@ -27,9 +27,7 @@ import { refusedWith, tempDir, waitFor } from './helpers.js';
 
 const DAY = 24 * 3600_000;
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-forum-')).node);
-}
+const person = (): KithService => forumPerson('kith-forum-');
 
 function objects(s: KithService): number {
   return s.node.store.db.prepare('SELECT COUNT(*) FROM objects').pluck().get() as number;
