@@ -132,7 +132,7 @@ test("a person's own backup keeps its order: posts a removed device made before 
   store.close();
 });
 
-test('a key holds at most the capped number of certificates from one issuer; past it one is refused and nothing changes', () => {
+test('a key holds at most the capped number of unexpired certificates from one issuer; past it one is refused and nothing changes', () => {
   const store = Store.open(join(tempDir(), 'kith.db'));
   const ingest = new Ingestor(store);
   const cap = CERTIFICATES_PER_ISSUER_AND_SUBJECT;
@@ -151,6 +151,13 @@ test('a key holds at most the capped number of certificates from one issuer; pas
   const before = snapshot(store);
   refusedWith(() => ingest.ingest(certs[cap + 3]!.doc as JsonObject), 'conflict');
   assert.equal(snapshot(store), before);
+  // One that ran out before it arrived (history, as a sync of an old scope brings it) never counts: it is kept.
+  const ranOut = issueCertificate(
+    alice.key,
+    { subject: phone.did, capability: ['publish'], resource: `ap://${alice.did}`, expires: now - HOUR },
+    { now: now - 3 * HOUR },
+  );
+  assert.equal(ingest.ingest(ranOut.doc as JsonObject).status, 'stored');
   // One already held is no new certificate: a duplicate, not a refusal.
   assert.equal(ingest.ingest(certs[0]!.doc as JsonObject).status, 'duplicate');
   // Another issuer, or another key, has its own allowance.

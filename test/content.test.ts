@@ -222,18 +222,20 @@ test('a header image beside the avatar; a store from before the search index is 
     const db = s.node.store.db;
     for (const t of ['post_search_add', 'post_search_change', 'post_search_remove', 'search_people_actor']) db.exec(`DROP TRIGGER ${t}`);
     for (const t of ['post_search', 'people_search', 'search_people', 'petnames']) db.exec(`DROP TABLE ${t}`);
-    // Nor had it migrations 9 (follow requests), 10 (checkpoints), 11 (forums) and 13 (the search queue), which came after: undone too, so all run again in order.
+    // Nor had it migrations 9 (follow requests), 10 (checkpoints), 11 (forums), 13 (the search queue) and 19 (certificates by expiry), which came after: undone too, so all run again in order.
     for (const t of ['followers', 'follows_rejected', 'checkpoints', 'forums', 'forum_acts', 'forum_invites', 'forum_requests', 'search_pending'])
       db.exec(`DROP TABLE ${t}`);
     db.exec('DROP INDEX follows_follow_id');
     db.exec('DROP INDEX objects_epoch_keys; DROP INDEX objects_sealed'); // migration 14
     db.exec('DROP TRIGGER opened_search_remove; DROP TABLE opened_search; DROP TABLE opened_links; DROP TABLE opened_posts'); // migration 15
     db.exec('DROP TABLE dm_messages; DROP TABLE dm_generations; DROP TABLE dm_conversations'); // migration 16
+    db.exec('DROP INDEX certificates_subject_issuer_expires; CREATE INDEX certificates_subject_issuer ON certificates (subject, issuer)'); // migration 19
     for (const c of ['follow_id', 'state', 'state_at']) db.exec(`ALTER TABLE follows DROP COLUMN ${c}`);
     // And migration 12 (hosted accounts, node-root blocks).
     db.exec('DROP VIEW muted_people');
     for (const t of ['account_follows', 'hosted_accounts', 'account_vouches', 'blocked_roots']) db.exec(`DROP TABLE ${t}`);
     db.exec('ALTER TABLE devices DROP COLUMN account');
+    db.exec('DROP TABLE forum_reports'); // migration 17
     db.exec('DELETE FROM schema_migrations WHERE version >= 8');
     s.close();
     s = KithService.open(home);

@@ -10,7 +10,7 @@ import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
 import { carriedFor } from '../src/node/inbox-carried.js';
-import { rejectsWith, tempDir } from './helpers.js';
+import { filesUnder, rejectsWith, tempDir } from './helpers.js';
 
 /**
  * Direct messages on real stores with no network: each delivery queued by a
@@ -98,9 +98,7 @@ test('a DM among A, B and D: each reads it and the threaded reply; C and a holde
     }
     assert.deepEqual(r.dms.list(), [], 'R knows of no conversation');
     r.node.store.db.pragma('wal_checkpoint(TRUNCATE)');
-    for (const f of readdirSync(r.node.home.root, { recursive: true }).map((x) => join(r.node.home.root, String(x)))) {
-      if (statSync(f).isFile()) assert.equal(readFileSync(f).indexOf('tea at four'), -1, `plaintext in ${f}`);
-    }
+    for (const f of filesUnder(r.node.home.root)) assert.equal(readFileSync(f).indexOf('tea at four'), -1, `plaintext in ${f}`);
     for (const e of envelopes) await new InboxIntake(b.node).openHeld(e as unknown as JsonObject);
     assert.equal(await deliver(a, d), 2);
 

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { outboxId } from '../src/core/apid.js';
 import { buildForumAct, buildForumPost } from '../src/core/forum.js';
 import type { Ed25519KeyPair } from '../src/core/ed25519.js';
 import { signDocument } from '../src/core/proof.js';
@@ -11,6 +10,7 @@ import { ForumKeys } from '../src/node/forum-keys.js';
 import { delegateKeyOf, hostAccount, type Hosted } from './hosted-account-pairing.js';
 import { issueRevocation } from '../src/core/revocation.js';
 import { refusedWith, rejectsWith, tempDir } from './helpers.js';
+import { forumPerson, replicate } from './forum-fixtures.js';
 
 /**
  * A forum's node-root blocks and its list of admitted roots (issue 13 item
@@ -19,18 +19,7 @@ import { refusedWith, rejectsWith, tempDir } from './helpers.js';
  * code and change nothing stored.
  */
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-forum-roots-')).node);
-}
-
-/** Hands `to` everything `from` holds of a scope, as a sync of it would. */
-function replicate(from: KithService, to: KithService, owner: Did): void {
-  const rows = from.node.store.db
-    .prepare('SELECT o.body FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY o.n')
-    .pluck()
-    .all(outboxId(owner)) as string[];
-  to.node.ingestor.ingestMany(rows, outboxId(owner));
-}
+const person = (): KithService => forumPerson('kith-forum-roots-');
 
 const objects = (s: KithService): number => s.node.store.db.prepare('SELECT COUNT(*) FROM objects').pluck().get() as number;
 const texts = (s: KithService, forum: Did): string[] =>

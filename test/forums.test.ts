@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { actorId, outboxId } from '../src/core/apid.js';
+import { actorId } from '../src/core/apid.js';
 import { issueCertificate } from '../src/core/certificate.js';
-import { STATEMENT_CONTEXT, isoOf, statementId } from '../src/core/statement.js';
 import { readKeyFile } from '../src/store/keyfile.js';
 import { ForumKeys } from '../src/node/forum-keys.js';
 import { ForumActing } from '../src/node/forum-acting.js';
@@ -10,13 +9,14 @@ import { ForumModeration } from '../src/node/forum-moderation.js';
 import { NetworkLink } from '../src/node/network-link.js';
 import { silentLogger } from '../src/core/log.js';
 import { buildForumAct, buildForumPost, FORUM_POST } from '../src/core/forum.js';
-import { generateKeyPair, type Ed25519KeyPair } from '../src/core/ed25519.js';
+import { generateKeyPair } from '../src/core/ed25519.js';
 import { didFromPublicKey } from '../src/core/didkey.js';
 import { signDocument } from '../src/core/proof.js';
 import type { Did, JsonObject } from '../src/core/types.js';
 import { KithNode } from '../src/node/kith-node.js';
 import { KithService } from '../src/node/service.js';
 import { InboxIntake } from '../src/node/inbox-intake.js';
+import { forumPerson, rawCertificate, replicate } from './forum-fixtures.js';
 import { refusedWith, tempDir, waitFor } from './helpers.js';
 
 /**
@@ -27,40 +27,10 @@ import { refusedWith, tempDir, waitFor } from './helpers.js';
 
 const DAY = 24 * 3600_000;
 
-function person(): KithService {
-  return new KithService(KithNode.init(tempDir('kith-forum-')).node);
-}
-
-/** Hands `to` everything `from` holds of the forum's scope, as a sync of that scope would. */
-function replicate(from: KithService, to: KithService, forum: Did): void {
-  const rows = from.node.store.db
-    .prepare('SELECT o.body FROM objects o JOIN scopes s ON s.n = o.scope WHERE s.name = ? ORDER BY o.n')
-    .pluck()
-    .all(outboxId(forum)) as string[];
-  to.node.ingestor.ingestMany(rows, outboxId(forum));
-}
+const person = (): KithService => forumPerson('kith-forum-');
 
 function objects(s: KithService): number {
   return s.node.store.db.prepare('SELECT COUNT(*) FROM objects').pluck().get() as number;
-}
-
-/** A certificate signed as issueCertificate would, without its checks of the grant: what a forger can make. */
-function rawCertificate(key: Ed25519KeyPair, f: { subject: Did; resource: string; parent?: string }): JsonObject {
-  const issuer = didFromPublicKey(key.publicKey);
-  const second = Math.floor(Date.now() / 1000) * 1000;
-  const doc: JsonObject = {
-    '@context': [...STATEMENT_CONTEXT],
-    type: 'KithCertificate',
-    id: statementId(issuer, 'certs', undefined, 'certificate'),
-    issuer,
-    subject: f.subject,
-    capability: [FORUM_POST],
-    resource: f.resource,
-    notBefore: isoOf(second),
-    expires: isoOf(second + DAY),
-  };
-  if (f.parent !== undefined) doc.parent = f.parent;
-  return signDocument(doc, key, { proofPurpose: 'capabilityDelegation' });
 }
 
 /** The owner node's renewal pass as it would run at `at`. */

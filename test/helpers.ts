@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isKithError, type ErrorCode } from '../src/core/errors.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,4 +55,11 @@ export function refusedWith(fn: () => unknown, code: ErrorCode, pattern?: RegExp
 /** The same for a promise (or an async function): it rejects with a KithError with this code. */
 export async function rejectsWith(p: Promise<unknown> | (() => Promise<unknown>), code: ErrorCode, pattern?: RegExp, label?: string): Promise<void> {
   await assert.rejects(p, (e: unknown) => checkRefusal(e, code, pattern, label), `${label ?? 'the call'} must be refused with ${code}`);
+}
+
+/** Every file under a folder, however deep. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true })
+    .map((f) => join(dir, String(f)))
+    .filter((p) => statSync(p).isFile());
 }

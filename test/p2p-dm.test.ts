@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { KithNode } from '../src/node/kith-node.js';
 import { homePaths } from '../src/node/home.js';
 import { runningNode } from '../src/cli/control-client.js';
-import { tempDir } from './helpers.js';
+import { filesUnder, tempDir } from './helpers.js';
 import { eventually, kithJson, startNode, type NodeProcess } from './node-process.js';
 
 /**
@@ -19,13 +18,6 @@ import { eventually, kithJson, startNode, type NodeProcess } from './node-proces
 interface Read {
   conversation: { generation: number; member: boolean; participants: string[] };
   messages: { id: string; author: string; content: string; inReplyTo: string | null }[];
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 test(

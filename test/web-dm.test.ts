@@ -1,12 +1,9 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { tempDir } from './helpers.js';
-import { kithJson, startNode, type NodeProcess } from './node-process.js';
-import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
-import { PHONE, SHOTS, pairPage, shots } from './web-pages.js';
+import type { Page } from 'playwright-core';
+import { kithJson } from './node-process.js';
+import { pairOliveAndXavier, reportFailure, withOliveAndXavier } from './web-pages.js';
+import { shots } from './web-helpers.js';
 
 /**
  * Direct messages in the web app, in real headless Chromium against two real
@@ -20,37 +17,16 @@ import { PHONE, SHOTS, pairPage, shots } from './web-pages.js';
 /** A step waits this long for what the other node sends. */
 const ARRIVAL_MS = 30_000;
 
-const homes = { o: tempDir('kith-webdm-o-'), x: tempDir('kith-webdm-x-') };
-const running: NodeProcess[] = [];
-const errors: string[] = [];
-let browser: Browser;
-let olive: Page;
-let xavier: Page;
-
-before(
-  async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    const launched = chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS] });
-    await Promise.all([kithJson(homes.o, ['init', '--name', 'Olive']), kithJson(homes.x, ['init', '--name', 'Xavier'])]);
-    running.push(...(await Promise.all([startNode(homes.o), startNode(homes.x)])));
-    browser = await launched;
-  },
-  { timeout: 60_000 },
-);
-
-after(async () => {
-  await browser?.close();
-  await Promise.all(running.map((n) => n.stop()));
-});
+const fx = withOliveAndXavier('kith-webdm');
+const { homes, running, errors } = fx;
+let olive: Page | undefined;
+let xavier: Page | undefined;
 
 test('a DM conversation between two browsers: write, told live, open, reply threaded', { timeout: 120_000 }, async () => {
-  const [nodeO, nodeX] = running as [NodeProcess, NodeProcess];
+  const nodeX = running[1]!;
   try {
     await kithJson(homes.o, ['follow', nodeX.info.addresses[0]!]);
-    [olive, xavier] = await Promise.all([
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pairPage(c, nodeO.info.api, homes.o, 'Olive\u2019s phone', errors)),
-      browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 }).then((c) => pairPage(c, nodeX.info.api, homes.x, 'Xavier\u2019s phone', errors)),
-    ]);
+    [olive, xavier] = await pairOliveAndXavier(fx.browser, homes, running, errors);
 
     // Olive writes to Xavier by his key.
     await olive.getByTestId('nav-messages').click();
@@ -96,14 +72,7 @@ test('a DM conversation between two browsers: write, told live, open, reply thre
     await shots(olive, 'conversation');
     assert.deepEqual(errors, []);
   } catch (e) {
-    for (const [p, name] of [
-      [olive, 'olive'],
-      [xavier, 'xavier'],
-    ] as const) {
-      await p?.screenshot({ path: join(SHOTS, `failure-dm-${name}.png`) }).catch((err: Error) => console.error(`no failure screenshot: ${err.message}`));
-    }
-    for (const n of running) console.error(`---- log of ${n.home} (last lines) ----\n${n.log().split('\n').slice(-40).join('\n')}`);
-    if (errors.length > 0) console.error(`page errors: ${errors.join('\n')}`);
+    await reportFailure('dm', { olive, xavier }, running, errors);
     throw e;
   }
 });

@@ -2,6 +2,7 @@ import type { Did, JsonObject } from '../core/types.js';
 import type { KithService } from '../node/service.js';
 import type { ForumMember, ForumPostView, ForumView, Joined } from '../node/forums.js';
 import type { ActDone, ForumAct, ForumRoots } from '../node/forum-moderation.js';
+import type { ReportSent, ReportView } from '../node/forum-reports.js';
 import type { JoinPolicy } from '../core/forum.js';
 import { optionalText, textField } from './request-fields.js';
 import { fail } from '../core/errors.js';
@@ -34,6 +35,12 @@ export interface ForumRoutes {
   'POST /forum/unblock-root': { body: { forum: string; did: string }; result: ActDone };
   /** `only`: the node roots whose accounts alone it admits ([] admits any); without it, what stands. */
   'POST /forum/roots': { body: { forum: string; only?: string[] }; result: ForumRoots };
+  /** A member reports a post to the forum's owner and moderators (never public). */
+  'POST /forum/report': { body: { forum: string; post: string; reason: string }; result: ReportSent };
+  'POST /forum/reports': { body: { forum: string }; result: { reports: ReportView[] } };
+  'POST /forum/report/dismiss': { body: { forum: string; id: string }; result: { report: ReportView } };
+  /** `action`: hide the post, or ban its author. */
+  'POST /forum/report/act': { body: { forum: string; id: string; action: string }; result: { report: ReportView; act: ActDone } };
 }
 
 type Handlers = {
@@ -55,6 +62,8 @@ const readRoots = (b: JsonObject): { forum: string; only?: string[] } => {
 export function forumHandlers(service: KithService): Handlers {
   const f = service.forums;
   const m = service.moderation;
+  const reports = service.forumReports;
+  const forumAndId = (b: JsonObject) => ({ forum: textField(b, 'forum'), id: textField(b, 'id') });
   return {
     'GET /forums': { read: noBody, run: () => ({ forums: f.list() }) },
     'POST /forum/create': {
@@ -98,5 +107,15 @@ export function forumHandlers(service: KithService): Handlers {
     'POST /forum/block-root': { read: forumAndDid, run: (b) => m.blockRoot(b.forum, b.did) },
     'POST /forum/unblock-root': { read: forumAndDid, run: (b) => m.unblockRoot(b.forum, b.did) },
     'POST /forum/roots': { read: readRoots, run: (b) => m.roots(b.forum, b.only === undefined ? undefined : { only: b.only }) },
+    'POST /forum/report': {
+      read: (b) => ({ forum: textField(b, 'forum'), post: textField(b, 'post'), reason: textField(b, 'reason') }),
+      run: (b) => reports.report(b.forum, b.post, b.reason),
+    },
+    'POST /forum/reports': { read: forumOnly, run: (b) => ({ reports: reports.reports(b.forum) }) },
+    'POST /forum/report/dismiss': { read: forumAndId, run: (b) => ({ report: reports.dismiss(b.forum, b.id) }) },
+    'POST /forum/report/act': {
+      read: (b) => ({ ...forumAndId(b), action: textField(b, 'action') }),
+      run: (b) => reports.act(b.forum, b.id, b.action),
+    },
   };
 }

@@ -35,6 +35,21 @@ const logged = obj({
   document: { type: 'object', description: 'The signed act (check it with kith verify)' },
 });
 const didBody = obj({ did: str });
+const report = obj(
+  {
+    id: str,
+    forum: str,
+    reporter: str,
+    post: str,
+    author: { type: ['string', 'null'] },
+    text: { type: ['string', 'null'] },
+    reason: str,
+    reported: str,
+    state: { enum: ['open', 'dismissed', 'acted', 'sent'] },
+  },
+  ['id', 'forum', 'reporter', 'post', 'author', 'text', 'reason', 'reported', 'state'],
+);
+const delivery = obj({ recipient: str, status: { enum: ['delivered', 'held', 'queued', 'failed'] } }, ['recipient', 'status']);
 const roots = obj({ forum: str, only: { type: ['array', 'null'], items: str }, blocked: list(str), act }, ['forum', 'only', 'blocked']);
 
 function op(summary: string, response: Schema, o: { body?: Schema; forum?: boolean } = {}): Schema {
@@ -85,6 +100,18 @@ export const FORUM_PATHS: Record<string, Schema> = {
     post: op('Block a node root: every account it vouches for is refused in the forum (self-rooted people are not)', act, { body: didBody }),
   },
   '/api/forums/{did}/unblock-root': { post: op('Lift a node-root block: its accounts\u2019 new posts are taken again', act, { body: didBody }) },
+  '/api/forums/{did}/reports': {
+    get: op('Open reports of the forum\u2019s posts, newest first (owner and moderators only)', obj({ reports: list(report) })),
+    post: op('Report a post to the forum\u2019s owner and moderators (members only; never public)', obj({ forum: str, id: str, deliveries: list(delivery) }), {
+      body: obj({ post: str, reason: { type: 'string', maxLength: FORUM.MAX_REPORT_CHARS } }),
+    }),
+  },
+  '/api/forums/{did}/reports/dismiss': { post: op('Dismiss an open report', obj({ report }), { body: obj({ id: str }) }) },
+  '/api/forums/{did}/reports/act': {
+    post: op('Act on an open report: hide the post or ban its author (a signed act in the log)', obj({ report, act }), {
+      body: obj({ id: str, action: { enum: ['hide', 'ban'] } }),
+    }),
+  },
   '/api/forums/{did}/roots': {
     get: op('The node roots whose accounts alone the forum admits (null: any) and the roots it blocks', roots),
     put: op('Admit only accounts under these node roots ([] admits any; owner only); self-rooted people stay admitted', roots, {

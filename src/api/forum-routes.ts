@@ -41,4 +41,8 @@ export function addForumRoutes(app: Hono<{ Variables: AuthVariables }>, service:
   app.post('/api/forums/:did/unblock-root', async (c) => c.json(await run(c, 'POST /forum/unblock-root')));
   app.get('/api/forums/:did/roots', async (c) => c.json(await run(c, 'POST /forum/roots')));
   app.put('/api/forums/:did/roots', async (c) => c.json(await run(c, 'POST /forum/roots')));
+  app.post('/api/forums/:did/reports', async (c) => c.json(await run(c, 'POST /forum/report')));
+  app.get('/api/forums/:did/reports', async (c) => c.json(await run(c, 'POST /forum/reports')));
+  app.post('/api/forums/:did/reports/dismiss', async (c) => c.json(await run(c, 'POST /forum/report/dismiss')));
+  app.post('/api/forums/:did/reports/act', async (c) => c.json(await run(c, 'POST /forum/report/act')));
 }

@@ -340,7 +340,15 @@ export const OPENAPI = {
         summary: 'Node status, with sync progress',
         responses: ok(
           'Status',
-          obj({ did: str, peerId: nullableStr, objects: int, connections: int, syncing: list(ref('SyncState')), storage: ref('Storage') }),
+          obj({
+            did: str,
+            peerId: nullableStr,
+            objects: int,
+            connections: int,
+            syncing: list(ref('SyncState')),
+            storage: ref('Storage'),
+            refused: list(obj({ code: str, count: int, lastReason: str, lastAt: int })),
+          }),
         ),
       }),
     },

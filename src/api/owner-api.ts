@@ -68,6 +68,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
   const stopPrefs = service.onPreferences((p) => (prefs = p));
   // A message someone wrote to the owner, opened here: the live event the apps tell of it by.
   const stopDms = service.dms.onMessage((m) => events.tell('dm', dmMessageView(m, views())));
+  const stopReports = service.forumReports.onReceived((forum) => events.forumChanged(forum));
   const hosts = new HostAllowlist(opts.apiHost ?? '127.0.0.1', () => prefs.apiHosts);
   const client = (c: C) => clientOf(c, prefs.trustedProxies, opts.frontSecret);
 
@@ -286,6 +287,7 @@ export function createOwnerApi(opts: OwnerApiOptions): OwnerApi {
     close: () => {
       stopPrefs();
       stopDms();
+      stopReports();
       events.close();
     },
   };

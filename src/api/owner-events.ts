@@ -142,6 +142,11 @@ export class EventHub {
     this.broadcast(event, data);
   }
 
+  /** A forum changed in a way no stored object shows (a report arrived, kept out of every scope): its screen reads it again. */
+  forumChanged(forum: string): void {
+    this.broadcast('forum', { forum });
+  }
+
   private broadcast(event: string, data: unknown): void {
     for (const c of this.clients) c.send(event, data);
   }

@@ -204,6 +204,63 @@ export function addForumCommands(program: Command): void {
     );
 
   forum
+    .command('report')
+    .description('report a post to the forum\u2019s owner and moderators, with a short reason (members only; your name goes to them alone)')
+    .argument('<forum>')
+    .argument('<post-id>')
+    .argument('<reason>')
+    .action(
+      action(async ([f = '', post = '', reason = ''], opts: Opts) => {
+        const r = await call(opts, 'POST /forum/report', { forum: f, post, reason });
+        emit(opts, r, () => [`Reported; ${r.id}`, ...r.deliveries.map((d) => `  ${d.recipient}: ${d.status}`)]);
+      }),
+    );
+
+  forum
+    .command('reports')
+    .description('open reports of the forum\u2019s posts (owner and moderators)')
+    .argument('<forum>')
+    .action(
+      action(async ([f = ''], opts: Opts) => {
+        const r = await call(opts, 'POST /forum/reports', { forum: f });
+        emit(opts, r, () =>
+          r.reports.length === 0
+            ? ['No open reports.']
+            : r.reports.flatMap((q) => [
+                `${q.reported}  by ${q.reporter}: ${q.reason}`,
+                `  post ${q.post}${q.author ? ` by ${q.author}` : ''}`,
+                `  report ${q.id}`,
+              ]),
+        );
+      }),
+    );
+
+  forum
+    .command('report-dismiss')
+    .description('dismiss an open report')
+    .argument('<forum>')
+    .argument('<report-id>')
+    .action(
+      action(async ([f = '', id = ''], opts: Opts) => {
+        const r = await call(opts, 'POST /forum/report/dismiss', { forum: f, id });
+        emit(opts, r, () => `Dismissed ${r.report.id}`);
+      }),
+    );
+
+  forum
+    .command('report-act')
+    .description('act on an open report: hide the post, or ban its author (a signed act in the log)')
+    .argument('<forum>')
+    .argument('<report-id>')
+    .argument('<action>', 'hide or ban')
+    .action(
+      action(async ([f = '', id = '', what = ''], opts: Opts) => {
+        const r = await call(opts, 'POST /forum/report/act', { forum: f, id, action: what });
+        emit(opts, r, () => actLine(r.act));
+      }),
+    );
+
+  forum
     .command('log')
     .description('every moderation act, each a signed object (check one with kith verify)')
     .argument('<forum>')

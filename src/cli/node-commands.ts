@@ -41,6 +41,7 @@ export function addNodeCommands(program: Command): void {
           ...status.scopes.map((x) => `  keeps      ${x.objects} objects of ${x.scope}`),
           ...status.syncing.map((x) => `  syncing    ${x.scope}: ${x.received}/${x.needed}`),
           ...status.lastSyncs.slice(0, 5).map((x) => `  synced     ${when(x.lastOk)} ${x.scope.slice(5, 25)}… with ${x.peerId.slice(0, 12)}… (+${x.received})`),
+          ...status.refused.map((x) => `  refused    ${x.count} × ${x.code}, last ${when(x.lastAt)}`),
         ]);
       }),
     );

@@ -259,17 +259,20 @@ export const VIEW_MAX_FUTURE_SKEW_MS = 5 * MINUTE_MS;
 // ---- Authority: certificates and revocations (store/authority.ts, store/ingest.ts) ----
 
 /**
- * Certificates one issuer may have given one key, kept at most. A person
- * certifies each device key once (pairing a device again makes a new key), so
- * a handful covers renewals for years; past it a new one is refused and
- * nothing changes. Without a cap a hostile followee could hand a follower
- * thousands for one key, and each would weigh on every check of that key.
+ * Unexpired certificates one issuer may have given one key at once. Renewals
+ * (a forum member's weekly certificate, a hosted account's monthly one) never
+ * reach it, as each stops counting when it expires; past it a new one is
+ * refused and nothing changes. Without a cap a hostile followee could hand a
+ * follower thousands of valid ones for one key, each weighing on every check
+ * of that key (expired ones are weighed only for what was signed while they
+ * held, CHAINS_PER_CHECK at most: store/authority.ts).
  */
 export const CERTIFICATES_PER_ISSUER_AND_SUBJECT = 32;
 /**
  * Chains from one root to one key weighed when checking what the key signed,
- * those that expire last first: a bound on one check, whatever a store from
- * before the cap (or from many issuers in between) holds.
+ * those that expire last first (or, for something signed before all of them,
+ * those that held when it was signed): a bound on one check, whatever a store
+ * holds for the key.
  */
 export const CHAINS_PER_CHECK = 64;
 /** Verdicts on chains (signer and owner) kept in memory; all are dropped when a certificate or revocation is stored. */

@@ -188,7 +188,7 @@ export interface MessageAt {
 
 /** An unsigned KithDirectMessage of `author`: `message` encrypted under the generation's key. */
 export function buildDirectMessage(author: Did, at: MessageAt, message: MessageContent, key: Uint8Array, now = Date.now()): JsonObject {
-  checkContent(message);
+  checkMessage(message);
   const id = newObjectId(author);
   const nonce = randomBytes(NONCE_BYTES);
   const c = createCipheriv('aes-256-gcm', key, nonce);
@@ -266,11 +266,12 @@ export function openDirectMessage(m: DirectMessageObject, key: Uint8Array): Mess
   if (!isJsonObject(v as JsonObject)) fail('malformed', `direct message ${m.id} does not hold a message`);
   const o = v as JsonObject;
   const message: MessageContent = typeof o.inReplyTo === 'string' ? { content: o.content as string, inReplyTo: o.inReplyTo } : { content: o.content as string };
-  checkContent(message);
+  checkMessage(message);
   return message;
 }
 
-function checkContent(m: MessageContent): void {
+/** Refuses a message with no text, too long a text, or a reply to something that is not an ap:// id. */
+export function checkMessage(m: MessageContent): void {
   if (typeof m.content !== 'string' || m.content.trim() === '') fail('malformed', 'a direct message says something');
   if ([...m.content].length > MAX_MESSAGE_CHARS) fail('too-large', `a direct message is at most ${MAX_MESSAGE_CHARS} characters`);
   if (m.inReplyTo !== undefined && (!isApId(m.inReplyTo) || m.inReplyTo.length > 300))

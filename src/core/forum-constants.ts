@@ -23,4 +23,9 @@ export const FORUM = Object.freeze({
   MAX_LISTED: 500,
   /** Most node roots a forum lists as the only ones whose accounts it admits (one act stays small). */
   ROOTS_LISTED: 64,
+  /** Longest reason a report of a post gives. */
+  MAX_REPORT_CHARS: 500,
+  /** Most reports one person makes in one forum in a window; the moderators' nodes count as the reporter's does. */
+  REPORTS_PER_WINDOW: 5,
+  REPORT_WINDOW_MS: HOUR_MS,
 });

@@ -10,6 +10,7 @@ import {
   MAX_PARTICIPANTS,
   buildConversationKeyObject,
   buildDirectMessage,
+  checkMessage,
   conversationTag,
   creatorOf,
   newConversationId,
@@ -78,6 +79,12 @@ const MAX_READ = 5000;
 
 type Listener = (m: MessageView) => void;
 
+/** A signed document to deliver, and to whom. */
+interface Outgoing {
+  readonly doc: JsonObject;
+  readonly to: readonly Did[];
+}
+
 function b64(b: Uint8Array): string {
   return Buffer.from(b).toString('base64');
 }
@@ -137,7 +144,7 @@ export class DirectMessages {
   }
 
   /** Starts a generation of a conversation this person created: a new key, recorded, and sealed to each other participant. */
-  private async startGeneration(conversation: ApId, generation: number, participants: readonly Did[]): Promise<DeliveryOutcome[]> {
+  private async startGeneration(conversation: ApId, generation: number, participants: readonly Did[]): Promise<Outgoing[]> {
     const key = new Uint8Array(randomBytes(CONVERSATION_KEY_BYTES));
     const path = this.keyPath(conversation, generation);
     if (!writeSecretFile(path, { conversation, generation, key: b64(key) }))
@@ -155,8 +162,20 @@ export class DirectMessages {
       eraseSecretFile(path);
       throw e;
     }
-    const sent = await Promise.all(objects.map((o) => this.inbox.deliverDocument(o, [parseConversationKeyObject(o).recipient])));
-    return sent.flat();
+    return objects.map((o) => ({ doc: o, to: [parseConversationKeyObject(o).recipient] }));
+  }
+
+  /**
+   * Delivers what a change made, in order (keys before the message they open), outside the
+   * serial section: trying a recipient's node can take seconds, and what arrives meanwhile must not wait.
+   */
+  private async deliver(out: readonly Outgoing[]): Promise<DeliveryOutcome[]> {
+    const keys = out.filter((o) => o.doc.type === CONVERSATION_KEY_TYPE);
+    const rest = out.filter((o) => o.doc.type !== CONVERSATION_KEY_TYPE);
+    const first = await Promise.all(keys.map((o) => this.inbox.deliverDocument(o.doc, o.to)));
+    const then = await Promise.all(rest.map((o) => this.inbox.deliverDocument(o.doc, o.to)));
+    // How the message went, when there is one: each recipient's key went the same way just before it.
+    return (rest.length > 0 ? then : first).flat();
   }
 
   // ---- the owner's acts ----
@@ -166,16 +185,22 @@ export class DirectMessages {
     const others = [...new Set(people.map((p) => parseDid(p)))].filter((d) => d !== this.node.did);
     if (others.length === 0) fail('malformed', 'a direct message names at least one other person (their did:key)');
     if (others.length + 1 > MAX_PARTICIPANTS) fail('too-large', `a conversation has at most ${MAX_PARTICIPANTS} people, its creator included`);
+    // Checked before the conversation exists: a refused text must not leave an empty one behind.
+    checkMessage({ content });
     return this.serial(async () => {
       const conversation = newConversationId(this.node.did);
-      await this.startGeneration(conversation, 1, [this.node.did, ...others]);
-      return this.write(conversation, content, undefined);
-    });
+      const keys = await this.startGeneration(conversation, 1, [this.node.did, ...others]);
+      const written = this.write(conversation, content, undefined);
+      return { message: written.message, out: [...keys, ...written.out] };
+    }).then(async (w) => ({ message: w.message, deliveries: await this.deliver(w.out) }));
   }
 
   /** Sends a message to a conversation this person is in. */
   send(conversation: string, content: string, inReplyTo?: string): Promise<MessageSent> {
-    return this.serial(() => this.write(conversation, content, inReplyTo));
+    return this.serial(async () => this.write(conversation, content, inReplyTo)).then(async (w) => ({
+      message: w.message,
+      deliveries: await this.deliver(w.out),
+    }));
   }
 
   /** Answers a message, in its conversation. */
@@ -185,7 +210,7 @@ export class DirectMessages {
     return this.send(m.conversation, content, m.id);
   }
 
-  private async write(conversation: string, content: string, inReplyTo: string | undefined): Promise<MessageSent> {
+  private write(conversation: string, content: string, inReplyTo: string | undefined): { message: MessageView; out: Outgoing[] } {
     const conv = this.table.conversation(conversation, this.node.did);
     if (conv === undefined) return fail('not-found', `no conversation ${conversation} is here`);
     if (!conv.participants.includes(this.node.did)) fail('unauthorized', `you were removed from ${conversation}; you can read what you had, not write`);
@@ -208,8 +233,7 @@ export class DirectMessages {
       inReplyTo: inReplyTo ?? null,
     };
     this.table.addMessage(row);
-    const deliveries = await this.inbox.deliverDocument(doc, conv.participants);
-    return { message: view({ ...row, n: 0 })!, deliveries };
+    return { message: view({ ...row, n: 0 })!, out: [{ doc, to: conv.participants }] };
   }
 
   /** Removes a participant from a conversation this person created: a new generation, given to the rest only. */
@@ -222,9 +246,9 @@ export class DirectMessages {
       if (did === this.node.did) fail('malformed', 'the creator stays in their conversation');
       if (!conv.participants.includes(did)) fail('not-found', `${did} is not in ${conversation}`);
       const participants = conv.participants.filter((d) => d !== did);
-      const deliveries = await this.startGeneration(conv.id, conv.generation + 1, participants);
-      return { generation: conv.generation + 1, participants, deliveries };
-    });
+      const out = await this.startGeneration(conv.id, conv.generation + 1, participants);
+      return { generation: conv.generation + 1, participants, out };
+    }).then(async (r) => ({ generation: r.generation, participants: r.participants, deliveries: await this.deliver(r.out) }));
   }
 
   /** Conversations, the newest message first. */

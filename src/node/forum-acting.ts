@@ -5,6 +5,7 @@ import { signDocument } from '../core/proof.js';
 import { issueCertificate, type Certificate } from '../core/certificate.js';
 import { forumActorView, FORUM_POST, type ForumActorView } from '../core/forum.js';
 import { reasonOf, type Logger } from '../core/log.js';
+import { FORUM } from '../core/forum-constants.js';
 import { parseBody } from '../store/objects.js';
 import type { Ingested } from '../store/ingest.js';
 import type { ApId, Did, JsonObject } from '../core/types.js';
@@ -109,6 +110,17 @@ export class ForumActing {
     }
     const r = await network.follow(forum, { via });
     return r.synced.filter((s) => s.ok).length;
+  }
+
+  /** Moderators as the log says: added and not removed since, as far as this node knows; this node's person left out. */
+  moderators(forum: Did): Did[] {
+    const now = new Set<Did>();
+    for (const a of this.node.store.forums.acts(forum, FORUM.MAX_LISTED)) {
+      if (a.kind === 'moderator-add') now.add(a.about as Did);
+      if (a.kind === 'moderator-remove') now.delete(a.about as Did);
+    }
+    now.delete(this.node.did);
+    return [...now];
   }
 
   scopeOf(forum: Did): string {

@@ -170,7 +170,7 @@ export class Forums {
 
   /** A Join of `who` (this node's person or an account it hosts), signed by `sign`, delivered to the forum (its owner's node) and its moderators, any of whom may answer. */
   async requestToJoin(forum: Did, who: Did, token: string | undefined, sign: (doc: JsonObject) => JsonObject): Promise<void> {
-    const moderators = this.moderators(forum).filter((d) => d !== who);
+    const moderators = this.acting.moderators(forum).filter((d) => d !== who);
     const join: JsonObject = {
       '@context': [...AS_CONTEXT],
       id: newObjectId(who),
@@ -191,17 +191,6 @@ export class Forums {
     await this.acting.keep(forum, via);
     if (this.node.store.forums.role(forum) === undefined) this.node.store.forums.setRole(forum, 'host', this.acting.now());
     return this.view(forum);
-  }
-
-  /** Moderators as the log says: added and not removed since, as far as this node knows. */
-  private moderators(forum: Did): Did[] {
-    const now = new Set<Did>();
-    for (const a of this.node.store.forums.acts(forum, FORUM.MAX_LISTED)) {
-      if (a.kind === 'moderator-add') now.add(a.about as Did);
-      if (a.kind === 'moderator-remove') now.delete(a.about as Did);
-    }
-    now.delete(this.node.did);
-    return [...now];
   }
 
   /** Does this node's person hold a chain from the forum's root to post, valid now? */

@@ -131,7 +131,9 @@ export class InboxIntake {
     const author = this.precheck(doc, counted, sender, carried);
     let r: Ingested;
     try {
-      r = this.node.ingest(doc as JsonObject);
+      const activity = doc as JsonObject; // precheck saw an object
+      const unscoped = typeof activity.type === 'string' ? this.node.unscoped.get(activity.type) : undefined;
+      r = unscoped !== undefined ? unscoped(activity) : this.node.ingest(activity);
     } catch (e) {
       if (e instanceof KithError) ingestCounted.add(e);
       throw e;

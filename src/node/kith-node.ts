@@ -50,6 +50,15 @@ export class KithNode {
    * a sync would serve them to anyone who keeps their author's.
    */
   readonly inboxTypes = new Map<string, (doc: JsonObject) => Promise<Ingested>>();
+  /**
+   * The same for types taken in at once (no waiting), so the owner API's local
+   * path takes them too: activities the inbox takes in but keeps out of every scope (a scope is
+   * served to whoever syncs it), by type: a forum report (node/forum-reports.ts).
+   * Until the service hands over its handler, such an activity is refused, never stored.
+   */
+  readonly unscoped = new Map<string, (doc: JsonObject) => Ingested>([
+    ['Flag', () => fail('not-addressed', 'this node takes no reports while it is starting; try again')],
+  ]);
   private readonly searchIndexing: SearchIndexing;
 
   private constructor(

@@ -35,6 +35,8 @@ export interface ServiceStatus {
   readonly lastSyncs: { scope: string; peerId: string; lastOk: number; received: number; bytes: number }[];
   readonly blocks: BlockUsage;
   readonly storage: Storage;
+  /** Input this node refused, counted by code since it was made: what is being thrown at it. */
+  readonly refused: { code: string; count: number; lastReason: string; lastAt: number }[];
 }
 
 export interface PeerConnection {
@@ -71,6 +73,7 @@ export class NodeReport {
       lastSyncs: this.node.store.peers.syncState().slice(0, STATUS_RECENT_SYNCS),
       blocks: storage.blocks,
       storage,
+      refused: this.node.store.refusals.list(),
     };
   }
 

@@ -19,6 +19,7 @@ import { AccountForums } from './account-forums.js';
 import { RootBlocks } from './root-blocks.js';
 import { Forums } from './forums.js';
 import { ForumModeration } from './forum-moderation.js';
+import { ForumReports } from './forum-reports.js';
 import { ForumActing } from './forum-acting.js';
 import { ForumKeys } from './forum-keys.js';
 import { FORUM } from '../core/forum-constants.js';
@@ -68,6 +69,8 @@ export class KithService {
   /** Forums: membership, posts and reading (forums.ts); governance and the log (forum-moderation.ts). */
   readonly forums: Forums;
   readonly moderation: ForumModeration;
+  /** Reports of forum posts, kept out of every scope (forum-reports.ts). */
+  readonly forumReports: ForumReports;
   /** Key-agreement keys, epoch keys, followers-only posts (issue 14). */
   readonly keys: FollowerKeys;
   /** Direct messages: conversations with a key per generation (issue 14). */
@@ -99,7 +102,14 @@ export class KithService {
     this.forums = new Forums(acting, this.inbox);
     this.moderation = new ForumModeration(acting);
     // A join request reaches a forum's owner through the inbox (or a sync); it is answered here.
-    this.stopForums = node.ingestor.onStored((records) => this.moderation.stored(records));
+    this.forumReports = new ForumReports(acting, this.moderation);
+    node.unscoped.set('Flag', (doc) => this.forumReports.receive(doc));
+    const stopModeration = node.ingestor.onStored((records) => this.moderation.stored(records));
+    const stopReports = node.ingestor.onStored((records) => this.forumReports.stored(records));
+    this.stopForums = () => {
+      stopModeration();
+      stopReports();
+    };
     this.people = new People(node, this.link, this.follows);
     this.devices = new OwnerDevices(node, this.link, now);
     this.media = new MediaLibrary(node, this.link);

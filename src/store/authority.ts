@@ -55,6 +55,7 @@ export class AuthorityTable {
   private readonly issuedStmt;
   private readonly leavesStmt;
   private readonly issuersStmt;
+  private readonly leavesAtStmt;
   private readonly byCertificateStmts;
   private readonly bySubjectStmts;
   private readonly parsed = new Map<string, Certificate>();
@@ -79,9 +80,12 @@ export class AuthorityTable {
     );
     this.certBodyStmt = db.prepare('SELECT o.body FROM certificates c JOIN objects o ON o.n = c.object WHERE c.digest = ?');
     this.hasCertStmt = db.prepare('SELECT 1 FROM certificates WHERE digest = ?').pluck();
-    this.issuedStmt = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM certificates WHERE subject = ? AND issuer = ? LIMIT ?)').pluck();
+    this.issuedStmt = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM certificates WHERE subject = ? AND issuer = ? AND expires > ? LIMIT ?)').pluck();
     this.issuersStmt = db.prepare('SELECT DISTINCT issuer FROM certificates WHERE subject = ? AND parent IS NULL ORDER BY issuer LIMIT ?').pluck();
     this.leavesStmt = db.prepare('SELECT digest FROM certificates WHERE root = ? AND subject = ? ORDER BY expires DESC LIMIT ?').pluck();
+    this.leavesAtStmt = db
+      .prepare('SELECT digest FROM certificates WHERE root = ? AND subject = ? AND expires > ? AND not_before <= ? ORDER BY expires LIMIT ?')
+      .pluck();
     this.byCertificateStmts = ['r.object', 'r.effective'].map((first) =>
       db.prepare(`${FACT} WHERE r.certificate = ? AND ${BY_REVOKERS} ORDER BY ${first} LIMIT 1`),
     );
@@ -108,9 +112,9 @@ export class AuthorityTable {
     return this.hasCertStmt.get(digest) !== undefined;
   }
 
-  /** How many certificates `issuer` gave `subject` that are stored here, counted up to `upTo`. */
-  issued(issuer: Did, subject: Did, upTo: number): number {
-    return this.issuedStmt.get(subject, issuer, upTo) as number;
+  /** How many certificates `issuer` gave `subject` that are stored here and still unexpired at `now`, counted up to `upTo`. */
+  issued(issuer: Did, subject: Did, now: number, upTo: number): number {
+    return this.issuedStmt.get(subject, issuer, now, upTo) as number;
   }
 
   /** The roots that certified `subject` directly (up to `upTo`): for a hosted account's delegate key, the account. */
@@ -135,8 +139,12 @@ export class AuthorityTable {
    * ancestors are missing is left out: it cannot be checked.
    */
   chains(actor: Did, root: Did, maxDepth: number): Certificate[][] {
+    return this.chainsOf(this.leavesStmt.all(root, actor, CHAINS_PER_CHECK) as Digest[], root, maxDepth);
+  }
+
+  private chainsOf(leaves: readonly Digest[], root: Did, maxDepth: number): Certificate[][] {
     const out: Certificate[][] = [];
-    for (const digest of this.leavesStmt.all(root, actor, CHAINS_PER_CHECK) as Digest[]) {
+    for (const digest of leaves) {
       const chain: Certificate[] = [];
       let cur = this.certificate(digest);
       while (cur && chain.length <= maxDepth) {
@@ -153,12 +161,27 @@ export class AuthorityTable {
    * The verdict on every stored chain from `root` to `actor` for
    * `capability`, kept until the next certificate or revocation is stored.
    * Empty when the key holds no certificate from the root.
+   *
+   * With `at` (the time of what is being judged), when none of the chains
+   * expiring last holds at `at`, those whose last link was valid then: a
+   * member renewed week after week holds more certificates than
+   * CHAINS_PER_CHECK, and what it signed a year ago is judged by the
+   * certificate it held a year ago, not refused as expired under the latest.
    */
-  verdictsFor(actor: Did, root: Did, capability: string, maxDepth: number): readonly ChainVerdict[] {
+  verdictsFor(actor: Did, root: Did, capability: string, maxDepth: number, at?: number): readonly ChainVerdict[] {
     const key = `${actor} ${root} ${capability} ${maxDepth}`;
+    const latest = this.cached(key, () => this.leavesStmt.all(root, actor, CHAINS_PER_CHECK) as Digest[], actor, root, capability, maxDepth);
+    // Fewer than the bound: every stored chain is among them already.
+    if (at === undefined || latest.length < CHAINS_PER_CHECK || latest.some((v) => holdsAt(v, at))) return latest;
+    const then = this.leavesAtStmt.all(root, actor, at, at, CHAINS_PER_CHECK) as Digest[];
+    if (then.length === 0) return latest;
+    return this.cached(`${key} ${then.join('')}`, () => then, actor, root, capability, maxDepth);
+  }
+
+  private cached(key: string, leaves: () => Digest[], actor: Did, root: Did, capability: string, maxDepth: number): readonly ChainVerdict[] {
     const hit = this.verdicts.get(key);
     if (hit) return hit;
-    const out = this.chains(actor, root, maxDepth).map((chain) => this.judge(chain, root, actor, capability, maxDepth));
+    const out = this.chainsOf(leaves(), root, maxDepth).map((chain) => this.judge(chain, root, actor, capability, maxDepth));
     // Inside a transaction the rows read may yet be rolled back: such a verdict is not kept.
     if (!this.db.inTransaction) {
       if (this.verdicts.size >= CHAIN_VERDICTS_CACHED) this.verdicts.delete(this.verdicts.keys().next().value as string);
@@ -193,4 +216,9 @@ export class AuthorityTable {
     }
     return facts;
   }
+}
+
+/** Does the chain grant anything at `at`, as far as its links' windows go (revocations aside)? */
+function holdsAt(v: ChainVerdict, at: number): boolean {
+  return !(v.grant instanceof KithError) && v.grant.notBefore <= at && at < v.grant.expires;
 }

@@ -46,8 +46,8 @@ export interface ForumAction {
 export function authorizeForAccount(store: Store, a: ForumAction): Did | undefined {
   let last: unknown;
   for (const account of store.authority.rootsOf(a.signer, ACCOUNTS_PER_KEY)) {
-    const publish = store.authority.verdictsFor(a.signer, account, PUBLISH, a.maxDepth);
-    const member = store.authority.verdictsFor(account, a.forum, a.capability, a.maxDepth);
+    const publish = store.authority.verdictsFor(a.signer, account, PUBLISH, a.maxDepth, a.created);
+    const member = store.authority.verdictsFor(account, a.forum, a.capability, a.maxDepth, a.created);
     if (publish.length === 0 || member.length === 0) continue;
     try {
       checkVerdicts(publish, actorId(account), a.created, a.row);
@@ -93,7 +93,7 @@ export function authorizePapers(store: Store, r: { signer: Did; owner: Did; id: 
       `the papers of ${account} in ${r.owner} are signed by ${r.signer}, not by the node root that vouches for it (${root ?? 'none known here'})`,
     );
   }
-  const member = store.authority.verdictsFor(account, r.owner, FORUM_POST, maxDepth);
+  const member = store.authority.verdictsFor(account, r.owner, FORUM_POST, maxDepth, r.created);
   if (member.length === 0) fail('wrong-key', `the papers are for ${account}, which holds no certificate from ${r.owner}`);
   checkVerdicts(member, r.id, r.created, row);
   const refusal = forumRefusesSigner(store, r.owner, account, r.created, row);

@@ -333,7 +333,7 @@ export class Ingestor {
   private authorize(signer: Did, owner: Did, id: ApId, created: number, row: number): void {
     // A forum's objects each need the capability their path names (core/forum.ts); anything else, `publish`.
     const forumCapability = forumCapabilityOf(id);
-    const verdicts = this.store.authority.verdictsFor(signer, owner, forumCapability ?? PUBLISH, this.maxDepth);
+    const verdicts = this.store.authority.verdictsFor(signer, owner, forumCapability ?? PUBLISH, this.maxDepth, created);
     if (verdicts.length === 0 && forumCapability !== undefined) {
       // A hosted account's node key, acting for the member under its publish certificate.
       const action = { signer, forum: owner, capability: forumCapability, id, created, row, maxDepth: this.maxDepth };
@@ -349,9 +349,11 @@ export class Ingestor {
 
   private admitCertificate(doc: JsonObject, pending: PendingCertificates | undefined): Admitted {
     const key = `${String(doc.issuer)} ${String(doc.subject)}`;
-    this.checkCertificateCap(doc, pending?.get(key));
+    const now = this.now();
+    this.checkCertificateCap(doc, now, pending?.get(key));
     const cert = parseCertificate(doc);
-    if (pending !== undefined && !this.store.authority.hasCertificate(cert.digest)) {
+    // Only one still valid counts against the cap, in the batch as in the store.
+    if (pending !== undefined && cert.expires > now && !this.store.authority.hasCertificate(cert.digest)) {
       const inBatch: BatchCertificates = pending.get(key) ?? { digests: new Set(), ids: new Set() };
       inBatch.digests.add(cert.digest);
       inBatch.ids.add(cert.id);
@@ -363,26 +365,31 @@ export class Ingestor {
   }
 
   /**
-   * A key holds at most CERTIFICATES_PER_ISSUER_AND_SUBJECT certificates from
-   * one issuer. Past it a new one is refused rather than an old one replaced:
-   * an expired certificate still proves what its key signed while it held, so
-   * dropping one would void those objects. Checked first, on the fields as
-   * they came, so a flood past the cap costs two index lookups a certificate,
-   * not a signature check: only a copy of one already held passes, and a copy
-   * has the same id, so only then is it worth hashing.
+   * A key holds at most CERTIFICATES_PER_ISSUER_AND_SUBJECT unexpired
+   * certificates from one issuer: a flood of concurrently valid ones is
+   * refused, while renewals go on for as long as the issuer renews (a forum
+   * member's weekly certificate, a hosted account's monthly one), since each
+   * stops counting when it expires. Past the cap a new one is refused rather
+   * than an old one replaced or dropped: an expired certificate still proves
+   * what its key signed while it held, so it stays. One that arrives already
+   * expired (history a sync brings) never counts. Checked first, on the
+   * fields as they came, so a flood past the cap costs two index lookups a
+   * certificate, not a signature check: only a copy of one already held
+   * passes, and a copy has the same id, so only then is it worth hashing.
    */
-  private checkCertificateCap(doc: JsonObject, inBatch: BatchCertificates | undefined): void {
-    const { issuer, subject, id } = doc;
+  private checkCertificateCap(doc: JsonObject, now: number, inBatch: BatchCertificates | undefined): void {
+    const { issuer, subject, id, expires } = doc;
     if (typeof issuer !== 'string' || typeof subject !== 'string') return;
+    if (typeof expires === 'string' && Date.parse(expires) <= now) return;
     const cap = CERTIFICATES_PER_ISSUER_AND_SUBJECT;
-    if (this.store.authority.issued(issuer as Did, subject as Did, cap) + (inBatch?.digests.size ?? 0) < cap) return;
+    if (this.store.authority.issued(issuer as Did, subject as Did, now, cap) + (inBatch?.digests.size ?? 0) < cap) return;
     if (typeof id === 'string' && (inBatch?.ids.has(id) || this.store.objects.byId(id as ApId) !== undefined)) {
       const digest = digestOf(doc);
       if (inBatch?.digests.has(digest) || this.store.authority.hasCertificate(digest)) return;
     }
     fail(
       'conflict',
-      `${issuer.slice(0, 80)} has already certified ${subject.slice(0, 80)} ${cap} times; a key may hold at most ${cap} certificates from one issuer, so this one is not kept`,
+      `${issuer.slice(0, 80)} already holds ${cap} unexpired certificates for ${subject.slice(0, 80)}; a key may hold at most ${cap} certificates from one issuer that have not expired, so this one is not kept (renewals go on as older ones expire)`,
     );
   }
 

@@ -9,6 +9,8 @@ import { SEARCH_QUEUE_MIGRATION } from './migration-search-queue.js';
 import { FOLLOWER_KEYS_MIGRATION } from './migration-follower-keys.js';
 import { OPENED_POSTS_MIGRATION } from './migration-opened-posts.js';
 import { DIRECT_MESSAGES_MIGRATION } from './migration-direct-messages.js';
+import { FORUM_REPORTS_MIGRATION } from './migration-forum-reports.js';
+import { CERTIFICATE_EXPIRY_MIGRATION } from './migration-certificate-expiry.js';
 
 export interface Migration {
   readonly version: number;
@@ -469,4 +471,6 @@ export const MIGRATIONS: readonly Migration[] = [
   FOLLOWER_KEYS_MIGRATION,
   OPENED_POSTS_MIGRATION,
   DIRECT_MESSAGES_MIGRATION,
+  FORUM_REPORTS_MIGRATION,
+  CERTIFICATE_EXPIRY_MIGRATION,
 ];

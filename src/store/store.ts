@@ -9,6 +9,7 @@ import { BlockTable } from './blocks.js';
 import { DeviceTable } from './devices.js';
 import { BlockedPeopleTable } from './blocked-people.js';
 import { BlockedRootsTable } from './blocked-roots.js';
+import { ForumReportTable } from './forum-reports.js';
 import { AccountVouchTable } from './account-vouches.js';
 import { HostedAccountTable } from './hosted-accounts.js';
 import { LinkTable } from './links.js';
@@ -56,6 +57,7 @@ export class Store {
   readonly tombstones: TombstoneTable;
   readonly forums: ForumTable;
   readonly directMessages: DirectMessageTable;
+  readonly forumReports: ForumReportTable;
 
   private constructor(readonly db: Db) {
     this.objects = new ObjectTable(db);
@@ -86,6 +88,7 @@ export class Store {
     this.tombstones = new TombstoneTable(db, this.objects, this.blocks, this.keys);
     this.forums = new ForumTable(db);
     this.directMessages = new DirectMessageTable(db);
+    this.forumReports = new ForumReportTable(db);
   }
 
   static open(path: string): Store {

@@ -14,9 +14,12 @@ const ACT_LABELS = {
   hide: 'hid post',
   'moderator-add': 'made moderator',
   'moderator-remove': 'removed as moderator',
+  'root-block': 'blocked node root',
+  'root-unblock': 'unblocked node root',
+  roots: 'set the admitted node roots',
 };
 
-/** Runs a moderation act (ban, unban, hide, approve, reject) on the forum; `then` reloads the screen. */
+/** Runs a moderation act (ban, unban, hide, approve, reject, moderators) on the forum; `then` reloads the screen. */
 export function useAct(forum, then) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -38,15 +41,15 @@ export function useAct(forum, then) {
 
 export const short = (did) => (did.length > 24 ? `${did.slice(0, 14)}…${did.slice(-6)}` : did);
 
-/** A small menu of moderator acts on a post or a person (a disclosure, so it works with the keyboard). */
+/** A small menu of acts on a post or a person (a disclosure, so it works with the keyboard); it closes once one is chosen. */
 export function ActMenu({ label, testid, children }) {
   return html` <details class="forum-menu" data-testid=${testid}>
     <summary class="button button--quiet button--small" aria-label=${label}>⋯</summary>
-    <div class="forum-menu-acts">${children}</div>
+    <div class="forum-menu-acts" onClick=${(e) => e.target.closest('button') && (e.currentTarget.parentElement.open = false)}>${children}</div>
   </details>`;
 }
 
-export function Members({ forum, members, me, canModerate, reload }) {
+export function Members({ forum, members, me, canModerate, isOwner, reload }) {
   const { act, error, busy } = useAct(forum, reload);
   return html` <section class="card" aria-labelledby="forum-members-h" data-testid="forum-members">
     <h2 id="forum-members-h">Members (${members.length})</h2>
@@ -85,6 +88,30 @@ export function Members({ forum, members, me, canModerate, reload }) {
                       >
                         Ban
                       </button>`
+                }
+                ${
+                  isOwner &&
+                  !m.banned &&
+                  (m.role === 'moderator'
+                    ? html`<button
+                        type="button"
+                        class="button button--small"
+                        data-testid="forum-moderator-remove"
+                        disabled=${busy}
+                        onClick=${() => act('moderators/remove', { did: m.did }, 'No longer a moderator')}
+                      >
+                        Remove as moderator
+                      </button>`
+                    : m.role === 'member' &&
+                      html`<button
+                        type="button"
+                        class="button button--small"
+                        data-testid="forum-moderator-add"
+                        disabled=${busy}
+                        onClick=${() => act('moderators', { did: m.did }, 'Made a moderator')}
+                      >
+                        Make moderator
+                      </button>`)
                 }
               <//>`
             }

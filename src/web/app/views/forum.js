@@ -7,6 +7,8 @@ import { announce, auth } from '../state.js';
 import { Alert, errorText } from '../components/alert.js';
 import { Time } from '../components/time.js';
 import { ActMenu, Invite, Log, Members, Queue, short, useAct } from '../components/forum-moderation.js';
+import { ReportForm, Reports } from '../components/forum-reports.js';
+import { ForumRoots } from '../components/forum-roots.js';
 
 /** The node takes forum posts of up to this many characters, as it does a person's. */
 const MAX_CHARS = 5000;
@@ -59,7 +61,10 @@ export function ForumComposer({ forum, inReplyTo, disabled, why, onPosted, testi
 
 function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload }) {
   const [replying, setReplying] = useState(false);
+  const [reporting, setReporting] = useState(false);
+  const [reported, setReported] = useState(false);
   const { act, error, busy } = useAct(forum, reload);
+  const canReport = canPost && p.author !== me;
   return html` <article class="post card" data-testid="forum-post" data-id=${p.id} data-author=${p.author}>
     <header class="post-header">
       <span class="post-author did" title=${p.author}>${p.author === me ? 'You' : short(p.author)}</span>
@@ -96,18 +101,28 @@ function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload })
           : html`<button type="button" class="button button--quiet button--small" data-testid="forum-reply" onClick=${() => setReplying(true)}>Reply</button>`)
       }
       ${
-        canModerate &&
-        html` <${ActMenu} label="Moderate this post" testid="forum-post-menu">
-          <button
-            type="button"
-            class="button button--small"
-            data-testid="forum-post-hide"
-            disabled=${busy}
-            onClick=${() => act('hide', { post: p.id }, 'Post hidden')}
-          >
-            Hide
-          </button>
+        (canModerate || canReport) &&
+        html` <${ActMenu} label="More for this post" testid="forum-post-menu">
           ${
+            canReport &&
+            html`<button type="button" class="button button--small" data-testid="forum-post-report" disabled=${reported} onClick=${() => setReporting(true)}>
+              ${reported ? 'Reported' : 'Report'}
+            </button>`
+          }
+          ${
+            canModerate &&
+            html`<button
+              type="button"
+              class="button button--small"
+              data-testid="forum-post-hide"
+              disabled=${busy}
+              onClick=${() => act('hide', { post: p.id }, 'Post hidden')}
+            >
+              Hide
+            </button>`
+          }
+          ${
+            canModerate &&
             p.author !== me &&
             html`<button
               type="button"
@@ -120,6 +135,17 @@ function ForumPost({ forum, p, replies, me, canPost, canModerate, why, reload })
             </button>`
           }
         <//>`
+      }
+      ${
+        reporting &&
+        html`<${ReportForm}
+          forum=${forum}
+          postId=${p.id}
+          onDone=${(sent) => {
+            setReporting(false);
+            if (sent) setReported(true);
+          }}
+        />`
       }
     </div>
   </article>`;
@@ -149,8 +175,10 @@ export function Forum({ did }) {
       if (!forum) throw new Error('You are not in this forum. Join it from Forums.');
       const mine = members.members.find((m) => m.did === me);
       const canModerate = MODERATING.has(mine?.role ?? '');
-      const requests = canModerate ? (await get(`${path}/requests`)).requests : [];
-      setData({ forum, posts: posts.posts, members: members.members, acts: log.acts, mine, canModerate, requests });
+      const [requests, reports, roots] = canModerate
+        ? await Promise.all([get(`${path}/requests`), get(`${path}/reports`), get(`${path}/roots`)]).then(([q, r, t]) => [q.requests, r.reports, t])
+        : [[], [], null];
+      setData({ forum, posts: posts.posts, members: members.members, acts: log.acts, mine, canModerate, requests, reports, roots });
       setError('');
     } catch (e) {
       setError(errorText(e));
@@ -213,8 +241,10 @@ export function Forum({ did }) {
           )}
         </section>
         ${data.canModerate && html`<${Queue} forum=${did} requests=${data.requests} reload=${load} />`}
+        ${data.canModerate && html`<${Reports} forum=${did} reports=${data.reports} reload=${load} />`}
         ${data.forum.role === 'owner' && html`<${Invite} forum=${did} />`}
-        <${Members} forum=${did} members=${data.members} me=${me} canModerate=${data.canModerate} reload=${load} />
+        <${Members} forum=${did} members=${data.members} me=${me} canModerate=${data.canModerate} isOwner=${data.forum.role === 'owner'} reload=${load} />
+        ${data.canModerate && data.roots && html`<${ForumRoots} key=${JSON.stringify(data.roots.only)} forum=${did} roots=${data.roots} role=${data.forum.role} reload=${load} />`}
         <${Log} acts=${data.acts} />`
     }
   </div>`;

@@ -5,6 +5,7 @@ import { useEvent, useTitle } from '../hooks.js';
 import { go, links } from '../router.js';
 import { announce } from '../state.js';
 import { Alert, errorText } from '../components/alert.js';
+import { KeyInput } from '../components/key-input.js';
 
 const POLICIES = [
   { value: 'open', label: 'Open: anyone who asks is admitted' },
@@ -101,20 +102,7 @@ export function JoinForum({ forum: given = '', token: givenToken = '', via: give
   return html` <section class="card" aria-labelledby="forum-join-h">
     <h2 id="forum-join-h">Join a forum</h2>
     <form class="form" onSubmit=${submit}>
-      <div class="field">
-        <label for="forum-join-id">Forum key</label>
-        <input
-          id="forum-join-id"
-          type="text"
-          data-testid="forum-join-id"
-          value=${forum}
-          autocomplete="off"
-          autocapitalize="off"
-          spellcheck=${false}
-          placeholder="did:key:z6Mk…"
-          onInput=${(e) => setForum(e.currentTarget.value)}
-        />
-      </div>
+      <${KeyInput} id="forum-join-id" label="Forum key" testid="forum-join-id" value=${forum} onInput=${setForum} />
       <div class="field">
         <label for="forum-join-token">Invitation link or token (if you were given one)</label>
         <input
@@ -127,19 +115,14 @@ export function JoinForum({ forum: given = '', token: givenToken = '', via: give
           onInput=${(e) => setToken(e.currentTarget.value)}
         />
       </div>
-      <div class="field">
-        <label for="forum-join-via">Address of a node that keeps it (optional)</label>
-        <input
-          id="forum-join-via"
-          type="text"
-          data-testid="forum-join-via"
-          value=${via}
-          autocomplete="off"
-          spellcheck=${false}
-          placeholder="/ip4/…/p2p/…"
-          onInput=${(e) => setVia(e.currentTarget.value)}
-        />
-      </div>
+      <${KeyInput}
+        id="forum-join-via"
+        label="Address of a node that keeps it (optional)"
+        testid="forum-join-via"
+        value=${via}
+        onInput=${setVia}
+        placeholder="/ip4/…/p2p/…"
+      />
       <${Alert} message=${error} />
       <p class="status-line" role="status" data-testid="forum-join-status">${busy ? 'Finding the forum and asking to join…' : ''}</p>
       <div class="form-actions">
@@ -149,7 +132,52 @@ export function JoinForum({ forum: given = '', token: givenToken = '', via: give
   </section>`;
 }
 
-/** Forums this person owns, belongs to or hosts; start one; join one. */
+/** Keep and serve a forum on this node by its key (a host acts in no one's name there). */
+function HostForum() {
+  const [forum, setForum] = useState('');
+  const [via, setVia] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState('');
+  async function submit(e) {
+    e.preventDefault();
+    if (!forum.trim()) {
+      setError('Enter the forum\u2019s key (did:key:…).');
+      return;
+    }
+    setBusy(true);
+    setError('');
+    try {
+      const r = await post(`/api/forums/${encodeURIComponent(forum.trim())}/host`, via.trim() ? { via: via.trim() } : {});
+      announce(`Hosting ${r.name}`);
+      go(links.forum(r.forum));
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+  return html` <section class="card" aria-labelledby="forum-host-h">
+    <h2 id="forum-host-h">Host a forum</h2>
+    <p class="muted">Your node keeps a copy of the forum and serves it to its members. You can read it, but hosting lets you act in no one’s name there.</p>
+    <form class="form" onSubmit=${submit}>
+      <${KeyInput} id="forum-host-id" label="Forum key" testid="forum-host-id" value=${forum} onInput=${setForum} />
+      <${KeyInput}
+        id="forum-host-via"
+        label="Address of a node that keeps it (optional)"
+        testid="forum-host-via"
+        value=${via}
+        onInput=${setVia}
+        placeholder="/ip4/…/p2p/…"
+      />
+      <${Alert} message=${error} />
+      <p class="status-line" role="status">${busy ? 'Finding the forum…' : ''}</p>
+      <div class="form-actions">
+        <button type="submit" class="button" data-testid="forum-host-submit" disabled=${busy}>Host</button>
+      </div>
+    </form>
+  </section>`;
+}
+
+/** Forums this person owns, belongs to or hosts; start one; join one; host one. */
 export function Forums({ join }) {
   useTitle('Forums');
   const [forums, setForums] = useState(null);
@@ -184,5 +212,6 @@ export function Forums({ join }) {
     }
     <${JoinForum} ...${join ?? {}} />
     <${CreateForum} />
+    <${HostForum} />
   </div>`;
 }

@@ -15,6 +15,7 @@ import { RichText } from '../components/rich-text.js';
 import { NameNote } from '../components/person-name.js';
 import { PetnameForm } from '../components/petname-form.js';
 import { fetchMissingMedia } from '../media.js';
+import { RootBlockButton } from './settings/blocked-roots.js';
 
 function CopyDid({ did }) {
   const [copied, setCopied] = useState('');
@@ -166,7 +167,8 @@ export function Profile({ did, me }) {
               person.blocked
                 ? html`<button type="button" class="button" data-testid="profile-block" onClick=${unblock} disabled=${!!busy}>Unblock</button>`
                 : html`<button type="button" class="button button--danger" data-testid="profile-block" onClick=${block} disabled=${!!busy}>Block</button>`
-            }`
+            }
+            ${person.hostedBy && html`<${RootBlockButton} root=${person.hostedBy} />`}`
           }
         </div>
         ${busy === 'follow' && html`<p class="muted" role="status"><span class="spinner" aria-hidden="true"></span> Finding and syncing…</p>`}

@@ -8,6 +8,7 @@ import { Accounts } from './settings/accounts.js';
 import { Peers } from './settings/network.js';
 import { Storage } from './settings/storage.js';
 import { Blocks } from './settings/blocks.js';
+import { BlockedRoots } from './settings/blocked-roots.js';
 import { Following } from './settings/following.js';
 import { Followers } from './settings/followers.js';
 import { Preferences } from './settings/preferences.js';
@@ -51,6 +52,7 @@ export function Settings() {
     <${WebAccess} />
     <${Storage} />
     <${Blocks} />
+    <${BlockedRoots} />
     <${Session} />
   </div>`;
 }
