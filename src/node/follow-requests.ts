@@ -4,7 +4,8 @@ import { actorId, apIdKey, apIdParts, isApId } from '../core/apid.js';
 import { newObjectId } from '../core/as2.js';
 import { buildFollow, buildFollowAnswer, buildUndoFollow } from '../core/activities.js';
 import type { ObjectRecord } from '../core/examine.js';
-import type { ApId, Did, Digest, JsonObject } from '../core/types.js';
+import type { ApId, Did, JsonObject } from '../core/types.js';
+import type { Ingested } from '../store/ingest.js';
 import type { Follower } from '../store/followers.js';
 import type { Inbox } from './inbox.js';
 import type { KithNode } from './kith-node.js';
@@ -57,9 +58,11 @@ export class FollowRequests {
     const follow = this.node.store.follows.get(did);
     if (follow === undefined) return undefined;
     if (follow.followId !== null) return follow.followId;
-    const r = this.signing(() => this.node.ingest(this.node.sign(buildFollow(this.node.did, newObjectId(this.node.did), did))));
-    this.node.store.follows.requested(did, r.id);
-    this.send(r.digest, did);
+    const r = this.send(
+      did,
+      () => buildFollow(this.node.did, newObjectId(this.node.did), did),
+      (id) => this.node.store.follows.requested(did, id),
+    );
     return r.id;
   }
 
@@ -72,8 +75,7 @@ export class FollowRequests {
     this.node.store.follows.forgetRejection(did);
     if (follow?.followId == null) return;
     const followId = follow.followId;
-    const r = this.signing(() => this.node.ingest(this.node.sign(buildUndoFollow(this.node.did, newObjectId(this.node.did), followId, did))));
-    this.send(r.digest, did);
+    this.send(did, () => buildUndoFollow(this.node.did, newObjectId(this.node.did), followId, did));
   }
 
   // ---- The owner as followee -------------------------------------------------
@@ -233,8 +235,18 @@ export class FollowRequests {
     this.log.info(`follows: ${a.followee} rejected your follow; their posts are no longer kept here`);
   }
 
-  private send(digest: Digest, to: Did): void {
-    this.inbox.deliverLater(digest, [to]);
-    this.link.push(digest).catch((e: unknown) => this.log.warn(`follows: pushing ${digest} failed: ${reasonOf(e)}`));
+  /**
+   * Signs and stores an activity of the owner's for `to`, records it, and queues its delivery, all in one
+   * transaction: a node stopped between them would keep a Follow it never sends (nothing sends it later).
+   */
+  private send(to: Did, build: () => JsonObject, record?: (id: ApId) => void): Ingested {
+    const [r, rows] = this.node.store.transaction(() => {
+      const r = this.signing(() => this.node.ingest(this.node.sign(build())));
+      record?.(r.id);
+      return [r, this.inbox.queued(r.digest, [to])] as const;
+    });
+    this.inbox.start(rows);
+    this.link.push(r.digest).catch((e: unknown) => this.log.warn(`follows: pushing ${r.digest} failed: ${reasonOf(e)}`));
+    return r;
   }
 }

@@ -51,9 +51,19 @@ export class Inbox {
       this.log.warn(`inbox: could not queue the deliveries of ${activity}: ${reasonOf(e)}`);
       return;
     }
+    this.start(rows);
+  }
+
+  /** Queues the deliveries of an activity, in the caller's transaction if it has one (start them with `start` once it commits). */
+  queued(activity: Digest, recipients?: readonly Did[]): OutgoingRow[] {
+    return this.queue(activity, recipients);
+  }
+
+  /** Starts queued deliveries without waiting; what is not delivered now stays queued. Logged, never thrown. */
+  start(rows: readonly OutgoingRow[]): void {
     const network = this.link.current;
     if (rows.length === 0 || network === undefined) return;
-    network.deliveries.attempt(rows).catch((e: unknown) => this.log.warn(`inbox: delivering ${activity} failed: ${reasonOf(e)}`));
+    network.deliveries.attempt([...rows]).catch((e: unknown) => this.log.warn(`inbox: delivering ${rows[0]!.digest} failed: ${reasonOf(e)}`));
   }
 
   /**
