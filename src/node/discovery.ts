@@ -21,6 +21,9 @@ import { findRootProviders, provideRoot } from '../net/block-dht.js';
 import type { KithNode } from './kith-node.js';
 import { short } from './network-log.js';
 
+/** No stream could be opened on a connection to ask whose node it is (as opposed to a wrong or missing answer). */
+class StreamRefused extends KithError {}
+
 /**
  * Finding who is where: announcing in the DHT what this node keeps (scopes,
  * content trees), looking up who keeps something, and asking the node at an
@@ -91,8 +94,19 @@ export class Discovery {
 
   /** Dials a multiaddr and asks the node there whose it is. */
   async whoIsAt(addr: string): Promise<{ did: Did; peer: PeerId }> {
-    const conn = await this.dial(addr);
-    const did = await this.whoseNode(conn, addr);
+    let conn = await this.dial(addr);
+    let did: Did;
+    try {
+      did = await this.whoseNode(conn, addr);
+    } catch (e) {
+      if (!(e instanceof StreamRefused)) throw e;
+      // libp2p hands back a connection it still lists as open though its muxer has closed (the other side
+      // went away mid-way), and every new stream on it fails: drop it and dial afresh, once.
+      this.log.info(`the connection to ${addr} opens no streams (${e.message}); dialling it again`);
+      conn.abort(e);
+      conn = await this.dial(addr);
+      did = await this.whoseNode(conn, addr);
+    }
     // Remembered, so a restarted node finds this person's node again (see Redial).
     const peer = conn.remotePeer.toString();
     const listening = this.node.store.peers.get(peer)?.addrs ?? [];
@@ -110,7 +124,7 @@ export class Discovery {
     try {
       stream = await conn.newStream(ACTOR_PROTOCOL, { signal: AbortSignal.timeout(ACTOR_TIMEOUT_MS) });
     } catch (e) {
-      return fail('io', `the node at ${addr} does not say whose it is; is it a Kith node? (${reasonOf(e)})`);
+      throw new StreamRefused('io', `the node at ${addr} does not say whose it is; is it a Kith node? (${reasonOf(e)})`);
     }
     const frames = frameStream(stream);
     const body = await frames.readFrame(MAX_ACTOR_BYTES, ACTOR_TIMEOUT_MS);
