@@ -26,7 +26,8 @@ import { StoreView, below, integrity, jitter, uniform } from './fault-helpers.js
  * exactly the author's set.
  */
 
-const POSTS = 4000;
+// Room for ten kills of one to three batches each even when this process, busy, reacts a few batches late.
+const POSTS = 8000;
 const BATCH = 100;
 const KILLS = 10;
 /** Batches a kill waits for after the restart's first, at most. */
