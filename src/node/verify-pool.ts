@@ -71,7 +71,11 @@ export class VerifyPool {
     for (let i = 0; i < inputs.length; i += chunk) parts.push(this.run(inputs.slice(i, i + chunk), covered?.slice(i, i + chunk)));
     const out: (Examined | KithError)[] = [];
     for (const res of await Promise.all(parts)) {
-      for (const r of res.results) out.push('error' in r ? new KithError(r.error.code, r.error.message) : r);
+      for (const r of res.results) {
+        if ('error' in r) out.push(new KithError(r.error.code, r.error.message));
+        else if ('sameBody' in r) out.push({ kind: 'object', record: { ...r.record, body: inputs[out.length]! } });
+        else out.push(r);
+      }
     }
     return out;
   }

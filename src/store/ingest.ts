@@ -191,10 +191,12 @@ export class Ingestor {
     for (const group of groups) {
       const admitted: { index: number; a: Admitted }[] = [];
       const pending: PendingCertificates = new Map();
+      // One look at the tombstones for the whole group: nothing of it is written before every object is admitted.
+      const deleted = this.store.tombstones.deletedIn(group.flatMap((i) => idsOf(examined[i] as Examined)));
       for (const i of group) {
         const e = examined[i] as Examined;
         try {
-          const a = this.admit(e, pending);
+          const a = this.admit(e, pending, ARRIVING, deleted);
           // What a peer sends for one scope must belong to it, however well signed.
           if (opts.scope !== undefined && a.record.scope !== opts.scope) {
             fail('malformed', `${a.record.id} belongs to ${a.record.scope}, not to the scope being synced (${opts.scope})`);
@@ -246,7 +248,8 @@ export class Ingestor {
   }
 
   /** The checks that need the store or the clock. */
-  private admit(e: Examined, pending?: PendingCertificates, row = ARRIVING): Admitted {
+  /** `deleted`: which of the object's ids are known deleted, looked up for a whole batch at once; by default, looked up here. */
+  private admit(e: Examined, pending?: PendingCertificates, row = ARRIVING, deleted?: ReadonlySet<ApId>): Admitted {
     if (e.kind === 'authority') {
       const a = e.doc.type === 'KithCertificate' ? this.admitCertificate(e.doc, pending) : this.admitRevocation(e.doc);
       this.checkNotBlocked(a.record.owner);
@@ -254,7 +257,7 @@ export class Ingestor {
     }
     const r = e.record;
     this.checkNotBlocked(r.owner);
-    this.checkNotDeleted(r);
+    this.checkNotDeleted(r, deleted);
     this.checkTime(r.created);
     const forum = forumCapabilityOf(r.id) === undefined ? undefined : forumFactsOf(JSON.parse(r.body) as JsonObject);
     if (forum?.path.what === 'papers' && r.signer !== r.owner) authorizePapers(this.store, r, row, this.maxDepth);
@@ -276,8 +279,8 @@ export class Ingestor {
   }
 
   /** A version of something its author deleted, or an activity carrying one: an honest peer may still hold it, so this blames nobody. */
-  private checkNotDeleted(r: ObjectRecord): void {
-    const deleted = this.store.tombstones.deletedAmong([r.id, ...r.embedded]);
+  private checkNotDeleted(r: ObjectRecord, known?: ReadonlySet<ApId>): void {
+    const deleted = known === undefined ? this.store.tombstones.deletedAmong([r.id, ...r.embedded]) : [r.id, ...r.embedded].find((id) => known.has(id));
     if (deleted !== undefined) fail('deleted', `${deleted} was deleted by its author; no version of it is taken in again`);
   }
 
@@ -442,6 +445,11 @@ export class Ingestor {
     this.store.refusals.record(err.code, err.message, this.now());
     return err;
   }
+}
+
+/** The ids an examined object could be refused under as deleted (none for authority documents, which are revoked instead). */
+function idsOf(e: Examined): readonly ApId[] {
+  return e.kind === 'object' ? [e.record.id, ...e.record.embedded] : [];
 }
 
 /** Every check throws a KithError for bad input; anything else is our bug, not the sender's fault. */

@@ -34,6 +34,7 @@ const KEPT_TYPES = [...NOT_ACTIVITIES, 'Delete'].map((t) => `'${t}'`).join(',');
 export class TombstoneTable {
   private readonly buryStmt;
   private readonly getStmt;
+  private readonly amongStmt;
   private readonly versionsStmt;
   private readonly stillLinkedStmt;
 
@@ -45,6 +46,7 @@ export class TombstoneTable {
   ) {
     this.buryStmt = db.prepare('INSERT OR IGNORE INTO tombstones (id, deleted_at, digest) VALUES (?, ?, ?)');
     this.getStmt = db.prepare('SELECT id, deleted_at AS deletedAt, lower(hex(digest)) AS digest FROM tombstones WHERE id = ?');
+    this.amongStmt = db.prepare('SELECT id FROM tombstones WHERE id IN (SELECT value FROM json_each(?))').pluck();
     this.versionsStmt = db.prepare(
       `SELECT ${COLUMNS} FROM objects o JOIN scopes s ON s.n = o.scope
        WHERE (o.id = ? OR o.n IN (SELECT object FROM embedded WHERE id = ?)) AND o.owner = ? AND o.type NOT IN (${KEPT_TYPES})`,
@@ -59,6 +61,11 @@ export class TombstoneTable {
   /** The first of these ids that was deleted, if any. */
   deletedAmong(ids: readonly ApId[]): ApId | undefined {
     return ids.find((id) => this.getStmt.get(id) !== undefined);
+  }
+
+  /** Which of these ids were deleted: one statement for a batch, where deletedAmong is one per id. */
+  deletedIn(ids: readonly ApId[]): Set<ApId> {
+    return ids.length === 0 ? new Set() : new Set(this.amongStmt.all(JSON.stringify(ids)) as ApId[]);
   }
 
   /**
