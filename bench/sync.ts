@@ -31,6 +31,9 @@ import { outboxId } from '../src/core/apid.js';
 import { KithError } from '../src/core/errors.js';
 import type { ApId, Did, Digest, JsonObject } from '../src/core/types.js';
 import { NODE_FLAGS } from '../test/node-process.js';
+import { examineCovered } from '../src/core/examine.js';
+import { sha256Hex } from '../src/core/bytes.js';
+import { cpuMsOf } from './footprint-peers.js';
 import { samples, rawVerifyRate, rawVerifyRateOnThreads, progressLine, argValue } from './bounds.js';
 
 const args = process.argv.slice(2);
@@ -72,7 +75,7 @@ function signedPosts(sign: (doc: JsonObject) => JsonObject, did: Did, n: number,
 }
 
 /** Runs the source node as its own process, as a peer's node would be, and returns its first address. */
-async function startSourceProcess(homeDir: string): Promise<{ address: string; stop: () => Promise<void> }> {
+async function startSourceProcess(homeDir: string): Promise<{ address: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [...NODE_FLAGS, KITH, 'start', '--json', '--host', '127.0.0.1', '--api-port', '0'], {
     env: { ...process.env, KITH_HOME: homeDir },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,6 +97,7 @@ async function startSourceProcess(homeDir: string): Promise<{ address: string; s
   });
   return {
     address,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -102,7 +106,11 @@ async function startSourceProcess(homeDir: string): Promise<{ address: string; s
 }
 
 /** Starts the source node (its own process) and the follower, connects them, and waits for the follower's sync of `scope`. */
-async function syncPair(sourceHome: string, follower: KithNode, scope: string): Promise<{ summary: SyncSummary; ms: number; cpuMs: number }> {
+async function syncPair(
+  sourceHome: string,
+  follower: KithNode,
+  scope: string,
+): Promise<{ summary: SyncSummary; ms: number; cpuMs: number; sourceCpuMs: number }> {
   const source = await startSourceProcess(sourceHome);
   const b = await Network.start(follower, NET);
   try {
@@ -110,11 +118,12 @@ async function syncPair(sourceHome: string, follower: KithNode, scope: string): 
     b.on('sync-progress', (p: { received: number; needed: number }) => progress(`syncing ${p.received}/${p.needed}`));
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
+    const sourceCpu0 = cpuMsOf(source.pid);
     await b.dial(source.address);
     const summary = await done;
     const cpu = process.cpuUsage(cpu0);
-    // The follower's CPU time (every thread of this process): on a shared machine, steadier than the time it took.
-    return { summary, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+    // The follower's CPU time (every thread of this process), and the source's: on a shared machine, steadier than the time it took.
+    return { summary, ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, sourceCpuMs: cpuMsOf(source.pid) - sourceCpu0 };
   } finally {
     await b.stop();
     await source.stop();
@@ -137,7 +146,7 @@ async function initialSync(withCheckpoint: boolean) {
   source.close();
   const follower = KithNode.init(home()).node;
   follower.follow(did);
-  const { summary, ms, cpuMs } = await syncPair(sourceHome, follower, scope);
+  const { summary, ms, cpuMs, sourceCpuMs } = await syncPair(sourceHome, follower, scope);
   const r = summary.result;
   // The author's actor (and its new version with the source's addresses, signed on start) come too.
   if (!summary.ok || !r || r.stored < POSTS) throw new Error(`initial sync failed: ${summary.error ?? JSON.stringify(r)}`);
@@ -151,6 +160,8 @@ async function initialSync(withCheckpoint: boolean) {
     posts: POSTS,
     ms,
     cpuMs,
+    sourceCpuMs,
+    stored: withCheckpoint ? storeBound(posts, did, scope) : undefined,
     queued,
     indexedAfterMs,
     perSec: (POSTS / ms) * 1000,
@@ -163,6 +174,28 @@ async function initialSync(withCheckpoint: boolean) {
     checkpointCount: r.checkpointCount ?? 0,
     proofsChecked: r.proofsChecked,
   };
+}
+
+/**
+ * The bound storing sets: the same posts, already examined (their digests
+ * taken, no proofs checked, as a checkpoint lets a sync do), written into a
+ * new store on one thread in slices of 256 and then indexed for search, with
+ * no network, no parsing on the clock and nothing else running. A sync can
+ * at best overlap the rest with this.
+ */
+function storeBound(posts: readonly string[], did: Did, scope: string): { perSec: number; writeMs: number; searchMs: number } {
+  const node = KithNode.init(home()).node;
+  node.follow(did);
+  const examined = posts.map((p) => examineCovered(p, sha256Hex(p), node.ingestor.limits));
+  progress('storing the same posts with nothing else running');
+  const t0 = performance.now();
+  for (let i = 0; i < examined.length; i += 256) node.ingestor.ingestExamined(examined.slice(i, i + 256), { scope });
+  const t1 = performance.now();
+  while (node.store.search.indexPending(256) > 0);
+  const t2 = performance.now();
+  if (node.store.objects.count(scope) < posts.length) throw new Error('storing the prepared posts left some out');
+  node.close();
+  return { perSec: (posts.length / (t2 - t0)) * 1000, writeMs: t1 - t0, searchMs: t2 - t1 };
 }
 
 async function reconcileLarge() {
@@ -250,6 +283,12 @@ try {
       `fetching ${(init.fetchMs / 1000).toFixed(1)} s, of which ${(init.waitedForIngestMs / 1000).toFixed(1)} s waiting for storing; ` +
       `the follower used ${(init.cpuMs / 1000).toFixed(1)} s of CPU (${Math.round((POSTS / init.cpuMs) * 1000)} posts per CPU-second); ` +
       `${init.queued} post(s) still queued for search at the end, all indexed ${(init.indexedAfterMs / 1000).toFixed(1)} s later`,
+  );
+  const bound = init.stored!;
+  say(
+    `  storing the same posts alone  ${Math.round(bound.perSec).toString().padStart(8)} /s   on one thread, examined already, no network: ` +
+      `${(bound.writeMs / 1000).toFixed(1)} s of writes, ${(bound.searchMs / 1000).toFixed(1)} s indexing for search; the sync ran at ${((init.perSec / bound.perSec) * 100).toFixed(0)}% of it, ` +
+      `the source node used ${(init.sourceCpuMs / 1000).toFixed(1)} s of CPU serving it`,
   );
   const plain = COMPARE ? await initialSync(false) : undefined;
   if (plain) {
