@@ -144,9 +144,13 @@ async function kithFollower(home: string, did: Did, address: string): Promise<vo
   await net.dial(address);
   const summary = await synced;
   const ms = performance.now() - t0;
+  // Posts are indexed for search after they are stored (after the whole sync, for a large one): until every one is findable.
+  while (node.store.search.pendingCount() > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  const searchableMs = performance.now() - t0;
   const r = summary.result;
   const result = {
     ms,
+    searchableMs,
     ok: summary.ok,
     error: summary.error,
     // Posts only: the outbox also holds the author's actor document, in as many versions as it has published.

@@ -436,9 +436,10 @@ export const CHECKPOINT_STALE_ITEMS = 256;
 export const SYNC_CHECKPOINT_MIN_NEED = 256;
 /**
  * A sync lacking more objects than this checks every proof as it goes: the
- * checkpoint path holds every covered object in memory until its hash is checked.
+ * checkpoint path holds the digests and times of every object lacked (about
+ * 100 bytes each) until the hash over them is checked, before it fetches.
  */
-export const SYNC_CHECKPOINT_MAX_NEED = 500_000;
+export const SYNC_CHECKPOINT_MAX_NEED = 2_000_000;
 /** Peer and scope pairs whose checkpoint was refused, remembered at once (node/replication.ts): a hostile peer cannot grow the set without bound. */
 export const CHECKPOINT_REFUSALS_KEPT = 1024;
 
@@ -464,6 +465,10 @@ export const SEARCH_INDEX_SLICE = 256;
 export const SEARCH_INDEX_ALL_SLICE = 4096;
 /** How long after a commit the search queue is drained: batches stored meanwhile are indexed together. */
 export const SEARCH_INDEX_DELAY_MS = 20;
+/** A sync fetching at least this many objects holds search indexing until it ends (node/replication.ts): then indexed in a few large slices. */
+export const SEARCH_HOLD_MIN_NEED = 1000;
+/** While held, how often the search queue looks again. */
+export const SEARCH_INDEX_HELD_MS = 250;
 // ---- Follower keys: key-agreement keys, epoch keys, followers-only posts (issue 14: core/follower-keys.ts, node/key-agreement.ts, node/follower-epochs.ts) ----
 
 const DAY_MS = 24 * 60 * 60 * 1000;

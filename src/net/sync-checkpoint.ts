@@ -2,7 +2,7 @@ import { KithError } from '../core/errors.js';
 import { fromHex, toHex } from '../core/bytes.js';
 import { checkAgainst, coveredBy, type Checkpoint, type HeldItems, type ScopeItem } from '../core/checkpoint.js';
 import type { Digest } from '../core/types.js';
-import type { CheckpointUse, IngestOutcome, SyncProgress } from './sync.js';
+import type { CheckpointUse, IngestOutcome, ObjectFetch, SyncProgress } from './sync.js';
 
 /**
  * The client's side of a sync with a checkpoint. First the times of what it
@@ -30,6 +30,11 @@ export function checkpointCheck<T>(check: () => T): T {
   }
 }
 
+/** Batches of `size` digests, so each can be asked for ahead by the same array it is then read by. */
+export function batchesOf(need: readonly Uint8Array[], size: number): Uint8Array[][] {
+  return Array.from({ length: Math.ceil(need.length / size) }, (_, k) => need.slice(k * size, (k + 1) * size));
+}
+
 /** Objects as fetched, with the digests they were checked against. */
 export interface Fetched {
   readonly bodies: string[];
@@ -49,7 +54,7 @@ export interface CoveredFetch {
   readonly need: Uint8Array[];
   /** Digests asked for at a time. */
   readonly batch: number;
-  readonly fetch: (ids: Uint8Array[]) => Promise<Fetched>;
+  readonly fetch: ObjectFetch;
   /** The peer's times of `ids` (NaN for one it does not hold). */
   readonly times: (ids: Uint8Array[]) => Promise<Float64Array>;
   /** Fetched batches being stored at once while the next is fetched. */
@@ -59,24 +64,9 @@ export interface CoveredFetch {
 }
 
 export async function fetchCovered(f: CoveredFetch): Promise<FetchOutcome> {
-  const lastDigest = fromHex(f.cp.last.digest);
-  const inRange: ScopeItem[] = [];
-  /** Covered objects by digest, with the time the peer listed each at. */
-  const covered = new Map<string, number>();
-  for (let i = 0; i < f.need.length; i += f.batch) {
-    const ids = f.need.slice(i, i + f.batch);
-    const times = await f.times(ids);
-    ids.forEach((digest, j) => {
-      const item = { created: times[j]!, digest };
-      if (Number.isFinite(item.created) && coveredBy(f.cp, item, lastDigest)) {
-        inRange.push(item);
-        covered.set(toHex(digest), item.created);
-      }
-    });
-    f.onProgress?.({ phase: 'reconciling', received: 0, needed: f.need.length });
-  }
-  // Before anything is fetched: the covered range must be exactly what the author signed.
-  checkpointCheck(() => checkAgainst(f.cp, f.held, inRange));
+  const batches = batchesOf(f.need, f.batch);
+  // Eight bytes an object, not a map entry: a sync of a million objects holds this until its end.
+  const listedAt = await checkCoverage(f, batches);
 
   let received = 0;
   let stored = 0;
@@ -87,9 +77,10 @@ export async function fetchCovered(f: CoveredFetch): Promise<FetchOutcome> {
   const inFlight: Promise<void>[] = [];
   let waitedForIngestMs = 0;
   try {
-    for (let i = 0; i < f.need.length; i += f.batch) {
-      const got = await f.fetch(f.need.slice(i, i + f.batch));
+    for (const [k, batch] of batches.entries()) {
+      const got = await f.fetch(batch, batches[k + 1]);
       received += got.bodies.length;
+      const covered = coveredIn(batch, listedAt.subarray(k * f.batch, k * f.batch + batch.length));
       const mine: Fetched = { bodies: [], digests: [] };
       const rest: string[] = [];
       got.bodies.forEach((body, j) => {
@@ -133,6 +124,39 @@ export async function fetchCovered(f: CoveredFetch): Promise<FetchOutcome> {
   // Kept to serve on only when this node now holds the range as the author listed it.
   if (coveredRefused === 0 && received === f.need.length) f.use.keep(f.cp);
   return { received, stored, refused, proofsChecked, waitedForIngestMs, ...(firstError ? { firstError } : {}) };
+}
+
+/**
+ * The times of what this node lacks (TIMES), a batch at a time; with what it
+ * holds, the whole range the checkpoint covers, whose count and hash are
+ * checked before anything is fetched. Returns, for each object lacked, the
+ * time it was listed at, or NaN when the checkpoint does not cover it.
+ */
+async function checkCoverage(f: CoveredFetch, batches: readonly Uint8Array[][]): Promise<Float64Array> {
+  const lastDigest = fromHex(f.cp.last.digest);
+  const listedAt = new Float64Array(f.need.length).fill(NaN);
+  const inRange: ScopeItem[] = [];
+  for (const [k, ids] of batches.entries()) {
+    const times = await f.times(ids);
+    ids.forEach((digest, j) => {
+      const item = { created: times[j]!, digest };
+      if (!Number.isFinite(item.created) || !coveredBy(f.cp, item, lastDigest)) return;
+      inRange.push(item);
+      listedAt[k * f.batch + j] = item.created;
+    });
+    f.onProgress?.({ phase: 'reconciling', received: 0, needed: f.need.length });
+  }
+  checkpointCheck(() => checkAgainst(f.cp, f.held, inRange));
+  return listedAt;
+}
+
+/** One batch's covered objects by digest, with the time each was listed at. */
+function coveredIn(batch: readonly Uint8Array[], listedAt: Float64Array): Map<string, number> {
+  const covered = new Map<string, number>();
+  batch.forEach((digest, j) => {
+    if (!Number.isNaN(listedAt[j]!)) covered.set(toHex(digest), listedAt[j]!);
+  });
+  return covered;
 }
 
 /** A covered object whose own time is not the one it was listed at: the hash was over the listed one, so the listing was false. */

@@ -8,7 +8,7 @@ import { joinBytes, sha256Hex } from '../core/bytes.js';
 import { parseCheckpoint, type Checkpoint } from '../core/checkpoint.js';
 import type { Examined } from '../core/examine.js';
 import type { Digest } from '../core/types.js';
-import { CheckpointRefusal, checkpointCheck, fetchCovered, type Fetched, type FetchOutcome } from './sync-checkpoint.js';
+import { CheckpointRefusal, batchesOf, checkpointCheck, fetchCovered, type Fetched, type FetchOutcome } from './sync-checkpoint.js';
 export { CheckpointRefusal } from './sync-checkpoint.js';
 import {
   SYNC_INGEST_DEPTH,
@@ -166,6 +166,26 @@ function readPackedLength(body: Uint8Array, pos: number): number {
   // Not minimal: the byte that should end the varint says more follow.
   if ((body[pos + encodingLength(len) - 1]! & 0x80) !== 0) fail('malformed', "a packed object's length is not minimally encoded");
   return len;
+}
+
+/**
+ * Copies digests out of the frames they came in, many to one buffer: a
+ * digest of its own would cost an ArrayBuffer each, several times its 32
+ * bytes, and a large sync holds every digest it lacks until it ends.
+ */
+function digestKeeper(): (id: Uint8Array) => Uint8Array {
+  const perBuffer = 4096;
+  let buffer = new Uint8Array(0);
+  let used = 0;
+  return (id) => {
+    if (used === buffer.length) {
+      buffer = new Uint8Array(DIGEST_BYTES * perBuffer);
+      used = 0;
+    }
+    buffer.set(id, used);
+    used += DIGEST_BYTES;
+    return buffer.subarray(used - DIGEST_BYTES, used);
+  };
 }
 
 function concatIds(ids: readonly Uint8Array[]): Uint8Array {
@@ -345,6 +365,7 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
   const reconciler = new Reconciler(index, {}, limits.reconcile);
   let msg: Uint8Array | null = reconciler.initiate();
   const need: Uint8Array[] = [];
+  const keep = digestKeeper();
   let theyLack = 0;
   let rounds = 0;
   while (msg) {
@@ -353,13 +374,13 @@ export async function syncScope(frames: Frames, scope: string, opts: SyncClientO
     if (reply.type !== SyncFrame.Reconcile) fail('malformed', 'expected a reconciliation reply');
     if (++rounds > limits.maxRounds) fail('too-large', `reconciliation did not finish in ${limits.maxRounds} rounds`);
     const r = reconciler.reconcile(reply.body);
-    for (const id of r.need) need.push(id.slice());
+    for (const id of r.need) need.push(keep(id));
     theyLack += r.have.length;
     msg = r.next;
     opts.onProgress?.({ phase: 'reconciling', received: 0, needed: need.length });
   }
   const reconcileBytes = frames.bytesRead - bytesIn0 + frames.bytesWritten - bytesOut0;
-  const fetch = (ids: Uint8Array[]) => fetchObjects(frames, ids, limits);
+  const fetch = objectFetcher(frames, limits);
   const fetchStart = performance.now();
   const covering = cp && use && need.length >= SYNC_CHECKPOINT_MIN_NEED && need.length <= SYNC_CHECKPOINT_MAX_NEED ? { cp, use } : undefined;
   const fetched = covering
@@ -420,9 +441,29 @@ async function endIfRefused<T>(frames: Frames, run: () => T | Promise<T>): Promi
   }
 }
 
-/** Asks for `ids` and returns what the peer sent, each object checked to be one asked for, byte for byte. */
-async function fetchObjects(frames: Frames, ids: Uint8Array[], limits: SyncLimits): Promise<Fetched> {
-  await frames.writeFrame(frame(SyncFrame.Want, concatIds(ids)));
+/**
+ * Fetches batches of objects in order, each asked for one batch ahead of
+ * reading it: the peer serves the next batch (it answers WANTs in the order
+ * they came) while this node stores the last, instead of both taking turns.
+ */
+export type ObjectFetch = (ids: Uint8Array[], next?: Uint8Array[]) => Promise<Fetched>;
+
+function objectFetcher(frames: Frames, limits: SyncLimits): ObjectFetch {
+  /** The batch whose WANT went out ahead. */
+  let asked: Uint8Array[] | undefined;
+  return async (ids, next) => {
+    if (asked !== ids) await frames.writeFrame(frame(SyncFrame.Want, concatIds(ids)));
+    asked = undefined;
+    if (next !== undefined && next.length > 0) {
+      await frames.writeFrame(frame(SyncFrame.Want, concatIds(next)));
+      asked = next;
+    }
+    return readObjects(frames, ids, limits);
+  };
+}
+
+/** Reads the answer to a WANT for `ids`: each object checked to be one asked for, byte for byte. */
+async function readObjects(frames: Frames, ids: Uint8Array[], limits: SyncLimits): Promise<Fetched> {
   const wanted = new Set(ids.map((d) => Buffer.from(d).toString('hex')));
   const bodies: string[] = [];
   const digests: Digest[] = [];
@@ -451,7 +492,7 @@ async function listTimes(frames: Frames, ids: Uint8Array[], limits: SyncLimits):
 }
 
 /** Fetches and ingests without a checkpoint: every proof checked, batch by batch. */
-async function fetchEach(need: Uint8Array[], fetch: (ids: Uint8Array[]) => Promise<Fetched>, opts: SyncClientOptions): Promise<FetchOutcome> {
+async function fetchEach(need: Uint8Array[], fetch: ObjectFetch, opts: SyncClientOptions): Promise<FetchOutcome> {
   let received = 0;
   let stored = 0;
   let refused = 0;
@@ -460,16 +501,17 @@ async function fetchEach(need: Uint8Array[], fetch: (ids: Uint8Array[]) => Promi
   const inFlight: Promise<void>[] = [];
   let waitedForIngestMs = 0;
   try {
-    for (let i = 0; i < need.length; i += WANT_BATCH) {
-      const { bodies } = await fetch(need.slice(i, i + WANT_BATCH));
+    const batches = batchesOf(need, WANT_BATCH);
+    for (const [k, batch] of batches.entries()) {
+      const { bodies } = await fetch(batch, batches[k + 1]);
       received += bodies.length;
       const w0 = performance.now();
       if (inFlight.length >= SYNC_INGEST_DEPTH) await inFlight.shift();
       waitedForIngestMs += performance.now() - w0;
       const previous = inFlight.at(-1) ?? Promise.resolve();
-      const batch = opts.ingest(bodies);
+      const ingested = opts.ingest(bodies);
       inFlight.push(
-        batch.then(async (r) => {
+        ingested.then(async (r) => {
           await previous;
           stored += r.stored;
           refused += r.refused;

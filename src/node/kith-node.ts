@@ -123,6 +123,11 @@ export class KithNode {
     this.store.close();
   }
 
+  /** Holds search indexing back (a large sync stores first, then indexes); call the returned function to let it go. */
+  holdSearchIndexing(): () => void {
+    return this.searchIndexing.hold();
+  }
+
   private verifyPool: VerifyPool | undefined;
 
   /** Verification threads, started on first use. */

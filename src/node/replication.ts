@@ -9,6 +9,7 @@ import {
   PROGRESS_LOG_INTERVAL_MS,
   RESUME_SYNC_MAX_MS,
   RESUME_SYNC_MIN_MS,
+  SEARCH_HOLD_MIN_NEED,
   SYNC_DIAL_TIMEOUT_MS,
 } from '../core/constants.js';
 import type { Did } from '../core/types.js';
@@ -71,6 +72,8 @@ export class Replication {
   private readonly checkpointing: Checkpointing;
   /** Peer and scope pairs whose checkpoint was refused: the next sync of them checks every proof, so a stale one cannot stall it. */
   private readonly checkpointRefused = new Set<string>();
+  /** Large syncs under way, by peer and scope: each holds search indexing until it ends. */
+  private readonly searchHolds = new Map<string, () => void>();
 
   constructor(
     private readonly node: KithNode,
@@ -245,6 +248,8 @@ export class Replication {
         return out;
       } finally {
         this.progress.delete(scope);
+        this.searchHolds.get(`${who} ${scope}`)?.();
+        this.searchHolds.delete(`${who} ${scope}`);
       }
     }
     await frames.close().catch((e: unknown) => this.log.debug(`closing the sync stream to ${short(who)} failed: ${reasonOf(e)}`));
@@ -278,6 +283,8 @@ export class Replication {
       ...(checkpoints ? { checkpoints } : {}),
       ingest: async (bodies) => this.outcome(peer, scope, bodies, await this.node.ingestMany(bodies, { scope })),
       onProgress: (p) => {
+        const key = `${peer} ${scope}`;
+        if (p.phase === 'fetching' && p.needed >= SEARCH_HOLD_MIN_NEED && !this.searchHolds.has(key)) this.searchHolds.set(key, this.node.holdSearchIndexing());
         const progress = { ...p, peer, scope };
         this.progress.set(scope, progress);
         this.hooks.progress(progress);
