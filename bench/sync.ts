@@ -143,6 +143,8 @@ async function initialSync(withCheckpoint: boolean) {
   const posts = signedPosts(sign, did, POSTS, Date.now() - POSTS * 1000, 'post');
   const stored = await source.ingestMany(posts, { scope, onProgress: (d, t) => progress(`loading the source node: ${d}/${t}`) });
   if (stored.some((r) => r instanceof KithError)) throw new Error('the source refused a prepared post');
+  // An author's posts were indexed for search long before anyone follows them: not while its node serves this sync.
+  while (source.store.search.indexPending(20_000) > 0) progress('indexing the source node for search');
   source.close();
   const follower = KithNode.init(home()).node;
   follower.follow(did);
@@ -233,6 +235,7 @@ async function reconcileLarge() {
     writeShared(i, Math.min(i + 50_000, shared));
     progress(`writing ${Math.min(i + 50_000, shared)}/${shared} shared items`);
   }
+  while (a.store.search.indexPending(20_000) > 0) progress('indexing the shared items for search');
   a.close();
   // The follower starts as a copy of the same store, with its own identity and network key.
   const homeB = home();
