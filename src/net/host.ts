@@ -156,8 +156,8 @@ export async function createHost(options: HostOptions): Promise<KithHost> {
         // past ten on an IP) put the followers of an author who share an address far below its graylist:
         // a household or a carrier's NAT, everyone reaching a node through one circuit relay, a swarm on
         // one machine. In the 50-node swarm bench, most of 20 posts had not reached half their followers
-        // after a minute (6 reached every one). Kith judges peers by what they send (the app score above); every object carries its
-        // proof, and reconciliation repairs whatever a push missed.
+        // after a minute (6 reached every one). Kith judges peers by what they send (the app score
+        // above); every object carries its proof, and reconciliation repairs whatever a push missed.
         IPColocationFactorWeight: 0,
       },
     }),
