@@ -467,6 +467,8 @@ export const SEARCH_INDEX_ALL_SLICE = 4096;
 export const SEARCH_INDEX_DELAY_MS = 20;
 /** A sync fetching at least this many objects holds search indexing until it ends (node/replication.ts): then indexed in a few large slices. */
 export const SEARCH_HOLD_MIN_NEED = 1000;
+/** While held, how often the search queue looks again. */
+export const SEARCH_INDEX_HELD_MS = 250;
 // ---- Follower keys: key-agreement keys, epoch keys, followers-only posts (issue 14: core/follower-keys.ts, node/key-agreement.ts, node/follower-epochs.ts) ----
 
 const DAY_MS = 24 * 60 * 60 * 1000;

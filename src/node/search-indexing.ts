@@ -1,5 +1,5 @@
 import { reasonOf, type Logger } from '../core/log.js';
-import { SEARCH_INDEX_DELAY_MS, SEARCH_INDEX_SLICE } from '../core/constants.js';
+import { SEARCH_INDEX_DELAY_MS, SEARCH_INDEX_HELD_MS, SEARCH_INDEX_SLICE } from '../core/constants.js';
 import type { SearchTable } from '../store/search.js';
 
 /**
@@ -52,8 +52,10 @@ export class SearchIndexing {
   private run(): void {
     this.timer = undefined;
     if (this.stopped) return;
-    // Held: the last release schedules a run.
-    if (this.holds > 0) return;
+    if (this.holds > 0) {
+      this.timer = setTimeout(() => this.run(), SEARCH_INDEX_HELD_MS).unref();
+      return;
+    }
     let taken: number;
     try {
       taken = this.search.indexPending(SEARCH_INDEX_SLICE);

@@ -280,9 +280,7 @@ export class Ingestor {
 
   /** A version of something its author deleted, or an activity carrying one: an honest peer may still hold it, so this blames nobody. */
   private checkNotDeleted(r: ObjectRecord, known?: ReadonlySet<ApId>): void {
-    const ids = [r.id, ...r.embedded];
-    const deletedIds = known ?? this.store.tombstones.deletedIn(ids);
-    const deleted = ids.find((id) => deletedIds.has(id));
+    const deleted = known === undefined ? this.store.tombstones.deletedAmong([r.id, ...r.embedded]) : [r.id, ...r.embedded].find((id) => known.has(id));
     if (deleted !== undefined) fail('deleted', `${deleted} was deleted by its author; no version of it is taken in again`);
   }
 

@@ -58,7 +58,12 @@ export class TombstoneTable {
     return this.getStmt.get(id) as Tombstone | undefined;
   }
 
-  /** Which of these ids were deleted: one statement for a whole batch's ids. */
+  /** The first of these ids that was deleted, if any. */
+  deletedAmong(ids: readonly ApId[]): ApId | undefined {
+    return ids.find((id) => this.getStmt.get(id) !== undefined);
+  }
+
+  /** Which of these ids were deleted: one statement for a batch, where deletedAmong is one per id. */
   deletedIn(ids: readonly ApId[]): Set<ApId> {
     return ids.length === 0 ? new Set() : new Set(this.amongStmt.all(JSON.stringify(ids)) as ApId[]);
   }
